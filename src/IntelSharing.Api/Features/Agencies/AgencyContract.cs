@@ -1,0 +1,53 @@
+using System.ComponentModel.DataAnnotations;
+using IntelSharing.Api.Domain;
+
+namespace IntelSharing.Api.Features.Agencies;
+
+public sealed record AgencyView(Guid Id, string Name, string Country, AgencyKind Kind, bool IsActive, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record ApiKeyView(Guid Id, string Prefix, string Name, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset? LastUsedAt);
+
+/// <summary>A newly issued key. <c>key</c> is shown this once and never again; store it in the partner system's secret store.</summary>
+public sealed record IssuedApiKey(Guid Id, string Prefix, string Key, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
+
+public sealed record AgencyInput
+{
+    /// <summary>e.g. "Ministry of Interior of the Republic of Serbia — Border Police Directorate".</summary>
+    [Required] public string? Name { get; init; }
+
+    /// <summary>ISO 3166-1 alpha-2; EU agencies use the country of their seat.</summary>
+    [Required] public string? Country { get; init; }
+
+    [Required] public AgencyKind? Kind { get; init; }
+}
+
+public sealed record ApiKeyInput
+{
+    /// <summary>What the key is for, e.g. "SIS gateway production".</summary>
+    [Required] public string? Name { get; init; }
+
+    [Required] public IReadOnlyList<string>? Scopes { get; init; }
+
+    public DateTimeOffset? ExpiresAt { get; init; }
+}
+
+internal sealed record AgencyRow
+{
+    public Guid Id { get; init; }
+
+    public string Name { get; init; } = null!;
+
+    public string Country { get; init; } = null!;
+
+    public string Kind { get; init; } = null!;
+
+    public bool IsActive { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset UpdatedAt { get; init; }
+
+    public AgencyView ToView() => new(Id, Name, Country, Infrastructure.Json.WireNames.TryParse<AgencyKind>(Kind, out var kind) ? kind : AgencyKind.Police, IsActive, CreatedAt, UpdatedAt);
+
+    public const string Columns = "id AS Id, name AS Name, country AS Country, kind AS Kind, is_active AS IsActive, created_at AS CreatedAt, updated_at AS UpdatedAt";
+}

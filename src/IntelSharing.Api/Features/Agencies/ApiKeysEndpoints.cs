@@ -1,0 +1,178 @@
+using Dapper;
+using FluentValidation;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Time;
+using Mediator;
+using Microsoft.AspNetCore.Mvc;
+
+namespace IntelSharing.Api.Features.Agencies;
+
+/// <summary>POST /api/v1/agencies/{id}/keys — an operator issues an API key to an agency; the key is shown once.</summary>
+public static class IssueApiKey
+{
+    public sealed record Command(Guid AgencyId, ApiKeyInput Key) : ICommand<Result<IssuedApiKey>>;
+
+    public sealed class Validator : AbstractValidator<Command>
+    {
+        public Validator(TimeProvider time)
+        {
+            RuleFor(c => c.Key.Name).NotEmpty().MaximumLength(200).OverridePropertyName("name");
+            RuleFor(c => c.Key.Scopes).NotEmpty().OverridePropertyName("scopes")
+                .WithMessage($"At least one scope is required: {string.Join(", ", Scopes.All)}.");
+            RuleForEach(c => c.Key.Scopes).Must(s => s is not null && Scopes.IsKnown(s)).OverridePropertyName("scopes")
+                .WithMessage($"'{{PropertyValue}}' is not a scope ({string.Join(", ", Scopes.All)}).");
+            RuleFor(c => c.Key.ExpiresAt).Must(e => e > time.GetUtcNow()).When(c => c.Key.ExpiresAt is not null)
+                .OverridePropertyName("expiresAt").WithMessage("expiresAt must be in the future.");
+        }
+    }
+
+    public sealed class Handler(Database database, TimeProvider time) : ICommandHandler<Command, Result<IssuedApiKey>>
+    {
+        public async ValueTask<Result<IssuedApiKey>> Handle(Command command, CancellationToken cancellationToken)
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            return await IssueAsync(connection, time, command.AgencyId, command.Key.Name!, command.Key.Scopes!, command.Key.ExpiresAt, cancellationToken)
+                is { } issued ? issued : Failure.NotFound("agency");
+        }
+    }
+
+    /// <summary>Shared with the bootstrap command: creates the key row and returns the key, or null when the agency does not exist.</summary>
+    public static async Task<IssuedApiKey?> IssueAsync(
+        System.Data.Common.DbConnection connection, TimeProvider time, Guid agencyId, string name, IReadOnlyList<string> scopes, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
+    {
+        var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM agencies WHERE id = @agencyId", new { agencyId }, cancellationToken: cancellationToken));
+        if (exists == 0)
+        {
+            return null;
+        }
+
+        var issued = ApiKeys.Generate();
+        var now = time.UtcNowMicros();
+        var distinctScopes = scopes.Distinct(StringComparer.Ordinal).ToList();
+        var id = Guid.CreateVersion7(now);
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO api_keys (id, agency_id, prefix, secret_hash, scopes, name, created_at, expires_at)
+            VALUES (@id, @agencyId, @prefix, @hash, @scopes, @name, @now, @expiresAt)
+            """,
+            new { id, agencyId, prefix = issued.Prefix, hash = issued.Hash, scopes = string.Join(' ', distinctScopes), name = name.Trim(), now, expiresAt },
+            cancellationToken: cancellationToken));
+        return new IssuedApiKey(id, issued.Prefix, issued.Key, distinctScopes, now, expiresAt);
+    }
+
+    public static RouteHandlerBuilder MapIssueApiKey(this RouteGroupBuilder group) => group
+        .MapPost("/{agencyId:guid}/keys", async (Guid agencyId, [FromBody] ApiKeyInput key, IMediator mediator, CancellationToken cancellationToken) =>
+        {
+            var result = await mediator.Send(new Command(agencyId, key), cancellationToken);
+            return result.Match(issued => TypedResults.Created($"/api/v1/agencies/{agencyId}/keys/{issued.Id}", issued));
+        })
+        .RequireAuthorization(Scopes.AgenciesAdmin)
+        .WithName("IssueApiKey")
+        .WithSummary("Issue an API key to an agency")
+        .WithDescription("The response carries the key once; only its hash is stored. Hand it to the agency over a secure channel.")
+        .Produces<IssuedApiKey>(StatusCodes.Status201Created)
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound);
+}
+
+/// <summary>GET /api/v1/agencies/{id}/keys — an operator lists an agency's keys (prefixes only, never secrets).</summary>
+public static class ListApiKeys
+{
+    public sealed record Query(Guid AgencyId) : IQuery<Result<IReadOnlyList<ApiKeyView>>>;
+
+    private sealed record Row
+    {
+        public Guid Id { get; init; }
+
+        public string Prefix { get; init; } = null!;
+
+        public string Name { get; init; } = null!;
+
+        public string Scopes { get; init; } = null!;
+
+        public DateTimeOffset CreatedAt { get; init; }
+
+        public DateTimeOffset? ExpiresAt { get; init; }
+
+        public DateTimeOffset? RevokedAt { get; init; }
+
+        public DateTimeOffset? LastUsedAt { get; init; }
+    }
+
+    public sealed class Handler(Database database) : IQueryHandler<Query, Result<IReadOnlyList<ApiKeyView>>>
+    {
+        public async ValueTask<Result<IReadOnlyList<ApiKeyView>>> Handle(Query query, CancellationToken cancellationToken)
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT COUNT(*) FROM agencies WHERE id = @agencyId", new { query.AgencyId }, cancellationToken: cancellationToken));
+            if (exists == 0)
+            {
+                return Failure.NotFound("agency");
+            }
+
+            var rows = await connection.QueryAsync<Row>(new CommandDefinition(
+                """
+                SELECT id AS Id, prefix AS Prefix, name AS Name, scopes AS Scopes, created_at AS CreatedAt,
+                       expires_at AS ExpiresAt, revoked_at AS RevokedAt, last_used_at AS LastUsedAt
+                FROM api_keys WHERE agency_id = @agencyId ORDER BY created_at, id
+                """,
+                new { query.AgencyId }, cancellationToken: cancellationToken));
+            return rows.Select(r => new ApiKeyView(r.Id, r.Prefix, r.Name, r.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), r.CreatedAt, r.ExpiresAt, r.RevokedAt, r.LastUsedAt)).ToList();
+        }
+    }
+
+    public static RouteHandlerBuilder MapListApiKeys(this RouteGroupBuilder group) => group
+        .MapGet("/{agencyId:guid}/keys", async (Guid agencyId, IMediator mediator, CancellationToken cancellationToken) =>
+        {
+            var result = await mediator.Send(new Query(agencyId), cancellationToken);
+            return result.Match(TypedResults.Ok);
+        })
+        .RequireAuthorization(Scopes.AgenciesAdmin)
+        .WithName("ListApiKeys")
+        .WithSummary("List an agency's API keys")
+        .Produces<IReadOnlyList<ApiKeyView>>()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound);
+}
+
+/// <summary>DELETE /api/v1/agencies/{id}/keys/{keyId} — an operator revokes a key; it stops working at once.</summary>
+public static class RevokeApiKey
+{
+    public sealed record Command(Guid AgencyId, Guid KeyId) : ICommand<Result<bool>>;
+
+    public sealed class Handler(Database database, TimeProvider time) : ICommandHandler<Command, Result<bool>>
+    {
+        public async ValueTask<Result<bool>> Handle(Command command, CancellationToken cancellationToken)
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var updated = await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE api_keys SET revoked_at = COALESCE(revoked_at, @now)
+                WHERE id = @keyId AND agency_id = @agencyId
+                """,
+                new { command.KeyId, command.AgencyId, now = time.UtcNowMicros() }, cancellationToken: cancellationToken));
+            return updated == 0 ? Failure.NotFound("API key") : true;
+        }
+    }
+
+    public static RouteHandlerBuilder MapRevokeApiKey(this RouteGroupBuilder group) => group
+        .MapDelete("/{agencyId:guid}/keys/{keyId:guid}", async (Guid agencyId, Guid keyId, IMediator mediator, CancellationToken cancellationToken) =>
+        {
+            var result = await mediator.Send(new Command(agencyId, keyId), cancellationToken);
+            return result.Match(_ => TypedResults.NoContent());
+        })
+        .RequireAuthorization(Scopes.AgenciesAdmin)
+        .WithName("RevokeApiKey")
+        .WithSummary("Revoke an API key")
+        .Produces(StatusCodes.Status204NoContent)
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound);
+}

@@ -1,0 +1,54 @@
+using Dapper;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using Mediator;
+
+namespace IntelSharing.Api.Features.Agencies;
+
+/// <summary>
+/// GET /api/v1/agencies and GET /api/v1/agencies/{id} — the partner directory. Every authenticated agency may
+/// read it: naming an audience needs the ids of the agencies in it.
+/// </summary>
+public static class ListAgencies
+{
+    public sealed record Query(Guid? Id) : IQuery<Result<IReadOnlyList<AgencyView>>>;
+
+    public sealed class Handler(Database database) : IQueryHandler<Query, Result<IReadOnlyList<AgencyView>>>
+    {
+        public async ValueTask<Result<IReadOnlyList<AgencyView>>> Handle(Query query, CancellationToken cancellationToken)
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var where = query.Id is null ? string.Empty : "WHERE id = @id";
+            var rows = await connection.QueryAsync<AgencyRow>(new CommandDefinition(
+                $"SELECT {AgencyRow.Columns} FROM agencies {where} ORDER BY country, name",
+                new { id = query.Id ?? Guid.Empty }, cancellationToken: cancellationToken));
+            var views = rows.Select(r => r.ToView()).ToList();
+            return query.Id is not null && views.Count == 0 ? Failure.NotFound("agency") : views;
+        }
+    }
+
+    public static RouteHandlerBuilder MapListAgencies(this RouteGroupBuilder group) => group
+        .MapGet("/", async (IMediator mediator, CancellationToken cancellationToken) =>
+        {
+            var result = await mediator.Send(new Query(null), cancellationToken);
+            return result.Match(TypedResults.Ok);
+        })
+        .RequireAuthorization()
+        .WithName("ListAgencies")
+        .WithSummary("List partner agencies")
+        .Produces<IReadOnlyList<AgencyView>>()
+        .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+    public static RouteHandlerBuilder MapGetAgency(this RouteGroupBuilder group) => group
+        .MapGet("/{id:guid}", async (Guid id, IMediator mediator, CancellationToken cancellationToken) =>
+        {
+            var result = await mediator.Send(new Query(id), cancellationToken);
+            return result.Match(views => TypedResults.Ok(views[0]));
+        })
+        .RequireAuthorization()
+        .WithName("GetAgency")
+        .WithSummary("Read a partner agency")
+        .Produces<AgencyView>()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status404NotFound);
+}

@@ -1,0 +1,64 @@
+using Dapper;
+using FluentValidation;
+using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Time;
+using Mediator;
+using Microsoft.AspNetCore.Mvc;
+
+namespace IntelSharing.Api.Features.Agencies;
+
+/// <summary>POST /api/v1/agencies — an operator registers a partner agency.</summary>
+public static class RegisterAgency
+{
+    public sealed record Command(AgencyInput Agency) : ICommand<Result<AgencyView>>;
+
+    public sealed class Validator : AbstractValidator<Command>
+    {
+        public Validator()
+        {
+            RuleFor(c => c.Agency.Name).NotEmpty().MaximumLength(200).OverridePropertyName("name");
+            RuleFor(c => c.Agency.Country).Must(Countries.IsValid).OverridePropertyName("country")
+                .WithMessage("country must be an ISO 3166-1 alpha-2 code (upper case, e.g. RS).");
+            RuleFor(c => c.Agency.Kind).NotNull().OverridePropertyName("kind")
+                .WithMessage($"kind is required: {string.Join(", ", WireNames.All<AgencyKind>())}.");
+        }
+    }
+
+    public sealed class Handler(Database database, TimeProvider time) : ICommandHandler<Command, Result<AgencyView>>
+    {
+        public async ValueTask<Result<AgencyView>> Handle(Command command, CancellationToken cancellationToken)
+        {
+            var now = time.UtcNowMicros();
+            var view = new AgencyView(Guid.CreateVersion7(now), command.Agency.Name!.Trim(), command.Agency.Country!, command.Agency.Kind!.Value, true, now, now);
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var inserted = await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO agencies (id, name, country, kind, is_active, created_at, updated_at)
+                VALUES (@Id, @Name, @Country, @Kind, @IsActive, @CreatedAt, @UpdatedAt)
+                ON CONFLICT (name) DO NOTHING
+                """,
+                new { view.Id, view.Name, view.Country, Kind = WireNames.Of(view.Kind), view.IsActive, view.CreatedAt, view.UpdatedAt },
+                cancellationToken: cancellationToken));
+            return inserted == 0 ? Failure.Conflict($"An agency named '{view.Name}' is already registered.") : view;
+        }
+    }
+
+    public static RouteHandlerBuilder MapRegisterAgency(this RouteGroupBuilder group) => group
+        .MapPost("/", async ([FromBody] AgencyInput agency, IMediator mediator, CancellationToken cancellationToken) =>
+        {
+            var result = await mediator.Send(new Command(agency), cancellationToken);
+            return result.Match(view => TypedResults.Created($"/api/v1/agencies/{view.Id}", view));
+        })
+        .RequireAuthorization(Scopes.AgenciesAdmin)
+        .WithName("RegisterAgency")
+        .WithSummary("Register a partner agency")
+        .Produces<AgencyView>(StatusCodes.Status201Created)
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status409Conflict);
+}

@@ -1,0 +1,82 @@
+using Dapper;
+using IntelSharing.Api.Domain;
+using IntelSharing.Api.Features.Sharing;
+using IntelSharing.Api.Infrastructure.Http;
+using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
+using Mediator;
+
+namespace IntelSharing.Api.Features.Alerts;
+
+/// <summary>GET /api/v1/alerts/{id} — the current version, if the sharing policy lets the caller see it; otherwise 404.</summary>
+public static class GetAlert
+{
+    public sealed record Query(Caller Caller, Guid Id) : IQuery<Result<Found>>;
+
+    public sealed record Found(int Version, string Document);
+
+    private sealed record Row
+    {
+        public Guid OriginatorId { get; init; }
+
+        public string Tlp { get; init; } = null!;
+
+        public bool HasAudience { get; init; }
+
+        public bool InAudience { get; init; }
+
+        public int Version { get; init; }
+
+        public string Document { get; init; } = null!;
+    }
+
+    public sealed class Handler(Database database) : IQueryHandler<Query, Result<Found>>
+    {
+        public async ValueTask<Result<Found>> Handle(Query query, CancellationToken cancellationToken)
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
+                """
+                SELECT a.originator_id AS OriginatorId, a.tlp AS Tlp, a.has_audience AS HasAudience,
+                       EXISTS (SELECT 1 FROM alert_audience aa WHERE aa.alert_id = a.id AND aa.agency_id = @agencyId) AS InAudience,
+                       a.version AS Version, a.document AS Document
+                FROM alerts a
+                WHERE a.id = @id
+                """,
+                new { id = query.Id, agencyId = query.Caller.AgencyId },
+                cancellationToken: cancellationToken));
+
+            if (row is null || !WireNames.TryParse<Tlp>(row.Tlp, out var tlp)
+                || !SharingPolicy.MaySee(query.Caller.AgencyId, new AlertAccess(row.OriginatorId, tlp, row.HasAudience, row.InAudience)))
+            {
+                return Failure.NotFound("alert");
+            }
+
+            return new Found(row.Version, row.Document);
+        }
+    }
+
+    public static RouteHandlerBuilder MapGetAlert(this RouteGroupBuilder group) => group
+        .MapGet("/{id:guid}", async (Guid id, HttpContext context, IMediator mediator) =>
+        {
+            var result = await mediator.Send(new Query(Caller.From(context.User), id), context.RequestAborted);
+            return result.Match(found =>
+            {
+                var etag = ETags.ForVersion(found.Version);
+                return ETags.ParseVersion(context.Request.Headers.IfNoneMatch) == found.Version
+                    ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
+                    : new JsonDocumentResult(found.Document) { ETag = etag };
+            });
+        })
+        .RequireAuthorization(Scopes.AlertsRead)
+        .WithName("GetAlert")
+        .WithSummary("Read an alert")
+        .WithDescription("Returns the current version of the alert with its ETag. An alert the caller may not see is answered 404, exactly like one that does not exist.")
+        .Produces<AlertView>()
+        .Produces(StatusCodes.Status304NotModified)
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound);
+}

@@ -1,0 +1,214 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using FluentValidation;
+using IntelSharing.Api.Domain;
+using Severity = IntelSharing.Api.Domain.Severity;
+using IntelSharing.Api.Features.Sharing;
+using IntelSharing.Api.Infrastructure.Http;
+using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
+using Mediator;
+using Microsoft.AspNetCore.Mvc;
+
+namespace IntelSharing.Api.Features.Alerts;
+
+/// <summary>
+/// GET /api/v1/alerts — the alerts the caller may see, oldest change first, filtered, in keyset pages.
+/// An alert that changes moves to the end, so a client that follows <c>nextCursor</c> sees every change.
+/// </summary>
+public static class ListAlerts
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 200;
+
+    /// <summary>Query parameters arrive as text and are parsed by the validator, so every mistake is named.</summary>
+    public sealed record Query(
+        Caller Caller,
+        string? Category,
+        string? Severity,
+        string? MinSeverity,
+        string? Country,
+        string? UpdatedAfter,
+        string? Cursor,
+        string? Limit) : IQuery<Result<string>>
+    {
+        public IReadOnlyList<string> Categories => Split(Category);
+
+        public IReadOnlyList<string> Severities => Split(Severity);
+
+        public IReadOnlyList<string> CountryCodes => Split(Country);
+
+        public int Take => Limit is null ? DefaultLimit : int.Parse(Limit, CultureInfo.InvariantCulture);
+
+        public DateTimeOffset? UpdatedAfterValue => UpdatedAfter is null ? null : DateTimeOffset.Parse(UpdatedAfter, CultureInfo.InvariantCulture).ToUniversalTime();
+
+        /// <summary>The filters a cursor is bound to.</summary>
+        public string Fingerprint => string.Join('|', Category, Severity, MinSeverity, Country, UpdatedAfter);
+
+        private static string[] Split(string? value) =>
+            value is null ? [] : value.Split(',', StringSplitOptions.TrimEntries);
+    }
+
+    public sealed class Validator : AbstractValidator<Query>
+    {
+        public Validator()
+        {
+            RuleForEach(q => q.Categories).Must(c => WireNames.TryParse<AlertCategory>(c, out _)).OverridePropertyName("category")
+                .WithMessage($"'{{PropertyValue}}' is not a category ({string.Join(", ", WireNames.All<AlertCategory>())}).");
+            RuleForEach(q => q.Severities).Must(s => WireNames.TryParse<Severity>(s, out _)).OverridePropertyName("severity")
+                .WithMessage($"'{{PropertyValue}}' is not a severity ({string.Join(", ", WireNames.All<Severity>())}).");
+            RuleFor(q => q.MinSeverity).Must(s => WireNames.TryParse<Severity>(s, out _)).When(q => q.MinSeverity is not null)
+                .WithMessage($"'{{PropertyValue}}' is not a severity ({string.Join(", ", WireNames.All<Severity>())}).");
+            RuleForEach(q => q.CountryCodes).Must(Countries.IsValid).OverridePropertyName("country")
+                .WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code.");
+            RuleFor(q => q.UpdatedAfter)
+                .Must(t => DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out _) && t!.Contains('T', StringComparison.Ordinal))
+                .When(q => q.UpdatedAfter is not null)
+                .WithMessage("updatedAfter must be an RFC 3339 date-time, e.g. 2026-11-01T00:00:00Z.");
+            RuleFor(q => q.Limit)
+                .Must(l => int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxLimit)
+                .When(q => q.Limit is not null)
+                .WithMessage($"limit must be a whole number from 1 to {MaxLimit}.");
+            RuleFor(q => q.Cursor).MaximumLength(200);
+        }
+    }
+
+    private sealed record Row
+    {
+        public Guid Id { get; init; }
+
+        public DateTimeOffset UpdatedAt { get; init; }
+
+        public string Document { get; init; } = null!;
+    }
+
+    public sealed class Handler(Database database, AlertCursor cursors) : IQueryHandler<Query, Result<string>>
+    {
+        public async ValueTask<Result<string>> Handle(Query query, CancellationToken cancellationToken)
+        {
+            var sql = new StringBuilder(
+                $"""
+                SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.document AS Document
+                FROM alerts a
+                WHERE {SharingPolicy.VisibleSql("a", "@agencyId")}
+                """);
+            var parameters = new DynamicParameters();
+            parameters.Add("agencyId", query.Caller.AgencyId);
+
+            if (query.Categories.Count > 0)
+            {
+                sql.Append(" AND a.category IN @categories");
+                parameters.Add("categories", query.Categories.ToArray());
+            }
+
+            if (query.Severities.Count > 0)
+            {
+                sql.Append(" AND a.severity IN @severities");
+                parameters.Add("severities", query.Severities.ToArray());
+            }
+
+            if (query.MinSeverity is not null && WireNames.TryParse<Severity>(query.MinSeverity, out var minSeverity))
+            {
+                sql.Append(" AND a.severity_rank >= @minRank");
+                parameters.Add("minRank", (int)minSeverity);
+            }
+
+            if (query.CountryCodes.Count > 0)
+            {
+                sql.Append(" AND EXISTS (SELECT 1 FROM alert_countries c WHERE c.alert_id = a.id AND c.country IN @countries)");
+                parameters.Add("countries", query.CountryCodes.ToArray());
+            }
+
+            if (query.UpdatedAfterValue is { } updatedAfter)
+            {
+                sql.Append(" AND a.updated_at > @updatedAfter");
+                parameters.Add("updatedAfter", updatedAfter);
+            }
+
+            if (query.Cursor is not null)
+            {
+                var error = cursors.TryDecode(query.Cursor, query.Fingerprint, out var position);
+                if (error is not null)
+                {
+                    return Failure.Invalid("cursor", error);
+                }
+
+                sql.Append(" AND (a.updated_at > @afterTime OR (a.updated_at = @afterTime AND a.id > @afterId))");
+                parameters.Add("afterTime", position.UpdatedAt);
+                parameters.Add("afterId", position.Id);
+            }
+
+            sql.Append(" ORDER BY a.updated_at, a.id LIMIT @take");
+            parameters.Add("take", query.Take + 1);
+
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
+
+            var page = rows.Count > query.Take ? rows.GetRange(0, query.Take) : rows;
+            var next = rows.Count > query.Take
+                ? cursors.Encode(new AlertCursor.Position(page[^1].UpdatedAt, page[^1].Id), query.Fingerprint)
+                : null;
+            return WritePage(page, next);
+        }
+
+        private static string WritePage(List<Row> page, string? nextCursor)
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                writer.WriteStartArray("items");
+                foreach (var row in page)
+                {
+                    writer.WriteRawValue(row.Document, skipInputValidation: true);
+                }
+
+                writer.WriteEndArray();
+                if (nextCursor is null)
+                {
+                    writer.WriteNull("nextCursor");
+                }
+                else
+                {
+                    writer.WriteString("nextCursor", nextCursor);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+    }
+
+    public static RouteHandlerBuilder MapListAlerts(this RouteGroupBuilder group) => group
+        .MapGet("/", async (
+            [FromQuery] string? category,
+            [FromQuery] string? severity,
+            [FromQuery] string? minSeverity,
+            [FromQuery] string? country,
+            [FromQuery] string? updatedAfter,
+            [FromQuery] string? cursor,
+            [FromQuery] string? limit,
+            HttpContext context,
+            IMediator mediator) =>
+        {
+            var result = await mediator.Send(
+                new Query(Caller.From(context.User), category, severity, minSeverity, country, updatedAfter, cursor, limit),
+                context.RequestAborted);
+            return result.Match(page => new JsonDocumentResult(page));
+        })
+        .RequireAuthorization(Scopes.AlertsRead)
+        .WithName("ListAlerts")
+        .WithSummary("List the alerts you may see")
+        .WithDescription("Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339). " +
+            $"limit is 1 to {MaxLimit} (default {DefaultLimit}). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far.")
+        .Produces<AlertPage>()
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden);
+}

@@ -1,0 +1,159 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Dapper;
+using FluentValidation;
+using IntelSharing.Api.Infrastructure.Http;
+using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Time;
+using Mediator;
+using Microsoft.AspNetCore.Mvc;
+
+namespace IntelSharing.Api.Features.Alerts;
+
+/// <summary>
+/// POST /api/v1/alerts — an agency publishes an alert. The originator comes from the API key. With an
+/// Idempotency-Key, a retry with the same body returns the original response and a different body is a 409;
+/// concurrent retries create one alert because the key is claimed inside the alert's own transaction.
+/// </summary>
+public static partial class SubmitAlert
+{
+    public sealed record Command(Caller Caller, AlertInput Alert, string? IdempotencyKey) : ICommand<Result<Published>>;
+
+    public sealed record Published(Guid Id, int Version, string Document, bool Replayed);
+
+    public sealed partial class Validator : AbstractValidator<Command>
+    {
+        public Validator(TimeProvider time)
+        {
+            RuleFor(c => c.Alert).SetValidator(new AlertInputValidator(time)).OverridePropertyName(string.Empty);
+            RuleFor(c => c.IdempotencyKey)
+                .Must(k => k!.Length is >= 1 and <= 255 && IdempotencyKeyShape().IsMatch(k))
+                .When(c => c.IdempotencyKey is not null)
+                .OverridePropertyName("Idempotency-Key")
+                .WithMessage("The Idempotency-Key header is 1 to 255 visible ASCII characters.");
+        }
+
+        [GeneratedRegex("^[\\x21-\\x7E]+$")]
+        private static partial Regex IdempotencyKeyShape();
+    }
+
+    private sealed record IdempotencyRow
+    {
+        public byte[] Hash { get; init; } = null!;
+
+        public Guid? AlertId { get; init; }
+    }
+
+    public sealed class Handler(Database database, TimeProvider time) : ICommandHandler<Command, Result<Published>>
+    {
+        public async ValueTask<Result<Published>> Handle(Command command, CancellationToken cancellationToken)
+        {
+            var caller = command.Caller;
+            var input = command.Alert;
+            await using var connection = await database.OpenAsync(cancellationToken);
+
+            var audienceIds = input.Audience?.Agencies ?? [];
+            var parameters = new DynamicParameters();
+            var ids = SqlLists.In(parameters, "id", audienceIds.Append(caller.AgencyId).Distinct().ToArray());
+            var agencies = (await connection.QueryAsync<AgencyRef>(new CommandDefinition(
+                $"SELECT id AS Id, name AS Name, country AS Country FROM agencies WHERE is_active AND id IN {ids}",
+                parameters, cancellationToken: cancellationToken))).ToDictionary(a => a.Id);
+
+            for (var i = 0; i < audienceIds.Count; i++)
+            {
+                if (!agencies.ContainsKey(audienceIds[i]))
+                {
+                    return Failure.Invalid($"audience.agencies[{i}]", $"No active agency has the id {audienceIds[i]}.");
+                }
+            }
+
+            var requestHash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(input, JsonDefaults.Options));
+            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            if (command.IdempotencyKey is { } key)
+            {
+                var claimed = await connection.ExecuteAsync(new CommandDefinition(
+                    """
+                    INSERT INTO idempotency_keys (agency_id, idempotency_key, request_hash, created_at)
+                    VALUES (@agencyId, @key, @requestHash, @now)
+                    ON CONFLICT (agency_id, idempotency_key) DO NOTHING
+                    """,
+                    new { agencyId = caller.AgencyId, key, requestHash, now = time.UtcNowMicros() },
+                    transaction, cancellationToken: cancellationToken));
+                if (claimed == 0)
+                {
+                    await transaction.RollbackAsync(cancellationToken);
+                    return await Replay(connection, caller.AgencyId, key, requestHash, cancellationToken);
+                }
+            }
+
+            var now = time.UtcNowMicros();
+            var id = Guid.CreateVersion7(now);
+            var audience = audienceIds.Select(a => agencies[a]).ToList();
+            var view = AlertViews.Build(id, 1, input, agencies[caller.AgencyId], audience, now, now);
+            var document = JsonSerializer.Serialize(view, JsonDefaults.Options);
+
+            await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, view, document, isNew: true, cancellationToken);
+            if (command.IdempotencyKey is { } claimedKey)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE idempotency_keys SET alert_id = @id WHERE agency_id = @agencyId AND idempotency_key = @claimedKey",
+                    new { id, agencyId = caller.AgencyId, claimedKey },
+                    transaction, cancellationToken: cancellationToken));
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return new Published(id, 1, document, Replayed: false);
+        }
+
+        private static async Task<Result<Published>> Replay(DbConnection connection, Guid agencyId, string key, byte[] requestHash, CancellationToken cancellationToken)
+        {
+            var original = await connection.QuerySingleAsync<IdempotencyRow>(new CommandDefinition(
+                "SELECT request_hash AS Hash, alert_id AS AlertId FROM idempotency_keys WHERE agency_id = @agencyId AND idempotency_key = @key",
+                new { agencyId, key }, cancellationToken: cancellationToken));
+            if (!CryptographicOperations.FixedTimeEquals(original.Hash, requestHash))
+            {
+                return new Failure(StatusCodes.Status409Conflict, ProblemTypes.IdempotencyKeyReused, "Idempotency key reused",
+                    "This Idempotency-Key was already used with a different request body. Use a new key for a new alert.");
+            }
+
+            var document = await connection.QuerySingleAsync<string>(new CommandDefinition(
+                "SELECT document FROM alert_versions WHERE alert_id = @alertId AND version = 1",
+                new { alertId = original.AlertId }, cancellationToken: cancellationToken));
+            return new Published(original.AlertId!.Value, 1, document, Replayed: true);
+        }
+    }
+
+    public static RouteHandlerBuilder MapSubmitAlert(this RouteGroupBuilder group) => group
+        .MapPost("/", async (
+            [FromBody] AlertInput alert,
+            [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+            HttpContext context,
+            IMediator mediator) =>
+        {
+            var result = await mediator.Send(new Command(Caller.From(context.User), alert, idempotencyKey), context.RequestAborted);
+            return result.Match(published => new JsonDocumentResult(published.Document, StatusCodes.Status201Created)
+            {
+                Location = $"/api/v1/alerts/{published.Id}",
+                ETag = ETags.ForVersion(published.Version),
+                Headers = published.Replayed ? new Dictionary<string, string> { ["Idempotent-Replayed"] = "true" } : null,
+            });
+        })
+        .RequireAuthorization(Scopes.AlertsWrite)
+        .WithName("SubmitAlert")
+        .WithSummary("Publish an alert")
+        .WithDescription("Validates, stores and shares a migrant-smuggling or cyber-incident alert. The originator is the agency of the API key. " +
+            "Send an Idempotency-Key to make retries safe: the same key with the same body returns the original 201; with a different body, 409.")
+        .Accepts<AlertInput>("application/json")
+        .Produces<AlertView>(StatusCodes.Status201Created)
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status409Conflict)
+        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+}

@@ -1,0 +1,24 @@
+using IntelSharing.Api.Features.Agencies;
+using IntelSharing.Api.Features.Alerts;
+
+namespace IntelSharing.Api.Features;
+
+/// <summary>Every endpoint of the API, listed by hand: one route group per resource, one line per use case.</summary>
+public static class Routes
+{
+    public static void MapApi(this IEndpointRouteBuilder app)
+    {
+        var alerts = app.MapGroup("/api/v1/alerts").WithTags("Alerts");
+        alerts.MapSubmitAlert();
+        alerts.MapListAlerts();
+        alerts.MapGetAlert();
+
+        var agencies = app.MapGroup("/api/v1/agencies").WithTags("Agencies");
+        agencies.MapRegisterAgency();
+        agencies.MapListAgencies();
+        agencies.MapGetAgency();
+        agencies.MapIssueApiKey();
+        agencies.MapListApiKeys();
+        agencies.MapRevokeApiKey();
+    }
+}

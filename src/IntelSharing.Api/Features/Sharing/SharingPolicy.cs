@@ -1,0 +1,49 @@
+using IntelSharing.Api.Domain;
+
+namespace IntelSharing.Api.Features.Sharing;
+
+/// <summary>What the policy needs to know about one alert version and one agency.</summary>
+/// <param name="OriginatorId">The agency that published the alert.</param>
+/// <param name="Tlp">The version's marking.</param>
+/// <param name="HasAudience">Whether the version names an audience.</param>
+/// <param name="AgencyInAudience">Whether the agency asking is in that audience.</param>
+public readonly record struct AlertAccess(Guid OriginatorId, Tlp Tlp, bool HasAudience, bool AgencyInAudience);
+
+/// <summary>
+/// The one decision "may agency X see or receive this alert version?" (PRODUCT.md, "Who may see what").
+/// Every path asks it: read one, list, outbox fan-out, feedback, exports. For set-based paths it also
+/// gives the same rule as a SQL predicate; tests hold the two forms equal over every combination.
+/// The caller's agency is assumed active: deactivated agencies cannot authenticate and have no live subscriptions.
+/// </summary>
+public static class SharingPolicy
+{
+    public static bool MaySee(Guid agencyId, AlertAccess alert)
+    {
+        if (agencyId == alert.OriginatorId)
+        {
+            return true;
+        }
+
+        return alert.Tlp switch
+        {
+            Tlp.Clear or Tlp.Green => true,
+            Tlp.Amber => !alert.HasAudience || alert.AgencyInAudience,
+            Tlp.AmberStrict or Tlp.Red => alert.HasAudience && alert.AgencyInAudience,
+            _ => false,
+        };
+    }
+
+    /// <summary>
+    /// The same rule as <see cref="MaySee"/>, for a query over <c>alerts</c> aliased <paramref name="alert"/>,
+    /// with the agency id in the parameter <paramref name="agencyParameter"/> (an expression such as <c>@agencyId</c>
+    /// or a column such as <c>s.agency_id</c>).
+    /// </summary>
+    public static string VisibleSql(string alert, string agencyParameter) =>
+        $"""
+        ({alert}.originator_id = {agencyParameter}
+         OR {alert}.tlp IN ('clear', 'green')
+         OR ({alert}.tlp = 'amber' AND NOT {alert}.has_audience)
+         OR ({alert}.tlp IN ('amber', 'amber+strict', 'red')
+             AND EXISTS (SELECT 1 FROM alert_audience aa WHERE aa.alert_id = {alert}.id AND aa.agency_id = {agencyParameter})))
+        """;
+}

@@ -1,0 +1,44 @@
+using System.Text;
+
+namespace IntelSharing.Api.Infrastructure.Http;
+
+/// <summary>
+/// Writes a JSON document that is already serialised (an alert as stored), with its status and headers,
+/// so that reads return the exact bytes that were published and delivered, without a second serialisation.
+/// </summary>
+public sealed class JsonDocumentResult(string json, int statusCode = StatusCodes.Status200OK) : IResult
+{
+    public string? Location { get; init; }
+
+    public string? ETag { get; init; }
+
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        response.StatusCode = statusCode;
+        response.ContentType = "application/json; charset=utf-8";
+        if (Location is not null)
+        {
+            response.Headers.Location = Location;
+        }
+
+        if (ETag is not null)
+        {
+            response.Headers.ETag = ETag;
+        }
+
+        if (Headers is not null)
+        {
+            foreach (var (name, value) in Headers)
+            {
+                response.Headers[name] = value;
+            }
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(json);
+        response.ContentLength = bytes.Length;
+        await response.Body.WriteAsync(bytes, httpContext.RequestAborted);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Data;
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace IntelSharing.Api.Infrastructure.Persistence;
+
+/// <summary>
+/// Opens connections to the configured store. Handlers take this, open a connection, and run Dapper
+/// with the SQL written beside them; there is no repository layer.
+/// </summary>
+public sealed class Database : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource? _postgres;
+    private readonly string _sqliteConnectionString = string.Empty;
+
+    public Database(IOptions<DatabaseOptions> options)
+    {
+        var value = options.Value;
+        Dialect = SqlDialect.For(value.Provider);
+        if (value.Provider == DatabaseProvider.Postgres)
+        {
+            _postgres = new NpgsqlDataSourceBuilder(value.EffectiveConnectionString).Build();
+        }
+        else
+        {
+            var builder = new SqliteConnectionStringBuilder(value.EffectiveConnectionString)
+            {
+                Pooling = true,
+                DefaultTimeout = 30,
+            };
+            _sqliteConnectionString = builder.ToString();
+        }
+    }
+
+    public SqlDialect Dialect { get; }
+
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_postgres is not null)
+        {
+            return await _postgres.OpenConnectionAsync(cancellationToken);
+        }
+
+        var connection = new SqliteConnection(_sqliteConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var pragma = connection.CreateCommand();
+            // WAL lets readers run beside the single writer; busy_timeout makes writers queue instead of failing.
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts a write transaction. On SQLite it is BEGIN IMMEDIATE, so two writers queue on the write lock
+    /// instead of both reading and then failing to upgrade.
+    /// </summary>
+    public static async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        if (connection is SqliteConnection sqlite)
+        {
+            return sqlite.BeginTransaction(IsolationLevel.Serializable, deferred: false);
+        }
+
+        return await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Options;
+
+namespace IntelSharing.Api.Infrastructure.Persistence;
+
+/// <summary>Holds the per-deployment keys loaded at start.</summary>
+public sealed class ServerKeyring
+{
+    private byte[]? _cursorKey;
+
+    public byte[] CursorKey => _cursorKey ?? throw new InvalidOperationException("The server keyring is loaded at start; the host has not started.");
+
+    public void Load(byte[] cursorKey) => _cursorKey = cursorKey;
+}
+
+/// <summary>
+/// Runs before the server accepts requests: applies migrations (unless switched off) and loads the keyring.
+/// Hosted services start before Kestrel, so no request can reach an unmigrated database.
+/// </summary>
+public sealed class DatabaseStartup(Migrator migrator, Database database, ServerKeyring keyring, IOptions<DatabaseOptions> options) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.MigrateOnStart)
+        {
+            await migrator.MigrateAsync(cancellationToken);
+        }
+
+        keyring.Load(await ServerSecrets.GetOrCreateAsync(database, "alert-cursor", cancellationToken));
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+public sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DatabaseOptions options)
+    {
+        if (options.Provider == DatabaseProvider.Postgres && string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            return ValidateOptionsResult.Fail(
+                "Database__Provider is Postgres but Database__ConnectionString is empty. Set it, e.g. " +
+                "'Host=db;Database=intelsharing;Username=intelsharing;Password=…'.");
+        }
+
+        if (options.Provider == DatabaseProvider.Postgres)
+        {
+            try
+            {
+                _ = new Npgsql.NpgsqlConnectionStringBuilder(options.ConnectionString);
+            }
+            catch (ArgumentException ex)
+            {
+                return ValidateOptionsResult.Fail($"Database__ConnectionString is not a valid PostgreSQL connection string: {ex.Message}");
+            }
+        }
+
+        return ValidateOptionsResult.Success;
+    }
+}

@@ -1,0 +1,22 @@
+using System.Security.Cryptography;
+using Dapper;
+
+namespace IntelSharing.Api.Infrastructure.Persistence;
+
+/// <summary>
+/// Per-deployment keys, created on first use and shared by every instance through the database, so that
+/// a cursor issued by one replica is accepted by another.
+/// </summary>
+public static class ServerSecrets
+{
+    public static async Task<byte[]> GetOrCreateAsync(Database database, string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO server_secrets (name, value, created_at) VALUES (@name, @value, @now) ON CONFLICT (name) DO NOTHING",
+            new { name, value = RandomNumberGenerator.GetBytes(32), now = DateTimeOffset.UtcNow },
+            cancellationToken: cancellationToken));
+        return await connection.QuerySingleAsync<byte[]>(new CommandDefinition(
+            "SELECT value FROM server_secrets WHERE name = @name", new { name }, cancellationToken: cancellationToken));
+    }
+}

@@ -1,0 +1,126 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace IntelSharing.Api.Infrastructure.Persistence;
+
+/// <summary>
+/// Every difference between PostgreSQL and SQLite that handlers and migrations care about lives here,
+/// so that feature code writes one SQL statement for both.
+/// </summary>
+public abstract class SqlDialect
+{
+    public abstract DatabaseProvider Provider { get; }
+
+    /// <summary>
+    /// Wraps a parameter bound for a <c>{json}</c> column: a document served back byte for byte (PostgreSQL
+    /// <c>json</c> keeps the text as written, where <c>jsonb</c> would reorder keys), TEXT in SQLite.
+    /// </summary>
+    public abstract string Json(string parameter);
+
+    /// <summary>Wraps a parameter bound for a <c>{jsonb}</c> column: a document that queries look inside.</summary>
+    public abstract string JsonB(string parameter);
+
+    /// <summary>Appended to a claim query: row locks that other workers skip (PostgreSQL) or nothing (SQLite serialises writers).</summary>
+    public abstract string ForUpdateSkipLocked { get; }
+
+    /// <summary>Replaces the type tokens used in migration scripts.</summary>
+    public abstract string TranslateMigration(string sql);
+
+    /// <summary>Whether an exception means a unique constraint was violated.</summary>
+    public abstract bool IsUniqueViolation(DbException exception);
+
+    /// <summary>Takes a database-wide lock that serialises migrations across processes; released on dispose.</summary>
+    public abstract Task<IAsyncDisposable> AcquireMigrationLockAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    public static SqlDialect For(DatabaseProvider provider) => provider switch
+    {
+        DatabaseProvider.Postgres => PostgresDialect.Instance,
+        _ => SqliteDialect.Instance,
+    };
+}
+
+public sealed class PostgresDialect : SqlDialect
+{
+    public static readonly PostgresDialect Instance = new();
+
+    // Any constant shared by every IntelSharing process works; this one spells "INTL".
+    private const long MigrationLockKey = 0x494E544C;
+
+    public override DatabaseProvider Provider => DatabaseProvider.Postgres;
+
+    public override string Json(string parameter) => $"CAST({parameter} AS json)";
+
+    public override string JsonB(string parameter) => $"CAST({parameter} AS jsonb)";
+
+    public override string ForUpdateSkipLocked => "FOR UPDATE SKIP LOCKED";
+
+    public override string TranslateMigration(string sql) => sql
+        .Replace("{uuid}", "uuid", StringComparison.Ordinal)
+        .Replace("{timestamp}", "timestamptz", StringComparison.Ordinal)
+        .Replace("{jsonb}", "jsonb", StringComparison.Ordinal)
+        .Replace("{json}", "json", StringComparison.Ordinal)
+        .Replace("{bytes}", "bytea", StringComparison.Ordinal)
+        .Replace("{bool}", "boolean", StringComparison.Ordinal)
+        .Replace("{bigint}", "bigint", StringComparison.Ordinal);
+
+    public override bool IsUniqueViolation(DbException exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    public override async Task<IAsyncDisposable> AcquireMigrationLockAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT pg_advisory_lock({MigrationLockKey})";
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return new Release(connection);
+    }
+
+    private sealed class Release(DbConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT pg_advisory_unlock({MigrationLockKey})";
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+}
+
+public sealed class SqliteDialect : SqlDialect
+{
+    public static readonly SqliteDialect Instance = new();
+
+    public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
+    public override string Json(string parameter) => parameter;
+
+    public override string JsonB(string parameter) => parameter;
+
+    public override string ForUpdateSkipLocked => string.Empty;
+
+    public override string TranslateMigration(string sql) => sql
+        .Replace("{uuid}", "TEXT", StringComparison.Ordinal)
+        .Replace("{timestamp}", "TEXT", StringComparison.Ordinal)
+        .Replace("{jsonb}", "TEXT", StringComparison.Ordinal)
+        .Replace("{json}", "TEXT", StringComparison.Ordinal)
+        .Replace("{bytes}", "BLOB", StringComparison.Ordinal)
+        .Replace("{bool}", "INTEGER", StringComparison.Ordinal)
+        .Replace("{bigint}", "INTEGER", StringComparison.Ordinal);
+
+    public override bool IsUniqueViolation(DbException exception) =>
+        exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
+
+    // SQLite has one writer at a time; migrations run inside BEGIN IMMEDIATE transactions, which is the lock.
+    public override Task<IAsyncDisposable> AcquireMigrationLockAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        Task.FromResult<IAsyncDisposable>(NoLock.Instance);
+
+    private sealed class NoLock : IAsyncDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,180 @@
+using System.Data.Common;
+using System.Net.Sockets;
+using System.Text.Json;
+using FluentValidation;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace IntelSharing.Api.Infrastructure.Problems;
+
+/// <summary>
+/// The one place exceptions become responses. Validation failures and malformed requests are client
+/// mistakes (4xx, fields named); an unreachable database is a 503 with Retry-After; anything else is a bug
+/// and the only path to a 500.
+/// </summary>
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = exception switch
+        {
+            ValidationException validation => FromValidation(validation),
+            BadHttpRequestException badRequest => FromBadRequest(badRequest),
+            JsonException json => FromJson(json),
+            OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => null,
+            _ when IsDatabaseUnavailable(exception) => Unavailable(httpContext),
+            _ => null,
+        };
+
+        if (problem is null)
+        {
+            if (httpContext.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away; there is nobody to answer.
+                return true;
+            }
+
+            logger.LogError(exception, "Unhandled exception on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status500InternalServerError,
+                Type = ProblemTypes.Internal,
+                Title = "Internal server error",
+                Detail = "The server failed to process the request. It has been logged with the trace id below.",
+            };
+        }
+
+        httpContext.Response.StatusCode = problem.Status ?? StatusCodes.Status500InternalServerError;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = problem,
+            Exception = exception,
+        });
+    }
+
+    private static ValidationProblemDetails FromValidation(ValidationException exception)
+    {
+        var errors = exception.Errors
+            .GroupBy(e => FieldNames.ToJsonPath(e.PropertyName))
+            .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray());
+        return new ValidationProblemDetails(errors)
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Type = ProblemTypes.Validation,
+            Title = "The request is invalid",
+            Detail = errors.Count == 1
+                ? $"1 field is invalid: {errors.Keys.First()}."
+                : $"{errors.Count} fields are invalid: {string.Join(", ", errors.Keys)}.",
+        };
+    }
+
+    private static ProblemDetails FromBadRequest(BadHttpRequestException exception)
+    {
+        if (exception.InnerException is JsonException json)
+        {
+            return FromJson(json);
+        }
+
+        return exception.StatusCode switch
+        {
+            StatusCodes.Status413PayloadTooLarge => new ProblemDetails
+            {
+                Status = StatusCodes.Status413PayloadTooLarge,
+                Type = ProblemTypes.PayloadTooLarge,
+                Title = "Payload too large",
+                Detail = exception.Message,
+            },
+            StatusCodes.Status415UnsupportedMediaType => new ProblemDetails
+            {
+                Status = StatusCodes.Status415UnsupportedMediaType,
+                Type = ProblemTypes.UnsupportedMediaType,
+                Title = "Unsupported media type",
+                Detail = "The request body must be sent as 'application/json'.",
+            },
+            _ => new ProblemDetails
+            {
+                Status = exception.StatusCode is >= 400 and < 500 ? exception.StatusCode : StatusCodes.Status400BadRequest,
+                Type = ProblemTypes.MalformedRequest,
+                Title = "Malformed request",
+                Detail = exception.Message,
+            },
+        };
+    }
+
+    private static ValidationProblemDetails FromJson(JsonException exception)
+    {
+        var field = FieldNames.FromJsonPath(exception.Path) is { Length: > 0 } path ? path : "body";
+        var message = DescribeJsonError(exception);
+        return new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Type = ProblemTypes.MalformedRequest,
+            Title = "The request body is not valid JSON for this operation",
+            Detail = $"'{field}': {message}",
+        };
+    }
+
+    private static string DescribeJsonError(JsonException exception)
+    {
+        // System.Text.Json messages name .NET types; say what the client sent wrong instead.
+        var message = exception.Message;
+        if (message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return "The value has the wrong type or is not one of the allowed values.";
+        }
+
+        if (message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase))
+        {
+            return "The property appears more than once.";
+        }
+
+        if (message.Contains("could not be mapped", StringComparison.Ordinal) || message.Contains("unmapped", StringComparison.OrdinalIgnoreCase))
+        {
+            return "This property is not part of the request schema.";
+        }
+
+        if (message.Contains("maximum configured depth", StringComparison.Ordinal))
+        {
+            return "The document is nested too deeply.";
+        }
+
+        if (message.Contains("missing required properties", StringComparison.Ordinal))
+        {
+            return "Required properties are missing.";
+        }
+
+        return "The body is not well-formed JSON.";
+    }
+
+    private static ProblemDetails Unavailable(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = "5";
+        return new ProblemDetails
+        {
+            Status = StatusCodes.Status503ServiceUnavailable,
+            Type = ProblemTypes.ServiceUnavailable,
+            Title = "Service unavailable",
+            Detail = "The database cannot be reached. Nothing was stored; retry after the indicated delay.",
+        };
+    }
+
+    private static bool IsDatabaseUnavailable(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            switch (current)
+            {
+                case Npgsql.NpgsqlException { IsTransient: true }:
+                case SocketException:
+                case TimeoutException:
+                case Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 }: // SQLITE_BUSY, SQLITE_LOCKED
+                    return true;
+                case DbException when current.Message.Contains("the database system is", StringComparison.Ordinal):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,137 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Dapper;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace IntelSharing.Api.Infrastructure.Security;
+
+/// <summary>
+/// Authenticates <c>Authorization: Bearer isk_…</c>: finds the key by its public prefix, compares the hash in
+/// constant time, and refuses revoked or expired keys and keys of deactivated agencies. Challenges and
+/// forbidden answers are RFC 9457 problems.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    Database database,
+    TimeProvider time,
+    IProblemDetailsService problemDetails)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    private sealed record KeyRow
+    {
+        public Guid AgencyId { get; init; }
+
+        public string AgencyName { get; init; } = null!;
+
+        public bool AgencyActive { get; init; }
+
+        public byte[] SecretHash { get; init; } = null!;
+
+        public string Scopes { get; init; } = null!;
+
+        public DateTimeOffset? ExpiresAt { get; init; }
+
+        public DateTimeOffset? RevokedAt { get; init; }
+    }
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.Fail("The Authorization header must use the Bearer scheme.");
+        }
+
+        var key = header["Bearer ".Length..].Trim();
+        var prefix = ApiKeys.PrefixOf(key);
+        if (prefix is null)
+        {
+            return AuthenticateResult.Fail("The API key is not well-formed.");
+        }
+
+        await using var connection = await database.OpenAsync(Context.RequestAborted);
+        var row = await connection.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition(
+            """
+            SELECT k.agency_id AS AgencyId, a.name AS AgencyName, a.is_active AS AgencyActive,
+                   k.secret_hash AS SecretHash, k.scopes AS Scopes, k.expires_at AS ExpiresAt, k.revoked_at AS RevokedAt
+            FROM api_keys k JOIN agencies a ON a.id = k.agency_id
+            WHERE k.prefix = @prefix
+            """,
+            new { prefix },
+            cancellationToken: Context.RequestAborted));
+
+        // Compare even when the prefix is unknown, so timing does not reveal which prefixes exist.
+        var matches = ApiKeys.Matches(key, row?.SecretHash ?? new byte[32]);
+        if (row is null || !matches)
+        {
+            return AuthenticateResult.Fail("The API key is not valid.");
+        }
+
+        var now = time.GetUtcNow();
+        if (row.RevokedAt is not null || row.ExpiresAt <= now || !row.AgencyActive)
+        {
+            return AuthenticateResult.Fail("The API key is revoked, expired, or belongs to a deactivated agency.");
+        }
+
+        var claims = new List<Claim>
+        {
+            new(Caller.AgencyIdClaim, row.AgencyId.ToString()),
+            new(Caller.AgencyNameClaim, row.AgencyName),
+            new(Caller.KeyPrefixClaim, prefix),
+        };
+        claims.AddRange(row.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => new Claim(Caller.ScopeClaim, s)));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await Context.AuthenticateAsync(SchemeName);
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer realm=\"IntelSharing\"";
+        await problemDetails.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = StatusCodes.Status401Unauthorized,
+                Type = ProblemTypes.Unauthenticated,
+                Title = "Authentication required",
+                Detail = result.Failure?.Message ?? "Send an API key as 'Authorization: Bearer isk_…'.",
+            },
+        });
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        var required = Context.GetEndpoint()?.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>()
+            .Select(a => a.Policy).Where(p => p is not null).ToArray() ?? [];
+        await problemDetails.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = StatusCodes.Status403Forbidden,
+                Type = ProblemTypes.Forbidden,
+                Title = "Forbidden",
+                Detail = required.Length == 0
+                    ? "Your API key does not allow this operation."
+                    : $"Your API key lacks the scope this operation requires: {string.Join(", ", required)}.",
+            },
+        });
+    }
+}

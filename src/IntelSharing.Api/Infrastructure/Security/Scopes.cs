@@ -1,0 +1,17 @@
+namespace IntelSharing.Api.Infrastructure.Security;
+
+/// <summary>What an API key may do. Each scope is also the name of the authorization policy that requires it.</summary>
+public static class Scopes
+{
+    public const string AlertsWrite = "alerts:write";
+    public const string AlertsRead = "alerts:read";
+    public const string SubscriptionsManage = "subscriptions:manage";
+    public const string DeliveriesManage = "deliveries:manage";
+    public const string AgenciesAdmin = "agencies:admin";
+    public const string AuditRead = "audit:read";
+
+    public static readonly IReadOnlyList<string> All =
+        [AlertsWrite, AlertsRead, SubscriptionsManage, DeliveriesManage, AgenciesAdmin, AuditRead];
+
+    public static bool IsKnown(string scope) => All.Contains(scope, StringComparer.Ordinal);
+}

@@ -1,0 +1,16 @@
+namespace IntelSharing.Api.Infrastructure.Time;
+
+public static class ClockExtensions
+{
+    /// <summary>
+    /// Now, truncated to whole microseconds: PostgreSQL stores microseconds, so a value that round-trips
+    /// through the database compares equal to the one we kept (cursors and ETags depend on it).
+    /// </summary>
+    public static DateTimeOffset UtcNowMicros(this TimeProvider time) => Truncate(time.GetUtcNow());
+
+    public static DateTimeOffset Truncate(DateTimeOffset value)
+    {
+        var utc = value.ToUniversalTime();
+        return new DateTimeOffset(utc.Ticks - (utc.Ticks % 10), TimeSpan.Zero);
+    }
+}

@@ -1,0 +1,204 @@
+using System.Net.Http.Headers;
+using Dapper;
+using IntelSharing.Api.Domain;
+using IntelSharing.Api.Features.Agencies;
+using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Security;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IntelSharing.IntegrationTests.Infrastructure;
+
+/// <summary>An agency created for a test, with a client that sends its key.</summary>
+public sealed record TestAgency(Guid Id, string Name, string Country, string Key, HttpClient Client);
+
+/// <summary>
+/// The real application (Program) on a real database, driven through HTTP. One per test class and
+/// provider; each gets its own database, so classes run in parallel without seeing each other's rows.
+/// </summary>
+public abstract class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private string? _connectionString;
+
+    public abstract DatabaseProvider Provider { get; }
+
+    public string? UnavailableReason { get; private set; }
+
+    /// <summary>Extra service replacements for fixtures that need them (a fake clock, delivery options).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
+    /// <summary>Extra settings (configuration keys) for fixtures that need them.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string>> Settings => [];
+
+    protected abstract Task<string?> ProvisionAsync();
+
+    public async ValueTask InitializeAsync()
+    {
+        try
+        {
+            _connectionString = await ProvisionAsync();
+        }
+        catch (Exception ex) when (!PostgresCluster.Required)
+        {
+            UnavailableReason = $"{Provider} could not be provisioned: {ex.Message}";
+            return;
+        }
+
+        if (_connectionString is null)
+        {
+            return;
+        }
+
+        // Starts the host: migrations run before the first request.
+        _ = Server;
+        await Task.CompletedTask;
+    }
+
+    protected void MarkUnavailable(string reason)
+    {
+        if (PostgresCluster.Required)
+        {
+            throw new InvalidOperationException($"PostgreSQL is required here (INTELSHARING_REQUIRE_POSTGRES=1) but: {reason}");
+        }
+
+        UnavailableReason = reason;
+    }
+
+    /// <summary>Every test calls this first (through the helpers below): it skips with the reason when the database is absent.</summary>
+    public void RequireDatabase()
+    {
+        if (UnavailableReason is not null)
+        {
+            Assert.Skip(UnavailableReason);
+        }
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Database:Provider", Provider.ToString());
+        builder.UseSetting("Database:ConnectionString", _connectionString);
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureTestServices(ConfigureServices);
+    }
+
+    public Database Database => Services.GetRequiredService<Database>();
+
+    public HttpClient ClientWithKey(string? key)
+    {
+        RequireDatabase();
+        var client = CreateClient();
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return client;
+    }
+
+    /// <summary>Registers an agency and issues it a key with the given scopes, directly in the database (setup, not the thing under test).</summary>
+    public async Task<TestAgency> CreateAgencyAsync(string name, string country = "RS", AgencyKind kind = AgencyKind.Police, params string[] scopes)
+    {
+        RequireDatabase();
+        if (scopes.Length == 0)
+        {
+            scopes = [Scopes.AlertsWrite, Scopes.AlertsRead];
+        }
+
+        var uniqueName = $"{name} {Guid.NewGuid():N}"[..Math.Min(200, name.Length + 33)];
+        var now = DateTimeOffset.UtcNow;
+        var id = Guid.CreateVersion7();
+        await using var connection = await Database.OpenAsync(CancellationToken.None);
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO agencies (id, name, country, kind, is_active, created_at, updated_at)
+            VALUES (@id, @uniqueName, @country, @kind, @active, @now, @now)
+            """,
+            new { id, uniqueName, country, kind = WireNames.Of(kind), active = true, now });
+        var issued = await IssueApiKey.IssueAsync(connection, TimeProvider.System, id, "test", scopes, null, CancellationToken.None);
+        return new TestAgency(id, uniqueName, country, issued!.Key, ClientWithKey(issued.Key));
+    }
+
+    public Task<TestAgency> CreateOperatorAsync() =>
+        CreateAgencyAsync("Operations", "RS", AgencyKind.Operator, [.. BootstrapAdmin.OperatorScopes]);
+
+    /// <summary>Row counts of every application table: "changes nothing" is asserted against this.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> CountRowsAsync()
+    {
+        await using var connection = await Database.OpenAsync(CancellationToken.None);
+        var tables = Provider == DatabaseProvider.Postgres
+            ? await connection.QueryAsync<string>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+            : await connection.QueryAsync<string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+        var counts = new Dictionary<string, long>();
+        foreach (var table in tables)
+        {
+            counts[table] = await connection.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}");
+        }
+
+        return counts;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await CleanUpAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual Task CleanUpAsync() => Task.CompletedTask;
+}
+
+/// <summary>The application on a SQLite file of its own.</summary>
+public class SqliteApiFixture : ApiFixture
+{
+    private string? _file;
+
+    public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
+    protected override Task<string?> ProvisionAsync()
+    {
+        _file = Path.Combine(Path.GetTempPath(), $"intelsharing-test-{Guid.NewGuid():N}.db");
+        return Task.FromResult<string?>($"Data Source={_file}");
+    }
+
+    protected override Task CleanUpAsync()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { string.Empty, "-wal", "-shm" })
+        {
+            if (_file is not null && File.Exists(_file + suffix))
+            {
+                File.Delete(_file + suffix);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The application on a fresh database in the test PostgreSQL server.</summary>
+public class PostgresApiFixture : ApiFixture
+{
+    public override DatabaseProvider Provider => DatabaseProvider.Postgres;
+
+    protected override async Task<string?> ProvisionAsync()
+    {
+        var cluster = await PostgresCluster.Shared;
+        if (cluster.AdminConnectionString is null)
+        {
+            MarkUnavailable(cluster.UnavailableReason!);
+            return null;
+        }
+
+        return await cluster.CreateDatabaseAsync(GetType().Name.Replace("Fixture", string.Empty, StringComparison.Ordinal));
+    }
+}

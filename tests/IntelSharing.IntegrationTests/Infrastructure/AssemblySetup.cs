@@ -1,0 +1,11 @@
+using IntelSharing.IntegrationTests.Infrastructure;
+
+[assembly: AssemblyFixture(typeof(PostgresClusterLifetime))]
+
+namespace IntelSharing.IntegrationTests.Infrastructure;
+
+/// <summary>Stops the throwaway PostgreSQL cluster when the test assembly is done.</summary>
+public sealed class PostgresClusterLifetime : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync() => await PostgresCluster.StopSharedAsync();
+}
