@@ -2,6 +2,8 @@ using FluentValidation;
 using IntelSharing.Api.Features;
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Features.Deliveries;
+using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
@@ -32,6 +34,19 @@ builder.Services.AddHostedService<DatabaseStartup>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<AlertCursor>();
 
+builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
+builder.Services.AddOptions<SecretsOptions>().BindConfiguration(SecretsOptions.Section);
+builder.Services.AddSingleton<SecretProtector>();
+builder.Services.AddSingleton(Random.Shared);
+builder.Services.AddSingleton<RetrySchedule>();
+builder.Services.AddSingleton<Outbox>();
+builder.Services.AddSingleton<DeliverySignal>();
+builder.Services.AddSingleton<DeliveryMetrics>();
+builder.Services.AddSingleton<WebhookSender>();
+builder.Services.AddPartnerHttp();
+builder.Services.AddHostedService<DeliveryDispatcher>();
+
 // Binding failures (malformed JSON, wrong types) are thrown to ProblemExceptionHandler in every environment, so they are answered like every other 400.
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 builder.Services.ConfigureHttpJsonOptions(options => JsonDefaults.Apply(options.SerializerOptions));
@@ -55,6 +70,9 @@ builder.Services.AddAuthorization(options =>
     {
         options.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().RequireClaim(Caller.ScopeClaim, scope));
     }
+
+    options.AddPolicy(DeliveryPolicies.Ledger, policy => policy.RequireAuthenticatedUser()
+        .RequireClaim(Caller.ScopeClaim, Scopes.DeliveriesManage, Scopes.SubscriptionsManage));
 
     // Every endpoint requires a key unless it says otherwise (health, the OpenAPI document and Swagger UI).
     options.FallbackPolicy = options.DefaultPolicy;

@@ -1,5 +1,7 @@
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Features.Deliveries;
+using IntelSharing.Api.Features.Subscriptions;
 
 namespace IntelSharing.Api.Features;
 
@@ -12,6 +14,7 @@ public static class Routes
         alerts.MapSubmitAlert();
         alerts.MapListAlerts();
         alerts.MapGetAlert();
+        alerts.MapListAlertDeliveries();
 
         var agencies = app.MapGroup("/api/v1/agencies").WithTags("Agencies");
         agencies.MapRegisterAgency();
@@ -20,5 +23,22 @@ public static class Routes
         agencies.MapIssueApiKey();
         agencies.MapListApiKeys();
         agencies.MapRevokeApiKey();
+
+        var subscriptions = app.MapGroup("/api/v1/subscriptions").WithTags("Subscriptions");
+        subscriptions.MapCreateSubscription();
+        subscriptions.MapListSubscriptions();
+        subscriptions.MapGetSubscription();
+        subscriptions.MapUpdateSubscription();
+        subscriptions.MapPauseSubscription();
+        subscriptions.MapResumeSubscription();
+        subscriptions.MapDeleteSubscription();
+        subscriptions.MapRotateSubscriptionSecret();
+        subscriptions.MapPingSubscription();
+
+        var deliveries = app.MapGroup("/api/v1/deliveries").WithTags("Deliveries");
+        deliveries.MapListDeliveries();
+        deliveries.MapGetDelivery();
+        deliveries.MapReplayDelivery();
+        deliveries.MapBulkReplay();
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Dapper;
 using FluentValidation;
+using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
@@ -49,7 +50,7 @@ public static partial class SubmitAlert
         public Guid? AlertId { get; init; }
     }
 
-    public sealed class Handler(Database database, TimeProvider time) : ICommandHandler<Command, Result<Published>>
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time) : ICommandHandler<Command, Result<Published>>
     {
         public async ValueTask<Result<Published>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -98,6 +99,7 @@ public static partial class SubmitAlert
             var document = JsonSerializer.Serialize(view, JsonDefaults.Options);
 
             await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, view, document, isNew: true, cancellationToken);
+            var queued = await outbox.EnqueueAlertAsync(connection, transaction, EventTypes.AlertPublished, view, document, now, cancellationToken);
             if (command.IdempotencyKey is { } claimedKey)
             {
                 await connection.ExecuteAsync(new CommandDefinition(
@@ -107,6 +109,11 @@ public static partial class SubmitAlert
             }
 
             await transaction.CommitAsync(cancellationToken);
+            if (queued > 0)
+            {
+                signal.Notify();
+            }
+
             return new Published(id, 1, document, Replayed: false);
         }
 

@@ -21,8 +21,11 @@ public abstract class SqlDialect
     /// <summary>Wraps a parameter bound for a <c>{jsonb}</c> column: a document that queries look inside.</summary>
     public abstract string JsonB(string parameter);
 
-    /// <summary>Appended to a claim query: row locks that other workers skip (PostgreSQL) or nothing (SQLite serialises writers).</summary>
-    public abstract string ForUpdateSkipLocked { get; }
+    /// <summary>
+    /// Appended to a claim query: locks the rows of <paramref name="alias"/> only, skipping rows other workers
+    /// hold (PostgreSQL), or nothing (SQLite has one writer at a time, so the claiming UPDATE is already exclusive).
+    /// </summary>
+    public abstract string ForUpdateSkipLocked(string alias);
 
     /// <summary>Replaces the type tokens used in migration scripts.</summary>
     public abstract string TranslateMigration(string sql);
@@ -53,7 +56,7 @@ public sealed class PostgresDialect : SqlDialect
 
     public override string JsonB(string parameter) => $"CAST({parameter} AS jsonb)";
 
-    public override string ForUpdateSkipLocked => "FOR UPDATE SKIP LOCKED";
+    public override string ForUpdateSkipLocked(string alias) => $"FOR UPDATE OF {alias} SKIP LOCKED";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "uuid", StringComparison.Ordinal)
@@ -99,7 +102,7 @@ public sealed class SqliteDialect : SqlDialect
 
     public override string JsonB(string parameter) => parameter;
 
-    public override string ForUpdateSkipLocked => string.Empty;
+    public override string ForUpdateSkipLocked(string alias) => string.Empty;
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "TEXT", StringComparison.Ordinal)

@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using Dapper;
+using FluentValidation;
+using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
+using Mediator;
+using Microsoft.AspNetCore.Mvc;
+
+namespace IntelSharing.Api.Features.Deliveries;
+
+/// <summary>
+/// GET /api/v1/deliveries?state=&amp;subscription= — the delivery ledger, newest first, in keyset pages.
+/// GET /api/v1/alerts/{id}/deliveries — one alert's deliveries, for its originator and operators.
+/// </summary>
+public static class ListDeliveries
+{
+    public const int MaxLimit = 200;
+
+    public sealed record Query(Caller Caller, string? State, string? Subscription, Guid? AlertId, string? Cursor, string? Limit) : IQuery<Result<DeliveryPage>>
+    {
+        public int Take => Limit is null ? 50 : int.Parse(Limit, CultureInfo.InvariantCulture);
+
+        public string Fingerprint => $"deliveries|{State}|{Subscription}|{AlertId}";
+    }
+
+    public sealed class Validator : AbstractValidator<Query>
+    {
+        public Validator()
+        {
+            RuleFor(q => q.State).Must(s => DeliveryStates.All.Contains(s)).When(q => q.State is not null)
+                .WithMessage($"state must be one of {string.Join(", ", DeliveryStates.All)}.");
+            RuleFor(q => q.Subscription).Must(s => Guid.TryParse(s, out _)).When(q => q.Subscription is not null)
+                .WithMessage("subscription must be a subscription id.");
+            RuleFor(q => q.Limit)
+                .Must(l => int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxLimit)
+                .When(q => q.Limit is not null)
+                .WithMessage($"limit must be a whole number from 1 to {MaxLimit}.");
+            RuleFor(q => q.Cursor).MaximumLength(200);
+        }
+    }
+
+    public sealed class Handler(Database database, AlertCursor cursors) : IQueryHandler<Query, Result<DeliveryPage>>
+    {
+        public async ValueTask<Result<DeliveryPage>> Handle(Query query, CancellationToken cancellationToken)
+        {
+            var where = new StringBuilder(" WHERE 1 = 1");
+            var parameters = new DynamicParameters();
+            await using var connection = await database.OpenAsync(cancellationToken);
+
+            if (query.AlertId is { } alertId)
+            {
+                // Originators see their alert's ledger; operators see any. Everyone else: as if it did not exist.
+                var originator = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
+                    "SELECT originator_id FROM alerts WHERE id = @alertId", new { alertId }, cancellationToken: cancellationToken));
+                if (originator is null || (originator != query.Caller.AgencyId && !query.Caller.Has(Scopes.DeliveriesManage)))
+                {
+                    return Failure.NotFound("alert");
+                }
+
+                where.Append(" AND d.alert_id = @alertId");
+                parameters.Add("alertId", alertId);
+            }
+            else
+            {
+                DeliveryRow.Scope(where, parameters, query.Caller);
+            }
+
+            if (query.State is not null)
+            {
+                where.Append(" AND d.state = @state");
+                parameters.Add("state", query.State);
+            }
+
+            if (query.Subscription is not null)
+            {
+                where.Append(" AND d.subscription_id = @subscriptionId");
+                parameters.Add("subscriptionId", Guid.Parse(query.Subscription, CultureInfo.InvariantCulture));
+            }
+
+            if (query.Cursor is not null)
+            {
+                var error = cursors.TryDecode(query.Cursor, query.Fingerprint, out var position);
+                if (error is not null)
+                {
+                    return Failure.Invalid("cursor", error);
+                }
+
+                where.Append(" AND (d.created_at < @beforeTime OR (d.created_at = @beforeTime AND d.id < @beforeId))");
+                parameters.Add("beforeTime", position.UpdatedAt);
+                parameters.Add("beforeId", position.Id);
+            }
+
+            parameters.Add("take", query.Take + 1);
+            var rows = (await connection.QueryAsync<DeliveryRow>(new CommandDefinition(
+                DeliveryRow.Select + where + " ORDER BY d.created_at DESC, d.id DESC LIMIT @take", parameters, cancellationToken: cancellationToken))).AsList();
+            var page = rows.Count > query.Take ? rows.GetRange(0, query.Take) : rows;
+            var next = rows.Count > query.Take
+                ? cursors.Encode(new AlertCursor.Position(page[^1].CreatedAt, page[^1].Id), query.Fingerprint)
+                : null;
+            return new DeliveryPage(page.Select(r => r.ToView()).ToList(), next);
+        }
+    }
+
+    public static RouteHandlerBuilder MapListDeliveries(this RouteGroupBuilder group) => group
+        .MapGet("/", async (
+            [FromQuery] string? state, [FromQuery] string? subscription, [FromQuery] string? cursor, [FromQuery] string? limit,
+            HttpContext context, IMediator mediator) =>
+            (await mediator.Send(new Query(Caller.From(context.User), state, subscription, null, cursor, limit), context.RequestAborted)).Match(TypedResults.Ok))
+        .RequireAuthorization(DeliveryPolicies.Ledger)
+        .WithName("ListDeliveries")
+        .WithSummary("The delivery ledger")
+        .WithDescription("Newest first. Operators (deliveries:manage) see every delivery; an agency (subscriptions:manage) sees the deliveries to its own endpoints. " +
+            "state=dead lists the dead letters. Pass nextCursor back as cursor, with the same filters.")
+        .Produces<DeliveryPage>()
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden);
+
+    public static RouteHandlerBuilder MapListAlertDeliveries(this RouteGroupBuilder group) => group
+        .MapGet("/{id:guid}/deliveries", async (
+            Guid id, [FromQuery] string? state, [FromQuery] string? cursor, [FromQuery] string? limit, HttpContext context, IMediator mediator) =>
+            (await mediator.Send(new Query(Caller.From(context.User), state, null, id, cursor, limit), context.RequestAborted)).Match(TypedResults.Ok))
+        .RequireAuthorization()
+        .WithName("ListAlertDeliveries")
+        .WithSummary("Where an alert went")
+        .WithDescription("Every delivery of every version of the alert, with its state. For the originating agency and operators; 404 for anyone else.")
+        .Produces<DeliveryPage>()
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status404NotFound);
+}
+
+/// <summary>Authorization policies of the delivery ledger.</summary>
+public static class DeliveryPolicies
+{
+    /// <summary>Operators (deliveries:manage) or an agency managing its subscriptions (subscriptions:manage).</summary>
+    public const string Ledger = "deliveries:ledger";
+}

@@ -1,0 +1,190 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text;
+using Dapper;
+using FluentValidation;
+using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Time;
+using Mediator;
+using Microsoft.AspNetCore.Mvc;
+
+namespace IntelSharing.Api.Features.Deliveries;
+
+/// <summary>
+/// POST /api/v1/deliveries/{id}/replay and POST /api/v1/deliveries/replay — send again. The delivery keeps its
+/// id, so the partner sees the same webhook-id and can deduplicate; its attempt history continues.
+/// </summary>
+public static class ReplayDeliveries
+{
+    /// <summary>States a delivery may be replayed from: anything not already queued or being sent.</summary>
+    public static readonly IReadOnlyList<string> ReplayableStates = [DeliveryStates.Dead, DeliveryStates.Failed, DeliveryStates.Cancelled, DeliveryStates.Delivered];
+
+    public sealed record ReplayOne(Caller Caller, Guid Id) : ICommand<Result<DeliveryView>>;
+
+    /// <summary>Replay every delivery to one subscription created in [from, to) in the given states (default: dead).</summary>
+    public sealed record BulkReplayInput
+    {
+        [Required] public Guid? SubscriptionId { get; init; }
+
+        [Required] public DateTimeOffset? From { get; init; }
+
+        [Required] public DateTimeOffset? To { get; init; }
+
+        /// <summary>Default: ["dead"].</summary>
+        public IReadOnlyList<string>? States { get; init; }
+    }
+
+    public sealed record BulkReplayResult(int Replayed);
+
+    public sealed record ReplayMany(Caller Caller, BulkReplayInput Input) : ICommand<Result<BulkReplayResult>>;
+
+    public sealed class BulkValidator : AbstractValidator<ReplayMany>
+    {
+        public BulkValidator()
+        {
+            RuleFor(c => c.Input.SubscriptionId).NotNull().OverridePropertyName("subscriptionId");
+            RuleFor(c => c.Input.From).NotNull().OverridePropertyName("from");
+            RuleFor(c => c.Input.To).NotNull().OverridePropertyName("to");
+            RuleFor(c => c.Input).Must(i => i.From < i.To).When(c => c.Input.From is not null && c.Input.To is not null)
+                .OverridePropertyName("to").WithMessage("to must be after from.");
+            RuleForEach(c => c.Input.States).Must(s => ReplayableStates.Contains(s)).OverridePropertyName("states")
+                .WithMessage($"'{{PropertyValue}}' cannot be replayed; use {string.Join(", ", ReplayableStates)}.");
+        }
+    }
+
+    private sealed record StateRow
+    {
+        public string State { get; init; } = string.Empty;
+
+        public string SubscriptionStatus { get; init; } = string.Empty;
+    }
+
+    public sealed class Handler(Database database, DeliverySignal signal, TimeProvider time)
+        : ICommandHandler<ReplayOne, Result<DeliveryView>>, ICommandHandler<ReplayMany, Result<BulkReplayResult>>
+    {
+        private const int PageSize = 1000;
+
+        public async ValueTask<Result<DeliveryView>> Handle(ReplayOne command, CancellationToken cancellationToken)
+        {
+            var where = new StringBuilder(" WHERE d.id = @id");
+            var parameters = new DynamicParameters(new { id = command.Id });
+            DeliveryRow.Scope(where, parameters, command.Caller);
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var current = await connection.QuerySingleOrDefaultAsync<StateRow>(new CommandDefinition(
+                "SELECT d.state AS State, s.status AS SubscriptionStatus FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id" + where,
+                parameters, cancellationToken: cancellationToken));
+            if (current is null)
+            {
+                return Failure.NotFound("delivery");
+            }
+
+            if (!ReplayableStates.Contains(current.State))
+            {
+                return Failure.Conflict($"The delivery is {current.State}: it is already queued or being sent.");
+            }
+
+            if (current.SubscriptionStatus is "deleted" or "disabled")
+            {
+                return Failure.Conflict($"The subscription is {current.SubscriptionStatus}; resume it (or create a new one) before replaying.");
+            }
+
+            var now = time.UtcNowMicros();
+            var replayed = await connection.ExecuteAsync(new CommandDefinition(
+                $"""
+                UPDATE deliveries SET state = @pending, next_attempt_at = @now, claim_token = NULL, lease_until = NULL, updated_at = @now
+                WHERE id = @id AND state IN {SqlLists.In(parameters, "st", ReplayableStates.ToArray())}
+                """,
+                Merge(parameters, new { pending = DeliveryStates.Pending, now }), cancellationToken: cancellationToken));
+            if (replayed == 0)
+            {
+                return Failure.Conflict("The delivery changed state while it was being replayed; read it again.");
+            }
+
+            signal.Notify();
+            var row = await connection.QuerySingleAsync<DeliveryRow>(new CommandDefinition(
+                DeliveryRow.Select + " WHERE d.id = @id", new { id = command.Id }, cancellationToken: cancellationToken));
+            return row.ToView();
+        }
+
+        public async ValueTask<Result<BulkReplayResult>> Handle(ReplayMany command, CancellationToken cancellationToken)
+        {
+            var input = command.Input;
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var owner = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
+                "SELECT agency_id FROM subscriptions WHERE id = @id AND status NOT IN ('deleted', 'disabled')",
+                new { id = input.SubscriptionId }, cancellationToken: cancellationToken));
+            if (owner is null || (owner != command.Caller.AgencyId && !command.Caller.Has(Scopes.DeliveriesManage)))
+            {
+                return Failure.NotFound("active subscription");
+            }
+
+            var states = (input.States is { Count: > 0 } ? input.States : [DeliveryStates.Dead]).Distinct().ToArray();
+            var total = 0;
+            int page;
+            do
+            {
+                // Paged so that replaying a week of dead letters never holds one huge transaction; no fixed cap.
+                var parameters = new DynamicParameters(new
+                {
+                    subscriptionId = input.SubscriptionId,
+                    from = input.From,
+                    to = input.To,
+                    now = time.UtcNowMicros(),
+                    pending = DeliveryStates.Pending,
+                    take = PageSize,
+                });
+                var inStates = SqlLists.In(parameters, "st", states);
+                page = await connection.ExecuteAsync(new CommandDefinition(
+                    $"""
+                    UPDATE deliveries SET state = @pending, next_attempt_at = @now, claim_token = NULL, lease_until = NULL, updated_at = @now
+                    WHERE id IN (SELECT id FROM deliveries
+                                 WHERE subscription_id = @subscriptionId AND created_at >= @from AND created_at < @to AND state IN {inStates}
+                                 ORDER BY created_at, id LIMIT @take)
+                    """,
+                    parameters, cancellationToken: cancellationToken));
+                total += page;
+                if (page > 0)
+                {
+                    signal.Notify();
+                }
+            }
+            while (page == PageSize);
+
+            return new BulkReplayResult(total);
+        }
+
+        private static DynamicParameters Merge(DynamicParameters parameters, object more)
+        {
+            parameters.AddDynamicParams(more);
+            return parameters;
+        }
+    }
+
+    public static RouteHandlerBuilder MapReplayDelivery(this RouteGroupBuilder group) => group
+        .MapPost("/{id:guid}/replay", async (Guid id, HttpContext context, IMediator mediator) =>
+            (await mediator.Send(new ReplayOne(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
+        .RequireAuthorization(DeliveryPolicies.Ledger)
+        .WithName("ReplayDelivery")
+        .WithSummary("Send a delivery again")
+        .WithDescription("Queues a dead, failed, cancelled or delivered delivery for an immediate attempt. The webhook-id stays the same.")
+        .Produces<DeliveryView>()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound)
+        .ProducesProblem(StatusCodes.Status409Conflict);
+
+    public static RouteHandlerBuilder MapBulkReplay(this RouteGroupBuilder group) => group
+        .MapPost("/replay", async ([FromBody] BulkReplayInput input, HttpContext context, IMediator mediator) =>
+            (await mediator.Send(new ReplayMany(Caller.From(context.User), input), context.RequestAborted)).Match(TypedResults.Ok))
+        .RequireAuthorization(DeliveryPolicies.Ledger)
+        .WithName("ReplayDeliveries")
+        .WithSummary("Send again every delivery to a subscription in a time range")
+        .WithDescription("Replays the deliveries to one subscription created in [from, to) in the given states (default: dead). No cap: large ranges are processed in pages.")
+        .Produces<BulkReplayResult>()
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound);
+}

@@ -1,0 +1,118 @@
+using Dapper;
+using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Time;
+using Mediator;
+
+namespace IntelSharing.Api.Features.Subscriptions;
+
+/// <summary>
+/// POST …/{id}/pause, POST …/{id}/resume and DELETE …/{id}. Paused subscriptions receive no new deliveries and
+/// their queued ones wait; resuming sends them. Deleting cancels what was queued — visibly, in the ledger.
+/// Resuming also re-enables a subscription that was disabled because its endpoint answered 410 Gone.
+/// </summary>
+public static class ChangeSubscriptionStatus
+{
+    public enum Change
+    {
+        Pause,
+        Resume,
+        Delete,
+    }
+
+    public sealed record Command(Caller Caller, Guid Id, Change Change) : ICommand<Result<SubscriptionView?>>;
+
+    public sealed class Handler(Database database, DeliverySignal signal, TimeProvider time) : ICommandHandler<Command, Result<SubscriptionView?>>
+    {
+        public async ValueTask<Result<SubscriptionView?>> Handle(Command command, CancellationToken cancellationToken)
+        {
+            var now = time.UtcNowMicros();
+            var (status, reason) = command.Change switch
+            {
+                Change.Pause => ("paused", "Paused by the subscribing agency."),
+                Change.Resume => ("active", (string?)null),
+                _ => ("deleted", "Deleted by the subscribing agency."),
+            };
+
+            await using var connection = await database.OpenAsync(cancellationToken);
+            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            var updated = await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE subscriptions SET status = @status, status_reason = @reason, updated_at = @now
+                WHERE id = @id AND agency_id = @agencyId AND status <> 'deleted'
+                """,
+                new { id = command.Id, agencyId = command.Caller.AgencyId, status, reason, now }, transaction, cancellationToken: cancellationToken));
+            if (updated == 0)
+            {
+                return Failure.NotFound("subscription");
+            }
+
+            if (command.Change == Change.Delete)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    """
+                    UPDATE deliveries SET state = @cancelled, last_error = @reason, updated_at = @now, claim_token = NULL, lease_until = NULL
+                    WHERE subscription_id = @id AND state IN (@pending, @failed, @inFlight)
+                    """,
+                    new
+                    {
+                        id = command.Id,
+                        now,
+                        reason = "The subscription was deleted; this delivery was cancelled.",
+                        cancelled = DeliveryStates.Cancelled,
+                        pending = DeliveryStates.Pending,
+                        failed = DeliveryStates.Failed,
+                        inFlight = DeliveryStates.InFlight,
+                    },
+                    transaction, cancellationToken: cancellationToken));
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            if (command.Change == Change.Resume)
+            {
+                signal.Notify();
+            }
+
+            return command.Change == Change.Delete
+                ? (SubscriptionView?)null
+                : (await SubscriptionRow.FindOwnAsync(connection, command.Id, command.Caller.AgencyId, cancellationToken))!.ToView(now);
+        }
+    }
+
+    public static RouteHandlerBuilder MapPauseSubscription(this RouteGroupBuilder group) => group
+        .MapPost("/{id:guid}/pause", async (Guid id, HttpContext context, IMediator mediator) =>
+            (await mediator.Send(new Command(Caller.From(context.User), id, Change.Pause), context.RequestAborted)).Match(v => TypedResults.Ok(v!)))
+        .RequireAuthorization(Scopes.SubscriptionsManage)
+        .WithName("PauseSubscription")
+        .WithSummary("Pause a subscription")
+        .WithDescription("Nothing is sent while paused; deliveries still queue and are sent on resume.")
+        .Produces<SubscriptionView>()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound);
+
+    public static RouteHandlerBuilder MapResumeSubscription(this RouteGroupBuilder group) => group
+        .MapPost("/{id:guid}/resume", async (Guid id, HttpContext context, IMediator mediator) =>
+            (await mediator.Send(new Command(Caller.From(context.User), id, Change.Resume), context.RequestAborted)).Match(v => TypedResults.Ok(v!)))
+        .RequireAuthorization(Scopes.SubscriptionsManage)
+        .WithName("ResumeSubscription")
+        .WithSummary("Resume a paused or disabled subscription")
+        .Produces<SubscriptionView>()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound);
+
+    public static RouteHandlerBuilder MapDeleteSubscription(this RouteGroupBuilder group) => group
+        .MapDelete("/{id:guid}", async (Guid id, HttpContext context, IMediator mediator) =>
+            (await mediator.Send(new Command(Caller.From(context.User), id, Change.Delete), context.RequestAborted)).Match(_ => TypedResults.NoContent()))
+        .RequireAuthorization(Scopes.SubscriptionsManage)
+        .WithName("DeleteSubscription")
+        .WithSummary("Delete a subscription")
+        .WithDescription("Queued deliveries to it are cancelled and stay visible in the ledger as cancelled.")
+        .Produces(StatusCodes.Status204NoContent)
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound);
+}

@@ -1,0 +1,63 @@
+using Dapper;
+using FluentValidation;
+using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Time;
+using Mediator;
+using Microsoft.AspNetCore.Mvc;
+
+namespace IntelSharing.Api.Features.Subscriptions;
+
+/// <summary>POST /api/v1/subscriptions — an agency registers an endpoint; the signing secret is in the response, once.</summary>
+public static class CreateSubscription
+{
+    public sealed record Command(Caller Caller, SubscriptionInput Subscription) : ICommand<Result<SubscriptionWithSecret>>;
+
+    public sealed class Validator : AbstractValidator<Command>
+    {
+        public Validator(OutboundAddressPolicy outbound) =>
+            RuleFor(c => c.Subscription).SetValidator(new SubscriptionInputValidator(outbound)).OverridePropertyName(string.Empty);
+    }
+
+    public sealed class Handler(Database database, SecretProtector protector, TimeProvider time) : ICommandHandler<Command, Result<SubscriptionWithSecret>>
+    {
+        public async ValueTask<Result<SubscriptionWithSecret>> Handle(Command command, CancellationToken cancellationToken)
+        {
+            var now = time.UtcNowMicros();
+            var id = Guid.CreateVersion7(now);
+            var secret = WebhookSigner.GenerateSecret();
+            var parameters = new DynamicParameters(SubscriptionInputValidator.ToColumns(command.Subscription));
+            parameters.AddDynamicParams(new { id, agencyId = command.Caller.AgencyId, secret = protector.Protect(secret), now });
+
+            await using var connection = await database.OpenAsync(cancellationToken);
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO subscriptions (id, agency_id, url, authority, description, categories, min_severity_rank, countries,
+                                           include_own_alerts, status, secret, created_at, updated_at)
+                VALUES (@id, @agencyId, @Url, @Authority, @Description, @Categories, @MinSeverityRank, @Countries,
+                        @IncludeOwnAlerts, 'active', @secret, @now, @now)
+                """,
+                parameters, cancellationToken: cancellationToken));
+            var row = await SubscriptionRow.FindOwnAsync(connection, id, command.Caller.AgencyId, cancellationToken);
+            return new SubscriptionWithSecret(row!.ToView(now), secret);
+        }
+    }
+
+    public static RouteHandlerBuilder MapCreateSubscription(this RouteGroupBuilder group) => group
+        .MapPost("/", async ([FromBody] SubscriptionInput subscription, HttpContext context, IMediator mediator) =>
+        {
+            var result = await mediator.Send(new Command(Caller.From(context.User), subscription), context.RequestAborted);
+            return result.Match(created => TypedResults.Created($"/api/v1/subscriptions/{created.Subscription.Id}", created));
+        })
+        .RequireAuthorization(Scopes.SubscriptionsManage)
+        .WithName("CreateSubscription")
+        .WithSummary("Subscribe an endpoint to alerts")
+        .WithDescription("Registers an HTTPS endpoint with a filter. Every alert your agency is entitled to and that matches the filter is delivered " +
+            "as a Standard Webhooks request signed with the returned whsec_ secret. The secret is shown only in this response.")
+        .Produces<SubscriptionWithSecret>(StatusCodes.Status201Created)
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden);
+}

@@ -1,0 +1,79 @@
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
+using Mediator;
+
+namespace IntelSharing.Api.Features.Subscriptions;
+
+/// <summary>POST /api/v1/subscriptions/{id}/ping — sends a signed test event now and reports what the endpoint answered.</summary>
+public static class PingSubscription
+{
+    public sealed record Command(Caller Caller, Guid Id) : ICommand<Result<PingResult>>;
+
+    /// <summary>What the endpoint answered to the ping.</summary>
+    public sealed record PingResult(string WebhookId, int? StatusCode, bool Succeeded, long DurationMs, string? Error, string? ResponseExcerpt);
+
+    private sealed record SecretRow
+    {
+        public string Url { get; init; } = string.Empty;
+
+        public byte[] Secret { get; init; } = [];
+
+        public byte[]? PreviousSecret { get; init; }
+
+        public DateTimeOffset? PreviousSecretExpiresAt { get; init; }
+    }
+
+    public sealed class Handler(Database database, SecretProtector protector, WebhookSender sender, TimeProvider time)
+        : ICommandHandler<Command, Result<PingResult>>
+    {
+        public async ValueTask<Result<PingResult>> Handle(Command command, CancellationToken cancellationToken)
+        {
+            SecretRow? row;
+            await using (var connection = await database.OpenAsync(cancellationToken))
+            {
+                row = await connection.QuerySingleOrDefaultAsync<SecretRow>(new CommandDefinition(
+                    """
+                    SELECT url AS Url, secret AS Secret, previous_secret AS PreviousSecret, previous_secret_expires_at AS PreviousSecretExpiresAt
+                    FROM subscriptions WHERE id = @id AND agency_id = @agencyId AND status <> 'deleted'
+                    """,
+                    new { id = command.Id, agencyId = command.Caller.AgencyId }, cancellationToken: cancellationToken));
+            }
+
+            if (row is null)
+            {
+                return Failure.NotFound("subscription");
+            }
+
+            var now = time.GetUtcNow();
+            var secrets = new List<string> { protector.Unprotect(row.Secret) };
+            if (row.PreviousSecret is not null && row.PreviousSecretExpiresAt > now)
+            {
+                secrets.Add(protector.Unprotect(row.PreviousSecret));
+            }
+
+            var messageId = $"msg_ping_{Guid.CreateVersion7(now):N}";
+            var data = JsonSerializer.Serialize(new { subscriptionId = command.Id, message = "IntelSharing test event: your endpoint is reachable and can verify our signature." }, JsonDefaults.Options);
+            var body = Encoding.UTF8.GetBytes(Outbox.Payload(EventTypes.Ping, now, data));
+            var outcome = await sender.SendAsync(new Uri(row.Url), messageId, body, secrets, cancellationToken);
+            return new PingResult(messageId, outcome.StatusCode, outcome.Succeeded, (long)outcome.Duration.TotalMilliseconds, outcome.Error, outcome.ResponseExcerpt);
+        }
+    }
+
+    public static RouteHandlerBuilder MapPingSubscription(this RouteGroupBuilder group) => group
+        .MapPost("/{id:guid}/ping", async (Guid id, HttpContext context, IMediator mediator) =>
+            (await mediator.Send(new Command(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
+        .RequireAuthorization(Scopes.SubscriptionsManage)
+        .WithName("PingSubscription")
+        .WithSummary("Send a signed test event to the endpoint")
+        .WithDescription("Sends a 'ping' event signed like every delivery, waits for the answer (up to the attempt timeout) and reports it. Nothing is queued or retried.")
+        .Produces<PingResult>()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound);
+}

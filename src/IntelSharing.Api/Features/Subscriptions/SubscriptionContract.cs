@@ -1,0 +1,151 @@
+using System.ComponentModel.DataAnnotations;
+using System.Data.Common;
+using Dapper;
+using FluentValidation;
+using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Json;
+using Severity = IntelSharing.Api.Domain.Severity;
+
+namespace IntelSharing.Api.Features.Subscriptions;
+
+/// <summary>A partner endpoint and the alerts it wants. Empty lists mean "all".</summary>
+public sealed record SubscriptionInput
+{
+    /// <summary>The HTTPS endpoint that receives signed webhooks.</summary>
+    [Required] public string? Url { get; init; }
+
+    public string? Description { get; init; }
+
+    /// <summary>Categories to receive; empty or absent: all.</summary>
+    public IReadOnlyList<AlertCategory>? Categories { get; init; }
+
+    /// <summary>Lowest severity to receive; absent: low.</summary>
+    public Severity? MinSeverity { get; init; }
+
+    /// <summary>Receive alerts concerning any of these countries (ISO 3166-1 alpha-2); empty or absent: all.</summary>
+    public IReadOnlyList<string>? Countries { get; init; }
+
+    /// <summary>Also receive the alerts your own agency publishes (e.g. to mirror everything into one system).</summary>
+    public bool? IncludeOwnAlerts { get; init; }
+}
+
+public sealed record SubscriptionView
+{
+    public required Guid Id { get; init; }
+
+    public required Guid AgencyId { get; init; }
+
+    public required string Url { get; init; }
+
+    public required string Description { get; init; }
+
+    public required IReadOnlyList<AlertCategory> Categories { get; init; }
+
+    public required Severity MinSeverity { get; init; }
+
+    public required IReadOnlyList<string> Countries { get; init; }
+
+    public required bool IncludeOwnAlerts { get; init; }
+
+    /// <summary>active, paused, or disabled (the endpoint answered 410 Gone).</summary>
+    public required string Status { get; init; }
+
+    public string? StatusReason { get; init; }
+
+    /// <summary>Until when the previous signing secret still signs, beside the current one, after a rotation.</summary>
+    public DateTimeOffset? PreviousSecretValidUntil { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>A subscription with its signing secret, returned once at creation and at rotation. Store the secret now.</summary>
+public sealed record SubscriptionWithSecret(SubscriptionView Subscription, string Secret);
+
+internal sealed record SubscriptionRow
+{
+    public const string Columns =
+        "id AS Id, agency_id AS AgencyId, url AS Url, description AS Description, categories AS Categories, " +
+        "min_severity_rank AS MinSeverityRank, countries AS Countries, include_own_alerts AS IncludeOwnAlerts, status AS Status, " +
+        "status_reason AS StatusReason, previous_secret_expires_at AS PreviousSecretExpiresAt, created_at AS CreatedAt, updated_at AS UpdatedAt";
+
+    public Guid Id { get; init; }
+
+    public Guid AgencyId { get; init; }
+
+    public string Url { get; init; } = string.Empty;
+
+    public string Description { get; init; } = string.Empty;
+
+    public string Categories { get; init; } = string.Empty;
+
+    public int MinSeverityRank { get; init; }
+
+    public string Countries { get; init; } = string.Empty;
+
+    public bool IncludeOwnAlerts { get; init; }
+
+    public string Status { get; init; } = string.Empty;
+
+    public string? StatusReason { get; init; }
+
+    public DateTimeOffset? PreviousSecretExpiresAt { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset UpdatedAt { get; init; }
+
+    public SubscriptionView ToView(DateTimeOffset now) => new()
+    {
+        Id = Id,
+        AgencyId = AgencyId,
+        Url = Url,
+        Description = Description,
+        Categories = Categories.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(c => WireNames.TryParse<AlertCategory>(c, out var category) ? category : default).ToList(),
+        MinSeverity = (Severity)Math.Max(1, MinSeverityRank),
+        Countries = Countries.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+        IncludeOwnAlerts = IncludeOwnAlerts,
+        Status = Status,
+        StatusReason = StatusReason,
+        PreviousSecretValidUntil = PreviousSecretExpiresAt > now ? PreviousSecretExpiresAt : null,
+        CreatedAt = CreatedAt,
+        UpdatedAt = UpdatedAt,
+    };
+
+    /// <summary>The caller's own subscription, or null: another agency's subscription is as good as absent.</summary>
+    public static Task<SubscriptionRow?> FindOwnAsync(DbConnection connection, Guid id, Guid agencyId, CancellationToken cancellationToken) =>
+        connection.QuerySingleOrDefaultAsync<SubscriptionRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM subscriptions WHERE id = @id AND agency_id = @agencyId AND status <> 'deleted'",
+            new { id, agencyId }, cancellationToken: cancellationToken));
+}
+
+/// <summary>The rules for a subscription body, shared by create and update.</summary>
+public sealed class SubscriptionInputValidator : AbstractValidator<SubscriptionInput>
+{
+    public SubscriptionInputValidator(OutboundAddressPolicy outbound)
+    {
+        RuleFor(s => s.Url).NotEmpty().MaximumLength(2000);
+        RuleFor(s => s.Url).Must(url => outbound.CheckUrl(url) is null).When(s => !string.IsNullOrEmpty(s.Url))
+            .WithMessage((_, url) => outbound.CheckUrl(url)!);
+        RuleFor(s => s.Description).MaximumLength(500);
+        RuleFor(s => s.Categories).Must(c => c!.Distinct().Count() == c!.Count).When(s => s.Categories is not null)
+            .WithMessage("Categories must not repeat.");
+        RuleFor(s => s.Countries).Must(c => c!.Count <= 60 && c.Distinct(StringComparer.Ordinal).Count() == c.Count).When(s => s.Countries is not null)
+            .WithMessage("At most 60 countries, none repeated.");
+        RuleForEach(s => s.Countries).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code (upper case, e.g. RS).");
+    }
+
+    public static object ToColumns(SubscriptionInput input) => new
+    {
+        Url = input.Url!.Trim(),
+        Authority = new Uri(input.Url!.Trim()).GetLeftPart(UriPartial.Authority),
+        Description = input.Description?.Trim() ?? string.Empty,
+        Categories = string.Join(' ', (input.Categories ?? []).Select(WireNames.Of)),
+        MinSeverityRank = (int)(input.MinSeverity ?? Severity.Low),
+        Countries = string.Join(' ', input.Countries ?? []),
+        IncludeOwnAlerts = input.IncludeOwnAlerts ?? false,
+    };
+}

@@ -1,0 +1,351 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Text;
+using Dapper;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Time;
+using Microsoft.Extensions.Options;
+
+namespace IntelSharing.Api.Infrastructure.Delivery;
+
+/// <summary>
+/// Sends due deliveries. It claims a batch with a lease and a claim token (PostgreSQL: FOR UPDATE SKIP LOCKED,
+/// so several instances never take the same row; SQLite: one writer at a time), sends each through the
+/// partner's resilience pipeline, and records the outcome only if it still holds the claim. A killed process
+/// loses nothing: its leases expire and another worker reclaims the rows. Deliveries of partners whose breaker
+/// is open, or that are at their concurrency limit, are not claimed, so one dead or slow partner never holds
+/// the workers that healthy partners need.
+/// </summary>
+public sealed class DeliveryDispatcher(
+    Database database,
+    WebhookSender sender,
+    SecretProtector secrets,
+    RetrySchedule schedule,
+    PartnerBreakers breakers,
+    DeliverySignal signal,
+    DeliveryMetrics metrics,
+    TimeProvider time,
+    IOptions<DeliveryOptions> options,
+    ILogger<DeliveryDispatcher> logger) : BackgroundService
+{
+    private readonly DeliveryOptions _options = options.Value;
+    private readonly ConcurrentDictionary<string, int> _inFlightByAuthority = new(StringComparer.OrdinalIgnoreCase);
+    private DateTimeOffset _backlogRefreshedAt = DateTimeOffset.MinValue;
+
+    public sealed record Claimed
+    {
+        public Guid Id { get; init; }
+
+        public Guid SubscriptionId { get; init; }
+
+        public string Url { get; init; } = string.Empty;
+
+        public string Authority { get; init; } = string.Empty;
+
+        public byte[] Secret { get; init; } = [];
+
+        public byte[]? PreviousSecret { get; init; }
+
+        public DateTimeOffset? PreviousSecretExpiresAt { get; init; }
+
+        public int Attempts { get; init; }
+
+        public string Payload { get; init; } = string.Empty;
+    }
+
+    /// <summary>The webhook-id partners see: stable for the delivery, across retries and replays.</summary>
+    public static string MessageId(Guid deliveryId) => $"msg_{deliveryId:N}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled)
+        {
+            logger.LogInformation("Delivery is switched off on this instance (Delivery__Enabled=false).");
+            return;
+        }
+
+        using var slots = new SemaphoreSlim(_options.Workers, _options.Workers);
+        var running = new ConcurrentDictionary<Task, byte>();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RefreshBacklogAsync(stoppingToken);
+                var free = slots.CurrentCount;
+                var claimed = free == 0 ? [] : await ClaimAsync(Math.Min(free, _options.BatchSize), stoppingToken);
+                foreach (var (work, token) in claimed)
+                {
+                    await slots.WaitAsync(stoppingToken);
+                    _inFlightByAuthority.AddOrUpdate(work.Authority, 1, (_, n) => n + 1);
+                    var task = Task.Run(() => ProcessAsync(work, token, stoppingToken), CancellationToken.None);
+                    running[task] = 0;
+                    _ = task.ContinueWith(
+                        t =>
+                        {
+                            _inFlightByAuthority.AddOrUpdate(work.Authority, 0, (_, n) => n - 1);
+                            slots.Release();
+                            running.TryRemove(t, out _);
+                            signal.Notify();
+                        },
+                        CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+
+                if (claimed.Count == 0 || slots.CurrentCount == 0)
+                {
+                    await signal.WaitAsync(_options.PollInterval, stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                // The database may be restarting; claims are leases, so nothing is lost by waiting.
+                logger.LogWarning(ex, "Delivery dispatcher could not claim work; retrying.");
+                await Task.Delay(_options.PollInterval, CancellationToken.None);
+            }
+        }
+
+        await Task.WhenAll(running.Keys);
+    }
+
+    /// <summary>Claims up to <paramref name="max"/> due deliveries for this worker.</summary>
+    public async Task<IReadOnlyList<(Claimed Work, Guid Token)>> ClaimAsync(int max, CancellationToken cancellationToken)
+    {
+        var now = time.UtcNowMicros();
+        var token = Guid.NewGuid();
+        var parameters = new DynamicParameters(new
+        {
+            now,
+            token,
+            leaseUntil = now + _options.Lease,
+            max,
+            inFlight = DeliveryStates.InFlight,
+            pending = DeliveryStates.Pending,
+            failed = DeliveryStates.Failed,
+        });
+
+        var excluded = breakers.OpenAuthorities()
+            .Concat(_inFlightByAuthority.Where(p => p.Value >= _options.PerPartnerConcurrency).Select(p => p.Key))
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .ToArray();
+        var exclusion = excluded.Length == 0 ? string.Empty : $"AND s.authority NOT IN {SqlLists.In(parameters, "x", excluded)}";
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+        var claimed = await connection.ExecuteAsync(new CommandDefinition(
+            $"""
+            UPDATE deliveries SET state = @inFlight, claim_token = @token, lease_until = @leaseUntil, updated_at = @now
+            WHERE id IN (
+                SELECT d.id FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+                WHERE ((d.state IN (@pending, @failed) AND d.next_attempt_at <= @now)
+                       OR (d.state = @inFlight AND d.lease_until < @now))
+                  AND s.status = 'active' {exclusion}
+                ORDER BY d.next_attempt_at
+                LIMIT @max
+                {database.Dialect.ForUpdateSkipLocked("d")})
+            """,
+            parameters, transaction, cancellationToken: cancellationToken));
+        if (claimed == 0)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return [];
+        }
+
+        var rows = await connection.QueryAsync<Claimed>(new CommandDefinition(
+            """
+            SELECT d.id AS Id, d.subscription_id AS SubscriptionId, s.url AS Url, s.authority AS Authority,
+                   s.secret AS Secret, s.previous_secret AS PreviousSecret, s.previous_secret_expires_at AS PreviousSecretExpiresAt,
+                   d.attempts AS Attempts, e.payload AS Payload
+            FROM deliveries d
+            JOIN subscriptions s ON s.id = d.subscription_id
+            JOIN events e ON e.id = d.event_id
+            WHERE d.claim_token = @token
+            """,
+            new { token }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return rows.Select(r => (r, token)).ToList();
+    }
+
+    /// <summary>Sends one claimed delivery and records the outcome.</summary>
+    public async Task ProcessAsync(Claimed work, Guid token, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var now = time.GetUtcNow();
+            var keys = new List<string> { secrets.Unprotect(work.Secret) };
+            if (work.PreviousSecret is not null && work.PreviousSecretExpiresAt > now)
+            {
+                keys.Add(secrets.Unprotect(work.PreviousSecret));
+            }
+
+            var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id), Encoding.UTF8.GetBytes(work.Payload), keys, cancellationToken);
+            await RecordAsync(work, token, outcome, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: the lease expires and another worker (or this one after restart) sends it.
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Delivery {DeliveryId} could not be processed; its lease will expire and it will be retried.", work.Id);
+        }
+    }
+
+    private async Task RecordAsync(Claimed work, Guid token, AttemptOutcome outcome, CancellationToken cancellationToken)
+    {
+        var now = time.UtcNowMicros();
+        await using var connection = await database.OpenAsync(CancellationToken.None);
+        await using var transaction = await Database.BeginWriteAsync(connection, CancellationToken.None);
+
+        if (outcome.Deferred)
+        {
+            // Not sent: the breaker is open or the partner is at its concurrency limit. Put it back, count nothing.
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN @pending ELSE @failed END,
+                       next_attempt_at = @next, claim_token = NULL, lease_until = NULL, updated_at = @now
+                WHERE id = @id AND claim_token = @token
+                """,
+                new { id = work.Id, token, now, next = now + TimeSpan.FromSeconds(1), pending = DeliveryStates.Pending, failed = DeliveryStates.Failed },
+                transaction, cancellationToken: CancellationToken.None));
+            await transaction.CommitAsync(CancellationToken.None);
+            return;
+        }
+
+        var attempt = work.Attempts + 1;
+        string state;
+        DateTimeOffset? next = null;
+        if (outcome.Succeeded)
+        {
+            state = DeliveryStates.Delivered;
+        }
+        else if (outcome.Gone)
+        {
+            state = DeliveryStates.Cancelled;
+        }
+        else
+        {
+            next = schedule.Next(attempt, now, outcome.RetryAfter);
+            state = next is null ? DeliveryStates.Dead : DeliveryStates.Failed;
+        }
+
+        var updated = await connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE deliveries SET state = @state, attempts = @attempt, next_attempt_at = @nextAttempt, claim_token = NULL, lease_until = NULL,
+                   last_status = @status, last_error = @error, updated_at = @now,
+                   delivered_at = CASE WHEN @delivered THEN @now ELSE delivered_at END
+            WHERE id = @id AND claim_token = @token
+            """,
+            new
+            {
+                id = work.Id,
+                token,
+                state,
+                attempt,
+                nextAttempt = next ?? now,
+                status = outcome.StatusCode,
+                error = outcome.Error ?? (outcome.Succeeded ? null : $"The partner answered {outcome.StatusCode}."),
+                now,
+                delivered = outcome.Succeeded,
+            },
+            transaction, cancellationToken: CancellationToken.None));
+        if (updated == 0)
+        {
+            // Our lease expired and another worker took the delivery over; it records its own attempt.
+            await transaction.RollbackAsync(CancellationToken.None);
+            logger.LogWarning("Delivery {DeliveryId}: claim lost before the outcome was recorded; the other worker's attempt counts.", work.Id);
+            return;
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt)
+            VALUES (@id, @attempt, @startedAt, @durationMs, @status, @error, @excerpt)
+            """,
+            new
+            {
+                id = work.Id,
+                attempt,
+                startedAt = ClockExtensions.Truncate(now - outcome.Duration),
+                durationMs = (int)Math.Min(int.MaxValue, outcome.Duration.TotalMilliseconds),
+                status = outcome.StatusCode,
+                error = outcome.Error,
+                excerpt = outcome.ResponseExcerpt,
+            },
+            transaction, cancellationToken: CancellationToken.None));
+
+        if (outcome.Gone)
+        {
+            await DisableSubscriptionAsync(connection, transaction, work.SubscriptionId, now);
+        }
+
+        await transaction.CommitAsync(CancellationToken.None);
+
+        if (outcome.Succeeded)
+        {
+            metrics.Delivered(outcome.Duration);
+        }
+        else if (state == DeliveryStates.Dead)
+        {
+            metrics.Failed(outcome.Duration);
+            metrics.Dead();
+        }
+        else
+        {
+            metrics.Failed(outcome.Duration);
+        }
+    }
+
+    /// <summary>410 Gone: the partner retired the endpoint. Disable it and cancel what was waiting for it, visibly.</summary>
+    private static async Task DisableSubscriptionAsync(DbConnection connection, DbTransaction transaction, Guid subscriptionId, DateTimeOffset now)
+    {
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE subscriptions SET status = 'disabled', status_reason = @reason, updated_at = @now WHERE id = @subscriptionId;
+            UPDATE deliveries SET state = @cancelled, last_error = @reason, updated_at = @now, claim_token = NULL, lease_until = NULL
+            WHERE subscription_id = @subscriptionId AND state IN (@pending, @failed);
+            """,
+            new
+            {
+                subscriptionId,
+                now,
+                reason = "The endpoint answered 410 Gone; the subscription was disabled and its pending deliveries cancelled.",
+                cancelled = DeliveryStates.Cancelled,
+                pending = DeliveryStates.Pending,
+                failed = DeliveryStates.Failed,
+            },
+            transaction, cancellationToken: CancellationToken.None));
+    }
+
+    private sealed record BacklogRow
+    {
+        public Guid SubscriptionId { get; init; }
+
+        public long Pending { get; init; }
+
+        public DateTimeOffset Oldest { get; init; }
+    }
+
+    private async Task RefreshBacklogAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (now - _backlogRefreshedAt < TimeSpan.FromSeconds(15))
+        {
+            return;
+        }
+
+        _backlogRefreshedAt = now;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<BacklogRow>(new CommandDefinition(
+            """
+            SELECT subscription_id AS SubscriptionId, COUNT(*) AS Pending, MIN(created_at) AS Oldest
+            FROM deliveries WHERE state IN (@pending, @failed, @inFlight)
+            GROUP BY subscription_id
+            """,
+            new { pending = DeliveryStates.Pending, failed = DeliveryStates.Failed, inFlight = DeliveryStates.InFlight },
+            cancellationToken: cancellationToken));
+        metrics.UpdateBacklog(rows.Select(r => new DeliveryMetrics.Backlog(r.SubscriptionId, r.Pending, (now - r.Oldest).TotalSeconds)).ToList());
+    }
+}

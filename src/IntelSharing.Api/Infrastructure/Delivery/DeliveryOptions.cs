@@ -1,0 +1,65 @@
+using System.Globalization;
+
+namespace IntelSharing.Api.Infrastructure.Delivery;
+
+/// <summary>Bound from the <c>Delivery</c> configuration section (<c>Delivery__Workers</c>, …).</summary>
+public sealed class DeliveryOptions
+{
+    public const string Section = "Delivery";
+
+    /// <summary>Whether this instance sends webhooks. Switch off on instances that should only serve the API.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How many deliveries this instance sends at once (across all partners).</summary>
+    public int Workers { get; set; } = 32;
+
+    /// <summary>How many due deliveries one claim takes.</summary>
+    public int BatchSize { get; set; } = 64;
+
+    /// <summary>How long a claim is held before another worker may take the delivery over.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often the dispatcher looks for due deliveries when nothing wakes it.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Timeout of one attempt (connect, send, and read the response).</summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Concurrent requests to one partner endpoint (authority).</summary>
+    public int PerPartnerConcurrency { get; set; } = 8;
+
+    /// <summary>Consecutive failures to one partner that open its circuit breaker.</summary>
+    public int BreakerFailures { get; set; } = 5;
+
+    /// <summary>How long an open breaker stays open before one trial request.</summary>
+    public TimeSpan BreakerDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Delays before each attempt, the first included (0 = at once). The default spans about four days:
+    /// at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h. Comma-separated TimeSpans in configuration.
+    /// </summary>
+    public string Schedule { get; set; } = "00:00:00,00:00:05,00:05:00,00:30:00,02:00:00,05:00:00,10:00:00,14:00:00,20:00:00,1.00:00:00";
+
+    /// <summary>Random spread applied to each delay (0.1 = ±10 %), so partners recovering from an outage are not hit in lockstep.</summary>
+    public double Jitter { get; set; } = 0.1;
+
+    /// <summary>Longest delay a partner's Retry-After may impose.</summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long a rotated-out signing secret keeps signing, beside the new one.</summary>
+    public TimeSpan SecretRotationOverlap { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Allow plain http:// endpoints. Development only.</summary>
+    public bool AllowHttp { get; set; }
+
+    /// <summary>
+    /// Destinations allowed although they are loopback, private, link-local or otherwise internal, as CIDR
+    /// ranges (e.g. "127.0.0.0/8", "10.20.0.0/16"). Empty in production unless partners sit on a private network.
+    /// </summary>
+    public string[] AllowedPrivateNetworks { get; set; } = [];
+
+    public IReadOnlyList<TimeSpan> ParsedSchedule() =>
+        Schedule.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => TimeSpan.Parse(s, CultureInfo.InvariantCulture))
+            .ToList();
+}

@@ -1,0 +1,24 @@
+namespace IntelSharing.Api.Infrastructure.Delivery;
+
+/// <summary>The webhook event types partners receive (the <c>type</c> of the payload).</summary>
+public static class EventTypes
+{
+    public const string AlertPublished = "alert.published";
+    public const string AlertUpdated = "alert.updated";
+    public const string AlertRevoked = "alert.revoked";
+    public const string AlertFeedback = "alert.feedback";
+    public const string Ping = "ping";
+}
+
+/// <summary>Delivery states as stored and shown.</summary>
+public static class DeliveryStates
+{
+    public const string Pending = "pending";
+    public const string InFlight = "in_flight";
+    public const string Delivered = "delivered";
+    public const string Failed = "failed";
+    public const string Dead = "dead";
+    public const string Cancelled = "cancelled";
+
+    public static readonly IReadOnlyList<string> All = [Pending, InFlight, Delivered, Failed, Dead, Cancelled];
+}

@@ -1,0 +1,111 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.RateLimiting;
+using Polly.Timeout;
+
+namespace IntelSharing.Api.Infrastructure.Delivery;
+
+/// <summary>
+/// The outbound HTTP client for partner endpoints, with its resilience configured in one place. Each partner
+/// authority (scheme://host:port) gets its own pipeline: a concurrency limiter (so one slow partner cannot
+/// take every worker), a circuit breaker tuned for alert volumes (a few consecutive failures open it), and
+/// the attempt timeout. No retry strategy: the durable schedule in the database owns retries. No redirects.
+/// </summary>
+public static class PartnerHttp
+{
+    public const string ClientName = "partners";
+    public const string PipelineName = "partner";
+
+    public static IServiceCollection AddPartnerHttp(this IServiceCollection services)
+    {
+        services.AddSingleton<OutboundAddressPolicy>();
+        services.AddSingleton<PartnerBreakers>();
+        services.AddHttpClient(ClientName, client =>
+            {
+                // The pipeline's timeout governs each attempt; HttpClient.Timeout must not cap it silently.
+                client.Timeout = Timeout.InfiniteTimeSpan;
+                client.DefaultRequestHeaders.UserAgent.ParseAdd("IntelSharing-Webhooks/1.0");
+            })
+            .ConfigurePrimaryHttpMessageHandler(sp =>
+            {
+                var policy = sp.GetRequiredService<OutboundAddressPolicy>();
+                return new SocketsHttpHandler
+                {
+                    AllowAutoRedirect = false,
+                    UseCookies = false,
+                    AutomaticDecompression = DecompressionMethods.None,
+                    PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                    ConnectTimeout = TimeSpan.FromSeconds(10),
+                    ConnectCallback = policy.ConnectAsync,
+                };
+            })
+            .AddResilienceHandler(PipelineName, static (builder, context) =>
+            {
+                var options = context.ServiceProvider.GetRequiredService<IOptions<DeliveryOptions>>().Value;
+                var breakers = context.ServiceProvider.GetRequiredService<PartnerBreakers>();
+                var authority = context.InstanceName;
+
+                builder.AddConcurrencyLimiter(new ConcurrencyLimiterOptions
+                {
+                    PermitLimit = options.PerPartnerConcurrency,
+                    // No queue: a busy partner's extra deliveries go back to the outbox instead of holding workers.
+                    QueueLimit = 0,
+                });
+                builder.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+                {
+                    // Alert traffic is low: the library defaults (100 requests in 30 s) would never trip.
+                    // Every call in the window failing, with at least BreakerFailures calls, opens it.
+                    FailureRatio = 1.0,
+                    MinimumThroughput = options.BreakerFailures,
+                    SamplingDuration = TimeSpan.FromMinutes(10),
+                    BreakDuration = options.BreakerDuration,
+                    OnOpened = args =>
+                    {
+                        breakers.Opened(authority, args.BreakDuration);
+                        return ValueTask.CompletedTask;
+                    },
+                    OnClosed = _ =>
+                    {
+                        breakers.Closed(authority);
+                        return ValueTask.CompletedTask;
+                    },
+                    OnHalfOpened = _ =>
+                    {
+                        breakers.Closed(authority);
+                        return ValueTask.CompletedTask;
+                    },
+                });
+                builder.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout });
+            })
+            .SelectPipelineByAuthority();
+        return services;
+    }
+
+    /// <summary>Whether the pipeline refused to send (breaker open, partner at its concurrency limit): the delivery waits, no attempt is counted.</summary>
+    public static bool IsDeferred(Exception exception) => exception is BrokenCircuitException or RateLimiterRejectedException;
+
+    public static bool IsTimeout(Exception exception) => exception is TimeoutRejectedException;
+}
+
+/// <summary>
+/// Which partner authorities have an open breaker in this process, so the dispatcher does not claim their
+/// deliveries until the breaker lets a trial request through.
+/// </summary>
+public sealed class PartnerBreakers(TimeProvider time)
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _openUntil = new(StringComparer.OrdinalIgnoreCase);
+
+    public void Opened(string authority, TimeSpan duration) => _openUntil[authority] = time.GetUtcNow() + duration;
+
+    public void Closed(string authority) => _openUntil.TryRemove(authority, out _);
+
+    public IReadOnlyList<string> OpenAuthorities()
+    {
+        var now = time.GetUtcNow();
+        return _openUntil.Where(p => p.Value > now).Select(p => p.Key).ToList();
+    }
+}

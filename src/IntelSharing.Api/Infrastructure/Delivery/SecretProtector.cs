@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace IntelSharing.Api.Infrastructure.Delivery;
+
+/// <summary>Bound from the <c>Secrets</c> section.</summary>
+public sealed class SecretsOptions
+{
+    public const string Section = "Secrets";
+
+    /// <summary>
+    /// Base64 of 32 random bytes (<c>openssl rand -base64 32</c>): the AES-256-GCM key that encrypts signing
+    /// secrets at rest. Required in Production. Elsewhere, when absent, a key is generated into
+    /// <see cref="DevelopmentKeyFile"/> so that <c>dotnet run</c> works on a fresh machine.
+    /// </summary>
+    public string? EncryptionKey { get; set; }
+
+    public string DevelopmentKeyFile { get; set; } = "intelsharing-dev-secrets.key";
+}
+
+/// <summary>
+/// Encrypts webhook signing secrets at rest with AES-256-GCM. Layout: version (1) ‖ nonce (12) ‖ tag (16) ‖ ciphertext.
+/// The database alone never reveals a secret.
+/// </summary>
+public sealed class SecretProtector
+{
+    private const byte Version = 1;
+    private readonly byte[] _key;
+
+    public SecretProtector(IOptions<SecretsOptions> options, IHostEnvironment environment, ILogger<SecretProtector> logger)
+    {
+        var configured = options.Value.EncryptionKey;
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            _key = Parse(configured);
+            return;
+        }
+
+        if (environment.IsProduction())
+        {
+            throw new InvalidOperationException(
+                "Secrets__EncryptionKey is not set. It encrypts partner signing secrets at rest; generate one with 'openssl rand -base64 32'.");
+        }
+
+        var file = Path.GetFullPath(options.Value.DevelopmentKeyFile);
+        if (!File.Exists(file))
+        {
+            File.WriteAllText(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            logger.LogWarning("Secrets__EncryptionKey is not set; generated a development key in {File}. Production requires the setting.", file);
+        }
+
+        _key = Parse(File.ReadAllText(file).Trim());
+    }
+
+    public static byte[] Parse(string base64)
+    {
+        byte[] key;
+        try
+        {
+            key = Convert.FromBase64String(base64);
+        }
+        catch (FormatException)
+        {
+            throw new InvalidOperationException("Secrets__EncryptionKey must be base64 of 32 bytes ('openssl rand -base64 32').");
+        }
+
+        return key.Length == 32 ? key : throw new InvalidOperationException("Secrets__EncryptionKey must decode to exactly 32 bytes.");
+    }
+
+    public byte[] Protect(string secret)
+    {
+        var plain = Encoding.UTF8.GetBytes(secret);
+        var output = new byte[1 + 12 + 16 + plain.Length];
+        output[0] = Version;
+        var nonce = output.AsSpan(1, 12);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(_key, 16);
+        aes.Encrypt(nonce, plain, output.AsSpan(29), output.AsSpan(13, 16));
+        return output;
+    }
+
+    public string Unprotect(byte[] protectedSecret)
+    {
+        if (protectedSecret.Length < 29 || protectedSecret[0] != Version)
+        {
+            throw new CryptographicException("Unknown secret format.");
+        }
+
+        var plain = new byte[protectedSecret.Length - 29];
+        using var aes = new AesGcm(_key, 16);
+        aes.Decrypt(protectedSecret.AsSpan(1, 12), protectedSecret.AsSpan(29), protectedSecret.AsSpan(13, 16), plain);
+        return Encoding.UTF8.GetString(plain);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace IntelSharing.Api.Infrastructure.Delivery;
+
+/// <summary>
+/// The outcome of one attempt, as recorded in delivery_attempts. <c>Deferred</c> means the partner's pipeline
+/// refused to send (breaker open, concurrency limit): that is not an attempt.
+/// </summary>
+public sealed record AttemptOutcome(
+    bool Deferred, int? StatusCode, string? Error, string? ResponseExcerpt, TimeSpan Duration, TimeSpan? RetryAfter)
+{
+    public bool Succeeded => StatusCode is >= 200 and < 300;
+
+    public bool Gone => StatusCode == (int)HttpStatusCode.Gone;
+}
+
+/// <summary>Sends one signed webhook through the partner pipeline and reports what happened; never throws for partner failures.</summary>
+public sealed class WebhookSender(IHttpClientFactory clients, TimeProvider time)
+{
+    public const int ExcerptLength = 512;
+
+    public async Task<AttemptOutcome> SendAsync(
+        Uri endpoint, string messageId, byte[] body, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
+    {
+        var timestamp = time.GetUtcNow();
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
+        {
+            Content = new ByteArrayContent(body),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        request.Headers.Add("webhook-id", messageId);
+        request.Headers.Add("webhook-timestamp", timestamp.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("webhook-signature", WebhookSigner.Sign(messageId, timestamp, body, secrets));
+
+        var stopwatch = Stopwatch.StartNew();
+        try
+        {
+            using var client = clients.CreateClient(PartnerHttp.ClientName);
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            var excerpt = await ReadExcerptAsync(response, cancellationToken);
+            return new AttemptOutcome(false, (int)response.StatusCode, null, excerpt, stopwatch.Elapsed, RetryAfter(response, timestamp));
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            var message = PartnerHttp.IsTimeout(ex) ? "The partner did not answer within the attempt timeout." : Describe(ex);
+            return new AttemptOutcome(PartnerHttp.IsDeferred(ex), null, message, null, stopwatch.Elapsed, null);
+        }
+    }
+
+    private static string Describe(Exception exception)
+    {
+        var builder = new StringBuilder(exception.GetType().Name).Append(": ").Append(exception.Message);
+        for (var inner = exception.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            builder.Append(" → ").Append(inner.Message);
+        }
+
+        return builder.Length > 1000 ? builder.ToString(0, 1000) : builder.ToString();
+    }
+
+    private static async Task<string?> ReadExcerptAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[ExcerptLength];
+        var read = 0;
+        int n;
+        while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken)) > 0)
+        {
+            read += n;
+        }
+
+        return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read);
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response, DateTimeOffset now)
+    {
+        if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable))
+        {
+            return null;
+        }
+
+        var header = response.Headers.RetryAfter;
+        return header?.Delta ?? (header?.Date is { } date ? date - now : null);
+    }
+}

@@ -1,0 +1,370 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.IntegrationTests.Infrastructure;
+
+namespace IntelSharing.IntegrationTests.Delivery;
+
+/// <summary>Publishing to partners end to end: real loopback receivers, a fake clock walking the durable schedule.</summary>
+public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
+    where TFixture : ApiFixture, IFakeClockFixture
+{
+    private readonly List<PartnerReceiver> _receivers = [];
+    private readonly List<(TestAgency Agency, Guid Id)> _subscriptions = [];
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        // The fixture's database is shared by the class: leave no subscription behind for the next test.
+        foreach (var (agency, id) in _subscriptions)
+        {
+            await agency.Client.DeleteAsync($"/api/v1/subscriptions/{id}");
+        }
+
+        foreach (var receiver in _receivers)
+        {
+            await receiver.DisposeAsync();
+        }
+    }
+
+    private async Task<PartnerReceiver> ReceiverAsync()
+    {
+        var receiver = await PartnerReceiver.StartAsync();
+        _receivers.Add(receiver);
+        return receiver;
+    }
+
+    private Task<TestAgency> PartnerAsync(string name, string country = "HU") =>
+        app.CreateAgencyAsync(name, country, AgencyKind.Police, Scopes.AlertsRead, Scopes.AlertsWrite, Scopes.SubscriptionsManage);
+
+    private async Task<(Guid Id, string Secret)> SubscribeAsync(TestAgency agency, string url, Action<JsonObject>? filter = null)
+    {
+        var body = new JsonObject { ["url"] = url, ["description"] = "Operations centre gateway" };
+        filter?.Invoke(body);
+        var response = await agency.Client.PostAsync("/api/v1/subscriptions", Samples.Json(body), Ct);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var json = await response.ReadJsonAsync();
+        var id = json.GetProperty("subscription").GetProperty("id").GetGuid();
+        _subscriptions.Add((agency, id));
+        return (id, json.GetProperty("secret").GetString()!);
+    }
+
+    private static async Task<Guid> SubmitAsync(TestAgency originator, JsonObject alert)
+    {
+        var response = await originator.Client.PostAsync("/api/v1/alerts", Samples.Json(alert), Ct);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.ReadJsonAsync()).GetProperty("id").GetGuid();
+    }
+
+    /// <summary>The alert's deliveries to the subscriptions this test created (the class shares one database).</summary>
+    private async Task<JsonElement[]> LedgerAsync(TestAgency originator, Guid alertId)
+    {
+        var response = await originator.Client.GetAsync($"/api/v1/alerts/{alertId}/deliveries?limit=200", Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var mine = _subscriptions.Select(s => s.Id).ToHashSet();
+        return [.. (await response.ReadJsonAsync()).GetProperty("items").EnumerateArray().Where(d => mine.Contains(d.GetProperty("subscriptionId").GetGuid()))];
+    }
+
+    private async Task WaitForAttemptsAsync(Guid deliveryId, int attempts) =>
+        await DeliveryTestSettings.EventuallyAsync(
+            async () => (await app.DeliveryStateAsync(deliveryId)).Attempts >= attempts, $"delivery {deliveryId} to reach {attempts} attempts");
+
+    [Fact]
+    public async Task A_published_alert_reaches_every_matching_entitled_endpoint_signed_per_standard_webhooks()
+    {
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var hungary = await PartnerAsync("Hungarian Police");
+        var receiver = await ReceiverAsync();
+        var (_, secret) = await SubscribeAsync(hungary, receiver.Url);
+
+        var alertId = await SubmitAsync(originator, Samples.SmugglingAlert());
+        await receiver.WaitForAsync(1);
+
+        var webhook = Assert.Single(receiver.Received);
+        Assert.True(webhook.VerifiesWith(secret), "the signature must verify with the subscription's secret");
+        Assert.Equal("alert.published", webhook.Type);
+        Assert.Equal(alertId, webhook.Json.GetProperty("data").GetProperty("id").GetGuid());
+        Assert.Equal("H1", webhook.Json.GetProperty("data").GetProperty("handling").GetProperty("code").GetString());
+        Assert.True(Math.Abs(long.Parse(webhook.Timestamp, System.Globalization.CultureInfo.InvariantCulture) - app.Clock.GetUtcNow().ToUnixTimeSeconds()) < 5);
+
+        var ledger = Assert.Single(await LedgerAsync(originator, alertId));
+        Assert.Equal(webhook.Id, ledger.GetProperty("webhookId").GetString());
+        await DeliveryTestSettings.EventuallyAsync(async () => (await app.DeliveryStateAsync(ledger.GetProperty("id").GetGuid())).State == "delivered", "delivered");
+    }
+
+    [Fact]
+    public async Task Only_endpoints_of_agencies_in_an_amber_strict_audience_and_matching_the_filter_receive_the_alert()
+    {
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var named = await PartnerAsync("Hungarian Police");
+        var outsider = await PartnerAsync("Croatian Police", "HR");
+        var namedButFiltered = await PartnerAsync("Frontex", "PL");
+        var namedReceiver = await ReceiverAsync();
+        var outsiderReceiver = await ReceiverAsync();
+        var filteredReceiver = await ReceiverAsync();
+        await SubscribeAsync(named, namedReceiver.Url);
+        await SubscribeAsync(outsider, outsiderReceiver.Url);
+        await SubscribeAsync(namedButFiltered, filteredReceiver.Url, s => s["categories"] = new JsonArray("cyber_incident"));
+
+        var alert = Samples.SmugglingAlert();
+        alert["tlp"] = "amber+strict";
+        alert["audience"] = new JsonObject { ["agencies"] = new JsonArray(named.Id.ToString(), namedButFiltered.Id.ToString()) };
+        var alertId = await SubmitAsync(originator, alert);
+        await namedReceiver.WaitForAsync(1);
+
+        var ledger = await LedgerAsync(originator, alertId);
+        Assert.Equal([named.Id], ledger.Select(d => d.GetProperty("agencyId").GetGuid()));
+        Assert.Empty(outsiderReceiver.Received);
+        Assert.Empty(filteredReceiver.Received);
+    }
+
+    [Fact]
+    public async Task A_partner_that_is_down_for_an_hour_receives_the_alert_once_it_is_back_on_the_durable_schedule()
+    {
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var partner = await PartnerAsync("Hungarian Police");
+        var receiver = await ReceiverAsync();
+        var down = true;
+        receiver.Behaviour = _ => down ? new PartnerReceiver.Response(HttpStatusCode.ServiceUnavailable) : new PartnerReceiver.Response(HttpStatusCode.OK);
+        await SubscribeAsync(partner, receiver.Url);
+
+        var alertId = await SubmitAsync(originator, Samples.SmugglingAlert());
+        var deliveryId = Assert.Single(await LedgerAsync(originator, alertId)).GetProperty("id").GetGuid();
+        await WaitForAttemptsAsync(deliveryId, 1);
+
+        // Default schedule: at once, 5 s, 5 min, 30 min, 2 h (±10 % jitter). Walk it with the clock.
+        app.Advance(TimeSpan.FromSeconds(6));
+        await WaitForAttemptsAsync(deliveryId, 2);
+        app.Advance(TimeSpan.FromMinutes(6));
+        await WaitForAttemptsAsync(deliveryId, 3);
+        app.Advance(TimeSpan.FromMinutes(34));
+        await WaitForAttemptsAsync(deliveryId, 4);
+        Assert.Equal(("failed", 4), await app.DeliveryStateAsync(deliveryId));
+
+        down = false; // back after an hour
+        app.Advance(TimeSpan.FromMinutes(20));
+        Assert.Equal(("failed", 4), await app.DeliveryStateAsync(deliveryId));
+        app.Advance(TimeSpan.FromHours(2.2));
+        await WaitForAttemptsAsync(deliveryId, 5);
+        await DeliveryTestSettings.EventuallyAsync(async () => (await app.DeliveryStateAsync(deliveryId)).State == "delivered", "delivered");
+
+        Assert.Equal(5, receiver.Received.Count);
+        Assert.Single(receiver.Received.Select(r => r.Id).Distinct());
+        var detail = await (await (await AsOperatorAsync()).GetAsync($"/api/v1/deliveries/{deliveryId}", Ct)).ReadJsonAsync();
+        Assert.Equal([503, 503, 503, 503, 200], detail.GetProperty("attempts").EnumerateArray().Select(a => a.GetProperty("statusCode").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Retry_after_on_429_defers_the_next_attempt_beyond_the_schedule()
+    {
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var partner = await PartnerAsync("Hungarian Police");
+        var receiver = await ReceiverAsync();
+        receiver.Behaviour = n => n == 1 ? new PartnerReceiver.Response(HttpStatusCode.TooManyRequests, RetryAfter: "600") : new PartnerReceiver.Response(HttpStatusCode.OK);
+        await SubscribeAsync(partner, receiver.Url);
+
+        var alertId = await SubmitAsync(originator, Samples.SmugglingAlert());
+        var delivery = Assert.Single(await LedgerAsync(originator, alertId));
+        var deliveryId = delivery.GetProperty("id").GetGuid();
+        await WaitForAttemptsAsync(deliveryId, 1);
+
+        var failed = Assert.Single(await LedgerAsync(originator, alertId));
+        var next = failed.GetProperty("nextAttemptAt").GetDateTimeOffset();
+        Assert.InRange(next - app.Clock.GetUtcNow(), TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(11));
+
+        app.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(("failed", 1), await app.DeliveryStateAsync(deliveryId));
+        app.Advance(TimeSpan.FromMinutes(10));
+        await WaitForAttemptsAsync(deliveryId, 2);
+        await DeliveryTestSettings.EventuallyAsync(async () => (await app.DeliveryStateAsync(deliveryId)).State == "delivered", "delivered");
+    }
+
+    [Fact]
+    public async Task A_410_gone_disables_the_subscription_and_cancels_its_pending_deliveries_visibly()
+    {
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var partner = await PartnerAsync("Hungarian Police");
+        var receiver = await ReceiverAsync();
+        receiver.Behaviour = _ => new PartnerReceiver.Response(HttpStatusCode.Gone);
+        var (subscriptionId, _) = await SubscribeAsync(partner, receiver.Url);
+
+        var first = await SubmitAsync(originator, Samples.SmugglingAlert());
+        var second = await SubmitAsync(originator, Samples.CyberAlert());
+        await DeliveryTestSettings.EventuallyAsync(async () =>
+            (await partner.Client.GetFromJsonAsync<JsonElement>($"/api/v1/subscriptions/{subscriptionId}", Ct)).GetProperty("status").GetString() == "disabled",
+            "subscription disabled");
+
+        var subscription = await partner.Client.GetFromJsonAsync<JsonElement>($"/api/v1/subscriptions/{subscriptionId}", Ct);
+        Assert.Contains("410", subscription.GetProperty("statusReason").GetString());
+        var states = (await LedgerAsync(originator, first)).Concat(await LedgerAsync(originator, second)).Select(d => d.GetProperty("state").GetString()).ToList();
+        Assert.All(states, s => Assert.Equal("cancelled", s));
+
+        // Nothing new is queued for a disabled subscription.
+        var third = await SubmitAsync(originator, Samples.SmugglingAlert());
+        Assert.Empty(await LedgerAsync(originator, third));
+    }
+
+    [Fact]
+    public async Task A_delivery_that_exhausts_the_schedule_is_dead_and_a_replay_delivers_it_with_the_same_webhook_id()
+    {
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var partner = await PartnerAsync("Hungarian Police");
+        var receiver = await ReceiverAsync();
+        var healthy = false;
+        receiver.Behaviour = _ => healthy ? new PartnerReceiver.Response(HttpStatusCode.OK) : new PartnerReceiver.Response(HttpStatusCode.InternalServerError);
+        var (subscriptionId, _) = await SubscribeAsync(partner, receiver.Url);
+        var start = app.Clock.GetUtcNow();
+
+        var alertId = await SubmitAsync(originator, Samples.SmugglingAlert());
+        var deliveryId = Assert.Single(await LedgerAsync(originator, alertId)).GetProperty("id").GetGuid();
+        for (var attempt = 1; attempt <= 10; attempt++)
+        {
+            await WaitForAttemptsAsync(deliveryId, attempt);
+            app.Advance(TimeSpan.FromHours(27));
+        }
+
+        Assert.Equal(("dead", 10), await app.DeliveryStateAsync(deliveryId));
+        var operatorClient = await AsOperatorAsync();
+        var dead = await (await operatorClient.GetAsync($"/api/v1/deliveries?state=dead&subscription={subscriptionId}", Ct)).ReadJsonAsync();
+        Assert.Equal(deliveryId, Assert.Single(dead.GetProperty("items").EnumerateArray()).GetProperty("id").GetGuid());
+
+        healthy = true;
+        var replay = await operatorClient.PostAsync($"/api/v1/deliveries/{deliveryId}/replay", null, Ct);
+        Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+        await WaitForAttemptsAsync(deliveryId, 11);
+        await DeliveryTestSettings.EventuallyAsync(async () => (await app.DeliveryStateAsync(deliveryId)).State == "delivered", "delivered after replay");
+        Assert.Single(receiver.Received.Select(r => r.Id).Distinct());
+
+        // Bulk replay by subscription and time range: the delivered one is sent once more, same webhook-id.
+        var bulk = await operatorClient.PostAsync("/api/v1/deliveries/replay", Samples.Json(new JsonObject
+        {
+            ["subscriptionId"] = subscriptionId.ToString(),
+            ["from"] = start.AddMinutes(-1).ToString("O"),
+            ["to"] = app.Clock.GetUtcNow().AddMinutes(1).ToString("O"),
+            ["states"] = new JsonArray("delivered"),
+        }), Ct);
+        Assert.Equal(1, (await bulk.ReadJsonAsync()).GetProperty("replayed").GetInt32());
+        await receiver.WaitForAsync(12);
+        Assert.Single(receiver.Received.Select(r => r.Id).Distinct());
+    }
+
+    [Fact]
+    public async Task After_rotating_the_secret_requests_carry_signatures_for_both_the_old_and_the_new_secret()
+    {
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var partner = await PartnerAsync("Hungarian Police");
+        var receiver = await ReceiverAsync();
+        var (subscriptionId, oldSecret) = await SubscribeAsync(partner, receiver.Url);
+
+        var rotated = await (await partner.Client.PostAsync($"/api/v1/subscriptions/{subscriptionId}/rotate-secret", null, Ct)).ReadJsonAsync();
+        var newSecret = rotated.GetProperty("secret").GetString()!;
+        Assert.NotEqual(oldSecret, newSecret);
+        Assert.StartsWith("whsec_", newSecret);
+        await SubmitAsync(originator, Samples.SmugglingAlert());
+        await receiver.WaitForAsync(1);
+
+        var webhook = Assert.Single(receiver.Received);
+        Assert.Equal(2, webhook.Signature.Split(' ').Length);
+        Assert.True(webhook.VerifiesWith(oldSecret));
+        Assert.True(webhook.VerifiesWith(newSecret));
+
+        // After the overlap only the new secret signs.
+        app.Advance(TimeSpan.FromHours(25));
+        await SubmitAsync(originator, Samples.CyberAlert());
+        await receiver.WaitForAsync(2);
+        var later = receiver.Received[1];
+        Assert.True(later.VerifiesWith(newSecret));
+        Assert.False(later.VerifiesWith(oldSecret));
+    }
+
+    [Fact]
+    public async Task Ping_sends_a_signed_test_event_and_reports_what_the_endpoint_answered()
+    {
+        var partner = await PartnerAsync("Hungarian Police");
+        var receiver = await ReceiverAsync();
+        receiver.Behaviour = _ => new PartnerReceiver.Response(HttpStatusCode.Accepted);
+        var (subscriptionId, secret) = await SubscribeAsync(partner, receiver.Url);
+
+        var ping = await (await partner.Client.PostAsync($"/api/v1/subscriptions/{subscriptionId}/ping", null, Ct)).ReadJsonAsync();
+
+        Assert.Equal(202, ping.GetProperty("statusCode").GetInt32());
+        Assert.True(ping.GetProperty("succeeded").GetBoolean());
+        var webhook = Assert.Single(receiver.Received);
+        Assert.Equal("ping", webhook.Type);
+        Assert.True(webhook.VerifiesWith(secret));
+    }
+
+    [Fact]
+    public async Task A_refused_connection_is_recorded_as_a_failed_attempt_with_the_error()
+    {
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var partner = await PartnerAsync("Hungarian Police");
+        int closedPort;
+        using (var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            closedPort = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        await SubscribeAsync(partner, $"http://127.0.0.1:{closedPort}/hook");
+        var alertId = await SubmitAsync(originator, Samples.SmugglingAlert());
+        var deliveryId = Assert.Single(await LedgerAsync(originator, alertId)).GetProperty("id").GetGuid();
+        await WaitForAttemptsAsync(deliveryId, 1);
+
+        var detail = await (await (await AsOperatorAsync()).GetAsync($"/api/v1/deliveries/{deliveryId}", Ct)).ReadJsonAsync();
+        Assert.Equal("failed", detail.GetProperty("delivery").GetProperty("state").GetString());
+        var attempt = Assert.Single(detail.GetProperty("attempts").EnumerateArray());
+        Assert.False(attempt.TryGetProperty("statusCode", out _), "no HTTP status: the connection was refused");
+        Assert.Contains("refused", attempt.GetProperty("error").GetString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Another_agency_cannot_read_manage_or_replay_a_subscription_or_delivery_it_does_not_own()
+    {
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var owner = await PartnerAsync("Hungarian Police");
+        var stranger = await PartnerAsync("Croatian Police", "HR");
+        var receiver = await ReceiverAsync();
+        var (subscriptionId, _) = await SubscribeAsync(owner, receiver.Url);
+        var alertId = await SubmitAsync(originator, Samples.SmugglingAlert());
+        var deliveryId = Assert.Single(await LedgerAsync(originator, alertId)).GetProperty("id").GetGuid();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.Client.GetAsync($"/api/v1/subscriptions/{subscriptionId}", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.Client.PostAsync($"/api/v1/subscriptions/{subscriptionId}/pause", null, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.Client.DeleteAsync($"/api/v1/subscriptions/{subscriptionId}", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.Client.GetAsync($"/api/v1/deliveries/{deliveryId}", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.Client.PostAsync($"/api/v1/deliveries/{deliveryId}/replay", null, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.Client.GetAsync($"/api/v1/alerts/{alertId}/deliveries", Ct)).StatusCode);
+        var strangerLedger = await (await stranger.Client.GetAsync("/api/v1/deliveries", Ct)).ReadJsonAsync();
+        Assert.DoesNotContain(strangerLedger.GetProperty("items").EnumerateArray(), d => d.GetProperty("id").GetGuid() == deliveryId);
+        Assert.Equal(HttpStatusCode.OK, (await owner.Client.GetAsync($"/api/v1/deliveries/{deliveryId}", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Registering_an_endpoint_that_is_not_an_absolute_url_or_carries_credentials_returns_400_naming_url()
+    {
+        var partner = await PartnerAsync("Hungarian Police");
+        var before = await app.CountRowsAsync();
+
+        foreach (var url in new[] { "not a url", "ftp://partner.example/hook", "https://user:pass@partner.example/hook" })
+        {
+            var response = await partner.Client.PostAsync("/api/v1/subscriptions", Samples.Json(new JsonObject { ["url"] = url }), Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.True((await response.ReadJsonAsync()).GetProperty("errors").TryGetProperty("url", out _), url);
+        }
+
+        Assert.Equal(before, await app.CountRowsAsync());
+    }
+
+    private async Task<HttpClient> AsOperatorAsync() => (await app.CreateOperatorAsync()).Client;
+}
+
+public sealed class DeliveryTestsOnSqlite(DeliverySqliteFixture app) : DeliveryTests<DeliverySqliteFixture>(app), IClassFixture<DeliverySqliteFixture>;
+
+public sealed class DeliveryTestsOnPostgres(DeliveryPostgresFixture app) : DeliveryTests<DeliveryPostgresFixture>(app), IClassFixture<DeliveryPostgresFixture>;

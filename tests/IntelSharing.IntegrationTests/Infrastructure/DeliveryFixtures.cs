@@ -1,0 +1,113 @@
+using Dapper;
+using IntelSharing.Api.Infrastructure.Delivery;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace IntelSharing.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// Delivery settings for tests: partner endpoints are plain-http listeners on loopback, so http and the
+/// loopback range are allowed explicitly (as an operator would for a development setup).
+/// </summary>
+public static class DeliveryTestSettings
+{
+    public static readonly KeyValuePair<string, string>[] Loopback =
+    [
+        new("Delivery:AllowHttp", "true"),
+        new("Delivery:AllowedPrivateNetworks:0", "127.0.0.0/8"),
+        new("Secrets:EncryptionKey", Convert.ToBase64String(new byte[32].Select((_, i) => (byte)(i * 7)).ToArray())),
+    ];
+
+    private sealed record StateRow
+    {
+        public string State { get; init; } = string.Empty;
+
+        public int Attempts { get; init; }
+    }
+
+    /// <summary>Reads one delivery's state and attempt count straight from the database.</summary>
+    public static async Task<(string State, int Attempts)> DeliveryStateAsync(this ApiFixture app, Guid deliveryId)
+    {
+        await using var connection = await app.Database.OpenAsync(CancellationToken.None);
+        var row = await connection.QuerySingleAsync<StateRow>(
+            "SELECT state AS State, attempts AS Attempts FROM deliveries WHERE id = @deliveryId", new { deliveryId });
+        return (row.State, row.Attempts);
+    }
+
+    /// <summary>Waits, bounded, until the condition holds: the dispatcher runs on its own thread.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting for: {what}");
+            }
+
+            await Task.Delay(25);
+        }
+    }
+}
+
+/// <summary>Delivery on a fake clock: the retry schedule is walked by advancing time, never by sleeping.</summary>
+public interface IFakeClockFixture
+{
+    FakeTimeProvider Clock { get; }
+
+    /// <summary>Advances the clock and wakes the dispatcher.</summary>
+    void Advance(TimeSpan by);
+}
+
+public sealed class DeliverySqliteFixture : SqliteApiFixture, IFakeClockFixture
+{
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => DeliveryTestSettings.Loopback;
+
+    protected override void ConfigureServices(IServiceCollection services) => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Clock));
+
+    public void Advance(TimeSpan by)
+    {
+        Clock.Advance(by);
+        Services.GetRequiredService<DeliverySignal>().Notify();
+    }
+}
+
+public sealed class DeliveryPostgresFixture : PostgresApiFixture, IFakeClockFixture
+{
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => DeliveryTestSettings.Loopback;
+
+    protected override void ConfigureServices(IServiceCollection services) => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Clock));
+
+    public void Advance(TimeSpan by)
+    {
+        Clock.Advance(by);
+        Services.GetRequiredService<DeliverySignal>().Notify();
+    }
+}
+
+/// <summary>Delivery on the real clock with a short attempt timeout, for partners that hang.</summary>
+public sealed class RealTimeDeliveryFixture : SqliteApiFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings =>
+    [
+        .. DeliveryTestSettings.Loopback,
+        new("Delivery:AttemptTimeout", "00:00:10"),
+        new("Delivery:PerPartnerConcurrency", "4"),
+        new("Delivery:Workers", "16"),
+    ];
+}
+
+/// <summary>Production-like outbound rules: https only, no internal addresses.</summary>
+public sealed class StrictOutboundFixture : SqliteApiFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings =>
+    [
+        new("Delivery:AllowHttp", "true"),
+        new("Secrets:EncryptionKey", Convert.ToBase64String(new byte[32])),
+    ];
+}
