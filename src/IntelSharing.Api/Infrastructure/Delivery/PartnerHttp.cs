@@ -43,46 +43,49 @@ public static class PartnerHttp
                     ConnectCallback = policy.ConnectAsync,
                 };
             })
-            .AddResilienceHandler(PipelineName, static (builder, context) =>
-            {
-                var options = context.ServiceProvider.GetRequiredService<IOptions<DeliveryOptions>>().Value;
-                var breakers = context.ServiceProvider.GetRequiredService<PartnerBreakers>();
-                var authority = context.InstanceName;
-
-                builder.AddConcurrencyLimiter(new ConcurrencyLimiterOptions
-                {
-                    PermitLimit = options.PerPartnerConcurrency,
-                    // No queue: a busy partner's extra deliveries go back to the outbox instead of holding workers.
-                    QueueLimit = 0,
-                });
-                builder.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
-                {
-                    // Alert traffic is low: the library defaults (100 requests in 30 s) would never trip.
-                    // Every call in the window failing, with at least BreakerFailures calls, opens it.
-                    FailureRatio = 1.0,
-                    MinimumThroughput = options.BreakerFailures,
-                    SamplingDuration = TimeSpan.FromMinutes(10),
-                    BreakDuration = options.BreakerDuration,
-                    OnOpened = args =>
-                    {
-                        breakers.Opened(authority, args.BreakDuration);
-                        return ValueTask.CompletedTask;
-                    },
-                    OnClosed = _ =>
-                    {
-                        breakers.Closed(authority);
-                        return ValueTask.CompletedTask;
-                    },
-                    OnHalfOpened = _ =>
-                    {
-                        breakers.Closed(authority);
-                        return ValueTask.CompletedTask;
-                    },
-                });
-                builder.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout });
-            })
+            .AddResilienceHandler(PipelineName, static (builder, context) => ConfigurePipeline(
+                builder,
+                context.ServiceProvider.GetRequiredService<IOptions<DeliveryOptions>>().Value,
+                context.ServiceProvider.GetRequiredService<PartnerBreakers>(),
+                context.InstanceName))
             .SelectPipelineByAuthority();
         return services;
+    }
+
+    /// <summary>The pipeline of one partner authority, defined once; tests assert its shape with Polly.Testing.</summary>
+    public static void ConfigurePipeline(ResiliencePipelineBuilder<HttpResponseMessage> builder, DeliveryOptions options, PartnerBreakers breakers, string authority)
+    {
+        builder.AddConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = options.PerPartnerConcurrency,
+            // No queue: a busy partner's extra deliveries go back to the outbox instead of holding workers.
+            QueueLimit = 0,
+        });
+        builder.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+        {
+            // Alert traffic is low: the library defaults (100 requests in 30 s) would never trip.
+            // Every call in the window failing, with at least BreakerFailures calls, opens it.
+            FailureRatio = 1.0,
+            MinimumThroughput = options.BreakerFailures,
+            SamplingDuration = TimeSpan.FromMinutes(10),
+            BreakDuration = options.BreakerDuration,
+            OnOpened = args =>
+            {
+                breakers.Opened(authority, args.BreakDuration);
+                return ValueTask.CompletedTask;
+            },
+            OnClosed = _ =>
+            {
+                breakers.Closed(authority);
+                return ValueTask.CompletedTask;
+            },
+            OnHalfOpened = _ =>
+            {
+                breakers.Closed(authority);
+                return ValueTask.CompletedTask;
+            },
+        });
+        builder.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout });
     }
 
     /// <summary>Whether the pipeline refused to send (breaker open, partner at its concurrency limit): the delivery waits, no attempt is counted.</summary>
