@@ -13,6 +13,7 @@ using IntelSharing.Api.Infrastructure.Validation;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Prometheus;
 
 const long MaxRequestBodyBytes = 1024 * 1024;
 
@@ -99,6 +100,9 @@ app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check 
 app.UseSwagger();
 app.UseSwaggerUI(options => options.DocumentTitle = "IntelSharing API");
 app.MapApi();
+
+// Prometheus text format, including the System.Diagnostics.Metrics meters (IntelSharing.Delivery). Operators only.
+app.MapMetrics("/metrics").RequireAuthorization(Scopes.AgenciesAdmin);
 
 await app.RunAsync();
 return 0;
