@@ -47,6 +47,8 @@ builder.Services.AddSingleton<DeliveryMetrics>();
 builder.Services.AddSingleton<WebhookSender>();
 builder.Services.AddPartnerHttp();
 builder.Services.AddHostedService<DeliveryDispatcher>();
+builder.Services.AddSingleton<ExpirePersonalData>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<ExpirePersonalData>());
 
 // Binding failures (malformed JSON, wrong types) are thrown to ProblemExceptionHandler in every environment, so they are answered like every other 400.
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

@@ -165,3 +165,19 @@ public static class TlpOrder
     /// <summary>Whether the marking restricts the audience at least as much as amber (required when persons are named).</summary>
     public static bool IsAmberOrStricter(this Tlp tlp) => tlp is Tlp.Amber or Tlp.AmberStrict or Tlp.Red;
 }
+
+/// <summary>A recipient's answer about an alert.</summary>
+public enum FeedbackKind
+{
+    /// <summary>We received it.</summary>
+    Received,
+
+    /// <summary>We found it too: it matches our own information.</summary>
+    Hit,
+
+    /// <summary>We acted on it.</summary>
+    Actioned,
+
+    /// <summary>It turned out to be wrong.</summary>
+    FalsePositive,
+}

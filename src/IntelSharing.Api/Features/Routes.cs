@@ -14,6 +14,12 @@ public static class Routes
         alerts.MapSubmitAlert();
         alerts.MapListAlerts();
         alerts.MapGetAlert();
+        alerts.MapUpdateAlert();
+        alerts.MapListAlertVersions();
+        alerts.MapRevokeAlert();
+        alerts.MapShareAlert();
+        alerts.MapSubmitFeedback();
+        alerts.MapListFeedback();
         alerts.MapListAlertDeliveries();
 
         var agencies = app.MapGroup("/api/v1/agencies").WithTags("Agencies");

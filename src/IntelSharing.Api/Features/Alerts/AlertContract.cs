@@ -267,3 +267,27 @@ public static class AlertViews
         };
     }
 }
+
+/// <summary>
+/// What remains of a revoked or expired alert: who published it and when, and why it is gone. Served in place
+/// of the alert and sent (as <c>data</c>) with <c>alert.revoked</c> and <c>alert.expired</c>.
+/// </summary>
+public sealed record AlertTombstone
+{
+    public required Guid Id { get; init; }
+
+    public required int Version { get; init; }
+
+    /// <summary>revoked or expired.</summary>
+    public required AlertStatus Status { get; init; }
+
+    public required AlertCategory Category { get; init; }
+
+    public required AgencyRef Originator { get; init; }
+
+    public required string Reason { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset UpdatedAt { get; init; }
+}

@@ -93,6 +93,9 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
 
     internal static bool NoControlCharacters(string? value) => value is null || !value.Any(char.IsControl);
 
+    internal static bool NoControlCharactersExceptNewlines(string? value) =>
+        value is null || !value.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t'));
+
     private sealed class SmugglingValidator : AbstractValidator<SmugglingDetails>
     {
         public SmugglingValidator()

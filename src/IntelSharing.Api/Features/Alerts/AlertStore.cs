@@ -1,5 +1,7 @@
 using System.Data.Common;
 using Dapper;
+using IntelSharing.Api.Domain;
+using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 
@@ -61,6 +63,76 @@ public static class AlertStore
         await InsertRowsAsync(connection, transaction, "alert_countries (alert_id, country)", view.Id, view.Countries, cancellationToken);
         await InsertRowsAsync(connection, transaction, "alert_audience (alert_id, agency_id)", view.Id, view.Audience.Select(a => (object)a.Id).ToList(), cancellationToken);
     }
+
+    /// <summary>What the lifecycle slices need to know about an alert, from the caller's point of view.</summary>
+    public sealed record Current
+    {
+        public Guid Id { get; init; }
+
+        public Guid OriginatorId { get; init; }
+
+        public string Tlp { get; init; } = string.Empty;
+
+        public string HandlingCode { get; init; } = string.Empty;
+
+        public bool HasAudience { get; init; }
+
+        public bool InAudience { get; init; }
+
+        public int Version { get; init; }
+
+        public string Status { get; init; } = string.Empty;
+
+        public string Category { get; init; } = string.Empty;
+
+        public DateTimeOffset CreatedAt { get; init; }
+
+        public string Document { get; init; } = string.Empty;
+
+        /// <summary>The sharing policy's answer for the caller; the originator always sees its own alerts.</summary>
+        public bool VisibleTo(Guid agencyId) =>
+            WireNames.TryParse<Tlp>(Tlp, out var tlp) && SharingPolicy.MaySee(agencyId, new AlertAccess(OriginatorId, tlp, HasAudience, InAudience));
+    }
+
+    public static Task<Current?> LoadAsync(DbConnection connection, DbTransaction? transaction, Guid id, Guid agencyId, CancellationToken cancellationToken) =>
+        connection.QuerySingleOrDefaultAsync<Current>(new CommandDefinition(
+            """
+            SELECT a.id AS Id, a.originator_id AS OriginatorId, a.tlp AS Tlp, a.handling_code AS HandlingCode, a.has_audience AS HasAudience,
+                   EXISTS (SELECT 1 FROM alert_audience aa WHERE aa.alert_id = a.id AND aa.agency_id = @agencyId) AS InAudience,
+                   a.version AS Version, a.status AS Status, a.category AS Category, a.created_at AS CreatedAt, a.document AS Document
+            FROM alerts a
+            WHERE a.id = @id
+            """,
+            new { id, agencyId }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>
+    /// Takes the alert's row for a new version only if it is still at <paramref name="expectedVersion"/>: the
+    /// optimistic-concurrency check behind If-Match, safe against two writers at once.
+    /// </summary>
+    public static async Task<bool> ClaimVersionAsync(DbConnection connection, DbTransaction transaction, Guid id, int expectedVersion, CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE alerts SET version = version WHERE id = @id AND version = @expectedVersion AND status = 'active'",
+            new { id, expectedVersion }, transaction, cancellationToken: cancellationToken)) == 1;
+
+    /// <summary>Active agencies by id (the audience and the originator), for building a version.</summary>
+    public static async Task<Dictionary<Guid, AgencyRef>> ActiveAgenciesAsync(DbConnection connection, IEnumerable<Guid> ids, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters();
+        var list = SqlLists.In(parameters, "id", ids.Distinct().ToArray());
+        return (await connection.QueryAsync<AgencyRef>(new CommandDefinition(
+            $"SELECT id AS Id, name AS Name, country AS Country FROM agencies WHERE is_active AND id IN {list}",
+            parameters, cancellationToken: cancellationToken))).ToDictionary(a => a.Id);
+    }
+
+    /// <summary>Replaces the current document (revocation, expiry) with a tombstone as a new version.</summary>
+    public static async Task WriteTombstoneAsync(
+        DbConnection connection, DbTransaction transaction, SqlDialect dialect, Guid id, int version, AlertStatus status, string document, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"""
+            UPDATE alerts SET version = @version, status = @status, updated_at = @now, document = {dialect.Json("@document")} WHERE id = @id;
+            INSERT INTO alert_versions (alert_id, version, created_at, document) VALUES (@id, @version, @now, {dialect.Json("@document")});
+            """,
+            new { id, version, status = WireNames.Of(status), now, document }, transaction, cancellationToken: cancellationToken));
 
     /// <summary>One multi-row INSERT instead of a round trip per row.</summary>
     private static async Task InsertRowsAsync<T>(DbConnection connection, DbTransaction transaction, string table, Guid alertId, IReadOnlyList<T> values, CancellationToken cancellationToken)

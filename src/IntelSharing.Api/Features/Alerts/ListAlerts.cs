@@ -35,7 +35,8 @@ public static class ListAlerts
         string? Country,
         string? UpdatedAfter,
         string? Cursor,
-        string? Limit) : IQuery<Result<string>>
+        string? Limit,
+        string? DueForReview = null) : IQuery<Result<string>>
     {
         public IReadOnlyList<string> Categories => Split(Category);
 
@@ -48,7 +49,7 @@ public static class ListAlerts
         public DateTimeOffset? UpdatedAfterValue => UpdatedAfter is null ? null : DateTimeOffset.Parse(UpdatedAfter, CultureInfo.InvariantCulture).ToUniversalTime();
 
         /// <summary>The filters a cursor is bound to.</summary>
-        public string Fingerprint => string.Join('|', Category, Severity, MinSeverity, Country, UpdatedAfter);
+        public string Fingerprint => string.Join('|', Category, Severity, MinSeverity, Country, UpdatedAfter, DueForReview);
 
         private static string[] Split(string? value) =>
             value is null ? [] : value.Split(',', StringSplitOptions.TrimEntries);
@@ -75,6 +76,8 @@ public static class ListAlerts
                 .When(q => q.Limit is not null)
                 .WithMessage($"limit must be a whole number from 1 to {MaxLimit}.");
             RuleFor(q => q.Cursor).MaximumLength(200);
+            RuleFor(q => q.DueForReview).Must(v => v is "true" or "false").When(q => q.DueForReview is not null)
+                .WithMessage("dueForReview must be true or false.");
         }
     }
 
@@ -87,7 +90,7 @@ public static class ListAlerts
         public string Document { get; init; } = null!;
     }
 
-    public sealed class Handler(Database database, AlertCursor cursors) : IQueryHandler<Query, Result<string>>
+    public sealed class Handler(Database database, AlertCursor cursors, TimeProvider time) : IQueryHandler<Query, Result<string>>
     {
         public async ValueTask<Result<string>> Handle(Query query, CancellationToken cancellationToken)
         {
@@ -128,6 +131,13 @@ public static class ListAlerts
             {
                 sql.Append(" AND a.updated_at > @updatedAfter");
                 parameters.Add("updatedAfter", updatedAfter);
+            }
+
+            if (query.DueForReview == "true")
+            {
+                // The originator's own active alerts whose personal data is due for review (Directive 2016/680 Art. 5).
+                sql.Append(" AND a.originator_id = @agencyId AND a.status = 'active' AND a.review_at <= @reviewNow");
+                parameters.Add("reviewNow", time.GetUtcNow());
             }
 
             if (query.Cursor is not null)
@@ -194,18 +204,19 @@ public static class ListAlerts
             [FromQuery] string? updatedAfter,
             [FromQuery] string? cursor,
             [FromQuery] string? limit,
+            [FromQuery] string? dueForReview,
             HttpContext context,
             IMediator mediator) =>
         {
             var result = await mediator.Send(
-                new Query(Caller.From(context.User), category, severity, minSeverity, country, updatedAfter, cursor, limit),
+                new Query(Caller.From(context.User), category, severity, minSeverity, country, updatedAfter, cursor, limit, dueForReview),
                 context.RequestAborted);
             return result.Match(page => new JsonDocumentResult(page));
         })
         .RequireAuthorization(Scopes.AlertsRead)
         .WithName("ListAlerts")
         .WithSummary("List the alerts you may see")
-        .WithDescription("Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339). " +
+        .WithDescription("Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339), dueForReview=true (your own alerts past reviewAt). " +
             $"limit is 1 to {MaxLimit} (default {DefaultLimit}). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far.")
         .Produces<AlertPage>()
         .ProducesValidationProblem()

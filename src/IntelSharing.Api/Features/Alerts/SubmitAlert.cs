@@ -59,11 +59,7 @@ public static partial class SubmitAlert
             await using var connection = await database.OpenAsync(cancellationToken);
 
             var audienceIds = input.Audience?.Agencies ?? [];
-            var parameters = new DynamicParameters();
-            var ids = SqlLists.In(parameters, "id", audienceIds.Append(caller.AgencyId).Distinct().ToArray());
-            var agencies = (await connection.QueryAsync<AgencyRef>(new CommandDefinition(
-                $"SELECT id AS Id, name AS Name, country AS Country FROM agencies WHERE is_active AND id IN {ids}",
-                parameters, cancellationToken: cancellationToken))).ToDictionary(a => a.Id);
+            var agencies = await AlertStore.ActiveAgenciesAsync(connection, audienceIds.Append(caller.AgencyId), cancellationToken);
 
             for (var i = 0; i < audienceIds.Count; i++)
             {
@@ -99,7 +95,7 @@ public static partial class SubmitAlert
             var document = JsonSerializer.Serialize(view, JsonDefaults.Options);
 
             await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, view, document, isNew: true, cancellationToken);
-            var queued = await outbox.EnqueueAlertAsync(connection, transaction, EventTypes.AlertPublished, view, document, now, cancellationToken);
+            var queued = await outbox.EnqueueVersionAsync(connection, transaction, view, document, now, cancellationToken);
             if (command.IdempotencyKey is { } claimedKey)
             {
                 await connection.ExecuteAsync(new CommandDefinition(

@@ -142,6 +142,7 @@ public sealed class DeliveryDispatcher(
                 WHERE ((d.state IN (@pending, @failed) AND d.next_attempt_at <= @now)
                        OR (d.state = @inFlight AND d.lease_until < @now))
                   AND s.status = 'active' {exclusion}
+                  AND EXISTS (SELECT 1 FROM agencies a WHERE a.id = d.agency_id AND a.is_active)
                 ORDER BY d.next_attempt_at
                 LIMIT @max
                 {database.Dialect.ForUpdateSkipLocked("d")})

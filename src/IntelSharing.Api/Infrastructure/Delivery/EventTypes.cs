@@ -6,6 +6,7 @@ public static class EventTypes
     public const string AlertPublished = "alert.published";
     public const string AlertUpdated = "alert.updated";
     public const string AlertRevoked = "alert.revoked";
+    public const string AlertExpired = "alert.expired";
     public const string AlertFeedback = "alert.feedback";
     public const string Ping = "ping";
 }

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Dapper;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Sharing;
@@ -32,10 +33,14 @@ public sealed class Outbox(Database database)
         public bool IncludeOwnAlerts { get; init; }
     }
 
-    /// <summary>Writes the event for an alert version and its deliveries; returns how many deliveries were queued.</summary>
-    public async Task<int> EnqueueAlertAsync(
-        DbConnection connection, DbTransaction transaction, string eventType, AlertView alert, string document,
-        DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues a newly published version: <c>alert.published</c> to entitled, matching subscriptions that never had
+    /// this alert, <c>alert.updated</c> to those that had an earlier version, and <c>alert.revoked</c> (without
+    /// content) to past recipients the new version no longer entitles — whose undelivered copies are cancelled.
+    /// Returns how many deliveries were queued.
+    /// </summary>
+    public async Task<int> EnqueueVersionAsync(
+        DbConnection connection, DbTransaction transaction, AlertView alert, string document, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var subscriptions = await connection.QueryAsync<SubscriptionRow>(new CommandDefinition(
             """
@@ -52,20 +57,103 @@ public sealed class Outbox(Database database)
             .Where(s => s.AgencyId != alert.Originator.Id || s.IncludeOwnAlerts)
             .Where(s => SharingPolicy.MaySee(s.AgencyId, new AlertAccess(alert.Originator.Id, alert.Tlp, audience.Count > 0, audience.Contains(s.AgencyId))))
             .Where(s => Matches(s, category, alert))
+            .Select(s => (s.Id, s.AgencyId))
             .ToList();
 
+        if (alert.Version == 1)
+        {
+            return await EnqueueAsync(connection, transaction, EventTypes.AlertPublished, alert.Id, alert.Version, document, recipients, now, cancellationToken);
+        }
+
+        var past = await PastRecipientsAsync(connection, transaction, alert.Id, cancellationToken);
+        var pastSubscriptions = past.Select(p => p.SubscriptionId).ToHashSet();
+        var entitledAgencies = recipients.Select(r => r.AgencyId).ToHashSet();
+        var losing = past.Where(p => !SharingPolicy.MaySee(
+            p.AgencyId, new AlertAccess(alert.Originator.Id, alert.Tlp, audience.Count > 0, audience.Contains(p.AgencyId)))).ToList();
+
+        var queued = await EnqueueAsync(connection, transaction, EventTypes.AlertPublished, alert.Id, alert.Version, document,
+            recipients.Where(r => !pastSubscriptions.Contains(r.Id)).ToList(), now, cancellationToken);
+        queued += await EnqueueAsync(connection, transaction, EventTypes.AlertUpdated, alert.Id, alert.Version, document,
+            recipients.Where(r => pastSubscriptions.Contains(r.Id)).ToList(), now, cancellationToken);
+        if (losing.Count > 0)
+        {
+            var losingAgencies = losing.Select(l => l.AgencyId).Distinct().ToArray();
+            await CancelUndeliveredAsync(connection, transaction, alert.Id, losingAgencies,
+                "The agency is no longer in the alert's audience; the undelivered copy was cancelled.", now, cancellationToken);
+            var notice = JsonSerializer.Serialize(
+                new { id = alert.Id, version = alert.Version, reason = "Your agency is no longer in the audience of this alert. Delete the copies you hold." },
+                JsonDefaults.Options);
+            queued += await EnqueueAsync(connection, transaction, EventTypes.AlertRevoked, alert.Id, alert.Version, notice,
+                losing.Select(l => (l.SubscriptionId, l.AgencyId)).ToList(), now, cancellationToken);
+        }
+
+        return queued;
+    }
+
+    /// <summary>
+    /// The active subscriptions that were sent any version of the alert: who must be told of a recall, an expiry,
+    /// or a narrowed audience.
+    /// </summary>
+    public static async Task<IReadOnlyList<(Guid SubscriptionId, Guid AgencyId)>> PastRecipientsAsync(
+        DbConnection connection, DbTransaction transaction, Guid alertId, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<PastRecipient>(new CommandDefinition(
+            """
+            SELECT DISTINCT d.subscription_id AS SubscriptionId, d.agency_id AS AgencyId
+            FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id JOIN events e ON e.id = d.event_id
+            WHERE d.alert_id = @alertId AND s.status = 'active' AND e.type IN (@published, @updated)
+            """,
+            new { alertId, published = EventTypes.AlertPublished, updated = EventTypes.AlertUpdated },
+            transaction, cancellationToken: cancellationToken));
+        return rows.Select(r => (r.SubscriptionId, r.AgencyId)).ToList();
+    }
+
+    /// <summary>Cancels the alert's deliveries that have not gone out yet (all agencies, or the given ones), visibly.</summary>
+    public static async Task CancelUndeliveredAsync(
+        DbConnection connection, DbTransaction transaction, Guid alertId, IReadOnlyCollection<Guid>? agencies, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters(new
+        {
+            alertId, reason, now,
+            cancelled = DeliveryStates.Cancelled, pending = DeliveryStates.Pending, failed = DeliveryStates.Failed, inFlight = DeliveryStates.InFlight,
+        });
+        var only = agencies is null ? string.Empty : $" AND agency_id IN {SqlLists.In(parameters, "ag", agencies)}";
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"""
+            UPDATE deliveries SET state = @cancelled, last_error = @reason, updated_at = @now, claim_token = NULL, lease_until = NULL
+            WHERE alert_id = @alertId AND state IN (@pending, @failed, @inFlight){only}
+            """,
+            parameters, transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Writes one event (its payload built once around <paramref name="dataJson"/>) and its deliveries.</summary>
+    public async Task<int> EnqueueAsync(
+        DbConnection connection, DbTransaction transaction, string eventType, Guid? alertId, int? version, string dataJson,
+        IReadOnlyList<(Guid SubscriptionId, Guid AgencyId)> recipients, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (recipients.Count == 0)
+        {
+            return 0;
+        }
+
         var eventId = Guid.CreateVersion7(now);
-        var payload = Payload(eventType, now, document);
+        var payload = Payload(eventType, now, dataJson);
         await connection.ExecuteAsync(new CommandDefinition(
             $"""
             INSERT INTO events (id, type, alert_id, alert_version, payload, created_at)
             VALUES (@eventId, @eventType, @alertId, @version, {database.Dialect.Json("@payload")}, @now)
             """,
-            new { eventId, eventType, alertId = alert.Id, version = alert.Version, payload, now },
+            new { eventId, eventType, alertId, version, payload, now },
             transaction, cancellationToken: cancellationToken));
-
-        await InsertDeliveriesAsync(connection, transaction, eventId, alert.Id, recipients.Select(r => (r.Id, r.AgencyId)).ToList(), now, cancellationToken);
+        await InsertDeliveriesAsync(connection, transaction, eventId, alertId, recipients, now, cancellationToken);
         return recipients.Count;
+    }
+
+    private sealed record PastRecipient
+    {
+        public Guid SubscriptionId { get; init; }
+
+        public Guid AgencyId { get; init; }
     }
 
     /// <summary>The webhook body: <c>{"type", "timestamp", "data"}</c> as Standard Webhooks recommends, built around the stored document without re-serialising it.</summary>

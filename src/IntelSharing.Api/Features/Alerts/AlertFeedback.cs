@@ -1,0 +1,197 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+using Dapper;
+using FluentValidation;
+using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Time;
+using Mediator;
+using Microsoft.AspNetCore.Mvc;
+
+namespace IntelSharing.Api.Features.Alerts;
+
+/// <summary>
+/// POST /api/v1/alerts/{id}/feedback — an entitled recipient answers (received, hit, actioned, false_positive);
+/// the originator's subscriptions receive it as <c>alert.feedback</c>. GET …/feedback shows the originator every
+/// answer and a recipient its own.
+/// </summary>
+public static class AlertFeedback
+{
+    public sealed record FeedbackInput
+    {
+        [Required] public FeedbackKind? Kind { get; init; }
+
+        /// <summary>At most 2,000 characters.</summary>
+        public string? Note { get; init; }
+    }
+
+    public sealed record FeedbackView
+    {
+        public required Guid Id { get; init; }
+
+        public required Guid AlertId { get; init; }
+
+        public required int AlertVersion { get; init; }
+
+        public required AgencyRef Agency { get; init; }
+
+        public required FeedbackKind Kind { get; init; }
+
+        public string? Note { get; init; }
+
+        public required DateTimeOffset CreatedAt { get; init; }
+    }
+
+    public sealed record Submit(Caller Caller, Guid AlertId, FeedbackInput Input) : ICommand<Result<FeedbackView>>;
+
+    public sealed record List(Caller Caller, Guid AlertId) : IQuery<Result<IReadOnlyList<FeedbackView>>>;
+
+    public sealed class Validator : AbstractValidator<Submit>
+    {
+        public Validator()
+        {
+            RuleFor(c => c.Input.Kind).NotNull().OverridePropertyName("kind")
+                .WithMessage($"kind is required: {string.Join(", ", WireNames.All<FeedbackKind>())}.");
+            RuleFor(c => c.Input.Note).MaximumLength(2000).Must(AlertInputValidator.NoControlCharactersExceptNewlines).OverridePropertyName("note")
+                .WithMessage("note must be at most 2,000 characters without control characters.");
+        }
+    }
+
+    private sealed record Row
+    {
+        public Guid Id { get; init; }
+
+        public Guid AlertId { get; init; }
+
+        public int AlertVersion { get; init; }
+
+        public Guid AgencyId { get; init; }
+
+        public string AgencyName { get; init; } = string.Empty;
+
+        public string AgencyCountry { get; init; } = string.Empty;
+
+        public string Kind { get; init; } = string.Empty;
+
+        public string? Note { get; init; }
+
+        public DateTimeOffset CreatedAt { get; init; }
+
+        public FeedbackView ToView() => new()
+        {
+            Id = Id,
+            AlertId = AlertId,
+            AlertVersion = AlertVersion,
+            Agency = new AgencyRef { Id = AgencyId, Name = AgencyName, Country = AgencyCountry },
+            Kind = WireNames.TryParse<FeedbackKind>(Kind, out var kind) ? kind : FeedbackKind.Received,
+            Note = Note,
+            CreatedAt = CreatedAt,
+        };
+    }
+
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time)
+        : ICommandHandler<Submit, Result<FeedbackView>>, IQueryHandler<List, Result<IReadOnlyList<FeedbackView>>>
+    {
+        public async ValueTask<Result<FeedbackView>> Handle(Submit command, CancellationToken cancellationToken)
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            var current = await AlertStore.LoadAsync(connection, transaction, command.AlertId, command.Caller.AgencyId, cancellationToken);
+            if (current is null || !current.VisibleTo(command.Caller.AgencyId))
+            {
+                return Failure.NotFound("alert");
+            }
+
+            if (current.OriginatorId == command.Caller.AgencyId)
+            {
+                return Failure.Forbidden("Feedback is the recipients' answer to the originator; the originating agency updates its alert instead.");
+            }
+
+            var agency = (await AlertStore.ActiveAgenciesAsync(connection, [command.Caller.AgencyId], cancellationToken))[command.Caller.AgencyId];
+            var now = time.UtcNowMicros();
+            var view = new FeedbackView
+            {
+                Id = Guid.CreateVersion7(now),
+                AlertId = command.AlertId,
+                AlertVersion = current.Version,
+                Agency = agency,
+                Kind = command.Input.Kind!.Value,
+                Note = command.Input.Note,
+                CreatedAt = now,
+            };
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO alert_feedback (id, alert_id, alert_version, agency_id, kind, note, created_at)
+                VALUES (@Id, @AlertId, @AlertVersion, @agencyId, @kind, @Note, @CreatedAt)
+                """,
+                new { view.Id, view.AlertId, view.AlertVersion, agencyId = agency.Id, kind = WireNames.Of(view.Kind), view.Note, view.CreatedAt },
+                transaction, cancellationToken: cancellationToken));
+
+            var originatorSubscriptions = (await connection.QueryAsync<Guid>(new CommandDefinition(
+                "SELECT id FROM subscriptions WHERE agency_id = @originator AND status = 'active'",
+                new { originator = current.OriginatorId }, transaction, cancellationToken: cancellationToken)))
+                .Select(id => (id, current.OriginatorId)).ToList();
+            var queued = await outbox.EnqueueAsync(connection, transaction, EventTypes.AlertFeedback, command.AlertId, current.Version,
+                JsonSerializer.Serialize(view, JsonDefaults.Options), originatorSubscriptions, now, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            if (queued > 0)
+            {
+                signal.Notify();
+            }
+
+            return view;
+        }
+
+        public async ValueTask<Result<IReadOnlyList<FeedbackView>>> Handle(List query, CancellationToken cancellationToken)
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var current = await AlertStore.LoadAsync(connection, null, query.AlertId, query.Caller.AgencyId, cancellationToken);
+            if (current is null || !current.VisibleTo(query.Caller.AgencyId))
+            {
+                return Failure.NotFound("alert");
+            }
+
+            var own = current.OriginatorId == query.Caller.AgencyId ? string.Empty : " AND f.agency_id = @agencyId";
+            var rows = await connection.QueryAsync<Row>(new CommandDefinition(
+                $"""
+                SELECT f.id AS Id, f.alert_id AS AlertId, f.alert_version AS AlertVersion, f.agency_id AS AgencyId, a.name AS AgencyName,
+                       a.country AS AgencyCountry, f.kind AS Kind, f.note AS Note, f.created_at AS CreatedAt
+                FROM alert_feedback f JOIN agencies a ON a.id = f.agency_id
+                WHERE f.alert_id = @alertId{own}
+                ORDER BY f.created_at, f.id
+                """,
+                new { alertId = query.AlertId, agencyId = query.Caller.AgencyId }, cancellationToken: cancellationToken));
+            return rows.Select(r => r.ToView()).ToList();
+        }
+    }
+
+    public static RouteHandlerBuilder MapSubmitFeedback(this RouteGroupBuilder group) => group
+        .MapPost("/{id:guid}/feedback", async (Guid id, [FromBody] FeedbackInput input, HttpContext context, IMediator mediator) =>
+            (await mediator.Send(new Submit(Caller.From(context.User), id, input), context.RequestAborted))
+                .Match(view => TypedResults.Created($"/api/v1/alerts/{id}/feedback", view)))
+        .RequireAuthorization(Scopes.AlertsRead)
+        .WithName("SubmitFeedback")
+        .WithSummary("Answer an alert you received")
+        .WithDescription("received, hit (we found it too), actioned or false_positive, with an optional note. Delivered to the originator's subscriptions as alert.feedback.")
+        .Produces<FeedbackView>(StatusCodes.Status201Created)
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound);
+
+    public static RouteHandlerBuilder MapListFeedback(this RouteGroupBuilder group) => group
+        .MapGet("/{id:guid}/feedback", async (Guid id, HttpContext context, IMediator mediator) =>
+            (await mediator.Send(new List(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
+        .RequireAuthorization(Scopes.AlertsRead)
+        .WithName("ListFeedback")
+        .WithSummary("Feedback on an alert")
+        .WithDescription("The originator sees every answer; a recipient sees its own.")
+        .Produces<IReadOnlyList<FeedbackView>>()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound);
+}

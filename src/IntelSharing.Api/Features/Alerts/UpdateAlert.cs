@@ -1,0 +1,115 @@
+using System.Text.Json;
+using FluentValidation;
+using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Http;
+using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Time;
+using Mediator;
+using Microsoft.AspNetCore.Mvc;
+
+namespace IntelSharing.Api.Features.Alerts;
+
+/// <summary>
+/// PUT /api/v1/alerts/{id} with If-Match — the originator publishes a new version. Previous recipients get
+/// <c>alert.updated</c>, newly entitled agencies <c>alert.published</c>, and agencies a narrower audience drops
+/// get <c>alert.revoked</c> (their undelivered copies are cancelled).
+/// </summary>
+public static class UpdateAlert
+{
+    public sealed record Command(Caller Caller, Guid Id, string? IfMatch, AlertInput Alert) : ICommand<Result<SubmitAlert.Published>>;
+
+    public sealed class Validator : AbstractValidator<Command>
+    {
+        public Validator(TimeProvider time) =>
+            RuleFor(c => c.Alert).SetValidator(new AlertInputValidator(time)).OverridePropertyName(string.Empty);
+    }
+
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time) : ICommandHandler<Command, Result<SubmitAlert.Published>>
+    {
+        public async ValueTask<Result<SubmitAlert.Published>> Handle(Command command, CancellationToken cancellationToken)
+        {
+            if (ETags.ParseVersion(command.IfMatch) is not { } expected)
+            {
+                return new Failure(StatusCodes.Status428PreconditionRequired, ProblemTypes.PreconditionRequired, "Precondition required",
+                    "Send the ETag you read as If-Match, so that you do not overwrite a version you have not seen.");
+            }
+
+            var input = command.Alert;
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var audienceIds = input.Audience?.Agencies ?? [];
+            var agencies = await AlertStore.ActiveAgenciesAsync(connection, audienceIds.Append(command.Caller.AgencyId), cancellationToken);
+            for (var i = 0; i < audienceIds.Count; i++)
+            {
+                if (!agencies.ContainsKey(audienceIds[i]))
+                {
+                    return Failure.Invalid($"audience.agencies[{i}]", $"No active agency has the id {audienceIds[i]}.");
+                }
+            }
+
+            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            var current = await AlertStore.LoadAsync(connection, transaction, command.Id, command.Caller.AgencyId, cancellationToken);
+            if (current is null || !current.VisibleTo(command.Caller.AgencyId))
+            {
+                return Failure.NotFound("alert");
+            }
+
+            if (current.OriginatorId != command.Caller.AgencyId)
+            {
+                return Failure.Forbidden("Only the originating agency may publish a new version of an alert.");
+            }
+
+            if (current.Status != "active")
+            {
+                return Failure.Conflict($"The alert is {current.Status}; it can no longer change.");
+            }
+
+            if (current.Category != WireNames.Of(input.Category!.Value))
+            {
+                return Failure.Invalid("category", $"An alert keeps its category; this one is {current.Category}. Submit a new alert instead.");
+            }
+
+            if (expected != current.Version || !await AlertStore.ClaimVersionAsync(connection, transaction, command.Id, expected, cancellationToken))
+            {
+                return Failure.PreconditionFailed($"The alert is at version {current.Version} (ETag {ETags.ForVersion(current.Version)}); read it again before changing it.");
+            }
+
+            var now = time.UtcNowMicros();
+            var view = AlertViews.Build(command.Id, current.Version + 1, input, agencies[command.Caller.AgencyId],
+                audienceIds.Select(a => agencies[a]).ToList(), current.CreatedAt, now);
+            var document = JsonSerializer.Serialize(view, JsonDefaults.Options);
+            await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, view, document, isNew: false, cancellationToken);
+            var queued = await outbox.EnqueueVersionAsync(connection, transaction, view, document, now, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            if (queued > 0)
+            {
+                signal.Notify();
+            }
+
+            return new SubmitAlert.Published(command.Id, view.Version, document, Replayed: false);
+        }
+    }
+
+    public static RouteHandlerBuilder MapUpdateAlert(this RouteGroupBuilder group) => group
+        .MapPut("/{id:guid}", async (Guid id, [FromBody] AlertInput alert, [FromHeader(Name = "If-Match")] string? ifMatch, HttpContext context, IMediator mediator) =>
+        {
+            var result = await mediator.Send(new Command(Caller.From(context.User), id, ifMatch, alert), context.RequestAborted);
+            return result.Match(published => new JsonDocumentResult(published.Document) { ETag = ETags.ForVersion(published.Version) });
+        })
+        .RequireAuthorization(Scopes.AlertsWrite)
+        .WithName("UpdateAlert")
+        .WithSummary("Publish a new version of your alert")
+        .WithDescription("Full replacement, originator only, with the ETag you read in If-Match (428 without it, 412 when it is stale). " +
+            "Agencies that received an earlier version get alert.updated; agencies a narrower audience drops get alert.revoked.")
+        .Accepts<AlertInput>("application/json")
+        .Produces<AlertView>()
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound)
+        .ProducesProblem(StatusCodes.Status409Conflict)
+        .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+        .ProducesProblem(StatusCodes.Status428PreconditionRequired);
+}
