@@ -73,13 +73,16 @@ if (args.Length > 0 && args[0] == BootstrapAdmin.CommandName)
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMiddleware<RequestBodyLimit>(MaxRequestBodyBytes);
+
+// The OpenAPI document and Swagger UI are middleware, not endpoints: placed after UseAuthorization they
+// would fall under the fallback policy and ask integrators for a key before they can read the contract.
+app.UseSwagger();
+app.UseSwaggerUI(options => options.DocumentTitle = "IntelSharing API");
 app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
-app.UseSwagger();
-app.UseSwaggerUI(options => options.DocumentTitle = "IntelSharing API");
 app.MapApi();
 
 await app.RunAsync();
