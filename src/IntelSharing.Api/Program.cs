@@ -2,6 +2,7 @@ using FluentValidation;
 using IntelSharing.Api.Features;
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Infrastructure.Configuration;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
@@ -22,7 +23,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
 });
 
-builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
+builder.Services.AddOptions<DatabaseOptions>().Configure<IConfiguration>(DatabaseOptionsValidator.Bind).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
 DapperTypeHandlers.Register();
 builder.Services.AddSingleton<Database>();
@@ -64,6 +65,15 @@ builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tag
 builder.Services.AddIntelSharingOpenApi();
 
 var app = builder.Build();
+
+// Configuration mistakes stop the process here, for the server and bootstrap-admin alike, with one line per
+// mistake instead of a stack trace. When another program hosts this one in-process (WebApplicationFactory),
+// it gets the validation exception from the host's start instead.
+if (StartupConfiguration.OwnsProcess && StartupConfiguration.FindMistakes(app.Services) is { } mistakes)
+{
+    await Console.Error.WriteLineAsync(mistakes);
+    return StartupConfiguration.ExitCode;
+}
 
 if (args.Length > 0 && args[0] == BootstrapAdmin.CommandName)
 {
