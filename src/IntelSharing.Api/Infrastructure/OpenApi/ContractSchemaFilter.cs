@@ -38,7 +38,17 @@ public sealed class ContractSchemaFilter : ISchemaFilter
 
     private static void RequireNonNullable(OpenApiSchema schema, Type type)
     {
-        var info = JsonDefaults.Options.GetTypeInfo(type);
+        JsonTypeInfo info;
+        try
+        {
+            info = JsonDefaults.Options.GetTypeInfo(type);
+        }
+        catch (NotSupportedException)
+        {
+            // Not something the serializer writes (a stream, a form file): nothing to tell.
+            return;
+        }
+
         if (info.Kind != JsonTypeInfoKind.Object)
         {
             return;
