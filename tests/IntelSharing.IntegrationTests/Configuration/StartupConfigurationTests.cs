@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using IntelSharing.Api.Infrastructure.Configuration;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace IntelSharing.IntegrationTests.Configuration;
 
 /// <summary>
 /// Operators configure IntelSharing with environment variables; a mistake must stop it at start with a message
-/// that names the setting, before it serves a request or touches a database.
+/// that names the setting, before it serves a request or touches a database. These run the real executable
+/// with the environment an operator would set: in-process (WebApplicationFactory) a failed start races with
+/// the host's disposal and can surface as ObjectDisposedException instead of the message.
 /// </summary>
 public sealed class StartupConfigurationTests
 {
@@ -15,113 +15,111 @@ public sealed class StartupConfigurationTests
 
     public static TheoryData<string, string, string> Mistakes => new()
     {
-        { "Database:Provider", "Mongo", "Database__Provider is 'Mongo'; it must be Sqlite (the default) or Postgres." },
-        { "Database:Provider", "Postgres", "Database__Provider is Postgres but Database__ConnectionString is empty." },
-        { "Database:MigrateOnStart", "sometimes", "Database__MigrateOnStart is 'sometimes'; it must be true (the default) or false." },
-        { "Database:ConectionString", "Data Source=intelsharing.db", "Database__ConectionString is not a setting." },
-        { "Database:ConnectionString", "Data Source=/no/such/folder/intelsharing.db", "puts the SQLite file in '/no/such/folder', which does not exist." },
-        { "Database:ConnectionString", "Data Source=intelsharing.db;Pooling=perhaps", "Database__ConnectionString is not a valid SQLite connection string" },
+        { "Database__Provider", "Mongo", "Database__Provider is 'Mongo'; it must be Sqlite (the default) or Postgres." },
+        { "Database__Provider", "Postgres", "Database__Provider is Postgres but Database__ConnectionString is empty." },
+        { "Database__MigrateOnStart", "sometimes", "Database__MigrateOnStart is 'sometimes'; it must be true (the default) or false." },
+        { "Database__ConectionString", "Data Source=intelsharing.db", "Database__ConectionString is not a setting." },
+        { "Database__ConnectionString", "Data Source=/no/such/folder/intelsharing.db", "puts the SQLite file in '/no/such/folder', which does not exist." },
+        { "Database__ConnectionString", "Data Source=intelsharing.db;Pooling=perhaps", "Database__ConnectionString is not a valid SQLite connection string" },
     };
 
     [Theory]
     [MemberData(nameof(Mistakes))]
-    public void A_host_with_a_configuration_mistake_does_not_start_and_names_the_setting(string key, string value, string message)
+    public async Task A_configuration_mistake_stops_the_server_with_exit_code_78_and_names_the_setting(string variable, string value, string message)
     {
-        using var api = new ConfiguredApi(new Dictionary<string, string> { [key] = value });
+        var (exitCode, output) = await RunServerAsync(new Dictionary<string, string> { [variable] = value });
 
-        var exception = Assert.ThrowsAny<Exception>(() => api.Server);
-
-        Assert.Contains(message, Messages(exception), StringComparison.Ordinal);
+        Assert.Equal(StartupConfiguration.ExitCode, exitCode);
+        Assert.Contains(message, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData("postgres://intelsharing:secret@db:5432/intelsharing", "is a postgres:// URL; IntelSharing takes key=value pairs")]
-    [InlineData("Database=intelsharing;Username=intelsharing", "names no server: add Host=")]
-    [InlineData("Host=db;Port=fivefourthreetwo", "is not a valid PostgreSQL connection string")]
-    public void A_postgres_connection_string_that_cannot_work_stops_the_host_without_echoing_it(string connectionString, string message)
+    [InlineData("Database=intelsharing;Username=intelsharing;Password=secret", "names no server: add Host=")]
+    [InlineData("Host=db;Port=fivefourthreetwo;Password=secret", "is not a valid PostgreSQL connection string")]
+    public async Task A_postgres_connection_string_that_cannot_work_stops_the_server_without_echoing_it(string connectionString, string message)
     {
-        using var api = new ConfiguredApi(new Dictionary<string, string>
+        var (exitCode, output) = await RunServerAsync(new Dictionary<string, string>
         {
-            ["Database:Provider"] = "Postgres",
-            ["Database:ConnectionString"] = connectionString,
+            ["Database__Provider"] = "Postgres",
+            ["Database__ConnectionString"] = connectionString,
         });
 
-        var messages = Messages(Assert.ThrowsAny<Exception>(() => api.Server));
-
-        Assert.Contains(message, messages, StringComparison.Ordinal);
-        Assert.DoesNotContain("secret", messages, StringComparison.Ordinal);
+        Assert.Equal(StartupConfiguration.ExitCode, exitCode);
+        Assert.Contains(message, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", output, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Every_mistake_is_reported_at_once()
+    public async Task Every_mistake_is_reported_at_once_one_line_each()
     {
-        using var api = new ConfiguredApi(new Dictionary<string, string>
+        var (exitCode, output) = await RunServerAsync(new Dictionary<string, string>
         {
-            ["Database:Provider"] = "MySql",
-            ["Database:MigrateOnStart"] = "yes",
+            ["Database__Provider"] = "MySql",
+            ["Database__MigrateOnStart"] = "yes",
         });
 
-        var messages = Messages(Assert.ThrowsAny<Exception>(() => api.Server));
-
-        Assert.Contains("Database__Provider is 'MySql'", messages, StringComparison.Ordinal);
-        Assert.Contains("Database__MigrateOnStart is 'yes'", messages, StringComparison.Ordinal);
+        Assert.Equal(StartupConfiguration.ExitCode, exitCode);
+        Assert.Contains("  - Database__Provider is 'MySql'; it must be Sqlite (the default) or Postgres.\n", output, StringComparison.Ordinal);
+        Assert.Contains("  - Database__MigrateOnStart is 'yes'; it must be true (the default) or false.\n", output, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task The_server_process_exits_with_code_78_and_one_line_per_mistake_instead_of_a_stack_trace()
+    public async Task Bootstrap_admin_refuses_a_misconfigured_database_the_same_way()
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "IntelSharing.Api.dll"));
-        start.Environment["Database__Provider"] = "Mongo";
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        var (exitCode, output) = await RunServerAsync(new Dictionary<string, string> { ["Database__Provider"] = "Mongo" }, "bootstrap-admin");
 
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
-        var stderr = process.StandardError.ReadToEndAsync(Ct);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-
-        Assert.Equal(StartupConfiguration.ExitCode, process.ExitCode);
-        var error = await stderr;
-        Assert.Contains("  - Database__Provider is 'Mongo'; it must be Sqlite (the default) or Postgres.", error, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", error + await stdout, StringComparison.Ordinal);
+        Assert.Equal(StartupConfiguration.ExitCode, exitCode);
+        Assert.Contains("Database__Provider is 'Mongo'", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("isk_", output, StringComparison.Ordinal);
     }
 
-    private static string Messages(Exception exception)
+    /// <summary>Runs the API executable in an empty folder with the given environment; returns its exit code and everything it wrote.</summary>
+    private static async Task<(int ExitCode, string Output)> RunServerAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var messages = new List<string>();
-        var pending = new Stack<Exception>([exception]);
-        while (pending.TryPop(out var current))
+        var workingDirectory = Directory.CreateTempSubdirectory("intelsharing-config-");
+        try
         {
-            messages.Add(current.Message);
-            if (current is AggregateException aggregate)
+            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
             {
-                aggregate.InnerExceptions.ToList().ForEach(pending.Push);
-            }
-            else if (current.InnerException is not null)
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                WorkingDirectory = workingDirectory.FullName,
+            };
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "IntelSharing.Api.dll"));
+            foreach (var argument in arguments)
             {
-                pending.Push(current.InnerException);
+                start.ArgumentList.Add(argument);
             }
+
+            // A free port, in case a mistake were missed and the server started.
+            start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+            foreach (var (name, value) in environment)
+            {
+                start.Environment[name] = value;
+            }
+
+            using var process = Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync(Ct);
+            var stderr = process.StandardError.ReadToEndAsync(Ct);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(60));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException("The server did not stop within 60 s: the configuration mistake was not caught at start.");
+            }
+
+            return (process.ExitCode, await stderr + await stdout);
         }
-
-        return string.Join('\n', messages);
-    }
-
-    private sealed class ConfiguredApi(IReadOnlyDictionary<string, string> settings) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        finally
         {
-            builder.UseEnvironment("Testing");
-            foreach (var (key, value) in settings)
-            {
-                builder.UseSetting(key, value);
-            }
+            workingDirectory.Delete(recursive: true);
         }
     }
 }
