@@ -3,6 +3,7 @@ using IntelSharing.Api.Features;
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
+using IntelSharing.Api.Infrastructure.Configuration;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.OpenApi;
@@ -25,7 +26,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
 });
 
-builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
+builder.Services.AddOptions<DatabaseOptions>().Configure<IConfiguration>(DatabaseOptionsValidator.Bind).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
 DapperTypeHandlers.Register();
 builder.Services.AddSingleton<Database>();
@@ -86,6 +87,15 @@ builder.Services.AddIntelSharingOpenApi();
 
 var app = builder.Build();
 
+// Configuration mistakes stop the process here, for the server and bootstrap-admin alike, with one line per
+// mistake instead of a stack trace. When another program hosts this one in-process (WebApplicationFactory),
+// it gets the validation exception from the host's start instead.
+if (StartupConfiguration.OwnsProcess && StartupConfiguration.FindMistakes(app.Services) is { } mistakes)
+{
+    await Console.Error.WriteLineAsync(mistakes);
+    return StartupConfiguration.ExitCode;
+}
+
 if (args.Length > 0 && args[0] == BootstrapAdmin.CommandName)
 {
     return await BootstrapAdmin.RunAsync(app.Services, args, Console.Out, CancellationToken.None);
@@ -94,13 +104,16 @@ if (args.Length > 0 && args[0] == BootstrapAdmin.CommandName)
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMiddleware<RequestBodyLimit>(MaxRequestBodyBytes);
+
+// The OpenAPI document and Swagger UI are middleware, not endpoints: placed after UseAuthorization they
+// would fall under the fallback policy and ask integrators for a key before they can read the contract.
+app.UseSwagger();
+app.UseSwaggerUI(options => options.DocumentTitle = "IntelSharing API");
 app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
-app.UseSwagger();
-app.UseSwaggerUI(options => options.DocumentTitle = "IntelSharing API");
 app.MapApi();
 
 // Prometheus text format, including the System.Diagnostics.Metrics meters (IntelSharing.Delivery). Operators only.

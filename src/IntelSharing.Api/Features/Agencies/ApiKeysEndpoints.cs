@@ -110,7 +110,7 @@ public static class ListApiKeys
         {
             await using var connection = await database.OpenAsync(cancellationToken);
             var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT COUNT(*) FROM agencies WHERE id = @agencyId", new { query.AgencyId }, cancellationToken: cancellationToken));
+                "SELECT COUNT(*) FROM agencies WHERE id = @agencyId", new { agencyId = query.AgencyId }, cancellationToken: cancellationToken));
             if (exists == 0)
             {
                 return Failure.NotFound("agency");
@@ -122,7 +122,7 @@ public static class ListApiKeys
                        expires_at AS ExpiresAt, revoked_at AS RevokedAt, last_used_at AS LastUsedAt
                 FROM api_keys WHERE agency_id = @agencyId ORDER BY created_at, id
                 """,
-                new { query.AgencyId }, cancellationToken: cancellationToken));
+                new { agencyId = query.AgencyId }, cancellationToken: cancellationToken));
             return rows.Select(r => new ApiKeyView(r.Id, r.Prefix, r.Name, r.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), r.CreatedAt, r.ExpiresAt, r.RevokedAt, r.LastUsedAt)).ToList();
         }
     }

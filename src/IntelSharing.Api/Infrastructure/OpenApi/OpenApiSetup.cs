@@ -2,7 +2,11 @@ using Microsoft.OpenApi;
 
 namespace IntelSharing.Api.Infrastructure.OpenApi;
 
-/// <summary>Swashbuckle configuration: document info, the bearer scheme, XML comments.</summary>
+/// <summary>
+/// Swashbuckle configuration: document info, the bearer scheme, XML comments, and the filters that make the
+/// document tell the whole contract (examples, headers, problem responses, required fields). The document is
+/// committed as openapi/intelsharing.v1.json and a contract test fails when the two differ.
+/// </summary>
 public static class OpenApiSetup
 {
     public const string DocumentName = "v1";
@@ -31,6 +35,14 @@ public static class OpenApiSetup
             {
                 [new OpenApiSecuritySchemeReference("bearer", document)] = [],
             });
+            // Non-nullable properties are not marked nullable, and a $ref keeps the property's own description.
+            options.SupportNonNullableReferenceTypes();
+            options.UseAllOfToExtendReferenceSchemas();
+            options.SchemaFilter<ContractSchemaFilter>();
+            options.OperationFilter<QueryParametersOperationFilter>();
+            options.OperationFilter<ProblemResponsesOperationFilter>();
+            options.OperationFilter<HttpHeadersOperationFilter>();
+            options.OperationFilter<ExamplesOperationFilter>();
             var xml = Path.Combine(AppContext.BaseDirectory, "IntelSharing.Api.xml");
             if (File.Exists(xml))
             {

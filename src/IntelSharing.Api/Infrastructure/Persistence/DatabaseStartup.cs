@@ -30,30 +30,3 @@ public sealed class DatabaseStartup(Migrator migrator, Database database, Server
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
-
-public sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
-{
-    public ValidateOptionsResult Validate(string? name, DatabaseOptions options)
-    {
-        if (options.Provider == DatabaseProvider.Postgres && string.IsNullOrWhiteSpace(options.ConnectionString))
-        {
-            return ValidateOptionsResult.Fail(
-                "Database__Provider is Postgres but Database__ConnectionString is empty. Set it, e.g. " +
-                "'Host=db;Database=intelsharing;Username=intelsharing;Password=…'.");
-        }
-
-        if (options.Provider == DatabaseProvider.Postgres)
-        {
-            try
-            {
-                _ = new Npgsql.NpgsqlConnectionStringBuilder(options.ConnectionString);
-            }
-            catch (ArgumentException ex)
-            {
-                return ValidateOptionsResult.Fail($"Database__ConnectionString is not a valid PostgreSQL connection string: {ex.Message}");
-            }
-        }
-
-        return ValidateOptionsResult.Success;
-    }
-}

@@ -1,0 +1,93 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using IntelSharing.Api.Features.Agencies;
+using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Security;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace IntelSharing.Api.Infrastructure.OpenApi;
+
+/// <summary>
+/// Tells the schemas what the serializer guarantees and Swashbuckle cannot see:
+/// a property that can never be null is always written (nulls are omitted), so it is required;
+/// scopes are one of a known set; problem responses carry a <c>traceId</c> and a <c>type</c> from docs/problems.md.
+/// </summary>
+public sealed class ContractSchemaFilter : ISchemaFilter
+{
+    public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+    {
+        if (schema is not OpenApiSchema concrete || concrete.Properties is null)
+        {
+            return;
+        }
+
+        if (context.Type == typeof(ProblemDetails) || context.Type == typeof(HttpValidationProblemDetails))
+        {
+            DescribeProblem(concrete);
+            return;
+        }
+
+        RequireNonNullable(concrete, context.Type);
+        if (context.Type == typeof(ApiKeyInput) || context.Type == typeof(ApiKeyView) || context.Type == typeof(IssuedApiKey))
+        {
+            RestrictScopes(concrete);
+        }
+    }
+
+    private static void RequireNonNullable(OpenApiSchema schema, Type type)
+    {
+        JsonTypeInfo info;
+        try
+        {
+            info = JsonDefaults.Options.GetTypeInfo(type);
+        }
+        catch (NotSupportedException)
+        {
+            // Not something the serializer writes (a stream, a form file): nothing to tell.
+            return;
+        }
+
+        if (info.Kind != JsonTypeInfoKind.Object)
+        {
+            return;
+        }
+
+        foreach (var property in info.Properties)
+        {
+            if (!property.IsGetNullable && schema.Properties!.ContainsKey(property.Name))
+            {
+                schema.Required ??= new SortedSet<string>(StringComparer.Ordinal);
+                schema.Required.Add(property.Name);
+            }
+        }
+    }
+
+    private static void RestrictScopes(OpenApiSchema schema)
+    {
+        if (schema.Properties!.TryGetValue("scopes", out var scopes) && scopes.Items is OpenApiSchema items)
+        {
+            items.Enum = [.. Scopes.All.Select(s => (JsonNode)JsonValue.Create(s))];
+        }
+    }
+
+    private static void DescribeProblem(OpenApiSchema schema)
+    {
+        if (schema.Properties!.TryGetValue("type", out var type) && type is OpenApiSchema typeSchema)
+        {
+            typeSchema.Description = "What went wrong, as a stable URN (urn:intelsharing:problem:…) listed in docs/problems.md. Branch on this, not on title or detail.";
+        }
+
+        if (schema.Properties.TryGetValue("instance", out var instance) && instance is OpenApiSchema instanceSchema)
+        {
+            instanceSchema.Description = "The request path.";
+        }
+
+        schema.Properties["traceId"] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.String,
+            Description = "W3C trace id of the request; quote it when reporting a problem.",
+        };
+    }
+}
