@@ -38,7 +38,8 @@ builder.Services.AddSingleton<AlertCursor>();
 
 builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
-builder.Services.AddOptions<SecretsOptions>().BindConfiguration(SecretsOptions.Section);
+builder.Services.AddOptions<SecretsOptions>().BindConfiguration(SecretsOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<SecretsOptions>, SecretsOptionsValidator>();
 builder.Services.AddSingleton<SecretProtector>();
 builder.Services.AddSingleton(Random.Shared);
 builder.Services.AddSingleton<RetrySchedule>();

@@ -65,9 +65,14 @@ public static class GetAlert
             return result.Match(found =>
             {
                 var etag = ETags.ForVersion(found.Version);
-                return ETags.ParseVersion(context.Request.Headers.IfNoneMatch) == found.Version
-                    ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
-                    : new JsonDocumentResult(found.Document) { ETag = etag };
+                if (ETags.ParseVersion(context.Request.Headers.IfNoneMatch) == found.Version)
+                {
+                    // RFC 9110 §15.4.5: a 304 carries the ETag the full response would have had.
+                    context.Response.Headers.ETag = etag;
+                    return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+                }
+
+                return new JsonDocumentResult(found.Document) { ETag = etag };
             });
         })
         .RequireAuthorization(Scopes.AlertsRead)

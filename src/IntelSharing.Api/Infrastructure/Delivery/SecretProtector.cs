@@ -93,3 +93,27 @@ public sealed class SecretProtector
         return Encoding.UTF8.GetString(plain);
     }
 }
+
+/// <summary>Checked at start with the other settings, so a missing or malformed key is one clear line, not a stack trace.</summary>
+public sealed class SecretsOptionsValidator(IHostEnvironment environment) : IValidateOptions<SecretsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SecretsOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.EncryptionKey))
+        {
+            return environment.IsProduction()
+                ? ValidateOptionsResult.Fail("Secrets__EncryptionKey is not set; it encrypts partner signing secrets at rest. Generate one with 'openssl rand -base64 32'.")
+                : ValidateOptionsResult.Success;
+        }
+
+        try
+        {
+            SecretProtector.Parse(options.EncryptionKey);
+            return ValidateOptionsResult.Success;
+        }
+        catch (InvalidOperationException ex)
+        {
+            return ValidateOptionsResult.Fail(ex.Message);
+        }
+    }
+}
