@@ -58,13 +58,14 @@ public static class ListAlerts
     {
         public Validator()
         {
-            RuleForEach(q => q.Categories).Must(c => WireNames.TryParse<AlertCategory>(c, out _)).OverridePropertyName("category")
+            // A comma-separated parameter is one field to the client: name it "country", not "country[0]".
+            RuleForEach(q => q.Categories).OverrideIndexer(NoIndex).Must(c => WireNames.TryParse<AlertCategory>(c, out _)).OverridePropertyName("category")
                 .WithMessage($"'{{PropertyValue}}' is not a category ({string.Join(", ", WireNames.All<AlertCategory>())}).");
-            RuleForEach(q => q.Severities).Must(s => WireNames.TryParse<Severity>(s, out _)).OverridePropertyName("severity")
+            RuleForEach(q => q.Severities).OverrideIndexer(NoIndex).Must(s => WireNames.TryParse<Severity>(s, out _)).OverridePropertyName("severity")
                 .WithMessage($"'{{PropertyValue}}' is not a severity ({string.Join(", ", WireNames.All<Severity>())}).");
             RuleFor(q => q.MinSeverity).Must(s => WireNames.TryParse<Severity>(s, out _)).When(q => q.MinSeverity is not null)
                 .WithMessage($"'{{PropertyValue}}' is not a severity ({string.Join(", ", WireNames.All<Severity>())}).");
-            RuleForEach(q => q.CountryCodes).Must(Countries.IsValid).OverridePropertyName("country")
+            RuleForEach(q => q.CountryCodes).OverrideIndexer(NoIndex).Must(Countries.IsValid).OverridePropertyName("country")
                 .WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code.");
             RuleFor(q => q.UpdatedAfter)
                 .Must(t => DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out _) && t!.Contains('T', StringComparison.Ordinal))
@@ -76,6 +77,8 @@ public static class ListAlerts
                 .WithMessage($"limit must be a whole number from 1 to {MaxLimit}.");
             RuleFor(q => q.Cursor).MaximumLength(200);
         }
+
+        private static string NoIndex(Query query, IEnumerable<string> values, string value, int index) => string.Empty;
     }
 
     private sealed record Row

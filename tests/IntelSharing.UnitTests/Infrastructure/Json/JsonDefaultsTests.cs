@@ -65,6 +65,14 @@ public sealed class JsonDefaultsTests
     }
 
     [Fact]
+    public void Dictionary_keys_are_written_as_they_are_because_they_are_data()
+    {
+        var errors = new Dictionary<string, string[]> { ["Idempotency-Key"] = ["x"], ["indicators[0].value"] = ["y"] };
+
+        Assert.Equal("""{"Idempotency-Key":["x"],"indicators[0].value":["y"]}""", JsonSerializer.Serialize(errors, JsonDefaults.Options));
+    }
+
+    [Fact]
     public void Output_is_camel_case_without_nulls_and_keeps_cyrillic_and_plus_readable()
     {
         var json = JsonSerializer.Serialize(new Handling { Code = HandlingCode.H1, Conditions = null }, JsonDefaults.Options);
