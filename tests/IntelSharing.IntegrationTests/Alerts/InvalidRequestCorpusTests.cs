@@ -127,6 +127,8 @@ public abstract class InvalidRequestCorpusTests(ApiFixture app)
         ["list with minSeverity=HIGH"] = Bad(Validation, "minSeverity", Get($"{Alerts}?minSeverity=HIGH")),
         ["list with country=rs"] = Bad(Validation, "country", Get($"{Alerts}?country=rs")),
         ["list with updatedAfter=yesterday"] = Bad(Validation, "updatedAfter", Get($"{Alerts}?updatedAfter=yesterday")),
+        ["list with updatedAfter without an offset"] = Bad(Validation, "updatedAfter", Get($"{Alerts}?updatedAfter=2026-11-01T00:00:00")),
+        ["list with updatedAfter and an unencoded '+'"] = Bad(Validation, "updatedAfter", Get($"{Alerts}?updatedAfter=2026-11-01T00:00:00+01:00")),
         ["list with a tampered cursor"] = new(HttpStatusCode.BadRequest, Validation, "cursor",
             context => Get($"{Alerts}?limit=1&cursor={Tamper(context.Cursor!)}")(context), NeedsCursor: true),
         ["list with a cursor reused with other filters"] = new(HttpStatusCode.BadRequest, Validation, "cursor",

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
@@ -21,7 +22,7 @@ namespace IntelSharing.Api.Features.Alerts;
 /// GET /api/v1/alerts — the alerts the caller may see, oldest change first, filtered, in keyset pages.
 /// An alert that changes moves to the end, so a client that follows <c>nextCursor</c> sees every change.
 /// </summary>
-public static class ListAlerts
+public static partial class ListAlerts
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 200;
@@ -54,7 +55,7 @@ public static class ListAlerts
             value is null ? [] : value.Split(',', StringSplitOptions.TrimEntries);
     }
 
-    public sealed class Validator : AbstractValidator<Query>
+    public sealed partial class Validator : AbstractValidator<Query>
     {
         public Validator()
         {
@@ -68,9 +69,10 @@ public static class ListAlerts
             RuleForEach(q => q.CountryCodes).OverrideIndexer(NoIndex).Must(Countries.IsValid).OverridePropertyName("country")
                 .WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code.");
             RuleFor(q => q.UpdatedAfter)
-                .Must(t => DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out _) && t!.Contains('T', StringComparison.Ordinal))
+                // RFC 3339 requires the offset: without one, the server's own time zone would silently decide the instant.
+                .Must(t => Rfc3339().IsMatch(t!) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
                 .When(q => q.UpdatedAfter is not null)
-                .WithMessage("updatedAfter must be an RFC 3339 date-time, e.g. 2026-11-01T00:00:00Z.");
+                .WithMessage("updatedAfter must be an RFC 3339 date-time with its offset, e.g. 2026-11-01T00:00:00Z (send '+' as %2B).");
             RuleFor(q => q.Limit)
                 .Must(l => int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxLimit)
                 .When(q => q.Limit is not null)
@@ -79,6 +81,9 @@ public static class ListAlerts
         }
 
         private static string NoIndex(Query query, IEnumerable<string> values, string value, int index) => string.Empty;
+
+        [GeneratedRegex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,7})?(Z|[+-][0-9]{2}:[0-9]{2})$")]
+        private static partial Regex Rfc3339();
     }
 
     private sealed record Row
