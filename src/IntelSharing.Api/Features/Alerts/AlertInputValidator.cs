@@ -36,9 +36,12 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
         RuleFor(a => a.Evaluation!.Source).NotNull().When(a => a.Evaluation is not null).WithMessage("The source evaluation is required: A, B, C or X.");
         RuleFor(a => a.Evaluation!.Information).NotNull().When(a => a.Evaluation is not null).WithMessage("The information evaluation is required: 1, 2, 3 or 4.");
 
-        RuleFor(a => a.Countries).NotEmpty().WithMessage("At least one country is required.")
-            .Must(c => c!.Count <= MaxCountries).When(a => a.Countries is not null).WithMessage($"At most {MaxCountries} countries.")
-            .Must(c => c!.Distinct(StringComparer.Ordinal).Count() == c!.Count).When(a => a.Countries is not null).WithMessage("Countries must not repeat.");
+        // Separate rules: a When() in a chain also guards the validators before it, which silently let a missing list through.
+        RuleFor(a => a.Countries).NotEmpty().WithMessage("At least one country is required.");
+        RuleFor(a => a.Countries)
+            .Must(c => c!.Count <= MaxCountries).WithMessage($"At most {MaxCountries} countries.")
+            .Must(c => c!.Distinct(StringComparer.Ordinal).Count() == c!.Count).WithMessage("Countries must not repeat.")
+            .When(a => a.Countries is not null);
         RuleForEach(a => a.Countries).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code (upper case, e.g. RS).");
 
         RuleFor(a => a.Audience)
@@ -114,7 +117,7 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
             RuleForEach(s => s.CrossingPoints).NotNull().ChildRules(point =>
             {
                 point.RuleFor(p => p.Name).NotEmpty().MaximumLength(MaxShortText);
-                point.RuleFor(p => p.Countries).NotEmpty().Must(c => c!.Count <= 2).WithMessage("A crossing point joins one or two countries.");
+                point.RuleFor(p => p.Countries).NotEmpty().Must(c => c is null || c.Count <= 2).WithMessage("A crossing point joins one or two countries.");
                 point.RuleForEach(p => p.Countries).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code.");
             });
             RuleFor(s => s.EstimatedPeople).InclusiveBetween(0, 100_000);
@@ -137,10 +140,11 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
                 .WithMessage("'{PropertyValue}' is not a CVE id (CVE-2024-3400).");
         }
 
-        [GeneratedRegex(@"^T\d{4}(\.\d{3})?$")]
+        // [0-9], not \d: \d also matches other scripts' digits (T١٥٦٦), which no ATT&CK or CVE id contains.
+        [GeneratedRegex("^T[0-9]{4}(\\.[0-9]{3})?$")]
         private static partial Regex AttackTechnique();
 
-        [GeneratedRegex(@"^CVE-(199\d|2\d{3})-\d{4,7}$")]
+        [GeneratedRegex("^CVE-(199[0-9]|2[0-9]{3})-[0-9]{4,7}$")]
         private static partial Regex Cve();
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
@@ -21,7 +22,7 @@ namespace IntelSharing.Api.Features.Alerts;
 /// GET /api/v1/alerts — the alerts the caller may see, oldest change first, filtered, in keyset pages.
 /// An alert that changes moves to the end, so a client that follows <c>nextCursor</c> sees every change.
 /// </summary>
-public static class ListAlerts
+public static partial class ListAlerts
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 200;
@@ -55,22 +56,24 @@ public static class ListAlerts
             value is null ? [] : value.Split(',', StringSplitOptions.TrimEntries);
     }
 
-    public sealed class Validator : AbstractValidator<Query>
+    public sealed partial class Validator : AbstractValidator<Query>
     {
         public Validator()
         {
-            RuleForEach(q => q.Categories).Must(c => WireNames.TryParse<AlertCategory>(c, out _)).OverridePropertyName("category")
+            // A comma-separated parameter is one field to the client: name it "country", not "country[0]".
+            RuleForEach(q => q.Categories).OverrideIndexer(NoIndex).Must(c => WireNames.TryParse<AlertCategory>(c, out _)).OverridePropertyName("category")
                 .WithMessage($"'{{PropertyValue}}' is not a category ({string.Join(", ", WireNames.All<AlertCategory>())}).");
-            RuleForEach(q => q.Severities).Must(s => WireNames.TryParse<Severity>(s, out _)).OverridePropertyName("severity")
+            RuleForEach(q => q.Severities).OverrideIndexer(NoIndex).Must(s => WireNames.TryParse<Severity>(s, out _)).OverridePropertyName("severity")
                 .WithMessage($"'{{PropertyValue}}' is not a severity ({string.Join(", ", WireNames.All<Severity>())}).");
             RuleFor(q => q.MinSeverity).Must(s => WireNames.TryParse<Severity>(s, out _)).When(q => q.MinSeverity is not null)
                 .WithMessage($"'{{PropertyValue}}' is not a severity ({string.Join(", ", WireNames.All<Severity>())}).");
-            RuleForEach(q => q.CountryCodes).Must(Countries.IsValid).OverridePropertyName("country")
+            RuleForEach(q => q.CountryCodes).OverrideIndexer(NoIndex).Must(Countries.IsValid).OverridePropertyName("country")
                 .WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code.");
             RuleFor(q => q.UpdatedAfter)
-                .Must(t => DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out _) && t!.Contains('T', StringComparison.Ordinal))
+                // RFC 3339 requires the offset: without one, the server's own time zone would silently decide the instant.
+                .Must(t => Rfc3339().IsMatch(t!) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
                 .When(q => q.UpdatedAfter is not null)
-                .WithMessage("updatedAfter must be an RFC 3339 date-time, e.g. 2026-11-01T00:00:00Z.");
+                .WithMessage("updatedAfter must be an RFC 3339 date-time with its offset, e.g. 2026-11-01T00:00:00Z (send '+' as %2B).");
             RuleFor(q => q.Limit)
                 .Must(l => int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxLimit)
                 .When(q => q.Limit is not null)
@@ -79,6 +82,11 @@ public static class ListAlerts
             RuleFor(q => q.DueForReview).Must(v => v is "true" or "false").When(q => q.DueForReview is not null)
                 .WithMessage("dueForReview must be true or false.");
         }
+
+        private static string NoIndex(Query query, IEnumerable<string> values, string value, int index) => string.Empty;
+
+        [GeneratedRegex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,7})?(Z|[+-][0-9]{2}:[0-9]{2})$")]
+        private static partial Regex Rfc3339();
     }
 
     private sealed record Row
@@ -105,14 +113,12 @@ public static class ListAlerts
 
             if (query.Categories.Count > 0)
             {
-                sql.Append(" AND a.category IN @categories");
-                parameters.Add("categories", query.Categories.ToArray());
+                sql.Append($" AND a.category IN {SqlLists.In(parameters, "category", query.Categories)}");
             }
 
             if (query.Severities.Count > 0)
             {
-                sql.Append(" AND a.severity IN @severities");
-                parameters.Add("severities", query.Severities.ToArray());
+                sql.Append($" AND a.severity IN {SqlLists.In(parameters, "severity", query.Severities)}");
             }
 
             if (query.MinSeverity is not null && WireNames.TryParse<Severity>(query.MinSeverity, out var minSeverity))
@@ -123,8 +129,7 @@ public static class ListAlerts
 
             if (query.CountryCodes.Count > 0)
             {
-                sql.Append(" AND EXISTS (SELECT 1 FROM alert_countries c WHERE c.alert_id = a.id AND c.country IN @countries)");
-                parameters.Add("countries", query.CountryCodes.ToArray());
+                sql.Append($" AND EXISTS (SELECT 1 FROM alert_countries c WHERE c.alert_id = a.id AND c.country IN {SqlLists.In(parameters, "country", query.CountryCodes)})");
             }
 
             if (query.UpdatedAfterValue is { } updatedAfter)

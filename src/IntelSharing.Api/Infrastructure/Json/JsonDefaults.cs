@@ -6,8 +6,8 @@ namespace IntelSharing.Api.Infrastructure.Json;
 
 /// <summary>
 /// One JSON configuration for requests, responses, stored documents and the OpenAPI schema generator.
-/// Strict on input: unknown properties, duplicate properties, integers for enums and nulls where the
-/// schema says non-null are client mistakes, reported with the field named.
+/// Strict on input: unknown properties, duplicate properties, integers for enums, enum names in another case and
+/// nulls where the schema says non-null are client mistakes, reported with the field named.
 /// </summary>
 public static class JsonDefaults
 {
@@ -16,7 +16,7 @@ public static class JsonDefaults
     public static void Apply(JsonSerializerOptions options)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
-        options.DictionaryKeyPolicy = JsonNamingPolicy.CamelCase;
+        // No DictionaryKeyPolicy: dictionary keys are data (the field names in a problem's errors, e.g. Idempotency-Key), not member names.
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         options.AllowDuplicateProperties = false;
@@ -25,7 +25,7 @@ public static class JsonDefaults
         options.MaxDepth = 32;
         // Responses are JSON documents, never embedded in HTML: keep Cyrillic, diacritics and '+' readable.
         options.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        options.Converters.Add(new ExactEnumConverter());
     }
 
     private static JsonSerializerOptions Create()

@@ -5,12 +5,15 @@ namespace IntelSharing.Api.Infrastructure.Problems;
 /// <summary>Turns .NET property paths and System.Text.Json paths into the JSON field names clients sent.</summary>
 public static class FieldNames
 {
-    /// <summary><c>Indicators[3].Value</c> → <c>indicators[3].value</c>.</summary>
+    /// <summary>
+    /// <c>Indicators[3].Value</c> → <c>indicators[3].value</c>. A name with a hyphen is a header (<c>Idempotency-Key</c>),
+    /// not a .NET property path, and is kept as clients spell it.
+    /// </summary>
     public static string ToJsonPath(string propertyPath)
     {
-        if (string.IsNullOrEmpty(propertyPath))
+        if (string.IsNullOrEmpty(propertyPath) || propertyPath.Contains('-', StringComparison.Ordinal))
         {
-            return string.Empty;
+            return propertyPath;
         }
 
         var builder = new StringBuilder(propertyPath.Length);

@@ -23,7 +23,7 @@ public static class ProblemCustomization
                 StatusCodes.Status403Forbidden => (ProblemTypes.Forbidden, problem.Detail),
                 StatusCodes.Status404NotFound => (ProblemTypes.NotFound, problem.Detail ?? "There is no resource at this address."),
                 StatusCodes.Status405MethodNotAllowed => (ProblemTypes.MethodNotAllowed, problem.Detail ?? "This resource does not support that method."),
-                StatusCodes.Status413PayloadTooLarge => (ProblemTypes.PayloadTooLarge, problem.Detail),
+                StatusCodes.Status413PayloadTooLarge => (ProblemTypes.PayloadTooLarge, problem.Detail ?? "The request body is larger than this API accepts."),
                 StatusCodes.Status415UnsupportedMediaType => (ProblemTypes.UnsupportedMediaType, problem.Detail ?? "The request body must be sent as 'application/json'."),
                 StatusCodes.Status429TooManyRequests => (ProblemTypes.RateLimited, problem.Detail),
                 StatusCodes.Status503ServiceUnavailable => (ProblemTypes.ServiceUnavailable, problem.Detail),

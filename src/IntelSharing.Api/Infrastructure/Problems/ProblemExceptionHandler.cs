@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using System.Net.Sockets;
 using System.Text.Json;
 using FluentValidation;
@@ -76,6 +77,19 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             return FromJson(json);
         }
 
+        // Minimal APIs report an empty body, or a JSON null, as a missing body parameter (naming .NET types): say it in the client's terms.
+        if (exception.StatusCode == StatusCodes.Status400BadRequest && exception.Message.Contains("was not provided from body", StringComparison.Ordinal))
+        {
+            const string Message = "A JSON request body is required.";
+            return new ValidationProblemDetails(new Dictionary<string, string[]> { ["body"] = [Message] })
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Type = ProblemTypes.MalformedRequest,
+                Title = "The request body is not valid JSON for this operation",
+                Detail = $"'body': {Message}",
+            };
+        }
+
         return exception.StatusCode switch
         {
             StatusCodes.Status413PayloadTooLarge => new ProblemDetails
@@ -104,8 +118,15 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 
     private static ValidationProblemDetails FromJson(JsonException exception)
     {
-        var field = FieldNames.FromJsonPath(exception.Path) is { Length: > 0 } path ? path : "body";
         var message = DescribeJsonError(exception);
+        // A syntax error belongs to the body, not to the property the reader happened to be in; its position says where.
+        var syntaxError = message == NotWellFormed;
+        var field = !syntaxError && FieldNames.FromJsonPath(exception.Path) is { Length: > 0 } path ? path : "body";
+        if (syntaxError && exception.LineNumber is { } line && exception.BytePositionInLine is { } position)
+        {
+            message = string.Create(CultureInfo.InvariantCulture, $"{NotWellFormed[..^1]} (line {line + 1}, byte {position + 1}).");
+        }
+
         return new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
         {
             Status = StatusCodes.Status400BadRequest,
@@ -144,8 +165,10 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             return "Required properties are missing.";
         }
 
-        return "The body is not well-formed JSON.";
+        return NotWellFormed;
     }
+
+    private const string NotWellFormed = "The body is not well-formed JSON.";
 
     private static ProblemDetails Unavailable(HttpContext context)
     {
