@@ -202,8 +202,16 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
 
         var subscription = await partner.Client.GetFromJsonAsync<JsonElement>($"/api/v1/subscriptions/{subscriptionId}", Ct);
         Assert.Contains("410", subscription.GetProperty("statusReason").GetString());
-        var states = (await LedgerAsync(originator, first)).Concat(await LedgerAsync(originator, second)).Select(d => d.GetProperty("state").GetString()).ToList();
-        Assert.All(states, s => Assert.Equal("cancelled", s));
+        // A delivery already in flight when the first 410 arrived records its own 410 a moment later.
+        var states = new List<string?>();
+        await DeliveryTestSettings.EventuallyAsync(
+            async () =>
+            {
+                states = [.. (await LedgerAsync(originator, first)).Concat(await LedgerAsync(originator, second)).Select(d => d.GetProperty("state").GetString())];
+                return states.All(s => s == "cancelled");
+            },
+            "every delivery to the gone endpoint to be cancelled", TimeSpan.FromSeconds(20)).ContinueWith(
+            t => t.IsFaulted ? throw new TimeoutException($"States: {string.Join(", ", states)}", t.Exception) : t, TaskScheduler.Default).Unwrap();
 
         // Nothing new is queued for a disabled subscription.
         var third = await SubmitAsync(originator, Samples.SmugglingAlert());
@@ -296,11 +304,18 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, (await partner.Client.GetAsync("/metrics", Ct)).StatusCode);
         var operatorClient = await AsOperatorAsync();
         string metrics = string.Empty;
-        await DeliveryTestSettings.EventuallyAsync(async () =>
+        try
         {
-            metrics = await operatorClient.GetStringAsync("/metrics", Ct);
-            return metrics.Contains("intelsharing_deliveries_delivered", StringComparison.Ordinal);
-        }, "the delivered counter to be exported");
+            await DeliveryTestSettings.EventuallyAsync(async () =>
+            {
+                metrics = await operatorClient.GetStringAsync("/metrics", Ct);
+                return metrics.Contains("intelsharing_deliveries_delivered", StringComparison.Ordinal);
+            }, "the delivered counter to be exported");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException(ex.Message + "; /metrics said: " + string.Join("\n", metrics.Split("\n").Where(l => l.Contains("intelsharing", StringComparison.Ordinal) || l.Contains("meteradapter", StringComparison.Ordinal)).Take(60)), ex);
+        }
 
         Assert.Contains("intelsharing_delivery_attempt_duration", metrics, StringComparison.Ordinal);
     }

@@ -16,9 +16,10 @@ public sealed class DeliveryMetrics : IDisposable
 
     public sealed record Backlog(Guid SubscriptionId, long Pending, double OldestAgeSeconds);
 
-    public DeliveryMetrics(IMeterFactory meters)
+    public DeliveryMetrics()
     {
-        _meter = meters.Create(MeterName);
+        // A plain Meter rather than IMeterFactory's: prometheus-net's adapter does not export factory-scoped meters.
+        _meter = new Meter(MeterName, "1.0");
         _delivered = _meter.CreateCounter<long>("intelsharing.deliveries.delivered", description: "Deliveries acknowledged with 2xx.");
         _failed = _meter.CreateCounter<long>("intelsharing.deliveries.failed", description: "Attempts that failed and will be retried.");
         _dead = _meter.CreateCounter<long>("intelsharing.deliveries.dead", description: "Deliveries that exhausted the retry schedule.");
