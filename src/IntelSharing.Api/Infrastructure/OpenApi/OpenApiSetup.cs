@@ -43,6 +43,7 @@ public static class OpenApiSetup
             options.OperationFilter<ProblemResponsesOperationFilter>();
             options.OperationFilter<HttpHeadersOperationFilter>();
             options.OperationFilter<ExamplesOperationFilter>();
+            options.DocumentFilter<ContractDocumentFilter>();
             var xml = Path.Combine(AppContext.BaseDirectory, "IntelSharing.Api.xml");
             if (File.Exists(xml))
             {
