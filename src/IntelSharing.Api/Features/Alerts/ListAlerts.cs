@@ -102,14 +102,12 @@ public static class ListAlerts
 
             if (query.Categories.Count > 0)
             {
-                sql.Append(" AND a.category IN @categories");
-                parameters.Add("categories", query.Categories.ToArray());
+                sql.Append($" AND a.category IN {SqlLists.In(parameters, "category", query.Categories)}");
             }
 
             if (query.Severities.Count > 0)
             {
-                sql.Append(" AND a.severity IN @severities");
-                parameters.Add("severities", query.Severities.ToArray());
+                sql.Append($" AND a.severity IN {SqlLists.In(parameters, "severity", query.Severities)}");
             }
 
             if (query.MinSeverity is not null && WireNames.TryParse<Severity>(query.MinSeverity, out var minSeverity))
@@ -120,8 +118,7 @@ public static class ListAlerts
 
             if (query.CountryCodes.Count > 0)
             {
-                sql.Append(" AND EXISTS (SELECT 1 FROM alert_countries c WHERE c.alert_id = a.id AND c.country IN @countries)");
-                parameters.Add("countries", query.CountryCodes.ToArray());
+                sql.Append($" AND EXISTS (SELECT 1 FROM alert_countries c WHERE c.alert_id = a.id AND c.country IN {SqlLists.In(parameters, "country", query.CountryCodes)})");
             }
 
             if (query.UpdatedAfterValue is { } updatedAfter)
