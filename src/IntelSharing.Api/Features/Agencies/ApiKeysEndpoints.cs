@@ -110,7 +110,7 @@ public static class ListApiKeys
         {
             await using var connection = await database.OpenAsync(cancellationToken);
             var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT COUNT(*) FROM agencies WHERE id = @agencyId", new { query.AgencyId }, cancellationToken: cancellationToken));
+                "SELECT COUNT(*) FROM agencies WHERE id = @AgencyId", new { query.AgencyId }, cancellationToken: cancellationToken));
             if (exists == 0)
             {
                 return Failure.NotFound("agency");
@@ -120,7 +120,7 @@ public static class ListApiKeys
                 """
                 SELECT id AS Id, prefix AS Prefix, name AS Name, scopes AS Scopes, created_at AS CreatedAt,
                        expires_at AS ExpiresAt, revoked_at AS RevokedAt, last_used_at AS LastUsedAt
-                FROM api_keys WHERE agency_id = @agencyId ORDER BY created_at, id
+                FROM api_keys WHERE agency_id = @AgencyId ORDER BY created_at, id
                 """,
                 new { query.AgencyId }, cancellationToken: cancellationToken));
             return rows.Select(r => new ApiKeyView(r.Id, r.Prefix, r.Name, r.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), r.CreatedAt, r.ExpiresAt, r.RevokedAt, r.LastUsedAt)).ToList();
@@ -155,7 +155,7 @@ public static class RevokeApiKey
             var updated = await connection.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE api_keys SET revoked_at = COALESCE(revoked_at, @now)
-                WHERE id = @keyId AND agency_id = @agencyId
+                WHERE id = @KeyId AND agency_id = @AgencyId
                 """,
                 new { command.KeyId, command.AgencyId, now = time.UtcNowMicros() }, cancellationToken: cancellationToken));
             return updated == 0 ? Failure.NotFound("API key") : true;
