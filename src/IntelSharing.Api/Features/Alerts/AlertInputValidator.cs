@@ -36,9 +36,12 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
         RuleFor(a => a.Evaluation!.Source).NotNull().When(a => a.Evaluation is not null).WithMessage("The source evaluation is required: A, B, C or X.");
         RuleFor(a => a.Evaluation!.Information).NotNull().When(a => a.Evaluation is not null).WithMessage("The information evaluation is required: 1, 2, 3 or 4.");
 
-        RuleFor(a => a.Countries).NotEmpty().WithMessage("At least one country is required.")
-            .Must(c => c!.Count <= MaxCountries).When(a => a.Countries is not null).WithMessage($"At most {MaxCountries} countries.")
-            .Must(c => c!.Distinct(StringComparer.Ordinal).Count() == c!.Count).When(a => a.Countries is not null).WithMessage("Countries must not repeat.");
+        // Separate rules: a When() applies to every validator before it in the chain, which would skip NotEmpty for a missing list.
+        RuleFor(a => a.Countries).NotEmpty().WithMessage("At least one country is required.");
+        RuleFor(a => a.Countries)
+            .Must(c => c!.Count <= MaxCountries).WithMessage($"At most {MaxCountries} countries.")
+            .Must(c => c!.Distinct(StringComparer.Ordinal).Count() == c!.Count).WithMessage("Countries must not repeat.")
+            .When(a => a.Countries is not null);
         RuleForEach(a => a.Countries).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code (upper case, e.g. RS).");
 
         RuleFor(a => a.Audience)
