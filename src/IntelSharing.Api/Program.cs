@@ -2,6 +2,7 @@ using FluentValidation;
 using IntelSharing.Api.Features;
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
@@ -31,6 +32,12 @@ builder.Services.AddSingleton<ServerKeyring>();
 builder.Services.AddHostedService<DatabaseStartup>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<AlertCursor>();
+
+// Audit trail: requests insert unsealed records; one sealer at a time links them into the hash chain.
+builder.Services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>();
+builder.Services.AddSingleton<AuditSealer>();
+builder.Services.AddHostedService<AuditSealingService>();
 
 // Binding failures (malformed JSON, wrong types) are thrown to ProblemExceptionHandler in every environment, so they are answered like every other 400.
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
