@@ -34,6 +34,8 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<AlertCursor>();
 
 // Audit trail: requests insert unsealed records; one sealer at a time links them into the hash chain.
+builder.Services.AddHttpContextAccessor();
+builder.Services.AddScoped<AuditTrail>();
 builder.Services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>();
 builder.Services.AddSingleton<AuditSealer>();

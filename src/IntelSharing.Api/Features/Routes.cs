@@ -1,5 +1,6 @@
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Features.Audit;
 
 namespace IntelSharing.Api.Features;
 
@@ -20,5 +21,9 @@ public static class Routes
         agencies.MapIssueApiKey();
         agencies.MapListApiKeys();
         agencies.MapRevokeApiKey();
+
+        var audit = app.MapGroup("/api/v1/audit").WithTags("Audit");
+        audit.MapListAuditRecords();
+        audit.MapVerifyAuditChain();
     }
 }
