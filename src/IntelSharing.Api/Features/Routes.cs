@@ -18,6 +18,9 @@ public static class Routes
         agencies.MapRegisterAgency();
         agencies.MapListAgencies();
         agencies.MapGetAgency();
+        agencies.MapUpdateAgency();
+        agencies.MapDeactivateAgency();
+        agencies.MapActivateAgency();
         agencies.MapIssueApiKey();
         agencies.MapListApiKeys();
         agencies.MapRevokeApiKey();
