@@ -1,6 +1,7 @@
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Audit;
+using IntelSharing.Api.Features.SharingGroups;
 
 namespace IntelSharing.Api.Features;
 
@@ -24,6 +25,15 @@ public static class Routes
         agencies.MapIssueApiKey();
         agencies.MapListApiKeys();
         agencies.MapRevokeApiKey();
+
+        var sharingGroups = app.MapGroup("/api/v1/sharing-groups").WithTags("Sharing groups");
+        sharingGroups.MapCreateSharingGroup();
+        sharingGroups.MapListSharingGroups();
+        sharingGroups.MapGetSharingGroup();
+        sharingGroups.MapUpdateSharingGroup();
+        sharingGroups.MapDeleteSharingGroup();
+        sharingGroups.MapAddSharingGroupMember();
+        sharingGroups.MapRemoveSharingGroupMember();
 
         var audit = app.MapGroup("/api/v1/audit").WithTags("Audit");
         audit.MapListAuditRecords();
