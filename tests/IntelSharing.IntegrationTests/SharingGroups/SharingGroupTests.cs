@@ -140,16 +140,19 @@ public abstract class SharingGroupTests(ApiFixture app)
     }
 
     [Fact]
-    public async Task Deleting_a_group_returns_204_then_404()
+    public async Task Deleting_a_group_returns_204_then_404_and_alerts_that_named_it_keep_their_audience()
     {
         var operations = await app.CreateOperatorAsync();
+        var originator = await app.CreateAgencyAsync("Border Police Directorate");
         var hungary = await app.CreateAgencyAsync("Hungarian National Police", "HU");
         var id = (await (await operations.Client.PostAsync("/api/v1/sharing-groups", Samples.Json(Group(UniqueName("Danube"), hungary.Id)), Ct)).ReadJsonAsync()).GetProperty("id").GetGuid();
+        var alertId = await originator.PublishAsync(TestData.SmugglingAlert("red", groups: [id]));
 
         Assert.Equal(HttpStatusCode.NoContent, (await operations.Client.DeleteAsync($"/api/v1/sharing-groups/{id}", Ct)).StatusCode);
 
         Assert.Equal(HttpStatusCode.NotFound, (await operations.Client.GetAsync($"/api/v1/sharing-groups/{id}", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await operations.Client.DeleteAsync($"/api/v1/sharing-groups/{id}", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await hungary.Client.GetAsync($"/api/v1/alerts/{alertId}", Ct)).StatusCode);
     }
 }
 

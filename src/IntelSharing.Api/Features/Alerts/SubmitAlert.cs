@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Dapper;
 using FluentValidation;
+using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
@@ -57,19 +58,10 @@ public static partial class SubmitAlert
             var input = command.Alert;
             await using var connection = await database.OpenAsync(cancellationToken);
 
-            var audienceIds = input.Audience?.Agencies ?? [];
-            var parameters = new DynamicParameters();
-            var ids = SqlLists.In(parameters, "id", audienceIds.Append(caller.AgencyId).Distinct().ToArray());
-            var agencies = (await connection.QueryAsync<AgencyRef>(new CommandDefinition(
-                $"SELECT id AS Id, name AS Name, country AS Country FROM agencies WHERE is_active AND id IN {ids}",
-                parameters, cancellationToken: cancellationToken))).ToDictionary(a => a.Id);
-
-            for (var i = 0; i < audienceIds.Count; i++)
+            var resolved = await AudienceResolver.ResolveAsync(connection, caller.AgencyId, input.Audience, cancellationToken);
+            if (resolved.Failure is { } unresolved)
             {
-                if (!agencies.ContainsKey(audienceIds[i]))
-                {
-                    return Failure.Invalid($"audience.agencies[{i}]", $"No active agency has the id {audienceIds[i]}.");
-                }
+                return unresolved;
             }
 
             var requestHash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(input, JsonDefaults.Options));
@@ -93,8 +85,8 @@ public static partial class SubmitAlert
 
             var now = time.UtcNowMicros();
             var id = Guid.CreateVersion7(now);
-            var audience = audienceIds.Select(a => agencies[a]).ToList();
-            var view = AlertViews.Build(id, 1, input, agencies[caller.AgencyId], audience, now, now);
+            var (originator, audience, groups) = resolved.Value!;
+            var view = AlertViews.Build(id, 1, input, originator, audience, now, now) with { AudienceGroups = groups.Count > 0 ? groups : null };
             var document = JsonSerializer.Serialize(view, JsonDefaults.Options);
 
             await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, view, document, isNew: true, cancellationToken);
