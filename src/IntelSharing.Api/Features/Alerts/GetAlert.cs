@@ -27,6 +27,8 @@ public static class GetAlert
 
         public bool InAudience { get; init; }
 
+        public bool AgencyActive { get; init; }
+
         public int Version { get; init; }
 
         public string Document { get; init; } = null!;
@@ -41,6 +43,7 @@ public static class GetAlert
                 """
                 SELECT a.originator_id AS OriginatorId, a.tlp AS Tlp, a.has_audience AS HasAudience,
                        EXISTS (SELECT 1 FROM alert_audience aa WHERE aa.alert_id = a.id AND aa.agency_id = @agencyId) AS InAudience,
+                       EXISTS (SELECT 1 FROM agencies ag WHERE ag.id = @agencyId AND ag.is_active) AS AgencyActive,
                        a.version AS Version, a.document AS Document
                 FROM alerts a
                 WHERE a.id = @id
@@ -49,7 +52,7 @@ public static class GetAlert
                 cancellationToken: cancellationToken));
 
             if (row is null || !WireNames.TryParse<Tlp>(row.Tlp, out var tlp)
-                || !SharingPolicy.MaySee(query.Caller.AgencyId, new AlertAccess(row.OriginatorId, tlp, row.HasAudience, row.InAudience)))
+                || !SharingPolicy.MaySee(query.Caller.AgencyId, new AlertAccess(row.OriginatorId, tlp, row.HasAudience, row.InAudience, row.AgencyActive)))
             {
                 return Failure.NotFound("alert");
             }
