@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Features.Sharing;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
@@ -50,7 +51,7 @@ public static partial class SubmitAlert
         public Guid? AlertId { get; init; }
     }
 
-    public sealed class Handler(Database database, TimeProvider time) : ICommandHandler<Command, Result<Published>>
+    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<Published>>
     {
         public async ValueTask<Result<Published>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -98,6 +99,7 @@ public static partial class SubmitAlert
                     transaction, cancellationToken: cancellationToken));
             }
 
+            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.AlertSubmit, StatusCodes.Status201Created) { ResourceType = AuditResources.Alert, ResourceId = id }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return new Published(id, 1, document, Replayed: false);
         }
@@ -136,6 +138,7 @@ public static partial class SubmitAlert
             });
         })
         .RequireAuthorization(Scopes.AlertsWrite)
+        .Audited(AuditActions.AlertSubmit, AuditResources.Alert)
         .WithName("SubmitAlert")
         .WithSummary("Publish an alert")
         .WithDescription("Validates, stores and shares a migrant-smuggling or cyber-incident alert. The originator is the agency of the API key. " +

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Dapper;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using Microsoft.AspNetCore.Authentication;
@@ -12,7 +13,7 @@ namespace IntelSharing.Api.Infrastructure.Security;
 /// <summary>
 /// Authenticates <c>Authorization: Bearer isk_…</c>: finds the key by its public prefix, compares the hash in
 /// constant time, and refuses revoked or expired keys and keys of deactivated agencies. Challenges and
-/// forbidden answers are RFC 9457 problems.
+/// forbidden answers are RFC 9457 problems. Every refusal is audited.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -20,10 +21,14 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     Database database,
     TimeProvider time,
-    IProblemDetailsService problemDetails)
+    IProblemDetailsService problemDetails,
+    AuditTrail audit)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
+
+    /// <summary>What the request presented, kept for the audit record of a refusal.</summary>
+    private sealed record Attempt(string? KeyPrefix, Guid? AgencyId);
 
     private sealed record KeyRow
     {
@@ -75,6 +80,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
         // Compare even when the prefix is unknown, so timing does not reveal which prefixes exist.
         var matches = ApiKeys.Matches(key, row?.SecretHash ?? new byte[32]);
+        Context.Items[typeof(Attempt)] = new Attempt(prefix, matches ? row?.AgencyId : null);
         if (row is null || !matches)
         {
             return AuthenticateResult.Fail("The API key is not valid.");
@@ -100,6 +106,15 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await Context.AuthenticateAsync(SchemeName);
+        var reason = result.Failure?.Message ?? "No API key was sent.";
+        var attempt = Context.Items[typeof(Attempt)] as Attempt;
+        await audit.RecordAsync(new AuditEvent(AuditActions.AuthFailed, StatusCodes.Status401Unauthorized)
+        {
+            KeyPrefix = attempt?.KeyPrefix,
+            AgencyId = attempt?.AgencyId,
+            Detail = new { reason, method = Request.Method, path = Request.Path.Value },
+        }, Context.RequestAborted);
+
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer realm=\"IntelSharing\"";
         await problemDetails.WriteAsync(new ProblemDetailsContext
@@ -117,9 +132,13 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
-        Response.StatusCode = StatusCodes.Status403Forbidden;
         var required = Context.GetEndpoint()?.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>()
             .Select(a => a.Policy).Where(p => p is not null).ToArray() ?? [];
+        await audit.RecordAsync(new AuditEvent(AuditActions.AuthForbidden, StatusCodes.Status403Forbidden)
+        {
+            Detail = new { requiredScopes = required, method = Request.Method, path = Request.Path.Value },
+        }, Context.RequestAborted);
+        Response.StatusCode = StatusCodes.Status403Forbidden;
         await problemDetails.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,

@@ -1,0 +1,52 @@
+using IntelSharing.Api.Infrastructure.Audit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
+
+namespace IntelSharing.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The application on a fake clock: time moves only when a test advances it, so windows and expiry are
+/// tested without sleeping. The background audit sealer is not started: sealing happens exactly when a
+/// test calls <see cref="Clocks.SealAuditAsync"/>, never in the middle of an assertion.
+/// </summary>
+public interface IClockedFixture
+{
+    FakeTimeProvider Clock { get; }
+}
+
+public static class Clocks
+{
+    /// <summary>A fixed, realistic start: 1 March 2026, 08:00 UTC.</summary>
+    public static FakeTimeProvider Start() => new(new DateTimeOffset(2026, 3, 1, 8, 0, 0, TimeSpan.Zero));
+
+    public static void Use(IServiceCollection services, FakeTimeProvider clock)
+    {
+        services.RemoveAll<TimeProvider>();
+        services.AddSingleton<TimeProvider>(clock);
+        foreach (var background in services.Where(d => d.ServiceType == typeof(IHostedService)
+            && d.ImplementationType == typeof(AuditSealingService)).ToList())
+        {
+            services.Remove(background);
+        }
+    }
+
+    /// <summary>Seals every committed audit record now (what the background sealer does every few seconds).</summary>
+    public static Task<int> SealAuditAsync(this ApiFixture app) =>
+        app.Services.GetRequiredService<AuditSealer>().SealAsync(CancellationToken.None);
+}
+
+public class ClockedSqliteApiFixture : SqliteApiFixture, IClockedFixture
+{
+    public FakeTimeProvider Clock { get; } = Clocks.Start();
+
+    protected override void ConfigureServices(IServiceCollection services) => Clocks.Use(services, Clock);
+}
+
+public class ClockedPostgresApiFixture : PostgresApiFixture, IClockedFixture
+{
+    public FakeTimeProvider Clock { get; } = Clocks.Start();
+
+    protected override void ConfigureServices(IServiceCollection services) => Clocks.Use(services, Clock);
+}
