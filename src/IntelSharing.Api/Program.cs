@@ -41,6 +41,12 @@ builder.Services.AddSingleton<IValidateOptions<AuditOptions>, AuditOptionsValida
 builder.Services.AddSingleton<AuditSealer>();
 builder.Services.AddHostedService<AuditSealingService>();
 
+// Abuse limits: per-agency rate limit, per-address throttle of failed authentications.
+builder.Services.AddOptions<AbuseLimitOptions>().BindConfiguration(AbuseLimitOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<AbuseLimitOptions>, AbuseLimitOptionsValidator>();
+builder.Services.AddAgencyRateLimiting();
+builder.Services.AddSingleton<AuthFailureThrottle>();
+
 // Binding failures (malformed JSON, wrong types) are thrown to ProblemExceptionHandler in every environment, so they are answered like every other 400.
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 builder.Services.ConfigureHttpJsonOptions(options => JsonDefaults.Apply(options.SerializerOptions));
@@ -82,11 +88,13 @@ if (args.Length > 0 && args[0] == BootstrapAdmin.CommandName)
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMiddleware<RequestBodyLimit>(MaxRequestBodyBytes);
+app.UseMiddleware<AuthFailureThrottleMiddleware>();
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
 
-app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting();
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous().DisableRateLimiting();
 app.UseSwagger();
 app.UseSwaggerUI(options => options.DocumentTitle = "IntelSharing API");
 app.MapApi();

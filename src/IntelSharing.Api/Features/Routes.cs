@@ -5,17 +5,20 @@ using IntelSharing.Api.Features.SharingGroups;
 
 namespace IntelSharing.Api.Features;
 
-/// <summary>Every endpoint of the API, listed by hand: one route group per resource, one line per use case.</summary>
+/// <summary>
+/// Every endpoint of the API, listed by hand: one route group per resource, one line per use case. Each group
+/// declares 429: every authenticated request counts towards its agency's rate limit (docs/sharing.md).
+/// </summary>
 public static class Routes
 {
     public static void MapApi(this IEndpointRouteBuilder app)
     {
-        var alerts = app.MapGroup("/api/v1/alerts").WithTags("Alerts");
+        var alerts = app.MapGroup("/api/v1/alerts").WithTags("Alerts").ProducesProblem(StatusCodes.Status429TooManyRequests);
         alerts.MapSubmitAlert();
         alerts.MapListAlerts();
         alerts.MapGetAlert();
 
-        var agencies = app.MapGroup("/api/v1/agencies").WithTags("Agencies");
+        var agencies = app.MapGroup("/api/v1/agencies").WithTags("Agencies").ProducesProblem(StatusCodes.Status429TooManyRequests);
         agencies.MapRegisterAgency();
         agencies.MapListAgencies();
         agencies.MapGetAgency();
@@ -26,7 +29,7 @@ public static class Routes
         agencies.MapListApiKeys();
         agencies.MapRevokeApiKey();
 
-        var sharingGroups = app.MapGroup("/api/v1/sharing-groups").WithTags("Sharing groups");
+        var sharingGroups = app.MapGroup("/api/v1/sharing-groups").WithTags("Sharing groups").ProducesProblem(StatusCodes.Status429TooManyRequests);
         sharingGroups.MapCreateSharingGroup();
         sharingGroups.MapListSharingGroups();
         sharingGroups.MapGetSharingGroup();
@@ -35,7 +38,7 @@ public static class Routes
         sharingGroups.MapAddSharingGroupMember();
         sharingGroups.MapRemoveSharingGroupMember();
 
-        var audit = app.MapGroup("/api/v1/audit").WithTags("Audit");
+        var audit = app.MapGroup("/api/v1/audit").WithTags("Audit").ProducesProblem(StatusCodes.Status429TooManyRequests);
         audit.MapListAuditRecords();
         audit.MapVerifyAuditChain();
     }

@@ -50,3 +50,30 @@ public class ClockedPostgresApiFixture : PostgresApiFixture, IClockedFixture
 
     protected override void ConfigureServices(IServiceCollection services) => Clocks.Use(services, Clock);
 }
+
+/// <summary>Abuse limits lowered so that tests reach them in a handful of requests.</summary>
+public static class LoweredLimits
+{
+    public const int PerAgencyPermits = 5;
+    public const int PerAgencyWindowSeconds = 3600;
+    public const int AuthFailuresPerClient = 3;
+    public const int AuthFailureWindowSeconds = 600;
+
+    public static readonly IReadOnlyList<KeyValuePair<string, string>> Settings =
+    [
+        new("RateLimits:PerAgencyPermits", PerAgencyPermits.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("RateLimits:PerAgencyWindowSeconds", PerAgencyWindowSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("RateLimits:AuthFailuresPerClient", AuthFailuresPerClient.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("RateLimits:AuthFailureWindowSeconds", AuthFailureWindowSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+    ];
+}
+
+public sealed class LimitedSqliteApiFixture : ClockedSqliteApiFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => LoweredLimits.Settings;
+}
+
+public sealed class LimitedPostgresApiFixture : ClockedPostgresApiFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => LoweredLimits.Settings;
+}

@@ -13,7 +13,8 @@ namespace IntelSharing.Api.Infrastructure.Security;
 /// <summary>
 /// Authenticates <c>Authorization: Bearer isk_…</c>: finds the key by its public prefix, compares the hash in
 /// constant time, and refuses revoked or expired keys and keys of deactivated agencies. Challenges and
-/// forbidden answers are RFC 9457 problems. Every refusal is audited.
+/// forbidden answers are RFC 9457 problems. Every refusal is audited and counts towards the client
+/// address's <see cref="AuthFailureThrottle"/> limit.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -22,7 +23,8 @@ public sealed class ApiKeyAuthenticationHandler(
     Database database,
     TimeProvider time,
     IProblemDetailsService problemDetails,
-    AuditTrail audit)
+    AuditTrail audit,
+    AuthFailureThrottle throttle)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -108,12 +110,20 @@ public sealed class ApiKeyAuthenticationHandler(
         var result = await Context.AuthenticateAsync(SchemeName);
         var reason = result.Failure?.Message ?? "No API key was sent.";
         var attempt = Context.Items[typeof(Attempt)] as Attempt;
+        var client = RequestOrigin.ClientKey(Context);
         await audit.RecordAsync(new AuditEvent(AuditActions.AuthFailed, StatusCodes.Status401Unauthorized)
         {
             KeyPrefix = attempt?.KeyPrefix,
             AgencyId = attempt?.AgencyId,
             Detail = new { reason, method = Request.Method, path = Request.Path.Value },
         }, Context.RequestAborted);
+        if (throttle.RecordFailure(client))
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.AuthThrottled, StatusCodes.Status429TooManyRequests)
+            {
+                Detail = new { reason = "The client address reached the limit of failed authentications; it is answered 429 until the window ends." },
+            }, Context.RequestAborted);
+        }
 
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer realm=\"IntelSharing\"";
