@@ -41,11 +41,13 @@ builder.Services.AddSingleton<IValidateOptions<AuditOptions>, AuditOptionsValida
 builder.Services.AddSingleton<AuditSealer>();
 builder.Services.AddHostedService<AuditSealingService>();
 
-// Abuse limits: per-agency rate limit, per-address throttle of failed authentications.
+// Abuse limits: per-agency rate limit, per-address throttle of failed authentications, key use recorded lazily.
 builder.Services.AddOptions<AbuseLimitOptions>().BindConfiguration(AbuseLimitOptions.Section).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<AbuseLimitOptions>, AbuseLimitOptionsValidator>();
 builder.Services.AddAgencyRateLimiting();
 builder.Services.AddSingleton<AuthFailureThrottle>();
+builder.Services.AddSingleton<ApiKeyUsage>();
+builder.Services.AddHostedService<ApiKeyUsageFlusher>();
 
 // Binding failures (malformed JSON, wrong types) are thrown to ProblemExceptionHandler in every environment, so they are answered like every other 400.
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

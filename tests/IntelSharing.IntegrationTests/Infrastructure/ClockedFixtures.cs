@@ -1,4 +1,5 @@
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -7,9 +8,10 @@ using Microsoft.Extensions.Time.Testing;
 namespace IntelSharing.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// The application on a fake clock: time moves only when a test advances it, so windows and expiry are
-/// tested without sleeping. The background audit sealer is not started: sealing happens exactly when a
-/// test calls <see cref="Clocks.SealAuditAsync"/>, never in the middle of an assertion.
+/// The application on a fake clock: time moves only when a test advances it, so windows, expiry and
+/// "at most once a minute" are tested without sleeping. The background audit sealer and key-usage flusher
+/// are not started: sealing and flushing happen exactly when a test calls <see cref="Clocks.SealAuditAsync"/>
+/// or <c>ApiKeyUsage.FlushAsync</c>, never in the middle of an assertion.
 /// </summary>
 public interface IClockedFixture
 {
@@ -26,7 +28,7 @@ public static class Clocks
         services.RemoveAll<TimeProvider>();
         services.AddSingleton<TimeProvider>(clock);
         foreach (var background in services.Where(d => d.ServiceType == typeof(IHostedService)
-            && d.ImplementationType == typeof(AuditSealingService)).ToList())
+            && (d.ImplementationType == typeof(AuditSealingService) || d.ImplementationType == typeof(ApiKeyUsageFlusher))).ToList())
         {
             services.Remove(background);
         }

@@ -1,20 +1,27 @@
 using System.Net;
+using Dapper;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace IntelSharing.IntegrationTests.Security;
 
 /// <summary>
 /// Per-agency rate limits and the per-address throttle of failed authentications, with the limits lowered
-/// (<see cref="LoweredLimits"/>) and time on a fake clock.
+/// (<see cref="LoweredLimits"/>) and time on a fake clock; and the lazy recording of a key's last use.
 /// </summary>
 public abstract class AbuseLimitTests(ApiFixture app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private FakeTimeProvider Clock => ((IClockedFixture)app).Clock;
+
+    private sealed class KeyUse
+    {
+        public DateTimeOffset? LastUsedAt { get; set; }
+    }
 
     private static async Task AssertRateLimitedAsync(HttpResponseMessage response, int maxRetryAfterSeconds)
     {
@@ -68,6 +75,40 @@ public abstract class AbuseLimitTests(ApiFixture app)
 
         Clock.Advance(TimeSpan.FromSeconds(LoweredLimits.AuthFailureWindowSeconds + 1));
         Assert.Equal(HttpStatusCode.OK, (await app.ClientWithKey(partner.Key, address).GetAsync("/api/v1/alerts", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_keys_last_use_is_written_at_most_once_a_minute_and_never_on_the_request_itself()
+    {
+        var operations = await app.CreateOperatorAsync();
+        var partner = await app.CreateAgencyAsync("Slovenian Police", "SI");
+        var usage = app.Services.GetRequiredService<ApiKeyUsage>();
+        var prefix = TestData.KeyPrefixOf(partner.Key);
+        async Task<DateTimeOffset?> LastUsedAsync()
+        {
+            await using var connection = await app.Database.OpenAsync(Ct);
+            return (await connection.QuerySingleAsync<KeyUse>("SELECT last_used_at AS LastUsedAt FROM api_keys WHERE prefix = @prefix", new { prefix })).LastUsedAt;
+        }
+
+        var firstUse = Clock.GetUtcNow();
+        Assert.Equal(HttpStatusCode.OK, (await partner.Client.GetAsync("/api/v1/alerts", Ct)).StatusCode);
+        Assert.Null(await LastUsedAsync());
+        await usage.FlushAsync(Ct);
+        Assert.Equal(firstUse, await LastUsedAsync());
+
+        Clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, (await partner.Client.GetAsync("/api/v1/alerts", Ct)).StatusCode);
+        await usage.FlushAsync(Ct);
+        Assert.Equal(firstUse, await LastUsedAsync());
+
+        Clock.Advance(TimeSpan.FromSeconds(31));
+        var laterUse = Clock.GetUtcNow();
+        Assert.Equal(HttpStatusCode.OK, (await partner.Client.GetAsync("/api/v1/alerts", Ct)).StatusCode);
+        await usage.FlushAsync(Ct);
+        Assert.Equal(laterUse, await LastUsedAsync());
+
+        var keys = await (await operations.Client.GetAsync($"/api/v1/agencies/{partner.Id}/keys", Ct)).ReadJsonAsync();
+        Assert.Equal(laterUse, keys[0].GetProperty("lastUsedAt").GetDateTimeOffset());
     }
 }
 

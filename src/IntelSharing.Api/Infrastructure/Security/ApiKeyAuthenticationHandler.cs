@@ -13,8 +13,8 @@ namespace IntelSharing.Api.Infrastructure.Security;
 /// <summary>
 /// Authenticates <c>Authorization: Bearer isk_…</c>: finds the key by its public prefix, compares the hash in
 /// constant time, and refuses revoked or expired keys and keys of deactivated agencies. Challenges and
-/// forbidden answers are RFC 9457 problems. Every refusal is audited and counts towards the client
-/// address's <see cref="AuthFailureThrottle"/> limit.
+/// forbidden answers are RFC 9457 problems. Every refusal is audited; refusals count towards the client
+/// address's <see cref="AuthFailureThrottle"/> limit; successes note the key's use in <see cref="ApiKeyUsage"/>.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -24,6 +24,7 @@ public sealed class ApiKeyAuthenticationHandler(
     TimeProvider time,
     IProblemDetailsService problemDetails,
     AuditTrail audit,
+    ApiKeyUsage usage,
     AuthFailureThrottle throttle)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -34,6 +35,8 @@ public sealed class ApiKeyAuthenticationHandler(
 
     private sealed record KeyRow
     {
+        public Guid KeyId { get; init; }
+
         public Guid AgencyId { get; init; }
 
         public string AgencyName { get; init; } = null!;
@@ -72,7 +75,7 @@ public sealed class ApiKeyAuthenticationHandler(
         await using var connection = await database.OpenAsync(Context.RequestAborted);
         var row = await connection.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition(
             """
-            SELECT k.agency_id AS AgencyId, a.name AS AgencyName, a.is_active AS AgencyActive,
+            SELECT k.id AS KeyId, k.agency_id AS AgencyId, a.name AS AgencyName, a.is_active AS AgencyActive,
                    k.secret_hash AS SecretHash, k.scopes AS Scopes, k.expires_at AS ExpiresAt, k.revoked_at AS RevokedAt
             FROM api_keys k JOIN agencies a ON a.id = k.agency_id
             WHERE k.prefix = @prefix
@@ -94,6 +97,7 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("The API key is revoked, expired, or belongs to a deactivated agency.");
         }
 
+        usage.Touch(row.KeyId);
         var claims = new List<Claim>
         {
             new(Caller.AgencyIdClaim, row.AgencyId.ToString()),
