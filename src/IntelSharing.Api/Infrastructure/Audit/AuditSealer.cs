@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Dapper;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Time;
@@ -16,7 +18,7 @@ public sealed class AuditSealer(Database database, TimeProvider time, IOptions<A
     // Any constant shared by every IntelSharing process; this one spells "AUDT".
     private const long ChainLockKey = 0x41554454;
 
-    // At most this many rows per UPDATE … FROM (VALUES …): three parameters each, well under both databases' limits.
+    // At most this many rows per UPDATE: three parameters each, well under both databases' limits.
     private const int RowsPerStatement = 200;
 
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
@@ -82,21 +84,23 @@ public sealed class AuditSealer(Database database, TimeProvider time, IOptions<A
         foreach (var chunk in pending.Chunk(RowsPerStatement))
         {
             var parameters = new DynamicParameters();
-            var rows = new string[chunk.Length];
+            var seqs = new StringBuilder();
+            var hashes = new StringBuilder();
             for (var i = 0; i < chunk.Length; i++)
             {
-                parameters.Add($"i{i}", chunk[i].Id);
                 parameters.Add($"s{i}", chunk[i].Seq);
                 parameters.Add($"h{i}", chunk[i].Hash);
-                rows[i] = $"(@i{i}, @s{i}, @h{i})";
+                seqs.Append(CultureInfo.InvariantCulture, $" WHEN @i{i} THEN @s{i}");
+                hashes.Append(CultureInfo.InvariantCulture, $" WHEN @i{i} THEN @h{i}");
             }
 
-            // VALUES columns are column1, column2, … in both PostgreSQL and SQLite.
+            // One statement per chunk, found by primary key on both databases (an UPDATE … FROM (VALUES …)
+            // made SQLite scan the table once per chunk: sealing fell below a thousand records a second).
+            var ids = SqlLists.In(parameters, "i", chunk.Select(r => r.Id).ToList());
             await connection.ExecuteAsync(new CommandDefinition(
                 $"""
-                UPDATE audit_records SET seq = v.column2, hash = v.column3
-                FROM (VALUES {string.Join(", ", rows)}) AS v
-                WHERE audit_records.id = v.column1 AND audit_records.seq IS NULL
+                UPDATE audit_records SET seq = CASE id{seqs} END, hash = CASE id{hashes} END
+                WHERE id IN {ids} AND seq IS NULL
                 """,
                 parameters, transaction, cancellationToken: cancellationToken));
         }

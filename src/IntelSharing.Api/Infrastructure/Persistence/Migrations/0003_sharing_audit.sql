@@ -36,7 +36,7 @@ CREATE TABLE audit_records (
     seq {bigint} NULL,
     hash {bytes} NULL
 );
-CREATE UNIQUE INDEX ux_audit_records_seq ON audit_records (seq);
+CREATE UNIQUE INDEX ux_audit_records_seq ON audit_records (seq) WHERE seq IS NOT NULL;
 CREATE INDEX ix_audit_records_unsealed ON audit_records (recorded_at, id) WHERE seq IS NULL;
 CREATE INDEX ix_audit_records_time ON audit_records (recorded_at, id);
 CREATE INDEX ix_audit_records_agency ON audit_records (agency_id, recorded_at, id);
