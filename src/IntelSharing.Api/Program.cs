@@ -3,6 +3,7 @@ using IntelSharing.Api.Features;
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Configuration;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Json;
@@ -51,6 +52,22 @@ builder.Services.AddPartnerHttp();
 builder.Services.AddHostedService<DeliveryDispatcher>();
 builder.Services.AddSingleton<ExpirePersonalData>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ExpirePersonalData>());
+
+// Audit trail: requests insert unsealed records; one sealer at a time links them into the hash chain.
+builder.Services.AddHttpContextAccessor();
+builder.Services.AddScoped<AuditTrail>();
+builder.Services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>();
+builder.Services.AddSingleton<AuditSealer>();
+builder.Services.AddHostedService<AuditSealingService>();
+
+// Abuse limits: per-agency rate limit, per-address throttle of failed authentications, key use recorded lazily.
+builder.Services.AddOptions<AbuseLimitOptions>().BindConfiguration(AbuseLimitOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<AbuseLimitOptions>, AbuseLimitOptionsValidator>();
+builder.Services.AddAgencyRateLimiting();
+builder.Services.AddSingleton<AuthFailureThrottle>();
+builder.Services.AddSingleton<ApiKeyUsage>();
+builder.Services.AddHostedService<ApiKeyUsageFlusher>();
 
 // Binding failures (malformed JSON, wrong types) are thrown to ProblemExceptionHandler in every environment, so they are answered like every other 400.
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
@@ -110,11 +127,13 @@ app.UseMiddleware<RequestBodyLimit>(MaxRequestBodyBytes);
 // would fall under the fallback policy and ask integrators for a key before they can read the contract.
 app.UseSwagger();
 app.UseSwaggerUI(options => options.DocumentTitle = "IntelSharing API");
+app.UseMiddleware<AuthFailureThrottleMiddleware>();
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
 
-app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting();
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous().DisableRateLimiting();
 app.MapApi();
 
 // Prometheus text format, including the System.Diagnostics.Metrics meters (IntelSharing.Delivery). Operators only.

@@ -2,15 +2,20 @@ using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
 using IntelSharing.Api.Features.Subscriptions;
+using IntelSharing.Api.Features.Audit;
+using IntelSharing.Api.Features.SharingGroups;
 
 namespace IntelSharing.Api.Features;
 
-/// <summary>Every endpoint of the API, listed by hand: one route group per resource, one line per use case.</summary>
+/// <summary>
+/// Every endpoint of the API, listed by hand: one route group per resource, one line per use case. Each group
+/// declares 429: every authenticated request counts towards its agency's rate limit (docs/sharing.md).
+/// </summary>
 public static class Routes
 {
     public static void MapApi(this IEndpointRouteBuilder app)
     {
-        var alerts = app.MapGroup("/api/v1/alerts").WithTags("Alerts");
+        var alerts = app.MapGroup("/api/v1/alerts").WithTags("Alerts").ProducesProblem(StatusCodes.Status429TooManyRequests);
         alerts.MapSubmitAlert();
         alerts.MapListAlerts();
         alerts.MapGetAlert();
@@ -22,15 +27,18 @@ public static class Routes
         alerts.MapListFeedback();
         alerts.MapListAlertDeliveries();
 
-        var agencies = app.MapGroup("/api/v1/agencies").WithTags("Agencies");
+        var agencies = app.MapGroup("/api/v1/agencies").WithTags("Agencies").ProducesProblem(StatusCodes.Status429TooManyRequests);
         agencies.MapRegisterAgency();
         agencies.MapListAgencies();
         agencies.MapGetAgency();
+        agencies.MapUpdateAgency();
+        agencies.MapDeactivateAgency();
+        agencies.MapActivateAgency();
         agencies.MapIssueApiKey();
         agencies.MapListApiKeys();
         agencies.MapRevokeApiKey();
 
-        var subscriptions = app.MapGroup("/api/v1/subscriptions").WithTags("Subscriptions");
+        var subscriptions = app.MapGroup("/api/v1/subscriptions").WithTags("Subscriptions").ProducesProblem(StatusCodes.Status429TooManyRequests);
         subscriptions.MapCreateSubscription();
         subscriptions.MapListSubscriptions();
         subscriptions.MapGetSubscription();
@@ -41,10 +49,22 @@ public static class Routes
         subscriptions.MapRotateSubscriptionSecret();
         subscriptions.MapPingSubscription();
 
-        var deliveries = app.MapGroup("/api/v1/deliveries").WithTags("Deliveries");
+        var deliveries = app.MapGroup("/api/v1/deliveries").WithTags("Deliveries").ProducesProblem(StatusCodes.Status429TooManyRequests);
         deliveries.MapListDeliveries();
         deliveries.MapGetDelivery();
         deliveries.MapReplayDelivery();
         deliveries.MapBulkReplay();
+        var sharingGroups = app.MapGroup("/api/v1/sharing-groups").WithTags("Sharing groups").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        sharingGroups.MapCreateSharingGroup();
+        sharingGroups.MapListSharingGroups();
+        sharingGroups.MapGetSharingGroup();
+        sharingGroups.MapUpdateSharingGroup();
+        sharingGroups.MapDeleteSharingGroup();
+        sharingGroups.MapAddSharingGroupMember();
+        sharingGroups.MapRemoveSharingGroupMember();
+
+        var audit = app.MapGroup("/api/v1/audit").WithTags("Audit").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        audit.MapListAuditRecords();
+        audit.MapVerifyAuditChain();
     }
 }

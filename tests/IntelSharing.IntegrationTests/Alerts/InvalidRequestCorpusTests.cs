@@ -103,7 +103,7 @@ public abstract class InvalidRequestCorpusTests(ApiFixture app)
         ["ipv4 '1.2.3'"] = Bad(Validation, "indicators[1].value", Post(Cyber(a => a["indicators"]![1]!["value"] = "1.2.3"))),
         ["sha256 of the wrong length"] = Bad(Validation, "indicators[2].value", Post(Cyber(a => a["indicators"]![2]!["value"] = "9F86D081884C7D659A2FEAA0C55AD015"))),
         ["unknown indicator type"] = Bad(Malformed, "indicators[0].type", Post(Smuggling(a => a["indicators"]![0]!["type"] = "imei"))),
-        ["amber+strict without an audience"] = Bad(Validation, "audience.agencies", Post(Smuggling(a => a["tlp"] = "amber+strict"))),
+        ["amber+strict without an audience"] = Bad(Validation, "audience", Post(Smuggling(a => a["tlp"] = "amber+strict"))),
         ["audience naming an unknown agency"] = Bad(Validation, "audience.agencies[0]", Post(Smuggling(a =>
         {
             a["tlp"] = "red";

@@ -38,7 +38,10 @@ public sealed class ExamplesFixture : SqliteApiFixture
             """,
             new { id = Guid.Parse(id), name, kind = WireNames.Of(kind), active = true, now = DateTimeOffset.UtcNow });
         var issued = await IssueApiKey.IssueAsync(connection, TimeProvider.System, Guid.Parse(id), "contract examples", scopes, null, CancellationToken.None);
-        return ClientWithKey(issued!.Key);
+        var client = ClientWithKey(issued!.Key);
+        // The smuggling example names a person: reading it takes a purpose (docs/sharing.md).
+        client.DefaultRequestHeaders.Add("X-Purpose", "Operation Horgoš: checking the driver against our records");
+        return client;
     }
 }
 

@@ -175,6 +175,7 @@ public sealed class MultiInstanceTests
             start.Environment["Delivery__AllowedPrivateNetworks__0"] = "127.0.0.0/8";
             start.Environment["Delivery__Lease"] = "00:00:05";
             start.Environment["Delivery__AttemptTimeout"] = "00:00:03";
+            start.Environment["RateLimits__PerAgencyPermits"] = "1000000";
             start.Environment["Logging__LogLevel__Default"] = "Warning";
             return new ApiProcess(Process.Start(start)!, port);
         }

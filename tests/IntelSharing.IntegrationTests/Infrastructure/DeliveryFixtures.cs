@@ -66,7 +66,7 @@ public sealed class DeliverySqliteFixture : SqliteApiFixture, IFakeClockFixture
 
     protected override IEnumerable<KeyValuePair<string, string>> Settings => DeliveryTestSettings.Loopback;
 
-    protected override void ConfigureServices(IServiceCollection services) => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Clock));
+    protected override void ConfigureServices(IServiceCollection services) => Clocks.Use(services, Clock);
 
     public void Advance(TimeSpan by)
     {
@@ -81,7 +81,7 @@ public sealed class DeliveryPostgresFixture : PostgresApiFixture, IFakeClockFixt
 
     protected override IEnumerable<KeyValuePair<string, string>> Settings => DeliveryTestSettings.Loopback;
 
-    protected override void ConfigureServices(IServiceCollection services) => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Clock));
+    protected override void ConfigureServices(IServiceCollection services) => Clocks.Use(services, Clock);
 
     public void Advance(TimeSpan by)
     {

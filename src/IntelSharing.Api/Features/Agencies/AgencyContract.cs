@@ -21,6 +21,17 @@ public sealed record AgencyInput
     [Required] public AgencyKind? Kind { get; init; }
 }
 
+/// <summary>Changes to an agency (PATCH): the fields sent are changed, fields absent or null are left as they are.</summary>
+public sealed record AgencyPatch
+{
+    public string? Name { get; init; }
+
+    /// <summary>ISO 3166-1 alpha-2.</summary>
+    public string? Country { get; init; }
+
+    public AgencyKind? Kind { get; init; }
+}
+
 public sealed record ApiKeyInput
 {
     /// <summary>What the key is for, e.g. "SIS gateway production".</summary>

@@ -1,5 +1,6 @@
 using Dapper;
 using FluentValidation;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -28,22 +29,41 @@ public static class IssueApiKey
         }
     }
 
-    public sealed class Handler(Database database, TimeProvider time) : ICommandHandler<Command, Result<IssuedApiKey>>
+    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<IssuedApiKey>>
     {
         public async ValueTask<Result<IssuedApiKey>> Handle(Command command, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
-            return await IssueAsync(connection, time, command.AgencyId, command.Key.Name!, command.Key.Scopes!, command.Key.ExpiresAt, cancellationToken)
-                is { } issued ? issued : Failure.NotFound("agency");
+            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            var issued = await IssueAsync(connection, transaction, time, command.AgencyId, command.Key.Name!, command.Key.Scopes!, command.Key.ExpiresAt, cancellationToken);
+            if (issued is null)
+            {
+                return Failure.NotFound("agency");
+            }
+
+            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.KeyIssue, StatusCodes.Status201Created)
+            {
+                ResourceType = AuditResources.ApiKey,
+                ResourceId = issued.Id,
+                Detail = new { command.AgencyId, issued.Prefix, issued.Scopes, issued.ExpiresAt },
+            }, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return issued;
         }
     }
 
     /// <summary>Shared with the bootstrap command: creates the key row and returns the key, or null when the agency does not exist.</summary>
+    public static Task<IssuedApiKey?> IssueAsync(
+        System.Data.Common.DbConnection connection, TimeProvider time, Guid agencyId, string name, IReadOnlyList<string> scopes, DateTimeOffset? expiresAt, CancellationToken cancellationToken) =>
+        IssueAsync(connection, null, time, agencyId, name, scopes, expiresAt, cancellationToken);
+
+    /// <summary>As above, inside the caller's transaction (so that the key and its audit record commit together).</summary>
     public static async Task<IssuedApiKey?> IssueAsync(
-        System.Data.Common.DbConnection connection, TimeProvider time, Guid agencyId, string name, IReadOnlyList<string> scopes, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction, TimeProvider time, Guid agencyId, string name,
+        IReadOnlyList<string> scopes, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
     {
         var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COUNT(*) FROM agencies WHERE id = @agencyId", new { agencyId }, cancellationToken: cancellationToken));
+            "SELECT COUNT(*) FROM agencies WHERE id = @agencyId", new { agencyId }, transaction, cancellationToken: cancellationToken));
         if (exists == 0)
         {
             return null;
@@ -59,7 +79,7 @@ public static class IssueApiKey
             VALUES (@id, @agencyId, @prefix, @hash, @scopes, @name, @now, @expiresAt)
             """,
             new { id, agencyId, prefix = issued.Prefix, hash = issued.Hash, scopes = string.Join(' ', distinctScopes), name = name.Trim(), now, expiresAt },
-            cancellationToken: cancellationToken));
+            transaction, cancellationToken: cancellationToken));
         return new IssuedApiKey(id, issued.Prefix, issued.Key, distinctScopes, now, expiresAt);
     }
 
@@ -70,6 +90,7 @@ public static class IssueApiKey
             return result.Match(issued => TypedResults.Created($"/api/v1/agencies/{agencyId}/keys/{issued.Id}", issued));
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
+        .Audited(AuditActions.KeyIssue, AuditResources.ApiKey)
         .WithName("IssueApiKey")
         .WithSummary("Issue an API key to an agency")
         .WithDescription("The response carries the key once; only its hash is stored. Hand it to the agency over a secure channel.")
@@ -147,18 +168,31 @@ public static class RevokeApiKey
 {
     public sealed record Command(Guid AgencyId, Guid KeyId) : ICommand<Result<bool>>;
 
-    public sealed class Handler(Database database, TimeProvider time) : ICommandHandler<Command, Result<bool>>
+    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<bool>>
     {
         public async ValueTask<Result<bool>> Handle(Command command, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
+            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
             var updated = await connection.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE api_keys SET revoked_at = COALESCE(revoked_at, @now)
-                WHERE id = @keyId AND agency_id = @agencyId
+                WHERE id = @KeyId AND agency_id = @AgencyId
                 """,
-                new { command.KeyId, command.AgencyId, now = time.UtcNowMicros() }, cancellationToken: cancellationToken));
-            return updated == 0 ? Failure.NotFound("API key") : true;
+                new { command.KeyId, command.AgencyId, now = time.UtcNowMicros() }, transaction, cancellationToken: cancellationToken));
+            if (updated == 0)
+            {
+                return Failure.NotFound("API key");
+            }
+
+            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.KeyRevoke, StatusCodes.Status204NoContent)
+            {
+                ResourceType = AuditResources.ApiKey,
+                ResourceId = command.KeyId,
+                Detail = new { command.AgencyId },
+            }, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
         }
     }
 
@@ -169,6 +203,7 @@ public static class RevokeApiKey
             return result.Match(_ => TypedResults.NoContent());
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
+        .Audited(AuditActions.KeyRevoke, AuditResources.ApiKey, "keyId")
         .WithName("RevokeApiKey")
         .WithSummary("Revoke an API key")
         .Produces(StatusCodes.Status204NoContent)

@@ -1,5 +1,6 @@
 using Dapper;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Security;
@@ -45,11 +46,25 @@ public static class BootstrapAdmin
         var agencyId = await connection.QuerySingleAsync<Guid>(new CommandDefinition(
             "SELECT id FROM agencies WHERE name = @name", new { name }, cancellationToken: cancellationToken));
 
-        var issued = await IssueApiKey.IssueAsync(connection, time, agencyId, $"bootstrap {now:yyyy-MM-dd HH:mm}Z", OperatorScopes, null, cancellationToken);
+        await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+        var issued = await IssueApiKey.IssueAsync(connection, transaction, time, agencyId, $"bootstrap {now:yyyy-MM-dd HH:mm}Z", OperatorScopes, null, cancellationToken);
+        await AuditWriter.InsertAsync(connection, transaction, new AuditRecord
+        {
+            Id = Guid.CreateVersion7(now),
+            RecordedAt = now,
+            AgencyId = agencyId,
+            KeyPrefix = issued!.Prefix,
+            Action = AuditActions.AgencyBootstrap,
+            ResourceType = AuditResources.ApiKey,
+            ResourceId = issued.Id,
+            Outcome = StatusCodes.Status201Created,
+            Detail = System.Text.Json.JsonSerializer.Serialize(new { via = CommandName, scopes = OperatorScopes }, JsonDefaults.Options),
+        }, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         await output.WriteLineAsync($"Operator agency: {name} ({agencyId})");
         await output.WriteLineAsync($"Scopes: {string.Join(' ', OperatorScopes)}");
         await output.WriteLineAsync("API key (shown once, store it now):");
-        await output.WriteLineAsync(issued!.Key);
+        await output.WriteLineAsync(issued.Key);
         return 0;
     }
 

@@ -1,6 +1,7 @@
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -28,13 +29,14 @@ public static class RegisterAgency
         }
     }
 
-    public sealed class Handler(Database database, TimeProvider time) : ICommandHandler<Command, Result<AgencyView>>
+    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<AgencyView>>
     {
         public async ValueTask<Result<AgencyView>> Handle(Command command, CancellationToken cancellationToken)
         {
             var now = time.UtcNowMicros();
             var view = new AgencyView(Guid.CreateVersion7(now), command.Agency.Name!.Trim(), command.Agency.Country!, command.Agency.Kind!.Value, true, now, now);
             await using var connection = await database.OpenAsync(cancellationToken);
+            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
             var inserted = await connection.ExecuteAsync(new CommandDefinition(
                 """
                 INSERT INTO agencies (id, name, country, kind, is_active, created_at, updated_at)
@@ -42,8 +44,20 @@ public static class RegisterAgency
                 ON CONFLICT (name) DO NOTHING
                 """,
                 new { view.Id, view.Name, view.Country, Kind = WireNames.Of(view.Kind), view.IsActive, view.CreatedAt, view.UpdatedAt },
-                cancellationToken: cancellationToken));
-            return inserted == 0 ? Failure.Conflict($"An agency named '{view.Name}' is already registered.") : view;
+                transaction, cancellationToken: cancellationToken));
+            if (inserted == 0)
+            {
+                return Failure.Conflict($"An agency named '{view.Name}' is already registered.");
+            }
+
+            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.AgencyRegister, StatusCodes.Status201Created)
+            {
+                ResourceType = AuditResources.Agency,
+                ResourceId = view.Id,
+                Detail = new { view.Name, view.Country, kind = WireNames.Of(view.Kind) },
+            }, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return view;
         }
     }
 
@@ -54,6 +68,7 @@ public static class RegisterAgency
             return result.Match(view => TypedResults.Created($"/api/v1/agencies/{view.Id}", view));
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
+        .Audited(AuditActions.AgencyRegister, AuditResources.Agency)
         .WithName("RegisterAgency")
         .WithSummary("Register a partner agency")
         .Produces<AgencyView>(StatusCodes.Status201Created)

@@ -32,7 +32,7 @@ public sealed record AlertInput
     /// <summary>ISO 3166-1 alpha-2 codes of the countries concerned (at least one).</summary>
     [Required] public IReadOnlyList<string>? Countries { get; init; }
 
-    /// <summary>Who may receive it. Required for amber+strict and red; optional for amber (absent: all partners).</summary>
+    /// <summary>Who may receive it: named agencies and/or sharing groups. Required for amber+strict and red; optional for amber (absent: all partners).</summary>
     public AudienceInput? Audience { get; init; }
 
     /// <summary>Required when the category is migrant_smuggling, absent otherwise.</summary>
@@ -76,6 +76,9 @@ public sealed record AudienceInput
 {
     /// <summary>Ids of the agencies that may receive the alert.</summary>
     public IReadOnlyList<Guid>? Agencies { get; init; }
+
+    /// <summary>Ids of sharing groups: their active members when the version is published may receive it; later membership changes do not alter that.</summary>
+    public IReadOnlyList<Guid>? Groups { get; init; }
 }
 
 public sealed record SmugglingDetails
@@ -176,6 +179,9 @@ public sealed record AlertView
     /// <summary>The agencies the audience resolved to when this version was published; empty when none was named.</summary>
     public required IReadOnlyList<AgencyRef> Audience { get; init; }
 
+    /// <summary>The sharing groups the originator named, if any; their members at publication are included in <c>audience</c>.</summary>
+    public IReadOnlyList<SharingGroupRef>? AudienceGroups { get; init; }
+
     public SmugglingDetails? Smuggling { get; init; }
 
     public CyberDetails? Cyber { get; init; }
@@ -204,6 +210,14 @@ public sealed record AgencyRef
 
     /// <summary>ISO 3166-1 alpha-2.</summary>
     public required string Country { get; init; }
+}
+
+/// <summary>A sharing group as alerts name it.</summary>
+public sealed record SharingGroupRef
+{
+    public required Guid Id { get; init; }
+
+    public required string Name { get; init; }
 }
 
 public sealed record IndicatorView

@@ -13,6 +13,7 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
     public const int MaxPersons = 200;
     public const int MaxCountries = 60;
     public const int MaxAudience = 500;
+    public const int MaxAudienceGroups = 50;
     public const int MaxShortText = 200;
     public const int MaxLongText = 2000;
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
@@ -45,17 +46,25 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
         RuleForEach(a => a.Countries).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code (upper case, e.g. RS).");
 
         RuleFor(a => a.Audience)
-            .Must(audience => audience?.Agencies is { Count: > 0 }).When(a => a.Tlp is Tlp.AmberStrict or Tlp.Red)
-            .OverridePropertyName("audience.agencies")
-            .WithMessage("TLP amber+strict and red require the audience to name the agencies that may receive the alert.");
+            .Must(audience => audience?.Agencies is { Count: > 0 } || audience?.Groups is { Count: > 0 }).When(a => a.Tlp is Tlp.AmberStrict or Tlp.Red)
+            .OverridePropertyName("audience")
+            .WithMessage("TLP amber+strict and red require the audience to name the agencies or sharing groups that may receive the alert.");
         RuleFor(a => a.Audience)
             .Must(audience => audience?.Agencies is null || audience.Agencies.Count == 0).When(a => a.Tlp is Tlp.Clear or Tlp.Green)
             .OverridePropertyName("audience.agencies")
+            .WithMessage("TLP clear and green alerts go to every partner; an audience narrows only amber, amber+strict and red.");
+        RuleFor(a => a.Audience)
+            .Must(audience => audience?.Groups is null || audience.Groups.Count == 0).When(a => a.Tlp is Tlp.Clear or Tlp.Green)
+            .OverridePropertyName("audience.groups")
             .WithMessage("TLP clear and green alerts go to every partner; an audience narrows only amber, amber+strict and red.");
         RuleFor(a => a.Audience!.Agencies)
             .Must(list => list!.Count <= MaxAudience).WithMessage($"At most {MaxAudience} agencies.")
             .Must(list => list!.Distinct().Count() == list!.Count).WithMessage("Agencies must not repeat.")
             .When(a => a.Audience?.Agencies is not null);
+        RuleFor(a => a.Audience!.Groups)
+            .Must(list => list!.Count <= MaxAudienceGroups).WithMessage($"At most {MaxAudienceGroups} sharing groups.")
+            .Must(list => list!.Distinct().Count() == list!.Count).WithMessage("Sharing groups must not repeat.")
+            .When(a => a.Audience?.Groups is not null);
 
         // Category sections: exactly the one that matches the category.
         RuleFor(a => a.Smuggling).NotNull().When(a => a.Category == AlertCategory.MigrantSmuggling)

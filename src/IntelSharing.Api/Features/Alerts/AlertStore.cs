@@ -79,6 +79,9 @@ public static class AlertStore
 
         public bool InAudience { get; init; }
 
+        /// <summary>Whether the agency the row was loaded for is active now.</summary>
+        public bool AgencyActive { get; init; }
+
         public int Version { get; init; }
 
         public string Status { get; init; } = string.Empty;
@@ -91,7 +94,7 @@ public static class AlertStore
 
         /// <summary>The sharing policy's answer for the caller; the originator always sees its own alerts.</summary>
         public bool VisibleTo(Guid agencyId) =>
-            WireNames.TryParse<Tlp>(Tlp, out var tlp) && SharingPolicy.MaySee(agencyId, new AlertAccess(OriginatorId, tlp, HasAudience, InAudience));
+            WireNames.TryParse<Tlp>(Tlp, out var tlp) && SharingPolicy.MaySee(agencyId, new AlertAccess(OriginatorId, tlp, HasAudience, InAudience, AgencyActive));
     }
 
     public static Task<Current?> LoadAsync(DbConnection connection, DbTransaction? transaction, Guid id, Guid agencyId, CancellationToken cancellationToken) =>
@@ -99,6 +102,7 @@ public static class AlertStore
             """
             SELECT a.id AS Id, a.originator_id AS OriginatorId, a.tlp AS Tlp, a.handling_code AS HandlingCode, a.has_audience AS HasAudience,
                    EXISTS (SELECT 1 FROM alert_audience aa WHERE aa.alert_id = a.id AND aa.agency_id = @agencyId) AS InAudience,
+                   EXISTS (SELECT 1 FROM agencies ag WHERE ag.id = @agencyId AND ag.is_active) AS AgencyActive,
                    a.version AS Version, a.status AS Status, a.category AS Category, a.created_at AS CreatedAt, a.document AS Document
             FROM alerts a
             WHERE a.id = @id

@@ -1,19 +1,21 @@
 using Dapper;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Sharing;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
 using Mediator;
+using Microsoft.AspNetCore.Mvc;
 
 namespace IntelSharing.Api.Features.Alerts;
 
 /// <summary>GET /api/v1/alerts/{id} — the current version, if the sharing policy lets the caller see it; otherwise 404.</summary>
 public static class GetAlert
 {
-    public sealed record Query(Caller Caller, Guid Id) : IQuery<Result<Found>>;
+    public sealed record Query(Caller Caller, Guid Id, string? Purpose) : IQuery<Result<Found>>;
 
     public sealed record Found(int Version, string Document);
 
@@ -27,6 +29,10 @@ public static class GetAlert
 
         public bool InAudience { get; init; }
 
+        public bool AgencyActive { get; init; }
+
+        public bool NamesPersons { get; init; }
+
         public int Version { get; init; }
 
         public string Document { get; init; } = null!;
@@ -38,9 +44,11 @@ public static class GetAlert
         {
             await using var connection = await database.OpenAsync(cancellationToken);
             var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-                """
+                $"""
                 SELECT a.originator_id AS OriginatorId, a.tlp AS Tlp, a.has_audience AS HasAudience,
                        EXISTS (SELECT 1 FROM alert_audience aa WHERE aa.alert_id = a.id AND aa.agency_id = @agencyId) AS InAudience,
+                       EXISTS (SELECT 1 FROM agencies ag WHERE ag.id = @agencyId AND ag.is_active) AS AgencyActive,
+                       {PersonalData.NamesPersonsSql("a")} AS NamesPersons,
                        a.version AS Version, a.document AS Document
                 FROM alerts a
                 WHERE a.id = @id
@@ -49,9 +57,14 @@ public static class GetAlert
                 cancellationToken: cancellationToken));
 
             if (row is null || !WireNames.TryParse<Tlp>(row.Tlp, out var tlp)
-                || !SharingPolicy.MaySee(query.Caller.AgencyId, new AlertAccess(row.OriginatorId, tlp, row.HasAudience, row.InAudience)))
+                || !SharingPolicy.MaySee(query.Caller.AgencyId, new AlertAccess(row.OriginatorId, tlp, row.HasAudience, row.InAudience, row.AgencyActive)))
             {
                 return Failure.NotFound("alert");
+            }
+
+            if (row.NamesPersons && query.Purpose is null)
+            {
+                return PersonalData.PurposeRequired("This alert");
             }
 
             return new Found(row.Version, row.Document);
@@ -59,9 +72,9 @@ public static class GetAlert
     }
 
     public static RouteHandlerBuilder MapGetAlert(this RouteGroupBuilder group) => group
-        .MapGet("/{id:guid}", async (Guid id, HttpContext context, IMediator mediator) =>
+        .MapGet("/{id:guid}", async (Guid id, [FromHeader(Name = RequestOrigin.PurposeHeader)] string? purpose, HttpContext context, IMediator mediator) =>
         {
-            var result = await mediator.Send(new Query(Caller.From(context.User), id), context.RequestAborted);
+            var result = await mediator.Send(new Query(Caller.From(context.User), id, RequestOrigin.CleanPurpose(purpose)), context.RequestAborted);
             return result.Match(found =>
             {
                 var etag = ETags.ForVersion(found.Version);
@@ -76,11 +89,14 @@ public static class GetAlert
             });
         })
         .RequireAuthorization(Scopes.AlertsRead)
+        .Audited(AuditActions.AlertRead, AuditResources.Alert, "id")
         .WithName("GetAlert")
         .WithSummary("Read an alert")
-        .WithDescription("Returns the current version of the alert with its ETag. An alert the caller may not see is answered 404, exactly like one that does not exist.")
+        .WithDescription("Returns the current version of the alert with its ETag. An alert the caller may not see is answered 404, exactly like one that does not exist. " +
+            "An alert that names persons is only returned with an X-Purpose header stating why it is consulted; every read is audited.")
         .Produces<AlertView>()
         .Produces(StatusCodes.Status304NotModified)
+        .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)
         .ProducesProblem(StatusCodes.Status404NotFound);

@@ -8,6 +8,7 @@ using FluentValidation;
 using IntelSharing.Api.Domain;
 using Severity = IntelSharing.Api.Domain.Severity;
 using IntelSharing.Api.Features.Sharing;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
@@ -37,6 +38,7 @@ public static partial class ListAlerts
         string? UpdatedAfter,
         string? Cursor,
         string? Limit,
+        string? Purpose,
         string? DueForReview = null) : IQuery<Result<string>>
     {
         public IReadOnlyList<string> Categories => Split(Category);
@@ -96,15 +98,17 @@ public static partial class ListAlerts
         public DateTimeOffset UpdatedAt { get; init; }
 
         public string Document { get; init; } = null!;
+
+        public bool NamesPersons { get; init; }
     }
 
-    public sealed class Handler(Database database, AlertCursor cursors, TimeProvider time) : IQueryHandler<Query, Result<string>>
+    public sealed class Handler(Database database, AlertCursor cursors, AuditTrail audit, TimeProvider time) : IQueryHandler<Query, Result<string>>
     {
         public async ValueTask<Result<string>> Handle(Query query, CancellationToken cancellationToken)
         {
             var sql = new StringBuilder(
                 $"""
-                SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.document AS Document
+                SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.document AS Document, {PersonalData.NamesPersonsSql("a")} AS NamesPersons
                 FROM alerts a
                 WHERE {SharingPolicy.VisibleSql("a", "@agencyId")}
                 """);
@@ -165,6 +169,12 @@ public static partial class ListAlerts
             var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
 
             var page = rows.Count > query.Take ? rows.GetRange(0, query.Take) : rows;
+            if (query.Purpose is null && page.Exists(r => r.NamesPersons))
+            {
+                return PersonalData.PurposeRequired("This page includes an alert that");
+            }
+
+            audit.Annotate(detail: new { alertIds = page.Select(r => r.Id) });
             var next = rows.Count > query.Take
                 ? cursors.Encode(new AlertCursor.Position(page[^1].UpdatedAt, page[^1].Id), query.Fingerprint)
                 : null;
@@ -210,19 +220,22 @@ public static partial class ListAlerts
             [FromQuery] string? cursor,
             [FromQuery] string? limit,
             [FromQuery] string? dueForReview,
+            [FromHeader(Name = RequestOrigin.PurposeHeader)] string? purpose,
             HttpContext context,
             IMediator mediator) =>
         {
             var result = await mediator.Send(
-                new Query(Caller.From(context.User), category, severity, minSeverity, country, updatedAfter, cursor, limit, dueForReview),
+                new Query(Caller.From(context.User), category, severity, minSeverity, country, updatedAfter, cursor, limit, RequestOrigin.CleanPurpose(purpose), dueForReview),
                 context.RequestAborted);
             return result.Match(page => new JsonDocumentResult(page));
         })
         .RequireAuthorization(Scopes.AlertsRead)
+        .Audited(AuditActions.AlertList, AuditResources.Alert)
         .WithName("ListAlerts")
         .WithSummary("List the alerts you may see")
         .WithDescription("Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339), dueForReview=true (your own alerts past reviewAt). " +
-            $"limit is 1 to {MaxLimit} (default {DefaultLimit}). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far.")
+            $"limit is 1 to {MaxLimit} (default {DefaultLimit}). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far. " +
+            "A page that includes an alert naming persons needs an X-Purpose header; every listing is audited with the ids it returned.")
         .Produces<AlertPage>()
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)

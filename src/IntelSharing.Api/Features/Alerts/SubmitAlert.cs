@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Dapper;
 using FluentValidation;
+using IntelSharing.Api.Features.Sharing;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
@@ -50,7 +52,7 @@ public static partial class SubmitAlert
         public Guid? AlertId { get; init; }
     }
 
-    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time) : ICommandHandler<Command, Result<Published>>
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<Published>>
     {
         public async ValueTask<Result<Published>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -58,15 +60,10 @@ public static partial class SubmitAlert
             var input = command.Alert;
             await using var connection = await database.OpenAsync(cancellationToken);
 
-            var audienceIds = input.Audience?.Agencies ?? [];
-            var agencies = await AlertStore.ActiveAgenciesAsync(connection, audienceIds.Append(caller.AgencyId), cancellationToken);
-
-            for (var i = 0; i < audienceIds.Count; i++)
+            var resolved = await AudienceResolver.ResolveAsync(connection, caller.AgencyId, input.Audience, cancellationToken);
+            if (resolved.Failure is { } unresolved)
             {
-                if (!agencies.ContainsKey(audienceIds[i]))
-                {
-                    return Failure.Invalid($"audience.agencies[{i}]", $"No active agency has the id {audienceIds[i]}.");
-                }
+                return unresolved;
             }
 
             var requestHash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(input, JsonDefaults.Options));
@@ -90,8 +87,8 @@ public static partial class SubmitAlert
 
             var now = time.UtcNowMicros();
             var id = Guid.CreateVersion7(now);
-            var audience = audienceIds.Select(a => agencies[a]).ToList();
-            var view = AlertViews.Build(id, 1, input, agencies[caller.AgencyId], audience, now, now);
+            var (originator, audience, groups) = resolved.Value!;
+            var view = AlertViews.Build(id, 1, input, originator, audience, now, now) with { AudienceGroups = groups.Count > 0 ? groups : null };
             var document = JsonSerializer.Serialize(view, JsonDefaults.Options);
 
             await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, view, document, isNew: true, cancellationToken);
@@ -104,6 +101,7 @@ public static partial class SubmitAlert
                     transaction, cancellationToken: cancellationToken));
             }
 
+            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.AlertSubmit, StatusCodes.Status201Created) { ResourceType = AuditResources.Alert, ResourceId = id }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             if (queued > 0)
             {
@@ -147,6 +145,7 @@ public static partial class SubmitAlert
             });
         })
         .RequireAuthorization(Scopes.AlertsWrite)
+        .Audited(AuditActions.AlertSubmit, AuditResources.Alert)
         .WithName("SubmitAlert")
         .WithSummary("Publish an alert")
         .WithDescription("Validates, stores and shares a migrant-smuggling or cyber-incident alert. The originator is the agency of the API key. " +

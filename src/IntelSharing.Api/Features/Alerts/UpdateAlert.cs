@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FluentValidation;
+using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
@@ -39,14 +40,10 @@ public static class UpdateAlert
 
             var input = command.Alert;
             await using var connection = await database.OpenAsync(cancellationToken);
-            var audienceIds = input.Audience?.Agencies ?? [];
-            var agencies = await AlertStore.ActiveAgenciesAsync(connection, audienceIds.Append(command.Caller.AgencyId), cancellationToken);
-            for (var i = 0; i < audienceIds.Count; i++)
+            var resolved = await AudienceResolver.ResolveAsync(connection, command.Caller.AgencyId, input.Audience, cancellationToken);
+            if (resolved.Failure is { } unresolved)
             {
-                if (!agencies.ContainsKey(audienceIds[i]))
-                {
-                    return Failure.Invalid($"audience.agencies[{i}]", $"No active agency has the id {audienceIds[i]}.");
-                }
+                return unresolved;
             }
 
             await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
@@ -77,8 +74,9 @@ public static class UpdateAlert
             }
 
             var now = time.UtcNowMicros();
-            var view = AlertViews.Build(command.Id, current.Version + 1, input, agencies[command.Caller.AgencyId],
-                audienceIds.Select(a => agencies[a]).ToList(), current.CreatedAt, now);
+            var (originator, audience, groups) = resolved.Value!;
+            var view = AlertViews.Build(command.Id, current.Version + 1, input, originator, audience, current.CreatedAt, now)
+                with { AudienceGroups = groups.Count > 0 ? groups : null };
             var document = JsonSerializer.Serialize(view, JsonDefaults.Options);
             await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, view, document, isNew: false, cancellationToken);
             var queued = await outbox.EnqueueVersionAsync(connection, transaction, view, document, now, cancellationToken);

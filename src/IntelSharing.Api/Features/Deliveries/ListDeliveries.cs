@@ -138,5 +138,5 @@ public static class ListDeliveries
 public static class DeliveryPolicies
 {
     /// <summary>Operators (deliveries:manage) or an agency managing its subscriptions (subscriptions:manage).</summary>
-    public const string Ledger = "deliveries:ledger";
+    public const string Ledger = "deliveries:manage or subscriptions:manage";
 }

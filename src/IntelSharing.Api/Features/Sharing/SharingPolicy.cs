@@ -6,19 +6,26 @@ namespace IntelSharing.Api.Features.Sharing;
 /// <param name="OriginatorId">The agency that published the alert.</param>
 /// <param name="Tlp">The version's marking.</param>
 /// <param name="HasAudience">Whether the version names an audience.</param>
-/// <param name="AgencyInAudience">Whether the agency asking is in that audience.</param>
-public readonly record struct AlertAccess(Guid OriginatorId, Tlp Tlp, bool HasAudience, bool AgencyInAudience);
+/// <param name="AgencyInAudience">Whether the agency asking is in that audience (as resolved when the version was published).</param>
+/// <param name="AgencyActive">Whether the agency asking is active now.</param>
+public readonly record struct AlertAccess(Guid OriginatorId, Tlp Tlp, bool HasAudience, bool AgencyInAudience, bool AgencyActive);
 
 /// <summary>
 /// The one decision "may agency X see or receive this alert version?" (PRODUCT.md, "Who may see what").
 /// Every path asks it: read one, list, outbox fan-out, feedback, exports. For set-based paths it also
 /// gives the same rule as a SQL predicate; tests hold the two forms equal over every combination.
-/// The caller's agency is assumed active: deactivated agencies cannot authenticate and have no live subscriptions.
+/// A deactivated agency sees and receives nothing, not even its own alerts, until it is activated again;
+/// its keys are refused at authentication as well, but fan-out to subscriptions relies on this rule.
 /// </summary>
 public static class SharingPolicy
 {
     public static bool MaySee(Guid agencyId, AlertAccess alert)
     {
+        if (!alert.AgencyActive)
+        {
+            return false;
+        }
+
         if (agencyId == alert.OriginatorId)
         {
             return true;
@@ -40,10 +47,11 @@ public static class SharingPolicy
     /// </summary>
     public static string VisibleSql(string alert, string agencyParameter) =>
         $"""
-        ({alert}.originator_id = {agencyParameter}
-         OR {alert}.tlp IN ('clear', 'green')
-         OR ({alert}.tlp = 'amber' AND NOT {alert}.has_audience)
-         OR ({alert}.tlp IN ('amber', 'amber+strict', 'red')
-             AND EXISTS (SELECT 1 FROM alert_audience aa WHERE aa.alert_id = {alert}.id AND aa.agency_id = {agencyParameter})))
+        (EXISTS (SELECT 1 FROM agencies viewer WHERE viewer.id = {agencyParameter} AND viewer.is_active)
+         AND ({alert}.originator_id = {agencyParameter}
+          OR {alert}.tlp IN ('clear', 'green')
+          OR ({alert}.tlp = 'amber' AND NOT {alert}.has_audience)
+          OR ({alert}.tlp IN ('amber', 'amber+strict', 'red')
+              AND EXISTS (SELECT 1 FROM alert_audience aa WHERE aa.alert_id = {alert}.id AND aa.agency_id = {agencyParameter}))))
         """;
 }

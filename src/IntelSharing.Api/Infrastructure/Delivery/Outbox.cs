@@ -55,7 +55,8 @@ public sealed class Outbox(Database database)
         var category = WireNames.Of(alert.Category);
         var recipients = subscriptions
             .Where(s => s.AgencyId != alert.Originator.Id || s.IncludeOwnAlerts)
-            .Where(s => SharingPolicy.MaySee(s.AgencyId, new AlertAccess(alert.Originator.Id, alert.Tlp, audience.Count > 0, audience.Contains(s.AgencyId))))
+            // The query returns only active agencies' subscriptions.
+            .Where(s => SharingPolicy.MaySee(s.AgencyId, new AlertAccess(alert.Originator.Id, alert.Tlp, audience.Count > 0, audience.Contains(s.AgencyId), AgencyActive: true)))
             .Where(s => Matches(s, category, alert))
             .Select(s => (s.Id, s.AgencyId))
             .ToList();
@@ -69,7 +70,7 @@ public sealed class Outbox(Database database)
         var pastSubscriptions = past.Select(p => p.SubscriptionId).ToHashSet();
         var entitledAgencies = recipients.Select(r => r.AgencyId).ToHashSet();
         var losing = past.Where(p => !SharingPolicy.MaySee(
-            p.AgencyId, new AlertAccess(alert.Originator.Id, alert.Tlp, audience.Count > 0, audience.Contains(p.AgencyId)))).ToList();
+            p.AgencyId, new AlertAccess(alert.Originator.Id, alert.Tlp, audience.Count > 0, audience.Contains(p.AgencyId), AgencyActive: true))).ToList();
 
         var queued = await EnqueueAsync(connection, transaction, EventTypes.AlertPublished, alert.Id, alert.Version, document,
             recipients.Where(r => !pastSubscriptions.Contains(r.Id)).ToList(), now, cancellationToken);

@@ -6,8 +6,10 @@ namespace IntelSharing.Api.Infrastructure.Http;
 /// Writes a JSON document that is already serialised (an alert as stored), with its status and headers,
 /// so that reads return the exact bytes that were published and delivered, without a second serialisation.
 /// </summary>
-public sealed class JsonDocumentResult(string json, int statusCode = StatusCodes.Status200OK) : IResult
+public sealed class JsonDocumentResult(string json, int statusCode = StatusCodes.Status200OK) : IResult, IStatusCodeHttpResult
 {
+    public int? StatusCode => statusCode;
+
     public string? Location { get; init; }
 
     public string? ETag { get; init; }

@@ -36,6 +36,12 @@ public abstract class SqlDialect
     /// <summary>Takes a database-wide lock that serialises migrations across processes; released on dispose.</summary>
     public abstract Task<IAsyncDisposable> AcquireMigrationLockAsync(DbConnection connection, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Inside a write transaction, waits for a lock named by <paramref name="key"/> that is held until the
+    /// transaction ends, so one holder at a time across every process runs the work (e.g. the audit sealer).
+    /// </summary>
+    public abstract Task LockForTransactionAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken);
+
     public static SqlDialect For(DatabaseProvider provider) => provider switch
     {
         DatabaseProvider.Postgres => PostgresDialect.Instance,
@@ -81,6 +87,15 @@ public sealed class PostgresDialect : SqlDialect
         return new Release(connection);
     }
 
+    public override async Task LockForTransactionAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT pg_advisory_xact_lock(@key)";
+        command.Parameters.Add(new NpgsqlParameter<long>("key", key));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     private sealed class Release(DbConnection connection) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
@@ -119,6 +134,10 @@ public sealed class SqliteDialect : SqlDialect
     // SQLite has one writer at a time; migrations run inside BEGIN IMMEDIATE transactions, which is the lock.
     public override Task<IAsyncDisposable> AcquireMigrationLockAsync(DbConnection connection, CancellationToken cancellationToken) =>
         Task.FromResult<IAsyncDisposable>(NoLock.Instance);
+
+    // A write transaction on SQLite is BEGIN IMMEDIATE: holding it already excludes every other writer.
+    public override Task LockForTransactionAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
 
     private sealed class NoLock : IAsyncDisposable
     {

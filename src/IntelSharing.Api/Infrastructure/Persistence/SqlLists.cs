@@ -4,7 +4,9 @@ namespace IntelSharing.Api.Infrastructure.Persistence;
 
 /// <summary>
 /// Dapper's own <c>IN @list</c> expansion skips type handlers, so a list of Guids would reach SQLite as BLOBs
-/// and match nothing. This adds one parameter per value (through the handlers) and returns the SQL list.
+/// and match nothing; and on Npgsql Dapper does not expand at all (it sends one array parameter, a syntax
+/// error after IN). This adds one parameter per value (through the handlers) and returns the SQL list: use
+/// it for every list, whatever the element type.
 /// </summary>
 public static class SqlLists
 {
@@ -13,7 +15,8 @@ public static class SqlLists
     {
         if (values.Count == 0)
         {
-            // An empty IN list is a syntax error in both dialects; this matches nothing.
+            // An empty IN list is a syntax error in both dialects; this matches nothing. PostgreSQL types this
+            // NULL as text, so against a uuid column skip the statement instead of passing an empty list.
             return "(SELECT NULL WHERE 1 = 0)";
         }
 

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Dapper;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using Microsoft.AspNetCore.Authentication;
@@ -12,7 +13,8 @@ namespace IntelSharing.Api.Infrastructure.Security;
 /// <summary>
 /// Authenticates <c>Authorization: Bearer isk_…</c>: finds the key by its public prefix, compares the hash in
 /// constant time, and refuses revoked or expired keys and keys of deactivated agencies. Challenges and
-/// forbidden answers are RFC 9457 problems.
+/// forbidden answers are RFC 9457 problems. Every refusal is audited; refusals count towards the client
+/// address's <see cref="AuthFailureThrottle"/> limit; successes note the key's use in <see cref="ApiKeyUsage"/>.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -20,13 +22,21 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     Database database,
     TimeProvider time,
-    IProblemDetailsService problemDetails)
+    IProblemDetailsService problemDetails,
+    AuditTrail audit,
+    ApiKeyUsage usage,
+    AuthFailureThrottle throttle)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
 
+    /// <summary>What the request presented, kept for the audit record of a refusal.</summary>
+    private sealed record Attempt(string? KeyPrefix, Guid? AgencyId);
+
     private sealed record KeyRow
     {
+        public Guid KeyId { get; init; }
+
         public Guid AgencyId { get; init; }
 
         public string AgencyName { get; init; } = null!;
@@ -65,7 +75,7 @@ public sealed class ApiKeyAuthenticationHandler(
         await using var connection = await database.OpenAsync(Context.RequestAborted);
         var row = await connection.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition(
             """
-            SELECT k.agency_id AS AgencyId, a.name AS AgencyName, a.is_active AS AgencyActive,
+            SELECT k.id AS KeyId, k.agency_id AS AgencyId, a.name AS AgencyName, a.is_active AS AgencyActive,
                    k.secret_hash AS SecretHash, k.scopes AS Scopes, k.expires_at AS ExpiresAt, k.revoked_at AS RevokedAt
             FROM api_keys k JOIN agencies a ON a.id = k.agency_id
             WHERE k.prefix = @prefix
@@ -75,6 +85,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
         // Compare even when the prefix is unknown, so timing does not reveal which prefixes exist.
         var matches = ApiKeys.Matches(key, row?.SecretHash ?? new byte[32]);
+        Context.Items[typeof(Attempt)] = new Attempt(prefix, matches ? row?.AgencyId : null);
         if (row is null || !matches)
         {
             return AuthenticateResult.Fail("The API key is not valid.");
@@ -86,6 +97,7 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("The API key is revoked, expired, or belongs to a deactivated agency.");
         }
 
+        usage.Touch(row.KeyId);
         var claims = new List<Claim>
         {
             new(Caller.AgencyIdClaim, row.AgencyId.ToString()),
@@ -100,6 +112,23 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await Context.AuthenticateAsync(SchemeName);
+        var reason = result.Failure?.Message ?? "No API key was sent.";
+        var attempt = Context.Items[typeof(Attempt)] as Attempt;
+        var client = RequestOrigin.ClientKey(Context);
+        await audit.RecordAsync(new AuditEvent(AuditActions.AuthFailed, StatusCodes.Status401Unauthorized)
+        {
+            KeyPrefix = attempt?.KeyPrefix,
+            AgencyId = attempt?.AgencyId,
+            Detail = new { reason, method = Request.Method, path = Request.Path.Value },
+        }, Context.RequestAborted);
+        if (throttle.RecordFailure(client))
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.AuthThrottled, StatusCodes.Status429TooManyRequests)
+            {
+                Detail = new { reason = "The client address reached the limit of failed authentications; it is answered 429 until the window ends." },
+            }, Context.RequestAborted);
+        }
+
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer realm=\"IntelSharing\"";
         await problemDetails.WriteAsync(new ProblemDetailsContext
@@ -117,9 +146,13 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
-        Response.StatusCode = StatusCodes.Status403Forbidden;
         var required = Context.GetEndpoint()?.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>()
             .Select(a => a.Policy).Where(p => p is not null).ToArray() ?? [];
+        await audit.RecordAsync(new AuditEvent(AuditActions.AuthForbidden, StatusCodes.Status403Forbidden)
+        {
+            Detail = new { requiredScopes = required, method = Request.Method, path = Request.Path.Value },
+        }, Context.RequestAborted);
+        Response.StatusCode = StatusCodes.Status403Forbidden;
         await problemDetails.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,

@@ -330,8 +330,8 @@ public sealed class AlertInputValidatorTests
     [InlineData(Tlp.Red)]
     public void Amber_strict_and_red_require_an_audience(Tlp tlp)
     {
-        AssertOnlyField(Smuggling() with { Tlp = tlp }, "audience.agencies", "require the audience");
-        AssertOnlyField(Smuggling() with { Tlp = tlp, Audience = new AudienceInput { Agencies = [] } }, "audience.agencies");
+        AssertOnlyField(Smuggling() with { Tlp = tlp }, "audience", "require the audience");
+        AssertOnlyField(Smuggling() with { Tlp = tlp, Audience = new AudienceInput { Agencies = [] } }, "audience");
         Assert.Empty(Errors(Smuggling() with { Tlp = tlp, Audience = new AudienceInput { Agencies = [Guid.CreateVersion7()] } }));
     }
 

@@ -56,7 +56,7 @@ public sealed class SharingPolicyTests
     public void May_see_follows_the_tlp_rules_for_every_marking_audience_and_caller(Tlp tlp, AudienceShape audience, Caller caller, bool expected)
     {
         var agencyId = caller == Caller.Originator ? OriginatorId : CallerId;
-        var access = new AlertAccess(OriginatorId, tlp, audience == AudienceShape.Named, caller == Caller.InAudience);
+        var access = new AlertAccess(OriginatorId, tlp, audience == AudienceShape.Named, caller == Caller.InAudience, AgencyActive: true);
 
         Assert.Equal(expected, SharingPolicy.MaySee(agencyId, access));
     }
@@ -78,5 +78,5 @@ public sealed class SharingPolicyTests
 
     [Fact]
     public void The_originator_sees_its_own_red_alert_even_when_it_left_itself_out_of_the_audience() =>
-        Assert.True(SharingPolicy.MaySee(OriginatorId, new AlertAccess(OriginatorId, Tlp.Red, HasAudience: true, AgencyInAudience: false)));
+        Assert.True(SharingPolicy.MaySee(OriginatorId, new AlertAccess(OriginatorId, Tlp.Red, HasAudience: true, AgencyInAudience: false, AgencyActive: true)));
 }

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace IntelSharing.Api.Features.Audit;
+
+/// <summary>One audit record. <c>seq</c> and <c>hash</c> appear once the sealer has linked it into the chain (within seconds).</summary>
+public sealed record AuditRecordView
+{
+    public required Guid Id { get; init; }
+
+    /// <summary>Position in the hash chain; absent while the record is not yet sealed.</summary>
+    public long? Seq { get; init; }
+
+    public required DateTimeOffset RecordedAt { get; init; }
+
+    /// <summary>The agency behind the request (for a refused key, the key's agency when it is known).</summary>
+    public Guid? AgencyId { get; init; }
+
+    /// <summary>The public prefix of the API key used.</summary>
+    public string? KeyPrefix { get; init; }
+
+    /// <summary>e.g. alert.read, alert.list, alert.submit, auth.failed, agency.deactivate, group.member.add.</summary>
+    public required string Action { get; init; }
+
+    /// <summary>alert, agency, api_key or sharing_group.</summary>
+    public string? ResourceType { get; init; }
+
+    public Guid? ResourceId { get; init; }
+
+    /// <summary>The HTTP status the request was answered with.</summary>
+    public required int Outcome { get; init; }
+
+    /// <summary>The X-Purpose header the caller sent.</summary>
+    public string? Purpose { get; init; }
+
+    public string? ClientIp { get; init; }
+
+    /// <summary>What the columns cannot say, e.g. the alert ids a listing returned or the fields a refused request got wrong.</summary>
+    public JsonElement? Detail { get; init; }
+
+    /// <summary>SHA-256 over the previous record's hash and this record's canonical content, lower-case hex.</summary>
+    public string? Hash { get; init; }
+}
+
+/// <summary>A page of audit records, oldest first; pass <c>nextCursor</c> back as <c>cursor</c> for the next page (null: nothing more so far).</summary>
+public sealed record AuditPage(IReadOnlyList<AuditRecordView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);
+
+/// <summary>
+/// The result of walking the sealed chain. <c>ok</c> with the number of records verified, or the first
+/// <c>brokenSeq</c> and the reason. Records not yet sealed are counted but not covered.
+/// </summary>
+public sealed record AuditVerification(bool Ok, long Verified, long? HeadSeq, string? HeadHash, long Unsealed, long? BrokenSeq, string? Reason);

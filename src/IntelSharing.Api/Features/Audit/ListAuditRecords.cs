@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Dapper;
+using FluentValidation;
+using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
+using Mediator;
+using Microsoft.AspNetCore.Mvc;
+
+namespace IntelSharing.Api.Features.Audit;
+
+/// <summary>GET /api/v1/audit — auditors read the trail, filtered, oldest first, in keyset pages.</summary>
+public static partial class ListAuditRecords
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 500;
+
+    /// <summary>Query parameters arrive as text and are parsed by the validator, so every mistake is named.</summary>
+    public sealed record Query(string? Agency, string? Action, string? ResourceId, string? From, string? To, string? Cursor, string? Limit) : IQuery<Result<AuditPage>>
+    {
+        public Guid? AgencyId => Agency is null ? null : Guid.Parse(Agency, CultureInfo.InvariantCulture);
+
+        public Guid? ResourceGuid => ResourceId is null ? null : Guid.Parse(ResourceId, CultureInfo.InvariantCulture);
+
+        public IReadOnlyList<string> Actions => Action is null ? [] : Action.Split(',', StringSplitOptions.TrimEntries);
+
+        public DateTimeOffset? FromValue => Time(From);
+
+        public DateTimeOffset? ToValue => Time(To);
+
+        public int Take => Limit is null ? DefaultLimit : int.Parse(Limit, CultureInfo.InvariantCulture);
+
+        /// <summary>The filters a cursor is bound to; the prefix keeps alert cursors from being accepted here.</summary>
+        public string Fingerprint => string.Join('|', "audit", Agency, Action, ResourceId, From, To);
+
+        internal static bool IsTime(string? value) =>
+            DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out _) && value!.Contains('T', StringComparison.Ordinal);
+
+        private static DateTimeOffset? Time(string? value) => value is null ? null : DateTimeOffset.Parse(value, CultureInfo.InvariantCulture).ToUniversalTime();
+    }
+
+    public sealed partial class Validator : AbstractValidator<Query>
+    {
+        public Validator()
+        {
+            RuleFor(q => q.Agency).Must(a => Guid.TryParse(a, CultureInfo.InvariantCulture, out _)).When(q => q.Agency is not null)
+                .WithMessage("agency must be an agency id (a UUID).");
+            RuleFor(q => q.ResourceId).Must(a => Guid.TryParse(a, CultureInfo.InvariantCulture, out _)).When(q => q.ResourceId is not null)
+                .WithMessage("resourceId must be a UUID.");
+            RuleForEach(q => q.Actions).Must(a => ActionShape().IsMatch(a)).OverridePropertyName("action")
+                .WithMessage("'{PropertyValue}' is not an action name (e.g. alert.read, auth.failed).");
+            RuleFor(q => q.From).Must(Query.IsTime).When(q => q.From is not null).WithMessage("from must be an RFC 3339 date-time, e.g. 2026-11-01T00:00:00Z.");
+            RuleFor(q => q.To).Must(Query.IsTime).When(q => q.To is not null).WithMessage("to must be an RFC 3339 date-time, e.g. 2026-11-30T00:00:00Z.");
+            RuleFor(q => q.To).Must((q, _) => q.FromValue <= q.ToValue)
+                .When(q => Query.IsTime(q.From) && Query.IsTime(q.To)).WithMessage("to must not be before from.");
+            RuleFor(q => q.Limit)
+                .Must(l => int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxLimit)
+                .When(q => q.Limit is not null).WithMessage($"limit must be a whole number from 1 to {MaxLimit}.");
+            RuleFor(q => q.Cursor).MaximumLength(200);
+        }
+
+        [GeneratedRegex("^[a-z]+(\\.[a-z]+){1,3}$")]
+        private static partial Regex ActionShape();
+    }
+
+    public sealed class Handler(Database database, AlertCursor cursors) : IQueryHandler<Query, Result<AuditPage>>
+    {
+        public async ValueTask<Result<AuditPage>> Handle(Query query, CancellationToken cancellationToken)
+        {
+            var sql = new StringBuilder($"SELECT {AuditRecord.Columns} FROM audit_records WHERE 1 = 1");
+            var parameters = new DynamicParameters();
+            if (query.AgencyId is { } agencyId)
+            {
+                sql.Append(" AND agency_id = @agencyId");
+                parameters.Add("agencyId", agencyId);
+            }
+
+            if (query.Actions.Count > 0)
+            {
+                sql.Append($" AND action IN {SqlLists.In(parameters, "action", query.Actions)}");
+            }
+
+            if (query.ResourceGuid is { } resourceId)
+            {
+                sql.Append(" AND resource_id = @resourceId");
+                parameters.Add("resourceId", resourceId);
+            }
+
+            if (query.FromValue is { } from)
+            {
+                sql.Append(" AND recorded_at >= @from");
+                parameters.Add("from", from);
+            }
+
+            if (query.ToValue is { } to)
+            {
+                sql.Append(" AND recorded_at < @to");
+                parameters.Add("to", to);
+            }
+
+            if (query.Cursor is not null)
+            {
+                var error = cursors.TryDecode(query.Cursor, query.Fingerprint, out var position);
+                if (error is not null)
+                {
+                    return Failure.Invalid("cursor", error);
+                }
+
+                sql.Append(" AND (recorded_at > @afterTime OR (recorded_at = @afterTime AND id > @afterId))");
+                parameters.Add("afterTime", position.UpdatedAt);
+                parameters.Add("afterId", position.Id);
+            }
+
+            sql.Append(" ORDER BY recorded_at, id LIMIT @take");
+            parameters.Add("take", query.Take + 1);
+
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var rows = (await connection.QueryAsync<AuditRecord>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
+            var page = rows.Count > query.Take ? rows.GetRange(0, query.Take) : rows;
+            var next = rows.Count > query.Take
+                ? cursors.Encode(new AlertCursor.Position(page[^1].RecordedAt, page[^1].Id), query.Fingerprint)
+                : null;
+            return new AuditPage(page.Select(ToView).ToList(), next);
+        }
+
+        private static AuditRecordView ToView(AuditRecord record) => new()
+        {
+            Id = record.Id,
+            Seq = record.Seq,
+            RecordedAt = record.RecordedAt,
+            AgencyId = record.AgencyId,
+            KeyPrefix = record.KeyPrefix,
+            Action = record.Action,
+            ResourceType = record.ResourceType,
+            ResourceId = record.ResourceId,
+            Outcome = record.Outcome,
+            Purpose = record.Purpose,
+            ClientIp = record.ClientIp,
+            Detail = record.Detail is null ? null : JsonDocument.Parse(record.Detail).RootElement.Clone(),
+            Hash = record.Hash is null ? null : Convert.ToHexStringLower(record.Hash),
+        };
+    }
+
+    public static RouteHandlerBuilder MapListAuditRecords(this RouteGroupBuilder group) => group
+        .MapGet("/", async (
+            [FromQuery] string? agency,
+            [FromQuery] string? action,
+            [FromQuery] string? resourceId,
+            [FromQuery] string? from,
+            [FromQuery] string? to,
+            [FromQuery] string? cursor,
+            [FromQuery] string? limit,
+            IMediator mediator,
+            CancellationToken cancellationToken) =>
+        {
+            var result = await mediator.Send(new Query(agency, action, resourceId, from, to, cursor, limit), cancellationToken);
+            return result.Match(TypedResults.Ok);
+        })
+        .RequireAuthorization(Scopes.AuditRead)
+        .Audited(AuditActions.AuditList, AuditResources.AuditTrail)
+        .WithName("ListAuditRecords")
+        .WithSummary("Read the audit trail")
+        .WithDescription("Oldest first. Filters: agency (id), action (comma-separated, e.g. alert.read,alert.list), resourceId, from (inclusive) and to (exclusive) as RFC 3339. " +
+            $"limit is 1 to {MaxLimit} (default {DefaultLimit}). Pass nextCursor back as cursor, with the same filters, for the next page. Reading the trail is itself audited.")
+        .Produces<AuditPage>()
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden);
+}

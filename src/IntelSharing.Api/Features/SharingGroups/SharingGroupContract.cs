@@ -1,0 +1,136 @@
+using System.ComponentModel.DataAnnotations;
+using System.Data.Common;
+using Dapper;
+using FluentValidation;
+using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+
+namespace IntelSharing.Api.Features.SharingGroups;
+
+/// <summary>
+/// A named set of agencies that an alert's audience can name instead of listing them, e.g. "Western Balkans
+/// route — border police". Naming a group shares the alert with its active members at publication.
+/// </summary>
+public sealed record SharingGroupView(Guid Id, string Name, string? Description, IReadOnlyList<SharingGroupMember> Members, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>A member agency. An inactive member stays listed but receives nothing while it is inactive.</summary>
+public sealed record SharingGroupMember(Guid Id, string Name, string Country, bool IsActive);
+
+public sealed record SharingGroupInput
+{
+    /// <summary>Unique, at most 200 characters.</summary>
+    [Required] public string? Name { get; init; }
+
+    /// <summary>What the group is for, at most 2,000 characters.</summary>
+    public string? Description { get; init; }
+
+    /// <summary>Ids of the member agencies (may be empty).</summary>
+    [Required] public IReadOnlyList<Guid>? Members { get; init; }
+}
+
+public sealed class SharingGroupInputValidator : AbstractValidator<SharingGroupInput>
+{
+    public const int MaxMembers = 500;
+
+    public SharingGroupInputValidator()
+    {
+        RuleFor(g => g.Name).NotEmpty().MaximumLength(200).Must(AlertInputValidator.NoControlCharacters)
+            .WithMessage("The name must not contain control characters.");
+        RuleFor(g => g.Description).MaximumLength(2000);
+        RuleFor(g => g.Members).NotNull().WithMessage("members is required (an empty list is allowed).");
+        RuleFor(g => g.Members)
+            .Must(m => m!.Count <= MaxMembers).WithMessage($"At most {MaxMembers} members.")
+            .Must(m => m!.Distinct().Count() == m!.Count).WithMessage("Members must not repeat.")
+            .When(g => g.Members is not null);
+    }
+}
+
+/// <summary>The SQL the sharing-group slices share: reading groups with their members, checking and writing membership.</summary>
+internal static class SharingGroupStore
+{
+    private sealed record GroupRow
+    {
+        public Guid Id { get; init; }
+
+        public string Name { get; init; } = null!;
+
+        public string? Description { get; init; }
+
+        public DateTimeOffset CreatedAt { get; init; }
+
+        public DateTimeOffset UpdatedAt { get; init; }
+    }
+
+    private sealed record MemberRow
+    {
+        public Guid GroupId { get; init; }
+
+        public Guid Id { get; init; }
+
+        public string Name { get; init; } = null!;
+
+        public string Country { get; init; } = null!;
+
+        public bool IsActive { get; init; }
+    }
+
+    /// <summary>Every group, or the one with <paramref name="id"/>, with members ordered by name.</summary>
+    public static async Task<List<SharingGroupView>> LoadAsync(DbConnection connection, DbTransaction? transaction, Guid? id, CancellationToken cancellationToken)
+    {
+        var where = id is null ? string.Empty : "WHERE g.id = @id";
+        var memberWhere = id is null ? string.Empty : "WHERE m.group_id = @id";
+        var parameters = new { id = id ?? Guid.Empty };
+        var groups = await connection.QueryAsync<GroupRow>(new CommandDefinition(
+            $"SELECT g.id AS Id, g.name AS Name, g.description AS Description, g.created_at AS CreatedAt, g.updated_at AS UpdatedAt FROM sharing_groups g {where} ORDER BY g.name, g.id",
+            parameters, transaction, cancellationToken: cancellationToken));
+        var members = (await connection.QueryAsync<MemberRow>(new CommandDefinition(
+            $"""
+            SELECT m.group_id AS GroupId, a.id AS Id, a.name AS Name, a.country AS Country, a.is_active AS IsActive
+            FROM sharing_group_members m JOIN agencies a ON a.id = m.agency_id
+            {memberWhere}
+            ORDER BY a.name, a.id
+            """,
+            parameters, transaction, cancellationToken: cancellationToken))).ToLookup(m => m.GroupId);
+        return groups.Select(g => new SharingGroupView(
+            g.Id, g.Name, g.Description,
+            members[g.Id].Select(m => new SharingGroupMember(m.Id, m.Name, m.Country, m.IsActive)).ToList(),
+            g.CreatedAt, g.UpdatedAt)).ToList();
+    }
+
+    public static async Task<bool> ExistsAsync(DbConnection connection, DbTransaction transaction, Guid id, CancellationToken cancellationToken) =>
+        await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM sharing_groups WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken)) > 0;
+
+    /// <summary>A 400 naming <c>members[i]</c> for the first id that is no registered agency, or null when all are.</summary>
+    public static async Task<Failure?> CheckAgenciesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<Guid> agencyIds, CancellationToken cancellationToken)
+    {
+        if (agencyIds.Count == 0)
+        {
+            return null;
+        }
+
+        var parameters = new DynamicParameters();
+        var list = SqlLists.In(parameters, "a", agencyIds.ToArray());
+        var known = (await connection.QueryAsync<Guid>(new CommandDefinition(
+            $"SELECT id FROM agencies WHERE id IN {list}", parameters, transaction, cancellationToken: cancellationToken))).ToHashSet();
+        for (var i = 0; i < agencyIds.Count; i++)
+        {
+            if (!known.Contains(agencyIds[i]))
+            {
+                return Failure.Invalid($"members[{i}]", $"No agency has the id {agencyIds[i]}.");
+            }
+        }
+
+        return null;
+    }
+
+    public static async Task AddMembersAsync(DbConnection connection, DbTransaction transaction, Guid groupId, IEnumerable<Guid> agencyIds, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO sharing_group_members (group_id, agency_id, added_at) VALUES (@groupId, @agencyId, @now) ON CONFLICT (group_id, agency_id) DO NOTHING",
+            agencyIds.Select(agencyId => new { groupId, agencyId, now }).ToList(), transaction, cancellationToken: cancellationToken));
+
+    public static async Task TouchAsync(DbConnection connection, DbTransaction transaction, Guid groupId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE sharing_groups SET updated_at = @now WHERE id = @groupId", new { groupId, now }, transaction, cancellationToken: cancellationToken));
+}

@@ -1,0 +1,82 @@
+using System.Data.Common;
+using System.Text.Json;
+using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Time;
+
+namespace IntelSharing.Api.Infrastructure.Audit;
+
+/// <summary>What happened, in the terms of an audit record; who and from where is filled in from the request.</summary>
+public sealed record AuditEvent(string Action, int Outcome)
+{
+    public string? ResourceType { get; init; }
+
+    public Guid? ResourceId { get; init; }
+
+    /// <summary>Serialised as a JSON object into the record's <c>detail</c>.</summary>
+    public object? Detail { get; init; }
+
+    /// <summary>Set when the request is not authenticated but the agency is known (a revoked key's agency).</summary>
+    public Guid? AgencyId { get; init; }
+
+    /// <summary>Set when the request is not authenticated but presented a well-formed key.</summary>
+    public string? KeyPrefix { get; init; }
+}
+
+/// <summary>
+/// The audit trail of one request. Writes record themselves inside their own transaction
+/// (<see cref="RecordAsync(DbConnection, DbTransaction, AuditEvent, CancellationToken)"/>); reads and failed
+/// requests are recorded by <see cref="AuditedEndpointFilter"/>, with any <see cref="Annotate"/>d detail, before
+/// the response is written, so nothing is disclosed without its record.
+/// </summary>
+public sealed class AuditTrail(IHttpContextAccessor accessor, Database database, TimeProvider time)
+{
+    private Guid? _resourceId;
+    private object? _detail;
+
+    /// <summary>Whether this request already has its record (the endpoint filter then adds none).</summary>
+    public bool HasRecorded { get; private set; }
+
+    /// <summary>Adds what only the handler knows to the record the endpoint filter will write.</summary>
+    public void Annotate(Guid? resourceId = null, object? detail = null)
+    {
+        _resourceId = resourceId ?? _resourceId;
+        _detail = detail ?? _detail;
+    }
+
+    internal Guid? AnnotatedResourceId => _resourceId;
+
+    internal object? AnnotatedDetail => _detail;
+
+    public async Task RecordAsync(DbConnection connection, DbTransaction? transaction, AuditEvent audit, CancellationToken cancellationToken)
+    {
+        await AuditWriter.InsertAsync(connection, transaction, Build(audit), cancellationToken);
+        HasRecorded = true;
+    }
+
+    public async Task RecordAsync(AuditEvent audit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await RecordAsync(connection, null, audit, cancellationToken);
+    }
+
+    private AuditRecord Build(AuditEvent audit)
+    {
+        var origin = accessor.HttpContext is { } context ? RequestOrigin.From(context) : new RequestOrigin(null, null, null, null);
+        var now = time.UtcNowMicros();
+        return new AuditRecord
+        {
+            Id = Guid.CreateVersion7(now),
+            RecordedAt = now,
+            AgencyId = origin.AgencyId ?? audit.AgencyId,
+            KeyPrefix = origin.KeyPrefix ?? audit.KeyPrefix,
+            Action = audit.Action,
+            ResourceType = audit.ResourceType,
+            ResourceId = audit.ResourceId,
+            Outcome = audit.Outcome,
+            Purpose = origin.Purpose,
+            ClientIp = origin.ClientIp,
+            Detail = audit.Detail is null ? null : JsonSerializer.Serialize(audit.Detail, JsonDefaults.Options),
+        };
+    }
+}

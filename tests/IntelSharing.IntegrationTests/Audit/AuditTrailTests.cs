@@ -1,0 +1,306 @@
+using System.Net;
+using System.Text.Json;
+using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+
+namespace IntelSharing.IntegrationTests.Audit;
+
+/// <summary>What the audit trail records for reads, writes, refusals and admin actions, and how auditors query it. On a fake clock.</summary>
+public abstract class AuditTrailTests(ApiFixture app)
+{
+    private const string InvestigationPurpose = "Investigation KU-2026/118 into the network moving people via Horgoš";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private FakeTimeProvider Clock => ((IClockedFixture)app).Clock;
+
+    private static string Time(DateTimeOffset value) => Uri.EscapeDataString(value.ToString("O"));
+
+    private async Task<TestAgency> AuditorAsync() =>
+        await app.CreateAgencyAsync("Data Protection Office", "RS", AgencyKind.Operator, Scopes.AuditRead);
+
+    private static async Task<List<JsonElement>> ReadTrailAsync(TestAgency auditor, string query)
+    {
+        var response = await auditor.Client.GetAsync($"/api/v1/audit?{query}&limit=500", Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.ReadJsonAsync()).GetProperty("items").EnumerateArray().ToList();
+    }
+
+    [Fact]
+    public async Task Reading_an_alert_records_the_agency_key_address_time_and_outcome()
+    {
+        var auditor = await AuditorAsync();
+        var originator = await app.CreateAgencyAsync("National CERT");
+        var reader = await app.CreateAgencyAsync("Europol EC3", "NL", AgencyKind.EuAgency);
+        var alertId = await originator.PublishAsync(Samples.CyberAlert());
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        var readAt = Clock.GetUtcNow();
+
+        Assert.Equal(HttpStatusCode.OK, (await reader.Client.GetAsync($"/api/v1/alerts/{alertId}", Ct)).StatusCode);
+
+        var trail = await ReadTrailAsync(auditor, $"resourceId={alertId}");
+        Assert.Equal(["alert.submit", "alert.read"], trail.Select(r => r.GetProperty("action").GetString()));
+        var submit = trail[0];
+        Assert.Equal(originator.Id, submit.GetProperty("agencyId").GetGuid());
+        Assert.Equal(201, submit.GetProperty("outcome").GetInt32());
+        var read = trail[1];
+        Assert.Equal(reader.Id, read.GetProperty("agencyId").GetGuid());
+        Assert.Equal(TestData.KeyPrefixOf(reader.Key), read.GetProperty("keyPrefix").GetString());
+        Assert.Equal("alert", read.GetProperty("resourceType").GetString());
+        Assert.Equal(200, read.GetProperty("outcome").GetInt32());
+        Assert.Equal(reader.Client.AddressOf(), read.GetProperty("clientIp").GetString());
+        Assert.Equal(readAt, read.GetProperty("recordedAt").GetDateTimeOffset());
+        Assert.False(read.TryGetProperty("purpose", out _));
+    }
+
+    [Fact]
+    public async Task A_read_the_policy_refuses_is_recorded_with_outcome_404()
+    {
+        var auditor = await AuditorAsync();
+        var originator = await app.CreateAgencyAsync("Border Police Directorate");
+        var named = await app.CreateAgencyAsync("Hungarian National Police", "HU");
+        var outsider = await app.CreateAgencyAsync("Turkish National Police", "TR");
+        var alertId = await originator.PublishAsync(TestData.SmugglingAlert("red", agencies: [named.Id]));
+
+        Assert.Equal(HttpStatusCode.NotFound, (await outsider.Client.GetAsync($"/api/v1/alerts/{alertId}", Ct)).StatusCode);
+
+        var refused = Assert.Single(await ReadTrailAsync(auditor, $"resourceId={alertId}&action=alert.read"));
+        Assert.Equal(outsider.Id, refused.GetProperty("agencyId").GetGuid());
+        Assert.Equal(404, refused.GetProperty("outcome").GetInt32());
+    }
+
+    [Fact]
+    public async Task Reading_an_alert_that_names_persons_needs_X_Purpose_and_the_purpose_given_is_stored()
+    {
+        var auditor = await AuditorAsync();
+        var originator = await app.CreateAgencyAsync("Border Police Directorate");
+        var reader = await app.CreateAgencyAsync("Hungarian National Police", "HU");
+        var alertId = await originator.PublishAsync(TestData.SmugglingAlertNamingPersons(Clock.GetUtcNow()));
+
+        var withoutPurpose = await reader.Client.GetAsync($"/api/v1/alerts/{alertId}", Ct);
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        var withPurpose = await reader.Client.SendAsync(TestData.Get($"/api/v1/alerts/{alertId}", InvestigationPurpose), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, withoutPurpose.StatusCode);
+        var problem = await withoutPurpose.ReadJsonAsync();
+        Assert.Equal(["x-purpose"], problem.GetProperty("errors").EnumerateObject().Select(e => e.Name));
+        Assert.DoesNotContain("Petrović", problem.GetRawText());
+        Assert.Equal(HttpStatusCode.OK, withPurpose.StatusCode);
+        Assert.Equal("Dragan Petrović", (await withPurpose.ReadJsonAsync()).GetProperty("persons")[0].GetProperty("fullName").GetString());
+
+        var reads = await ReadTrailAsync(auditor, $"resourceId={alertId}&action=alert.read");
+        Assert.Equal([400, 200], reads.Select(r => r.GetProperty("outcome").GetInt32()));
+        Assert.False(reads[0].TryGetProperty("purpose", out _));
+        Assert.Equal(InvestigationPurpose, reads[1].GetProperty("purpose").GetString());
+    }
+
+    [Fact]
+    public async Task The_originator_too_needs_X_Purpose_to_read_its_own_alert_naming_persons()
+    {
+        var originator = await app.CreateAgencyAsync("Border Police Directorate");
+        var alertId = await originator.PublishAsync(TestData.SmugglingAlertNamingPersons(Clock.GetUtcNow()));
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await originator.Client.GetAsync($"/api/v1/alerts/{alertId}", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_X_Purpose_longer_than_500_characters_returns_400_naming_the_header()
+    {
+        var originator = await app.CreateAgencyAsync("National CERT");
+        var alertId = await originator.PublishAsync(Samples.CyberAlert());
+
+        var tooLong = await originator.Client.SendAsync(TestData.Get($"/api/v1/alerts/{alertId}", new string('p', 501)), Ct);
+        var longest = await originator.Client.SendAsync(TestData.Get($"/api/v1/alerts/{alertId}", new string('p', 500)), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.True((await tooLong.ReadJsonAsync()).GetProperty("errors").TryGetProperty("x-purpose", out _));
+        Assert.Equal(HttpStatusCode.OK, longest.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_page_that_includes_an_alert_naming_persons_needs_X_Purpose_and_the_listing_records_the_ids_it_returned()
+    {
+        var auditor = await AuditorAsync();
+        var originator = await app.CreateAgencyAsync("Border Police Directorate");
+        var reader = await app.CreateAgencyAsync("Hungarian National Police", "HU");
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        var since = Clock.GetUtcNow();
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        var plainId = await originator.PublishAsync(Samples.CyberAlert());
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        var personsId = await originator.PublishAsync(TestData.SmugglingAlertNamingPersons(Clock.GetUtcNow()));
+        var uri = $"/api/v1/alerts?updatedAfter={Time(since)}";
+
+        var withoutPurpose = await reader.Client.GetAsync(uri, Ct);
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        var withPurpose = await reader.Client.SendAsync(TestData.Get(uri, InvestigationPurpose), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, withoutPurpose.StatusCode);
+        Assert.True((await withoutPurpose.ReadJsonAsync()).GetProperty("errors").TryGetProperty("x-purpose", out _));
+        Assert.Equal(HttpStatusCode.OK, withPurpose.StatusCode);
+        Assert.Equal([plainId, personsId], (await withPurpose.ReadJsonAsync()).GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()));
+
+        var listings = await ReadTrailAsync(auditor, $"agency={reader.Id}&action=alert.list");
+        Assert.Equal([400, 200], listings.Select(r => r.GetProperty("outcome").GetInt32()));
+        Assert.Equal(InvestigationPurpose, listings[1].GetProperty("purpose").GetString());
+        Assert.Equal([plainId, personsId], listings[1].GetProperty("detail").GetProperty("alertIds").EnumerateArray().Select(i => i.GetGuid()));
+    }
+
+    [Fact]
+    public async Task A_refused_submission_is_recorded_with_the_fields_it_got_wrong_and_no_alert_is_stored()
+    {
+        var auditor = await AuditorAsync();
+        var originator = await app.CreateAgencyAsync("Border Police Directorate");
+        var alert = Samples.SmugglingAlert();
+        alert.Remove("severity");
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await originator.Client.PostAsync("/api/v1/alerts", Samples.Json(alert), Ct)).StatusCode);
+
+        var refused = Assert.Single(await ReadTrailAsync(auditor, $"agency={originator.Id}&action=alert.submit"));
+        Assert.Equal(400, refused.GetProperty("outcome").GetInt32());
+        Assert.False(refused.TryGetProperty("resourceId", out _));
+        Assert.Equal(["severity"], refused.GetProperty("detail").GetProperty("fields").EnumerateArray().Select(f => f.GetString()));
+    }
+
+    [Fact]
+    public async Task Failed_authentications_are_recorded_with_the_presented_key_prefix_and_address_and_a_revoked_key_names_its_agency()
+    {
+        var operations = await app.CreateOperatorAsync();
+        var auditor = await AuditorAsync();
+        var revokedAgency = await app.CreateAgencyAsync("Moldovan Border Police", "MD");
+        var keys = await (await operations.Client.GetAsync($"/api/v1/agencies/{revokedAgency.Id}/keys", Ct)).ReadJsonAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await operations.Client.DeleteAsync($"/api/v1/agencies/{revokedAgency.Id}/keys/{keys[0].GetProperty("id").GetGuid()}", Ct)).StatusCode);
+        var forged = app.ClientWithKey("isk_zzzzzzzzzz_" + new string('A', 43));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await forged.GetAsync("/api/v1/alerts", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await revokedAgency.Client.GetAsync("/api/v1/alerts", Ct)).StatusCode);
+
+        var failures = await ReadTrailAsync(auditor, "action=auth.failed");
+        var forgedRecord = Assert.Single(failures, r => r.GetProperty("clientIp").GetString() == forged.AddressOf());
+        Assert.Equal("zzzzzzzzzz", forgedRecord.GetProperty("keyPrefix").GetString());
+        Assert.False(forgedRecord.TryGetProperty("agencyId", out _));
+        Assert.Equal(401, forgedRecord.GetProperty("outcome").GetInt32());
+        Assert.Equal("/api/v1/alerts", forgedRecord.GetProperty("detail").GetProperty("path").GetString());
+        var revokedRecord = Assert.Single(failures, r => r.GetProperty("clientIp").GetString() == revokedAgency.Client.AddressOf());
+        Assert.Equal(revokedAgency.Id, revokedRecord.GetProperty("agencyId").GetGuid());
+        Assert.Equal(TestData.KeyPrefixOf(revokedAgency.Key), revokedRecord.GetProperty("keyPrefix").GetString());
+    }
+
+    [Fact]
+    public async Task A_key_without_the_scope_is_recorded_as_forbidden_with_the_scope_it_lacked()
+    {
+        var auditor = await AuditorAsync();
+        var reader = await app.CreateAgencyAsync("Slovenian Police", "SI", AgencyKind.Police, Scopes.AlertsRead);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await reader.Client.PostAsync("/api/v1/alerts", Samples.Json(Samples.CyberAlert()), Ct)).StatusCode);
+
+        var record = Assert.Single(await ReadTrailAsync(auditor, $"agency={reader.Id}&action=auth.forbidden"));
+        Assert.Equal(403, record.GetProperty("outcome").GetInt32());
+        Assert.Equal(["alerts:write"], record.GetProperty("detail").GetProperty("requiredScopes").EnumerateArray().Select(s => s.GetString()));
+    }
+
+    [Fact]
+    public async Task Every_agency_key_and_group_change_an_operator_makes_is_recorded_with_its_resource_and_outcome()
+    {
+        var operations = await app.CreateOperatorAsync();
+        var auditor = await AuditorAsync();
+        var member = await app.CreateAgencyAsync("Hungarian National Police", "HU");
+
+        var agency = await (await operations.Client.PostAsync("/api/v1/agencies", Samples.Json(new System.Text.Json.Nodes.JsonObject { ["name"] = $"Kosovo Police {Guid.NewGuid():N}", ["country"] = "XK", ["kind"] = "police" }), Ct)).ReadJsonAsync();
+        var agencyId = agency.GetProperty("id").GetGuid();
+        await operations.Client.PatchAsync($"/api/v1/agencies/{agencyId}", Samples.Json(new System.Text.Json.Nodes.JsonObject { ["kind"] = "border_guard" }), Ct);
+        await operations.Client.PostAsync($"/api/v1/agencies/{agencyId}/deactivate", null, Ct);
+        await operations.Client.PostAsync($"/api/v1/agencies/{agencyId}/activate", null, Ct);
+        var key = await (await operations.Client.PostAsync($"/api/v1/agencies/{agencyId}/keys", Samples.Json(new System.Text.Json.Nodes.JsonObject { ["name"] = "gateway", ["scopes"] = new System.Text.Json.Nodes.JsonArray("alerts:read") }), Ct)).ReadJsonAsync();
+        var keyId = key.GetProperty("id").GetGuid();
+        await operations.Client.DeleteAsync($"/api/v1/agencies/{agencyId}/keys/{keyId}", Ct);
+        var group = await (await operations.Client.PostAsync("/api/v1/sharing-groups", Samples.Json(new System.Text.Json.Nodes.JsonObject { ["name"] = $"Kosovo border {Guid.NewGuid():N}", ["members"] = new System.Text.Json.Nodes.JsonArray() }), Ct)).ReadJsonAsync();
+        var groupId = group.GetProperty("id").GetGuid();
+        await operations.Client.PutAsync($"/api/v1/sharing-groups/{groupId}/members/{member.Id}", null, Ct);
+        await operations.Client.DeleteAsync($"/api/v1/sharing-groups/{groupId}/members/{member.Id}", Ct);
+        await operations.Client.PutAsync($"/api/v1/sharing-groups/{groupId}", Samples.Json(new System.Text.Json.Nodes.JsonObject { ["name"] = $"Kosovo border {Guid.NewGuid():N}", ["members"] = new System.Text.Json.Nodes.JsonArray(agencyId.ToString()) }), Ct);
+        await operations.Client.DeleteAsync($"/api/v1/sharing-groups/{groupId}", Ct);
+        var unknownAgency = Guid.CreateVersion7();
+        await operations.Client.PatchAsync($"/api/v1/agencies/{unknownAgency}", Samples.Json(new System.Text.Json.Nodes.JsonObject { ["country"] = "AL" }), Ct);
+
+        // Records made within the same microsecond have no defined order among themselves; compare as sets.
+        var trail = await ReadTrailAsync(auditor, $"agency={operations.Id}");
+        var recorded = trail.Select(r => (Action: r.GetProperty("action").GetString()!, Id: r.TryGetProperty("resourceId", out var id) ? id.GetGuid() : Guid.Empty, Outcome: r.GetProperty("outcome").GetInt32())).ToList();
+        Assert.Equivalent(new (string, Guid, int)[]
+            {
+                ("agency.register", agencyId, 201), ("agency.update", agencyId, 200), ("agency.deactivate", agencyId, 200), ("agency.activate", agencyId, 200),
+                ("key.issue", keyId, 201), ("key.revoke", keyId, 204),
+                ("group.create", groupId, 201), ("group.member.add", groupId, 204), ("group.member.remove", groupId, 204), ("group.update", groupId, 200), ("group.delete", groupId, 204),
+                ("agency.update", unknownAgency, 404),
+            },
+            recorded.Select(r => (r.Action, r.Id, r.Outcome)).ToArray(),
+            strict: true);
+        var update = trail.Single(r => r.GetProperty("action").GetString() == "agency.update" && r.GetProperty("outcome").GetInt32() == 200);
+        Assert.Equal("border_guard", update.GetProperty("detail").GetProperty("changes").GetProperty("kind").GetProperty("to").GetString());
+        var groupUpdate = trail.Single(r => r.GetProperty("action").GetString() == "group.update");
+        Assert.Equal([agencyId], groupUpdate.GetProperty("detail").GetProperty("added").EnumerateArray().Select(a => a.GetGuid()));
+    }
+
+    [Fact]
+    public async Task The_trail_is_filtered_by_agency_action_and_time_and_paged_with_a_cursor_bound_to_the_filters()
+    {
+        var auditor = await AuditorAsync();
+        var originator = await app.CreateAgencyAsync("National CERT");
+        var reader = await app.CreateAgencyAsync("CERT Hungary", "HU", AgencyKind.Cert);
+        var alertId = await originator.PublishAsync(Samples.CyberAlert());
+        var times = new List<DateTimeOffset>();
+        for (var i = 0; i < 5; i++)
+        {
+            Clock.Advance(TimeSpan.FromMinutes(1));
+            times.Add(Clock.GetUtcNow());
+            Assert.Equal(HttpStatusCode.OK, (await reader.Client.GetAsync($"/api/v1/alerts/{alertId}", Ct)).StatusCode);
+        }
+
+        var filters = $"agency={reader.Id}&action=alert.read,alert.list&from={Time(times[1])}&to={Time(times[4])}";
+        var first = await (await auditor.Client.GetAsync($"/api/v1/audit?{filters}&limit=2", Ct)).ReadJsonAsync();
+        var cursor = first.GetProperty("nextCursor").GetString();
+        var second = await (await auditor.Client.GetAsync($"/api/v1/audit?{filters}&limit=2&cursor={cursor}", Ct)).ReadJsonAsync();
+        var transplanted = await auditor.Client.GetAsync($"/api/v1/audit?agency={reader.Id}&limit=2&cursor={cursor}", Ct);
+        var badAgency = await auditor.Client.GetAsync("/api/v1/audit?agency=europol", Ct);
+
+        Assert.Equal(times[1..3], first.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("recordedAt").GetDateTimeOffset()));
+        Assert.Equal([times[3]], second.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("recordedAt").GetDateTimeOffset()));
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("nextCursor").ValueKind);
+        Assert.Equal(HttpStatusCode.BadRequest, transplanted.StatusCode);
+        Assert.True((await transplanted.ReadJsonAsync()).GetProperty("errors").TryGetProperty("cursor", out _));
+        Assert.Equal(HttpStatusCode.BadRequest, badAgency.StatusCode);
+        Assert.True((await badAgency.ReadJsonAsync()).GetProperty("errors").TryGetProperty("agency", out _));
+    }
+
+    [Fact]
+    public async Task Records_are_written_unsealed_and_sealing_gives_them_consecutive_seqs_and_hashes_that_verify()
+    {
+        var auditor = await AuditorAsync();
+        var originator = await app.CreateAgencyAsync("National CERT");
+        await app.SealAuditAsync();
+        var alertId = await originator.PublishAsync(Samples.CyberAlert());
+
+        var unsealed = Assert.Single(await ReadTrailAsync(auditor, $"resourceId={alertId}"));
+        Assert.False(unsealed.TryGetProperty("seq", out _));
+        Assert.False(unsealed.TryGetProperty("hash", out _));
+
+        Assert.True(await app.SealAuditAsync() >= 1);
+        var verification = await (await auditor.Client.GetAsync("/api/v1/audit/verify", Ct)).ReadJsonAsync();
+
+        var sealedRecord = Assert.Single(await ReadTrailAsync(auditor, $"resourceId={alertId}"));
+        Assert.True(sealedRecord.GetProperty("seq").GetInt64() > 0);
+        Assert.Equal(64, sealedRecord.GetProperty("hash").GetString()!.Length);
+        var stored = await app.AuditRecordsAsync("seq IS NOT NULL");
+        Assert.Equal(Enumerable.Range(1, stored.Count).Select(i => (long)i), stored.Select(r => r.Seq!.Value).Order());
+        Assert.True(verification.GetProperty("ok").GetBoolean());
+        Assert.Equal(stored.Count, verification.GetProperty("verified").GetInt64());
+        Assert.Equal(stored.Count, verification.GetProperty("headSeq").GetInt64());
+        Assert.Equal(Convert.ToHexStringLower(stored.MaxBy(r => r.Seq)!.Hash!), verification.GetProperty("headHash").GetString());
+    }
+}
+
+public sealed class AuditTrailTestsOnSqlite(ClockedSqliteApiFixture app) : AuditTrailTests(app), IClassFixture<ClockedSqliteApiFixture>;
+
+public sealed class AuditTrailTestsOnPostgres(ClockedPostgresApiFixture app) : AuditTrailTests(app), IClassFixture<ClockedPostgresApiFixture>;
