@@ -1,7 +1,6 @@
 using Dapper;
 using IntelSharing.Api.Infrastructure.Delivery;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace IntelSharing.IntegrationTests.Infrastructure;
