@@ -36,6 +36,50 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        /**
+         * Change an agency's name, country or kind
+         * @description Only the fields sent change. Alerts already published keep the originator and audience names they were published with.
+         */
+        patch: operations["UpdateAgency"];
+        trace?: never;
+    };
+    "/api/v1/agencies/{id}/deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deactivate an agency
+         * @description Its API keys stop working at once and it receives nothing new, including alerts whose audience names a sharing group it belongs to. Idempotent.
+         */
+        post: operations["DeactivateAgency"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agencies/{id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate an agency again
+         * @description Its unrevoked, unexpired keys work again. Idempotent.
+         */
+        post: operations["ActivateAgency"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -86,7 +130,7 @@ export interface paths {
         };
         /**
          * List the alerts you may see
-         * @description Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339), dueForReview=true (your own alerts past reviewAt). limit is 1 to 200 (default 50). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far.
+         * @description Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339), dueForReview=true (your own alerts past reviewAt). limit is 1 to 200 (default 50). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far. A page that includes an alert naming persons needs an X-Purpose header; every listing is audited with the ids it returned.
          */
         get: operations["ListAlerts"];
         put?: never;
@@ -110,7 +154,7 @@ export interface paths {
         };
         /**
          * Read an alert
-         * @description Returns the current version of the alert with its ETag. An alert the caller may not see is answered 404, exactly like one that does not exist.
+         * @description Returns the current version of the alert with its ETag. An alert the caller may not see is answered 404, exactly like one that does not exist. An alert that names persons is only returned with an X-Purpose header stating why it is consulted; every read is audited.
          */
         get: operations["GetAlert"];
         /**
@@ -226,6 +270,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the audit trail
+         * @description Oldest first. Filters: agency (id), action (comma-separated, e.g. alert.read,alert.list), resourceId, from (inclusive) and to (exclusive) as RFC 3339. limit is 1 to 500 (default 100). Pass nextCursor back as cursor, with the same filters, for the next page. Reading the trail is itself audited.
+         */
+        get: operations["ListAuditRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify the audit hash chain
+         * @description Recomputes every sealed record's hash from seq 1 to the chain head. Answers ok and the count, or the first broken seq and why. Records written in the last seconds may not be sealed yet; they are counted as unsealed.
+         */
+        get: operations["VerifyAuditChain"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deliveries": {
         parameters: {
             query?: never;
@@ -298,6 +382,73 @@ export interface paths {
          */
         post: operations["ReplayDeliveries"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List sharing groups */
+        get: operations["ListSharingGroups"];
+        put?: never;
+        /**
+         * Create a sharing group
+         * @description An alert's audience may then name the group: its active members at publication receive the alert.
+         */
+        post: operations["CreateSharingGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing-groups/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a sharing group */
+        get: operations["GetSharingGroup"];
+        /**
+         * Replace a sharing group's name, description and members
+         * @description Membership changes apply to alerts published afterwards; versions already published keep their audience.
+         */
+        put: operations["UpdateSharingGroup"];
+        post?: never;
+        /** Delete a sharing group */
+        delete: operations["DeleteSharingGroup"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sharing-groups/{id}/members/{agencyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Add an agency to a sharing group
+         * @description Idempotent. The agency receives alerts naming the group that are published from now on.
+         */
+        put: operations["AddSharingGroupMember"];
+        post?: never;
+        /**
+         * Remove an agency from a sharing group
+         * @description Alerts published before keep it in their audience; alerts published afterwards do not include it through this group.
+         */
+        delete: operations["RemoveSharingGroupMember"];
         options?: never;
         head?: never;
         patch?: never;
@@ -436,6 +587,13 @@ export interface components {
         };
         /** @enum {string} */
         AgencyKind: "ministry" | "police" | "border_guard" | "customs" | "cert" | "eu_agency" | "operator";
+        /** @description Changes to an agency (PATCH): the fields sent are changed, fields absent or null are left as they are. */
+        AgencyPatch: {
+            name?: string | null;
+            /** @description ISO 3166-1 alpha-2. */
+            country?: string | null;
+            kind?: (string & components["schemas"]["AgencyKind"]) | null;
+        };
         /** @description An agency as alerts name it. */
         AgencyRef: {
             /** Format: uuid */
@@ -474,7 +632,7 @@ export interface components {
             basis: components["schemas"]["Basis"];
             /** @description ISO 3166-1 alpha-2 codes of the countries concerned (at least one). */
             countries: string[];
-            /** @description Who may receive it. Required for amber+strict and red; optional for amber (absent: all partners). */
+            /** @description Who may receive it: named agencies and/or sharing groups. Required for amber+strict and red; optional for amber (absent: all partners). */
             audience?: components["schemas"]["AudienceInput"] | null;
             /** @description Required when the category is migrant_smuggling, absent otherwise. */
             smuggling?: components["schemas"]["SmugglingDetails"] | null;
@@ -551,6 +709,8 @@ export interface components {
             originator: components["schemas"]["AgencyRef"];
             /** @description The agencies the audience resolved to when this version was published; empty when none was named. */
             audience: components["schemas"]["AgencyRef"][];
+            /** @description The sharing groups the originator named, if any; their members at publication are included in `audience`. */
+            audienceGroups?: components["schemas"]["SharingGroupRef"][] | null;
             smuggling?: components["schemas"]["SmugglingDetails"] | null;
             cyber?: components["schemas"]["CyberDetails"] | null;
             indicators: components["schemas"]["IndicatorView"][];
@@ -591,6 +751,67 @@ export interface components {
         AudienceInput: {
             /** @description Ids of the agencies that may receive the alert. */
             agencies?: string[] | null;
+            /** @description Ids of sharing groups: their active members when the version is published may receive it; later membership changes do not alter that. */
+            groups?: string[] | null;
+        };
+        /** @description A page of audit records, oldest first; pass `nextCursor` back as `cursor` for the next page (null: nothing more so far). */
+        AuditPage: {
+            items: components["schemas"]["AuditRecordView"][];
+            nextCursor?: string | null;
+        };
+        /** @description One audit record. `seq` and `hash` appear once the sealer has linked it into the chain (within seconds). */
+        AuditRecordView: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: int64
+             * @description Position in the hash chain; absent while the record is not yet sealed.
+             */
+            seq?: number | null;
+            /** Format: date-time */
+            recordedAt: string;
+            /**
+             * Format: uuid
+             * @description The agency behind the request (for a refused key, the key's agency when it is known).
+             */
+            agencyId?: string | null;
+            /** @description The public prefix of the API key used. */
+            keyPrefix?: string | null;
+            /** @description e.g. alert.read, alert.list, alert.submit, auth.failed, agency.deactivate, group.member.add. */
+            action: string;
+            /** @description alert, agency, api_key or sharing_group. */
+            resourceType?: string | null;
+            /** Format: uuid */
+            resourceId?: string | null;
+            /**
+             * Format: int32
+             * @description The HTTP status the request was answered with.
+             */
+            outcome: number;
+            /** @description The X-Purpose header the caller sent. */
+            purpose?: string | null;
+            clientIp?: string | null;
+            /** @description What the columns cannot say, e.g. the alert ids a listing returned or the fields a refused request got wrong. */
+            detail?: unknown;
+            /** @description SHA-256 over the previous record's hash and this record's canonical content, lower-case hex. */
+            hash?: string | null;
+        };
+        /**
+         * @description The result of walking the sealed chain. `ok` with the number of records verified, or the first
+         *     `brokenSeq` and the reason. Records not yet sealed are counted but not covered.
+         */
+        AuditVerification: {
+            ok: boolean;
+            /** Format: int64 */
+            verified: number;
+            /** Format: int64 */
+            headSeq?: number | null;
+            headHash?: string | null;
+            /** Format: int64 */
+            unsealed: number;
+            /** Format: int64 */
+            brokenSeq?: number | null;
+            reason?: string | null;
         };
         /**
          * @description Directive 2016/680 Art. 7: facts and assessments are told apart.
@@ -830,6 +1051,43 @@ export interface components {
             /** @description Agencies to add to the audience. */
             agencies: string[];
         };
+        SharingGroupInput: {
+            /** @description Unique, at most 200 characters. */
+            name: string;
+            /** @description What the group is for, at most 2,000 characters. */
+            description?: string | null;
+            /** @description Ids of the member agencies (may be empty). */
+            members: string[];
+        };
+        /** @description A member agency. An inactive member stays listed but receives nothing while it is inactive. */
+        SharingGroupMember: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            country: string;
+            isActive: boolean;
+        };
+        /** @description A sharing group as alerts name it. */
+        SharingGroupRef: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
+        /**
+         * @description A named set of agencies that an alert's audience can name instead of listing them, e.g. "Western Balkans
+         *     route — border police". Naming a group shares the alert with its active members at publication.
+         */
+        SharingGroupView: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description?: string | null;
+            members: components["schemas"]["SharingGroupMember"][];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
         SmugglingDetails: {
             /** @description The route in travel order, e.g. Gevgelija → Preševo → Belgrade → Subotica. */
             route?: components["schemas"]["RoutePoint"][] | null;
@@ -927,6 +1185,15 @@ export interface operations {
                      * @example Bearer realm="IntelSharing"
                      */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1035,6 +1302,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
             503: {
                 headers: {
@@ -1087,6 +1363,296 @@ export interface operations {
             };
             /** @description No such resource (urn:intelsharing:problem:not-found). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    UpdateAgency: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgencyPatch"];
+                "application/merge-patch+json": components["schemas"]["AgencyPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgencyView"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending field (urn:intelsharing:problem:validation, or urn:intelsharing:problem:malformed-request when the body is not JSON of the expected shape). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request conflicts with the current state (urn:intelsharing:problem:conflict). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is larger than the server accepts; `detail` gives the limit (urn:intelsharing:problem:payload-too-large). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body was not sent as application/json (urn:intelsharing:problem:unsupported-media-type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    DeactivateAgency: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgencyView"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request conflicts with the current state (urn:intelsharing:problem:conflict). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ActivateAgency: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgencyView"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1155,6 +1721,15 @@ export interface operations {
             };
             /** @description No such resource (urn:intelsharing:problem:not-found). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1266,6 +1841,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
             503: {
                 headers: {
@@ -1333,6 +1917,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
             503: {
                 headers: {
@@ -1383,7 +1976,9 @@ export interface operations {
                 limit?: number;
                 dueForReview?: string;
             };
-            header?: never;
+            header?: {
+                "X-Purpose"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1423,6 +2018,15 @@ export interface operations {
             };
             /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1548,6 +2152,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
             503: {
                 headers: {
@@ -1568,6 +2181,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                "X-Purpose"?: string;
                 /**
                  * @description An ETag from an earlier response. When it names the current version the answer is 304 with no body.
                  * @example "1"
@@ -1602,6 +2216,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
                 headers: {
@@ -1627,6 +2250,15 @@ export interface operations {
             };
             /** @description No such alert, or one you may not see: the two are answered alike (urn:intelsharing:problem:not-found). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1762,6 +2394,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
             503: {
                 headers: {
@@ -1823,6 +2464,15 @@ export interface operations {
             };
             /** @description No such resource (urn:intelsharing:problem:not-found). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1938,6 +2588,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
             503: {
                 headers: {
@@ -2046,6 +2705,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
             503: {
                 headers: {
@@ -2107,6 +2775,15 @@ export interface operations {
             };
             /** @description No such resource (urn:intelsharing:problem:not-found). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2213,6 +2890,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
             503: {
                 headers: {
@@ -2278,6 +2964,164 @@ export interface operations {
             };
             /** @description No such resource (urn:intelsharing:problem:not-found). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ListAuditRecords: {
+        parameters: {
+            query?: {
+                agency?: string;
+                action?: string;
+                resourceId?: string;
+                from?: string;
+                to?: string;
+                cursor?: string;
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    VerifyAuditChain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2356,6 +3200,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
             503: {
                 headers: {
@@ -2417,6 +3270,15 @@ export interface operations {
             };
             /** @description No such resource (urn:intelsharing:problem:not-found). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2494,6 +3356,15 @@ export interface operations {
             };
             /** @description The request conflicts with the current state (urn:intelsharing:problem:conflict). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2598,6 +3469,590 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ListSharingGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharingGroupView"][];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    CreateSharingGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SharingGroupInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharingGroupView"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending field (urn:intelsharing:problem:validation, or urn:intelsharing:problem:malformed-request when the body is not JSON of the expected shape). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request conflicts with the current state (urn:intelsharing:problem:conflict). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is larger than the server accepts; `detail` gives the limit (urn:intelsharing:problem:payload-too-large). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body was not sent as application/json (urn:intelsharing:problem:unsupported-media-type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    GetSharingGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharingGroupView"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    UpdateSharingGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SharingGroupInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharingGroupView"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending field (urn:intelsharing:problem:validation, or urn:intelsharing:problem:malformed-request when the body is not JSON of the expected shape). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request conflicts with the current state (urn:intelsharing:problem:conflict). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is larger than the server accepts; `detail` gives the limit (urn:intelsharing:problem:payload-too-large). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body was not sent as application/json (urn:intelsharing:problem:unsupported-media-type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    DeleteSharingGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    AddSharingGroupMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                agencyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    RemoveSharingGroupMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                agencyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
             503: {
                 headers: {
@@ -2648,6 +4103,15 @@ export interface operations {
             };
             /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2743,6 +4207,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
             503: {
                 headers: {
@@ -2804,6 +4277,15 @@ export interface operations {
             };
             /** @description No such resource (urn:intelsharing:problem:not-found). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2910,6 +4392,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
             503: {
                 headers: {
@@ -2969,6 +4460,15 @@ export interface operations {
             };
             /** @description No such resource (urn:intelsharing:problem:not-found). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3044,6 +4544,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
             503: {
                 headers: {
@@ -3105,6 +4614,15 @@ export interface operations {
             };
             /** @description No such resource (urn:intelsharing:problem:not-found). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3180,6 +4698,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
             503: {
                 headers: {
@@ -3241,6 +4768,15 @@ export interface operations {
             };
             /** @description No such resource (urn:intelsharing:problem:not-found). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
