@@ -157,7 +157,7 @@ public static class RevokeApiKey
                 UPDATE api_keys SET revoked_at = COALESCE(revoked_at, @now)
                 WHERE id = @keyId AND agency_id = @agencyId
                 """,
-                new { command.KeyId, command.AgencyId, now = time.UtcNowMicros() }, cancellationToken: cancellationToken));
+                new { keyId = command.KeyId, agencyId = command.AgencyId, now = time.UtcNowMicros() }, cancellationToken: cancellationToken));
             return updated == 0 ? Failure.NotFound("API key") : true;
         }
     }
