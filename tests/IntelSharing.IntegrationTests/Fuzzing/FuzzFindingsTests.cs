@@ -1,0 +1,89 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.IntegrationTests.Infrastructure;
+
+namespace IntelSharing.IntegrationTests.Fuzzing;
+
+/// <summary>
+/// Requests the bad-input fuzzer once answered with a 5xx, a non-problem 4xx or a write, kept as ordinary
+/// regression tests (docs/robustness.md): each states what the client must get instead, and that nothing changed.
+/// When the fuzzer finds another, its failure message carries the request; add it here with the fix.
+/// </summary>
+public abstract class FuzzFindingsTests(ApiFixture app)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private sealed record Finding(string Method, Func<Ids, string> Path, string? Body, HttpStatusCode Status, string Type, string? Field = null, params (string Name, string Value)[] Headers);
+
+    /// <summary>Ids the requests point at: an amber+strict alert of the originator, whose audience can be widened.</summary>
+    private sealed record Ids(Guid RestrictedAlert);
+
+    private static readonly Dictionary<string, Finding> Findings = new()
+    {
+        // Seed 1, case 463: ShareInput.agencies missing or null passed NotEmpty into a count check → NullReferenceException, 500.
+        ["share without agencies"] = new("POST", ids => $"/api/v1/alerts/{ids.RestrictedAlert}/share", "{}", HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "agencies"),
+        ["share with agencies null"] = new("POST", ids => $"/api/v1/alerts/{ids.RestrictedAlert}/share", """{"agencies":null}""", HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "agencies"),
+    };
+
+    public static TheoryData<string> Cases => new(Findings.Keys);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task A_request_the_fuzzer_once_broke_the_api_with_gets_its_4xx_problem_and_changes_nothing(string name)
+    {
+        var finding = Findings[name];
+        var originator = await app.CreateAgencyAsync("Border Police Directorate", "RS", AgencyKind.BorderGuard,
+            Scopes.AlertsWrite, Scopes.AlertsRead, Scopes.AgenciesAdmin);
+        var partner = await app.CreateAgencyAsync("Hungarian National Police", "HU");
+        var alert = Samples.SmugglingAlert();
+        alert["tlp"] = "amber+strict";
+        alert["audience"] = new JsonObject { ["agencies"] = new JsonArray(partner.Id.ToString()) };
+        var created = await originator.Client.PostAsync("/api/v1/alerts", Samples.Json(alert), Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var ids = new Ids((await created.ReadJsonAsync()).GetProperty("id").GetGuid());
+        var before = await app.CountRowsAsync();
+
+        using var request = new HttpRequestMessage(new HttpMethod(finding.Method), finding.Path(ids));
+        if (finding.Body is not null)
+        {
+            request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(finding.Body));
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        }
+
+        foreach (var (header, value) in finding.Headers)
+        {
+            if (header == "Content-Type")
+            {
+                request.Content!.Headers.Remove("Content-Type");
+                request.Content.Headers.TryAddWithoutValidation(header, value);
+            }
+            else
+            {
+                request.Headers.TryAddWithoutValidation(header, value);
+            }
+        }
+
+        var response = await originator.Client.SendAsync(request, Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.True(finding.Status == response.StatusCode, $"{name}: expected {(int)finding.Status}, got {(int)response.StatusCode} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(text);
+        Assert.Equal(finding.Type, problem.RootElement.GetProperty("type").GetString());
+        Assert.Equal((int)finding.Status, problem.RootElement.GetProperty("status").GetInt32());
+        if (finding.Field is not null)
+        {
+            Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty(finding.Field, out _), $"{name}: '{finding.Field}' not named in {text}");
+        }
+
+        Assert.Equal(before, await app.CountRowsAsync());
+    }
+}
+
+public sealed class FuzzFindingsTestsOnSqlite(SqliteApiFixture app) : FuzzFindingsTests(app), IClassFixture<SqliteApiFixture>;
+
+public sealed class FuzzFindingsTestsOnPostgres(PostgresApiFixture app) : FuzzFindingsTests(app), IClassFixture<PostgresApiFixture>;
