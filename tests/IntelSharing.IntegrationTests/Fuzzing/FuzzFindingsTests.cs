@@ -27,6 +27,12 @@ public abstract class FuzzFindingsTests(ApiFixture app)
         // Seed 1, case 463: ShareInput.agencies missing or null passed NotEmpty into a count check → NullReferenceException, 500.
         ["share without agencies"] = new("POST", ids => $"/api/v1/alerts/{ids.RestrictedAlert}/share", "{}", HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "agencies"),
         ["share with agencies null"] = new("POST", ids => $"/api/v1/alerts/{ids.RestrictedAlert}/share", """{"agencies":null}""", HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "agencies"),
+
+        // Seed 1, cases 1289 and 1947: a charset .NET knows no encoding for made the JSON reader throw InvalidOperationException, 500.
+        ["alert body in charset 'nonsense'"] = new("POST", _ => "/api/v1/alerts", Samples.SmugglingAlert().ToJsonString(),
+            HttpStatusCode.UnsupportedMediaType, "urn:intelsharing:problem:unsupported-media-type", null, ("Content-Type", "application/json; charset=nonsense")),
+        ["agency body in charset 'x-unknown'"] = new("POST", _ => "/api/v1/agencies", """{"name":"Kosovo Police","country":"XK","kind":"police"}""",
+            HttpStatusCode.UnsupportedMediaType, "urn:intelsharing:problem:unsupported-media-type", null, ("Content-Type", "application/json; charset=x-unknown")),
     };
 
     public static TheoryData<string> Cases => new(Findings.Keys);
