@@ -33,6 +33,17 @@ public abstract class FuzzFindingsTests(ApiFixture app)
             HttpStatusCode.UnsupportedMediaType, "urn:intelsharing:problem:unsupported-media-type", null, ("Content-Type", "application/json; charset=nonsense")),
         ["agency body in charset 'x-unknown'"] = new("POST", _ => "/api/v1/agencies", """{"name":"Kosovo Police","country":"XK","kind":"police"}""",
             HttpStatusCode.UnsupportedMediaType, "urn:intelsharing:problem:unsupported-media-type", null, ("Content-Type", "application/json; charset=x-unknown")),
+
+        // Seed 1, cases 1451 and 1940: an Accept header naming neither JSON type left the problem unwritten: a 404 as
+        // text/plain, a 400 with an empty body.
+        ["invalid alert with Accept: text/event-stream"] = new("POST", _ => "/api/v1/alerts", """{"title":"x"}""",
+            HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "category", ("Accept", "text/event-stream")),
+        ["unknown property with Accept: text/html"] = new("POST", _ => "/api/v1/alerts", """{"titel":"x"}""",
+            HttpStatusCode.BadRequest, "urn:intelsharing:problem:malformed-request", "titel", ("Accept", "text/html")),
+        ["unknown route with Accept: application/xml"] = new("POST", _ => "/api/v2/agencies", "{}",
+            HttpStatusCode.NotFound, "urn:intelsharing:problem:not-found", null, ("Accept", "application/xml")),
+        ["wrong method with Accept: image/png"] = new("PATCH", _ => "/api/v1/alerts", null,
+            HttpStatusCode.MethodNotAllowed, "urn:intelsharing:problem:method-not-allowed", null, ("Accept", "image/png")),
     };
 
     public static TheoryData<string> Cases => new(Findings.Keys);
