@@ -1,0 +1,163 @@
+using System.Net;
+using System.Net.Sockets;
+using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Infrastructure.Delivery;
+using Microsoft.Extensions.Hosting;
+using System.Collections.Concurrent;
+using IntelSharing.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace IntelSharing.IntegrationTests.Fuzzing;
+
+/// <summary>
+/// The API on real Kestrel (loopback, ephemeral port), so that fuzzed requests meet the real HTTP/1.1 parser
+/// and server limits, not only the in-memory test server. The dispatcher is off, so every committed write
+/// comes from a request (the write journal's premise); outbound requests (pings) can only reach loopback.
+/// </summary>
+public static class FuzzHosting
+{
+    public static readonly KeyValuePair<string, string>[] Settings =
+    [
+        .. DeliveryTestSettings.Loopback,
+        new("Delivery:Enabled", "false"),
+        new("Delivery:AttemptTimeout", "00:00:02"),
+        new("Logging:LogLevel:Default", "Warning"),
+        // Expected client mistakes are not worth a log line per fuzzed request; 500s still log as errors.
+        new("Logging:LogLevel:Microsoft.AspNetCore", "Error"),
+    ];
+
+    /// <summary>Whatever URL a fuzzed subscription names, pings dial only loopback literals, and never resolve names.</summary>
+    public static void LoopbackOnlyPartners(IServiceCollection services) =>
+        services.AddHttpClient(PartnerHttp.ClientName).ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                if (!IPAddress.TryParse(context.DnsEndPoint.Host.Trim('[', ']'), out var address) || !IPAddress.IsLoopback(address))
+                {
+                    throw new HttpRequestException($"The fuzz fixture only dials loopback addresses, not {context.DnsEndPoint.Host}.");
+                }
+
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    await socket.ConnectAsync(address, context.DnsEndPoint.Port, cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        });
+
+    /// <summary>
+    /// The expiry sweep is the one background writer left once delivery is off; without it every committed
+    /// write is a request's (nothing a fuzzed request creates is due to expire within a run anyway).
+    /// </summary>
+    public static void NoBackgroundWriters(IServiceCollection services)
+    {
+        var sweeps = services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationFactory?.Method.ReturnType == typeof(ExpirePersonalData)).ToList();
+        if (sweeps.Count == 0)
+        {
+            throw new InvalidOperationException("The expiry sweep is no longer registered as expected; update FuzzHosting.NoBackgroundWriters.");
+        }
+
+        foreach (var sweep in sweeps)
+        {
+            services.Remove(sweep);
+        }
+    }
+
+    /// <summary>Keeps what the server logged as errors, so a failure report shows the exception behind a 500.</summary>
+    public static void CaptureServerErrors(IServiceCollection services, ServerErrorLog log) =>
+        services.AddLogging(logging => logging.AddProvider(log));
+
+    /// <summary>A loopback port with nothing listening.</summary>
+    public static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Error-level log entries of the application, drained by the fuzzer after each request.</summary>
+public sealed class ServerErrorLog : ILoggerProvider
+{
+    private readonly ConcurrentQueue<string> _entries = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public IReadOnlyList<string> Drain()
+    {
+        var drained = new List<string>();
+        while (_entries.TryDequeue(out var entry))
+        {
+            drained.Add(entry);
+        }
+
+        return drained;
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(ServerErrorLog log, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                log._entries.Enqueue($"{category}: {formatter(state, exception)} {exception}");
+            }
+        }
+    }
+}
+
+/// <summary>A fuzz fixture: Kestrel on loopback, the settings above, server errors captured.</summary>
+public interface IFuzzFixture
+{
+    ServerErrorLog ServerErrors { get; }
+}
+
+public sealed class FuzzSqliteFixture : SqliteApiFixture, IFuzzFixture
+{
+    public FuzzSqliteFixture() => UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+
+    public ServerErrorLog ServerErrors { get; } = new();
+
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => FuzzHosting.Settings;
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        FuzzHosting.LoopbackOnlyPartners(services);
+        FuzzHosting.NoBackgroundWriters(services);
+        FuzzHosting.CaptureServerErrors(services, ServerErrors);
+    }
+}
+
+public sealed class FuzzPostgresFixture : PostgresApiFixture, IFuzzFixture
+{
+    public FuzzPostgresFixture() => UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+
+    public ServerErrorLog ServerErrors { get; } = new();
+
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => FuzzHosting.Settings;
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        FuzzHosting.LoopbackOnlyPartners(services);
+        FuzzHosting.NoBackgroundWriters(services);
+        FuzzHosting.CaptureServerErrors(services, ServerErrors);
+    }
+}
