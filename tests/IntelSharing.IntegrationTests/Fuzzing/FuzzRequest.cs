@@ -52,6 +52,12 @@ public sealed record FuzzRequest
     /// </summary>
     public bool MayBeRefusedByTheServer => NeedsRawSocket || ExceedsServerLimits || HasEncodedNulInPath;
 
+    /// <summary>
+    /// The client promises body bytes it never sends and ends its side of the connection: Kestrel takes that for a
+    /// client that went away, so an endpoint that never reads a body may act on the request with no answer arriving.
+    /// </summary>
+    public bool ClientEndsBodyEarly => Wire is WireMutation.BodyShorterThanContentLength or WireMutation.HugeContentLength;
+
     /// <summary>Kestrel refuses a path whose percent-decoding holds a NUL (%00) before routing.</summary>
     public bool HasEncodedNulInPath => Target.Split('?')[0].Contains("%00", StringComparison.Ordinal);
 

@@ -110,7 +110,7 @@ public sealed class RawHttp(Uri baseAddress) : IDisposable
             // The server may answer and close before it has read everything; the answer is what counts.
         }
 
-        if (request.Wire is WireMutation.BodyShorterThanContentLength or WireMutation.HugeContentLength)
+        if (request.ClientEndsBodyEarly)
         {
             // The server waits for body bytes that will never come: end the stream so it answers now. Only here:
             // Kestrel takes a half-closed connection for a client that went away and may drop the response.
