@@ -2,11 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Infrastructure.Delivery;
-using Microsoft.Extensions.Hosting;
-using System.Collections.Concurrent;
 using IntelSharing.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Hosting;
 
 namespace IntelSharing.IntegrationTests.Fuzzing;
 
@@ -72,55 +70,12 @@ public static class FuzzHosting
         }
     }
 
-    /// <summary>Keeps what the server logged as errors, so a failure report shows the exception behind a 500.</summary>
-    public static void CaptureServerErrors(IServiceCollection services, ServerErrorLog log) =>
-        services.AddLogging(logging => logging.AddProvider(log));
-
     /// <summary>A loopback port with nothing listening.</summary>
     public static int ClosedPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
-
-/// <summary>Error-level log entries of the application, drained by the fuzzer after each request.</summary>
-public sealed class ServerErrorLog : ILoggerProvider
-{
-    private readonly ConcurrentQueue<string> _entries = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public IReadOnlyList<string> Drain()
-    {
-        var drained = new List<string>();
-        while (_entries.TryDequeue(out var entry))
-        {
-            drained.Add(entry);
-        }
-
-        return drained;
-    }
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(ServerErrorLog log, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (IsEnabled(logLevel))
-            {
-                log._entries.Enqueue($"{category}: {formatter(state, exception)} {exception}");
-            }
-        }
     }
 }
 
@@ -142,7 +97,7 @@ public sealed class FuzzSqliteFixture : SqliteApiFixture, IFuzzFixture
     {
         FuzzHosting.LoopbackOnlyPartners(services);
         FuzzHosting.NoBackgroundWriters(services);
-        FuzzHosting.CaptureServerErrors(services, ServerErrors);
+        services.CaptureServerErrors(ServerErrors);
     }
 }
 
@@ -158,6 +113,6 @@ public sealed class FuzzPostgresFixture : PostgresApiFixture, IFuzzFixture
     {
         FuzzHosting.LoopbackOnlyPartners(services);
         FuzzHosting.NoBackgroundWriters(services);
-        FuzzHosting.CaptureServerErrors(services, ServerErrors);
+        services.CaptureServerErrors(ServerErrors);
     }
 }
