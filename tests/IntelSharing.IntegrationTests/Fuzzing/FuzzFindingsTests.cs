@@ -19,8 +19,8 @@ public abstract class FuzzFindingsTests(ApiFixture app)
 
     private sealed record Finding(string Method, Func<Ids, string> Path, string? Body, HttpStatusCode Status, string Type, string? Field = null, params (string Name, string Value)[] Headers);
 
-    /// <summary>Ids the requests point at: an amber+strict alert of the originator, whose audience can be widened.</summary>
-    private sealed record Ids(Guid RestrictedAlert);
+    /// <summary>Ids the requests point at: an amber+strict alert of the originator, whose audience can be widened, and a partner agency.</summary>
+    private sealed record Ids(Guid RestrictedAlert, Guid Agency);
 
     private static readonly Dictionary<string, Finding> Findings = new()
     {
@@ -44,6 +44,18 @@ public abstract class FuzzFindingsTests(ApiFixture app)
             HttpStatusCode.NotFound, "urn:intelsharing:problem:not-found", null, ("Accept", "application/xml")),
         ["wrong method with Accept: image/png"] = new("PATCH", _ => "/api/v1/alerts", null,
             HttpStatusCode.MethodNotAllowed, "urn:intelsharing:problem:method-not-allowed", null, ("Accept", "image/png")),
+
+        // Seed 11 on PostgreSQL, cases 420 and 489: U+0000 in a name passed validation and reached a text column, which
+        // PostgreSQL refuses ("invalid byte sequence for encoding UTF8: 0x00", 22021): a 500. The same held for a
+        // subscription's description and URL. SQLite stored the NUL.
+        ["agency name with U+0000"] = new("POST", _ => "/api/v1/agencies", """{"name":"Fuzz agency 23303\u00006","country":"HR","kind":"customs"}""",
+            HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "name"),
+        ["API key name with U+0000"] = new("POST", ids => $"/api/v1/agencies/{ids.Agency}/keys", """{"name":"\u0000SIS gateway production","scopes":["alerts:read"]}""",
+            HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "name"),
+        ["subscription description with U+0000"] = new("POST", _ => "/api/v1/subscriptions", """{"url":"https://partner.example/hooks","description":"Intake\u0000"}""",
+            HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "description"),
+        ["subscription URL with U+0000"] = new("POST", _ => "/api/v1/subscriptions", """{"url":"https://partner.example/hooks\u0000"}""",
+            HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "url"),
     };
 
     public static TheoryData<string> Cases => new(Findings.Keys);
@@ -54,14 +66,14 @@ public abstract class FuzzFindingsTests(ApiFixture app)
     {
         var finding = Findings[name];
         var originator = await app.CreateAgencyAsync("Border Police Directorate", "RS", AgencyKind.BorderGuard,
-            Scopes.AlertsWrite, Scopes.AlertsRead, Scopes.AgenciesAdmin);
+            Scopes.AlertsWrite, Scopes.AlertsRead, Scopes.AgenciesAdmin, Scopes.SubscriptionsManage);
         var partner = await app.CreateAgencyAsync("Hungarian National Police", "HU");
         var alert = Samples.SmugglingAlert();
         alert["tlp"] = "amber+strict";
         alert["audience"] = new JsonObject { ["agencies"] = new JsonArray(partner.Id.ToString()) };
         var created = await originator.Client.PostAsync("/api/v1/alerts", Samples.Json(alert), Ct);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var ids = new Ids((await created.ReadJsonAsync()).GetProperty("id").GetGuid());
+        var ids = new Ids((await created.ReadJsonAsync()).GetProperty("id").GetGuid(), partner.Id);
         var before = await app.CountRowsAsync();
 
         using var request = new HttpRequestMessage(new HttpMethod(finding.Method), finding.Path(ids));
