@@ -286,8 +286,20 @@ public sealed class RequestFuzzer(FuzzWorld world, int seed)
 
     private static void StringEdge(Draft draft, Slot slot, Random random)
     {
-        switch (random.Next(7))
+        switch (random.Next(8))
         {
+            case 7:
+            {
+                // One control character inside an otherwise valid value: the case most likely to pass validation
+                // and reach a database column (PostgreSQL text cannot hold U+0000).
+                var original = slot.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : "Horgoš";
+                var at = random.Next(original.Length + 1);
+                var control = FuzzTarget.Pick(random, new[] { '\0', '\0', '\0', '\u0001', '\u001b', '\u007f', '\u0085', '\u2028' });
+                Replace(slot, JsonValue.Create(original[..at] + control + original[at..]));
+                draft.Note($"U+{(int)control:X4} inside the value at {slot.Path}");
+                break;
+            }
+
             case 0:
             {
                 var length = FuzzTarget.Pick(random, new[] { 201, 256, 501, 2_001, 8_001, 65_537, 400_000 });
