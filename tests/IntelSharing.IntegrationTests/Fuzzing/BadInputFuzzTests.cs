@@ -20,6 +20,7 @@ namespace IntelSharing.IntegrationTests.Fuzzing;
 public abstract class BadInputFuzzTests(ApiFixture app)
 {
     private readonly ServerErrorLog _serverErrors = ((IFuzzFixture)app).ServerErrors;
+    private readonly RequestsInProgress _inProgress = ((IFuzzFixture)app).InProgress;
 
     private const int MaxListedFailures = 15;
 
@@ -60,6 +61,7 @@ public abstract class BadInputFuzzTests(ApiFixture app)
 
             var request = fuzzer.Generate(index);
             var response = await http.SendAsync(request, Ct);
+            await _inProgress.WaitUntilIdleAsync();
             var after = await journal.PositionAsync();
             var violation = FuzzOracle.Check(request, response);
             // A request whose answer never arrived because the client itself cut the body short has an unknown
@@ -132,6 +134,7 @@ public abstract class BadInputFuzzTests(ApiFixture app)
             var request = fuzzer.Valid(target, i);
             var before = await journal.PositionAsync();
             var response = await http.SendAsync(request, Ct);
+            await _inProgress.WaitUntilIdleAsync();
             var after = await journal.PositionAsync();
             if (target.Body is not null && !response.IsSuccess)
             {

@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -79,10 +81,54 @@ public static class FuzzHosting
     }
 }
 
-/// <summary>A fuzz fixture: Kestrel on loopback, the settings above, server errors captured.</summary>
+/// <summary>A fuzz fixture: Kestrel on loopback, the settings above, server errors captured, requests in progress counted.</summary>
 public interface IFuzzFixture
 {
     ServerErrorLog ServerErrors { get; }
+
+    RequestsInProgress InProgress { get; }
+}
+
+/// <summary>
+/// Counts requests the application is still processing. When a client's connection drops, the handler keeps
+/// running and may commit after the client moved on; the fuzzer waits for none to be in progress before it reads
+/// the write journal, so a write is never blamed on the next request.
+/// </summary>
+public sealed class RequestsInProgress : IStartupFilter
+{
+    private int _count;
+
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use(async (context, inner) =>
+        {
+            Interlocked.Increment(ref _count);
+            try
+            {
+                await inner(context);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _count);
+            }
+        });
+        next(app);
+    };
+
+    /// <summary>Returns once no request is in progress (at once, nearly always), or fails after a minute.</summary>
+    public async Task WaitUntilIdleAsync()
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (Volatile.Read(ref _count) > 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{_count} requests still in progress after a minute.");
+            }
+
+            await Task.Delay(1);
+        }
+    }
 }
 
 public sealed class FuzzSqliteFixture : SqliteApiFixture, IFuzzFixture
@@ -91,6 +137,8 @@ public sealed class FuzzSqliteFixture : SqliteApiFixture, IFuzzFixture
 
     public ServerErrorLog ServerErrors { get; } = new();
 
+    public RequestsInProgress InProgress { get; } = new();
+
     protected override IEnumerable<KeyValuePair<string, string>> Settings => FuzzHosting.Settings;
 
     protected override void ConfigureServices(IServiceCollection services)
@@ -98,6 +146,7 @@ public sealed class FuzzSqliteFixture : SqliteApiFixture, IFuzzFixture
         FuzzHosting.LoopbackOnlyPartners(services);
         FuzzHosting.NoBackgroundWriters(services);
         services.CaptureServerErrors(ServerErrors);
+        services.AddSingleton<IStartupFilter>(InProgress);
     }
 }
 
@@ -107,6 +156,8 @@ public sealed class FuzzPostgresFixture : PostgresApiFixture, IFuzzFixture
 
     public ServerErrorLog ServerErrors { get; } = new();
 
+    public RequestsInProgress InProgress { get; } = new();
+
     protected override IEnumerable<KeyValuePair<string, string>> Settings => FuzzHosting.Settings;
 
     protected override void ConfigureServices(IServiceCollection services)
@@ -114,5 +165,6 @@ public sealed class FuzzPostgresFixture : PostgresApiFixture, IFuzzFixture
         FuzzHosting.LoopbackOnlyPartners(services);
         FuzzHosting.NoBackgroundWriters(services);
         services.CaptureServerErrors(ServerErrors);
+        services.AddSingleton<IStartupFilter>(InProgress);
     }
 }
