@@ -75,6 +75,7 @@ builder.Services.ConfigureHttpJsonOptions(options => JsonDefaults.Apply(options.
 builder.Services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(options => JsonDefaults.Apply(options.JsonSerializerOptions));
 
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemCustomization.Apply);
+builder.Services.AddSingleton<IProblemDetailsWriter, ProblemJsonFallbackWriter>();
 builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 
 builder.Services.AddMediator(options =>

@@ -54,8 +54,8 @@ public abstract class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetim
             return;
         }
 
-        // Starts the host: migrations run before the first request.
-        _ = Server;
+        // Starts the host (TestServer, or Kestrel for fixtures that call UseKestrel): migrations run before the first request.
+        StartServer();
         await Task.CompletedTask;
     }
 

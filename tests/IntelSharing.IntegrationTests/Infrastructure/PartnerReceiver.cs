@@ -20,6 +20,9 @@ public sealed record ReceivedWebhook(string Id, string Timestamp, string Signatu
 
     public string Type => Json.GetProperty("type").GetString()!;
 
+    /// <summary>When it arrived (<see cref="System.Diagnostics.Stopwatch"/> ticks), for tests that measure delivery rates.</summary>
+    public long ArrivedAt { get; init; }
+
     /// <summary>Verifies the signature as the Standard Webhooks spec describes, independently of the product's signer.</summary>
     public bool VerifiesWith(string secret)
     {
@@ -83,7 +86,10 @@ public sealed class PartnerReceiver : IAsyncDisposable
             context.Request.Headers["webhook-id"].ToString(),
             context.Request.Headers["webhook-timestamp"].ToString(),
             context.Request.Headers["webhook-signature"].ToString(),
-            body));
+            body)
+        {
+            ArrivedAt = System.Diagnostics.Stopwatch.GetTimestamp(),
+        });
         _arrivals.Release();
         if (response.RetryAfter is not null)
         {

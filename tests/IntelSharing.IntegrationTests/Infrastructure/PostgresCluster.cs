@@ -11,20 +11,25 @@ namespace IntelSharing.IntegrationTests.Infrastructure;
 /// system's initdb/pg_ctl on a free loopback port in a temp folder, removed when the test run ends.
 /// As root (CI), initdb refuses to run, so the cluster belongs to the 'postgres' user via runuser.
 /// When PostgreSQL is absent the tests skip with the reason, unless INTELSHARING_REQUIRE_POSTGRES=1
-/// (set by .ci/run), where absence is a failure.
+/// (set by .ci/run), where absence is a failure. Fault tests start a dedicated cluster of their own
+/// (<see cref="StartDedicatedAsync"/>), which they may stop and start again on the same port and data.
 /// </summary>
 public sealed class PostgresCluster : IAsyncDisposable
 {
-    private static readonly Lazy<Task<PostgresCluster>> SharedCluster = new(StartAsync);
-    private readonly string? _dataDirectory;
+    private static readonly Lazy<Task<PostgresCluster>> SharedCluster = new(() => StartAsync(allowConfigured: true, durable: false));
+    private readonly string? _directory;
     private readonly string? _binDirectory;
+    private readonly int _port;
+    private readonly bool _durable;
 
-    private PostgresCluster(string? adminConnectionString, string? unavailableReason, string? dataDirectory = null, string? binDirectory = null)
+    private PostgresCluster(string? adminConnectionString, string? unavailableReason, string? directory = null, string? binDirectory = null, int port = 0, bool durable = false)
     {
         AdminConnectionString = adminConnectionString;
         UnavailableReason = unavailableReason;
-        _dataDirectory = dataDirectory;
+        _directory = directory;
         _binDirectory = binDirectory;
+        _port = port;
+        _durable = durable;
     }
 
     public string? AdminConnectionString { get; }
@@ -34,6 +39,42 @@ public sealed class PostgresCluster : IAsyncDisposable
     public static bool Required => Environment.GetEnvironmentVariable("INTELSHARING_REQUIRE_POSTGRES") == "1";
 
     public static Task<PostgresCluster> Shared => SharedCluster.Value;
+
+    /// <summary>
+    /// A cluster only the caller uses, started from initdb/pg_ctl on a free loopback port, so that it can be
+    /// stopped and restarted without disturbing other tests. Unavailable (with the reason) without local binaries.
+    /// It commits synchronously, as production does: with synchronous_commit off (the shared cluster's speed-up)
+    /// an immediate stop may lose the last commits it had acknowledged. fsync stays off: stopping the server is
+    /// not losing the machine, and the kernel keeps what was written.
+    /// </summary>
+    public static Task<PostgresCluster> StartDedicatedAsync() => StartAsync(allowConfigured: false, durable: true);
+
+    /// <summary>Whether this run started the cluster (and may stop and restart it).</summary>
+    public bool IsOwned => _directory is not null;
+
+    /// <summary>Stops the server; <c>immediate</c> is a crash as far as clients and recovery are concerned.</summary>
+    public Task StopAsync(string mode = "immediate") =>
+        PgCtlAsync(["-m", mode, "-w", "-t", "60", "stop"]);
+
+    /// <summary>Starts the server again on the same port and data; it runs crash recovery first when stopped immediately.</summary>
+    public Task StartAsync() => PgCtlAsync(
+    [
+        "-l", Path.Combine(_directory!, "server.log"), "-w", "-t", "60",
+        "-o", $"-p {_port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit={(_durable ? "on" : "off")} -c full_page_writes=off -c max_connections=300",
+        "start",
+    ]);
+
+    private Task PgCtlAsync(IReadOnlyList<string> arguments)
+    {
+        if (!IsOwned)
+        {
+            throw new InvalidOperationException("Only a cluster this run started can be stopped or started.");
+        }
+
+        return RunAsync(Path.Combine(_binDirectory!, "pg_ctl"), ["-D", Path.Combine(_directory!, "data"), .. arguments], AsRoot);
+    }
+
+    private static bool AsRoot => Environment.UserName == "root";
 
     /// <summary>Stops the shared cluster if this run started one.</summary>
     public static async Task StopSharedAsync()
@@ -60,10 +101,10 @@ public sealed class PostgresCluster : IAsyncDisposable
         return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = true }.ToString();
     }
 
-    private static async Task<PostgresCluster> StartAsync()
+    private static async Task<PostgresCluster> StartAsync(bool allowConfigured, bool durable)
     {
         var configured = Environment.GetEnvironmentVariable("INTELSHARING_TEST_POSTGRES");
-        if (!string.IsNullOrWhiteSpace(configured))
+        if (allowConfigured && !string.IsNullOrWhiteSpace(configured))
         {
             return new PostgresCluster(configured, null);
         }
@@ -72,53 +113,46 @@ public sealed class PostgresCluster : IAsyncDisposable
         if (bin is null)
         {
             return new PostgresCluster(null,
-                "PostgreSQL tests skipped: initdb/pg_ctl not found on PATH or under /usr/lib/postgresql/*/bin, and INTELSHARING_TEST_POSTGRES is not set. " +
-                "Install the 'postgresql' package or point INTELSHARING_TEST_POSTGRES at a server.");
+                "PostgreSQL tests skipped: initdb/pg_ctl not found on PATH or under /usr/lib/postgresql/*/bin" +
+                (allowConfigured ? ", and INTELSHARING_TEST_POSTGRES is not set. " : " (this test stops and restarts a cluster of its own). ") +
+                "Install the 'postgresql' package" + (allowConfigured ? " or point INTELSHARING_TEST_POSTGRES at a server." : "."));
         }
 
-        var asRoot = Environment.UserName == "root";
         var directory = Path.Combine(Path.GetTempPath(), $"intelsharing-pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
-        if (asRoot)
+        if (AsRoot)
         {
             await RunAsync("chown", ["postgres:postgres", directory], asPostgres: false);
         }
 
         var data = Path.Combine(directory, "data");
+        await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"], AsRoot);
         var port = FreePort();
-        await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"], asRoot);
-        await RunAsync(Path.Combine(bin, "pg_ctl"),
-        [
-            "-D", data, "-l", Path.Combine(directory, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-            "start",
-        ], asRoot);
-
-        var admin = new NpgsqlConnectionStringBuilder
-        {
-            Host = "127.0.0.1",
-            Port = port,
-            Username = "postgres",
-            Database = "postgres",
-            Pooling = false,
-        }.ToString();
-        return new PostgresCluster(admin, null, directory, bin);
+        var cluster = new PostgresCluster(
+            new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = "postgres", Database = "postgres", Pooling = false }.ToString(),
+            null, directory, bin, port, durable);
+        await cluster.StartAsync();
+        return cluster;
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_dataDirectory is null || _binDirectory is null)
+        if (!IsOwned)
         {
             return;
         }
 
         try
         {
-            await RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", Path.Combine(_dataDirectory, "data"), "-m", "immediate", "-w", "stop"], Environment.UserName == "root");
+            await StopAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already stopped (a fault test's last step may have been a stop).
         }
         finally
         {
-            Directory.Delete(_dataDirectory, recursive: true);
+            Directory.Delete(_directory!, recursive: true);
         }
     }
 

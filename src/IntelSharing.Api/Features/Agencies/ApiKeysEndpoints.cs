@@ -19,7 +19,9 @@ public static class IssueApiKey
     {
         public Validator(TimeProvider time)
         {
-            RuleFor(c => c.Key.Name).NotEmpty().MaximumLength(200).OverridePropertyName("name");
+            RuleFor(c => c.Key.Name).NotEmpty().MaximumLength(200)
+                .Must(Alerts.AlertInputValidator.NoControlCharacters).WithMessage("The name must not contain control characters.")
+                .OverridePropertyName("name");
             RuleFor(c => c.Key.Scopes).NotEmpty().OverridePropertyName("scopes")
                 .WithMessage($"At least one scope is required: {string.Join(", ", Scopes.All)}.");
             RuleForEach(c => c.Key.Scopes).Must(s => s is not null && Scopes.IsKnown(s)).OverridePropertyName("scopes")

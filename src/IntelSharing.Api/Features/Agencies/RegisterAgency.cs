@@ -21,7 +21,9 @@ public static class RegisterAgency
     {
         public Validator()
         {
-            RuleFor(c => c.Agency.Name).NotEmpty().MaximumLength(200).OverridePropertyName("name");
+            RuleFor(c => c.Agency.Name).NotEmpty().MaximumLength(200)
+                .Must(Alerts.AlertInputValidator.NoControlCharacters).WithMessage("The name must not contain control characters.")
+                .OverridePropertyName("name");
             RuleFor(c => c.Agency.Country).Must(Countries.IsValid).OverridePropertyName("country")
                 .WithMessage("country must be an ISO 3166-1 alpha-2 code (upper case, e.g. RS).");
             RuleFor(c => c.Agency.Kind).NotNull().OverridePropertyName("kind")

@@ -32,7 +32,7 @@ public static class ShareAlert
     public sealed class Validator : AbstractValidator<Command>
     {
         public Validator() =>
-            RuleFor(c => c.Input.Agencies).NotEmpty().Must(a => a!.Count <= AlertInputValidator.MaxAudience).OverridePropertyName("agencies")
+            RuleFor(c => c.Input.Agencies).NotEmpty().Must(a => a is null || a.Count <= AlertInputValidator.MaxAudience).OverridePropertyName("agencies")
                 .WithMessage("Name between 1 and 500 agencies to add.");
     }
 

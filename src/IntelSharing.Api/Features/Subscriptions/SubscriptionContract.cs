@@ -127,10 +127,12 @@ public sealed class SubscriptionInputValidator : AbstractValidator<SubscriptionI
 {
     public SubscriptionInputValidator(OutboundAddressPolicy outbound)
     {
-        RuleFor(s => s.Url).NotEmpty().MaximumLength(2000);
+        RuleFor(s => s.Url).NotEmpty().MaximumLength(2000)
+            .Must(Alerts.AlertInputValidator.NoControlCharacters).WithMessage("The endpoint URL must not contain control characters.");
         RuleFor(s => s.Url).Must(url => outbound.CheckUrl(url) is null).When(s => !string.IsNullOrEmpty(s.Url))
             .WithMessage((_, url) => outbound.CheckUrl(url)!);
-        RuleFor(s => s.Description).MaximumLength(500);
+        RuleFor(s => s.Description).MaximumLength(500)
+            .Must(Alerts.AlertInputValidator.NoControlCharactersExceptNewlines).WithMessage("The description must not contain control characters other than line breaks.");
         RuleFor(s => s.Categories).Must(c => c!.Distinct().Count() == c!.Count).When(s => s.Categories is not null)
             .WithMessage("Categories must not repeat.");
         RuleFor(s => s.Countries).Must(c => c!.Count <= 60 && c.Distinct(StringComparer.Ordinal).Count() == c.Count).When(s => s.Countries is not null)

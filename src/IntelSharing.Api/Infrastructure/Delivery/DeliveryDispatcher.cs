@@ -13,8 +13,8 @@ namespace IntelSharing.Api.Infrastructure.Delivery;
 /// so several instances never take the same row; SQLite: one writer at a time), sends each through the
 /// partner's resilience pipeline, and records the outcome only if it still holds the claim. A killed process
 /// loses nothing: its leases expire and another worker reclaims the rows. Deliveries of partners whose breaker
-/// is open, or that are at their concurrency limit, are not claimed, so one dead or slow partner never holds
-/// the workers that healthy partners need.
+/// is open, or that have as many requests open as <see cref="PartnerConcurrency"/> allows them, are not claimed,
+/// so dead or slow partners never hold the workers that healthy partners need.
 /// </summary>
 public sealed class DeliveryDispatcher(
     Database database,
@@ -30,6 +30,7 @@ public sealed class DeliveryDispatcher(
 {
     private readonly DeliveryOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, int> _inFlightByAuthority = new(StringComparer.OrdinalIgnoreCase);
+    private readonly PartnerConcurrency _concurrency = new(options.Value.PerPartnerConcurrency);
     private DateTimeOffset _backlogRefreshedAt = DateTimeOffset.MinValue;
 
     public sealed record Claimed
@@ -73,8 +74,16 @@ public sealed class DeliveryDispatcher(
                 await RefreshBacklogAsync(stoppingToken);
                 var free = slots.CurrentCount;
                 var claimed = free == 0 ? [] : await ClaimAsync(Math.Min(free, _options.BatchSize), stoppingToken);
+                var overflow = new List<(Claimed Work, Guid Token)>();
                 foreach (var (work, token) in claimed)
                 {
+                    if (_inFlightByAuthority.GetValueOrDefault(work.Authority) >= _concurrency.Allowed(work.Authority))
+                    {
+                        // One batch may hold more of a partner's deliveries than it may have open: those wait.
+                        overflow.Add((work, token));
+                        continue;
+                    }
+
                     await slots.WaitAsync(stoppingToken);
                     _inFlightByAuthority.AddOrUpdate(work.Authority, 1, (_, n) => n + 1);
                     var task = Task.Run(() => ProcessAsync(work, token, stoppingToken), CancellationToken.None);
@@ -90,7 +99,8 @@ public sealed class DeliveryDispatcher(
                         CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
 
-                if (claimed.Count == 0 || slots.CurrentCount == 0)
+                await ReleaseAsync(overflow);
+                if (claimed.Count == overflow.Count || slots.CurrentCount == 0)
                 {
                     await signal.WaitAsync(_options.PollInterval, stoppingToken);
                 }
@@ -127,7 +137,7 @@ public sealed class DeliveryDispatcher(
         });
 
         var excluded = breakers.OpenAuthorities()
-            .Concat(_inFlightByAuthority.Where(p => p.Value >= _options.PerPartnerConcurrency).Select(p => p.Key))
+            .Concat(_inFlightByAuthority.Where(p => p.Value >= _concurrency.Allowed(p.Key)).Select(p => p.Key))
             .Distinct(StringComparer.OrdinalIgnoreCase)
             .ToArray();
         var exclusion = excluded.Length == 0 ? string.Empty : $"AND s.authority NOT IN {SqlLists.In(parameters, "x", excluded)}";
@@ -182,6 +192,15 @@ public sealed class DeliveryDispatcher(
             }
 
             var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id), Encoding.UTF8.GetBytes(work.Payload), keys, cancellationToken);
+            if (outcome.Succeeded)
+            {
+                _concurrency.Succeeded(work.Authority);
+            }
+            else if (!outcome.Deferred)
+            {
+                _concurrency.Failed(work.Authority);
+            }
+
             await RecordAsync(work, token, outcome, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -192,6 +211,31 @@ public sealed class DeliveryDispatcher(
         {
             logger.LogError(ex, "Delivery {DeliveryId} could not be processed; its lease will expire and it will be retried.", work.Id);
         }
+    }
+
+    /// <summary>Gives claimed deliveries back unsent and still due; they are claimed again once their partner has room.</summary>
+    private async Task ReleaseAsync(List<(Claimed Work, Guid Token)> released)
+    {
+        if (released.Count == 0)
+        {
+            return;
+        }
+
+        var parameters = new DynamicParameters(new
+        {
+            token = released[0].Token,
+            now = time.UtcNowMicros(),
+            pending = DeliveryStates.Pending,
+            failed = DeliveryStates.Failed,
+        });
+        await using var connection = await database.OpenAsync(CancellationToken.None);
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"""
+            UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN @pending ELSE @failed END,
+                   claim_token = NULL, lease_until = NULL, updated_at = @now
+            WHERE claim_token = @token AND id IN {SqlLists.In(parameters, "id", released.Select(r => r.Work.Id).ToArray())}
+            """,
+            parameters, cancellationToken: CancellationToken.None));
     }
 
     private async Task RecordAsync(Claimed work, Guid token, AttemptOutcome outcome, CancellationToken cancellationToken)

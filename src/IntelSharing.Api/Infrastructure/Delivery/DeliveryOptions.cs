@@ -25,7 +25,10 @@ public sealed class DeliveryOptions
     /// <summary>Timeout of one attempt (connect, send, and read the response).</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Concurrent requests to one partner endpoint (authority).</summary>
+    /// <summary>
+    /// Most requests one partner endpoint (authority) may have open at once. A partner starts at one and earns more
+    /// by answering (each success doubles it); a failure puts it back to one (<see cref="PartnerConcurrency"/>).
+    /// </summary>
     public int PerPartnerConcurrency { get; set; } = 8;
 
     /// <summary>Consecutive failures to one partner that open its circuit breaker.</summary>

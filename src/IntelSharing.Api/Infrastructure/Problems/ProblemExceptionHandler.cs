@@ -22,6 +22,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             ValidationException validation => FromValidation(validation),
             BadHttpRequestException badRequest => FromBadRequest(badRequest),
             JsonException json => FromJson(json),
+            InvalidOperationException when HasUnknownCharset(httpContext.Request) => UnknownCharset(httpContext.Request),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => null,
             _ when IsDatabaseUnavailable(exception) => Unavailable(httpContext),
             _ => null,
@@ -169,6 +170,36 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     }
 
     private const string NotWellFormed = "The body is not well-formed JSON.";
+
+    /// <summary>
+    /// The framework reads JSON bodies in the charset the Content-Type names and throws a plain
+    /// InvalidOperationException when it knows no such encoding; that is the client's mistake, not ours.
+    /// </summary>
+    private static bool HasUnknownCharset(HttpRequest request)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) || !mediaType.Charset.HasValue)
+        {
+            return false;
+        }
+
+        try
+        {
+            _ = System.Text.Encoding.GetEncoding(mediaType.Charset.ToString());
+            return false;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
+    }
+
+    private static ProblemDetails UnknownCharset(HttpRequest request) => new()
+    {
+        Status = StatusCodes.Status415UnsupportedMediaType,
+        Type = ProblemTypes.UnsupportedMediaType,
+        Title = "Unsupported media type",
+        Detail = $"The request body must be sent as 'application/json' in UTF-8; '{request.ContentType}' names a charset this API cannot read.",
+    };
 
     private static ProblemDetails Unavailable(HttpContext context)
     {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The full forms of the crash and fault suite (docs/robustness.md): the API killed under load and restarted,
+# PostgreSQL stopped under load and restarted, and healthy partners' delivery rate beside faulty partners.
+# Everything listens on and talks to 127.0.0.1 only. Each dotnet test run is bounded by `timeout`.
+#
+#   bench/faults.sh              # crash and fault suite, full form (about 10 minutes on 2 cores)
+#   bench/faults.sh --with-fuzz  # and the bad-input fuzzer with 10,000 requests per database
+#
+# INTELSHARING_FUZZ_SEED and INTELSHARING_FUZZ_COUNT are passed through to the fuzzer (default: random seed, 10,000).
+# PostgreSQL (initdb/pg_ctl) is required; the tests fail instead of skipping without it.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+with_fuzz=false
+for argument in "$@"; do
+  case "$argument" in
+    --with-fuzz) with_fuzz=true ;;
+    *) echo "Unknown argument: $argument (use --with-fuzz)" >&2; exit 2 ;;
+  esac
+done
+
+export INTELSHARING_REQUIRE_POSTGRES=1
+dotnet build IntelSharing.sln --nologo -v quiet
+
+status=0
+echo "== Crash and fault suite, full form"
+INTELSHARING_FAULT_FULL=1 timeout "${INTELSHARING_FAULT_TIMEOUT:-2400}" \
+  dotnet test tests/IntelSharing.IntegrationTests --no-build --nologo \
+  --filter "FullyQualifiedName~IntelSharing.IntegrationTests.Faults" || status=$?
+
+if [[ "$with_fuzz" == true ]]; then
+  echo "== Bad-input fuzzer, ${INTELSHARING_FUZZ_COUNT:-10000} requests per database"
+  INTELSHARING_FUZZ_COUNT="${INTELSHARING_FUZZ_COUNT:-10000}" timeout "${INTELSHARING_FUZZ_TIMEOUT:-1800}" \
+    dotnet test tests/IntelSharing.IntegrationTests --no-build --nologo \
+    --filter "FullyQualifiedName~BadInputFuzzTests" || status=$?
+fi
+
+exit "$status"

@@ -1,0 +1,74 @@
+using Dapper;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.IntegrationTests.Infrastructure;
+
+namespace IntelSharing.IntegrationTests.Fuzzing;
+
+/// <summary>
+/// The fuzzer's "changed nothing" oracle. Row triggers on every application table append one line per
+/// inserted, updated or deleted row to <c>fuzz_writes</c>, inside the writing transaction: a committed write
+/// moves the journal forward, a rolled-back one does not. Stronger than comparing row counts or content
+/// hashes (an update that writes the same value still counts) and cheap enough to read after every request.
+/// Installed only in the fuzzer's own database.
+/// </summary>
+public sealed class WriteJournal(ApiFixture app)
+{
+    private const string Table = "fuzz_writes";
+
+    public static async Task<WriteJournal> InstallAsync(ApiFixture app)
+    {
+        await using var connection = await app.Database.OpenAsync(CancellationToken.None);
+        if (app.Provider == DatabaseProvider.Postgres)
+        {
+            await connection.ExecuteAsync(
+                $"""
+                CREATE TABLE {Table} (seq bigserial PRIMARY KEY, tbl text NOT NULL, op text NOT NULL);
+                CREATE FUNCTION fuzz_note_write() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    INSERT INTO {Table} (tbl, op) VALUES (TG_TABLE_NAME, lower(TG_OP));
+                    RETURN NULL;
+                END $$;
+                """);
+            var tables = await connection.QueryAsync<string>(
+                $"SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> '{Table}'");
+            foreach (var table in tables)
+            {
+                await connection.ExecuteAsync(
+                    $"CREATE TRIGGER fuzz_{table} AFTER INSERT OR UPDATE OR DELETE ON \"{table}\" FOR EACH ROW EXECUTE FUNCTION fuzz_note_write()");
+            }
+        }
+        else
+        {
+            await connection.ExecuteAsync($"CREATE TABLE {Table} (seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, op TEXT NOT NULL)");
+            var tables = await connection.QueryAsync<string>(
+                $"SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '{Table}'");
+            foreach (var table in tables)
+            {
+                foreach (var op in new[] { "insert", "update", "delete" })
+                {
+                    await connection.ExecuteAsync(
+                        $"CREATE TRIGGER fuzz_{table}_{op} AFTER {op.ToUpperInvariant()} ON \"{table}\" BEGIN INSERT INTO {Table} (tbl, op) VALUES ('{table}', '{op}'); END");
+                }
+            }
+        }
+
+        return new WriteJournal(app);
+    }
+
+    /// <summary>The position of the last committed write.</summary>
+    public async Task<long> PositionAsync()
+    {
+        await using var connection = await app.Database.OpenAsync(CancellationToken.None);
+        return await connection.ExecuteScalarAsync<long>($"SELECT COALESCE(MAX(seq), 0) FROM {Table}");
+    }
+
+    /// <summary>What was written after <paramref name="position"/>, summarised as "table op ×n".</summary>
+    public async Task<string> DescribeSinceAsync(long position)
+    {
+        await using var connection = await app.Database.OpenAsync(CancellationToken.None);
+        var rows = await connection.QueryAsync<(string Tbl, string Op, long N)>(
+            $"SELECT tbl AS Tbl, op AS Op, COUNT(*) AS N FROM {Table} WHERE seq > @position GROUP BY tbl, op ORDER BY tbl, op",
+            new { position });
+        return string.Join(", ", rows.Select(r => $"{r.Tbl} {r.Op} ×{r.N}"));
+    }
+}
