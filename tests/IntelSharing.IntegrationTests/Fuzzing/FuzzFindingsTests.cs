@@ -56,6 +56,14 @@ public abstract class FuzzFindingsTests(ApiFixture app)
             HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "description"),
         ["subscription URL with U+0000"] = new("POST", _ => "/api/v1/subscriptions", """{"url":"https://partner.example/hooks\u0000"}""",
             HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "url"),
+
+        // Seed 11 on PostgreSQL, case 239, once sharing groups and agency updates existed: the same NUL 500 through a
+        // sharing group's description and a renamed agency.
+        ["sharing group description with U+0000"] = new("POST", _ => "/api/v1/sharing-groups",
+            """{"name":"Western Balkans border services","description":"RS\u0000","members":[]}""",
+            HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "description"),
+        ["agency renamed with U+0000"] = new("PATCH", ids => $"/api/v1/agencies/{ids.Agency}", """{"name":"Hungarian\u0000 Police"}""",
+            HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "name"),
     };
 
     public static TheoryData<string> Cases => new(Findings.Keys);

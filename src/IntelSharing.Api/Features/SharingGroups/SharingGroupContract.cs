@@ -37,7 +37,8 @@ public sealed class SharingGroupInputValidator : AbstractValidator<SharingGroupI
     {
         RuleFor(g => g.Name).NotEmpty().MaximumLength(200).Must(AlertInputValidator.NoControlCharacters)
             .WithMessage("The name must not contain control characters.");
-        RuleFor(g => g.Description).MaximumLength(2000);
+        RuleFor(g => g.Description).MaximumLength(2000).Must(AlertInputValidator.NoControlCharactersExceptNewlines)
+            .WithMessage("The description must not contain control characters other than line breaks.");
         RuleFor(g => g.Members).NotNull().WithMessage("members is required (an empty list is allowed).");
         RuleFor(g => g.Members)
             .Must(m => m!.Count <= MaxMembers).WithMessage($"At most {MaxMembers} members.")
