@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -22,6 +24,10 @@ public static class FuzzHosting
         .. DeliveryTestSettings.Loopback,
         new("Delivery:Enabled", "false"),
         new("Delivery:AttemptTimeout", "00:00:02"),
+        // One key sends thousands of requests a minute, many with bad credentials from one address: the abuse
+        // limits would answer most of them 429 before they reach anything deeper. Their own tests cover them.
+        new("RateLimits:PerAgencyPermits", "1000000"),
+        new("RateLimits:AuthFailuresPerClient", "100000"),
         new("Logging:LogLevel:Default", "Warning"),
         // Expected client mistakes are not worth a log line per fuzzed request; 500s still log as errors.
         new("Logging:LogLevel:Microsoft.AspNetCore", "Error"),
@@ -55,11 +61,18 @@ public static class FuzzHosting
         });
 
     /// <summary>
-    /// The expiry sweep is the one background writer left once delivery is off; without it every committed
-    /// write is a request's (nothing a fuzzed request creates is due to expire within a run anyway).
+    /// Background writers besides delivery (off): the expiry sweep, the audit sealer and the key-usage flusher.
+    /// Without them every committed write is a request's (nothing a fuzzed request creates expires within a
+    /// run; sealing and last-use times are not what the fuzzer tests).
     /// </summary>
     public static void NoBackgroundWriters(IServiceCollection services)
     {
+        foreach (var background in services.Where(d => d.ServiceType == typeof(IHostedService)
+            && (d.ImplementationType == typeof(AuditSealingService) || d.ImplementationType == typeof(ApiKeyUsageFlusher))).ToList())
+        {
+            services.Remove(background);
+        }
+
         var sweeps = services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationFactory?.Method.ReturnType == typeof(ExpirePersonalData)).ToList();
         if (sweeps.Count == 0)
         {

@@ -43,6 +43,12 @@ public sealed record FuzzTarget(
             agency = world.PartnerAgencyId;
         }
 
+        if (Route.StartsWith("api/v1/sharing-groups", StringComparison.Ordinal))
+        {
+            // Members: the partner (already one) or a bystander (not yet, or only in the first group).
+            agency = random.Next(2) == 0 ? world.PartnerAgencyId : Pick(random, world.BystanderAgencyIds);
+        }
+
         var id = Ids is not null ? Pick(random, Ids(world)) : IdFor(world, random);
         var path = ("/" + Route)
             .Replace("{agencyId}", agency.ToString(), StringComparison.Ordinal)
@@ -56,6 +62,7 @@ public sealed record FuzzTarget(
         _ when Route.StartsWith("api/v1/alerts", StringComparison.Ordinal) => Pick(random, world.AlertIds),
         _ when Route.StartsWith("api/v1/agencies", StringComparison.Ordinal) => Pick(random, world.AgencyIds),
         _ when Route.StartsWith("api/v1/subscriptions", StringComparison.Ordinal) => Pick(random, world.SubscriptionIds),
+        _ when Route.StartsWith("api/v1/sharing-groups", StringComparison.Ordinal) => Pick(random, world.SharingGroupIds),
         _ when Route.StartsWith("api/v1/deliveries", StringComparison.Ordinal) => random.Next(2) == 0 ? Pick(random, world.DeadDeliveryIds) : Pick(random, world.DeliveryIds),
         _ => Guid.NewGuid(),
     };
@@ -161,7 +168,48 @@ public static class FuzzTargets
             ["limit"] = ["1", "200"],
         }),
         new("GET", "api/v1/deliveries/{id}", FuzzCaller.Partner, 1),
+
+        // Agencies: operators rename, deactivate and activate (bystanders, so the fuzzer's own callers keep working).
+        new("PATCH", "api/v1/agencies/{id}", FuzzCaller.Operator, 3, (_, random) => new JsonObject
+        {
+            ["name"] = $"Fuzz agency renamed {random.Next(1_000_000)}",
+            ["kind"] = FuzzTarget.Pick(random, ["police", "border_guard", "customs"]),
+        })
+        {
+            Ids = world => world.BystanderAgencyIds,
+        },
+        new("POST", "api/v1/agencies/{id}/deactivate", FuzzCaller.Operator, 2) { Ids = world => world.BystanderAgencyIds },
+        new("POST", "api/v1/agencies/{id}/activate", FuzzCaller.Operator, 2) { Ids = world => world.BystanderAgencyIds },
+
+        // Sharing groups.
+        new("POST", "api/v1/sharing-groups", FuzzCaller.Operator, 4, (world, random) => ValidGroup(world, random)),
+        new("GET", "api/v1/sharing-groups", FuzzCaller.Partner, 1),
+        new("GET", "api/v1/sharing-groups/{id}", FuzzCaller.Partner, 1),
+        new("PUT", "api/v1/sharing-groups/{id}", FuzzCaller.Operator, 4, (world, random) => ValidGroup(world, random)),
+        new("DELETE", "api/v1/sharing-groups/{id}", FuzzCaller.Operator, 2),
+        new("PUT", "api/v1/sharing-groups/{id}/members/{agencyId}", FuzzCaller.Operator, 2),
+        new("DELETE", "api/v1/sharing-groups/{id}/members/{agencyId}", FuzzCaller.Operator, 2),
+
+        // The audit trail (operators hold audit:read).
+        new("GET", "api/v1/audit", FuzzCaller.Operator, 4, QueryParameters: new Dictionary<string, string[]>
+        {
+            ["agency"] = [],
+            ["action"] = ["alert.read", "auth.failed", "alert.submit,alert.read", "group.member.add"],
+            ["resourceId"] = [],
+            ["from"] = ["2020-01-01T00:00:00Z", "2026-11-01T00:00:00%2B01:00"],
+            ["to"] = ["2099-01-01T00:00:00Z"],
+            ["cursor"] = [],
+            ["limit"] = ["1", "500"],
+        }),
+        new("GET", "api/v1/audit/verify", FuzzCaller.Operator, 1),
     ];
+
+    private static JsonObject ValidGroup(FuzzWorld world, Random random) => new()
+    {
+        ["name"] = $"Western Balkans border services {random.Next(1_000_000)}",
+        ["description"] = "Border police and customs of the route from Gevgelija to Horgoš.",
+        ["members"] = new JsonArray(world.PartnerAgencyId.ToString(), FuzzTarget.Pick(random, world.BystanderAgencyIds).ToString()),
+    };
 
     private static JsonObject ValidAlert(FuzzWorld world, Random random)
     {
@@ -176,7 +224,11 @@ public static class FuzzTargets
                 // Named persons: amber or stricter, with review and expiry dates; an audience.
                 var alert = Samples.SmugglingAlert();
                 alert["tlp"] = "amber+strict";
-                alert["audience"] = new JsonObject { ["agencies"] = new JsonArray(world.PartnerAgencyId.ToString()) };
+                alert["audience"] = new JsonObject
+                {
+                    ["agencies"] = new JsonArray(world.PartnerAgencyId.ToString()),
+                    ["groups"] = new JsonArray(world.SharingGroupIds[0].ToString()),
+                };
                 alert["persons"] = new JsonArray(new JsonObject
                 {
                     ["fullName"] = "Marko Petrović",

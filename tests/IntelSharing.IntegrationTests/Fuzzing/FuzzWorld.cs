@@ -22,7 +22,9 @@ public sealed class FuzzWorld
 {
     private readonly ApiFixture _app;
     private readonly List<PooledAlert> _alerts = [];
+    private readonly List<Guid> _groups = [];
     private HttpClient _originator = null!;
+    private HttpClient _operator = null!;
 
     private FuzzWorld(ApiFixture app) => _app = app;
 
@@ -67,8 +69,11 @@ public sealed class FuzzWorld
     /// <summary>amber+strict alerts for the partner only, whose audience can be widened.</summary>
     public IReadOnlyList<Guid> RestrictedAlertIds => _alerts.Where(a => a.Template == AlertTemplate.Restricted).Select(a => a.Id).ToList();
 
-    /// <summary>Agencies in no audience yet: sharing with one of them is valid.</summary>
+    /// <summary>Agencies in no audience yet: sharing with one of them is valid; operators rename, deactivate and activate them.</summary>
     public IReadOnlyList<Guid> BystanderAgencyIds { get; private set; } = [];
+
+    /// <summary>Sharing groups; deleted ones are replaced by <see cref="RepairAsync"/>.</summary>
+    public IReadOnlyList<Guid> SharingGroupIds => _groups;
 
     public IReadOnlyList<Guid> DeliveryIds { get; private set; } = [];
 
@@ -103,6 +108,11 @@ public sealed class FuzzWorld
         world.BystanderAgencyIds = bystanders;
         world.AgencyIds = [originator.Id, partner.Id, operations.Id, readOnly.Id, .. bystanders];
         world._originator = originator.Client;
+        world._operator = operations.Client;
+        for (var i = 0; i < 2; i++)
+        {
+            world._groups.Add(await world.CreateGroupAsync(cancellationToken));
+        }
 
         await using (var connection = await app.Database.OpenAsync(cancellationToken))
         {
@@ -144,7 +154,7 @@ public sealed class FuzzWorld
         await world.RepairAsync();
 
         var cursors = new List<string>();
-        foreach (var (key, path) in new[] { (partner.Key, "/api/v1/alerts?limit=1"), (partner.Key, "/api/v1/deliveries?limit=1"), (operations.Key, "/api/v1/deliveries?state=dead&limit=1"), (originator.Key, "/api/v1/alerts?category=cyber_incident&limit=1") })
+        foreach (var (key, path) in new[] { (partner.Key, "/api/v1/alerts?limit=1"), (partner.Key, "/api/v1/deliveries?limit=1"), (operations.Key, "/api/v1/deliveries?state=dead&limit=1"), (operations.Key, "/api/v1/audit?limit=1"), (originator.Key, "/api/v1/alerts?category=cyber_incident&limit=1") })
         {
             using var client = app.ClientWithKey(key);
             var page = await client.GetFromJsonAsync<JsonElement>(path, cancellationToken);
@@ -173,6 +183,23 @@ public sealed class FuzzWorld
         var deliveries = new DynamicParameters();
         await connection.ExecuteAsync(
             $"UPDATE deliveries SET state = 'dead', attempts = 10 WHERE id IN {SqlLists.In(deliveries, "d", DeadDeliveryIds.ToArray())} AND state <> 'dead'", deliveries);
+
+        // Deactivated agencies get nothing and their keys are refused: the fuzzer deactivates bystanders, and a
+        // mutated route may name any pooled agency.
+        var agencies = new DynamicParameters(new { active = true });
+        await connection.ExecuteAsync(
+            $"UPDATE agencies SET is_active = @active WHERE id IN {SqlLists.In(agencies, "g", AgencyIds.ToArray())} AND is_active <> @active", agencies);
+
+        var groups = new DynamicParameters();
+        var existing = (await connection.QueryAsync<Guid>(
+            $"SELECT id FROM sharing_groups WHERE id IN {SqlLists.In(groups, "sg", _groups.ToArray())}", groups)).ToHashSet();
+        for (var i = 0; i < _groups.Count; i++)
+        {
+            if (!existing.Contains(_groups[i]))
+            {
+                _groups[i] = await CreateGroupAsync(CancellationToken.None);
+            }
+        }
 
         // Revoked alerts cannot change any more, and a widened audience cannot be widened with the same agencies:
         // publish a fresh alert in their place. Others keep their id; their version is what If-Match must name.
@@ -203,6 +230,17 @@ public sealed class FuzzWorld
         public int Version { get; init; }
 
         public long Audience { get; init; }
+    }
+
+    private async Task<Guid> CreateGroupAsync(CancellationToken cancellationToken)
+    {
+        var created = await _operator.PostAsync("/api/v1/sharing-groups", Samples.Json(new JsonObject
+        {
+            ["name"] = $"Western Balkans border services {Guid.NewGuid():N}",
+            ["members"] = new JsonArray(PartnerAgencyId.ToString(), BystanderAgencyIds[0].ToString()),
+        }), cancellationToken);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return (await created.ReadJsonAsync()).GetProperty("id").GetGuid();
     }
 
     private async Task<Guid> PublishAsync(AlertTemplate template, CancellationToken cancellationToken)

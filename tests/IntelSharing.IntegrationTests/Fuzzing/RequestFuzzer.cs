@@ -658,6 +658,14 @@ public sealed class RequestFuzzer(FuzzWorld world, int seed)
                 break;
             }
 
+            case 5 when random.Next(3) == 0:
+            {
+                var value = FuzzTarget.Pick(random, new[] { string.Empty, " ", new string('p', 501), new string('p', 20_000), "Inquiry\tN°7", Latin1("Истрага 2026/114"), "\x01\x02", FuzzTarget.Pick(random, Injections) });
+                draft.SetHeader("X-Purpose", value);
+                draft.Note($"X-Purpose {FuzzRequest.Shorten(value, 40)}");
+                break;
+            }
+
             case 5:
             {
                 var name = random.Next(2) == 0 ? "If-Match" : "If-None-Match";
@@ -826,6 +834,8 @@ public sealed class RequestFuzzer(FuzzWorld world, int seed)
         {
             "cursor" => FuzzTarget.Pick(random, world.Cursors),
             "subscription" => FuzzTarget.Pick(random, world.SubscriptionIds).ToString(),
+            "agency" => FuzzTarget.Pick(random, world.AgencyIds).ToString(),
+            "resourceId" => FuzzTarget.Pick(random, world.AlertIds).ToString(),
             _ => target.QueryParameters![name] is { Length: > 0 } values ? FuzzTarget.Pick(random, values) : null,
         };
     }
@@ -856,7 +866,9 @@ public sealed class RequestFuzzer(FuzzWorld world, int seed)
                 1 => Convert.ToBase64String(RandomBytes(random)).TrimEnd('='),
                 _ => FuzzTarget.Pick(random, new[] { "===", "A", "-_-_", "%2B%2F", new string('A', 200), new string('A', 44) }),
             },
-            "subscription" => Escape(FuzzTarget.Pick(random, GuidLike)),
+            "subscription" or "agency" or "resourceId" => Escape(FuzzTarget.Pick(random, GuidLike)),
+            "from" or "to" => Escape(FuzzTarget.Pick(random, DateValues)),
+            "action" => FuzzTarget.Pick(random, new[] { "ALERT.READ", "alert..read", "alert.read,", ".", "alert.read%00", "a" + new string('.', 300), "alert read" }),
             "country" => FuzzTarget.Pick(random, new[] { "rs", "XX", "RS,,HU", ",", "RSS", "R", "RS%2CHU", string.Join(',', Enumerable.Repeat("RS", 300)) }),
             _ => FuzzTarget.Pick(random, new[] { "LOW", "High", "amber", "dead,pending", "in-flight", ",", "migrant-smuggling", "cyber_incident%00", "*" }),
         };
@@ -1055,6 +1067,9 @@ public sealed class RequestFuzzer(FuzzWorld world, int seed)
             var (path, id) = target.Path(world, random);
             var draft = new Draft { Endpoint = target.Name, Method = target.Method, Path = path };
             draft.Headers.Add(new("Authorization", "Bearer " + target.Key(world)));
+
+            // Reading alerts that name persons needs a purpose; any request may carry one.
+            draft.Headers.Add(new("X-Purpose", "Investigation 2026/114 into the Kurdish-route network"));
             draft.Headers.AddRange(target.Headers?.Invoke(world, id) ?? []);
             if (target.Body is not null)
             {

@@ -62,12 +62,20 @@ public sealed class WriteJournal(ApiFixture app)
         return await connection.ExecuteScalarAsync<long>($"SELECT COALESCE(MAX(seq), 0) FROM {Table}");
     }
 
-    /// <summary>What was written after <paramref name="position"/>, summarised as "table op ×n".</summary>
-    public async Task<string> DescribeSinceAsync(long position)
+    /// <summary>
+    /// What was written after <paramref name="position"/> besides new audit records, summarised as "table op ×n";
+    /// empty when nothing else was. Recording a refused request is what the audit trail is for; anything else
+    /// a refused request writes is a change it must not make.
+    /// </summary>
+    public async Task<string> WritesBesidesAuditSinceAsync(long position)
     {
         await using var connection = await app.Database.OpenAsync(CancellationToken.None);
         var rows = await connection.QueryAsync<(string Tbl, string Op, long N)>(
-            $"SELECT tbl AS Tbl, op AS Op, COUNT(*) AS N FROM {Table} WHERE seq > @position GROUP BY tbl, op ORDER BY tbl, op",
+            $"""
+            SELECT tbl AS Tbl, op AS Op, COUNT(*) AS N FROM {Table}
+            WHERE seq > @position AND NOT (tbl = 'audit_records' AND op = 'insert')
+            GROUP BY tbl, op ORDER BY tbl, op
+            """,
             new { position });
         return string.Join(", ", rows.Select(r => $"{r.Tbl} {r.Op} ×{r.N}"));
     }
