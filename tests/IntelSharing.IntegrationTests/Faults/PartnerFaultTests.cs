@@ -205,7 +205,8 @@ public sealed class PartnerFaultTests
     {
         public override DatabaseProvider Provider => DatabaseProvider.Postgres;
 
-        protected override IEnumerable<KeyValuePair<string, string>> Settings => [.. DeliveryTestSettings.Loopback, .. settings];
+        protected override IEnumerable<KeyValuePair<string, string>> Settings =>
+            [.. DeliveryTestSettings.Loopback, new("RateLimits:PerAgencyPermits", "1000000"), .. settings];
 
         protected override Task<string?> ProvisionAsync() => Task.FromResult<string?>(connectionString);
     }
