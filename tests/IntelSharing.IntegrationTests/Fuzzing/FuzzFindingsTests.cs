@@ -64,9 +64,30 @@ public abstract class FuzzFindingsTests(ApiFixture app)
             HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "description"),
         ["agency renamed with U+0000"] = new("PATCH", ids => $"/api/v1/agencies/{ids.Agency}", """{"name":"Hungarian\u0000 Police"}""",
             HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "name"),
+
+        // Seed 20261128 on PostgreSQL, 10,000 requests: an alert whose summary held U+0000 was accepted — PostgreSQL's
+        // json type stores the \u0000 escape — and from then on every GET /api/v1/alerts that could see it was a 500
+        // (22P05 unsupported Unicode escape sequence, from the persons check on the stored document): one partner's
+        // alert broke listing for everyone. Every free-text field of an alert, and a revocation reason, now refuses
+        // control characters (line breaks allowed where the text is long), as the title and feedback note did.
+        ["alert summary with U+0000"] = new("POST", _ => "/api/v1/alerts", Changed(Samples.CyberAlert(), a => a["summary"] = "Infrastructure\0 hosted abroad."),
+            HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "summary"),
+        ["modus operandi with U+0000"] = new("POST", _ => "/api/v1/alerts", Changed(Samples.SmugglingAlert(), a => a["smuggling"]!["modusOperandi"] = "Forged CMR\0 documents"),
+            HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "smuggling.modusOperandi"),
+        ["indicator description with U+0000"] = new("POST", _ => "/api/v1/alerts", Changed(Samples.SmugglingAlert(), a => a["indicators"]![0]!["description"] = "Driver\0s phone"),
+            HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "indicators[0].description"),
+        ["revocation reason with U+0000"] = new("POST", ids => $"/api/v1/alerts/{ids.RestrictedAlert}/revoke", """{"reason":"Duplicate\u0000"}""",
+            HttpStatusCode.BadRequest, "urn:intelsharing:problem:validation", "reason"),
     };
 
     public static TheoryData<string> Cases => new(Findings.Keys);
+
+    /// <summary>A sample changed in place and serialised (a .NET "\0" becomes the JSON escape \u0000).</summary>
+    private static string Changed(JsonObject alert, Action<JsonObject> change)
+    {
+        change(alert);
+        return alert.ToJsonString();
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]

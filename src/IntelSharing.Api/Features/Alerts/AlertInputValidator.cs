@@ -22,7 +22,8 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
     {
         RuleFor(a => a.Category).NotNull().WithMessage("A category is required: migrant_smuggling or cyber_incident.");
         RuleFor(a => a.Title).NotEmpty().MaximumLength(MaxTitle).Must(NoControlCharacters).WithMessage("The title must not contain control characters.");
-        RuleFor(a => a.Summary).NotEmpty().MaximumLength(MaxSummary);
+        RuleFor(a => a.Summary).NotEmpty().MaximumLength(MaxSummary)
+            .Must(NoControlCharactersExceptNewlines).WithMessage("The summary must not contain control characters other than line breaks.");
         RuleFor(a => a.Severity).NotNull().WithMessage("A severity is required: low, medium, high or critical.");
         RuleFor(a => a.Tlp).NotNull().WithMessage("A TLP marking is required: clear, green, amber, amber+strict or red.");
         RuleFor(a => a.Basis).NotNull().WithMessage("A basis is required: fact or assessment.");
@@ -32,6 +33,8 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
         RuleFor(a => a.Handling!.Conditions)
             .NotEmpty().When(a => a.Handling?.Code == HandlingCode.H3).WithMessage("Handling code H3 requires the conditions as text.")
             .MaximumLength(MaxLongText).When(a => a.Handling is not null);
+        RuleFor(a => a.Handling!.Conditions).Must(NoControlCharactersExceptNewlines).When(a => a.Handling is not null)
+            .WithMessage("The conditions must not contain control characters other than line breaks.");
 
         RuleFor(a => a.Evaluation).NotNull().WithMessage("A 4x4 evaluation is required.");
         RuleFor(a => a.Evaluation!.Source).NotNull().When(a => a.Evaluation is not null).WithMessage("The source evaluation is required: A, B, C or X.");
@@ -112,26 +115,30 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
     {
         public SmugglingValidator()
         {
-            RuleFor(s => s.ModusOperandi).NotEmpty().MaximumLength(MaxLongText);
+            RuleFor(s => s.ModusOperandi).NotEmpty().MaximumLength(MaxLongText)
+                .Must(NoControlCharactersExceptNewlines).WithMessage("The modus operandi must not contain control characters other than line breaks.");
             RuleFor(s => s).Must(s => s.Route is { Count: > 0 } || s.CrossingPoints is { Count: > 0 })
                 .WithName("route").OverridePropertyName("route")
                 .WithMessage("A smuggling alert names its route or at least one crossing point.");
             RuleFor(s => s.Route).Must(r => r!.Count <= 50).When(s => s.Route is not null).WithMessage("At most 50 route points.");
             RuleForEach(s => s.Route).NotNull().ChildRules(point =>
             {
-                point.RuleFor(p => p.Place).NotEmpty().MaximumLength(MaxShortText);
+                point.RuleFor(p => p.Place).NotEmpty().MaximumLength(MaxShortText)
+                    .Must(NoControlCharacters).WithMessage("The place must not contain control characters.");
                 point.RuleFor(p => p.Country).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code.");
             });
             RuleFor(s => s.CrossingPoints).Must(r => r!.Count <= 50).When(s => s.CrossingPoints is not null).WithMessage("At most 50 crossing points.");
             RuleForEach(s => s.CrossingPoints).NotNull().ChildRules(point =>
             {
-                point.RuleFor(p => p.Name).NotEmpty().MaximumLength(MaxShortText);
+                point.RuleFor(p => p.Name).NotEmpty().MaximumLength(MaxShortText)
+                    .Must(NoControlCharacters).WithMessage("The name must not contain control characters.");
                 point.RuleFor(p => p.Countries).NotEmpty().Must(c => c is null || c.Count <= 2).WithMessage("A crossing point joins one or two countries.");
                 point.RuleForEach(p => p.Countries).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code.");
             });
             RuleFor(s => s.EstimatedPeople).InclusiveBetween(0, 100_000);
             RuleFor(s => s.NetworkNames).Must(n => n!.Count <= 50).When(s => s.NetworkNames is not null).WithMessage("At most 50 network names.");
-            RuleForEach(s => s.NetworkNames).NotEmpty().MaximumLength(MaxShortText);
+            RuleForEach(s => s.NetworkNames).NotEmpty().MaximumLength(MaxShortText)
+                .Must(NoControlCharacters).WithMessage("A network name must not contain control characters.");
         }
     }
 
@@ -175,7 +182,8 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
                     }
                 }
             });
-            RuleFor(i => i.Description).MaximumLength(MaxLongText);
+            RuleFor(i => i.Description).MaximumLength(MaxLongText)
+                .Must(NoControlCharactersExceptNewlines).WithMessage("The description must not contain control characters other than line breaks.");
         }
     }
 
@@ -191,7 +199,8 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
             RuleFor(p => p.Nationality).Must(Countries.IsValid).When(p => p.Nationality is not null)
                 .WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code.");
             RuleFor(p => p.Aliases).Must(a => a!.Count <= 20).When(p => p.Aliases is not null).WithMessage("At most 20 aliases.");
-            RuleForEach(p => p.Aliases).NotEmpty().MaximumLength(MaxShortText);
+            RuleForEach(p => p.Aliases).NotEmpty().MaximumLength(MaxShortText)
+                .Must(NoControlCharacters).WithMessage("An alias must not contain control characters.");
         }
     }
 }

@@ -31,7 +31,9 @@ public static class RevokeAlert
 
     public sealed class Validator : AbstractValidator<Command>
     {
-        public Validator() => RuleFor(c => c.Input.Reason).NotEmpty().MaximumLength(1000).OverridePropertyName("reason");
+        public Validator() => RuleFor(c => c.Input.Reason).NotEmpty().MaximumLength(1000)
+            .Must(AlertInputValidator.NoControlCharactersExceptNewlines).WithMessage("The reason must not contain control characters other than line breaks.")
+            .OverridePropertyName("reason");
     }
 
     public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time) : ICommandHandler<Command, Result<SubmitAlert.Published>>
