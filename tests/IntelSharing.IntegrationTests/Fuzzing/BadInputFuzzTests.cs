@@ -91,7 +91,7 @@ public abstract class BadInputFuzzTests(ApiFixture app)
         }
 
         stopwatch.Stop();
-        Report(stats.Summary(stopwatch.Elapsed));
+        Report($"Fuzz on {app.Provider}, seed {settings.Seed}: " + stats.Summary(stopwatch.Elapsed));
         if (failures.Count > 0)
         {
             Assert.Fail(
