@@ -16,6 +16,8 @@ public static class DeliveryTestSettings
         new("Delivery:AllowHttp", "true"),
         new("Delivery:AllowedPrivateNetworks:0", "127.0.0.0/8"),
         new("Secrets:EncryptionKey", Convert.ToBase64String(new byte[32].Select((_, i) => (byte)(i * 7)).ToArray())),
+        // These tests poll the ledger while waiting; the per-agency rate limit has tests of its own.
+        new("RateLimits:PerAgencyPermits", "1000000"),
     ];
 
     private sealed record StateRow

@@ -54,6 +54,13 @@ public sealed class DeliveryDispatcher(
         public string Payload { get; init; } = string.Empty;
     }
 
+    // A subscription disabled (410) or deleted while one of its deliveries was in flight cancelled only the queued
+    // ones; an in-flight delivery that comes back unsent or failed must end cancelled too, not wait forever.
+    private const string SubscriptionGone =
+        "EXISTS (SELECT 1 FROM subscriptions gone WHERE gone.id = deliveries.subscription_id AND gone.status IN ('disabled', 'deleted'))";
+
+    private const string PutBackState = $"CASE WHEN {SubscriptionGone} THEN @cancelled WHEN attempts = 0 THEN @pending ELSE @failed END";
+
     /// <summary>The webhook-id partners see: stable for the delivery, across retries and replays.</summary>
     public static string MessageId(Guid deliveryId) => $"msg_{deliveryId:N}";
 
@@ -227,15 +234,33 @@ public sealed class DeliveryDispatcher(
             now = time.UtcNowMicros(),
             pending = DeliveryStates.Pending,
             failed = DeliveryStates.Failed,
+            cancelled = DeliveryStates.Cancelled,
         });
         await using var connection = await database.OpenAsync(CancellationToken.None);
+        await using var transaction = await Database.BeginWriteAsync(connection, CancellationToken.None);
+        await LockSubscriptionsAsync(connection, transaction, [.. released.Select(r => r.Work.SubscriptionId)], exclusive: false);
         await connection.ExecuteAsync(new CommandDefinition(
             $"""
-            UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN @pending ELSE @failed END,
+            UPDATE deliveries SET state = {PutBackState},
                    claim_token = NULL, lease_until = NULL, updated_at = @now
             WHERE claim_token = @token AND id IN {SqlLists.In(parameters, "id", released.Select(r => r.Work.Id).ToArray())}
             """,
-            parameters, cancellationToken: CancellationToken.None));
+            parameters, transaction, cancellationToken: CancellationToken.None));
+        await transaction.CommitAsync(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Orders this transaction with a concurrent 410 or deletion of the same subscriptions. Without it, on PostgreSQL
+    /// a delivery put back (or recorded as failed) while another transaction disables its subscription is checked
+    /// against the old status and the disabling one cancels only what was queued before: the delivery would stay
+    /// pending for a subscription that is gone. Shared for a put-back, exclusive for the 410 that disables.
+    /// </summary>
+    private async Task LockSubscriptionsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<Guid> subscriptionIds, bool exclusive)
+    {
+        var parameters = new DynamicParameters();
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"SELECT id FROM subscriptions WHERE id IN {SqlLists.In(parameters, "s", subscriptionIds.Distinct().ToArray())} ORDER BY id {database.Dialect.LockRows(exclusive)}",
+            parameters, transaction, cancellationToken: CancellationToken.None));
     }
 
     private async Task RecordAsync(Claimed work, Guid token, AttemptOutcome outcome, CancellationToken cancellationToken)
@@ -243,17 +268,21 @@ public sealed class DeliveryDispatcher(
         var now = time.UtcNowMicros();
         await using var connection = await database.OpenAsync(CancellationToken.None);
         await using var transaction = await Database.BeginWriteAsync(connection, CancellationToken.None);
+        if (!outcome.Succeeded)
+        {
+            await LockSubscriptionsAsync(connection, transaction, [work.SubscriptionId], exclusive: outcome.Gone);
+        }
 
         if (outcome.Deferred)
         {
             // Not sent: the breaker is open or the partner is at its concurrency limit. Put it back, count nothing.
             await connection.ExecuteAsync(new CommandDefinition(
-                """
-                UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN @pending ELSE @failed END,
+                $"""
+                UPDATE deliveries SET state = {PutBackState},
                        next_attempt_at = @next, claim_token = NULL, lease_until = NULL, updated_at = @now
                 WHERE id = @id AND claim_token = @token
                 """,
-                new { id = work.Id, token, now, next = now + TimeSpan.FromSeconds(1), pending = DeliveryStates.Pending, failed = DeliveryStates.Failed },
+                new { id = work.Id, token, now, next = now + TimeSpan.FromSeconds(1), pending = DeliveryStates.Pending, failed = DeliveryStates.Failed, cancelled = DeliveryStates.Cancelled },
                 transaction, cancellationToken: CancellationToken.None));
             await transaction.CommitAsync(CancellationToken.None);
             return;
@@ -277,8 +306,9 @@ public sealed class DeliveryDispatcher(
         }
 
         var updated = await connection.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE deliveries SET state = @state, attempts = @attempt, next_attempt_at = @nextAttempt, claim_token = NULL, lease_until = NULL,
+            $"""
+            UPDATE deliveries SET state = CASE WHEN @state = @failedState AND {SubscriptionGone} THEN @cancelled ELSE @state END,
+                   attempts = @attempt, next_attempt_at = @nextAttempt, claim_token = NULL, lease_until = NULL,
                    last_status = @status, last_error = @error, updated_at = @now,
                    delivered_at = CASE WHEN @delivered THEN @now ELSE delivered_at END
             WHERE id = @id AND claim_token = @token
@@ -294,6 +324,8 @@ public sealed class DeliveryDispatcher(
                 error = outcome.Error ?? (outcome.Succeeded ? null : $"The partner answered {outcome.StatusCode}."),
                 now,
                 delivered = outcome.Succeeded,
+                failedState = DeliveryStates.Failed,
+                cancelled = DeliveryStates.Cancelled,
             },
             transaction, cancellationToken: CancellationToken.None));
         if (updated == 0)
