@@ -90,6 +90,15 @@ public sealed class AlertInputValidatorTests
     }
 
     [Fact]
+    public void Default_messages_name_fields_as_clients_spell_them()
+    {
+        var errors = Errors(new AlertInput());
+
+        Assert.Equal("'title' must not be empty.", errors["title"][0]);
+        Assert.Equal("'summary' must not be empty.", errors["summary"][0]);
+    }
+
+    [Fact]
     public void Handling_and_evaluation_without_their_parts_name_the_parts() =>
         Assert.Equal(
             ["evaluation.information", "evaluation.source", "handling.code"],
