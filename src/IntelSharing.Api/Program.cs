@@ -35,7 +35,7 @@ builder.Services.AddSingleton<Migrator>();
 builder.Services.AddSingleton<ServerKeyring>();
 builder.Services.AddHostedService<DatabaseStartup>();
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<AlertCursor>();
+builder.Services.AddSingleton<KeysetCursor>();
 
 builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();

@@ -102,7 +102,7 @@ public static partial class ListAlerts
         public bool NamesPersons { get; init; }
     }
 
-    public sealed class Handler(Database database, AlertCursor cursors, AuditTrail audit, TimeProvider time) : IQueryHandler<Query, Result<string>>
+    public sealed class Handler(Database database, KeysetCursor cursors, AuditTrail audit, TimeProvider time) : IQueryHandler<Query, Result<string>>
     {
         public async ValueTask<Result<string>> Handle(Query query, CancellationToken cancellationToken)
         {
@@ -158,7 +158,7 @@ public static partial class ListAlerts
                 }
 
                 sql.Append(" AND (a.updated_at > @afterTime OR (a.updated_at = @afterTime AND a.id > @afterId))");
-                parameters.Add("afterTime", position.UpdatedAt);
+                parameters.Add("afterTime", position.At);
                 parameters.Add("afterId", position.Id);
             }
 
@@ -176,7 +176,7 @@ public static partial class ListAlerts
 
             audit.Annotate(detail: new { alertIds = page.Select(r => r.Id) });
             var next = rows.Count > query.Take
-                ? cursors.Encode(new AlertCursor.Position(page[^1].UpdatedAt, page[^1].Id), query.Fingerprint)
+                ? cursors.Encode(new KeysetCursor.Position(page[^1].UpdatedAt, page[^1].Id), query.Fingerprint)
                 : null;
             return WritePage(page, next);
         }

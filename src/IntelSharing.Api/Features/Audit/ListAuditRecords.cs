@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Dapper;
 using FluentValidation;
-using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -68,7 +67,7 @@ public static partial class ListAuditRecords
         private static partial Regex ActionShape();
     }
 
-    public sealed class Handler(Database database, AlertCursor cursors) : IQueryHandler<Query, Result<AuditPage>>
+    public sealed class Handler(Database database, KeysetCursor cursors) : IQueryHandler<Query, Result<AuditPage>>
     {
         public async ValueTask<Result<AuditPage>> Handle(Query query, CancellationToken cancellationToken)
         {
@@ -112,7 +111,7 @@ public static partial class ListAuditRecords
                 }
 
                 sql.Append(" AND (recorded_at > @afterTime OR (recorded_at = @afterTime AND id > @afterId))");
-                parameters.Add("afterTime", position.UpdatedAt);
+                parameters.Add("afterTime", position.At);
                 parameters.Add("afterId", position.Id);
             }
 
@@ -123,7 +122,7 @@ public static partial class ListAuditRecords
             var rows = (await connection.QueryAsync<AuditRecord>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
             var page = rows.Count > query.Take ? rows.GetRange(0, query.Take) : rows;
             var next = rows.Count > query.Take
-                ? cursors.Encode(new AlertCursor.Position(page[^1].RecordedAt, page[^1].Id), query.Fingerprint)
+                ? cursors.Encode(new KeysetCursor.Position(page[^1].RecordedAt, page[^1].Id), query.Fingerprint)
                 : null;
             return new AuditPage(page.Select(ToView).ToList(), next);
         }

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using Dapper;
 using FluentValidation;
-using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -43,7 +42,7 @@ public static class ListDeliveries
         }
     }
 
-    public sealed class Handler(Database database, AlertCursor cursors) : IQueryHandler<Query, Result<DeliveryPage>>
+    public sealed class Handler(Database database, KeysetCursor cursors) : IQueryHandler<Query, Result<DeliveryPage>>
     {
         public async ValueTask<Result<DeliveryPage>> Handle(Query query, CancellationToken cancellationToken)
         {
@@ -90,7 +89,7 @@ public static class ListDeliveries
                 }
 
                 where.Append(" AND (d.created_at < @beforeTime OR (d.created_at = @beforeTime AND d.id < @beforeId))");
-                parameters.Add("beforeTime", position.UpdatedAt);
+                parameters.Add("beforeTime", position.At);
                 parameters.Add("beforeId", position.Id);
             }
 
@@ -99,7 +98,7 @@ public static class ListDeliveries
                 DeliveryRow.Select + where + " ORDER BY d.created_at DESC, d.id DESC LIMIT @take", parameters, cancellationToken: cancellationToken))).AsList();
             var page = rows.Count > query.Take ? rows.GetRange(0, query.Take) : rows;
             var next = rows.Count > query.Take
-                ? cursors.Encode(new AlertCursor.Position(page[^1].CreatedAt, page[^1].Id), query.Fingerprint)
+                ? cursors.Encode(new KeysetCursor.Position(page[^1].CreatedAt, page[^1].Id), query.Fingerprint)
                 : null;
             return new DeliveryPage(page.Select(r => r.ToView()).ToList(), next);
         }

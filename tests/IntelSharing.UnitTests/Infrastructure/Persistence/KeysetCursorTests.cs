@@ -1,19 +1,18 @@
 using System.Security.Cryptography;
-using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Infrastructure.Persistence;
 
-namespace IntelSharing.UnitTests.Features.Alerts;
+namespace IntelSharing.UnitTests.Infrastructure.Persistence;
 
-public sealed class AlertCursorTests
+public sealed class KeysetCursorTests
 {
     private const string Filters = "migrant_smuggling|high,critical||RS,HU|";
-    private static readonly AlertCursor.Position Position = new(new DateTimeOffset(2026, 11, 5, 21, 30, 15, 123, TimeSpan.Zero).AddTicks(4560), Guid.CreateVersion7());
+    private static readonly KeysetCursor.Position Position = new(new DateTimeOffset(2026, 11, 5, 21, 30, 15, 123, TimeSpan.Zero).AddTicks(4560), Guid.CreateVersion7());
 
-    private static AlertCursor WithKey(byte[]? key = null)
+    private static KeysetCursor WithKey(byte[]? key = null)
     {
         var keyring = new ServerKeyring();
         keyring.Load(key ?? RandomNumberGenerator.GetBytes(32));
-        return new AlertCursor(keyring);
+        return new KeysetCursor(keyring);
     }
 
     [Fact]

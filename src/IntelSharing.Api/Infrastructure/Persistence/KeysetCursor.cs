@@ -2,26 +2,26 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace IntelSharing.Api.Features.Alerts;
+namespace IntelSharing.Api.Infrastructure.Persistence;
 
 /// <summary>
-/// Opaque keyset cursor for alert listings: the (updated_at, id) of the last row served, bound to the
-/// filters it was issued for and authenticated with an HMAC, so a tampered or transplanted cursor is a 400
-/// rather than a silently different page.
+/// Opaque keyset cursor for every listing (alerts, deliveries, audit records): the (time, id) of the last row
+/// served, bound to the filters it was issued for and authenticated with an HMAC, so a tampered or
+/// transplanted cursor is a 400 rather than a silently different page.
 /// </summary>
-public sealed class AlertCursor(IntelSharing.Api.Infrastructure.Persistence.ServerKeyring keyring)
+public sealed class KeysetCursor(ServerKeyring keyring)
 {
     private const byte FormatVersion = 1;
     private const int MacLength = 16;
     private const int PayloadLength = 1 + 8 + 16 + 8;
 
-    public readonly record struct Position(DateTimeOffset UpdatedAt, Guid Id);
+    public readonly record struct Position(DateTimeOffset At, Guid Id);
 
     public string Encode(Position position, string filterFingerprint)
     {
         Span<byte> buffer = stackalloc byte[PayloadLength + MacLength];
         buffer[0] = FormatVersion;
-        BinaryPrimitives.WriteInt64BigEndian(buffer[1..], position.UpdatedAt.UtcTicks);
+        BinaryPrimitives.WriteInt64BigEndian(buffer[1..], position.At.UtcTicks);
         position.Id.TryWriteBytes(buffer[9..], bigEndian: true, out _);
         Fingerprint(filterFingerprint).CopyTo(buffer[25..]);
         HMACSHA256.HashData(keyring.CursorKey, buffer[..PayloadLength])[..MacLength].CopyTo(buffer[PayloadLength..]);
