@@ -357,12 +357,15 @@ public sealed class DeliveryDispatcher(
             },
             transaction, cancellationToken: CancellationToken.None));
 
+        await AuditWriter.RecordSystemAsync(connection, transaction, AttemptAudit(work, attempt, state, outcome), time, CancellationToken.None);
+
+        // Last before the commit: the outbox does not lock subscriptions, so an alert published while this transaction is
+        // open can still queue for the endpoint after the cancelling UPDATE has run; keep that window as short as it was.
         if (outcome.Gone)
         {
             await DisableSubscriptionAsync(connection, transaction, work.SubscriptionId, now);
         }
 
-        await AuditWriter.RecordSystemAsync(connection, transaction, AttemptAudit(work, attempt, state, outcome), time, CancellationToken.None);
         await transaction.CommitAsync(CancellationToken.None);
 
         if (outcome.Succeeded)
