@@ -176,7 +176,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every version of your alert */
+        /**
+         * Every version of your alert
+         * @description Originator only, oldest first. When any version names persons, send the purpose of this consultation in an X-Purpose header (400 without it); every read is audited.
+         */
         get: operations["ListAlertVersions"];
         put?: never;
         post?: never;
@@ -2422,7 +2425,9 @@ export interface operations {
     ListAlertVersions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Purpose"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2437,6 +2442,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AlertVersions"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */

@@ -1,14 +1,21 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace IntelSharing.IntegrationTests.Audit;
 
 /// <summary>What the audit trail records for reads, writes, refusals and admin actions, and how auditors query it. On a fake clock.</summary>
-public abstract class AuditTrailTests(ApiFixture app)
+public abstract partial class AuditTrailTests(ApiFixture app)
 {
     private const string InvestigationPurpose = "Investigation KU-2026/118 into the network moving people via Horgoš";
 
@@ -299,6 +306,253 @@ public abstract class AuditTrailTests(ApiFixture app)
         Assert.Equal(stored.Count, verification.GetProperty("headSeq").GetInt64());
         Assert.Equal(Convert.ToHexStringLower(stored.MaxBy(r => r.Seq)!.Hash!), verification.GetProperty("headHash").GetString());
     }
+
+    private static (string Action, Guid Agency, Guid Resource, int Outcome) Summary(JsonElement record) => (
+        record.GetProperty("action").GetString()!,
+        record.TryGetProperty("agencyId", out var agency) ? agency.GetGuid() : Guid.Empty,
+        record.TryGetProperty("resourceId", out var resource) ? resource.GetGuid() : Guid.Empty,
+        record.GetProperty("outcome").GetInt32());
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string uri, JsonNode? body = null, string? ifMatch = null)
+    {
+        using var request = new HttpRequestMessage(method, uri) { Content = body is null ? null : Samples.Json(body) };
+        if (ifMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        }
+
+        return await client.SendAsync(request, Ct);
+    }
+
+    [Fact]
+    public async Task Every_alert_write_and_its_refusals_are_recorded_once_with_agency_key_resource_and_outcome()
+    {
+        var auditor = await AuditorAsync();
+        var originator = await app.CreateAgencyAsync("Border Police Directorate");
+        var partner = await app.CreateAgencyAsync("Hungarian National Police", "HU");
+        var added = await app.CreateAgencyAsync("Croatian Border Police", "HR", AgencyKind.BorderGuard);
+        var outsider = await app.CreateAgencyAsync("Turkish National Police", "TR");
+        var alertId = await originator.PublishAsync(TestData.SmugglingAlert("amber", agencies: [partner.Id]));
+        var uri = $"/api/v1/alerts/{alertId}";
+        var version2 = TestData.SmugglingAlert("amber", agencies: [partner.Id]);
+        version2["summary"] = "Second sighting of the group near Subotica, heading for Horgoš.";
+
+        var statuses = new List<HttpStatusCode>
+        {
+            (await SendAsync(originator.Client, HttpMethod.Put, uri, version2, ETags.ForVersion(1))).StatusCode,
+            (await SendAsync(originator.Client, HttpMethod.Put, uri, version2, ETags.ForVersion(1))).StatusCode,
+            (await SendAsync(originator.Client, HttpMethod.Put, uri, version2)).StatusCode,
+            (await SendAsync(outsider.Client, HttpMethod.Put, uri, version2, ETags.ForVersion(2))).StatusCode,
+            (await SendAsync(originator.Client, HttpMethod.Post, $"{uri}/share", new JsonObject { ["agencies"] = new JsonArray(added.Id.ToString()) })).StatusCode,
+            (await SendAsync(partner.Client, HttpMethod.Post, $"{uri}/share", new JsonObject { ["agencies"] = new JsonArray(outsider.Id.ToString()) })).StatusCode,
+            (await SendAsync(partner.Client, HttpMethod.Post, $"{uri}/feedback", new JsonObject { ["kind"] = "hit", ["note"] = "Same vehicle seen at Röszke." })).StatusCode,
+            (await SendAsync(originator.Client, HttpMethod.Post, $"{uri}/feedback", new JsonObject { ["kind"] = "hit" })).StatusCode,
+            (await partner.Client.GetAsync($"{uri}/feedback", Ct)).StatusCode,
+            (await originator.Client.GetAsync($"{uri}/deliveries", Ct)).StatusCode,
+            (await SendAsync(originator.Client, HttpMethod.Post, $"{uri}/revoke", new JsonObject { ["reason"] = "" })).StatusCode,
+            (await SendAsync(originator.Client, HttpMethod.Post, $"{uri}/revoke", new JsonObject { ["reason"] = "The source withdrew the report." })).StatusCode,
+            (await SendAsync(originator.Client, HttpMethod.Post, $"{uri}/revoke", new JsonObject { ["reason"] = "Again." })).StatusCode,
+        };
+
+        Assert.Equal(
+            [HttpStatusCode.OK, HttpStatusCode.PreconditionFailed, HttpStatusCode.PreconditionRequired, HttpStatusCode.NotFound, HttpStatusCode.OK, HttpStatusCode.Forbidden,
+             HttpStatusCode.Created, HttpStatusCode.Forbidden, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.BadRequest, HttpStatusCode.OK, HttpStatusCode.Conflict],
+            statuses);
+        var trail = await ReadTrailAsync(auditor, $"resourceId={alertId}");
+        Assert.Equivalent(new (string, Guid, Guid, int)[]
+            {
+                ("alert.submit", originator.Id, alertId, 201),
+                ("alert.update", originator.Id, alertId, 200), ("alert.update", originator.Id, alertId, 412), ("alert.update", originator.Id, alertId, 428),
+                ("alert.update", outsider.Id, alertId, 404),
+                ("alert.share", originator.Id, alertId, 200), ("alert.share", partner.Id, alertId, 403),
+                ("alert.feedback", partner.Id, alertId, 201), ("alert.feedback", originator.Id, alertId, 403),
+                ("alert.feedback.list", partner.Id, alertId, 200), ("alert.deliveries", originator.Id, alertId, 200),
+                ("alert.revoke", originator.Id, alertId, 400), ("alert.revoke", originator.Id, alertId, 200), ("alert.revoke", originator.Id, alertId, 409),
+            },
+            trail.Select(Summary).ToArray(),
+            strict: true);
+        Assert.All(trail, r => Assert.Equal("alert", r.GetProperty("resourceType").GetString()));
+        Assert.All(trail.Where(r => r.GetProperty("agencyId").GetGuid() == partner.Id), r => Assert.Equal(TestData.KeyPrefixOf(partner.Key), r.GetProperty("keyPrefix").GetString()));
+        Assert.All(trail.Where(r => r.GetProperty("agencyId").GetGuid() == originator.Id), r => Assert.Equal(TestData.KeyPrefixOf(originator.Key), r.GetProperty("keyPrefix").GetString()));
+        JsonElement Only(string action, int outcome) => trail.Single(r => Summary(r).Action == action && Summary(r).Outcome == outcome);
+        Assert.Equal(2, Only("alert.update", 200).GetProperty("detail").GetProperty("version").GetInt32());
+        Assert.Equal([added.Id], Only("alert.share", 200).GetProperty("detail").GetProperty("added").EnumerateArray().Select(a => a.GetGuid()));
+        Assert.Equal("hit", Only("alert.feedback", 201).GetProperty("detail").GetProperty("kind").GetString());
+        Assert.Equal(4, Only("alert.revoke", 200).GetProperty("detail").GetProperty("version").GetInt32());
+        Assert.Equal(["reason"], Only("alert.revoke", 400).GetProperty("detail").GetProperty("fields").EnumerateArray().Select(f => f.GetString()));
+
+        await app.SealAuditAsync();
+        var verification = await (await auditor.Client.GetAsync("/api/v1/audit/verify", Ct)).ReadJsonAsync();
+        Assert.True(verification.GetProperty("ok").GetBoolean(), verification.GetRawText());
+    }
+
+    [Fact]
+    public async Task Reading_the_versions_of_an_alert_that_ever_named_persons_needs_X_Purpose_and_the_purpose_is_stored()
+    {
+        var auditor = await AuditorAsync();
+        var originator = await app.CreateAgencyAsync("Border Police Directorate");
+        var plainId = await originator.PublishAsync(Samples.CyberAlert());
+        var alertId = await originator.PublishAsync(TestData.SmugglingAlertNamingPersons(Clock.GetUtcNow()));
+        // The current version names nobody any more; the first one still does.
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(originator.Client, HttpMethod.Put, $"/api/v1/alerts/{alertId}", TestData.SmugglingAlert("amber"), ETags.ForVersion(1))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await originator.Client.GetAsync($"/api/v1/alerts/{alertId}", Ct)).StatusCode);
+
+        var plain = await originator.Client.GetAsync($"/api/v1/alerts/{plainId}/versions", Ct);
+        var withoutPurpose = await originator.Client.GetAsync($"/api/v1/alerts/{alertId}/versions", Ct);
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        var withPurpose = await originator.Client.SendAsync(TestData.Get($"/api/v1/alerts/{alertId}/versions", InvestigationPurpose), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, withoutPurpose.StatusCode);
+        Assert.Equal("application/problem+json", withoutPurpose.Content.Headers.ContentType?.MediaType);
+        var problem = await withoutPurpose.ReadJsonAsync();
+        Assert.Equal(["x-purpose"], problem.GetProperty("errors").EnumerateObject().Select(e => e.Name));
+        Assert.Contains("X-Purpose", problem.GetProperty("errors").GetProperty("x-purpose")[0].GetString());
+        Assert.DoesNotContain("Petrović", problem.GetRawText());
+        Assert.Equal(HttpStatusCode.OK, withPurpose.StatusCode);
+        var versions = (await withPurpose.ReadJsonAsync()).GetProperty("items");
+        Assert.Equal(2, versions.GetArrayLength());
+        Assert.Equal("Dragan Petrović", versions[0].GetProperty("persons")[0].GetProperty("fullName").GetString());
+
+        var plainRead = Assert.Single(await ReadTrailAsync(auditor, $"resourceId={plainId}&action=alert.versions"));
+        Assert.Equal(200, plainRead.GetProperty("outcome").GetInt32());
+        var reads = await ReadTrailAsync(auditor, $"resourceId={alertId}&action=alert.versions");
+        Assert.Equal([400, 200], reads.Select(r => r.GetProperty("outcome").GetInt32()));
+        Assert.All(reads, r => Assert.Equal(originator.Id, r.GetProperty("agencyId").GetGuid()));
+        Assert.All(reads, r => Assert.Equal(TestData.KeyPrefixOf(originator.Key), r.GetProperty("keyPrefix").GetString()));
+        Assert.False(reads[0].TryGetProperty("purpose", out _));
+        Assert.Equal(["x-purpose"], reads[0].GetProperty("detail").GetProperty("fields").EnumerateArray().Select(f => f.GetString()));
+        Assert.Equal(InvestigationPurpose, reads[1].GetProperty("purpose").GetString());
+    }
+
+    [Fact]
+    public async Task The_expiry_purge_is_recorded_as_a_system_action_with_no_agency_key_or_address()
+    {
+        var auditor = await AuditorAsync();
+        var originator = await app.CreateAgencyAsync("Border Police Directorate");
+        var alertId = await originator.PublishAsync(TestData.SmugglingAlertNamingPersons(Clock.GetUtcNow()));
+        Clock.Advance(TimeSpan.FromDays(366));
+        var purgedAt = Clock.GetUtcNow();
+
+        // The background sweep may get there first; either way the purge has exactly one record.
+        await app.Services.GetRequiredService<ExpirePersonalData>().PurgeDueAsync(Ct);
+
+        var purge = Assert.Single(await ReadTrailAsync(auditor, $"resourceId={alertId}&action=alert.expire"));
+        Assert.False(purge.TryGetProperty("agencyId", out _));
+        Assert.False(purge.TryGetProperty("keyPrefix", out _));
+        Assert.False(purge.TryGetProperty("clientIp", out _));
+        Assert.False(purge.TryGetProperty("purpose", out _));
+        Assert.Equal("alert", purge.GetProperty("resourceType").GetString());
+        Assert.Equal(200, purge.GetProperty("outcome").GetInt32());
+        Assert.Equal(purgedAt, purge.GetProperty("recordedAt").GetDateTimeOffset());
+        Assert.Equal(2, purge.GetProperty("detail").GetProperty("version").GetInt32());
+        var tombstone = await (await originator.Client.GetAsync($"/api/v1/alerts/{alertId}", Ct)).ReadJsonAsync();
+        Assert.Equal("expired", tombstone.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Subscription_management_and_the_delivery_ledger_are_recorded_with_their_resource_and_outcome()
+    {
+        var auditor = await AuditorAsync();
+        var agency = await app.CreateAgencyAsync("Montenegrin Police", "ME", AgencyKind.Police, Scopes.SubscriptionsManage);
+        var created = await (await agency.Client.PostAsync("/api/v1/subscriptions", Samples.Json(new JsonObject { ["url"] = "https://webhooks.policija.me/intelsharing" }), Ct)).ReadJsonAsync();
+        var id = created.GetProperty("subscription").GetProperty("id").GetGuid();
+        var uri = $"/api/v1/subscriptions/{id}";
+        var unknown = Guid.CreateVersion7();
+
+        var statuses = new List<HttpStatusCode>
+        {
+            (await agency.Client.GetAsync("/api/v1/subscriptions", Ct)).StatusCode,
+            (await agency.Client.GetAsync(uri, Ct)).StatusCode,
+            (await agency.Client.PutAsync(uri, Samples.Json(new JsonObject { ["url"] = "https://webhooks.policija.me/intelsharing/v2" }), Ct)).StatusCode,
+            (await agency.Client.PostAsync($"{uri}/pause", null, Ct)).StatusCode,
+            (await agency.Client.PostAsync($"{uri}/resume", null, Ct)).StatusCode,
+            (await agency.Client.PostAsync($"{uri}/rotate-secret", null, Ct)).StatusCode,
+            (await agency.Client.GetAsync($"/api/v1/subscriptions/{unknown}", Ct)).StatusCode,
+            (await agency.Client.GetAsync("/api/v1/deliveries", Ct)).StatusCode,
+            (await agency.Client.GetAsync($"/api/v1/deliveries/{unknown}", Ct)).StatusCode,
+            (await agency.Client.PostAsync($"/api/v1/deliveries/{unknown}/replay", null, Ct)).StatusCode,
+            (await agency.Client.DeleteAsync(uri, Ct)).StatusCode,
+            (await agency.Client.DeleteAsync(uri, Ct)).StatusCode,
+            (await agency.Client.PostAsync("/api/v1/deliveries/replay", Samples.Json(new JsonObject
+            {
+                ["subscriptionId"] = id.ToString(), ["from"] = "2026-01-01T00:00:00Z", ["to"] = "2026-02-01T00:00:00Z",
+            }), Ct)).StatusCode,
+        };
+
+        Assert.Equal(
+            [HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.NotFound,
+             HttpStatusCode.OK, HttpStatusCode.NotFound, HttpStatusCode.NotFound, HttpStatusCode.NoContent, HttpStatusCode.NotFound, HttpStatusCode.NotFound],
+            statuses);
+        var trail = await ReadTrailAsync(auditor, $"agency={agency.Id}");
+        Assert.Equivalent(new (string, Guid, Guid, int)[]
+            {
+                ("subscription.create", agency.Id, id, 201), ("subscription.list", agency.Id, Guid.Empty, 200), ("subscription.read", agency.Id, id, 200),
+                ("subscription.update", agency.Id, id, 200), ("subscription.pause", agency.Id, id, 200), ("subscription.resume", agency.Id, id, 200),
+                ("subscription.secret.rotate", agency.Id, id, 200), ("subscription.read", agency.Id, unknown, 404),
+                ("delivery.list", agency.Id, Guid.Empty, 200), ("delivery.read", agency.Id, unknown, 404), ("delivery.replay", agency.Id, unknown, 404),
+                ("subscription.delete", agency.Id, id, 204), ("subscription.delete", agency.Id, id, 404), ("delivery.replay.bulk", agency.Id, id, 404),
+            },
+            trail.Select(Summary).ToArray(),
+            strict: true);
+        Assert.All(trail, r => Assert.Equal(TestData.KeyPrefixOf(agency.Key), r.GetProperty("keyPrefix").GetString()));
+        Assert.All(trail.Where(r => r.GetProperty("action").GetString()!.StartsWith("subscription.", StringComparison.Ordinal)),
+            r => Assert.Equal("subscription", r.GetProperty("resourceType").GetString()));
+        Assert.DoesNotContain(trail, r => r.GetRawText().Contains("whsec_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_api_endpoint_is_mapped_with_an_audit_action()
+    {
+        app.RequireDatabase();
+        // Health, metrics and the OpenAPI document are outside /api and not audited. Inside it there is no
+        // exception: even reading the audit trail is recorded (audit.list, audit.verify).
+        var unaudited = app.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) == true)
+            .Where(e => e.Metadata.GetMetadata<AuditedEndpointMetadata>() is null)
+            .Select(e => e.DisplayName)
+            .ToList();
+
+        Assert.True(unaudited.Count == 0, "Endpoints without .Audited(…): " + string.Join(", ", unaudited));
+    }
+
+    [Fact]
+    public async Task Every_api_endpoint_runs_the_audit_filter_and_records_its_action()
+    {
+        // The metadata above says .Audited(…) was called; this proves the filter runs: an over-long X-Purpose is
+        // refused by the filter alone, before any handler, and recorded under the endpoint's own action.
+        var operations = await app.CreateOperatorAsync();
+        var caller = await app.ClientWithScopesAsync(operations.Id, [.. Scopes.All]);
+        var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) == true)
+            .ToList();
+        Assert.NotEmpty(endpoints);
+
+        var expected = new List<string>();
+        foreach (var endpoint in endpoints)
+        {
+            var method = endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods.Single();
+            var path = RouteParameter().Replace(endpoint.RoutePattern.RawText!, _ => Guid.CreateVersion7().ToString());
+            using var request = new HttpRequestMessage(new HttpMethod(method), path)
+            {
+                Content = method is "POST" or "PUT" or "PATCH" ? Samples.Json(new JsonObject()) : null,
+            };
+            request.Headers.Add(RequestOrigin.PurposeHeader, new string('p', AuditWriter.MaxPurposeLength + 1));
+            var response = await caller.SendAsync(request, Ct);
+
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(Ct)}");
+            Assert.True((await response.ReadJsonAsync()).GetProperty("errors").TryGetProperty("x-purpose", out _), $"{method} {path}");
+            expected.Add(endpoint.Metadata.GetMetadata<AuditedEndpointMetadata>()?.Action ?? $"(none for {method} {path})");
+        }
+
+        var recorded = await app.AuditRecordsAsync("agency_id = @agency AND outcome = 400", new { agency = operations.Id });
+        Assert.Equal(expected.Order(StringComparer.Ordinal), recorded.Select(r => r.Action).Order(StringComparer.Ordinal));
+    }
+
+    [GeneratedRegex(@"\{[^}]+\}")]
+    private static partial Regex RouteParameter();
 }
 
 public sealed class AuditTrailTestsOnSqlite(ClockedSqliteApiFixture app) : AuditTrailTests(app), IClassFixture<ClockedSqliteApiFixture>;

@@ -157,6 +157,7 @@ public static class ListApiKeys
             return result.Match(TypedResults.Ok);
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
+        .Audited(AuditActions.KeyList, AuditResources.Agency, "agencyId")
         .WithName("ListApiKeys")
         .WithSummary("List an agency's API keys")
         .Produces<IReadOnlyList<ApiKeyView>>()

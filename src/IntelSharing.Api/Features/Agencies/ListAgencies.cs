@@ -1,4 +1,5 @@
 using Dapper;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using Mediator;
@@ -34,6 +35,7 @@ public static class ListAgencies
             return result.Match(TypedResults.Ok);
         })
         .RequireAuthorization()
+        .Audited(AuditActions.AgencyList, AuditResources.Agency)
         .WithName("ListAgencies")
         .WithSummary("List partner agencies")
         .Produces<IReadOnlyList<AgencyView>>()
@@ -46,6 +48,7 @@ public static class ListAgencies
             return result.Match(views => TypedResults.Ok(views[0]));
         })
         .RequireAuthorization()
+        .Audited(AuditActions.AgencyRead, AuditResources.Agency, "id")
         .WithName("GetAgency")
         .WithSummary("Read a partner agency")
         .Produces<AgencyView>()

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
@@ -93,7 +94,7 @@ public static class AlertFeedback
         };
     }
 
-    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time)
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time, AuditTrail audit)
         : ICommandHandler<Submit, Result<FeedbackView>>, IQueryHandler<List, Result<IReadOnlyList<FeedbackView>>>
     {
         public async ValueTask<Result<FeedbackView>> Handle(Submit command, CancellationToken cancellationToken)
@@ -137,6 +138,12 @@ public static class AlertFeedback
                 .Select(id => (id, current.OriginatorId)).ToList();
             var queued = await outbox.EnqueueAsync(connection, transaction, EventTypes.AlertFeedback, command.AlertId, current.Version,
                 JsonSerializer.Serialize(view, JsonDefaults.Options), originatorSubscriptions, now, cancellationToken);
+            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.AlertFeedback, StatusCodes.Status201Created)
+            {
+                ResourceType = AuditResources.Alert,
+                ResourceId = command.AlertId,
+                Detail = new { feedbackId = view.Id, kind = WireNames.Of(view.Kind) },
+            }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             if (queued > 0)
             {
@@ -174,6 +181,7 @@ public static class AlertFeedback
             (await mediator.Send(new Submit(Caller.From(context.User), id, input), context.RequestAborted))
                 .Match(view => TypedResults.Created($"/api/v1/alerts/{id}/feedback", view)))
         .RequireAuthorization(Scopes.AlertsRead)
+        .Audited(AuditActions.AlertFeedback, AuditResources.Alert, "id")
         .WithName("SubmitFeedback")
         .WithSummary("Answer an alert you received")
         .WithDescription("received, hit (we found it too), actioned or false_positive, with an optional note. Delivered to the originator's subscriptions as alert.feedback.")
@@ -187,6 +195,7 @@ public static class AlertFeedback
         .MapGet("/{id:guid}/feedback", async (Guid id, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new List(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(Scopes.AlertsRead)
+        .Audited(AuditActions.AlertFeedbackList, AuditResources.Alert, "id")
         .WithName("ListFeedback")
         .WithSummary("Feedback on an alert")
         .WithDescription("The originator sees every answer; a recipient sees its own.")

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
@@ -13,7 +14,7 @@ namespace IntelSharing.Api.Features.Alerts;
 /// The alert, every stored version and every stored webhook payload are replaced by a tombstone (id, category,
 /// originator, dates, "expired"); undelivered copies are cancelled; every agency that was sent a version gets
 /// <c>alert.expired</c>. Runs every minute in each instance; concurrent runs are harmless (each alert is claimed
-/// by its version).
+/// by its version). Each purge is audited as <c>alert.expire</c> in its own transaction, as a system action.
 /// </summary>
 public sealed class ExpirePersonalData(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time, ILogger<ExpirePersonalData> logger)
     : BackgroundService
@@ -112,6 +113,12 @@ public sealed class ExpirePersonalData(Database database, Outbox outbox, Deliver
             transaction, cancellationToken: cancellationToken));
         await AlertStore.WriteTombstoneAsync(connection, transaction, database.Dialect, alert.Id, current.Version + 1, AlertStatus.Expired, tombstone, now, cancellationToken);
         var queued = await outbox.EnqueueAsync(connection, transaction, EventTypes.AlertExpired, alert.Id, current.Version + 1, tombstone, recipients, now, cancellationToken);
+        await AuditWriter.RecordSystemAsync(connection, transaction, new AuditEvent(AuditActions.AlertExpire, StatusCodes.Status200OK)
+        {
+            ResourceType = AuditResources.Alert,
+            ResourceId = alert.Id,
+            Detail = new { version = current.Version + 1, purgedVersions = current.Version },
+        }, time, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (queued > 0)
         {

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using FluentValidation;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
@@ -36,7 +37,7 @@ public static class RevokeAlert
             .OverridePropertyName("reason");
     }
 
-    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time) : ICommandHandler<Command, Result<SubmitAlert.Published>>
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubmitAlert.Published>>
     {
         public async ValueTask<Result<SubmitAlert.Published>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -77,6 +78,12 @@ public static class RevokeAlert
             await Outbox.CancelUndeliveredAsync(connection, transaction, command.Id, null, "The alert was revoked before this copy was delivered.", now, cancellationToken);
             await AlertStore.WriteTombstoneAsync(connection, transaction, database.Dialect, command.Id, tombstone.Version, AlertStatus.Revoked, document, now, cancellationToken);
             var queued = await outbox.EnqueueAsync(connection, transaction, EventTypes.AlertRevoked, command.Id, tombstone.Version, document, recipients, now, cancellationToken);
+            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.AlertRevoke, StatusCodes.Status200OK)
+            {
+                ResourceType = AuditResources.Alert,
+                ResourceId = command.Id,
+                Detail = new { version = tombstone.Version },
+            }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             if (queued > 0)
             {
@@ -94,6 +101,7 @@ public static class RevokeAlert
             return result.Match(revoked => new JsonDocumentResult(revoked.Document) { ETag = ETags.ForVersion(revoked.Version) });
         })
         .RequireAuthorization(Scopes.AlertsWrite)
+        .Audited(AuditActions.AlertRevoke, AuditResources.Alert, "id")
         .WithName("RevokeAlert")
         .WithSummary("Recall your alert")
         .WithDescription("Originator only. The alert is replaced by a tombstone (id, category, originator, dates, reason); every agency that was sent any version receives alert.revoked.")

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using FluentValidation;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
@@ -36,7 +37,7 @@ public static class ShareAlert
                 .WithMessage("Name between 1 and 500 agencies to add.");
     }
 
-    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time) : ICommandHandler<Command, Result<SubmitAlert.Published>>
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubmitAlert.Published>>
     {
         public async ValueTask<Result<SubmitAlert.Published>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -92,6 +93,12 @@ public static class ShareAlert
             var document = JsonSerializer.Serialize(widened, JsonDefaults.Options);
             await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, widened, document, isNew: false, cancellationToken);
             var queued = await outbox.EnqueueVersionAsync(connection, transaction, widened, document, now, cancellationToken);
+            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.AlertShare, StatusCodes.Status200OK)
+            {
+                ResourceType = AuditResources.Alert,
+                ResourceId = command.Id,
+                Detail = new { version = widened.Version, added = audience.Skip(view.Audience.Count).Select(a => a.Id) },
+            }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             if (queued > 0)
             {
@@ -109,6 +116,7 @@ public static class ShareAlert
             return result.Match(shared => new JsonDocumentResult(shared.Document) { ETag = ETags.ForVersion(shared.Version) });
         })
         .RequireAuthorization(Scopes.AlertsWrite)
+        .Audited(AuditActions.AlertShare, AuditResources.Alert, "id")
         .WithName("ShareAlert")
         .WithSummary("Widen your alert's audience")
         .WithDescription("Originator only; for H2 alerts every other caller gets 403 naming the handling code. Publishes a new version; the added agencies receive alert.published.")

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FluentValidation;
 using IntelSharing.Api.Features.Sharing;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
@@ -28,7 +29,7 @@ public static class UpdateAlert
             RuleFor(c => c.Alert).SetValidator(new AlertInputValidator(time)).OverridePropertyName(string.Empty);
     }
 
-    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time) : ICommandHandler<Command, Result<SubmitAlert.Published>>
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubmitAlert.Published>>
     {
         public async ValueTask<Result<SubmitAlert.Published>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -80,6 +81,12 @@ public static class UpdateAlert
             var document = JsonSerializer.Serialize(view, JsonDefaults.Options);
             await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, view, document, isNew: false, cancellationToken);
             var queued = await outbox.EnqueueVersionAsync(connection, transaction, view, document, now, cancellationToken);
+            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.AlertUpdate, StatusCodes.Status200OK)
+            {
+                ResourceType = AuditResources.Alert,
+                ResourceId = command.Id,
+                Detail = new { version = view.Version },
+            }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             if (queued > 0)
             {
@@ -97,6 +104,7 @@ public static class UpdateAlert
             return result.Match(published => new JsonDocumentResult(published.Document) { ETag = ETags.ForVersion(published.Version) });
         })
         .RequireAuthorization(Scopes.AlertsWrite)
+        .Audited(AuditActions.AlertUpdate, AuditResources.Alert, "id")
         .WithName("UpdateAlert")
         .WithSummary("Publish a new version of your alert")
         .WithDescription("Full replacement, originator only, with the ETag you read in If-Match (428 without it, 412 when it is stale). " +

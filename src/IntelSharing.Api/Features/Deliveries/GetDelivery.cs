@@ -1,5 +1,6 @@
 using System.Text;
 using Dapper;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -57,6 +58,7 @@ public static class GetDelivery
         .MapGet("/{id:guid}", async (Guid id, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new Query(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(DeliveryPolicies.Ledger)
+        .Audited(AuditActions.DeliveryRead, AuditResources.Delivery, "id")
         .WithName("GetDelivery")
         .WithSummary("Inspect a delivery and its attempts")
         .Produces<DeliveryDetail>()

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Dapper;
 using FluentValidation;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -110,6 +111,7 @@ public static class ListDeliveries
             HttpContext context, IMediator mediator) =>
             (await mediator.Send(new Query(Caller.From(context.User), state, subscription, null, cursor, limit), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(DeliveryPolicies.Ledger)
+        .Audited(AuditActions.DeliveryList, AuditResources.Delivery)
         .WithName("ListDeliveries")
         .WithSummary("The delivery ledger")
         .WithDescription("Newest first. Operators (deliveries:manage) see every delivery; an agency (subscriptions:manage) sees the deliveries to its own endpoints. " +
@@ -124,6 +126,7 @@ public static class ListDeliveries
             Guid id, [FromQuery] string? state, [FromQuery] string? cursor, [FromQuery] string? limit, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new Query(Caller.From(context.User), state, null, id, cursor, limit), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization()
+        .Audited(AuditActions.AlertDeliveries, AuditResources.Alert, "id")
         .WithName("ListAlertDeliveries")
         .WithSummary("Where an alert went")
         .WithDescription("Every delivery of every version of the alert, with its state. For the originating agency and operators; 404 for anyone else.")

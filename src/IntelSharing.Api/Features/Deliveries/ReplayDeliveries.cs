@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text;
 using Dapper;
 using FluentValidation;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -61,7 +62,7 @@ public static class ReplayDeliveries
         public string SubscriptionStatus { get; init; } = string.Empty;
     }
 
-    public sealed class Handler(Database database, DeliverySignal signal, TimeProvider time)
+    public sealed class Handler(Database database, DeliverySignal signal, TimeProvider time, AuditTrail audit)
         : ICommandHandler<ReplayOne, Result<DeliveryView>>, ICommandHandler<ReplayMany, Result<BulkReplayResult>>
     {
         private const int PageSize = 1000;
@@ -91,17 +92,25 @@ public static class ReplayDeliveries
             }
 
             var now = time.UtcNowMicros();
+            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
             var replayed = await connection.ExecuteAsync(new CommandDefinition(
                 $"""
                 UPDATE deliveries SET state = @pending, next_attempt_at = @now, claim_token = NULL, lease_until = NULL, updated_at = @now
                 WHERE id = @id AND state IN {SqlLists.In(parameters, "st", ReplayableStates.ToArray())}
                 """,
-                Merge(parameters, new { pending = DeliveryStates.Pending, now }), cancellationToken: cancellationToken));
+                Merge(parameters, new { pending = DeliveryStates.Pending, now }), transaction, cancellationToken: cancellationToken));
             if (replayed == 0)
             {
                 return Failure.Conflict("The delivery changed state while it was being replayed; read it again.");
             }
 
+            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.DeliveryReplay, StatusCodes.Status200OK)
+            {
+                ResourceType = AuditResources.Delivery,
+                ResourceId = command.Id,
+                Detail = new { from = current.State },
+            }, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             signal.Notify();
             var row = await connection.QuerySingleAsync<DeliveryRow>(new CommandDefinition(
                 DeliveryRow.Select + " WHERE d.id = @id", new { id = command.Id }, cancellationToken: cancellationToken));
@@ -111,6 +120,7 @@ public static class ReplayDeliveries
         public async ValueTask<Result<BulkReplayResult>> Handle(ReplayMany command, CancellationToken cancellationToken)
         {
             var input = command.Input;
+            audit.Annotate(input.SubscriptionId);
             await using var connection = await database.OpenAsync(cancellationToken);
             var owner = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
                 "SELECT agency_id FROM subscriptions WHERE id = @id AND status NOT IN ('deleted', 'disabled')",
@@ -152,6 +162,9 @@ public static class ReplayDeliveries
             }
             while (page == PageSize);
 
+            // Recorded once, after the last page, by the endpoint filter: pages commit one by one (no huge transaction),
+            // and the record gives the whole request's count.
+            audit.Annotate(input.SubscriptionId, new { replayed = total, states, input.From, input.To });
             return new BulkReplayResult(total);
         }
 
@@ -166,6 +179,7 @@ public static class ReplayDeliveries
         .MapPost("/{id:guid}/replay", async (Guid id, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new ReplayOne(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(DeliveryPolicies.Ledger)
+        .Audited(AuditActions.DeliveryReplay, AuditResources.Delivery, "id")
         .WithName("ReplayDelivery")
         .WithSummary("Send a delivery again")
         .WithDescription("Queues a dead, failed, cancelled or delivered delivery for an immediate attempt. The webhook-id stays the same.")
@@ -179,6 +193,7 @@ public static class ReplayDeliveries
         .MapPost("/replay", async ([FromBody] BulkReplayInput input, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new ReplayMany(Caller.From(context.User), input), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(DeliveryPolicies.Ledger)
+        .Audited(AuditActions.DeliveryBulkReplay, AuditResources.Subscription)
         .WithName("ReplayDeliveries")
         .WithSummary("Send again every delivery to a subscription in a time range")
         .WithDescription("Replays the deliveries to one subscription created in [from, to) in the given states (default: dead). No cap: large ranges are processed in pages.")

@@ -1,3 +1,4 @@
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using Mediator;
@@ -29,6 +30,7 @@ public static class ListSharingGroups
             return result.Match(TypedResults.Ok);
         })
         .RequireAuthorization()
+        .Audited(AuditActions.GroupList, AuditResources.SharingGroup)
         .WithName("ListSharingGroups")
         .WithSummary("List sharing groups")
         .Produces<IReadOnlyList<SharingGroupView>>()
@@ -41,6 +43,7 @@ public static class ListSharingGroups
             return result.Match(views => TypedResults.Ok(views[0]));
         })
         .RequireAuthorization()
+        .Audited(AuditActions.GroupRead, AuditResources.SharingGroup, "id")
         .WithName("GetSharingGroup")
         .WithSummary("Read a sharing group")
         .Produces<SharingGroupView>()

@@ -1,4 +1,5 @@
 using Dapper;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -24,7 +25,7 @@ public static class ChangeSubscriptionStatus
 
     public sealed record Command(Caller Caller, Guid Id, Change Change) : ICommand<Result<SubscriptionView?>>;
 
-    public sealed class Handler(Database database, DeliverySignal signal, TimeProvider time) : ICommandHandler<Command, Result<SubscriptionView?>>
+    public sealed class Handler(Database database, DeliverySignal signal, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubscriptionView?>>
     {
         public async ValueTask<Result<SubscriptionView?>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -69,6 +70,13 @@ public static class ChangeSubscriptionStatus
                     transaction, cancellationToken: cancellationToken));
             }
 
+            var (action, outcome) = command.Change switch
+            {
+                Change.Pause => (AuditActions.SubscriptionPause, StatusCodes.Status200OK),
+                Change.Resume => (AuditActions.SubscriptionResume, StatusCodes.Status200OK),
+                _ => (AuditActions.SubscriptionDelete, StatusCodes.Status204NoContent),
+            };
+            await audit.RecordAsync(connection, transaction, new AuditEvent(action, outcome) { ResourceType = AuditResources.Subscription, ResourceId = command.Id }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             if (command.Change == Change.Resume)
             {
@@ -85,6 +93,7 @@ public static class ChangeSubscriptionStatus
         .MapPost("/{id:guid}/pause", async (Guid id, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new Command(Caller.From(context.User), id, Change.Pause), context.RequestAborted)).Match(v => TypedResults.Ok(v!)))
         .RequireAuthorization(Scopes.SubscriptionsManage)
+        .Audited(AuditActions.SubscriptionPause, AuditResources.Subscription, "id")
         .WithName("PauseSubscription")
         .WithSummary("Pause a subscription")
         .WithDescription("Nothing is sent while paused; deliveries still queue and are sent on resume.")
@@ -97,6 +106,7 @@ public static class ChangeSubscriptionStatus
         .MapPost("/{id:guid}/resume", async (Guid id, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new Command(Caller.From(context.User), id, Change.Resume), context.RequestAborted)).Match(v => TypedResults.Ok(v!)))
         .RequireAuthorization(Scopes.SubscriptionsManage)
+        .Audited(AuditActions.SubscriptionResume, AuditResources.Subscription, "id")
         .WithName("ResumeSubscription")
         .WithSummary("Resume a paused or disabled subscription")
         .Produces<SubscriptionView>()
@@ -108,6 +118,7 @@ public static class ChangeSubscriptionStatus
         .MapDelete("/{id:guid}", async (Guid id, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new Command(Caller.From(context.User), id, Change.Delete), context.RequestAborted)).Match(_ => TypedResults.NoContent()))
         .RequireAuthorization(Scopes.SubscriptionsManage)
+        .Audited(AuditActions.SubscriptionDelete, AuditResources.Subscription, "id")
         .WithName("DeleteSubscription")
         .WithSummary("Delete a subscription")
         .WithDescription("Queued deliveries to it are cancelled and stay visible in the ledger as cancelled.")

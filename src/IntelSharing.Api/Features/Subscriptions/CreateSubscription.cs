@@ -1,5 +1,6 @@
 using Dapper;
 using FluentValidation;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -21,7 +22,7 @@ public static class CreateSubscription
             RuleFor(c => c.Subscription).SetValidator(new SubscriptionInputValidator(outbound)).OverridePropertyName(string.Empty);
     }
 
-    public sealed class Handler(Database database, SecretProtector protector, TimeProvider time) : ICommandHandler<Command, Result<SubscriptionWithSecret>>
+    public sealed class Handler(Database database, SecretProtector protector, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubscriptionWithSecret>>
     {
         public async ValueTask<Result<SubscriptionWithSecret>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -32,6 +33,7 @@ public static class CreateSubscription
             parameters.AddDynamicParams(new { id, agencyId = command.Caller.AgencyId, secret = protector.Protect(secret), now });
 
             await using var connection = await database.OpenAsync(cancellationToken);
+            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
             await connection.ExecuteAsync(new CommandDefinition(
                 """
                 INSERT INTO subscriptions (id, agency_id, url, authority, description, categories, min_severity_rank, countries,
@@ -39,7 +41,13 @@ public static class CreateSubscription
                 VALUES (@id, @agencyId, @Url, @Authority, @Description, @Categories, @MinSeverityRank, @Countries,
                         @IncludeOwnAlerts, 'active', @secret, @now, @now)
                 """,
-                parameters, cancellationToken: cancellationToken));
+                parameters, transaction, cancellationToken: cancellationToken));
+            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.SubscriptionCreate, StatusCodes.Status201Created)
+            {
+                ResourceType = AuditResources.Subscription,
+                ResourceId = id,
+            }, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             var row = await SubscriptionRow.FindOwnAsync(connection, id, command.Caller.AgencyId, cancellationToken);
             return new SubscriptionWithSecret(row!.ToView(now), secret);
         }
@@ -52,6 +60,7 @@ public static class CreateSubscription
             return result.Match(created => TypedResults.Created($"/api/v1/subscriptions/{created.Subscription.Id}", created));
         })
         .RequireAuthorization(Scopes.SubscriptionsManage)
+        .Audited(AuditActions.SubscriptionCreate, AuditResources.Subscription)
         .WithName("CreateSubscription")
         .WithSummary("Subscribe an endpoint to alerts")
         .WithDescription("Registers an HTTPS endpoint with a filter. Every alert your agency is entitled to and that matches the filter is delivered " +

@@ -1,4 +1,5 @@
 using Dapper;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -37,6 +38,7 @@ public static class ListSubscriptions
         .MapGet("/", async (HttpContext context, IMediator mediator) =>
             TypedResults.Ok(await mediator.Send(new Query(Caller.From(context.User)), context.RequestAborted)))
         .RequireAuthorization(Scopes.SubscriptionsManage)
+        .Audited(AuditActions.SubscriptionList, AuditResources.Subscription)
         .WithName("ListSubscriptions")
         .WithSummary("List your subscriptions")
         .Produces<IReadOnlyList<SubscriptionView>>()
@@ -47,6 +49,7 @@ public static class ListSubscriptions
         .MapGet("/{id:guid}", async (Guid id, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new GetOne(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(Scopes.SubscriptionsManage)
+        .Audited(AuditActions.SubscriptionRead, AuditResources.Subscription, "id")
         .WithName("GetSubscription")
         .WithSummary("Read one of your subscriptions")
         .Produces<SubscriptionView>()

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
@@ -29,7 +30,7 @@ public static class PingSubscription
         public DateTimeOffset? PreviousSecretExpiresAt { get; init; }
     }
 
-    public sealed class Handler(Database database, SecretProtector protector, WebhookSender sender, TimeProvider time)
+    public sealed class Handler(Database database, SecretProtector protector, WebhookSender sender, TimeProvider time, AuditTrail audit)
         : ICommandHandler<Command, Result<PingResult>>
     {
         public async ValueTask<Result<PingResult>> Handle(Command command, CancellationToken cancellationToken)
@@ -61,6 +62,7 @@ public static class PingSubscription
             var data = JsonSerializer.Serialize(new { subscriptionId = command.Id, message = "IntelSharing test event: your endpoint is reachable and can verify our signature." }, JsonDefaults.Options);
             var body = Encoding.UTF8.GetBytes(Outbox.Payload(EventTypes.Ping, now, data));
             var outcome = await sender.SendAsync(new Uri(row.Url), messageId, body, secrets, cancellationToken);
+            audit.Annotate(detail: new { webhookId = messageId, partnerStatus = outcome.StatusCode, outcome.Succeeded });
             return new PingResult(messageId, outcome.StatusCode, outcome.Succeeded, (long)outcome.Duration.TotalMilliseconds, outcome.Error, outcome.ResponseExcerpt);
         }
     }
@@ -69,6 +71,7 @@ public static class PingSubscription
         .MapPost("/{id:guid}/ping", async (Guid id, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new Command(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(Scopes.SubscriptionsManage)
+        .Audited(AuditActions.SubscriptionPing, AuditResources.Subscription, "id")
         .WithName("PingSubscription")
         .WithSummary("Send a signed test event to the endpoint")
         .WithDescription("Sends a 'ping' event signed like every delivery, waits for the answer (up to the attempt timeout) and reports it. Nothing is queued or retried.")

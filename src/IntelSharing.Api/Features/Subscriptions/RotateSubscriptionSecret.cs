@@ -1,4 +1,5 @@
 using Dapper;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -18,7 +19,7 @@ public static class RotateSubscriptionSecret
 {
     public sealed record Command(Caller Caller, Guid Id) : ICommand<Result<SubscriptionWithSecret>>;
 
-    public sealed class Handler(Database database, SecretProtector protector, TimeProvider time, IOptions<DeliveryOptions> options)
+    public sealed class Handler(Database database, SecretProtector protector, TimeProvider time, IOptions<DeliveryOptions> options, AuditTrail audit)
         : ICommandHandler<Command, Result<SubscriptionWithSecret>>
     {
         public async ValueTask<Result<SubscriptionWithSecret>> Handle(Command command, CancellationToken cancellationToken)
@@ -26,17 +27,26 @@ public static class RotateSubscriptionSecret
             var now = time.UtcNowMicros();
             var secret = WebhookSigner.GenerateSecret();
             await using var connection = await database.OpenAsync(cancellationToken);
+            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
             var updated = await connection.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE subscriptions SET previous_secret = secret, previous_secret_expires_at = @overlapUntil, secret = @secret, updated_at = @now
                 WHERE id = @id AND agency_id = @agencyId AND status <> 'deleted'
                 """,
                 new { id = command.Id, agencyId = command.Caller.AgencyId, secret = protector.Protect(secret), overlapUntil = now + options.Value.SecretRotationOverlap, now },
-                cancellationToken: cancellationToken));
+                transaction, cancellationToken: cancellationToken));
             if (updated == 0)
             {
                 return Failure.NotFound("subscription");
             }
+
+            // The record says that the secret changed, never what it is.
+            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.SubscriptionRotateSecret, StatusCodes.Status200OK)
+            {
+                ResourceType = AuditResources.Subscription,
+                ResourceId = command.Id,
+            }, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
 
             var row = await SubscriptionRow.FindOwnAsync(connection, command.Id, command.Caller.AgencyId, cancellationToken);
             return new SubscriptionWithSecret(row!.ToView(now), secret);
@@ -47,6 +57,7 @@ public static class RotateSubscriptionSecret
         .MapPost("/{id:guid}/rotate-secret", async (Guid id, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new Command(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(Scopes.SubscriptionsManage)
+        .Audited(AuditActions.SubscriptionRotateSecret, AuditResources.Subscription, "id")
         .WithName("RotateSubscriptionSecret")
         .WithSummary("Rotate a subscription's signing secret")
         .WithDescription("Returns the new whsec_ secret once. Until previousSecretValidUntil, requests are signed with both the old and the new secret.")

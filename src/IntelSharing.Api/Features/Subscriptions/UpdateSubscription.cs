@@ -1,5 +1,6 @@
 using Dapper;
 using FluentValidation;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -21,7 +22,7 @@ public static class UpdateSubscription
             RuleFor(c => c.Subscription).SetValidator(new SubscriptionInputValidator(outbound)).OverridePropertyName(string.Empty);
     }
 
-    public sealed class Handler(Database database, TimeProvider time) : ICommandHandler<Command, Result<SubscriptionView>>
+    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubscriptionView>>
     {
         public async ValueTask<Result<SubscriptionView>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -29,17 +30,25 @@ public static class UpdateSubscription
             var parameters = new DynamicParameters(SubscriptionInputValidator.ToColumns(command.Subscription));
             parameters.AddDynamicParams(new { id = command.Id, agencyId = command.Caller.AgencyId, now });
             await using var connection = await database.OpenAsync(cancellationToken);
+            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
             var updated = await connection.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE subscriptions SET url = @Url, authority = @Authority, description = @Description, categories = @Categories,
                        min_severity_rank = @MinSeverityRank, countries = @Countries, include_own_alerts = @IncludeOwnAlerts, updated_at = @now
                 WHERE id = @id AND agency_id = @agencyId AND status <> 'deleted'
                 """,
-                parameters, cancellationToken: cancellationToken));
+                parameters, transaction, cancellationToken: cancellationToken));
             if (updated == 0)
             {
                 return Failure.NotFound("subscription");
             }
+
+            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.SubscriptionUpdate, StatusCodes.Status200OK)
+            {
+                ResourceType = AuditResources.Subscription,
+                ResourceId = command.Id,
+            }, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
 
             return (await SubscriptionRow.FindOwnAsync(connection, command.Id, command.Caller.AgencyId, cancellationToken))!.ToView(now);
         }
@@ -49,6 +58,7 @@ public static class UpdateSubscription
         .MapPut("/{id:guid}", async (Guid id, [FromBody] SubscriptionInput subscription, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new Command(Caller.From(context.User), id, subscription), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(Scopes.SubscriptionsManage)
+        .Audited(AuditActions.SubscriptionUpdate, AuditResources.Subscription, "id")
         .WithName("UpdateSubscription")
         .WithSummary("Change a subscription's endpoint or filter")
         .Produces<SubscriptionView>()

@@ -6,20 +6,56 @@ public static class AuditActions
     public const string AlertRead = "alert.read";
     public const string AlertList = "alert.list";
     public const string AlertSubmit = "alert.submit";
+    public const string AlertUpdate = "alert.update";
+    public const string AlertShare = "alert.share";
+    public const string AlertRevoke = "alert.revoke";
+    public const string AlertVersions = "alert.versions";
+    public const string AlertFeedback = "alert.feedback";
+    public const string AlertFeedbackList = "alert.feedback.list";
+    public const string AlertDeliveries = "alert.deliveries";
+
+    /// <summary>The expiry job purged an alert's personal data (a system action: no agency, key or address).</summary>
+    public const string AlertExpire = "alert.expire";
+
+    public const string SubscriptionCreate = "subscription.create";
+    public const string SubscriptionList = "subscription.list";
+    public const string SubscriptionRead = "subscription.read";
+    public const string SubscriptionUpdate = "subscription.update";
+    public const string SubscriptionPause = "subscription.pause";
+    public const string SubscriptionResume = "subscription.resume";
+    public const string SubscriptionDelete = "subscription.delete";
+    public const string SubscriptionRotateSecret = "subscription.secret.rotate";
+    public const string SubscriptionPing = "subscription.ping";
+
+    public const string DeliveryList = "delivery.list";
+    public const string DeliveryRead = "delivery.read";
+    public const string DeliveryReplay = "delivery.replay";
+    public const string DeliveryBulkReplay = "delivery.replay.bulk";
+
+    // The dispatcher's attempt outcomes (system actions; the agency is the receiving one, the outcome the partner's status).
+    public const string DeliveryDelivered = "delivery.delivered";
+    public const string DeliveryFailed = "delivery.failed";
+    public const string DeliveryDead = "delivery.dead";
+    public const string DeliveryCancelled = "delivery.cancelled";
 
     public const string AuthFailed = "auth.failed";
     public const string AuthForbidden = "auth.forbidden";
     public const string AuthThrottled = "auth.throttled";
 
+    public const string AgencyList = "agency.list";
+    public const string AgencyRead = "agency.read";
     public const string AgencyRegister = "agency.register";
     public const string AgencyUpdate = "agency.update";
     public const string AgencyDeactivate = "agency.deactivate";
     public const string AgencyActivate = "agency.activate";
     public const string AgencyBootstrap = "agency.bootstrap";
 
+    public const string KeyList = "key.list";
     public const string KeyIssue = "key.issue";
     public const string KeyRevoke = "key.revoke";
 
+    public const string GroupList = "group.list";
+    public const string GroupRead = "group.read";
     public const string GroupCreate = "group.create";
     public const string GroupUpdate = "group.update";
     public const string GroupDelete = "group.delete";
@@ -36,5 +72,7 @@ public static class AuditResources
     public const string Agency = "agency";
     public const string ApiKey = "api_key";
     public const string SharingGroup = "sharing_group";
+    public const string Subscription = "subscription";
+    public const string Delivery = "delivery";
     public const string AuditTrail = "audit_trail";
 }

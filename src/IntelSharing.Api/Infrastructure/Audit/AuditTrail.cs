@@ -1,6 +1,4 @@
 using System.Data.Common;
-using System.Text.Json;
-using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Time;
 
@@ -16,7 +14,10 @@ public sealed record AuditEvent(string Action, int Outcome)
     /// <summary>Serialised as a JSON object into the record's <c>detail</c>.</summary>
     public object? Detail { get; init; }
 
-    /// <summary>Set when the request is not authenticated but the agency is known (a revoked key's agency).</summary>
+    /// <summary>
+    /// Set when the request is not authenticated but the agency is known (a revoked key's agency), or, for what the
+    /// service does on its own (<see cref="AuditWriter.RecordSystemAsync"/>), the agency the action concerns.
+    /// </summary>
     public Guid? AgencyId { get; init; }
 
     /// <summary>Set when the request is not authenticated but presented a well-formed key.</summary>
@@ -60,23 +61,6 @@ public sealed class AuditTrail(IHttpContextAccessor accessor, Database database,
         await RecordAsync(connection, null, audit, cancellationToken);
     }
 
-    private AuditRecord Build(AuditEvent audit)
-    {
-        var origin = accessor.HttpContext is { } context ? RequestOrigin.From(context) : new RequestOrigin(null, null, null, null);
-        var now = time.UtcNowMicros();
-        return new AuditRecord
-        {
-            Id = Guid.CreateVersion7(now),
-            RecordedAt = now,
-            AgencyId = origin.AgencyId ?? audit.AgencyId,
-            KeyPrefix = origin.KeyPrefix ?? audit.KeyPrefix,
-            Action = audit.Action,
-            ResourceType = audit.ResourceType,
-            ResourceId = audit.ResourceId,
-            Outcome = audit.Outcome,
-            Purpose = origin.Purpose,
-            ClientIp = origin.ClientIp,
-            Detail = audit.Detail is null ? null : JsonSerializer.Serialize(audit.Detail, JsonDefaults.Options),
-        };
-    }
+    private AuditRecord Build(AuditEvent audit) =>
+        AuditWriter.Build(audit, accessor.HttpContext is { } context ? RequestOrigin.From(context) : RequestOrigin.System, time.UtcNowMicros());
 }

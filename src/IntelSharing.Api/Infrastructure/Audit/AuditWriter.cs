@@ -1,5 +1,8 @@
 using System.Data.Common;
+using System.Text.Json;
 using Dapper;
+using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Time;
 
 namespace IntelSharing.Api.Infrastructure.Audit;
 
@@ -15,4 +18,28 @@ public static class AuditWriter
             VALUES (@Id, @RecordedAt, @AgencyId, @KeyPrefix, @Action, @ResourceType, @ResourceId, @Outcome, @Purpose, @ClientIp, @Detail)
             """,
             record, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>
+    /// Records what the service did on its own, with no request behind it (the expiry job's purge, the dispatcher's
+    /// delivery outcomes): no key, purpose or address; the agency is the one the event names, if any. Called inside
+    /// the transaction of the change it records, like a request's write.
+    /// </summary>
+    public static Task RecordSystemAsync(DbConnection connection, DbTransaction transaction, AuditEvent audit, TimeProvider time, CancellationToken cancellationToken) =>
+        InsertAsync(connection, transaction, Build(audit, RequestOrigin.System, time.UtcNowMicros()), cancellationToken);
+
+    /// <summary>The record of <paramref name="audit"/>: who and from where come from <paramref name="origin"/>, else from the event.</summary>
+    public static AuditRecord Build(AuditEvent audit, RequestOrigin origin, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        RecordedAt = now,
+        AgencyId = origin.AgencyId ?? audit.AgencyId,
+        KeyPrefix = origin.KeyPrefix ?? audit.KeyPrefix,
+        Action = audit.Action,
+        ResourceType = audit.ResourceType,
+        ResourceId = audit.ResourceId,
+        Outcome = audit.Outcome,
+        Purpose = origin.Purpose,
+        ClientIp = origin.ClientIp,
+        Detail = audit.Detail is null ? null : JsonSerializer.Serialize(audit.Detail, JsonDefaults.Options),
+    };
 }

@@ -73,9 +73,13 @@ public sealed class AuditedEndpointFilter(string action, string resourceType, st
         result is JsonDocumentResult { Location: { } location } && Guid.TryParse(location.AsSpan(location.LastIndexOf('/') + 1), out var id) ? id : null;
 }
 
+/// <summary>Marks an endpoint that has the audit filter, so that a test can list the endpoints without one.</summary>
+public sealed record AuditedEndpointMetadata(string Action, string ResourceType);
+
 public static class AuditedEndpoints
 {
     /// <summary>Records every call of the endpoint as <paramref name="action"/> on <paramref name="resourceType"/>, the id taken from the route value <paramref name="routeIdName"/>.</summary>
     public static RouteHandlerBuilder Audited(this RouteHandlerBuilder builder, string action, string resourceType, string? routeIdName = null) =>
-        builder.AddEndpointFilter(new AuditedEndpointFilter(action, resourceType, routeIdName));
+        builder.AddEndpointFilter(new AuditedEndpointFilter(action, resourceType, routeIdName))
+            .WithMetadata(new AuditedEndpointMetadata(action, resourceType));
 }

@@ -10,6 +10,9 @@ public sealed record RequestOrigin(Guid? AgencyId, string? KeyPrefix, string? Pu
 {
     public const string PurposeHeader = "X-Purpose";
 
+    /// <summary>The service itself (a background job): no agency, key, purpose or address.</summary>
+    public static readonly RequestOrigin System = new(null, null, null, null);
+
     /// <summary>
     /// How problem responses name the header in <c>errors</c>: header names are case-insensitive, and error keys
     /// are written camel-cased, so the lower-case form is the one that reaches clients unchanged.

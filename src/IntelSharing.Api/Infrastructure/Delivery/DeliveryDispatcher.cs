@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Text;
 using Dapper;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Time;
 using Microsoft.Extensions.Options;
@@ -38,6 +39,9 @@ public sealed class DeliveryDispatcher(
         public Guid Id { get; init; }
 
         public Guid SubscriptionId { get; init; }
+
+        /// <summary>The receiving agency, named in the attempt's audit record.</summary>
+        public Guid AgencyId { get; init; }
 
         public string Url { get; init; } = string.Empty;
 
@@ -173,7 +177,7 @@ public sealed class DeliveryDispatcher(
 
         var rows = await connection.QueryAsync<Claimed>(new CommandDefinition(
             """
-            SELECT d.id AS Id, d.subscription_id AS SubscriptionId, s.url AS Url, s.authority AS Authority,
+            SELECT d.id AS Id, d.subscription_id AS SubscriptionId, d.agency_id AS AgencyId, s.url AS Url, s.authority AS Authority,
                    s.secret AS Secret, s.previous_secret AS PreviousSecret, s.previous_secret_expires_at AS PreviousSecretExpiresAt,
                    d.attempts AS Attempts, e.payload AS Payload
             FROM deliveries d
@@ -353,6 +357,10 @@ public sealed class DeliveryDispatcher(
             },
             transaction, cancellationToken: CancellationToken.None));
 
+        await AuditWriter.RecordSystemAsync(connection, transaction, AttemptAudit(work, attempt, state, outcome), time, CancellationToken.None);
+
+        // Last before the commit: the outbox does not lock subscriptions, so an alert published while this transaction is
+        // open can still queue for the endpoint after the cancelling UPDATE has run; keep that window as short as it was.
         if (outcome.Gone)
         {
             await DisableSubscriptionAsync(connection, transaction, work.SubscriptionId, now);
@@ -374,6 +382,25 @@ public sealed class DeliveryDispatcher(
             metrics.Failed(outcome.Duration);
         }
     }
+
+    /// <summary>
+    /// The attempt's audit record, written in the transaction that records the attempt: the receiving agency, the delivery
+    /// as resource, the partner's status as outcome (0 when it gave none: timeout, refused connection).
+    /// </summary>
+    private static AuditEvent AttemptAudit(Claimed work, int attempt, string state, AttemptOutcome outcome) =>
+        new(state switch
+        {
+            DeliveryStates.Delivered => AuditActions.DeliveryDelivered,
+            DeliveryStates.Cancelled => AuditActions.DeliveryCancelled,
+            DeliveryStates.Dead => AuditActions.DeliveryDead,
+            _ => AuditActions.DeliveryFailed,
+        }, outcome.StatusCode ?? 0)
+        {
+            ResourceType = AuditResources.Delivery,
+            ResourceId = work.Id,
+            AgencyId = work.AgencyId,
+            Detail = new { subscriptionId = work.SubscriptionId, attempt, subscriptionDisabled = outcome.Gone ? true : (bool?)null, error = outcome.Error },
+        };
 
     /// <summary>410 Gone: the partner retired the endpoint. Disable it and cancel what was waiting for it, visibly.</summary>
     private static async Task DisableSubscriptionAsync(DbConnection connection, DbTransaction transaction, Guid subscriptionId, DateTimeOffset now)
