@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Dapper;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.IntegrationTests.Infrastructure;
@@ -216,6 +217,36 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
         // Nothing new is queued for a disabled subscription.
         var third = await SubmitAsync(originator, Samples.SmugglingAlert());
         Assert.Empty(await LedgerAsync(originator, third));
+    }
+
+    [Fact]
+    public async Task A_delivery_queued_just_after_its_subscription_ended_is_cancelled_not_stranded()
+    {
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var partner = await PartnerAsync("Hungarian Police");
+        var receiver = await ReceiverAsync();
+        receiver.Behaviour = _ => new PartnerReceiver.Response(HttpStatusCode.Gone);
+        await SubscribeAsync(partner, receiver.Url);
+        var alertId = await SubmitAsync(originator, Samples.SmugglingAlert());
+        var deliveryId = Assert.Single(await LedgerAsync(originator, alertId)).GetProperty("id").GetGuid();
+        await DeliveryTestSettings.EventuallyAsync(async () => (await app.DeliveryStateAsync(deliveryId)).State == "cancelled", "the 410 to cancel the delivery");
+
+        // What a publication that read the subscription as active a moment before the 410 committed leaves behind:
+        // a delivery queued after the 410's cancelling UPDATE ran. Claims skip ended subscriptions, so only the
+        // dispatcher's sweep can end it.
+        await using (var connection = await app.Database.OpenAsync(Ct))
+        {
+            await connection.ExecuteAsync(
+                "UPDATE deliveries SET state = 'pending', last_error = NULL, next_attempt_at = updated_at WHERE id = @deliveryId", new { deliveryId });
+        }
+
+        await DeliveryTestSettings.EventuallyAsync(async () => (await app.DeliveryStateAsync(deliveryId)).State == "cancelled", "the sweep to cancel the stranded delivery");
+        Assert.Single(receiver.Received);
+        var audit = await (await (await AsOperatorAsync()).GetAsync($"/api/v1/audit?action=delivery.cancelled&resourceId={deliveryId}", Ct)).ReadJsonAsync();
+        var records = audit.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("detail")).ToList();
+        Assert.Equal(2, records.Count);
+        Assert.Contains(records, detail => detail.TryGetProperty("subscriptionDisabled", out var disabled) && disabled.GetBoolean());
+        Assert.Contains(records, detail => detail.TryGetProperty("reason", out var reason) && reason.GetString() == "subscription ended");
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Diagnostics;
 using System.Text;
 using Dapper;
 using IntelSharing.Api.Infrastructure.Audit;
@@ -58,12 +59,13 @@ public sealed class DeliveryDispatcher(
         public string Payload { get; init; } = string.Empty;
     }
 
-    // A subscription disabled (410) or deleted while one of its deliveries was in flight cancelled only the queued
-    // ones; an in-flight delivery that comes back unsent or failed must end cancelled too, not wait forever.
-    private const string SubscriptionGone =
-        "EXISTS (SELECT 1 FROM subscriptions gone WHERE gone.id = deliveries.subscription_id AND gone.status IN ('disabled', 'deleted'))";
+    private const string PutBackState = "CASE WHEN attempts = 0 THEN @pending ELSE @failed END";
 
-    private const string PutBackState = $"CASE WHEN {SubscriptionGone} THEN @cancelled WHEN attempts = 0 THEN @pending ELSE @failed END";
+    // How long after a subscription ended its queue is still swept (CancelStrandedAsync), and how often.
+    private static readonly TimeSpan StrandedWindow = TimeSpan.FromHours(1);
+    private static readonly TimeSpan StrandedSweepEvery = TimeSpan.FromSeconds(1);
+
+    private long _strandedSweptAt;
 
     /// <summary>The webhook-id partners see: stable for the delivery, across retries and replays.</summary>
     public static string MessageId(Guid deliveryId) => $"msg_{deliveryId:N}";
@@ -83,6 +85,7 @@ public sealed class DeliveryDispatcher(
             try
             {
                 await RefreshBacklogAsync(stoppingToken);
+                await CancelStrandedAsync(stoppingToken);
                 var free = slots.CurrentCount;
                 var claimed = free == 0 ? [] : await ClaimAsync(Math.Min(free, _options.BatchSize), stoppingToken);
                 var overflow = new List<(Claimed Work, Guid Token)>();
@@ -238,33 +241,15 @@ public sealed class DeliveryDispatcher(
             now = time.UtcNowMicros(),
             pending = DeliveryStates.Pending,
             failed = DeliveryStates.Failed,
-            cancelled = DeliveryStates.Cancelled,
         });
         await using var connection = await database.OpenAsync(CancellationToken.None);
-        await using var transaction = await Database.BeginWriteAsync(connection, CancellationToken.None);
-        await LockSubscriptionsAsync(connection, transaction, [.. released.Select(r => r.Work.SubscriptionId)], exclusive: false);
         await connection.ExecuteAsync(new CommandDefinition(
             $"""
             UPDATE deliveries SET state = {PutBackState},
                    claim_token = NULL, lease_until = NULL, updated_at = @now
             WHERE claim_token = @token AND id IN {SqlLists.In(parameters, "id", released.Select(r => r.Work.Id).ToArray())}
             """,
-            parameters, transaction, cancellationToken: CancellationToken.None));
-        await transaction.CommitAsync(CancellationToken.None);
-    }
-
-    /// <summary>
-    /// Orders this transaction with a concurrent 410 or deletion of the same subscriptions. Without it, on PostgreSQL
-    /// a delivery put back (or recorded as failed) while another transaction disables its subscription is checked
-    /// against the old status and the disabling one cancels only what was queued before: the delivery would stay
-    /// pending for a subscription that is gone. Shared for a put-back, exclusive for the 410 that disables.
-    /// </summary>
-    private async Task LockSubscriptionsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<Guid> subscriptionIds, bool exclusive)
-    {
-        var parameters = new DynamicParameters();
-        await connection.ExecuteAsync(new CommandDefinition(
-            $"SELECT id FROM subscriptions WHERE id IN {SqlLists.In(parameters, "s", subscriptionIds.Distinct().ToArray())} ORDER BY id {database.Dialect.LockRows(exclusive)}",
-            parameters, transaction, cancellationToken: CancellationToken.None));
+            parameters, cancellationToken: CancellationToken.None));
     }
 
     private async Task RecordAsync(Claimed work, Guid token, AttemptOutcome outcome, CancellationToken cancellationToken)
@@ -272,11 +257,6 @@ public sealed class DeliveryDispatcher(
         var now = time.UtcNowMicros();
         await using var connection = await database.OpenAsync(CancellationToken.None);
         await using var transaction = await Database.BeginWriteAsync(connection, CancellationToken.None);
-        if (!outcome.Succeeded)
-        {
-            await LockSubscriptionsAsync(connection, transaction, [work.SubscriptionId], exclusive: outcome.Gone);
-        }
-
         if (outcome.Deferred)
         {
             // Not sent: the breaker is open or the partner is at its concurrency limit. Put it back, count nothing.
@@ -286,7 +266,7 @@ public sealed class DeliveryDispatcher(
                        next_attempt_at = @next, claim_token = NULL, lease_until = NULL, updated_at = @now
                 WHERE id = @id AND claim_token = @token
                 """,
-                new { id = work.Id, token, now, next = now + TimeSpan.FromSeconds(1), pending = DeliveryStates.Pending, failed = DeliveryStates.Failed, cancelled = DeliveryStates.Cancelled },
+                new { id = work.Id, token, now, next = now + TimeSpan.FromSeconds(1), pending = DeliveryStates.Pending, failed = DeliveryStates.Failed },
                 transaction, cancellationToken: CancellationToken.None));
             await transaction.CommitAsync(CancellationToken.None);
             return;
@@ -310,8 +290,8 @@ public sealed class DeliveryDispatcher(
         }
 
         var updated = await connection.ExecuteAsync(new CommandDefinition(
-            $"""
-            UPDATE deliveries SET state = CASE WHEN @state = @failedState AND {SubscriptionGone} THEN @cancelled ELSE @state END,
+            """
+            UPDATE deliveries SET state = @state,
                    attempts = @attempt, next_attempt_at = @nextAttempt, claim_token = NULL, lease_until = NULL,
                    last_status = @status, last_error = @error, updated_at = @now,
                    delivered_at = CASE WHEN @delivered THEN @now ELSE delivered_at END
@@ -328,8 +308,6 @@ public sealed class DeliveryDispatcher(
                 error = outcome.Error ?? (outcome.Succeeded ? null : $"The partner answered {outcome.StatusCode}."),
                 now,
                 delivered = outcome.Succeeded,
-                failedState = DeliveryStates.Failed,
-                cancelled = DeliveryStates.Cancelled,
             },
             transaction, cancellationToken: CancellationToken.None));
         if (updated == 0)
@@ -421,6 +399,78 @@ public sealed class DeliveryDispatcher(
                 failed = DeliveryStates.Failed,
             },
             transaction, cancellationToken: CancellationToken.None));
+    }
+
+    /// <summary>
+    /// Cancels deliveries still queued for a subscription that ended (a 410 disabled it, or its owner deleted it).
+    /// Ending a subscription cancels what is queued when it commits, but a transaction that read the subscription as
+    /// active a moment earlier can still queue after that: an alert published at the same time (the outbox does not
+    /// lock subscriptions, which every publication would then contend on), or an attempt put back or recorded as
+    /// failed. Claims never pick them; this sweep, in every instance's loop, ends them visibly and audits each.
+    /// </summary>
+    private async Task CancelStrandedAsync(CancellationToken cancellationToken)
+    {
+        // Paced by the machine's clock, not the TimeProvider: this is housekeeping cadence, not schedule time.
+        var started = Stopwatch.GetTimestamp();
+        if (Stopwatch.GetElapsedTime(_strandedSweptAt, started) < StrandedSweepEvery)
+        {
+            return;
+        }
+
+        _strandedSweptAt = started;
+        var now = time.UtcNowMicros();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var anyEnded = await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
+            "SELECT 1 FROM subscriptions WHERE status IN ('disabled', 'deleted') AND updated_at >= @since LIMIT 1",
+            new { since = now - StrandedWindow }, cancellationToken: cancellationToken));
+        if (anyEnded is null)
+        {
+            return;
+        }
+
+        await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+        var stranded = (await connection.QueryAsync<StrandedRow>(new CommandDefinition(
+            """
+            UPDATE deliveries SET state = @cancelled, last_error = @reason, updated_at = @now, claim_token = NULL, lease_until = NULL
+            WHERE state IN (@pending, @failed)
+              AND subscription_id IN (SELECT id FROM subscriptions WHERE status IN ('disabled', 'deleted') AND updated_at >= @since)
+            RETURNING id AS Id, subscription_id AS SubscriptionId, agency_id AS AgencyId
+            """,
+            new
+            {
+                now,
+                since = now - StrandedWindow,
+                reason = "The subscription ended (410 Gone or deleted) while this delivery was being queued or attempted; it was cancelled.",
+                cancelled = DeliveryStates.Cancelled,
+                pending = DeliveryStates.Pending,
+                failed = DeliveryStates.Failed,
+            },
+            transaction, cancellationToken: cancellationToken))).ToList();
+        foreach (var row in stranded)
+        {
+            await AuditWriter.RecordSystemAsync(connection, transaction, new AuditEvent(AuditActions.DeliveryCancelled, 0)
+            {
+                ResourceType = AuditResources.Delivery,
+                ResourceId = row.Id,
+                AgencyId = row.AgencyId,
+                Detail = new { subscriptionId = row.SubscriptionId, reason = "subscription ended" },
+            }, time, CancellationToken.None);
+        }
+
+        await transaction.CommitAsync(CancellationToken.None);
+        if (stranded.Count > 0)
+        {
+            logger.LogInformation("Cancelled {Count} deliveries queued for subscriptions that had ended.", stranded.Count);
+        }
+    }
+
+    private sealed record StrandedRow
+    {
+        public Guid Id { get; init; }
+
+        public Guid SubscriptionId { get; init; }
+
+        public Guid AgencyId { get; init; }
     }
 
     private sealed record BacklogRow

@@ -27,12 +27,6 @@ public abstract class SqlDialect
     /// </summary>
     public abstract string ForUpdateSkipLocked(string alias);
 
-    /// <summary>
-    /// Appended to a SELECT inside a write transaction: locks the selected rows until the transaction ends, shared
-    /// or exclusive (PostgreSQL), or nothing (SQLite's write transaction already excludes every other writer).
-    /// </summary>
-    public abstract string LockRows(bool exclusive);
-
     /// <summary>Replaces the type tokens used in migration scripts.</summary>
     public abstract string TranslateMigration(string sql);
 
@@ -69,8 +63,6 @@ public sealed class PostgresDialect : SqlDialect
     public override string JsonB(string parameter) => $"CAST({parameter} AS jsonb)";
 
     public override string ForUpdateSkipLocked(string alias) => $"FOR UPDATE OF {alias} SKIP LOCKED";
-
-    public override string LockRows(bool exclusive) => exclusive ? "FOR UPDATE" : "FOR SHARE";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "uuid", StringComparison.Ordinal)
@@ -126,8 +118,6 @@ public sealed class SqliteDialect : SqlDialect
     public override string JsonB(string parameter) => parameter;
 
     public override string ForUpdateSkipLocked(string alias) => string.Empty;
-
-    public override string LockRows(bool exclusive) => string.Empty;
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "TEXT", StringComparison.Ordinal)
