@@ -47,6 +47,7 @@ builder.Services.AddSingleton<RetrySchedule>();
 builder.Services.AddSingleton<Outbox>();
 builder.Services.AddSingleton<DeliverySignal>();
 builder.Services.AddSingleton<DeliveryMetrics>();
+builder.Services.AddSingleton<MetricsExport>();
 builder.Services.AddSingleton<WebhookSender>();
 builder.Services.AddPartnerHttp();
 builder.Services.AddHostedService<DeliveryDispatcher>();
@@ -138,7 +139,8 @@ app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check 
 app.MapApi();
 
 // Prometheus text format, including the System.Diagnostics.Metrics meters (IntelSharing.Delivery). Operators only.
-app.MapMetrics("/metrics").RequireAuthorization(Scopes.AgenciesAdmin);
+// Resolving the export here starts its listener before the first request, so nothing counted is missed.
+app.MapMetrics("/metrics", app.Services.GetRequiredService<MetricsExport>().Registry).RequireAuthorization(Scopes.AgenciesAdmin);
 
 await app.RunAsync();
 return 0;

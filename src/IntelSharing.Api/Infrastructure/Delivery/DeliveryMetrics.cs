@@ -48,5 +48,8 @@ public sealed class DeliveryMetrics : IDisposable
 
     public void UpdateBacklog(IReadOnlyList<Backlog> backlog) => _backlog = backlog;
 
+    /// <summary>Whether <paramref name="meter"/> is this instance's (one per host; a process may run several).</summary>
+    public bool Owns(Meter meter) => ReferenceEquals(meter, _meter);
+
     public void Dispose() => _meter.Dispose();
 }
