@@ -21,7 +21,12 @@ public sealed class Database : IAsyncDisposable
         Dialect = SqlDialect.For(value.Provider);
         if (value.Provider == DatabaseProvider.Postgres)
         {
-            _postgres = new NpgsqlDataSourceBuilder(value.EffectiveConnectionString).Build();
+            var builder = new NpgsqlDataSourceBuilder(value.EffectiveConnectionString);
+            // The service keeps no session state on a connection (no SET, no temporary tables, no prepared statements;
+            // the one session-level advisory lock, around migrations, is released explicitly), so the DISCARD ALL that
+            // Npgsql sends when a connection goes back to the pool is a round trip per use that resets nothing.
+            builder.ConnectionStringBuilder.NoResetOnClose = true;
+            _postgres = builder.Build();
         }
         else
         {
