@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The benchmark suite (issue 5; docs/benchmarks.md): the API's ingest, reads, delivery drain and end-to-end latency,
+# measured beside the limits of the same machine in the same run — L_http (a no-op Kestrel POST under the same
+# generator, connections and payload) and L_db (pgbench running the service's SQL for one alert).
+# Release build; a throwaway PostgreSQL cluster with production durability (fsync, synchronous_commit on);
+# everything on 127.0.0.1; bounded by `timeout`.
+#
+#   bench/run.sh           # full run, about 10 minutes; writes bench/results/latest.md and latest.json
+#   bench/run.sh --quick   # smoke test, 1–2 minutes; writes bench/results/quick.md and quick.json
+#
+# Needs the .NET SDK and PostgreSQL's server binaries with pgbench and pg_stat_statements
+# (Debian/Ubuntu: apt-get install postgresql postgresql-contrib). As root, the cluster runs as 'postgres' via runuser.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+quick=()
+limit="${INTELSHARING_BENCH_TIMEOUT:-1200}"
+for argument in "$@"; do
+  case "$argument" in
+    --quick) quick=(--quick); limit="${INTELSHARING_BENCH_TIMEOUT:-420}" ;;
+    *) echo "Unknown argument: $argument (use --quick)" >&2; exit 2 ;;
+  esac
+done
+
+bin=""
+if command -v initdb >/dev/null 2>&1; then
+  bin="$(dirname "$(readlink -f "$(command -v initdb)")")"
+elif compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+fi
+if [[ -z "$bin" || ! -x "$bin/pgbench" ]]; then
+  echo "PostgreSQL server binaries with pgbench are required (apt-get install postgresql postgresql-contrib)." >&2
+  exit 1
+fi
+
+echo "== Release build"
+dotnet build src/IntelSharing.Api -c Release --nologo -v quiet
+dotnet build bench/IntelSharing.Bench -c Release --nologo -v quiet
+
+as_postgres() {
+  if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+directory="$(mktemp -d /tmp/intelsharing-bench-pg-XXXXXX)"
+[[ "$(id -u)" == 0 ]] && chown postgres:postgres "$directory"
+cleanup() {
+  as_postgres "$bin/pg_ctl" -D "$directory/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$directory"
+}
+trap cleanup EXIT
+
+port=""
+for _ in $(seq 1 50); do
+  candidate=$((20000 + RANDOM % 30000))
+  if ! ss -Htln "sport = :$candidate" | grep -q .; then port=$candidate; break; fi
+done
+
+echo "== PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($directory)"
+as_postgres "$bin/initdb" -D "$directory/data" -U postgres --auth=trust -E UTF8 --no-instructions >/dev/null
+# Production durability (fsync, synchronous_commit and full_page_writes stay on). Larger shared_buffers and
+# max_wal_size than the defaults, as any server sized for this load would have; pg_stat_statements for the
+# statements per alert.
+as_postgres "$bin/pg_ctl" -D "$directory/data" -l "$directory/server.log" -w -t 60 -o \
+  "-p $port -k $directory -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=512MB -c max_wal_size=4GB -c shared_preload_libraries=pg_stat_statements" \
+  start >/dev/null
+
+commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench && echo '' || echo '+uncommitted')"
+timeout "$limit" dotnet bench/IntelSharing.Bench/bin/Release/net10.0/IntelSharing.Bench.dll run "${quick[@]}" \
+  --admin-connection "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Pooling=false" \
+  --api src/IntelSharing.Api/bin/Release/net10.0/IntelSharing.Api.dll \
+  --pgbench "$bin/pgbench" --sql bench/sql --out bench/results --commit "$commit"
