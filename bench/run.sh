@@ -7,6 +7,7 @@
 #
 #   bench/run.sh           # full run, about 10 minutes; writes bench/results/latest.md and latest.json
 #   bench/run.sh --quick   # smoke test, 1–2 minutes; writes bench/results/quick.md and quick.json
+#   bench/run.sh --quick --only drain   # one phase (ingest, drain or e2e) while working on it
 #
 # Needs the .NET SDK and PostgreSQL's server binaries with pgbench and pg_stat_statements
 # (Debian/Ubuntu: apt-get install postgresql postgresql-contrib). As root, the cluster runs as 'postgres' via runuser.
@@ -16,12 +17,15 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 quick=()
+only=()
 limit="${INTELSHARING_BENCH_TIMEOUT:-1200}"
-for argument in "$@"; do
-  case "$argument" in
+while [[ $# -gt 0 ]]; do
+  case "$1" in
     --quick) quick=(--quick); limit="${INTELSHARING_BENCH_TIMEOUT:-420}" ;;
-    *) echo "Unknown argument: $argument (use --quick)" >&2; exit 2 ;;
+    --only) only=(--only "$2"); shift ;;
+    *) echo "Unknown argument: $1 (use --quick, --only ingest|drain|e2e)" >&2; exit 2 ;;
   esac
+  shift
 done
 
 bin=""
@@ -46,6 +50,7 @@ as_postgres() {
 directory="$(mktemp -d /tmp/intelsharing-bench-pg-XXXXXX)"
 [[ "$(id -u)" == 0 ]] && chown postgres:postgres "$directory"
 cleanup() {
+  cp "$directory/server.log" bench/results/postgres.log 2>/dev/null || true
   as_postgres "$bin/pg_ctl" -D "$directory/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$directory"
 }
@@ -61,13 +66,14 @@ echo "== PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1
 as_postgres "$bin/initdb" -D "$directory/data" -U postgres --auth=trust -E UTF8 --no-instructions >/dev/null
 # Production durability (fsync, synchronous_commit and full_page_writes stay on). Larger shared_buffers and
 # max_wal_size than the defaults, as any server sized for this load would have; pg_stat_statements for the
-# statements per alert.
+# statements per alert. INTELSHARING_BENCH_PG_OPTIONS adds server options while profiling (e.g. auto_explain);
+# the server log is kept as bench/results/postgres.log.
 as_postgres "$bin/pg_ctl" -D "$directory/data" -l "$directory/server.log" -w -t 60 -o \
-  "-p $port -k $directory -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=512MB -c max_wal_size=4GB -c shared_preload_libraries=pg_stat_statements" \
+  "-p $port -k $directory -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=512MB -c max_wal_size=4GB -c shared_preload_libraries=pg_stat_statements ${INTELSHARING_BENCH_PG_OPTIONS:-}" \
   start >/dev/null
 
 commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench && echo '' || echo '+uncommitted')"
-timeout "$limit" dotnet bench/IntelSharing.Bench/bin/Release/net10.0/IntelSharing.Bench.dll run "${quick[@]}" \
+timeout "$limit" dotnet bench/IntelSharing.Bench/bin/Release/net10.0/IntelSharing.Bench.dll run "${quick[@]}" "${only[@]}" \
   --admin-connection "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Pooling=false" \
   --api src/IntelSharing.Api/bin/Release/net10.0/IntelSharing.Api.dll \
   --pgbench "$bin/pgbench" --sql bench/sql --out bench/results --commit "$commit"

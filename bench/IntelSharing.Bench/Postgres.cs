@@ -103,7 +103,7 @@ public sealed partial class Postgres(string adminConnectionString)
     }
 
     /// <summary>Statements executed in <paramref name="database"/> since the reset, most frequent first (the benchmark's own queries left out).</summary>
-    public async Task<List<(long Calls, string Query)>> StatementsAsync(string database)
+    public async Task<List<(long Calls, double TotalMs, string Query)>> StatementsAsync(string database)
     {
         if (!await StatementsAvailableAsync())
         {
@@ -112,12 +112,12 @@ public sealed partial class Postgres(string adminConnectionString)
 
         var rows = await RowsAsync(database,
             """
-            SELECT calls, query FROM pg_stat_statements
+            SELECT calls, total_exec_time, query FROM pg_stat_statements
             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND query NOT LIKE '%pg_stat%' AND query NOT LIKE '%current_setting%'
             ORDER BY calls DESC
             """);
-        return rows.Select(r => (long.Parse(r[0], CultureInfo.InvariantCulture), r[1])).ToList();
+        return rows.Select(r => (long.Parse(r[0], CultureInfo.InvariantCulture), double.Parse(r[1], CultureInfo.InvariantCulture), r[2])).ToList();
     }
 
     /// <summary>

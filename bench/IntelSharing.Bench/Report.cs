@@ -112,6 +112,8 @@ public static class Report
                 $"dispatcher defaults ({drain.Workers} workers). {drain.Delivered:N0} received (distinct webhook-ids), {drain.Duplicates} duplicates, {drain.LeftInOutbox} left undelivered. " +
                 $"First to last receipt {drain.FirstToLastSeconds:F1} s = **{drain.PerSecond:N0}/s**; API ready to outbox empty {drain.ReadyToEmptySeconds:F1} s. " +
                 $"Per delivery: API CPU {drain.Per.ClientCpuMs:F3} ms, PostgreSQL CPU {drain.Per.PostgresCpuMs:F3} ms, {drain.Per.RoundTrips:F2} round trips, {drain.Per.Statements:F2} statements, {drain.Per.Commits:F2} commits."));
+            md.AppendLine();
+            Statements(md, "delivery", drain.Statements);
         }
 
         if (r.EndToEnd.Count > 0)
@@ -141,11 +143,7 @@ public static class Report
         if (r.StatementsPerAlert.Count > 0)
         {
             md.AppendLine().AppendLine("## Statements per alert (pg_stat_statements, ingest at the largest connection count)").AppendLine();
-            md.AppendLine("| per alert | statement |").AppendLine("|---|---|");
-            foreach (var s in r.StatementsPerAlert.Where(s => s.PerAlert >= 0.01))
-            {
-                md.AppendLine(Inv($"| {s.PerAlert:F2} | `{Truncate(s.Query, 140)}` |"));
-            }
+            Statements(md, "alert", r.StatementsPerAlert);
         }
 
         md.AppendLine().AppendLine("## Machine and settings").AppendLine();
@@ -155,6 +153,15 @@ public static class Report
         }
 
         return md.ToString();
+    }
+
+    private static void Statements(StringBuilder md, string unit, List<StatementRow> rows)
+    {
+        md.AppendLine($"| per {unit} | mean execution ms | execution ms per {unit} | statement |").AppendLine("|---|---|---|---|");
+        foreach (var s in rows.Where(s => s.PerUnit >= 0.01).OrderByDescending(s => s.MsPerUnit))
+        {
+            md.AppendLine(Inv($"| {s.PerUnit:F2} | {s.MeanMs:F3} | {s.MsPerUnit:F3} | `{Truncate(s.Query, 140)}` |"));
+        }
     }
 
     private static string Met(bool met) => met ? "met" : "**missed**";

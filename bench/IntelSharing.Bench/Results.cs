@@ -43,7 +43,8 @@ public sealed record EfficiencyRow(int Connections, double LHttp, double LDb, do
 
 public sealed record OpenLoopResult(double TargetRate, double AchievedRate, int Connections, double Seconds, Latencies Latency, long Failed, IReadOnlyDictionary<string, long> Failures, double FractionOfMax);
 
-public sealed record StatementRow(double PerAlert, string Query);
+/// <summary>A statement's calls per unit of work, its mean execution time, and its execution time per unit (all pg_stat_statements).</summary>
+public sealed record StatementRow(double PerUnit, double MeanMs, double MsPerUnit, string Query);
 
 public sealed record ReadResult(ClosedLoopRow Api, PgbenchResult WithoutAudit, PgbenchResult WithAudit)
 {
@@ -53,7 +54,10 @@ public sealed record ReadResult(ClosedLoopRow Api, PgbenchResult WithoutAudit, P
 
 public sealed record DrainResult(
     long Queued, long Delivered, long Duplicates, double FirstToLastSeconds, double PerSecond, double ReadyToEmptySeconds, long LeftInOutbox,
-    int Subscriptions, int Partners, int Workers, PerUnit Per);
+    int Subscriptions, int Partners, int Workers, PerUnit Per)
+{
+    public List<StatementRow> Statements { get; init; } = [];
+}
 
 public sealed record EndToEndResult(
     double TargetRate, double AchievedRate, double Seconds, int Partners, long Alerts, long ExpectedDeliveries, long Delivered,

@@ -19,6 +19,11 @@ public sealed record SuiteOptions
 
     public string Commit { get; init; } = "unknown";
 
+    /// <summary>While working on one figure: run only this phase (ingest, drain or e2e). The full run leaves it unset.</summary>
+    public string? Only { get; init; }
+
+    public bool Runs(string phase) => Only is null || Only == phase;
+
     /// <summary>Connection counts of the closed-loop runs (and pgbench clients).</summary>
     public int[] Connections => Quick ? [16] : [4, 16, 64];
 
@@ -57,6 +62,7 @@ public sealed record SuiteOptions
             OutputDirectory = Value("--out"),
             Quick = args.Contains("--quick"),
             Commit = Optional("--commit") ?? "unknown",
+            Only = Optional("--only"),
             EndToEndRate = Optional("--e2e-rate") is { } rate ? double.Parse(rate, CultureInfo.InvariantCulture) : 1_500,
         };
     }
