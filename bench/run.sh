@@ -8,6 +8,7 @@
 #   bench/run.sh           # full run, about 10 minutes; writes bench/results/latest.md and latest.json
 #   bench/run.sh --quick   # smoke test, 1–2 minutes; writes bench/results/quick.md and quick.json
 #   bench/run.sh --quick --only drain   # one phase (ingest, drain or e2e) while working on it
+#   bench/run.sh --quick --only e2e --e2e-rate 100   # end to end at another rate than the target's 1,500/s
 #
 # Needs the .NET SDK and PostgreSQL's server binaries with pgbench and pg_stat_statements
 # (Debian/Ubuntu: apt-get install postgresql postgresql-contrib). As root, the cluster runs as 'postgres' via runuser.
@@ -22,8 +23,9 @@ limit="${INTELSHARING_BENCH_TIMEOUT:-1200}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=(--quick); limit="${INTELSHARING_BENCH_TIMEOUT:-420}" ;;
-    --only) only=(--only "$2"); shift ;;
-    *) echo "Unknown argument: $1 (use --quick, --only ingest|drain|e2e)" >&2; exit 2 ;;
+    --only) only+=(--only "$2"); shift ;;
+    --e2e-rate) only+=(--e2e-rate "$2"); shift ;;
+    *) echo "Unknown argument: $1 (use --quick, --only ingest|drain|e2e, --e2e-rate <alerts/s>)" >&2; exit 2 ;;
   esac
   shift
 done

@@ -371,16 +371,18 @@ public static class Suite
         }
 
         /// <summary>
-        /// At the target rate, and — when the drain or ingest figures say the target is beyond this machine — also at
-        /// half the rate they say it can sustain, so the latency of a system that keeps up is measured too.
+        /// At the target rate, and — when the ingest and drain figures say the target is beyond this machine — also at
+        /// half the rate they say it can sustain (1 / (1/ingest + 3/drain)), so the latency of a system that keeps up
+        /// is measured too.
         /// </summary>
         public async Task EndToEndAsync()
         {
             var rates = new List<double> { options.EndToEndRate };
-            var ingest = results.Ingest.Count > 0 ? results.Ingest.Max(i => i.PerSecond) : double.PositiveInfinity;
-            var drained = results.Drain is { PerSecond: > 0 } d ? d.PerSecond / 3 : double.PositiveInfinity;
-            var sustainable = Math.Min(ingest, drained);
-            if (sustainable < options.EndToEndRate && !double.IsInfinity(sustainable))
+            // Ingest and delivery share the machine: an alert costs one ingest and three deliveries of its capacity.
+            var ingest = results.Ingest.Count > 0 ? results.Ingest.Max(i => i.PerSecond) : double.NaN;
+            var drain = results.Drain is { PerSecond: > 0 } d ? d.PerSecond : double.NaN;
+            var sustainable = 1 / (1 / ingest + 3 / drain);
+            if (double.IsFinite(sustainable) && sustainable < options.EndToEndRate)
             {
                 rates.Add(Math.Max(5, Math.Round(sustainable * 0.5)));
             }
