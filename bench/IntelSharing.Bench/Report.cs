@@ -18,6 +18,13 @@ public static class Report
 
     public static string Json(SuiteResults results) => JsonSerializer.Serialize(results, JsonOptions) + "\n";
 
+    public static async Task<int> RewriteAsync(string json, string markdown)
+    {
+        var results = JsonSerializer.Deserialize<SuiteResults>(await File.ReadAllTextAsync(json), JsonOptions)!;
+        await File.WriteAllTextAsync(markdown, Markdown(results));
+        return 0;
+    }
+
     public static string Markdown(SuiteResults r)
     {
         var md = new StringBuilder();
@@ -37,6 +44,11 @@ public static class Report
             md.AppendLine(Inv($"| ingest, closed loop, {best.Connections} connections (the best count) | {best.Ingest:N0} alerts/s | | |"));
             md.AppendLine(Inv($"| **E_ingest** = ingest / L_ingest | **{best.EIngest:F2}** | ≥ 0.65 | {Met(best.EIngest >= 0.65)} |"));
             md.AppendLine(Inv($"| E_http = ingest / L_http · E_db = ingest / L_db | {best.EHttp:F2} · {best.EDb:F2} | | |"));
+            // The stricter reading: the best ingest against the best limits at any connection count.
+            var bestHttp = r.Efficiency.Max(e => e.LHttp);
+            var bestDb = r.Efficiency.Max(e => e.LDb);
+            var strict = best.Ingest * (1 / bestHttp + 1 / bestDb);
+            md.AppendLine(Inv($"| E_ingest against the best limits at any connection count ({bestHttp:N0} and {bestDb:N0}/s) | {strict:F2} | ≥ 0.65 | {Met(strict >= 0.65)} |"));
         }
 
         if (r.OpenLoop is { } open)
