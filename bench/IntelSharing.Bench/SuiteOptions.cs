@@ -34,7 +34,7 @@ public sealed record SuiteOptions
     public TimeSpan OpenLoopWindow => TimeSpan.FromSeconds(Quick ? 4 : 20);
 
     /// <summary>Deliveries in the pre-filled outbox: alerts × subscriptions.</summary>
-    public int DrainAlerts => Quick ? 1_000 : 5_000;
+    public int DrainAlerts => Quick ? 500 : 5_000;
 
     public int DrainSubscriptionsPerPartner => 5;
 
@@ -42,10 +42,10 @@ public sealed record SuiteOptions
 
     public double EndToEndRate { get; init; } = 1_500;
 
-    public TimeSpan EndToEndWindow => TimeSpan.FromSeconds(Quick ? 5 : 20);
+    public TimeSpan EndToEndWindow => TimeSpan.FromSeconds(Quick ? 4 : 20);
 
     /// <summary>How long the end-to-end run waits for the last submits, and then for the last deliveries.</summary>
-    public TimeSpan EndToEndWait => TimeSpan.FromSeconds(Quick ? 15 : 30);
+    public TimeSpan EndToEndWait => TimeSpan.FromSeconds(Quick ? 10 : 30);
 
     public static SuiteOptions Parse(string[] args)
     {
