@@ -64,6 +64,13 @@ for _ in $(seq 1 50); do
   if ! ss -Htln "sport = :$candidate" | grep -q .; then port=$candidate; break; fi
 done
 
+# pg_stat_statements gives the statements per alert; without it (no postgresql-contrib) those columns stay empty.
+preload="-c shared_preload_libraries=pg_stat_statements"
+if [[ ! -f "$("$bin/pg_config" --pkglibdir 2>/dev/null)/pg_stat_statements.so" ]]; then
+  echo "pg_stat_statements is not installed: statements per alert will not be measured." >&2
+  preload=""
+fi
+
 echo "== PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($directory)"
 as_postgres "$bin/initdb" -D "$directory/data" -U postgres --auth=trust -E UTF8 --no-instructions >/dev/null
 # Production durability (fsync, synchronous_commit and full_page_writes stay on). Larger shared_buffers and
@@ -71,7 +78,7 @@ as_postgres "$bin/initdb" -D "$directory/data" -U postgres --auth=trust -E UTF8 
 # statements per alert. INTELSHARING_BENCH_PG_OPTIONS adds server options while profiling (e.g. auto_explain);
 # the server log is kept as bench/results/postgres.log.
 as_postgres "$bin/pg_ctl" -D "$directory/data" -l "$directory/server.log" -w -t 60 -o \
-  "-p $port -k $directory -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=512MB -c max_wal_size=4GB -c shared_preload_libraries=pg_stat_statements ${INTELSHARING_BENCH_PG_OPTIONS:-}" \
+  "-p $port -k $directory -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=512MB -c max_wal_size=4GB $preload ${INTELSHARING_BENCH_PG_OPTIONS:-}" \
   start >/dev/null
 
 commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench && echo '' || echo '+uncommitted')"
