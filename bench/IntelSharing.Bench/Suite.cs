@@ -145,6 +145,8 @@ public static class Suite
 
         public async Task IngestAndLimitsAsync()
         {
+            results.Settings["request bodies"] =
+                $"{_bodies.Length} alerts of {_bodies.Min(b => b.Length)}–{_bodies.Max(b => b.Length)} bytes (mean {_bodies.Average(b => b.Length):F0})";
             await using var receivers = new ReceiverSet(3);
             var (api, community) = await StartApiAsync(IngestDatabase, dispatcher: false, fresh: true);
             Member border, cert;
