@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace IntelSharing.Bench;
+
+/// <summary>Renders a run as JSON (every figure) and as markdown (the summary with targets, then the detail).</summary>
+public static class Report
+{
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string Json(SuiteResults results) => JsonSerializer.Serialize(results, JsonOptions) + "\n";
+
+    public static async Task<int> RewriteAsync(string json, string markdown)
+    {
+        var results = JsonSerializer.Deserialize<SuiteResults>(await File.ReadAllTextAsync(json), JsonOptions)!;
+        await File.WriteAllTextAsync(markdown, Markdown(results));
+        return 0;
+    }
+
+    public static string Markdown(SuiteResults r)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("# IntelSharing benchmark results").AppendLine();
+        md.AppendLine(Inv($"Run {r.StartedAt}, commit `{r.Commit}`, mode: {r.Mode}, {r.DurationSeconds:F0} s. Command: `bench/run.sh{(r.Mode.StartsWith("quick", StringComparison.Ordinal) ? " --quick" : string.Empty)}`."));
+        md.AppendLine("Everything on loopback on one machine; the API and PostgreSQL share its CPUs with the load generator, the partner receivers and pgbench.").AppendLine();
+
+        var best = r.Efficiency.MaxBy(e => e.Ingest);
+        var drain = r.Drain;
+        md.AppendLine("| Figure | Measured | Target | |");
+        md.AppendLine("|---|---|---|---|");
+        if (best is not null)
+        {
+            md.AppendLine(Inv($"| L_http (no-op POST, {best.Connections} connections) | {best.LHttp:N0} requests/s | | |"));
+            md.AppendLine(Inv($"| L_db (pgbench, the service's SQL per alert, {best.Connections} clients) | {best.LDb:N0} alerts/s | | |"));
+            md.AppendLine(Inv($"| L_ingest = 1 / (1/L_http + 1/L_db) | {best.LIngest:N0} alerts/s | | |"));
+            md.AppendLine(Inv($"| ingest, closed loop, {best.Connections} connections (the best count) | {best.Ingest:N0} alerts/s | | |"));
+            md.AppendLine(Inv($"| **E_ingest** = ingest / L_ingest | **{best.EIngest:F2}** | ≥ 0.65 | {Met(best.EIngest >= 0.65)} |"));
+            md.AppendLine(Inv($"| E_http = ingest / L_http · E_db = ingest / L_db | {best.EHttp:F2} · {best.EDb:F2} | | |"));
+            // The stricter reading: the best ingest against the best limits at any connection count.
+            var bestHttp = r.Efficiency.Max(e => e.LHttp);
+            var bestDb = r.Efficiency.Max(e => e.LDb);
+            var strict = best.Ingest * (1 / bestHttp + 1 / bestDb);
+            md.AppendLine(Inv($"| E_ingest against the best limits at any connection count ({bestHttp:N0} and {bestDb:N0}/s) | {strict:F2} | ≥ 0.65 | {Met(strict >= 0.65)} |"));
+        }
+
+        if (r.OpenLoop is { } open)
+        {
+            md.AppendLine(Inv($"| ingest latency, open loop at 50 % of the best ({open.TargetRate:N0}/s): p50 / p99 / p99.9 | {open.Latency.P50:F1} / **{open.Latency.P99:F1}** / {open.Latency.P999:F1} ms | p99 ≤ 10 ms | {Met(open.Latency.P99 <= 10 && open.Failed == 0)} |"));
+        }
+
+        if (r.Ingest.MaxBy(i => i.PerSecond) is { } top)
+        {
+            md.AppendLine(Inv($"| per alert ({top.Connections} connections): round trips · statements · commits · WAL flushes | {top.Per.RoundTrips:F1} · {top.Per.Statements:F1} · {top.Per.Commits:F2} · {top.Per.WalSyncs:F2} | | |"));
+            md.AppendLine(Inv($"| CPU per alert: API · PostgreSQL | {top.Per.ClientCpuMs:F2} ms · {top.Per.PostgresCpuMs:F2} ms | | |"));
+        }
+
+        if (drain is not null)
+        {
+            md.AppendLine(Inv($"| delivery drain, {drain.Queued:N0} queued deliveries to {drain.Partners} loopback partners | **{drain.PerSecond:N0} deliveries/s** | ≥ 5,000/s | {Met(drain.PerSecond >= 5000 && drain.LeftInOutbox == 0)} |"));
+        }
+
+        foreach (var e2e in r.EndToEnd)
+        {
+            md.AppendLine(Inv($"| end to end at {e2e.TargetRate:N0} alerts/s, 3 partners: 201 → partner receipt p50 / p99 | {e2e.Latency.P50:F0} / **{e2e.Latency.P99:F0}** ms ({e2e.Delivered:N0} of {e2e.ExpectedDeliveries:N0} delivered, {e2e.AchievedRate:N0} alerts/s accepted) | {(e2e.TargetRate >= 1500 ? "p99 ≤ 250 ms" : "(below the target rate)")} | {Met(e2e.Latency.P99 <= 250 && e2e.Delivered == e2e.ExpectedDeliveries && e2e.AchievedRate >= 0.97 * e2e.TargetRate)} |"));
+        }
+
+        if (r.Read is { WithoutAudit: not null, WithAudit: not null } read)
+        {
+            md.AppendLine(Inv($"| reads: GET /api/v1/alerts/{{id}}, 16 connections | {read.Api.PerSecond:N0}/s, p99 {read.Api.Latency.P99:F1} ms | | |"));
+            md.AppendLine(Inv($"| audit cost of a read at the database: reads/s without ÷ with the audit INSERT | {read.WithoutAudit.Tps:N0} ÷ {read.WithAudit.Tps:N0} = **×{read.CostRatio:F2}** | < ×2 | {Met(read.CostRatio < 2)} |"));
+        }
+
+        md.AppendLine();
+        if (r.Errors.Count > 0)
+        {
+            md.AppendLine("**Phases that failed:**").AppendLine();
+            r.Errors.ForEach(e => md.AppendLine($"- {e}"));
+            md.AppendLine();
+        }
+
+        md.AppendLine("## Closed loop: limits and ingest side by side").AppendLine();
+        md.AppendLine("| connections | L_http req/s | L_db alerts/s | L_ingest | ingest alerts/s | E_ingest | E_http | E_db | ingest p50 / p99 ms | failed |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var ingest in r.Ingest)
+        {
+            var e = r.Efficiency.FirstOrDefault(x => x.Connections == ingest.Connections);
+            md.AppendLine(Inv($"| {ingest.Connections} | {N(e?.LHttp)} | {N(e?.LDb)} | {N(e?.LIngest)} | {ingest.PerSecond:N0} | {F(e?.EIngest)} | {F(e?.EHttp)} | {F(e?.EDb)} | {ingest.Latency.P50:F1} / {ingest.Latency.P99:F1} | {ingest.Failed} |"));
+        }
+
+        md.AppendLine().AppendLine("| connections | per alert: API CPU ms | PostgreSQL CPU ms | round trips | statements | commits | WAL flushes | WAL bytes |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var ingest in r.Ingest)
+        {
+            md.AppendLine(Inv($"| {ingest.Connections} | {ingest.Per.ClientCpuMs:F2} | {ingest.Per.PostgresCpuMs:F2} | {ingest.Per.RoundTrips:F1} | {ingest.Per.Statements:F1} | {ingest.Per.Commits:F2} | {ingest.Per.WalSyncs:F2} | {ingest.Per.WalBytes:N0} |"));
+        }
+
+        md.AppendLine().AppendLine("| connections | L_http p50 / p99 ms | no-op host CPU ms/request | pgbench latency avg ms | pgbench failed |");
+        md.AppendLine("|---|---|---|---|---|");
+        foreach (var http in r.Http)
+        {
+            var db = r.Db.FirstOrDefault(d => d.Clients == http.Connections);
+            md.AppendLine(Inv($"| {http.Connections} | {http.Latency.P50:F2} / {http.Latency.P99:F2} | {http.Per.ClientCpuMs:F3} | {F(db?.LatencyAverageMs)} | {db?.Failed} |"));
+        }
+
+        if (r.OpenLoop is { } o)
+        {
+            md.AppendLine().AppendLine("## Open loop (latency from the intended send time)").AppendLine();
+            md.AppendLine(Inv($"{o.TargetRate:N0} alerts/s scheduled over {o.Seconds:F0} s on up to {o.Connections} connections; {o.AchievedRate:N0}/s completed; " +
+                $"p50 {o.Latency.P50:F2}, p90 {o.Latency.P90:F2}, p99 {o.Latency.P99:F2}, p99.9 {o.Latency.P999:F2}, max {o.Latency.Max:F2} ms; {o.Failed} failed {Failures(o.Failures)}."));
+        }
+
+        if (drain is not null)
+        {
+            md.AppendLine().AppendLine("## Delivery drain").AppendLine();
+            md.AppendLine(Inv($"{drain.Queued:N0} pending deliveries ({drain.Subscriptions} subscriptions of {drain.Partners} partners, each partner its own loopback endpoint), " +
+                $"dispatcher defaults ({drain.Workers} workers). {drain.Delivered:N0} received (distinct webhook-ids), {drain.Duplicates} duplicates, {drain.LeftInOutbox} left undelivered. " +
+                $"First to last receipt {drain.FirstToLastSeconds:F1} s = **{drain.PerSecond:N0}/s**; API ready to outbox empty {drain.ReadyToEmptySeconds:F1} s. " +
+                $"Per delivery: API CPU {drain.Per.ClientCpuMs:F3} ms, PostgreSQL CPU {drain.Per.PostgresCpuMs:F3} ms, {drain.Per.RoundTrips:F2} round trips, {drain.Per.Statements:F2} statements, {drain.Per.Commits:F2} commits."));
+            md.AppendLine();
+            Statements(md, "delivery", drain.Statements);
+        }
+
+        if (r.EndToEnd.Count > 0)
+        {
+            md.AppendLine().AppendLine("## End to end").AppendLine();
+        }
+
+        foreach (var e2e in r.EndToEnd)
+        {
+            md.AppendLine(Inv($"- {e2e.TargetRate:N0} alerts/s scheduled for {e2e.Seconds:F0} s (after warm-up), {e2e.AchievedRate:N0}/s accepted, {e2e.SubmitFailed} submits failed {Failures(e2e.SubmitFailures)}; {e2e.Alerts:N0} alerts measured, " +
+                $"{e2e.Delivered:N0} of {e2e.ExpectedDeliveries:N0} deliveries received. 201 → receipt: p50 {e2e.Latency.P50:F1}, p90 {e2e.Latency.P90:F1}, p99 {e2e.Latency.P99:F1}, " +
+                $"p99.9 {e2e.Latency.P999:F1}, max {e2e.Latency.Max:F1} ms. Submit latency (from intended send): p50 {e2e.SubmitLatency.P50:F1}, p99 {e2e.SubmitLatency.P99:F1} ms. " +
+                $"Per alert with delivery: API CPU {e2e.Per.ClientCpuMs:F2} ms, PostgreSQL CPU {e2e.Per.PostgresCpuMs:F2} ms, {e2e.Per.RoundTrips:F1} round trips."));
+        }
+
+        if (r.Read is { } rd)
+        {
+            md.AppendLine().AppendLine("## Reads and the cost of auditing them").AppendLine();
+            md.AppendLine(Inv($"GET /api/v1/alerts/{{id}} (random recent alerts, partner key), 16 connections: {rd.Api.PerSecond:N0}/s, p50 {rd.Api.Latency.P50:F2}, p99 {rd.Api.Latency.P99:F2} ms; " +
+                $"per read: API CPU {rd.Api.Per.ClientCpuMs:F2} ms, PostgreSQL CPU {rd.Api.Per.PostgresCpuMs:F2} ms, {rd.Api.Per.RoundTrips:F1} round trips, {rd.Api.Per.Commits:F2} commits, {rd.Api.Per.WalSyncs:F2} WAL flushes."));
+            if (rd.WithoutAudit is not null && rd.WithAudit is not null)
+            {
+                md.AppendLine().AppendLine(Inv($"pgbench, 16 clients: the read's two SELECTs {rd.WithoutAudit.Tps:N0}/s ({rd.WithoutAudit.LatencyAverageMs:F2} ms); with its audit INSERT {rd.WithAudit.Tps:N0}/s ({rd.WithAudit.LatencyAverageMs:F2} ms): an audited read costs the database ×{rd.CostRatio:F2}."));
+            }
+        }
+
+        if (r.StatementsPerAlert.Count > 0)
+        {
+            md.AppendLine().AppendLine("## Statements per alert (pg_stat_statements, ingest at the largest connection count)").AppendLine();
+            Statements(md, "alert", r.StatementsPerAlert);
+        }
+
+        md.AppendLine().AppendLine("## Machine and settings").AppendLine();
+        foreach (var (key, value) in r.Machine.Concat(r.Settings))
+        {
+            md.AppendLine($"- {key}: {value}");
+        }
+
+        return md.ToString();
+    }
+
+    private static void Statements(StringBuilder md, string unit, List<StatementRow> rows)
+    {
+        md.AppendLine($"| per {unit} | mean execution ms | execution ms per {unit} | statement |").AppendLine("|---|---|---|---|");
+        foreach (var s in rows.Where(s => s.PerUnit >= 0.01).OrderByDescending(s => s.MsPerUnit))
+        {
+            md.AppendLine(Inv($"| {s.PerUnit:F2} | {s.MeanMs:F3} | {s.MsPerUnit:F3} | `{Truncate(s.Query, 140)}` |"));
+        }
+    }
+
+    private static string Met(bool met) => met ? "met" : "**missed**";
+
+    private static string N(double? value) => value is { } v ? v.ToString("N0", CultureInfo.InvariantCulture) : "–";
+
+    private static string F(double? value) => value is { } v ? v.ToString("F2", CultureInfo.InvariantCulture) : "–";
+
+    private static string Failures(IReadOnlyDictionary<string, long> failures) =>
+        failures.Count == 0 ? string.Empty : "(" + string.Join(", ", failures.Select(f => $"{f.Key}: {f.Value}")) + ")";
+
+    private static string Truncate(string text, int length) => (text.Length <= length ? text : text[..length] + "…").Replace("|", "\\|", StringComparison.Ordinal);
+
+    /// <summary>Marks text with numbers: the project builds with InvariantGlobalization, so interpolation already formats them invariantly.</summary>
+    private static string Inv(string text) => text;
+}

@@ -1,0 +1,535 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
+
+namespace IntelSharing.Bench;
+
+/// <summary>
+/// The benchmark of issue 5, phase by phase, on one machine in one run: ingest (closed and open loop) and reads
+/// against the API, then the limits beside it — L_http (no-op Kestrel host, same generator, connections and
+/// payload) and L_db (pgbench with the service's SQL) — then the delivery drain and the end-to-end latency.
+/// A phase that fails is reported as such; the others still run.
+/// </summary>
+public static class Suite
+{
+    private const string IngestDatabase = "bench_ingest";
+    private const string DrainDatabase = "bench_drain";
+    private const string EndToEndDatabase = "bench_e2e";
+    private const int OpenLoopAndEndToEndConnections = 64;
+
+    public static async Task<int> RunAsync(SuiteOptions options)
+    {
+        var clock = Stopwatch.StartNew();
+        var postgres = new Postgres(options.AdminConnection);
+        var results = new SuiteResults
+        {
+            StartedAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
+            Mode = options.Quick ? "quick (smoke test: short windows, one connection count, smaller outbox)" : "full",
+            Commit = options.Commit,
+            Machine = await Machine.DescribeAsync(postgres),
+        };
+        results.Settings = await SettingsAsync(postgres, options);
+        var postmaster = await postgres.PostmasterPidAsync();
+        var bench = new Bench(options, postgres, postmaster, results);
+
+        if (options.Runs("ingest"))
+        {
+            await bench.PhaseAsync("ingest, reads and limits", bench.IngestAndLimitsAsync);
+        }
+
+        if (options.Runs("drain"))
+        {
+            await bench.PhaseAsync("delivery drain", bench.DrainAsync);
+        }
+
+        if (options.Runs("e2e"))
+        {
+            await bench.EndToEndAsync();
+        }
+
+        results.Machine["load average at the end"] = Machine.LoadAverage();
+        results.DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds);
+        // A smoke test must not overwrite the committed results of the last full run.
+        var name = options.Quick ? "quick" : "latest";
+        Directory.CreateDirectory(options.OutputDirectory);
+        await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, name + ".json"), Report.Json(results));
+        var markdown = Report.Markdown(results);
+        await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, name + ".md"), markdown);
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        return results.Errors.Count == 0 ? 0 : 1;
+    }
+
+    private static async Task<Dictionary<string, string>> SettingsAsync(Postgres postgres, SuiteOptions options)
+    {
+        var settings = new Dictionary<string, string>();
+        foreach (var name in new[] { "synchronous_commit", "fsync", "full_page_writes", "wal_level", "shared_buffers", "max_connections", "shared_preload_libraries" })
+        {
+            settings[$"postgres {name}"] = await postgres.ScalarAsync<string>("postgres", $"SELECT current_setting('{name}')") ?? string.Empty;
+        }
+
+        settings["API build"] = "Release, ASPNETCORE_ENVIRONMENT=Production, Logging Warning";
+        settings["API rate limit"] = "RateLimits__PerAgencyPermits=1000000 per 60 s (default 600): raised for the load";
+        settings["API delivery"] = "Delivery__AllowHttp=true, Delivery__AllowedPrivateNetworks__0=127.0.0.0/8 (loopback receivers); other Delivery settings default";
+        settings["closed-loop connections"] = string.Join(", ", options.Connections);
+        settings["warm-up / window"] = $"{options.Warmup.TotalSeconds} s / {options.Window.TotalSeconds} s per closed-loop run and pgbench run";
+        settings["request"] = "POST /api/v1/alerts, Bearer key, Idempotency-Key (a new UUID each), 1–2 KB alerts alternating migrant_smuggling / cyber_incident";
+        return settings;
+    }
+
+    private sealed class Bench(SuiteOptions options, Postgres postgres, int postmaster, SuiteResults results)
+    {
+        private readonly byte[][] _bodies = AlertBodies.Many(256);
+        private readonly Pgbench _pgbench = new(options.Pgbench, postgres);
+
+        public async Task PhaseAsync(string name, Func<Task> phase)
+        {
+            Log($"== {name}");
+            try
+            {
+                await phase();
+            }
+            catch (Exception ex)
+            {
+                results.Errors.Add($"{name}: {ex.GetType().Name}: {ex.Message}");
+                Log($"!! {name} failed: {ex}");
+            }
+        }
+
+        private static void Log(string line) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}");
+
+        private Dictionary<string, string> Api(string database, bool dispatcher) => HostProcess.ApiSettings(postgres.ApiConnectionString(database), dispatcher);
+
+        private async Task<(HostProcess Api, Community Community)> StartApiAsync(string database, bool dispatcher, bool fresh)
+        {
+            if (fresh)
+            {
+                await postgres.CreateDatabaseAsync(database);
+            }
+
+            var settings = Api(database, dispatcher);
+            var key = fresh ? await HostProcess.BootstrapAdminAsync(options.ApiDll, settings) : string.Empty;
+            var api = HostProcess.Start(options.ApiDll, [], settings);
+            await api.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+            return (api, new Community(api.BaseAddress, key));
+        }
+
+        private HttpRequestMessage Submit(long sequence, Member border, Member cert)
+        {
+            var index = (int)(sequence % _bodies.Length);
+            var message = new HttpRequestMessage(HttpMethod.Post, "/api/v1/alerts") { Content = new ByteArrayContent(_bodies[index]) };
+            message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AlertBodies.IsSmuggling(index) ? border.Key : cert.Key);
+            message.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+            return message;
+        }
+
+        private static Guid CreatedId(HttpResponseMessage response) =>
+            response.Headers.Location is { } location && Guid.TryParse(location.OriginalString.AsSpan(location.OriginalString.LastIndexOf('/') + 1), out var id) ? id : Guid.Empty;
+
+        /// <summary>Brackets a run with the database counters, pg_stat_statements and the server process's CPU.</summary>
+        private async Task<(T Result, PerUnit Per, List<(long Calls, double TotalMs, string Query)> Statements)> MeasuredAsync<T>(
+            string database, int? serverPid, Func<Task<(T Result, long Units)>> run)
+        {
+            await postgres.ResetStatementsAsync(database);
+            var before = await postgres.CountersAsync(database, serverPid, postmaster);
+            var (result, units) = await run();
+            var after = await postgres.CountersAsync(database, serverPid, postmaster);
+            var statements = await postgres.StatementsAsync(database);
+            var total = await postgres.StatementsAvailableAsync() ? statements.Sum(s => s.Calls) : -1;
+            return (result, after.Per(before, units, total), statements);
+        }
+
+        public async Task IngestAndLimitsAsync()
+        {
+            results.Settings["request bodies"] =
+                $"{_bodies.Length} alerts of {_bodies.Min(b => b.Length)}–{_bodies.Max(b => b.Length)} bytes (mean {_bodies.Average(b => b.Length):F0})";
+            await using var receivers = new ReceiverSet(3);
+            var (api, community) = await StartApiAsync(IngestDatabase, dispatcher: false, fresh: true);
+            Member border, cert;
+            var partners = new List<(Member Partner, Guid Subscription)>();
+            await using (api)
+            {
+                border = await community.BorderPoliceAsync();
+                cert = await community.CertAsync();
+                for (var i = 0; i < 3; i++)
+                {
+                    var partner = await community.PartnerAsync(i);
+                    partners.Add((partner, await community.SubscribeAsync(partner, receivers[i].Url, "Benchmark: all alerts")));
+                }
+
+                var created = new ConcurrentQueue<Guid>();
+                void Keep(long _, HttpResponseMessage response)
+                {
+                    if (created.Count < 20_000)
+                    {
+                        created.Enqueue(CreatedId(response));
+                    }
+                }
+
+                Log("warming the API up (JIT, pools)");
+                using (var warm = new LoadGenerator(api.BaseAddress, 16))
+                {
+                    await warm.ClosedLoopAsync(n => Submit(n, border, cert), HttpStatusCode.Created, TimeSpan.Zero, options.Warmup * 2, Keep);
+                }
+
+                foreach (var connections in options.Connections)
+                {
+                    using var generator = new LoadGenerator(api.BaseAddress, connections);
+                    var (run, per, statements) = await MeasuredAsync(IngestDatabase, api.Id, async () =>
+                    {
+                        var r = await generator.ClosedLoopAsync(n => Submit(n, border, cert), HttpStatusCode.Created, options.Warmup, options.Window, Keep);
+                        return (r, r.Completed);
+                    });
+                    results.Ingest.Add(Row(run, per));
+                    Log($"ingest c={connections}: {run.PerSecond:F0} alerts/s, p99 {run.Latency.P99:F1} ms, failed {run.Failed}; " +
+                        $"API {per.ClientCpuMs:F2} ms CPU/alert, PG {per.PostgresCpuMs:F2}, {per.RoundTrips:F1} round trips, {per.Statements:F1} statements, {per.Commits:F2} commits");
+                    if (connections == options.Connections[^1] || results.StatementsPerAlert.Count == 0)
+                    {
+                        results.StatementsPerAlert = Rows(statements, per.Units);
+                    }
+                }
+
+                var best = results.Ingest.MaxBy(r => r.PerSecond)!;
+                var openRate = Math.Max(10, Math.Round(best.PerSecond * 0.5));
+                using (var generator = new LoadGenerator(api.BaseAddress, Math.Max(OpenLoopAndEndToEndConnections, options.Connections.Max())))
+                {
+                    var run = await generator.OpenLoopAsync(n => Submit(n, border, cert), HttpStatusCode.Created, openRate, options.Warmup, options.OpenLoopWindow, Keep);
+                    results.OpenLoop = new OpenLoopResult(openRate, run.PerSecond, run.Connections, run.Seconds, run.Latency, run.Failed, run.Failures, 0.5);
+                    Log($"open loop at {openRate}/s: achieved {run.PerSecond:F0}/s, p50 {run.Latency.P50:F2} ms, p99 {run.Latency.P99:F2} ms, p99.9 {run.Latency.P999:F2} ms, failed {run.Failed}");
+                }
+
+                var reader = partners[0].Partner;
+                var ids = created.Where(id => id != Guid.Empty).ToArray();
+                using (var generator = new LoadGenerator(api.BaseAddress, 16))
+                {
+                    var (run, per, _) = await MeasuredAsync(IngestDatabase, api.Id, async () =>
+                    {
+                        var r = await generator.ClosedLoopAsync(n => Read(ids[n % ids.Length], reader), HttpStatusCode.OK, options.Warmup, options.Window);
+                        return (r, r.Completed);
+                    });
+                    var readRow = Row(run, per);
+                    Log($"reads c=16: {run.PerSecond:F0}/s, p99 {run.Latency.P99:F1} ms; API {per.ClientCpuMs:F2} ms CPU/read, {per.RoundTrips:F1} round trips, {per.Commits:F2} commits");
+                    results.Read = new ReadResult(readRow, null!, null!);
+                }
+            }
+
+            await HttpLimitAsync(border, cert);
+            await DbLimitAsync(border, partners);
+        }
+
+        private static HttpRequestMessage Read(Guid id, Member reader)
+        {
+            var message = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/alerts/{id}");
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", reader.Key);
+            return message;
+        }
+
+        private static ClosedLoopRow Row(RunResult run, PerUnit per) => new(run.Connections, run.PerSecond, run.Latency, run.Failed, run.Failures, per);
+
+        private async Task HttpLimitAsync(Member border, Member cert)
+        {
+            var bench = typeof(Suite).Assembly.Location;
+            await using var host = HostProcess.Start(bench, ["noop-host"], new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" });
+            await host.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+            using (var warm = new LoadGenerator(host.BaseAddress, 16))
+            {
+                await warm.ClosedLoopAsync(n => Submit(n, border, cert), HttpStatusCode.NoContent, TimeSpan.Zero, options.Warmup * 2);
+            }
+
+            foreach (var connections in options.Connections)
+            {
+                using var generator = new LoadGenerator(host.BaseAddress, connections);
+                var cpu = host.CpuTime;
+                var run = await generator.ClosedLoopAsync(n => Submit(n, border, cert), HttpStatusCode.NoContent, options.Warmup, options.Window);
+                var used = host.CpuTime - cpu;
+                results.Http.Add(new ClosedLoopRow(connections, run.PerSecond, run.Latency, run.Failed, run.Failures,
+                    new PerUnit(run.Completed, 0, 0, 0, 0, 0, used.TotalMilliseconds / Math.Max(1, run.Completed), 0)));
+                Log($"L_http c={connections}: {run.PerSecond:F0} requests/s, p99 {run.Latency.P99:F2} ms");
+            }
+        }
+
+        private async Task DbLimitAsync(Member border, List<(Member Partner, Guid Subscription)> partners)
+        {
+            // A real stored smuggling alert with three countries, of median size, and its webhook payload.
+            var candidates = await postgres.RowsAsync(IngestDatabase,
+                $"""
+                SELECT a.document::text, string_agg(c.country, ' ' ORDER BY c.country)
+                FROM alerts a JOIN alert_countries c ON c.alert_id = a.id
+                WHERE a.originator_id = '{border.Id}'
+                GROUP BY a.id, a.document::text HAVING count(*) = 3 LIMIT 200
+                """);
+            var (document, countries) = candidates.Select(r => (r[0], r[1].Split(' '))).OrderBy(r => r.Item1.Length).ElementAt(candidates.Count / 2);
+            var payload = "{\"type\":\"alert.published\",\"timestamp\":\"" + DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture) +
+                "\",\"data\":" + document + "}";
+            results.Settings["L_db document"] = $"a stored smuggling alert of {document.Length} characters (median of those with 3 countries); webhook payload {payload.Length}";
+            var variables = new Dictionary<string, string>
+            {
+                ["prefix"] = border.Prefix,
+                ["agency"] = border.Id.ToString(),
+                ["doc"] = document,
+                ["payload"] = payload,
+                ["c1"] = countries[0],
+                ["c2"] = countries[1],
+                ["c3"] = countries[2],
+            };
+            for (var i = 0; i < 3; i++)
+            {
+                variables[$"s{i + 1}"] = partners[i].Subscription.ToString();
+                variables[$"p{i + 1}"] = partners[i].Partner.Id.ToString();
+            }
+
+            var script = Path.Combine(options.SqlDirectory, "ingest-alert.sql");
+            await _pgbench.RunAsync(IngestDatabase, script, 16, options.Warmup, variables);
+            foreach (var connections in options.Connections)
+            {
+                var (run, per, _) = await MeasuredAsync(IngestDatabase, null, async () =>
+                {
+                    var r = await _pgbench.RunAsync(IngestDatabase, script, connections, options.Window, variables);
+                    return (r, r.Transactions);
+                });
+                results.Db.Add(run);
+                Log($"L_db c={connections}: {run.Tps:F0} alerts/s (pgbench), latency {run.LatencyAverageMs:F2} ms; PG {per.PostgresCpuMs:F2} ms CPU/alert, {per.Commits:F2} commits, {per.WalSyncs:F2} WAL syncs/alert");
+                var http = results.Http.FirstOrDefault(h => h.Connections == connections);
+                var ingest = results.Ingest.FirstOrDefault(h => h.Connections == connections);
+                if (http is not null && ingest is not null)
+                {
+                    var limit = 1 / (1 / http.PerSecond + 1 / run.Tps);
+                    results.Efficiency.Add(new EfficiencyRow(connections, http.PerSecond, run.Tps, limit, ingest.PerSecond,
+                        ingest.PerSecond / limit, ingest.PerSecond / http.PerSecond, ingest.PerSecond / run.Tps));
+                }
+            }
+
+            // Issue 4: what the audit INSERT adds to a read, at the database.
+            var alert = await postgres.ScalarAsync<string>(IngestDatabase, "SELECT id::text FROM alerts ORDER BY created_at DESC LIMIT 1");
+            var reader = partners[0].Partner;
+            var readVariables = new Dictionary<string, string> { ["prefix"] = reader.Prefix, ["reader"] = reader.Id.ToString(), ["alert"] = alert! };
+            var without = await _pgbench.RunAsync(IngestDatabase, Path.Combine(options.SqlDirectory, "read-alert.sql"), 16, options.Window, readVariables);
+            var with = await _pgbench.RunAsync(IngestDatabase, Path.Combine(options.SqlDirectory, "read-alert-audited.sql"), 16, options.Window, readVariables);
+            results.Read = results.Read is { } read ? read with { WithoutAudit = without, WithAudit = with } : null;
+            Log($"reads at the database, 16 clients: {without.Tps:F0}/s without the audit INSERT, {with.Tps:F0}/s with it (x{without.Tps / with.Tps:F2})");
+        }
+
+        public async Task DrainAsync()
+        {
+            await using var receivers = new ReceiverSet(options.DrainPartners);
+            var (api, community) = await StartApiAsync(DrainDatabase, dispatcher: false, fresh: true);
+            var subscriptions = options.DrainPartners * options.DrainSubscriptionsPerPartner;
+            await using (api)
+            {
+                var border = await community.BorderPoliceAsync();
+                var cert = await community.CertAsync();
+                for (var p = 0; p < options.DrainPartners; p++)
+                {
+                    var partner = await community.PartnerAsync(p);
+                    for (var s = 0; s < options.DrainSubscriptionsPerPartner; s++)
+                    {
+                        await community.SubscribeAsync(partner, receivers[p].Url, $"Benchmark: desk {s + 1}");
+                    }
+                }
+
+                Log($"pre-filling the outbox: {options.DrainAlerts} alerts × {subscriptions} subscriptions, dispatcher off");
+                using var generator = new LoadGenerator(api.BaseAddress, 16);
+                var submitted = await generator.CountAsync(n => Submit(n, border, cert), HttpStatusCode.Created, options.DrainAlerts);
+                if (submitted != options.DrainAlerts)
+                {
+                    throw new InvalidOperationException($"Only {submitted} of {options.DrainAlerts} alerts were accepted while pre-filling.");
+                }
+            }
+
+            // The outbox went from empty to its full size within seconds; autovacuum would analyse it within its naptime
+            // (a minute). Without statistics the planner takes the table for empty and plans the claim accordingly.
+            await postgres.ExecuteAsync(DrainDatabase, "ANALYZE");
+            var queued = await postgres.ScalarAsync<long>(DrainDatabase, "SELECT count(*) FROM deliveries WHERE state = 'pending'");
+            Log($"outbox holds {queued} pending deliveries; starting the API with the dispatcher on");
+            receivers.Clear();
+            var (drainer, _) = await StartApiAsync(DrainDatabase, dispatcher: true, fresh: false);
+            await using (drainer)
+            {
+                var ready = Stopwatch.GetTimestamp();
+                var (outcome, per, statements) = await MeasuredAsync(DrainDatabase, drainer.Id, async () =>
+                {
+                    var limit = TimeSpan.FromSeconds(options.Quick ? 90 : 240);
+                    var until = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+                    while (receivers.Distinct < queued && Stopwatch.GetTimestamp() < until)
+                    {
+                        await Task.Delay(100);
+                    }
+
+                    var emptied = Stopwatch.GetElapsedTime(ready);
+                    return (emptied, (long)receivers.Distinct);
+                });
+
+                var arrivals = receivers.All.Select(r => r.ArrivedAt).ToArray();
+                var span = arrivals.Length > 1 ? Stopwatch.GetElapsedTime(arrivals.Min(), arrivals.Max()).TotalSeconds : double.NaN;
+                var left = await postgres.ScalarAsync<long>(DrainDatabase, "SELECT count(*) FROM deliveries WHERE state IN ('pending', 'in_flight', 'failed')");
+                results.Drain = new DrainResult(queued, receivers.Distinct, receivers.Requests - receivers.Distinct, span, (arrivals.Length - 1) / span,
+                    outcome.TotalSeconds, left, subscriptions, options.DrainPartners, 32, per) { Statements = Rows(statements, per.Units) };
+                Log($"drain: {receivers.Distinct} of {queued} delivered in {span:F1} s = {(arrivals.Length - 1) / span:F0}/s; {left} left; API {per.ClientCpuMs:F3} ms CPU/delivery");
+            }
+        }
+
+        /// <summary>
+        /// At the target rate, and — when the ingest and drain figures say the target is beyond this machine — also at
+        /// half the rate they say it can sustain (1 / (1/ingest + 3/drain)), so the latency of a system that keeps up
+        /// is measured too.
+        /// </summary>
+        public async Task EndToEndAsync()
+        {
+            var rates = new List<double> { options.EndToEndRate };
+            // Ingest and delivery share the machine: an alert costs one ingest and three deliveries of its capacity.
+            var ingest = results.Ingest.Count > 0 ? results.Ingest.Max(i => i.PerSecond) : double.NaN;
+            var drain = results.Drain is { PerSecond: > 0 } d ? d.PerSecond : double.NaN;
+            var sustainable = 1 / (1 / ingest + 3 / drain);
+            if (double.IsFinite(sustainable) && sustainable < options.EndToEndRate)
+            {
+                rates.Add(Math.Max(5, Math.Round(sustainable * 0.5)));
+            }
+
+            foreach (var rate in rates)
+            {
+                await PhaseAsync($"end to end at {rate}/s", () => EndToEndAtAsync(rate));
+            }
+        }
+
+        private async Task EndToEndAtAsync(double rate)
+        {
+            await using var receivers = new ReceiverSet(3);
+            var (api, community) = await StartApiAsync(EndToEndDatabase, dispatcher: true, fresh: true);
+            await using (api)
+            {
+                var border = await community.BorderPoliceAsync();
+                var cert = await community.CertAsync();
+                for (var i = 0; i < 3; i++)
+                {
+                    await community.SubscribeAsync(await community.PartnerAsync(i), receivers[i].Url, "Benchmark: all alerts");
+                }
+
+                var firstMeasured = (long)(rate * options.Warmup.TotalSeconds);
+                var created = new ConcurrentDictionary<Guid, long>();
+                using var generator = new LoadGenerator(api.BaseAddress, OpenLoopAndEndToEndConnections);
+                var (run, per, _) = await MeasuredAsync(EndToEndDatabase, api.Id, async () =>
+                {
+                    var r = await generator.OpenLoopAsync(n => Submit(n, border, cert), HttpStatusCode.Created, rate, options.Warmup, options.EndToEndWindow,
+                        (n, response) =>
+                        {
+                            if (n >= firstMeasured)
+                            {
+                                created[CreatedId(response)] = Stopwatch.GetTimestamp();
+                            }
+                        },
+                        options.EndToEndWait);
+
+                    // Let the outbox empty (bounded): undelivered ones are reported, not ignored.
+                    var expected = created.Count * 3;
+                    var until = DateTime.UtcNow + options.EndToEndWait;
+                    while (receivers.All.Count(x => created.ContainsKey(x.AlertId)) < expected && DateTime.UtcNow < until)
+                    {
+                        await Task.Delay(250);
+                    }
+
+                    return (r, r.Completed);
+                });
+
+                var latencies = new List<double>();
+                foreach (var receipt in receivers.All)
+                {
+                    if (created.TryGetValue(receipt.AlertId, out var at))
+                    {
+                        latencies.Add((receipt.ArrivedAt - at) * 1000.0 / Stopwatch.Frequency);
+                    }
+                }
+
+                var result = new EndToEndResult(rate, run.PerSecond, run.Seconds, 3, created.Count, created.Count * 3L, latencies.Count,
+                    Latencies.From(latencies), run.Latency, run.Failed, run.Failures, per);
+                results.EndToEnd.Add(result);
+                Log($"end to end at {rate}/s: achieved {run.PerSecond:F0}/s, {latencies.Count} of {created.Count * 3} delivered, " +
+                    $"p50 {result.Latency.P50:F1} ms, p99 {result.Latency.P99:F1} ms; submit p99 {run.Latency.P99:F1} ms, {run.Failed} failed");
+            }
+        }
+
+        /// <summary>Statements per unit of work, with the database time each took on average: where the time goes.</summary>
+        private static List<StatementRow> Rows(List<(long Calls, double TotalMs, string Query)> statements, long units) =>
+            statements.Select(s => new StatementRow(s.Calls / (double)Math.Max(1, units), s.TotalMs / Math.Max(1, s.Calls), s.TotalMs / Math.Max(1, units), Squeeze(s.Query))).ToList();
+
+        private static string Squeeze(string query) => string.Join(' ', query.Split((char[])[' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    /// <summary>Loopback partner endpoints, one per partner agency (each its own authority, as partners are).</summary>
+    private sealed class ReceiverSet : IAsyncDisposable
+    {
+        private readonly List<PartnerReceiver> _receivers = [];
+
+        public ReceiverSet(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                _receivers.Add(PartnerReceiver.StartAsync().GetAwaiter().GetResult());
+            }
+        }
+
+        public PartnerReceiver this[int index] => _receivers[index];
+
+        public long Distinct => _receivers.Sum(r => (long)r.Distinct);
+
+        public long Requests => _receivers.Sum(r => r.Requests);
+
+        public List<PartnerReceiver.Receipt> All => _receivers.SelectMany(r => r.Receipts).ToList();
+
+        public void Clear() => _receivers.ForEach(r => r.Clear());
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var receiver in _receivers)
+            {
+                await receiver.DisposeAsync();
+            }
+        }
+    }
+}
+
+/// <summary>The machine, as the results must state it.</summary>
+public static class Machine
+{
+    public static async Task<Dictionary<string, string>> DescribeAsync(Postgres postgres)
+    {
+        var memory = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal", StringComparison.Ordinal));
+        var model = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "unknown";
+        var data = await postgres.ScalarAsync<string>("postgres", "SELECT current_setting('data_directory')");
+        return new Dictionary<string, string>
+        {
+            ["cpus (nproc)"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
+            ["cpu model"] = model,
+            ["memory"] = $"{long.Parse(memory.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024} MiB",
+            ["disk (PostgreSQL data)"] = Disk(data!),
+            ["os"] = RuntimeInformation.OSDescription,
+            [".NET"] = RuntimeInformation.FrameworkDescription,
+            ["PostgreSQL"] = await postgres.ScalarAsync<string>("postgres", "SHOW server_version") ?? "unknown",
+            ["load average at the start"] = LoadAverage(),
+        };
+    }
+
+    public static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) + " (1, 5, 15 min)";
+
+    private static string Disk(string path)
+    {
+        try
+        {
+            var start = new ProcessStartInfo("df", ["-h", "--output=source,fstype,size", path]) { RedirectStandardOutput = true, UseShellExecute = false };
+            using var process = Process.Start(start)!;
+            var lines = process.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            process.WaitForExit();
+            var device = string.Join(' ', lines[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            var name = Path.GetFileName(lines[^1].Split(' ')[0]);
+            var rotational = File.Exists($"/sys/block/{name}/queue/rotational") ? File.ReadAllText($"/sys/block/{name}/queue/rotational").Trim() == "1" ? ", rotational" : ", non-rotational" : string.Empty;
+            return device + rotational;
+        }
+        catch (Exception ex) when (ex is IOException or System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
+    }
+}
