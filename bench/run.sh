@@ -7,7 +7,8 @@
 #
 #   bench/run.sh           # full run, about 10 minutes; writes bench/results/latest.md and latest.json
 #   bench/run.sh --quick   # smoke test, 3–4 minutes on a busy 2-core machine; writes bench/results/quick.md and quick.json
-#   bench/run.sh --quick --only drain   # one phase (ingest, drain or e2e) while working on it
+#   bench/run.sh --quick --only drain   # one phase (ingest, drain or e2e) while working on it; without --quick
+#                                       # a single phase writes bench/results/partial.md and partial.json
 #   bench/run.sh --quick --only e2e --e2e-rate 100   # end to end at another rate than the target's 1,500/s
 #
 # Needs the .NET SDK and PostgreSQL's server binaries with pgbench and pg_stat_statements

@@ -52,8 +52,8 @@ public static class Suite
 
         results.Machine["load average at the end"] = Machine.LoadAverage();
         results.DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds);
-        // A smoke test must not overwrite the committed results of the last full run.
-        var name = options.Quick ? "quick" : "latest";
+        // A smoke test or a single phase must not overwrite the committed results of the last full run.
+        var name = options.Quick ? "quick" : options.Only is not null ? "partial" : "latest";
         Directory.CreateDirectory(options.OutputDirectory);
         await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, name + ".json"), Report.Json(results));
         var markdown = Report.Markdown(results);
