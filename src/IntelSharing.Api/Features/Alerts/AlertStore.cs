@@ -2,6 +2,8 @@ using System.Data.Common;
 using Dapper;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Sharing;
+using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 
@@ -14,6 +16,24 @@ namespace IntelSharing.Api.Features.Alerts;
 /// </summary>
 public static class AlertStore
 {
+    /// <summary>
+    /// The end of every write that publishes a new version of an existing alert (update, share, revoke): its audit
+    /// record inside the same transaction, the commit, and a wake-up for the dispatcher when deliveries were queued.
+    /// </summary>
+    public static async Task<SubmitAlert.Published> CommitVersionAsync(
+        DbConnection connection, DbTransaction transaction, AuditTrail audit, DeliverySignal signal,
+        AuditEvent record, Guid alertId, int version, string document, int queued, CancellationToken cancellationToken)
+    {
+        await audit.RecordAsync(connection, transaction, record with { ResourceType = AuditResources.Alert, ResourceId = alertId }, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        if (queued > 0)
+        {
+            signal.Notify();
+        }
+
+        return new SubmitAlert.Published(alertId, version, document, Replayed: false);
+    }
+
     public static async Task InsertVersionAsync(
         DbConnection connection, DbTransaction transaction, SqlDialect dialect, AlertView view, string document, bool isNew, CancellationToken cancellationToken)
     {

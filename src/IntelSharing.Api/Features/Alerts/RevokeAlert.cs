@@ -78,19 +78,9 @@ public static class RevokeAlert
             await Outbox.CancelUndeliveredAsync(connection, transaction, command.Id, null, "The alert was revoked before this copy was delivered.", now, cancellationToken);
             await AlertStore.WriteTombstoneAsync(connection, transaction, database.Dialect, command.Id, tombstone.Version, AlertStatus.Revoked, document, now, cancellationToken);
             var queued = await outbox.EnqueueAsync(connection, transaction, EventTypes.AlertRevoked, command.Id, tombstone.Version, document, recipients, now, cancellationToken);
-            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.AlertRevoke, StatusCodes.Status200OK)
-            {
-                ResourceType = AuditResources.Alert,
-                ResourceId = command.Id,
-                Detail = new { version = tombstone.Version },
-            }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            if (queued > 0)
-            {
-                signal.Notify();
-            }
-
-            return new SubmitAlert.Published(command.Id, tombstone.Version, document, Replayed: false);
+            return await AlertStore.CommitVersionAsync(
+                connection, transaction, audit, signal, new AuditEvent(AuditActions.AlertRevoke, StatusCodes.Status200OK) { Detail = new { version = tombstone.Version } },
+                command.Id, tombstone.Version, document, queued, cancellationToken);
         }
     }
 

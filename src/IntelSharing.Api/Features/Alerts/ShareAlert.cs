@@ -93,19 +93,9 @@ public static class ShareAlert
             var document = JsonSerializer.Serialize(widened, JsonDefaults.Options);
             await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, widened, document, isNew: false, cancellationToken);
             var queued = await outbox.EnqueueVersionAsync(connection, transaction, widened, document, now, cancellationToken);
-            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.AlertShare, StatusCodes.Status200OK)
-            {
-                ResourceType = AuditResources.Alert,
-                ResourceId = command.Id,
-                Detail = new { version = widened.Version, added = audience.Skip(view.Audience.Count).Select(a => a.Id) },
-            }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            if (queued > 0)
-            {
-                signal.Notify();
-            }
-
-            return new SubmitAlert.Published(command.Id, widened.Version, document, Replayed: false);
+            return await AlertStore.CommitVersionAsync(
+                connection, transaction, audit, signal, new AuditEvent(AuditActions.AlertShare, StatusCodes.Status200OK) { Detail = new { version = widened.Version, added = audience.Skip(view.Audience.Count).Select(a => a.Id) } },
+                command.Id, widened.Version, document, queued, cancellationToken);
         }
     }
 

@@ -81,19 +81,9 @@ public static class UpdateAlert
             var document = JsonSerializer.Serialize(view, JsonDefaults.Options);
             await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, view, document, isNew: false, cancellationToken);
             var queued = await outbox.EnqueueVersionAsync(connection, transaction, view, document, now, cancellationToken);
-            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.AlertUpdate, StatusCodes.Status200OK)
-            {
-                ResourceType = AuditResources.Alert,
-                ResourceId = command.Id,
-                Detail = new { version = view.Version },
-            }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            if (queued > 0)
-            {
-                signal.Notify();
-            }
-
-            return new SubmitAlert.Published(command.Id, view.Version, document, Replayed: false);
+            return await AlertStore.CommitVersionAsync(
+                connection, transaction, audit, signal, new AuditEvent(AuditActions.AlertUpdate, StatusCodes.Status200OK) { Detail = new { version = view.Version } },
+                command.Id, view.Version, document, queued, cancellationToken);
         }
     }
 
