@@ -361,7 +361,7 @@ export interface paths {
         put?: never;
         /**
          * Send a delivery again
-         * @description Queues a dead, failed, cancelled or delivered delivery for an immediate attempt. The webhook-id stays the same.
+         * @description Queues a dead, failed, cancelled or delivered delivery for an immediate attempt. The webhook-id stays the same. What is sent is decided by the sharing rules when it is sent, against the alert as it is then: alert content is never sent to an agency that may no longer see the alert, for a revoked or expired alert, or for a version that is no longer current. Such a replay is refused with 409 (type urn:intelsharing:problem:replay-refused) saying why, and the delivery is left as it was; notices (alert.revoked, alert.expired) and feedback replay normally.
          */
         post: operations["ReplayDelivery"];
         delete?: never;
@@ -381,7 +381,7 @@ export interface paths {
         put?: never;
         /**
          * Send again every delivery to a subscription in a time range
-         * @description Replays the deliveries to one subscription created in [from, to) in the given states (default: dead). No cap: large ranges are processed in pages.
+         * @description Replays the deliveries to one subscription created in [from, to) in the given states (default: dead). No cap: large ranges are processed in pages. Deliveries the sharing rules refuse now (see ReplayDelivery) are left as they were and counted in refused.
          */
         post: operations["ReplayDeliveries"];
         delete?: never;
@@ -511,7 +511,7 @@ export interface paths {
         put?: never;
         /**
          * Pause a subscription
-         * @description Nothing is sent while paused; deliveries still queue and are sent on resume.
+         * @description Nothing is sent while paused. Deliveries still queue (alerts, updates, and notices of revocation, expiry or a narrowed audience) and show as pending in the ledger; they are sent on resume, each decided by the sharing rules at that moment.
          */
         post: operations["PauseSubscription"];
         delete?: never;
@@ -529,7 +529,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Resume a paused or disabled subscription */
+        /**
+         * Resume a paused or disabled subscription
+         * @description What queued while it was paused is sent at once, each delivery decided by the sharing rules as they are then: alert content the agency may no longer see, or of a revoked, expired or superseded version, is cancelled with the reason instead of sent.
+         */
         post: operations["ResumeSubscription"];
         delete?: never;
         options?: never;
@@ -832,9 +835,12 @@ export interface components {
             /** @description Default: ["dead"]. */
             states?: string[] | null;
         };
+        /** @description How many deliveries were queued again, and how many in the range the sharing rules refused (left as they were). */
         BulkReplayResult: {
             /** Format: int32 */
             replayed: number;
+            /** Format: int32 */
+            refused: number;
         };
         CrossingPoint: {
             /** @description e.g. Horgoš–Röszke. */
@@ -3368,7 +3374,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The request conflicts with the current state (urn:intelsharing:problem:conflict). */
+            /** @description The sharing rules refuse to send this delivery now: `detail` says why (agency deactivated, no longer in the audience, alert revoked or expired, version superseded) (urn:intelsharing:problem:replay-refused); or it is already queued, or its subscription ended (urn:intelsharing:problem:conflict). */
             409: {
                 headers: {
                     [name: string]: unknown;

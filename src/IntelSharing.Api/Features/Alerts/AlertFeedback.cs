@@ -133,7 +133,7 @@ public static class AlertFeedback
                 transaction, cancellationToken: cancellationToken));
 
             var originatorSubscriptions = (await connection.QueryAsync<Guid>(new CommandDefinition(
-                "SELECT id FROM subscriptions WHERE agency_id = @originator AND status = 'active'",
+                $"SELECT id FROM subscriptions WHERE agency_id = @originator AND status IN {Outbox.QueuingStatuses}",
                 new { originator = current.OriginatorId }, transaction, cancellationToken: cancellationToken)))
                 .Select(id => (id, current.OriginatorId)).ToList();
             var queued = await outbox.EnqueueAsync(connection, transaction, EventTypes.AlertFeedback, command.AlertId, current.Version,

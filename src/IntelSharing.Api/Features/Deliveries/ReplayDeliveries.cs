@@ -37,7 +37,8 @@ public static class ReplayDeliveries
         public IReadOnlyList<string>? States { get; init; }
     }
 
-    public sealed record BulkReplayResult(int Replayed);
+    /// <summary>How many deliveries were queued again, and how many in the range the sharing rules refused (left as they were).</summary>
+    public sealed record BulkReplayResult(int Replayed, int Refused);
 
     public sealed record ReplayMany(Caller Caller, BulkReplayInput Input) : ICommand<Result<BulkReplayResult>>;
 
@@ -60,7 +61,19 @@ public static class ReplayDeliveries
         public string State { get; init; } = string.Empty;
 
         public string SubscriptionStatus { get; init; } = string.Empty;
+
+        public string? Refusal { get; init; }
+
+        public int? EventVersion { get; init; }
+
+        public int? CurrentVersion { get; init; }
     }
+
+    /// <summary>The deliveries joined to what <see cref="SendDecision"/> reads: their event, subscription and alert.</summary>
+    private const string DecisionJoins =
+        " JOIN events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id LEFT JOIN alerts al ON al.id = e.alert_id";
+
+    private static readonly string Refusal = SendDecision.RefusalSql("e", "s", "al");
 
     public sealed class Handler(Database database, DeliverySignal signal, TimeProvider time, AuditTrail audit)
         : ICommandHandler<ReplayOne, Result<DeliveryView>>, ICommandHandler<ReplayMany, Result<BulkReplayResult>>
@@ -74,7 +87,7 @@ public static class ReplayDeliveries
             DeliveryRow.Scope(where, parameters, command.Caller);
             await using var connection = await database.OpenAsync(cancellationToken);
             var current = await connection.QuerySingleOrDefaultAsync<StateRow>(new CommandDefinition(
-                "SELECT d.state AS State, s.status AS SubscriptionStatus FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id" + where,
+                $"SELECT d.state AS State, s.status AS SubscriptionStatus, {Refusal} AS Refusal, e.alert_version AS EventVersion, al.version AS CurrentVersion FROM deliveries d{DecisionJoins}" + where,
                 parameters, cancellationToken: cancellationToken));
             if (current is null)
             {
@@ -89,6 +102,14 @@ public static class ReplayDeliveries
             if (current.SubscriptionStatus is "deleted" or "disabled")
             {
                 return Failure.Conflict($"The subscription is {current.SubscriptionStatus}; resume it (or create a new one) before replaying.");
+            }
+
+            if (current.Refusal is { } refusal)
+            {
+                // Said up front so that the ledger keeps what happened (a delivered copy stays delivered); the dispatcher
+                // decides again when it sends, which is what guarantees it.
+                return new Failure(StatusCodes.Status409Conflict, ProblemTypes.ReplayRefused, "Replay refused by the sharing rules",
+                    SendDecision.Explain(refusal, current.EventVersion, current.CurrentVersion));
             }
 
             var now = time.UtcNowMicros();
@@ -149,9 +170,10 @@ public static class ReplayDeliveries
                 page = await connection.ExecuteAsync(new CommandDefinition(
                     $"""
                     UPDATE deliveries SET state = @pending, next_attempt_at = @now, claim_token = NULL, lease_until = NULL, updated_at = @now
-                    WHERE id IN (SELECT id FROM deliveries
-                                 WHERE subscription_id = @subscriptionId AND created_at >= @from AND created_at < @to AND state IN {inStates}
-                                 ORDER BY created_at, id LIMIT @take)
+                    WHERE id IN (SELECT d.id FROM deliveries d{DecisionJoins}
+                                 WHERE d.subscription_id = @subscriptionId AND d.created_at >= @from AND d.created_at < @to AND d.state IN {inStates}
+                                   AND {Refusal} IS NULL
+                                 ORDER BY d.created_at, d.id LIMIT @take)
                     """,
                     parameters, cancellationToken: cancellationToken));
                 total += page;
@@ -162,10 +184,20 @@ public static class ReplayDeliveries
             }
             while (page == PageSize);
 
+            // What the sharing rules refused stays as it was (a delivered copy stays delivered); the count says so.
+            var refusedParameters = new DynamicParameters(new { subscriptionId = input.SubscriptionId, from = input.From, to = input.To });
+            var refused = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                $"""
+                SELECT COUNT(*) FROM deliveries d{DecisionJoins}
+                WHERE d.subscription_id = @subscriptionId AND d.created_at >= @from AND d.created_at < @to
+                  AND d.state IN {SqlLists.In(refusedParameters, "st", states)} AND {Refusal} IS NOT NULL
+                """,
+                refusedParameters, cancellationToken: cancellationToken));
+
             // Recorded once, after the last page, by the endpoint filter: pages commit one by one (no huge transaction),
             // and the record gives the whole request's count.
-            audit.Annotate(input.SubscriptionId, new { replayed = total, states, input.From, input.To });
-            return new BulkReplayResult(total);
+            audit.Annotate(input.SubscriptionId, new { replayed = total, refused, states, input.From, input.To });
+            return new BulkReplayResult(total, refused);
         }
 
         private static DynamicParameters Merge(DynamicParameters parameters, object more)
@@ -182,7 +214,11 @@ public static class ReplayDeliveries
         .Audited(AuditActions.DeliveryReplay, AuditResources.Delivery, "id")
         .WithName("ReplayDelivery")
         .WithSummary("Send a delivery again")
-        .WithDescription("Queues a dead, failed, cancelled or delivered delivery for an immediate attempt. The webhook-id stays the same.")
+        .WithDescription("Queues a dead, failed, cancelled or delivered delivery for an immediate attempt. The webhook-id stays the same. " +
+            "What is sent is decided by the sharing rules when it is sent, against the alert as it is then: alert content is never sent to an agency " +
+            "that may no longer see the alert, for a revoked or expired alert, or for a version that is no longer current. " +
+            "Such a replay is refused with 409 (type urn:intelsharing:problem:replay-refused) saying why, and the delivery is left as it was; " +
+            "notices (alert.revoked, alert.expired) and feedback replay normally.")
         .Produces<DeliveryView>()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -196,7 +232,8 @@ public static class ReplayDeliveries
         .Audited(AuditActions.DeliveryBulkReplay, AuditResources.Subscription)
         .WithName("ReplayDeliveries")
         .WithSummary("Send again every delivery to a subscription in a time range")
-        .WithDescription("Replays the deliveries to one subscription created in [from, to) in the given states (default: dead). No cap: large ranges are processed in pages.")
+        .WithDescription("Replays the deliveries to one subscription created in [from, to) in the given states (default: dead). No cap: large ranges are processed in pages. " +
+            "Deliveries the sharing rules refuse now (see ReplayDelivery) are left as they were and counted in refused.")
         .Produces<BulkReplayResult>()
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)

@@ -10,8 +10,10 @@ using Mediator;
 namespace IntelSharing.Api.Features.Subscriptions;
 
 /// <summary>
-/// POST …/{id}/pause, POST …/{id}/resume and DELETE …/{id}. Paused subscriptions receive no new deliveries and
-/// their queued ones wait; resuming sends them. Deleting cancels what was queued — visibly, in the ledger.
+/// POST …/{id}/pause, POST …/{id}/resume and DELETE …/{id}. A paused subscription is sent nothing, but deliveries
+/// still queue for it (alerts, updates, recall, expiry and narrowing notices: <see cref="Outbox.QueuingStatuses"/>) and
+/// wait as pending; resuming wakes the dispatcher, which decides each one by the sharing rules as they are then
+/// (ADR 0008). Deleting cancels what was queued — visibly, in the ledger.
 /// Resuming also re-enables a subscription that was disabled because its endpoint answered 410 Gone.
 /// </summary>
 public static class ChangeSubscriptionStatus
@@ -96,7 +98,8 @@ public static class ChangeSubscriptionStatus
         .Audited(AuditActions.SubscriptionPause, AuditResources.Subscription, "id")
         .WithName("PauseSubscription")
         .WithSummary("Pause a subscription")
-        .WithDescription("Nothing is sent while paused; deliveries still queue and are sent on resume.")
+        .WithDescription("Nothing is sent while paused. Deliveries still queue (alerts, updates, and notices of revocation, expiry or a narrowed audience) " +
+            "and show as pending in the ledger; they are sent on resume, each decided by the sharing rules at that moment.")
         .Produces<SubscriptionView>()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -109,6 +112,8 @@ public static class ChangeSubscriptionStatus
         .Audited(AuditActions.SubscriptionResume, AuditResources.Subscription, "id")
         .WithName("ResumeSubscription")
         .WithSummary("Resume a paused or disabled subscription")
+        .WithDescription("What queued while it was paused is sent at once, each delivery decided by the sharing rules as they are then: alert content the " +
+            "agency may no longer see, or of a revoked, expired or superseded version, is cancelled with the reason instead of sent.")
         .Produces<SubscriptionView>()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)

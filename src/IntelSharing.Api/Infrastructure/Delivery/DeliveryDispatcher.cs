@@ -57,6 +57,13 @@ public sealed class DeliveryDispatcher(
         public int Attempts { get; init; }
 
         public string Payload { get; init; } = string.Empty;
+
+        /// <summary>Why <see cref="SendDecision"/> refuses to send it now; null when it may be sent.</summary>
+        public string? Refusal { get; init; }
+
+        public int? EventVersion { get; init; }
+
+        public int? CurrentVersion { get; init; }
     }
 
     private const string PutBackState = "CASE WHEN attempts = 0 THEN @pending ELSE @failed END";
@@ -148,6 +155,8 @@ public sealed class DeliveryDispatcher(
             inFlight = DeliveryStates.InFlight,
             pending = DeliveryStates.Pending,
             failed = DeliveryStates.Failed,
+            published = EventTypes.AlertPublished,
+            updated = EventTypes.AlertUpdated,
         });
 
         var excluded = breakers.OpenAuthorities()
@@ -168,7 +177,9 @@ public sealed class DeliveryDispatcher(
                 SELECT d.id, d.next_attempt_at FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
                 WHERE {condition}
                   AND s.status = 'active' {exclusion}
-                  AND EXISTS (SELECT 1 FROM agencies a WHERE a.id = d.agency_id AND a.is_active)
+                  AND (EXISTS (SELECT 1 FROM agencies a WHERE a.id = d.agency_id AND a.is_active)
+                       -- A deactivated agency's notices wait for it; its alert content is claimed only to be refused.
+                       OR EXISTS (SELECT 1 FROM events ce WHERE ce.id = d.event_id AND ce.type IN (@published, @updated)))
                 ORDER BY d.next_attempt_at
                 LIMIT @max
                 {database.Dialect.ForUpdateSkipLocked("d")})
@@ -197,19 +208,33 @@ public sealed class DeliveryDispatcher(
 
         // By the ids the UPDATE returned (primary key), not by claim_token, which has no index: that was a scan of the outbox.
         var byId = new DynamicParameters(new { token });
-        var rows = await connection.QueryAsync<Claimed>(new CommandDefinition(
+        var rows = (await connection.QueryAsync<Claimed>(new CommandDefinition(
             $"""
             SELECT d.id AS Id, d.subscription_id AS SubscriptionId, d.agency_id AS AgencyId, s.url AS Url, s.authority AS Authority,
                    s.secret AS Secret, s.previous_secret AS PreviousSecret, s.previous_secret_expires_at AS PreviousSecretExpiresAt,
-                   d.attempts AS Attempts, e.payload AS Payload
+                   d.attempts AS Attempts, e.payload AS Payload,
+                   {SendDecision.RefusalSql("e", "s", "al")} AS Refusal, e.alert_version AS EventVersion, al.version AS CurrentVersion
             FROM deliveries d
             JOIN subscriptions s ON s.id = d.subscription_id
             JOIN events e ON e.id = d.event_id
+            LEFT JOIN alerts al ON al.id = e.alert_id
             WHERE d.id IN {SqlLists.In(byId, "c", claimed)} AND d.claim_token = @token
             """,
-            byId, transaction, cancellationToken: cancellationToken));
+            byId, transaction, cancellationToken: cancellationToken))).ToList();
+
+        // Every send is decided here, as of now, whatever queued it (publication, retry, replay, resume): ADR 0008.
+        var refused = rows.Where(r => r.Refusal is not null).ToList();
+        await SendDecision.CancelAsync(connection, transaction,
+            refused.Select(r => new SendDecision.Refused(r.Id, r.SubscriptionId, r.AgencyId, r.Refusal!, r.EventVersion, r.CurrentVersion)).ToList(),
+            token, time, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return rows.Select(r => (r, token)).ToList();
+        if (refused.Count > 0)
+        {
+            // Claim again at once rather than after the poll interval: refused rows took the places of sendable ones.
+            signal.Notify();
+        }
+
+        return rows.Where(r => r.Refusal is null).Select(r => (r, token)).ToList();
     }
 
     /// <summary>Sends one claimed delivery and records the outcome.</summary>

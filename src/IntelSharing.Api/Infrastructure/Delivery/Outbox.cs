@@ -43,11 +43,11 @@ public sealed class Outbox(Database database)
         DbConnection connection, DbTransaction transaction, AlertView alert, string document, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var subscriptions = await connection.QueryAsync<SubscriptionRow>(new CommandDefinition(
-            """
+            $"""
             SELECT s.id AS Id, s.agency_id AS AgencyId, s.categories AS Categories, s.min_severity_rank AS MinSeverityRank,
                    s.countries AS Countries, s.include_own_alerts AS IncludeOwnAlerts
             FROM subscriptions s JOIN agencies a ON a.id = s.agency_id
-            WHERE s.status = 'active' AND a.is_active
+            WHERE s.status IN {QueuingStatuses} AND a.is_active
             """,
             transaction: transaction, cancellationToken: cancellationToken));
 
@@ -92,17 +92,24 @@ public sealed class Outbox(Database database)
     }
 
     /// <summary>
-    /// The active subscriptions that were sent any version of the alert: who must be told of a recall, an expiry,
-    /// or a narrowed audience.
+    /// Subscription states that still queue deliveries. A paused subscription queues too (claims skip it until it is
+    /// resumed, and what it receives then is decided at send time): pausing must never make an agency miss an alert,
+    /// a recall, an expiry or a narrowed audience silently.
+    /// </summary>
+    public const string QueuingStatuses = "('active', 'paused')";
+
+    /// <summary>
+    /// The active or paused subscriptions that were queued any version of the alert: who must be told of a recall,
+    /// an expiry, or a narrowed audience.
     /// </summary>
     public static async Task<IReadOnlyList<(Guid SubscriptionId, Guid AgencyId)>> PastRecipientsAsync(
         DbConnection connection, DbTransaction transaction, Guid alertId, CancellationToken cancellationToken)
     {
         var rows = await connection.QueryAsync<PastRecipient>(new CommandDefinition(
-            """
+            $"""
             SELECT DISTINCT d.subscription_id AS SubscriptionId, d.agency_id AS AgencyId
             FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id JOIN events e ON e.id = d.event_id
-            WHERE d.alert_id = @alertId AND s.status = 'active' AND e.type IN (@published, @updated)
+            WHERE d.alert_id = @alertId AND s.status IN {QueuingStatuses} AND e.type IN (@published, @updated)
             """,
             new { alertId, published = EventTypes.AlertPublished, updated = EventTypes.AlertUpdated },
             transaction, cancellationToken: cancellationToken));

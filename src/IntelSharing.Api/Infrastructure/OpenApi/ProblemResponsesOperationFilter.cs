@@ -76,6 +76,7 @@ public sealed class ProblemResponsesOperationFilter : IOperationFilter
         (_, "404") => $"No such resource ({ProblemTypes.NotFound}).",
         ("SubmitAlert", "409") => $"The Idempotency-Key was already used with a different body ({ProblemTypes.IdempotencyKeyReused}).",
         ("RegisterAgency", "409") => $"An agency with that name is already registered ({ProblemTypes.Conflict}).",
+        ("ReplayDelivery", "409") => $"The sharing rules refuse to send this delivery now: `detail` says why (agency deactivated, no longer in the audience, alert revoked or expired, version superseded) ({ProblemTypes.ReplayRefused}); or it is already queued, or its subscription ended ({ProblemTypes.Conflict}).",
         (_, "409") => $"The request conflicts with the current state ({ProblemTypes.Conflict}).",
         (_, "413") => $"The body is larger than the server accepts; `detail` gives the limit ({ProblemTypes.PayloadTooLarge}).",
         (_, "415") => $"The body was not sent as application/json ({ProblemTypes.UnsupportedMediaType}).",
