@@ -57,6 +57,9 @@ public sealed class DeliveryDispatcher(
         public int Attempts { get; init; }
 
         public string Payload { get; init; } = string.Empty;
+
+        /// <summary>The internal networks an operator allowed the receiving agency (agencies.allowed_private_networks), read with the claim.</summary>
+        public string AllowedPrivateNetworks { get; init; } = string.Empty;
     }
 
     private const string PutBackState = "CASE WHEN attempts = 0 THEN @pending ELSE @failed END";
@@ -201,10 +204,11 @@ public sealed class DeliveryDispatcher(
             $"""
             SELECT d.id AS Id, d.subscription_id AS SubscriptionId, d.agency_id AS AgencyId, s.url AS Url, s.authority AS Authority,
                    s.secret AS Secret, s.previous_secret AS PreviousSecret, s.previous_secret_expires_at AS PreviousSecretExpiresAt,
-                   d.attempts AS Attempts, e.payload AS Payload
+                   d.attempts AS Attempts, e.payload AS Payload, a.allowed_private_networks AS AllowedPrivateNetworks
             FROM deliveries d
             JOIN subscriptions s ON s.id = d.subscription_id
             JOIN events e ON e.id = d.event_id
+            JOIN agencies a ON a.id = d.agency_id
             WHERE d.id IN {SqlLists.In(byId, "c", claimed)} AND d.claim_token = @token
             """,
             byId, transaction, cancellationToken: cancellationToken));
@@ -224,7 +228,8 @@ public sealed class DeliveryDispatcher(
                 keys.Add(secrets.Unprotect(work.PreviousSecret));
             }
 
-            var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id), Encoding.UTF8.GetBytes(work.Payload), keys, cancellationToken);
+            var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id), Encoding.UTF8.GetBytes(work.Payload), keys,
+                AllowedNetworks.FromColumn(work.AllowedPrivateNetworks), cancellationToken);
             if (outcome.Succeeded)
             {
                 _concurrency.Succeeded(work.Authority);
