@@ -43,6 +43,27 @@ export interface paths {
         patch: operations["UpdateAgency"];
         trace?: never;
     };
+    "/api/v1/agencies/{id}/allowed-private-networks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read the internal networks an agency's webhooks may reach */
+        get: operations["GetAllowedPrivateNetworks"];
+        /**
+         * Let one agency's webhooks reach internal networks
+         * @description Replaces the list. Each entry is a CIDR range inside a loopback, private, link-local or reserved range; only this agency's subscriptions, deliveries and pings may reach it. [] removes every allowance. Audited with the list before and after.
+         */
+        put: operations["SetAllowedPrivateNetworks"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agencies/{id}/deactivate": {
         parameters: {
             query?: never;
@@ -571,7 +592,7 @@ export interface paths {
         put?: never;
         /**
          * Send a signed test event to the endpoint
-         * @description Sends a 'ping' event signed like every delivery, waits for the answer (up to the attempt timeout) and reports it. Nothing is queued or retried.
+         * @description Sends a 'ping' event signed like every delivery, waits for the answer (up to the attempt timeout) and reports its status and latency, not its body. Every failure to get an answer (address not allowed, unknown name, refused connection, TLS failure, timeout) is reported the same way: 'The endpoint could not be reached.' Nothing is queued or retried.
          */
         post: operations["PingSubscription"];
         delete?: never;
@@ -731,6 +752,19 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        AllowedPrivateNetworksInput: {
+            /** @description e.g. ["10.20.0.0/16"]; an empty list removes every allowance. Replaces the whole list. */
+            allowedPrivateNetworks: string[];
+        };
+        /**
+         * @description The internal networks (CIDR ranges inside loopback, private, link-local or other refused ranges) this agency's
+         *     webhooks may reach. Set by operators only; empty means public addresses only. Not part of the partner directory.
+         */
+        AllowedPrivateNetworksView: {
+            /** Format: uuid */
+            agencyId: string;
+            allowedPrivateNetworks: string[];
         };
         ApiKeyInput: {
             /** @description What the key is for, e.g. "SIS gateway production". */
@@ -1016,16 +1050,18 @@ export interface components {
             nationality?: string | null;
             aliases?: string[] | null;
         };
-        /** @description What the endpoint answered to the ping. */
+        /**
+         * @description What the endpoint answered to the ping: its HTTP status and how long it took. When it could not be reached,
+         *     statusCode and durationMs are absent and error says only that, whatever the reason.
+         */
         PingResult: {
             webhookId: string;
             /** Format: int32 */
             statusCode?: number | null;
             succeeded: boolean;
             /** Format: int64 */
-            durationMs: number;
+            durationMs?: number | null;
             error?: string | null;
-            responseExcerpt?: string | null;
         };
         ProblemDetails: {
             /** @description What went wrong, as a stable URN (urn:intelsharing:problem:…) listed in docs/problems.md. Branch on this, not on title or detail. */
@@ -1472,6 +1508,191 @@ export interface operations {
             };
             /** @description The request conflicts with the current state (urn:intelsharing:problem:conflict). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is larger than the server accepts; `detail` gives the limit (urn:intelsharing:problem:payload-too-large). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body was not sent as application/json (urn:intelsharing:problem:unsupported-media-type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    GetAllowedPrivateNetworks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowedPrivateNetworksView"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    SetAllowedPrivateNetworks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AllowedPrivateNetworksInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowedPrivateNetworksView"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending field (urn:intelsharing:problem:validation, or urn:intelsharing:problem:malformed-request when the body is not JSON of the expected shape). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

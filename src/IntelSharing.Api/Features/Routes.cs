@@ -32,6 +32,8 @@ public static class Routes
         agencies.MapListAgencies();
         agencies.MapGetAgency();
         agencies.MapUpdateAgency();
+        agencies.MapGetAllowedPrivateNetworks();
+        agencies.MapSetAllowedPrivateNetworks();
         agencies.MapDeactivateAgency();
         agencies.MapActivateAgency();
         agencies.MapIssueApiKey();

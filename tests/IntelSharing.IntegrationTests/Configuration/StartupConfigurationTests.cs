@@ -25,6 +25,8 @@ public sealed class StartupConfigurationTests
         { "Secrets__EncryptionKey", "AAAAAAAAAAAAAAAAAAAAAA==", "Secrets__EncryptionKey must decode to exactly 32 bytes." },
         { "Delivery__Workers", "0", "Delivery__Workers must be between 1 and 1024." },
         { "Delivery__Schedule", "soon", "Delivery__Schedule must be comma-separated TimeSpans" },
+        { "Delivery__Proxy", "socks5://egress.internal:1080", "Delivery__Proxy must be an http:// or https:// URL of a proxy with host and port only" },
+        { "Delivery__Proxy", "http://operator:Tr0ub4dor@egress.internal:3128", "Delivery__Proxy must be an http:// or https:// URL of a proxy with host and port only" },
     };
 
     [Theory]

@@ -178,6 +178,14 @@ public static class FuzzTargets
         {
             Ids = world => world.BystanderAgencyIds,
         },
+        new("GET", "api/v1/agencies/{id}/allowed-private-networks", FuzzCaller.Operator, 1),
+        new("PUT", "api/v1/agencies/{id}/allowed-private-networks", FuzzCaller.Operator, 2, (_, random) => new JsonObject
+        {
+            ["allowedPrivateNetworks"] = new JsonArray(FuzzTarget.Pick(random, ["10.20.0.0/16", "172.16.4.0/24", "fd00:1::/64"])),
+        })
+        {
+            Ids = world => world.BystanderAgencyIds,
+        },
         new("POST", "api/v1/agencies/{id}/deactivate", FuzzCaller.Operator, 2) { Ids = world => world.BystanderAgencyIds },
         new("POST", "api/v1/agencies/{id}/activate", FuzzCaller.Operator, 2) { Ids = world => world.BystanderAgencyIds },
 

@@ -112,3 +112,60 @@ public sealed class StrictOutboundFixture : SqliteApiFixture
         new("Secrets:EncryptionKey", Convert.ToBase64String(new byte[32])),
     ];
 }
+
+/// <summary>
+/// Production-like outbound rules: no deployment-wide allowance, so a loopback partner is reachable only by an agency an
+/// operator allowed 127.0.0.0/8 for. A short attempt timeout, for partners that hang.
+/// </summary>
+public static class PerAgencyOutboundSettings
+{
+    public static readonly KeyValuePair<string, string>[] Settings =
+    [
+        new("Delivery:AllowHttp", "true"),
+        new("Delivery:AttemptTimeout", "00:00:02"),
+        new("Secrets:EncryptionKey", Convert.ToBase64String(new byte[32].Select((_, i) => (byte)(i * 5)).ToArray())),
+        new("RateLimits:PerAgencyPermits", "1000000"),
+    ];
+}
+
+public sealed class PerAgencyOutboundSqliteFixture : SqliteApiFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => PerAgencyOutboundSettings.Settings;
+}
+
+public sealed class PerAgencyOutboundPostgresFixture : PostgresApiFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => PerAgencyOutboundSettings.Settings;
+}
+
+/// <summary>Partner traffic through an egress proxy (Delivery__Proxy): a <see cref="FakeProxy"/> that records what reaches it.</summary>
+public interface IProxiedFixture
+{
+    FakeProxy Proxy { get; }
+}
+
+public sealed class ProxiedOutboundSqliteFixture : SqliteApiFixture, IProxiedFixture
+{
+    public FakeProxy Proxy { get; } = new();
+
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => [.. PerAgencyOutboundSettings.Settings, new("Delivery:Proxy", Proxy.Url)];
+
+    protected override async Task CleanUpAsync()
+    {
+        await base.CleanUpAsync();
+        await Proxy.DisposeAsync();
+    }
+}
+
+public sealed class ProxiedOutboundPostgresFixture : PostgresApiFixture, IProxiedFixture
+{
+    public FakeProxy Proxy { get; } = new();
+
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => [.. PerAgencyOutboundSettings.Settings, new("Delivery:Proxy", Proxy.Url)];
+
+    protected override async Task CleanUpAsync()
+    {
+        await base.CleanUpAsync();
+        await Proxy.DisposeAsync();
+    }
+}

@@ -49,7 +49,7 @@ public sealed class PartnerReceiver : IAsyncDisposable
     /// <summary>What to answer to the n-th request (1-based). Default: 204.</summary>
     public Func<int, Response> Behaviour { get; set; } = _ => new Response(HttpStatusCode.NoContent);
 
-    public sealed record Response(HttpStatusCode Status, string? RetryAfter = null, bool Hang = false);
+    public sealed record Response(HttpStatusCode Status, string? RetryAfter = null, bool Hang = false, string? Body = null);
 
     public string Url { get; private set; } = string.Empty;
 
@@ -96,7 +96,9 @@ public sealed class PartnerReceiver : IAsyncDisposable
             context.Response.Headers.RetryAfter = response.RetryAfter;
         }
 
-        return Results.StatusCode((int)response.Status);
+        return response.Body is null
+            ? Results.StatusCode((int)response.Status)
+            : Results.Text(response.Body, "text/plain", Encoding.UTF8, (int)response.Status);
     }
 
     /// <summary>Waits until at least <paramref name="count"/> requests were recorded (bounded, so a broken dispatcher fails the test).</summary>

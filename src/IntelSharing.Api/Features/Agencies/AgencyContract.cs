@@ -32,6 +32,18 @@ public sealed record AgencyPatch
     public AgencyKind? Kind { get; init; }
 }
 
+/// <summary>
+/// The internal networks (CIDR ranges inside loopback, private, link-local or other refused ranges) this agency's
+/// webhooks may reach. Set by operators only; empty means public addresses only. Not part of the partner directory.
+/// </summary>
+public sealed record AllowedPrivateNetworksView(Guid AgencyId, IReadOnlyList<string> AllowedPrivateNetworks);
+
+public sealed record AllowedPrivateNetworksInput
+{
+    /// <summary>e.g. ["10.20.0.0/16"]; an empty list removes every allowance. Replaces the whole list.</summary>
+    [Required] public IReadOnlyList<string>? AllowedPrivateNetworks { get; init; }
+}
+
 public sealed record ApiKeyInput
 {
     /// <summary>What the key is for, e.g. "SIS gateway production".</summary>

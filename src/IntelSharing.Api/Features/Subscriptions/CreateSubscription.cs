@@ -22,7 +22,7 @@ public static class CreateSubscription
             RuleFor(c => c.Subscription).SetValidator(new SubscriptionInputValidator(outbound)).OverridePropertyName(string.Empty);
     }
 
-    public sealed class Handler(Database database, SecretProtector protector, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubscriptionWithSecret>>
+    public sealed class Handler(Database database, OutboundAddressPolicy outbound, SecretProtector protector, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubscriptionWithSecret>>
     {
         public async ValueTask<Result<SubscriptionWithSecret>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -34,6 +34,12 @@ public static class CreateSubscription
 
             await using var connection = await database.OpenAsync(cancellationToken);
             await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            if (await SubscriptionInputValidator.CheckDestinationAsync(
+                    outbound, connection, transaction, command.Caller.AgencyId, command.Subscription.Url!, cancellationToken) is { } refused)
+            {
+                return refused;
+            }
+
             await connection.ExecuteAsync(new CommandDefinition(
                 """
                 INSERT INTO subscriptions (id, agency_id, url, authority, description, categories, min_severity_rank, countries,

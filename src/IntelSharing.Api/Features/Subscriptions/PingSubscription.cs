@@ -11,13 +11,20 @@ using Mediator;
 
 namespace IntelSharing.Api.Features.Subscriptions;
 
-/// <summary>POST /api/v1/subscriptions/{id}/ping — sends a signed test event now and reports what the endpoint answered.</summary>
+/// <summary>
+/// POST /api/v1/subscriptions/{id}/ping — sends a signed test event now and reports what the endpoint answered: its
+/// status and latency, never its body. Every failure without an answer (refused by the address policy, unknown name,
+/// refused port, TLS failure, timeout) gets the same answer, so a ping cannot map networks or internal names.
+/// </summary>
 public static class PingSubscription
 {
     public sealed record Command(Caller Caller, Guid Id) : ICommand<Result<PingResult>>;
 
-    /// <summary>What the endpoint answered to the ping.</summary>
-    public sealed record PingResult(string WebhookId, int? StatusCode, bool Succeeded, long DurationMs, string? Error, string? ResponseExcerpt);
+    /// <summary>
+    /// What the endpoint answered to the ping: its HTTP status and how long it took. When it could not be reached,
+    /// statusCode and durationMs are absent and error says only that, whatever the reason.
+    /// </summary>
+    public sealed record PingResult(string WebhookId, int? StatusCode, bool Succeeded, long? DurationMs, string? Error);
 
     private sealed record SecretRow
     {
@@ -28,6 +35,8 @@ public static class PingSubscription
         public byte[]? PreviousSecret { get; init; }
 
         public DateTimeOffset? PreviousSecretExpiresAt { get; init; }
+
+        public string AllowedPrivateNetworks { get; init; } = string.Empty;
     }
 
     public sealed class Handler(Database database, SecretProtector protector, WebhookSender sender, TimeProvider time, AuditTrail audit)
@@ -40,8 +49,10 @@ public static class PingSubscription
             {
                 row = await connection.QuerySingleOrDefaultAsync<SecretRow>(new CommandDefinition(
                     """
-                    SELECT url AS Url, secret AS Secret, previous_secret AS PreviousSecret, previous_secret_expires_at AS PreviousSecretExpiresAt
-                    FROM subscriptions WHERE id = @id AND agency_id = @agencyId AND status <> 'deleted'
+                    SELECT s.url AS Url, s.secret AS Secret, s.previous_secret AS PreviousSecret, s.previous_secret_expires_at AS PreviousSecretExpiresAt,
+                           a.allowed_private_networks AS AllowedPrivateNetworks
+                    FROM subscriptions s JOIN agencies a ON a.id = s.agency_id
+                    WHERE s.id = @id AND s.agency_id = @agencyId AND s.status <> 'deleted'
                     """,
                     new { id = command.Id, agencyId = command.Caller.AgencyId }, cancellationToken: cancellationToken));
             }
@@ -61,9 +72,11 @@ public static class PingSubscription
             var messageId = $"msg_ping_{Guid.CreateVersion7(now):N}";
             var data = JsonSerializer.Serialize(new { subscriptionId = command.Id, message = "IntelSharing test event: your endpoint is reachable and can verify our signature." }, JsonDefaults.Options);
             var body = Encoding.UTF8.GetBytes(Outbox.Payload(EventTypes.Ping, now, data));
-            var outcome = await sender.SendAsync(new Uri(row.Url), messageId, body, secrets, cancellationToken);
+            var outcome = await sender.SendAsync(new Uri(row.Url), messageId, body, secrets, AllowedNetworks.FromColumn(row.AllowedPrivateNetworks), cancellationToken);
             audit.Annotate(detail: new { webhookId = messageId, partnerStatus = outcome.StatusCode, outcome.Succeeded });
-            return new PingResult(messageId, outcome.StatusCode, outcome.Succeeded, (long)outcome.Duration.TotalMilliseconds, outcome.Error, outcome.ResponseExcerpt);
+            return outcome.StatusCode is { } status
+                ? new PingResult(messageId, status, outcome.Succeeded, (long)outcome.Duration.TotalMilliseconds, null)
+                : new PingResult(messageId, null, false, null, WebhookSender.NotReachable);
         }
     }
 
@@ -74,7 +87,9 @@ public static class PingSubscription
         .Audited(AuditActions.SubscriptionPing, AuditResources.Subscription, "id")
         .WithName("PingSubscription")
         .WithSummary("Send a signed test event to the endpoint")
-        .WithDescription("Sends a 'ping' event signed like every delivery, waits for the answer (up to the attempt timeout) and reports it. Nothing is queued or retried.")
+        .WithDescription("Sends a 'ping' event signed like every delivery, waits for the answer (up to the attempt timeout) and reports its status and latency, " +
+            "not its body. Every failure to get an answer (address not allowed, unknown name, refused connection, TLS failure, timeout) is reported the same way: " +
+            "'The endpoint could not be reached.' Nothing is queued or retried.")
         .Produces<PingResult>()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)

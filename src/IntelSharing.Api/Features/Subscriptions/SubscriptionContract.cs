@@ -5,6 +5,7 @@ using FluentValidation;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Problems;
 using Severity = IntelSharing.Api.Domain.Severity;
 
 namespace IntelSharing.Api.Features.Subscriptions;
@@ -129,8 +130,9 @@ public sealed class SubscriptionInputValidator : AbstractValidator<SubscriptionI
     {
         RuleFor(s => s.Url).NotEmpty().MaximumLength(2000)
             .Must(Alerts.AlertInputValidator.NoControlCharacters).WithMessage("The endpoint URL must not contain control characters.");
-        RuleFor(s => s.Url).Must(url => outbound.CheckUrl(url) is null).When(s => !string.IsNullOrEmpty(s.Url))
-            .WithMessage((_, url) => outbound.CheckUrl(url)!);
+        // The address of an IP-literal URL is judged by the handler, against the agency's own allowance.
+        RuleFor(s => s.Url).Must(url => outbound.CheckUrlForm(url) is null).When(s => !string.IsNullOrEmpty(s.Url))
+            .WithMessage((_, url) => outbound.CheckUrlForm(url)!);
         RuleFor(s => s.Description).MaximumLength(500)
             .Must(Alerts.AlertInputValidator.NoControlCharactersExceptNewlines).WithMessage("The description must not contain control characters other than line breaks.");
         RuleFor(s => s.Categories).Must(c => c!.Distinct().Count() == c!.Count).When(s => s.Categories is not null)
@@ -138,6 +140,17 @@ public sealed class SubscriptionInputValidator : AbstractValidator<SubscriptionI
         RuleFor(s => s.Countries).Must(c => c!.Count <= 60 && c.Distinct(StringComparer.Ordinal).Count() == c.Count).When(s => s.Countries is not null)
             .WithMessage("At most 60 countries, none repeated.");
         RuleForEach(s => s.Countries).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code (upper case, e.g. RS).");
+    }
+
+    /// <summary>
+    /// Refuses an IP-literal endpoint the agency may not reach (loopback, private, … not allowed for it), as a 400 naming
+    /// url. Host names are judged at every connection, since what they resolve to can change.
+    /// </summary>
+    public static async Task<Failure?> CheckDestinationAsync(
+        OutboundAddressPolicy outbound, DbConnection connection, DbTransaction transaction, Guid agencyId, string url, CancellationToken cancellationToken)
+    {
+        var allowance = AllowedNetworks.FromColumn(await Agencies.GetAllowedPrivateNetworks.LoadAsync(connection, transaction, agencyId, cancellationToken));
+        return outbound.CheckDestination(new Uri(url.Trim()), allowance) is { } refused ? Failure.Invalid("url", refused) : null;
     }
 
     public static object ToColumns(SubscriptionInput input) => new

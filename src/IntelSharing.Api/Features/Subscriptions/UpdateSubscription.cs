@@ -22,7 +22,7 @@ public static class UpdateSubscription
             RuleFor(c => c.Subscription).SetValidator(new SubscriptionInputValidator(outbound)).OverridePropertyName(string.Empty);
     }
 
-    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubscriptionView>>
+    public sealed class Handler(Database database, OutboundAddressPolicy outbound, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubscriptionView>>
     {
         public async ValueTask<Result<SubscriptionView>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -31,6 +31,12 @@ public static class UpdateSubscription
             parameters.AddDynamicParams(new { id = command.Id, agencyId = command.Caller.AgencyId, now });
             await using var connection = await database.OpenAsync(cancellationToken);
             await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            if (await SubscriptionInputValidator.CheckDestinationAsync(
+                    outbound, connection, transaction, command.Caller.AgencyId, command.Subscription.Url!, cancellationToken) is { } refused)
+            {
+                return refused;
+            }
+
             var updated = await connection.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE subscriptions SET url = @Url, authority = @Authority, description = @Description, categories = @Categories,

@@ -46,6 +46,8 @@ public static class AuditActions
     public const string AgencyRead = "agency.read";
     public const string AgencyRegister = "agency.register";
     public const string AgencyUpdate = "agency.update";
+    public const string AgencyNetworksRead = "agency.networks.read";
+    public const string AgencyNetworksSet = "agency.networks.set";
     public const string AgencyDeactivate = "agency.deactivate";
     public const string AgencyActivate = "agency.activate";
     public const string AgencyBootstrap = "agency.bootstrap";

@@ -64,6 +64,9 @@ public sealed class DeliveryDispatcher(
         public int? EventVersion { get; init; }
 
         public int? CurrentVersion { get; init; }
+
+        /// <summary>The internal networks an operator allowed the receiving agency (agencies.allowed_private_networks), read with the claim.</summary>
+        public string AllowedPrivateNetworks { get; init; } = string.Empty;
     }
 
     private const string PutBackState = "CASE WHEN attempts = 0 THEN @pending ELSE @failed END";
@@ -212,11 +215,12 @@ public sealed class DeliveryDispatcher(
             $"""
             SELECT d.id AS Id, d.subscription_id AS SubscriptionId, d.agency_id AS AgencyId, s.url AS Url, s.authority AS Authority,
                    s.secret AS Secret, s.previous_secret AS PreviousSecret, s.previous_secret_expires_at AS PreviousSecretExpiresAt,
-                   d.attempts AS Attempts, e.payload AS Payload,
+                   d.attempts AS Attempts, e.payload AS Payload, a.allowed_private_networks AS AllowedPrivateNetworks,
                    {SendDecision.RefusalSql("e", "s", "al")} AS Refusal, e.alert_version AS EventVersion, al.version AS CurrentVersion
             FROM deliveries d
             JOIN subscriptions s ON s.id = d.subscription_id
             JOIN events e ON e.id = d.event_id
+            JOIN agencies a ON a.id = d.agency_id
             LEFT JOIN alerts al ON al.id = e.alert_id
             WHERE d.id IN {SqlLists.In(byId, "c", claimed)} AND d.claim_token = @token
             """,
@@ -249,7 +253,8 @@ public sealed class DeliveryDispatcher(
                 keys.Add(secrets.Unprotect(work.PreviousSecret));
             }
 
-            var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id), Encoding.UTF8.GetBytes(work.Payload), keys, cancellationToken);
+            var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id), Encoding.UTF8.GetBytes(work.Payload), keys,
+                AllowedNetworks.FromColumn(work.AllowedPrivateNetworks), cancellationToken);
             if (outcome.Succeeded)
             {
                 _concurrency.Succeeded(work.Authority);

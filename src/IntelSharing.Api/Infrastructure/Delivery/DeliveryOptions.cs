@@ -56,10 +56,18 @@ public sealed class DeliveryOptions
     public bool AllowHttp { get; set; }
 
     /// <summary>
-    /// Destinations allowed although they are loopback, private, link-local or otherwise internal, as CIDR
-    /// ranges (e.g. "127.0.0.0/8", "10.20.0.0/16"). Empty in production unless partners sit on a private network.
+    /// Destinations allowed for EVERY agency although they are loopback, private, link-local or otherwise internal, as
+    /// CIDR ranges (e.g. "127.0.0.0/8"). Development and tests only: in production leave it empty and allow a network
+    /// for the one agency whose endpoint sits there (PUT /api/v1/agencies/{id}/allowed-private-networks).
     /// </summary>
     public string[] AllowedPrivateNetworks { get; set; } = [];
+
+    /// <summary>
+    /// An egress proxy for partner traffic (e.g. "http://egress.internal:3128"). Unset: partners are dialled directly and
+    /// environment proxies (HTTPS_PROXY, HTTP_PROXY) are ignored. Set: each destination is resolved and checked against
+    /// the address policy before the request is handed to this proxy.
+    /// </summary>
+    public string? Proxy { get; set; }
 
     public IReadOnlyList<TimeSpan> ParsedSchedule() =>
         Schedule.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

@@ -53,6 +53,13 @@ public sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
             }
         }
 
+        if (!string.IsNullOrWhiteSpace(options.Proxy)
+            && (!Uri.TryCreate(options.Proxy, UriKind.Absolute, out var proxy) || proxy.Scheme is not ("http" or "https")
+                || !string.IsNullOrEmpty(proxy.UserInfo) || proxy.AbsolutePath != "/" || !string.IsNullOrEmpty(proxy.Query)))
+        {
+            errors.Add("Delivery__Proxy must be an http:// or https:// URL of a proxy with host and port only, e.g. http://egress.internal:3128 (no credentials, no path).");
+        }
+
         if (options.Jitter is < 0 or > 0.5)
         {
             errors.Add("Delivery__Jitter must be between 0 and 0.5.");

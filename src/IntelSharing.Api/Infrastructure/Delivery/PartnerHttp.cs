@@ -1,4 +1,3 @@
-using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
@@ -30,19 +29,8 @@ public static class PartnerHttp
                 client.Timeout = Timeout.InfiniteTimeSpan;
                 client.DefaultRequestHeaders.UserAgent.ParseAdd("IntelSharing-Webhooks/1.0");
             })
-            .ConfigurePrimaryHttpMessageHandler(sp =>
-            {
-                var policy = sp.GetRequiredService<OutboundAddressPolicy>();
-                return new SocketsHttpHandler
-                {
-                    AllowAutoRedirect = false,
-                    UseCookies = false,
-                    AutomaticDecompression = DecompressionMethods.None,
-                    PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                    ConnectTimeout = TimeSpan.FromSeconds(10),
-                    ConnectCallback = policy.ConnectAsync,
-                };
-            })
+            .ConfigurePrimaryHttpMessageHandler(sp => new PartnerConnections(
+                sp.GetRequiredService<OutboundAddressPolicy>(), sp.GetRequiredService<IOptions<DeliveryOptions>>().Value))
             .AddResilienceHandler(PipelineName, static (builder, context) => ConfigurePipeline(
                 builder,
                 context.ServiceProvider.GetRequiredService<IOptions<DeliveryOptions>>().Value,

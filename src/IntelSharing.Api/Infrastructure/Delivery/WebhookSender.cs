@@ -17,13 +17,22 @@ public sealed record AttemptOutcome(
     public bool Gone => StatusCode == (int)HttpStatusCode.Gone;
 }
 
-/// <summary>Sends one signed webhook through the partner pipeline and reports what happened; never throws for partner failures.</summary>
-public sealed class WebhookSender(IHttpClientFactory clients, TimeProvider time)
+/// <summary>
+/// Sends one signed webhook through the partner pipeline and reports what happened; never throws for partner failures.
+/// What it reports back is bounded so that the API cannot be used to probe networks: every failure without an HTTP
+/// answer (refused by the address policy, unknown name, refused port, TLS failure, timeout) is the one
+/// <see cref="NotReachable"/> message, with the details in the server log at debug level; and no body excerpt is kept
+/// from a destination that may have been an internal address.
+/// </summary>
+public sealed class WebhookSender(IHttpClientFactory clients, TimeProvider time, ILogger<WebhookSender> logger)
 {
     public const int ExcerptLength = 512;
 
+    /// <summary>The only thing said about an attempt that got no HTTP answer, whatever the reason.</summary>
+    public const string NotReachable = "The endpoint could not be reached.";
+
     public async Task<AttemptOutcome> SendAsync(
-        Uri endpoint, string messageId, byte[] body, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
+        Uri endpoint, string messageId, byte[] body, IReadOnlyList<string> secrets, AllowedNetworks allowance, CancellationToken cancellationToken)
     {
         var timestamp = time.GetUtcNow();
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
@@ -34,19 +43,28 @@ public sealed class WebhookSender(IHttpClientFactory clients, TimeProvider time)
         request.Headers.Add("webhook-id", messageId);
         request.Headers.Add("webhook-timestamp", timestamp.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.Add("webhook-signature", WebhookSigner.Sign(messageId, timestamp, body, secrets));
+        request.Options.Set(PartnerConnections.Allowance, allowance);
 
         var stopwatch = Stopwatch.StartNew();
         try
         {
             using var client = clients.CreateClient(PartnerHttp.ClientName);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            var excerpt = await ReadExcerptAsync(response, cancellationToken);
+            // Absent flag: the request did not pass the partner connections handler as expected; show nothing.
+            var mayShowBody = request.Options.TryGetValue(PartnerConnections.InternalDestination, out var internalDestination) && !internalDestination;
+            var excerpt = mayShowBody ? await ReadExcerptAsync(response, cancellationToken) : null;
             return new AttemptOutcome(false, (int)response.StatusCode, null, excerpt, stopwatch.Elapsed, RetryAfter(response, timestamp));
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            var message = PartnerHttp.IsTimeout(ex) ? "The partner did not answer within the attempt timeout." : Describe(ex);
-            return new AttemptOutcome(PartnerHttp.IsDeferred(ex), null, message, null, stopwatch.Elapsed, null);
+            var deferred = PartnerHttp.IsDeferred(ex);
+            if (!deferred)
+            {
+                logger.LogDebug("Webhook {MessageId} to {Authority} got no answer: {Reason}", messageId, endpoint.Authority,
+                    PartnerHttp.IsTimeout(ex) ? "attempt timeout" : Describe(ex));
+            }
+
+            return new AttemptOutcome(deferred, null, deferred ? null : NotReachable, null, stopwatch.Elapsed, null);
         }
     }
 
