@@ -103,6 +103,32 @@ public sealed class RealTimeDeliveryFixture : SqliteApiFixture
     ];
 }
 
+/// <summary>
+/// Delivery on the real clock with the production defaults for workers, shares and the attempt timeout, and the
+/// subscription cap raised so that one agency can aim dozens of endpoints at stalled listeners (isolation must hold
+/// even then).
+/// </summary>
+public static class IsolationTestSettings
+{
+    public const int SubscriptionCap = 60;
+
+    public static readonly KeyValuePair<string, string>[] Settings =
+    [
+        .. DeliveryTestSettings.Loopback,
+        new("Delivery:MaxSubscriptionsPerAgency", SubscriptionCap.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+    ];
+}
+
+public sealed class IsolationSqliteFixture : SqliteApiFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => IsolationTestSettings.Settings;
+}
+
+public sealed class IsolationPostgresFixture : PostgresApiFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => IsolationTestSettings.Settings;
+}
+
 /// <summary>Production-like outbound rules: https only, no internal addresses.</summary>
 public sealed class StrictOutboundFixture : SqliteApiFixture
 {
