@@ -14,6 +14,7 @@ public static class ProblemTypes
     public const string Forbidden = Base + "forbidden";
     public const string NotFound = Base + "not-found";
     public const string Conflict = Base + "conflict";
+    public const string SubscriptionLimitReached = Base + "subscription-limit-reached";
     public const string IdempotencyKeyReused = Base + "idempotency-key-reused";
     public const string PreconditionFailed = Base + "precondition-failed";
     public const string PreconditionRequired = Base + "precondition-required";
