@@ -490,7 +490,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe an endpoint to alerts
-         * @description Registers an HTTPS endpoint with a filter. Every alert your agency is entitled to and that matches the filter is delivered as a Standard Webhooks request signed with the returned whsec_ secret. The secret is shown only in this response.
+         * @description Registers an HTTPS endpoint with a filter. Every alert your agency is entitled to and that matches the filter is delivered as a Standard Webhooks request signed with the returned whsec_ secret. The secret is shown only in this response. An agency may have at most Delivery__MaxSubscriptionsPerAgency subscriptions (10 unless the operators changed it; paused and disabled ones count, deleted ones do not); one more is refused with 409 urn:intelsharing:problem:subscription-limit-reached, whose `limit` member gives the limit.
          */
         post: operations["CreateSubscription"];
         delete?: never;
@@ -4423,6 +4423,15 @@ export interface operations {
             };
             /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Your agency already has as many subscriptions as one agency may have (Delivery__MaxSubscriptionsPerAgency, 10 by default); `limit` gives it and nothing was stored (urn:intelsharing:problem:subscription-limit-reached). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -103,6 +103,51 @@ public sealed class RealTimeDeliveryFixture : SqliteApiFixture
     ];
 }
 
+/// <summary>
+/// Delivery on the real clock with the production defaults for workers, shares and the attempt timeout, and the
+/// subscription cap raised so that one agency can aim dozens of endpoints at stalled listeners (isolation must hold
+/// even then).
+/// </summary>
+public static class IsolationTestSettings
+{
+    public const int SubscriptionCap = 60;
+
+    public static readonly KeyValuePair<string, string>[] Settings =
+    [
+        .. DeliveryTestSettings.Loopback,
+        new("Delivery:MaxSubscriptionsPerAgency", SubscriptionCap.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+    ];
+}
+
+public sealed class IsolationSqliteFixture : SqliteApiFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => IsolationTestSettings.Settings;
+}
+
+public sealed class IsolationPostgresFixture : PostgresApiFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => IsolationTestSettings.Settings;
+}
+
+/// <summary>Delivery on the real clock with a 2 s attempt timeout, for partners that stall part-way through an answer.</summary>
+public static class ShortAttemptSettings
+{
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(2);
+
+    public static readonly KeyValuePair<string, string>[] Settings =
+        [.. DeliveryTestSettings.Loopback, new("Delivery:AttemptTimeout", AttemptTimeout.ToString())];
+}
+
+public sealed class ShortAttemptSqliteFixture : SqliteApiFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => ShortAttemptSettings.Settings;
+}
+
+public sealed class ShortAttemptPostgresFixture : PostgresApiFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings => ShortAttemptSettings.Settings;
+}
+
 /// <summary>Production-like outbound rules: https only, no internal addresses.</summary>
 public sealed class StrictOutboundFixture : SqliteApiFixture
 {

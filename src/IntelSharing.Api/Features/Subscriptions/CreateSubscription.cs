@@ -8,6 +8,7 @@ using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.Api.Infrastructure.Time;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace IntelSharing.Api.Features.Subscriptions;
 
@@ -22,7 +23,9 @@ public static class CreateSubscription
             RuleFor(c => c.Subscription).SetValidator(new SubscriptionInputValidator(outbound)).OverridePropertyName(string.Empty);
     }
 
-    public sealed class Handler(Database database, OutboundAddressPolicy outbound, SecretProtector protector, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubscriptionWithSecret>>
+    public sealed class Handler(
+        Database database, OutboundAddressPolicy outbound, SecretProtector protector, TimeProvider time, AuditTrail audit, IOptions<DeliveryOptions> options)
+        : ICommandHandler<Command, Result<SubscriptionWithSecret>>
     {
         public async ValueTask<Result<SubscriptionWithSecret>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -38,6 +41,22 @@ public static class CreateSubscription
                     outbound, connection, transaction, command.Caller.AgencyId, command.Subscription.Url!, cancellationToken) is { } refused)
             {
                 return refused;
+            }
+
+            // Each subscription can hold a share of the dispatcher's workers, so an agency's count is capped. Race-safe: on
+            // PostgreSQL the agency's row is locked first, so a parallel create by the same agency waits here until this
+            // transaction ends, and its count (a new snapshot under READ COMMITTED) then includes this row. SQLite's write
+            // transaction (BEGIN IMMEDIATE) already admits one writer at a time.
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"SELECT id FROM agencies WHERE id = @agencyId {database.Dialect.ForUpdate}",
+                new { agencyId = command.Caller.AgencyId }, transaction, cancellationToken: cancellationToken));
+            var existing = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT COUNT(*) FROM subscriptions WHERE agency_id = @agencyId AND status <> 'deleted'",
+                new { agencyId = command.Caller.AgencyId }, transaction, cancellationToken: cancellationToken));
+            var limit = options.Value.MaxSubscriptionsPerAgency;
+            if (existing >= limit)
+            {
+                return LimitReached(limit);
             }
 
             await connection.ExecuteAsync(new CommandDefinition(
@@ -59,6 +78,14 @@ public static class CreateSubscription
         }
     }
 
+    private static Failure LimitReached(int limit) => new(
+        StatusCodes.Status409Conflict,
+        ProblemTypes.SubscriptionLimitReached,
+        "Subscription limit reached",
+        $"Your agency already has {limit} subscriptions (paused and disabled ones count; deleted ones do not), the most one agency " +
+        $"may have (Delivery__MaxSubscriptionsPerAgency = {limit}). Delete one you no longer use, or ask the operators to raise the limit.",
+        Extensions: new Dictionary<string, object?> { ["limit"] = limit });
+
     public static RouteHandlerBuilder MapCreateSubscription(this RouteGroupBuilder group) => group
         .MapPost("/", async ([FromBody] SubscriptionInput subscription, HttpContext context, IMediator mediator) =>
         {
@@ -70,9 +97,13 @@ public static class CreateSubscription
         .WithName("CreateSubscription")
         .WithSummary("Subscribe an endpoint to alerts")
         .WithDescription("Registers an HTTPS endpoint with a filter. Every alert your agency is entitled to and that matches the filter is delivered " +
-            "as a Standard Webhooks request signed with the returned whsec_ secret. The secret is shown only in this response.")
+            "as a Standard Webhooks request signed with the returned whsec_ secret. The secret is shown only in this response. " +
+            "An agency may have at most Delivery__MaxSubscriptionsPerAgency subscriptions (10 unless the operators changed it; " +
+            "paused and disabled ones count, deleted ones do not); one more is refused with 409 " +
+            "urn:intelsharing:problem:subscription-limit-reached, whose `limit` member gives the limit.")
         .Produces<SubscriptionWithSecret>(StatusCodes.Status201Created)
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden);
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status409Conflict);
 }

@@ -15,8 +15,9 @@ namespace IntelSharing.Api.Infrastructure.Delivery;
 /// so several instances never take the same row; SQLite: one writer at a time), sends each through the
 /// partner's resilience pipeline, and records the outcome only if it still holds the claim. A killed process
 /// loses nothing: its leases expire and another worker reclaims the rows. Deliveries of partners whose breaker
-/// is open, or that have as many requests open as <see cref="PartnerConcurrency"/> allows them, are not claimed,
-/// so dead or slow partners never hold the workers that healthy partners need.
+/// is open, or that are at a limit of <see cref="WorkerShares"/> (per authority, per agency, and the half of the
+/// workers that unproven endpoints may hold), are not claimed, so dead or slow partners never hold the workers that
+/// healthy partners need. The loop never waits on a send: each runs on its own task, bounded by the attempt timeout.
 /// </summary>
 public sealed class DeliveryDispatcher(
     Database database,
@@ -31,8 +32,8 @@ public sealed class DeliveryDispatcher(
     ILogger<DeliveryDispatcher> logger) : BackgroundService
 {
     private readonly DeliveryOptions _options = options.Value;
-    private readonly ConcurrentDictionary<string, int> _inFlightByAuthority = new(StringComparer.OrdinalIgnoreCase);
-    private readonly PartnerConcurrency _concurrency = new(options.Value.PerPartnerConcurrency);
+    private readonly WorkerShares _shares = new(
+        options.Value.Workers, options.Value.AgencyShare, new PartnerConcurrency(options.Value.PerPartnerConcurrency));
     private DateTimeOffset _backlogRefreshedAt = DateTimeOffset.MinValue;
 
     public sealed record Claimed
@@ -101,21 +102,27 @@ public sealed class DeliveryDispatcher(
                 var overflow = new List<(Claimed Work, Guid Token)>();
                 foreach (var (work, token) in claimed)
                 {
-                    if (_inFlightByAuthority.GetValueOrDefault(work.Authority) >= _concurrency.Allowed(work.Authority))
+                    // One batch may hold more of a partner's (or an agency's) deliveries than it may have open: those wait.
+                    // Wait(0), never WaitAsync: the loop must not block on a worker that a hanging send holds.
+                    if (_shares.TryTake(work.Authority, work.AgencyId) is not { } share)
                     {
-                        // One batch may hold more of a partner's deliveries than it may have open: those wait.
                         overflow.Add((work, token));
                         continue;
                     }
 
-                    await slots.WaitAsync(stoppingToken);
-                    _inFlightByAuthority.AddOrUpdate(work.Authority, 1, (_, n) => n + 1);
+                    if (!slots.Wait(0, CancellationToken.None))
+                    {
+                        _shares.Release(share);
+                        overflow.Add((work, token));
+                        continue;
+                    }
+
                     var task = Task.Run(() => ProcessAsync(work, token, stoppingToken), CancellationToken.None);
                     running[task] = 0;
                     _ = task.ContinueWith(
                         t =>
                         {
-                            _inFlightByAuthority.AddOrUpdate(work.Authority, 0, (_, n) => n - 1);
+                            _shares.Release(share);
                             slots.Release();
                             running.TryRemove(t, out _);
                             signal.Notify();
@@ -162,11 +169,7 @@ public sealed class DeliveryDispatcher(
             updated = EventTypes.AlertUpdated,
         });
 
-        var excluded = breakers.OpenAuthorities()
-            .Concat(_inFlightByAuthority.Where(p => p.Value >= _concurrency.Allowed(p.Key)).Select(p => p.Key))
-            .Distinct(StringComparer.OrdinalIgnoreCase)
-            .ToArray();
-        var exclusion = excluded.Length == 0 ? string.Empty : $"AND s.authority NOT IN {SqlLists.In(parameters, "x", excluded)}";
+        var exclusion = Exclusion(parameters, _shares.Current(breakers.OpenAuthorities()));
 
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
@@ -241,6 +244,37 @@ public sealed class DeliveryDispatcher(
         return rows.Where(r => r.Refusal is null).Select(r => (r, token)).ToList();
     }
 
+    /// <summary>
+    /// The claim's filter for whoever is at a limit of <see cref="WorkerShares"/>: their rows are not claimed at all, so a
+    /// hostile agency's backlog never fills a batch that answering partners' deliveries are queued behind.
+    /// </summary>
+    private static string Exclusion(DynamicParameters parameters, WorkerShares.Exclusions excluded)
+    {
+        var sql = new StringBuilder();
+        if (excluded.Authorities.Count > 0)
+        {
+            sql.Append($" AND s.authority NOT IN {SqlLists.In(parameters, "x", excluded.Authorities)}");
+        }
+
+        // Agency lists only when non-empty: an empty list is typed text, which PostgreSQL will not compare with uuid.
+        if (excluded.Agencies.Count > 0)
+        {
+            sql.Append($" AND d.agency_id NOT IN {SqlLists.In(parameters, "xa", excluded.Agencies)}");
+        }
+
+        if (excluded.ProvenOnly)
+        {
+            sql.Append($" AND s.authority IN {SqlLists.In(parameters, "p", excluded.Proven)}");
+        }
+        else if (excluded.ProvenOnlyAgencies.Count > 0)
+        {
+            sql.Append($" AND (d.agency_id NOT IN {SqlLists.In(parameters, "pa", excluded.ProvenOnlyAgencies)}")
+                .Append($" OR s.authority IN {SqlLists.In(parameters, "p", excluded.Proven)})");
+        }
+
+        return sql.ToString();
+    }
+
     /// <summary>Sends one claimed delivery and records the outcome.</summary>
     public async Task ProcessAsync(Claimed work, Guid token, CancellationToken cancellationToken)
     {
@@ -255,13 +289,13 @@ public sealed class DeliveryDispatcher(
 
             var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id), Encoding.UTF8.GetBytes(work.Payload), keys,
                 AllowedNetworks.FromColumn(work.AllowedPrivateNetworks), cancellationToken);
-            if (outcome.Succeeded)
+            if (outcome.Succeeded && !outcome.BodyTimedOut)
             {
-                _concurrency.Succeeded(work.Authority);
+                _shares.Partners.Succeeded(work.Authority);
             }
             else if (!outcome.Deferred)
             {
-                _concurrency.Failed(work.Authority);
+                _shares.Partners.Failed(work.Authority);
             }
 
             await RecordAsync(work, token, outcome, cancellationToken);

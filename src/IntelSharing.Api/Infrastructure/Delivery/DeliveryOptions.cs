@@ -31,6 +31,18 @@ public sealed class DeliveryOptions
     /// </summary>
     public int PerPartnerConcurrency { get; set; } = 8;
 
+    /// <summary>
+    /// Most deliveries to one receiving agency (all its endpoints together) this instance sends at once. Unset: a
+    /// quarter of <see cref="Workers"/>, so no agency, however many endpoints it registers, holds more than that share.
+    /// </summary>
+    public int? PerAgencyConcurrency { get; set; }
+
+    /// <summary>Most subscriptions (not deleted) one agency may have; creating one more is refused with 409.</summary>
+    public int MaxSubscriptionsPerAgency { get; set; } = 10;
+
+    /// <summary>The per-agency share in effect: the configured one, or a quarter of the workers (at least one).</summary>
+    public int AgencyShare => PerAgencyConcurrency ?? Math.Max(1, Workers / 4);
+
     /// <summary>Consecutive failures to one partner that open its circuit breaker.</summary>
     public int BreakerFailures { get; set; } = 5;
 

@@ -23,6 +23,16 @@ public sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
             errors.Add("Delivery__PerPartnerConcurrency must be at least 1.");
         }
 
+        if (options.PerAgencyConcurrency is { } share && (share < 1 || share > options.Workers))
+        {
+            errors.Add("Delivery__PerAgencyConcurrency must be between 1 and Delivery__Workers, or unset (a quarter of the workers).");
+        }
+
+        if (options.MaxSubscriptionsPerAgency is < 1 or > 10000)
+        {
+            errors.Add("Delivery__MaxSubscriptionsPerAgency must be between 1 and 10000.");
+        }
+
         if (options.BreakerFailures < 2)
         {
             errors.Add("Delivery__BreakerFailures must be at least 2 (Polly's minimum throughput).");

@@ -2,15 +2,17 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Microsoft.Extensions.Options;
 
 namespace IntelSharing.Api.Infrastructure.Delivery;
 
 /// <summary>
 /// The outcome of one attempt, as recorded in delivery_attempts. <c>Deferred</c> means the partner's pipeline
-/// refused to send (breaker open, concurrency limit): that is not an attempt.
+/// refused to send (breaker open, concurrency limit): that is not an attempt. <c>BodyTimedOut</c>: the partner
+/// answered its status in time but not the body it announced; the status counts, the partner is not trusted with more.
 /// </summary>
 public sealed record AttemptOutcome(
-    bool Deferred, int? StatusCode, string? Error, string? ResponseExcerpt, TimeSpan Duration, TimeSpan? RetryAfter)
+    bool Deferred, int? StatusCode, string? Error, string? ResponseExcerpt, TimeSpan Duration, TimeSpan? RetryAfter, bool BodyTimedOut = false)
 {
     public bool Succeeded => StatusCode is >= 200 and < 300;
 
@@ -24,7 +26,7 @@ public sealed record AttemptOutcome(
 /// <see cref="NotReachable"/> message, with the details in the server log at debug level; and no body excerpt is kept
 /// from a destination that may have been an internal address.
 /// </summary>
-public sealed class WebhookSender(IHttpClientFactory clients, TimeProvider time, ILogger<WebhookSender> logger)
+public sealed class WebhookSender(IHttpClientFactory clients, TimeProvider time, IOptions<DeliveryOptions> options, ILogger<WebhookSender> logger)
 {
     public const int ExcerptLength = 512;
 
@@ -46,14 +48,21 @@ public sealed class WebhookSender(IHttpClientFactory clients, TimeProvider time,
         request.Options.Set(PartnerConnections.Allowance, allowance);
 
         var stopwatch = Stopwatch.StartNew();
+        // The pipeline's timeout ends when the headers arrive (ResponseHeadersRead); the body is read after it. This deadline
+        // covers the whole attempt, so a partner that sends headers and then nothing cannot hold a worker for ever.
+        using var attempt = new CancellationTokenSource(options.Value.AttemptTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attempt.Token);
         try
         {
             using var client = clients.CreateClient(PartnerHttp.ClientName);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             // Absent flag: the request did not pass the partner connections handler as expected; show nothing.
             var mayShowBody = request.Options.TryGetValue(PartnerConnections.InternalDestination, out var internalDestination) && !internalDestination;
-            var excerpt = mayShowBody ? await ReadExcerptAsync(response, cancellationToken) : null;
-            return new AttemptOutcome(false, (int)response.StatusCode, null, excerpt, stopwatch.Elapsed, RetryAfter(response, timestamp));
+            // Read within the attempt's deadline whatever the destination (a body that never comes is cut and costs the partner
+            // its standing), but kept only where it may be shown.
+            var (excerpt, bodyTimedOut) = await ReadExcerptAsync(response, linked.Token, attempt.Token);
+            return new AttemptOutcome(
+                false, (int)response.StatusCode, null, mayShowBody ? excerpt : null, stopwatch.Elapsed, RetryAfter(response, timestamp), bodyTimedOut);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -79,18 +88,28 @@ public sealed class WebhookSender(IHttpClientFactory clients, TimeProvider time,
         return builder.Length > 1000 ? builder.ToString(0, 1000) : builder.ToString();
     }
 
-    private static async Task<string?> ReadExcerptAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>Up to <see cref="ExcerptLength"/> bytes of the body, or what arrived before the attempt's deadline.</summary>
+    private static async Task<(string? Excerpt, bool TimedOut)> ReadExcerptAsync(
+        HttpResponseMessage response, CancellationToken cancellationToken, CancellationToken deadline)
     {
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         var buffer = new byte[ExcerptLength];
         var read = 0;
-        int n;
-        while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken)) > 0)
+        var timedOut = false;
+        try
         {
-            read += n;
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            int n;
+            while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken)) > 0)
+            {
+                read += n;
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            timedOut = true;
         }
 
-        return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read);
+        return (read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read), timedOut);
     }
 
     private static TimeSpan? RetryAfter(HttpResponseMessage response, DateTimeOffset now)

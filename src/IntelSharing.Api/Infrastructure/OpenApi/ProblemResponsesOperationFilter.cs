@@ -75,6 +75,7 @@ public sealed class ProblemResponsesOperationFilter : IOperationFilter
         ("GetAlert", "404") => $"No such alert, or one you may not see: the two are answered alike ({ProblemTypes.NotFound}).",
         (_, "404") => $"No such resource ({ProblemTypes.NotFound}).",
         ("SubmitAlert", "409") => $"The Idempotency-Key was already used with a different body ({ProblemTypes.IdempotencyKeyReused}).",
+        ("CreateSubscription", "409") => $"Your agency already has as many subscriptions as one agency may have (Delivery__MaxSubscriptionsPerAgency, 10 by default); `limit` gives it and nothing was stored ({ProblemTypes.SubscriptionLimitReached}).",
         ("RegisterAgency", "409") => $"An agency with that name is already registered ({ProblemTypes.Conflict}).",
         ("ReplayDelivery", "409") => $"The sharing rules refuse to send this delivery now: `detail` says why (agency deactivated, no longer in the audience, alert revoked or expired, version superseded) ({ProblemTypes.ReplayRefused}); or it is already queued, or its subscription ended ({ProblemTypes.Conflict}).",
         (_, "409") => $"The request conflicts with the current state ({ProblemTypes.Conflict}).",

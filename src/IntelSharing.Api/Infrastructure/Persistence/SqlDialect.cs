@@ -27,6 +27,12 @@ public abstract class SqlDialect
     /// </summary>
     public abstract string ForUpdateSkipLocked(string alias);
 
+    /// <summary>
+    /// Appended to a SELECT in a write transaction: locks the rows read until the transaction ends (PostgreSQL), or
+    /// nothing (SQLite's write transaction already excludes every other writer).
+    /// </summary>
+    public abstract string ForUpdate { get; }
+
     /// <summary>Replaces the type tokens used in migration scripts.</summary>
     public abstract string TranslateMigration(string sql);
 
@@ -63,6 +69,8 @@ public sealed class PostgresDialect : SqlDialect
     public override string JsonB(string parameter) => $"CAST({parameter} AS jsonb)";
 
     public override string ForUpdateSkipLocked(string alias) => $"FOR UPDATE OF {alias} SKIP LOCKED";
+
+    public override string ForUpdate => "FOR UPDATE";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "uuid", StringComparison.Ordinal)
@@ -118,6 +126,8 @@ public sealed class SqliteDialect : SqlDialect
     public override string JsonB(string parameter) => parameter;
 
     public override string ForUpdateSkipLocked(string alias) => string.Empty;
+
+    public override string ForUpdate => string.Empty;
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "TEXT", StringComparison.Ordinal)

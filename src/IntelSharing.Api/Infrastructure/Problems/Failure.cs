@@ -6,7 +6,8 @@ namespace IntelSharing.Api.Infrastructure.Problems;
 /// An expected outcome that is not success: not found, conflict, precondition failed, forbidden.
 /// Handlers return these as values; endpoints turn them into problem responses.
 /// </summary>
-public sealed record Failure(int Status, string Type, string Title, string Detail, IReadOnlyDictionary<string, string[]>? Errors = null)
+public sealed record Failure(
+    int Status, string Type, string Title, string Detail, IReadOnlyDictionary<string, string[]>? Errors = null, IReadOnlyDictionary<string, object?>? Extensions = null)
 {
     public static Failure NotFound(string what) =>
         new(StatusCodes.Status404NotFound, ProblemTypes.NotFound, "Not found", $"No {what} with that id is visible to you.");
@@ -26,7 +27,13 @@ public sealed record Failure(int Status, string Type, string Title, string Detai
 
     public ProblemHttpResult ToProblem()
     {
-        var extensions = Errors is null ? null : new Dictionary<string, object?> { ["errors"] = Errors };
+        var extensions = Extensions is null ? null : new Dictionary<string, object?>(Extensions);
+        if (Errors is not null)
+        {
+            extensions ??= [];
+            extensions["errors"] = Errors;
+        }
+
         return TypedResults.Problem(detail: Detail, statusCode: Status, title: Title, type: Type, extensions: extensions);
     }
 }

@@ -15,6 +15,7 @@ public static class ProblemTypes
     public const string NotFound = Base + "not-found";
     public const string Conflict = Base + "conflict";
     public const string ReplayRefused = Base + "replay-refused";
+    public const string SubscriptionLimitReached = Base + "subscription-limit-reached";
     public const string IdempotencyKeyReused = Base + "idempotency-key-reused";
     public const string PreconditionFailed = Base + "precondition-failed";
     public const string PreconditionRequired = Base + "precondition-required";

@@ -1,0 +1,31 @@
+using IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.UnitTests.Infrastructure.Delivery;
+
+public sealed class DeliveryOptionsValidatorTests
+{
+    private static IEnumerable<string> Errors(DeliveryOptions options) =>
+        new DeliveryOptionsValidator().Validate(null, options).Failures ?? [];
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(33)]
+    public void A_per_agency_share_outside_one_to_the_worker_count_is_refused_at_start(int share) =>
+        Assert.Contains(Errors(new DeliveryOptions { Workers = 32, PerAgencyConcurrency = share }),
+            e => e.StartsWith("Delivery__PerAgencyConcurrency must be between 1 and Delivery__Workers", StringComparison.Ordinal));
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(10001)]
+    public void A_subscription_cap_outside_one_to_ten_thousand_is_refused_at_start(int cap) =>
+        Assert.Contains("Delivery__MaxSubscriptionsPerAgency must be between 1 and 10000.", Errors(new DeliveryOptions { MaxSubscriptionsPerAgency = cap }));
+
+    [Fact]
+    public void Unset_the_per_agency_share_is_a_quarter_of_the_workers_and_at_least_one()
+    {
+        Assert.Empty(Errors(new DeliveryOptions()));
+        Assert.Equal(8, new DeliveryOptions { Workers = 32 }.AgencyShare);
+        Assert.Equal(1, new DeliveryOptions { Workers = 2 }.AgencyShare);
+        Assert.Equal(3, new DeliveryOptions { Workers = 32, PerAgencyConcurrency = 3 }.AgencyShare);
+    }
+}
