@@ -95,9 +95,29 @@ export interface paths {
         put?: never;
         /**
          * Issue an API key to an agency
-         * @description The response carries the key once; only its hash is stored. Hand it to the agency over a secure channel.
+         * @description The response carries the key once; only its hash is stored. Hand it to the agency over a secure channel. A key issued to another agency than the operator's own is announced to that agency: an api_key.issued webhook (prefix, name, scopes, who issued it and the X-Purpose given) to each of its active subscriptions, and the key appears in its GET /api/v1/agencies/me/keys.
          */
         post: operations["IssueApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agencies/me/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your agency's API keys
+         * @description Every key of the calling agency, whoever issued it: prefix, name, scopes, expiry, revocation and last use; never secrets. Any key may call it.
+         */
+        get: operations["ListOwnApiKeys"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -302,7 +322,7 @@ export interface paths {
         };
         /**
          * Verify the audit hash chain
-         * @description Recomputes every sealed record's hash from seq 1 to the chain head. Answers ok and the count, or the first broken seq and why. Records written in the last seconds may not be sealed yet; they are counted as unsealed.
+         * @description Recomputes every sealed record's hash from seq 1 to the chain head. Answers ok and the count, or the first broken seq and why. When ok, head is the chain head signed by this deployment: keep it, and pass it back later as anchorSeq, anchorHash and anchorSignature (its seq, hash and signature) to learn whether it is still a prefix of the chain; records removed from the end since are reported. Records written in the last seconds may not be sealed yet; they are counted as unsealed. Records the sealer refused (dated backwards) are counted as refused and make ok false.
          */
         get: operations["VerifyAuditChain"];
         put?: never;
@@ -729,6 +749,18 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        /**
+         * @description Whether the earlier head passed as the anchor is still a prefix of the chain (the record at its seq exists with its
+         *     hash). False means records were removed or rewritten since that head was issued. `signatureValid` says whether the
+         *     anchorSignature passed is this deployment's signature of that head (null when none was passed).
+         */
+        AnchorCheck: {
+            /** Format: int64 */
+            seq: number;
+            hash: string;
+            isPrefix: boolean;
+            signatureValid?: boolean | null;
+        };
         ApiKeyInput: {
             /** @description What the key is for, e.g. "SIS gateway production". */
             name: string;
@@ -798,6 +830,8 @@ export interface components {
             detail?: unknown;
             /** @description SHA-256 over the previous record's hash and this record's canonical content, lower-case hex. */
             hash?: string | null;
+            /** @description Why the sealer refused to link this record into the chain (it was dated too far back); absent for every normal record. */
+            sealRefused?: string | null;
         };
         /**
          * @description The result of walking the sealed chain. `ok` with the number of records verified, or the first
@@ -815,6 +849,15 @@ export interface components {
             /** Format: int64 */
             brokenSeq?: number | null;
             reason?: string | null;
+            /**
+             * Format: int64
+             * @description Records the sealer refused to link (dated too far before the chain's newest record: inserted directly and backdated). Any makes `ok` false.
+             */
+            refused: number;
+            /** @description The verified head, signed by this deployment; present only when `ok`. Keep it: pass it back later as the anchor. */
+            head?: components["schemas"]["SignedChainHead"] | null;
+            /** @description The answer about the anchor the request passed (anchorSeq, anchorHash, anchorSignature), if any. */
+            anchor?: components["schemas"]["AnchorCheck"] | null;
         };
         /**
          * @description Directive 2016/680 Art. 7: facts and assessments are told apart.
@@ -1061,6 +1104,11 @@ export interface components {
             description?: string | null;
             /** @description Ids of the member agencies (may be empty). */
             members: string[];
+            /**
+             * @description `public` (every agency sees the group and its members) or `private` (only members and operators do, and
+             *                 only members may name it). Omitted: `public` when creating, unchanged when replacing.
+             */
+            visibility?: (string & components["schemas"]["SharingGroupVisibility"]) | null;
         };
         /** @description A member agency. An inactive member stays listed but receives nothing while it is inactive. */
         SharingGroupMember: {
@@ -1085,11 +1133,34 @@ export interface components {
             id: string;
             name: string;
             description?: string | null;
+            /** @description Who may see a sharing group and its members (docs/sharing.md, "Private sharing groups"). */
+            visibility: components["schemas"]["SharingGroupVisibility"];
             members: components["schemas"]["SharingGroupMember"][];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        /**
+         * @description Who may see a sharing group and its members (docs/sharing.md, "Private sharing groups").
+         * @enum {string}
+         */
+        SharingGroupVisibility: "public" | "private";
+        /**
+         * @description The chain head at this verification: `records` sealed records verified, the last `seq` and its
+         *     `hash`. `signature` is lower-case hex of `algorithm` (HMAC-SHA256) under a key the database does not
+         *     hold, over the UTF-8 text `intelsharing-audit-head-v1\nrecords={records}\nseq={seq}\nhash={hash}`;
+         *     `keyId` names that key. A head cut from the chain by someone with only database access cannot carry a valid signature.
+         */
+        SignedChainHead: {
+            /** Format: int64 */
+            records: number;
+            /** Format: int64 */
+            seq: number;
+            hash: string;
+            algorithm: string;
+            keyId: string;
+            signature: string;
         };
         SmugglingDetails: {
             /** @description The route in travel order, e.g. Gevgelija → Preševo → Belgrade → Subotica. */
@@ -1838,6 +1909,63 @@ export interface operations {
             /** @description The body was not sent as application/json (urn:intelsharing:problem:unsupported-media-type). */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ListOwnApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyView"][];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3095,7 +3223,11 @@ export interface operations {
     };
     VerifyAuditChain: {
         parameters: {
-            query?: never;
+            query?: {
+                anchorSeq?: string;
+                anchorHash?: string;
+                anchorSignature?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3109,6 +3241,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
