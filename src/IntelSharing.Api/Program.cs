@@ -60,6 +60,7 @@ builder.Services.AddScoped<AuditTrail>();
 builder.Services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>();
 builder.Services.AddSingleton<AuditSealer>();
+builder.Services.AddSingleton<AuditHeadSigner>();
 builder.Services.AddHostedService<AuditSealingService>();
 
 // Abuse limits: per-agency rate limit, per-address throttle of failed authentications, key use recorded lazily.

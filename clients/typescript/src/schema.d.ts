@@ -43,27 +43,6 @@ export interface paths {
         patch: operations["UpdateAgency"];
         trace?: never;
     };
-    "/api/v1/agencies/{id}/allowed-private-networks": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Read the internal networks an agency's webhooks may reach */
-        get: operations["GetAllowedPrivateNetworks"];
-        /**
-         * Let one agency's webhooks reach internal networks
-         * @description Replaces the list. Each entry is a CIDR range inside a loopback, private, link-local or reserved range; only this agency's subscriptions, deliveries and pings may reach it. [] removes every allowance. Audited with the list before and after.
-         */
-        put: operations["SetAllowedPrivateNetworks"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/agencies/{id}/deactivate": {
         parameters: {
             query?: never;
@@ -116,9 +95,29 @@ export interface paths {
         put?: never;
         /**
          * Issue an API key to an agency
-         * @description The response carries the key once; only its hash is stored. Hand it to the agency over a secure channel.
+         * @description The response carries the key once; only its hash is stored. Hand it to the agency over a secure channel. A key issued to another agency than the operator's own is announced to that agency: an api_key.issued webhook (prefix, name, scopes, who issued it and the X-Purpose given) to each of its active subscriptions, and the key appears in its GET /api/v1/agencies/me/keys.
          */
         post: operations["IssueApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agencies/me/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your agency's API keys
+         * @description Every key of the calling agency, whoever issued it: prefix, name, scopes, expiry, revocation and last use; never secrets. Any key may call it.
+         */
+        get: operations["ListOwnApiKeys"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -323,7 +322,7 @@ export interface paths {
         };
         /**
          * Verify the audit hash chain
-         * @description Recomputes every sealed record's hash from seq 1 to the chain head. Answers ok and the count, or the first broken seq and why. Records written in the last seconds may not be sealed yet; they are counted as unsealed.
+         * @description Recomputes every sealed record's hash from seq 1 to the chain head. Answers ok and the count, or the first broken seq and why. When ok, head is the chain head signed by this deployment: keep it, and pass it back later as anchorSeq, anchorHash and anchorSignature (its seq, hash and signature) to learn whether it is still a prefix of the chain; records removed from the end since are reported. Records written in the last seconds may not be sealed yet; they are counted as unsealed. Records the sealer refused (dated backwards) are counted as refused and make ok false.
          */
         get: operations["VerifyAuditChain"];
         put?: never;
@@ -382,7 +381,7 @@ export interface paths {
         put?: never;
         /**
          * Send a delivery again
-         * @description Queues a dead, failed, cancelled or delivered delivery for an immediate attempt. The webhook-id stays the same. What is sent is decided by the sharing rules when it is sent, against the alert as it is then: alert content is never sent to an agency that may no longer see the alert, for a revoked or expired alert, or for a version that is no longer current. Such a replay is refused with 409 (type urn:intelsharing:problem:replay-refused) saying why, and the delivery is left as it was; notices (alert.revoked, alert.expired) and feedback replay normally.
+         * @description Queues a dead, failed, cancelled or delivered delivery for an immediate attempt. The webhook-id stays the same.
          */
         post: operations["ReplayDelivery"];
         delete?: never;
@@ -402,7 +401,7 @@ export interface paths {
         put?: never;
         /**
          * Send again every delivery to a subscription in a time range
-         * @description Replays the deliveries to one subscription created in [from, to) in the given states (default: dead). No cap: large ranges are processed in pages. Deliveries the sharing rules refuse now (see ReplayDelivery) are left as they were and counted in refused.
+         * @description Replays the deliveries to one subscription created in [from, to) in the given states (default: dead). No cap: large ranges are processed in pages.
          */
         post: operations["ReplayDeliveries"];
         delete?: never;
@@ -490,7 +489,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe an endpoint to alerts
-         * @description Registers an HTTPS endpoint with a filter. Every alert your agency is entitled to and that matches the filter is delivered as a Standard Webhooks request signed with the returned whsec_ secret. The secret is shown only in this response. An agency may have at most Delivery__MaxSubscriptionsPerAgency subscriptions (10 unless the operators changed it; paused and disabled ones count, deleted ones do not); one more is refused with 409 urn:intelsharing:problem:subscription-limit-reached, whose `limit` member gives the limit.
+         * @description Registers an HTTPS endpoint with a filter. Every alert your agency is entitled to and that matches the filter is delivered as a Standard Webhooks request signed with the returned whsec_ secret. The secret is shown only in this response.
          */
         post: operations["CreateSubscription"];
         delete?: never;
@@ -532,7 +531,7 @@ export interface paths {
         put?: never;
         /**
          * Pause a subscription
-         * @description Nothing is sent while paused. Deliveries still queue (alerts, updates, and notices of revocation, expiry or a narrowed audience) and show as pending in the ledger; they are sent on resume, each decided by the sharing rules at that moment.
+         * @description Nothing is sent while paused; deliveries still queue and are sent on resume.
          */
         post: operations["PauseSubscription"];
         delete?: never;
@@ -550,10 +549,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Resume a paused or disabled subscription
-         * @description What queued while it was paused is sent at once, each delivery decided by the sharing rules as they are then: alert content the agency may no longer see, or of a revoked, expired or superseded version, is cancelled with the reason instead of sent.
-         */
+        /** Resume a paused or disabled subscription */
         post: operations["ResumeSubscription"];
         delete?: never;
         options?: never;
@@ -592,7 +588,7 @@ export interface paths {
         put?: never;
         /**
          * Send a signed test event to the endpoint
-         * @description Sends a 'ping' event signed like every delivery, waits for the answer (up to the attempt timeout) and reports its status and latency, not its body. Every failure to get an answer (address not allowed, unknown name, refused connection, TLS failure, timeout) is reported the same way: 'The endpoint could not be reached.' Nothing is queued or retried.
+         * @description Sends a 'ping' event signed like every delivery, waits for the answer (up to the attempt timeout) and reports it. Nothing is queued or retried.
          */
         post: operations["PingSubscription"];
         delete?: never;
@@ -753,18 +749,17 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
-        AllowedPrivateNetworksInput: {
-            /** @description e.g. ["10.20.0.0/16"]; an empty list removes every allowance. Replaces the whole list. */
-            allowedPrivateNetworks: string[];
-        };
         /**
-         * @description The internal networks (CIDR ranges inside loopback, private, link-local or other refused ranges) this agency's
-         *     webhooks may reach. Set by operators only; empty means public addresses only. Not part of the partner directory.
+         * @description Whether the earlier head passed as the anchor is still a prefix of the chain (the record at its seq exists with its
+         *     hash). False means records were removed or rewritten since that head was issued. `signatureValid` says whether the
+         *     anchorSignature passed is this deployment's signature of that head (null when none was passed).
          */
-        AllowedPrivateNetworksView: {
-            /** Format: uuid */
-            agencyId: string;
-            allowedPrivateNetworks: string[];
+        AnchorCheck: {
+            /** Format: int64 */
+            seq: number;
+            hash: string;
+            isPrefix: boolean;
+            signatureValid?: boolean | null;
         };
         ApiKeyInput: {
             /** @description What the key is for, e.g. "SIS gateway production". */
@@ -835,6 +830,8 @@ export interface components {
             detail?: unknown;
             /** @description SHA-256 over the previous record's hash and this record's canonical content, lower-case hex. */
             hash?: string | null;
+            /** @description Why the sealer refused to link this record into the chain (it was dated too far back); absent for every normal record. */
+            sealRefused?: string | null;
         };
         /**
          * @description The result of walking the sealed chain. `ok` with the number of records verified, or the first
@@ -852,6 +849,15 @@ export interface components {
             /** Format: int64 */
             brokenSeq?: number | null;
             reason?: string | null;
+            /**
+             * Format: int64
+             * @description Records the sealer refused to link (dated too far before the chain's newest record: inserted directly and backdated). Any makes `ok` false.
+             */
+            refused: number;
+            /** @description The verified head, signed by this deployment; present only when `ok`. Keep it: pass it back later as the anchor. */
+            head?: components["schemas"]["SignedChainHead"] | null;
+            /** @description The answer about the anchor the request passed (anchorSeq, anchorHash, anchorSignature), if any. */
+            anchor?: components["schemas"]["AnchorCheck"] | null;
         };
         /**
          * @description Directive 2016/680 Art. 7: facts and assessments are told apart.
@@ -869,12 +875,9 @@ export interface components {
             /** @description Default: ["dead"]. */
             states?: string[] | null;
         };
-        /** @description How many deliveries were queued again, and how many in the range the sharing rules refused (left as they were). */
         BulkReplayResult: {
             /** Format: int32 */
             replayed: number;
-            /** Format: int32 */
-            refused: number;
         };
         CrossingPoint: {
             /** @description e.g. Horgoš–Röszke. */
@@ -1050,18 +1053,16 @@ export interface components {
             nationality?: string | null;
             aliases?: string[] | null;
         };
-        /**
-         * @description What the endpoint answered to the ping: its HTTP status and how long it took. When it could not be reached,
-         *     statusCode and durationMs are absent and error says only that, whatever the reason.
-         */
+        /** @description What the endpoint answered to the ping. */
         PingResult: {
             webhookId: string;
             /** Format: int32 */
             statusCode?: number | null;
             succeeded: boolean;
             /** Format: int64 */
-            durationMs?: number | null;
+            durationMs: number;
             error?: string | null;
+            responseExcerpt?: string | null;
         };
         ProblemDetails: {
             /** @description What went wrong, as a stable URN (urn:intelsharing:problem:…) listed in docs/problems.md. Branch on this, not on title or detail. */
@@ -1103,6 +1104,11 @@ export interface components {
             description?: string | null;
             /** @description Ids of the member agencies (may be empty). */
             members: string[];
+            /**
+             * @description `public` (every agency sees the group and its members) or `private` (only members and operators do, and
+             *                 only members may name it). Omitted: `public` when creating, unchanged when replacing.
+             */
+            visibility?: (string & components["schemas"]["SharingGroupVisibility"]) | null;
         };
         /** @description A member agency. An inactive member stays listed but receives nothing while it is inactive. */
         SharingGroupMember: {
@@ -1127,11 +1133,34 @@ export interface components {
             id: string;
             name: string;
             description?: string | null;
+            /** @description Who may see a sharing group and its members (docs/sharing.md, "Private sharing groups"). */
+            visibility: components["schemas"]["SharingGroupVisibility"];
             members: components["schemas"]["SharingGroupMember"][];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        /**
+         * @description Who may see a sharing group and its members (docs/sharing.md, "Private sharing groups").
+         * @enum {string}
+         */
+        SharingGroupVisibility: "public" | "private";
+        /**
+         * @description The chain head at this verification: `records` sealed records verified, the last `seq` and its
+         *     `hash`. `signature` is lower-case hex of `algorithm` (HMAC-SHA256) under a key the database does not
+         *     hold, over the UTF-8 text `intelsharing-audit-head-v1\nrecords={records}\nseq={seq}\nhash={hash}`;
+         *     `keyId` names that key. A head cut from the chain by someone with only database access cannot carry a valid signature.
+         */
+        SignedChainHead: {
+            /** Format: int64 */
+            records: number;
+            /** Format: int64 */
+            seq: number;
+            hash: string;
+            algorithm: string;
+            keyId: string;
+            signature: string;
         };
         SmugglingDetails: {
             /** @description The route in travel order, e.g. Gevgelija → Preševo → Belgrade → Subotica. */
@@ -1558,191 +1587,6 @@ export interface operations {
             };
         };
     };
-    GetAllowedPrivateNetworks: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AllowedPrivateNetworksView"];
-                };
-            };
-            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
-            401: {
-                headers: {
-                    /**
-                     * @description The authentication scheme to use.
-                     * @example Bearer realm="IntelSharing"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description No such resource (urn:intelsharing:problem:not-found). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Too Many Requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
-            503: {
-                headers: {
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 5
-                     */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
-    SetAllowedPrivateNetworks: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AllowedPrivateNetworksInput"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AllowedPrivateNetworksView"];
-                };
-            };
-            /** @description The request is invalid; `errors` names each offending field (urn:intelsharing:problem:validation, or urn:intelsharing:problem:malformed-request when the body is not JSON of the expected shape). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
-                };
-            };
-            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
-            401: {
-                headers: {
-                    /**
-                     * @description The authentication scheme to use.
-                     * @example Bearer realm="IntelSharing"
-                     */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description No such resource (urn:intelsharing:problem:not-found). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The body is larger than the server accepts; `detail` gives the limit (urn:intelsharing:problem:payload-too-large). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The body was not sent as application/json (urn:intelsharing:problem:unsupported-media-type). */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Too Many Requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
-            503: {
-                headers: {
-                    /**
-                     * @description Seconds to wait before retrying.
-                     * @example 5
-                     */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
     DeactivateAgency: {
         parameters: {
             query?: never;
@@ -2065,6 +1909,63 @@ export interface operations {
             /** @description The body was not sent as application/json (urn:intelsharing:problem:unsupported-media-type). */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ListOwnApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyView"][];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3322,7 +3223,11 @@ export interface operations {
     };
     VerifyAuditChain: {
         parameters: {
-            query?: never;
+            query?: {
+                anchorSeq?: string;
+                anchorHash?: string;
+                anchorSignature?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3336,6 +3241,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
@@ -3595,7 +3509,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The sharing rules refuse to send this delivery now: `detail` says why (agency deactivated, no longer in the audience, alert revoked or expired, version superseded) (urn:intelsharing:problem:replay-refused); or it is already queued, or its subscription ended (urn:intelsharing:problem:conflict). */
+            /** @description The request conflicts with the current state (urn:intelsharing:problem:conflict). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4423,15 +4337,6 @@ export interface operations {
             };
             /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Your agency already has as many subscriptions as one agency may have (Delivery__MaxSubscriptionsPerAgency, 10 by default); `limit` gives it and nothing was stored (urn:intelsharing:problem:subscription-limit-reached). */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };

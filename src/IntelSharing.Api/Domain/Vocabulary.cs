@@ -153,6 +153,16 @@ public enum AgencyKind
     Operator,
 }
 
+/// <summary>Who may see a sharing group and its members (docs/sharing.md, "Private sharing groups").</summary>
+public enum SharingGroupVisibility
+{
+    /// <summary>Every agency sees the group and its members and may name it as an audience.</summary>
+    Public,
+
+    /// <summary>Only its members and operators see it; only its members may name it; to anyone else it does not exist.</summary>
+    Private,
+}
+
 public enum AlertStatus
 {
     Active,

@@ -38,6 +38,7 @@ public static class Routes
         agencies.MapActivateAgency();
         agencies.MapIssueApiKey();
         agencies.MapListApiKeys();
+        agencies.MapListOwnApiKeys();
         agencies.MapRevokeApiKey();
 
         var subscriptions = app.MapGroup("/api/v1/subscriptions").WithTags("Subscriptions").ProducesProblem(StatusCodes.Status429TooManyRequests);

@@ -134,6 +134,170 @@ public abstract class AuditTamperTests(ApiFixture app)
 
         Assert.True((await VerifyAsync(auditor)).GetProperty("ok").GetBoolean());
     }
+
+    private sealed class ChainHead
+    {
+        public long Seq { get; set; }
+
+        public byte[] Hash { get; set; } = null!;
+
+        public DateTimeOffset SealedAt { get; set; }
+    }
+
+    private static string AnchorQuery(JsonElement head) =>
+        $"anchorSeq={head.GetProperty("seq").GetInt64()}&anchorHash={head.GetProperty("hash").GetString()}&anchorSignature={head.GetProperty("signature").GetString()}";
+
+    [Fact]
+    public async Task Deleting_the_newest_records_and_rewriting_the_chain_head_is_caught_against_an_earlier_signed_head()
+    {
+        var (auditor, records) = await SealedTrailAsync();
+        var head = (await VerifyAsync(auditor)).GetProperty("head");
+        Assert.Equal(records[^1].Seq, head.GetProperty("seq").GetInt64());
+        Assert.Equal(records[^1].Seq, head.GetProperty("records").GetInt64());
+        Assert.Equal(Convert.ToHexStringLower(records[^1].Hash!), head.GetProperty("hash").GetString());
+
+        // What someone with database access does to hide the newest records: delete them and make the head point at the new end.
+        var removed = records.TakeLast(2).ToList();
+        var newEnd = records[^3];
+        await using (var connection = await app.Database.OpenAsync(Ct))
+        {
+            var original = await connection.QuerySingleAsync<ChainHead>("SELECT seq AS Seq, hash AS Hash, sealed_at AS SealedAt FROM audit_chain_head WHERE id = 1");
+            try
+            {
+                foreach (var record in removed)
+                {
+                    await connection.ExecuteAsync("DELETE FROM audit_records WHERE id = @Id", record);
+                }
+
+                await connection.ExecuteAsync("UPDATE audit_chain_head SET seq = @Seq, hash = @Hash WHERE id = 1", newEnd);
+
+                var anchored = await (await auditor.Client.GetAsync($"/api/v1/audit/verify?{AnchorQuery(head)}", Ct)).ReadJsonAsync();
+
+                Assert.False(anchored.GetProperty("ok").GetBoolean(), anchored.GetRawText());
+                Assert.Equal(newEnd.Seq + 1, anchored.GetProperty("brokenSeq").GetInt64());
+                Assert.Contains("removed", anchored.GetProperty("reason").GetString());
+                Assert.False(anchored.GetProperty("anchor").GetProperty("isPrefix").GetBoolean());
+                Assert.True(anchored.GetProperty("anchor").GetProperty("signatureValid").GetBoolean());
+                Assert.False(anchored.TryGetProperty("head", out _), "A chain that fails verification gets no signed head.");
+            }
+            finally
+            {
+                foreach (var record in removed)
+                {
+                    await RestoreAsync(record);
+                }
+
+                await connection.ExecuteAsync("UPDATE audit_chain_head SET seq = @Seq, hash = @Hash, sealed_at = @SealedAt WHERE id = 1", original);
+            }
+        }
+
+        var restored = await (await auditor.Client.GetAsync($"/api/v1/audit/verify?{AnchorQuery(head)}", Ct)).ReadJsonAsync();
+        Assert.True(restored.GetProperty("ok").GetBoolean(), restored.GetRawText());
+        Assert.True(restored.GetProperty("anchor").GetProperty("isPrefix").GetBoolean());
+    }
+
+    [Fact]
+    public async Task An_earlier_head_stays_a_prefix_as_the_chain_grows_and_a_forged_signature_is_told_apart()
+    {
+        var (auditor, _) = await SealedTrailAsync();
+        var head = (await VerifyAsync(auditor)).GetProperty("head");
+        await app.SealAuditAsync();
+
+        var later = await (await auditor.Client.GetAsync($"/api/v1/audit/verify?{AnchorQuery(head)}", Ct)).ReadJsonAsync();
+        Assert.True(later.GetProperty("ok").GetBoolean(), later.GetRawText());
+        Assert.True(later.GetProperty("head").GetProperty("seq").GetInt64() > head.GetProperty("seq").GetInt64());
+        Assert.True(later.GetProperty("anchor").GetProperty("isPrefix").GetBoolean());
+        Assert.True(later.GetProperty("anchor").GetProperty("signatureValid").GetBoolean());
+
+        var forged = new string('0', 64);
+        var withForgedSignature = await (await auditor.Client.GetAsync(
+            $"/api/v1/audit/verify?anchorSeq={head.GetProperty("seq").GetInt64()}&anchorHash={head.GetProperty("hash").GetString()}&anchorSignature={forged}", Ct)).ReadJsonAsync();
+        Assert.False(withForgedSignature.GetProperty("anchor").GetProperty("signatureValid").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("anchorSeq=0&anchorHash=" + "ab" + "00000000000000000000000000000000000000000000000000000000000000", "anchorSeq")]
+    [InlineData("anchorSeq=3&anchorHash=not-a-hash", "anchorHash")]
+    [InlineData("anchorSeq=3", "anchorHash")]
+    [InlineData("anchorHash=0000000000000000000000000000000000000000000000000000000000000000", "anchorSeq")]
+    public async Task Verify_with_a_malformed_anchor_returns_400_naming_the_field(string query, string field)
+    {
+        var auditor = await app.CreateAgencyAsync("Data Protection Office", "RS", AgencyKind.Operator, Scopes.AuditRead);
+
+        var response = await auditor.Client.GetAsync($"/api/v1/audit/verify?{query}", Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True((await response.ReadJsonAsync()).GetProperty("errors").TryGetProperty(field, out _));
+    }
+
+    [Fact]
+    public async Task A_backdated_record_inserted_directly_is_refused_by_the_sealer_and_reported_by_verify()
+    {
+        var (auditor, records) = await SealedTrailAsync();
+        // A forged alibi: a read "recorded" an hour before the trail began, inserted unsealed as a request would.
+        var forged = new AuditRecord
+        {
+            Id = Guid.CreateVersion7(),
+            RecordedAt = records[0].RecordedAt.AddHours(-1),
+            AgencyId = records[0].AgencyId,
+            Action = AuditActions.AlertRead,
+            ResourceType = AuditResources.Alert,
+            ResourceId = records[0].ResourceId,
+            Outcome = 200,
+            Purpose = "routine check",
+        };
+        await ExecuteAsync(
+            """
+            INSERT INTO audit_records (id, recorded_at, agency_id, action, resource_type, resource_id, outcome, purpose)
+            VALUES (@Id, @RecordedAt, @AgencyId, @Action, @ResourceType, @ResourceId, @Outcome, @Purpose)
+            """,
+            forged);
+        try
+        {
+            await app.SealAuditAsync();
+
+            var stored = (await app.AuditRecordsAsync("id = @Id", forged)).Single();
+            Assert.Null(stored.Seq);
+            Assert.Contains("backdated", stored.SealRefused);
+            // Everything else the sealer took in the same round was sealed as usual.
+            Assert.Empty(await app.AuditRecordsAsync("seq IS NULL AND seal_refused IS NULL"));
+
+            var verification = await VerifyAsync(auditor);
+            Assert.False(verification.GetProperty("ok").GetBoolean(), verification.GetRawText());
+            Assert.Equal(1, verification.GetProperty("refused").GetInt64());
+            Assert.Contains(forged.Id.ToString(), verification.GetProperty("reason").GetString());
+        }
+        finally
+        {
+            await ExecuteAsync("DELETE FROM audit_records WHERE id = @Id", forged);
+        }
+
+        Assert.True((await VerifyAsync(auditor)).GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_record_that_commits_a_few_seconds_after_a_newer_one_is_still_sealed()
+    {
+        var (auditor, records) = await SealedTrailAsync();
+        // A request stamps its record before its transaction commits; a slow one can land after a newer record was sealed.
+        var late = new AuditRecord
+        {
+            Id = Guid.CreateVersion7(),
+            RecordedAt = records[^1].RecordedAt.AddSeconds(-3),
+            AgencyId = records[^1].AgencyId,
+            Action = AuditActions.AlertList,
+            Outcome = 200,
+        };
+        await ExecuteAsync(
+            "INSERT INTO audit_records (id, recorded_at, agency_id, action, outcome) VALUES (@Id, @RecordedAt, @AgencyId, @Action, @Outcome)",
+            late);
+
+        await app.SealAuditAsync();
+
+        Assert.NotNull((await app.AuditRecordsAsync("id = @Id", late)).Single().Seq);
+        Assert.True((await VerifyAsync(auditor)).GetProperty("ok").GetBoolean());
+    }
 }
 
 public sealed class AuditTamperTestsOnSqlite(ClockedSqliteApiFixture app) : AuditTamperTests(app), IClassFixture<ClockedSqliteApiFixture>;

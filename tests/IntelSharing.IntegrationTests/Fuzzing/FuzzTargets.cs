@@ -158,6 +158,7 @@ public static class FuzzTargets
         new("GET", "api/v1/agencies", FuzzCaller.Partner, 1),
         new("GET", "api/v1/agencies/{id}", FuzzCaller.Partner, 1),
         new("GET", "api/v1/agencies/{agencyId}/keys", FuzzCaller.Operator, 1),
+        new("GET", "api/v1/agencies/me/keys", FuzzCaller.Partner, 1),
         new("GET", "api/v1/subscriptions", FuzzCaller.Partner, 1),
         new("GET", "api/v1/subscriptions/{id}", FuzzCaller.Partner, 1),
         new("GET", "api/v1/deliveries", FuzzCaller.Partner, 5, QueryParameters: new Dictionary<string, string[]>
@@ -209,7 +210,12 @@ public static class FuzzTargets
             ["cursor"] = [],
             ["limit"] = ["1", "500"],
         }),
-        new("GET", "api/v1/audit/verify", FuzzCaller.Operator, 1),
+        new("GET", "api/v1/audit/verify", FuzzCaller.Operator, 2, QueryParameters: new Dictionary<string, string[]>
+        {
+            ["anchorSeq"] = ["1"],
+            ["anchorHash"] = [new string('0', 64)],
+            ["anchorSignature"] = [new string('0', 64)],
+        }),
     ];
 
     private static JsonObject ValidGroup(FuzzWorld world, Random random) => new()

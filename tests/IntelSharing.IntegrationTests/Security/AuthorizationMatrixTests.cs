@@ -48,6 +48,7 @@ public abstract partial class AuthorizationMatrixTests(ApiFixture app)
         new("POST", "/api/v1/agencies/{agencyId}/keys", Scopes.AgenciesAdmin, HttpStatusCode.Created, w => $"/api/v1/agencies/{w.Target}/keys",
             () => new JsonObject { ["name"] = "SIS gateway", ["scopes"] = new JsonArray("alerts:read") }),
         new("GET", "/api/v1/agencies/{agencyId}/keys", Scopes.AgenciesAdmin, HttpStatusCode.OK, w => $"/api/v1/agencies/{w.Target}/keys"),
+        new("GET", "/api/v1/agencies/me/keys", null, HttpStatusCode.OK, _ => "/api/v1/agencies/me/keys"),
         new("DELETE", "/api/v1/agencies/{agencyId}/keys/{keyId}", Scopes.AgenciesAdmin, HttpStatusCode.NoContent, w => $"/api/v1/agencies/{w.Target}/keys/{w.TargetKey}"),
         new("POST", "/api/v1/sharing-groups", Scopes.AgenciesAdmin, HttpStatusCode.Created, _ => "/api/v1/sharing-groups",
             () => new JsonObject { ["name"] = $"Sava river {Guid.NewGuid():N}", ["members"] = new JsonArray() }),

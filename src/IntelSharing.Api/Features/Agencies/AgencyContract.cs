@@ -10,6 +10,15 @@ public sealed record ApiKeyView(Guid Id, string Prefix, string Name, IReadOnlyLi
 /// <summary>A newly issued key. <c>key</c> is shown this once and never again; store it in the partner system's secret store.</summary>
 public sealed record IssuedApiKey(Guid Id, string Prefix, string Key, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
 
+/// <summary>
+/// The <c>data</c> of an <c>api_key.issued</c> webhook: an operator issued a key to the receiving agency. Everything but
+/// the secret: the agency can check the key against what it asked for, and revoke it through the operator if it did not.
+/// </summary>
+public sealed record ApiKeyIssuedNotice(Guid AgencyId, ApiKeyView Key, AgencyRefView IssuedBy, string? Purpose);
+
+/// <summary>An agency named in a notice.</summary>
+public sealed record AgencyRefView(Guid Id, string Name);
+
 public sealed record AgencyInput
 {
     /// <summary>e.g. "Ministry of Interior of the Republic of Serbia — Border Police Directorate".</summary>

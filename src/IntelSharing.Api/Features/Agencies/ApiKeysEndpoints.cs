@@ -1,6 +1,9 @@
+using System.Text.Json;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -10,10 +13,15 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace IntelSharing.Api.Features.Agencies;
 
-/// <summary>POST /api/v1/agencies/{id}/keys — an operator issues an API key to an agency; the key is shown once.</summary>
+/// <summary>
+/// POST /api/v1/agencies/{id}/keys — an operator issues an API key to an agency; the key is shown once. A key issued
+/// to another agency than the operator's own is announced to that agency in the same transaction (an
+/// <c>api_key.issued</c> webhook to its subscriptions) and shows in its own key list, so an operator cannot quietly
+/// mint itself a way into another agency's alerts (docs/decisions/0012).
+/// </summary>
 public static class IssueApiKey
 {
-    public sealed record Command(Guid AgencyId, ApiKeyInput Key) : ICommand<Result<IssuedApiKey>>;
+    public sealed record Command(Caller Issuer, Guid AgencyId, ApiKeyInput Key, string? Purpose) : ICommand<Result<IssuedApiKey>>;
 
     public sealed class Validator : AbstractValidator<Command>
     {
@@ -31,7 +39,7 @@ public static class IssueApiKey
         }
     }
 
-    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<IssuedApiKey>>
+    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit, Outbox outbox, DeliverySignal signal) : ICommandHandler<Command, Result<IssuedApiKey>>
     {
         public async ValueTask<Result<IssuedApiKey>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -43,14 +51,36 @@ public static class IssueApiKey
                 return Failure.NotFound("agency");
             }
 
+            var announced = command.AgencyId == command.Issuer.AgencyId ? 0 : await AnnounceAsync(connection, transaction, command, issued, cancellationToken);
             await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.KeyIssue, StatusCodes.Status201Created)
             {
                 ResourceType = AuditResources.ApiKey,
                 ResourceId = issued.Id,
-                Detail = new { command.AgencyId, issued.Prefix, issued.Scopes, issued.ExpiresAt },
+                Detail = new { command.AgencyId, issued.Prefix, issued.Scopes, issued.ExpiresAt, announcedTo = announced },
             }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            if (announced > 0)
+            {
+                signal.Notify();
+            }
+
             return issued;
+        }
+
+        /// <summary>Queues <c>api_key.issued</c> to the agency's active subscriptions; returns how many.</summary>
+        private async Task<int> AnnounceAsync(
+            System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, Command command, IssuedApiKey issued, CancellationToken cancellationToken)
+        {
+            var subscriptions = (await connection.QueryAsync<Guid>(new CommandDefinition(
+                "SELECT id FROM subscriptions WHERE agency_id = @AgencyId AND status = 'active'",
+                command, transaction, cancellationToken: cancellationToken))).Select(id => (id, command.AgencyId)).ToList();
+            var notice = new ApiKeyIssuedNotice(
+                command.AgencyId,
+                new ApiKeyView(issued.Id, issued.Prefix, command.Key.Name!.Trim(), issued.Scopes, issued.CreatedAt, issued.ExpiresAt, null, null),
+                new AgencyRefView(command.Issuer.AgencyId, command.Issuer.AgencyName),
+                command.Purpose);
+            return await outbox.EnqueueAsync(connection, transaction, EventTypes.ApiKeyIssued, null, null,
+                JsonSerializer.Serialize(notice, JsonDefaults.Options), subscriptions, issued.CreatedAt, cancellationToken);
         }
     }
 
@@ -86,16 +116,18 @@ public static class IssueApiKey
     }
 
     public static RouteHandlerBuilder MapIssueApiKey(this RouteGroupBuilder group) => group
-        .MapPost("/{agencyId:guid}/keys", async (Guid agencyId, [FromBody] ApiKeyInput key, IMediator mediator, CancellationToken cancellationToken) =>
+        .MapPost("/{agencyId:guid}/keys", async (Guid agencyId, [FromBody] ApiKeyInput key, HttpContext context, IMediator mediator, CancellationToken cancellationToken) =>
         {
-            var result = await mediator.Send(new Command(agencyId, key), cancellationToken);
+            var result = await mediator.Send(new Command(Caller.From(context.User), agencyId, key, RequestOrigin.PurposeOf(context.Request)), cancellationToken);
             return result.Match(issued => TypedResults.Created($"/api/v1/agencies/{agencyId}/keys/{issued.Id}", issued));
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.KeyIssue, AuditResources.ApiKey)
         .WithName("IssueApiKey")
         .WithSummary("Issue an API key to an agency")
-        .WithDescription("The response carries the key once; only its hash is stored. Hand it to the agency over a secure channel.")
+        .WithDescription("The response carries the key once; only its hash is stored. Hand it to the agency over a secure channel. " +
+            "A key issued to another agency than the operator's own is announced to that agency: an api_key.issued webhook (prefix, name, scopes, " +
+            "who issued it and the X-Purpose given) to each of its active subscriptions, and the key appears in its GET /api/v1/agencies/me/keys.")
         .Produces<IssuedApiKey>(StatusCodes.Status201Created)
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -164,6 +196,27 @@ public static class ListApiKeys
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)
         .ProducesProblem(StatusCodes.Status404NotFound);
+}
+
+/// <summary>
+/// GET /api/v1/agencies/me/keys — any agency lists its own keys (prefixes only), including any an operator issued
+/// to it, so it can check that every key able to act as it is one it asked for.
+/// </summary>
+public static class ListOwnApiKeys
+{
+    public static RouteHandlerBuilder MapListOwnApiKeys(this RouteGroupBuilder group) => group
+        .MapGet("/me/keys", async (HttpContext context, IMediator mediator, CancellationToken cancellationToken) =>
+        {
+            var result = await mediator.Send(new ListApiKeys.Query(Caller.From(context.User).AgencyId), cancellationToken);
+            return result.Match(TypedResults.Ok);
+        })
+        .RequireAuthorization()
+        .Audited(AuditActions.KeyList, AuditResources.Agency)
+        .WithName("ListOwnApiKeys")
+        .WithSummary("List your agency's API keys")
+        .WithDescription("Every key of the calling agency, whoever issued it: prefix, name, scopes, expiry, revocation and last use; never secrets. Any key may call it.")
+        .Produces<IReadOnlyList<ApiKeyView>>()
+        .ProducesProblem(StatusCodes.Status401Unauthorized);
 }
 
 /// <summary>DELETE /api/v1/agencies/{id}/keys/{keyId} — an operator revokes a key; it stops working at once.</summary>

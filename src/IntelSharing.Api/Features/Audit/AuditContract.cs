@@ -40,6 +40,9 @@ public sealed record AuditRecordView
 
     /// <summary>SHA-256 over the previous record's hash and this record's canonical content, lower-case hex.</summary>
     public string? Hash { get; init; }
+
+    /// <summary>Why the sealer refused to link this record into the chain (it was dated too far back); absent for every normal record.</summary>
+    public string? SealRefused { get; init; }
 }
 
 /// <summary>A page of audit records, oldest first; pass <c>nextCursor</c> back as <c>cursor</c> for the next page (null: nothing more so far).</summary>
@@ -49,4 +52,29 @@ public sealed record AuditPage(IReadOnlyList<AuditRecordView> Items, [property: 
 /// The result of walking the sealed chain. <c>ok</c> with the number of records verified, or the first
 /// <c>brokenSeq</c> and the reason. Records not yet sealed are counted but not covered.
 /// </summary>
-public sealed record AuditVerification(bool Ok, long Verified, long? HeadSeq, string? HeadHash, long Unsealed, long? BrokenSeq, string? Reason);
+public sealed record AuditVerification(bool Ok, long Verified, long? HeadSeq, string? HeadHash, long Unsealed, long? BrokenSeq, string? Reason)
+{
+    /// <summary>Records the sealer refused to link (dated too far before the chain's newest record: inserted directly and backdated). Any makes <c>ok</c> false.</summary>
+    public long Refused { get; init; }
+
+    /// <summary>The verified head, signed by this deployment; present only when <c>ok</c>. Keep it: pass it back later as the anchor.</summary>
+    public SignedChainHead? Head { get; init; }
+
+    /// <summary>The answer about the anchor the request passed (anchorSeq, anchorHash, anchorSignature), if any.</summary>
+    public AnchorCheck? Anchor { get; init; }
+}
+
+/// <summary>
+/// The chain head at this verification: <c>records</c> sealed records verified, the last <c>seq</c> and its
+/// <c>hash</c>. <c>signature</c> is lower-case hex of <c>algorithm</c> (HMAC-SHA256) under a key the database does not
+/// hold, over the UTF-8 text <c>intelsharing-audit-head-v1\nrecords={records}\nseq={seq}\nhash={hash}</c>;
+/// <c>keyId</c> names that key. A head cut from the chain by someone with only database access cannot carry a valid signature.
+/// </summary>
+public sealed record SignedChainHead(long Records, long Seq, string Hash, string Algorithm, string KeyId, string Signature);
+
+/// <summary>
+/// Whether the earlier head passed as the anchor is still a prefix of the chain (the record at its seq exists with its
+/// hash). False means records were removed or rewritten since that head was issued. <c>signatureValid</c> says whether the
+/// anchorSignature passed is this deployment's signature of that head (null when none was passed).
+/// </summary>
+public sealed record AnchorCheck(long Seq, string Hash, bool IsPrefix, bool? SignatureValid);

@@ -142,6 +142,7 @@ public static partial class ListAuditRecords
             ClientIp = record.ClientIp,
             Detail = record.Detail is null ? null : JsonDocument.Parse(record.Detail).RootElement.Clone(),
             Hash = record.Hash is null ? null : Convert.ToHexStringLower(record.Hash),
+            SealRefused = record.SealRefused,
         };
     }
 

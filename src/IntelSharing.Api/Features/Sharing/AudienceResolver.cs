@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Features.SharingGroups;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 
@@ -49,11 +50,14 @@ public static class AudienceResolver
 
         var groupParameters = new DynamicParameters();
         var groupList = SqlLists.In(groupParameters, "g", groupIds.ToArray());
+        groupParameters.Add("originator", originatorId);
+        // A private group the originator is not a member of is answered exactly as a group that does not exist.
         var groups = (await connection.QueryAsync<SharingGroupRef>(new CommandDefinition(
-            $"SELECT id AS Id, name AS Name FROM sharing_groups WHERE id IN {groupList}",
+            $"SELECT g.id AS Id, g.name AS Name FROM sharing_groups g WHERE g.id IN {groupList} AND {SharingGroupStore.VisibleTo("g", "@originator")}",
             groupParameters, cancellationToken: cancellationToken))).ToDictionary(g => g.Id);
         for (var i = 0; i < groupIds.Count; i++)
         {
+            // Groups are named only on amber and stricter alerts (AlertInputValidator), whose audience only their recipients read.
             if (!groups.ContainsKey(groupIds[i]))
             {
                 return Failure.Invalid($"audience.groups[{i}]", $"No sharing group has the id {groupIds[i]}.");

@@ -1,6 +1,8 @@
 using Dapper;
 using FluentValidation;
+using IntelSharing.Api.Domain;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -39,10 +41,11 @@ public static class CreateSharingGroup
 
             var inserted = await connection.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO sharing_groups (id, name, description, created_at, updated_at) VALUES (@id, @name, @description, @now, @now)
+                INSERT INTO sharing_groups (id, name, description, visibility, created_at, updated_at) VALUES (@id, @name, @description, @visibility, @now, @now)
                 ON CONFLICT (name) DO NOTHING
                 """,
-                new { id, name = input.Name!.Trim(), description = input.Description, now }, transaction, cancellationToken: cancellationToken));
+                new { id, name = input.Name!.Trim(), description = input.Description, visibility = WireNames.Of(input.Visibility ?? SharingGroupVisibility.Public), now },
+                transaction, cancellationToken: cancellationToken));
             if (inserted == 0)
             {
                 return Failure.Conflict($"A sharing group named '{input.Name.Trim()}' already exists.");
@@ -53,7 +56,7 @@ public static class CreateSharingGroup
             {
                 ResourceType = AuditResources.SharingGroup,
                 ResourceId = id,
-                Detail = new { name = input.Name.Trim(), members = input.Members },
+                Detail = new { name = input.Name.Trim(), visibility = WireNames.Of(input.Visibility ?? SharingGroupVisibility.Public), members = input.Members },
             }, cancellationToken);
             var view = (await SharingGroupStore.LoadAsync(connection, transaction, id, cancellationToken))[0];
             await transaction.CommitAsync(cancellationToken);

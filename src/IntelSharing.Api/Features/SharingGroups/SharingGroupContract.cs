@@ -2,7 +2,9 @@ using System.ComponentModel.DataAnnotations;
 using System.Data.Common;
 using Dapper;
 using FluentValidation;
+using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 
@@ -12,7 +14,8 @@ namespace IntelSharing.Api.Features.SharingGroups;
 /// A named set of agencies that an alert's audience can name instead of listing them, e.g. "Western Balkans
 /// route — border police". Naming a group shares the alert with its active members at publication.
 /// </summary>
-public sealed record SharingGroupView(Guid Id, string Name, string? Description, IReadOnlyList<SharingGroupMember> Members, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+public sealed record SharingGroupView(
+    Guid Id, string Name, string? Description, SharingGroupVisibility Visibility, IReadOnlyList<SharingGroupMember> Members, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
 /// <summary>A member agency. An inactive member stays listed but receives nothing while it is inactive.</summary>
 public sealed record SharingGroupMember(Guid Id, string Name, string Country, bool IsActive);
@@ -27,6 +30,12 @@ public sealed record SharingGroupInput
 
     /// <summary>Ids of the member agencies (may be empty).</summary>
     [Required] public IReadOnlyList<Guid>? Members { get; init; }
+
+    /// <summary>
+    /// <c>public</c> (every agency sees the group and its members) or <c>private</c> (only members and operators do, and
+    /// only members may name it). Omitted: <c>public</c> when creating, unchanged when replacing.
+    /// </summary>
+    public SharingGroupVisibility? Visibility { get; init; }
 }
 
 public sealed class SharingGroupInputValidator : AbstractValidator<SharingGroupInput>
@@ -58,6 +67,8 @@ internal static class SharingGroupStore
 
         public string? Description { get; init; }
 
+        public string Visibility { get; init; } = null!;
+
         public DateTimeOffset CreatedAt { get; init; }
 
         public DateTimeOffset UpdatedAt { get; init; }
@@ -76,28 +87,58 @@ internal static class SharingGroupStore
         public bool IsActive { get; init; }
     }
 
-    /// <summary>Every group, or the one with <paramref name="id"/>, with members ordered by name.</summary>
-    public static async Task<List<SharingGroupView>> LoadAsync(DbConnection connection, DbTransaction? transaction, Guid? id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every group, or the one with <paramref name="id"/>, with members ordered by name. With a <paramref name="viewer"/>,
+    /// only the groups that agency may see: public ones and private ones it is a member of (a private group is, to anyone
+    /// else, indistinguishable from one that does not exist). Without one (operators, the write slices), every group.
+    /// </summary>
+    public static async Task<List<SharingGroupView>> LoadAsync(
+        DbConnection connection, DbTransaction? transaction, Guid? id, CancellationToken cancellationToken, Guid? viewer = null)
     {
-        var where = id is null ? string.Empty : "WHERE g.id = @id";
-        var memberWhere = id is null ? string.Empty : "WHERE m.group_id = @id";
-        var parameters = new { id = id ?? Guid.Empty };
-        var groups = await connection.QueryAsync<GroupRow>(new CommandDefinition(
-            $"SELECT g.id AS Id, g.name AS Name, g.description AS Description, g.created_at AS CreatedAt, g.updated_at AS UpdatedAt FROM sharing_groups g {where} ORDER BY g.name, g.id",
-            parameters, transaction, cancellationToken: cancellationToken));
+        var conditions = new List<string>();
+        if (id is not null)
+        {
+            conditions.Add("g.id = @id");
+        }
+
+        if (viewer is not null)
+        {
+            conditions.Add(VisibleTo("g", "@viewer"));
+        }
+
+        var where = conditions.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", conditions);
+        var parameters = new { id = id ?? Guid.Empty, viewer = viewer ?? Guid.Empty };
+        var groups = (await connection.QueryAsync<GroupRow>(new CommandDefinition(
+            $"SELECT g.id AS Id, g.name AS Name, g.description AS Description, g.visibility AS Visibility, g.created_at AS CreatedAt, g.updated_at AS UpdatedAt FROM sharing_groups g {where} ORDER BY g.name, g.id",
+            parameters, transaction, cancellationToken: cancellationToken))).AsList();
+        if (groups.Count == 0)
+        {
+            return [];
+        }
+
+        var memberParameters = new DynamicParameters();
+        var groupList = SqlLists.In(memberParameters, "g", groups.Select(g => g.Id).ToArray());
         var members = (await connection.QueryAsync<MemberRow>(new CommandDefinition(
             $"""
             SELECT m.group_id AS GroupId, a.id AS Id, a.name AS Name, a.country AS Country, a.is_active AS IsActive
             FROM sharing_group_members m JOIN agencies a ON a.id = m.agency_id
-            {memberWhere}
+            WHERE m.group_id IN {groupList}
             ORDER BY a.name, a.id
             """,
-            parameters, transaction, cancellationToken: cancellationToken))).ToLookup(m => m.GroupId);
+            memberParameters, transaction, cancellationToken: cancellationToken))).ToLookup(m => m.GroupId);
         return groups.Select(g => new SharingGroupView(
-            g.Id, g.Name, g.Description,
+            g.Id, g.Name, g.Description, VisibilityOf(g.Visibility),
             members[g.Id].Select(m => new SharingGroupMember(m.Id, m.Name, m.Country, m.IsActive)).ToList(),
             g.CreatedAt, g.UpdatedAt)).ToList();
     }
+
+    // An unknown value in the column (written by hand) fails closed.
+    private static SharingGroupVisibility VisibilityOf(string stored) =>
+        WireNames.TryParse<SharingGroupVisibility>(stored, out var visibility) ? visibility : SharingGroupVisibility.Private;
+
+    /// <summary>The SQL condition "the group aliased <paramref name="alias"/> is visible to the agency <paramref name="agency"/>" (public, or it is a member).</summary>
+    public static string VisibleTo(string alias, string agency) =>
+        $"({alias}.visibility = 'public' OR EXISTS (SELECT 1 FROM sharing_group_members vm WHERE vm.group_id = {alias}.id AND vm.agency_id = {agency}))";
 
     public static async Task<bool> ExistsAsync(DbConnection connection, DbTransaction transaction, Guid id, CancellationToken cancellationToken) =>
         await connection.ExecuteScalarAsync<long>(new CommandDefinition(

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using FluentValidation;
+using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -49,8 +50,9 @@ public static class UpdateSharingGroup
             try
             {
                 await connection.ExecuteAsync(new CommandDefinition(
-                    "UPDATE sharing_groups SET name = @name, description = @description, updated_at = @now WHERE id = @id",
-                    new { id = command.Id, name = input.Name!.Trim(), description = input.Description, now }, transaction, cancellationToken: cancellationToken));
+                    "UPDATE sharing_groups SET name = @name, description = @description, visibility = @visibility, updated_at = @now WHERE id = @id",
+                    new { id = command.Id, name = input.Name!.Trim(), description = input.Description, visibility = WireNames.Of(input.Visibility ?? before.Visibility), now },
+                    transaction, cancellationToken: cancellationToken));
             }
             catch (DbException ex) when (database.Dialect.IsUniqueViolation(ex))
             {
@@ -75,7 +77,7 @@ public static class UpdateSharingGroup
             {
                 ResourceType = AuditResources.SharingGroup,
                 ResourceId = command.Id,
-                Detail = new { name = input.Name.Trim(), added, removed },
+                Detail = new { name = input.Name.Trim(), visibility = WireNames.Of(input.Visibility ?? before.Visibility), added, removed },
             }, cancellationToken);
             var view = (await SharingGroupStore.LoadAsync(connection, transaction, command.Id, cancellationToken))[0];
             await transaction.CommitAsync(cancellationToken);

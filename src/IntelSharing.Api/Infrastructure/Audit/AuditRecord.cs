@@ -36,10 +36,13 @@ public sealed class AuditRecord
 
     public byte[]? Hash { get; set; }
 
+    /// <summary>Why the sealer refused to link this record into the chain (it stays unsealed); null for every record a request wrote.</summary>
+    public string? SealRefused { get; set; }
+
     public const string Columns =
         "id AS Id, recorded_at AS RecordedAt, agency_id AS AgencyId, key_prefix AS KeyPrefix, action AS Action, " +
         "resource_type AS ResourceType, resource_id AS ResourceId, outcome AS Outcome, purpose AS Purpose, " +
-        "client_ip AS ClientIp, detail AS Detail, seq AS Seq, hash AS Hash";
+        "client_ip AS ClientIp, detail AS Detail, seq AS Seq, hash AS Hash, seal_refused AS SealRefused";
 }
 
 /// <summary>

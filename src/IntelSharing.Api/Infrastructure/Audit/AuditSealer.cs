@@ -11,9 +11,11 @@ namespace IntelSharing.Api.Infrastructure.Audit;
 /// Links unsealed audit records into the hash chain, oldest first. One sealer runs at a time across every
 /// instance (a PostgreSQL advisory lock held for the transaction; on SQLite the write transaction itself),
 /// so requests only ever INSERT and never contend for the chain head. A record that commits late (a long
-/// transaction) simply gets the next seq when it becomes visible.
+/// transaction) simply gets the next seq when it becomes visible, unless it is older than the newest sealed
+/// record by more than <see cref="AuditOptions.MaxRecordLagSeconds"/>: no request writes such a record, so it was
+/// inserted directly and backdated, and the sealer refuses it (it stays unsealed, marked, and verify reports it).
 /// </summary>
-public sealed class AuditSealer(Database database, TimeProvider time, IOptions<AuditOptions> options) : IDisposable
+public sealed class AuditSealer(Database database, TimeProvider time, IOptions<AuditOptions> options, ILogger<AuditSealer> logger) : IDisposable
 {
     // Any constant shared by every IntelSharing process; this one spells "AUDT".
     private const long ChainLockKey = 0x41554454;
@@ -30,20 +32,20 @@ public sealed class AuditSealer(Database database, TimeProvider time, IOptions<A
         public byte[] Hash { get; set; } = null!;
     }
 
-    /// <summary>Seals every record committed before the call; returns how many it sealed. Tests call this instead of waiting for the background loop.</summary>
+    /// <summary>Seals every record committed before the call; returns how many it sealed (refused ones not counted). Tests call this instead of waiting for the background loop.</summary>
     public async Task<int> SealAsync(CancellationToken cancellationToken)
     {
         await _oneAtATime.WaitAsync(cancellationToken);
         try
         {
             var total = 0;
-            int sealedNow;
+            int taken;
             do
             {
-                sealedNow = await SealBatchAsync(cancellationToken);
+                (taken, var sealedNow) = await SealBatchAsync(cancellationToken);
                 total += sealedNow;
             }
-            while (sealedNow == options.Value.SealBatchSize);
+            while (taken == options.Value.SealBatchSize);
 
             return total;
         }
@@ -55,33 +57,52 @@ public sealed class AuditSealer(Database database, TimeProvider time, IOptions<A
 
     public void Dispose() => _oneAtATime.Dispose();
 
-    private async Task<int> SealBatchAsync(CancellationToken cancellationToken)
+    /// <summary>Takes one batch of unsealed records; returns how many it took (sealed or refused) and how many it sealed.</summary>
+    private async Task<(int Taken, int Sealed)> SealBatchAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
         await database.Dialect.LockForTransactionAsync(connection, transaction, ChainLockKey, cancellationToken);
 
         var pending = (await connection.QueryAsync<AuditRecord>(new CommandDefinition(
-            $"SELECT {AuditRecord.Columns} FROM audit_records WHERE seq IS NULL ORDER BY recorded_at, id LIMIT @batch",
+            $"SELECT {AuditRecord.Columns} FROM audit_records WHERE seq IS NULL AND seal_refused IS NULL ORDER BY recorded_at, id LIMIT @batch",
             new { batch = options.Value.SealBatchSize }, transaction, cancellationToken: cancellationToken))).AsList();
         if (pending.Count == 0)
         {
-            return 0;
+            return (0, 0);
         }
 
         var head = await connection.QuerySingleOrDefaultAsync<Head>(new CommandDefinition(
             "SELECT seq AS Seq, hash AS Hash FROM audit_chain_head WHERE id = 1", transaction: transaction, cancellationToken: cancellationToken));
         var seq = head?.Seq ?? 0;
         var hash = head?.Hash ?? AuditChain.Genesis.ToArray();
+        var newest = head is null ? null : await connection.QuerySingleOrDefaultAsync<DateTimeOffset?>(new CommandDefinition(
+            "SELECT recorded_at FROM audit_records WHERE seq = @seq", new { seq }, transaction, cancellationToken: cancellationToken));
+        var maxLag = TimeSpan.FromSeconds(options.Value.MaxRecordLagSeconds);
+        var linked = new List<AuditRecord>(pending.Count);
         foreach (var record in pending)
         {
+            if (newest is { } floor && record.RecordedAt < floor - maxLag)
+            {
+                await RefuseAsync(connection, transaction, record, floor, seq, maxLag, cancellationToken);
+                continue;
+            }
+
             seq++;
             hash = AuditChain.Link(hash, record, seq);
             record.Seq = seq;
             record.Hash = hash;
+            newest = newest is { } before && before > record.RecordedAt ? before : record.RecordedAt;
+            linked.Add(record);
         }
 
-        foreach (var chunk in pending.Chunk(RowsPerStatement))
+        if (linked.Count == 0)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return (pending.Count, 0);
+        }
+
+        foreach (var chunk in linked.Chunk(RowsPerStatement))
         {
             var parameters = new DynamicParameters();
             var seqs = new StringBuilder();
@@ -112,7 +133,22 @@ public sealed class AuditSealer(Database database, TimeProvider time, IOptions<A
             """,
             new { seq, hash, now = time.UtcNowMicros() }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
-        return pending.Count;
+        return (pending.Count, linked.Count);
+    }
+
+    private async Task RefuseAsync(
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, AuditRecord record, DateTimeOffset newest, long newestSeq,
+        TimeSpan maxLag, CancellationToken cancellationToken)
+    {
+        var late = (newest - record.RecordedAt).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+        var allowed = maxLag.TotalSeconds.ToString("0", CultureInfo.InvariantCulture);
+        var reason = $"Recorded at {DapperTypeHandlers.ToSqliteText(record.RecordedAt)}, {late} s before the newest sealed record " +
+            $"(seq {newestSeq.ToString(CultureInfo.InvariantCulture)}, {DapperTypeHandlers.ToSqliteText(newest)}); a request's record is never more than {allowed} s late, " +
+            "so this one was inserted directly with a backdated time. Not sealed.";
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE audit_records SET seal_refused = @reason WHERE id = @Id AND seq IS NULL",
+            new { reason, record.Id }, transaction, cancellationToken: cancellationToken));
+        logger.LogError("Refused to seal audit record {RecordId} ({Action}): {Reason}", record.Id, record.Action, reason);
     }
 }
 

@@ -9,6 +9,9 @@ public static class EventTypes
     public const string AlertExpired = "alert.expired";
     public const string AlertFeedback = "alert.feedback";
     public const string Ping = "ping";
+
+    /// <summary>An operator issued an API key to the receiving agency (docs/decisions/0012): no alert content, only the key's public facts.</summary>
+    public const string ApiKeyIssued = "api_key.issued";
 }
 
 /// <summary>Delivery states as stored and shown.</summary>

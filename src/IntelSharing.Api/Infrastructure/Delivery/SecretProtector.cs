@@ -68,6 +68,13 @@ public sealed class SecretProtector
         return key.Length == 32 ? key : throw new InvalidOperationException("Secrets__EncryptionKey must decode to exactly 32 bytes.");
     }
 
+    /// <summary>
+    /// A key for another purpose (e.g. signing audit chain heads), derived from this deployment's secret key with
+    /// HKDF-SHA256, so that it lives outside the database like the key itself without a second setting to manage.
+    /// </summary>
+    public byte[] DeriveKey(string purpose) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, 32, salt: [], info: Encoding.UTF8.GetBytes(purpose));
+
     public byte[] Protect(string secret)
     {
         var plain = Encoding.UTF8.GetBytes(secret);
