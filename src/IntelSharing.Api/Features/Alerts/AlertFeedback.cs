@@ -12,6 +12,7 @@ using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.Api.Infrastructure.Time;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
+using IntelSharing.Api.Infrastructure.Validation;
 
 namespace IntelSharing.Api.Features.Alerts;
 
@@ -57,8 +58,7 @@ public static class AlertFeedback
         {
             RuleFor(c => c.Input.Kind).NotNull().OverridePropertyName("kind")
                 .WithMessage($"kind is required: {string.Join(", ", WireNames.All<FeedbackKind>())}.");
-            RuleFor(c => c.Input.Note).MaximumLength(2000).Must(AlertInputValidator.NoControlCharactersExceptNewlines).OverridePropertyName("note")
-                .WithMessage("note must be at most 2,000 characters without control characters.");
+            RuleFor(c => c.Input.Note).MaximumLength(2000).MultiLineText().OverridePropertyName("note");
         }
     }
 

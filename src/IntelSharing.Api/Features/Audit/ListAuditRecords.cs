@@ -45,14 +45,18 @@ public static partial class ListAuditRecords
 
     public sealed partial class Validator : AbstractValidator<Query>
     {
+        public const int MaxActions = 50;
+
         public Validator()
         {
             RuleFor(q => q.Agency).Must(a => Guid.TryParse(a, CultureInfo.InvariantCulture, out _)).When(q => q.Agency is not null)
                 .WithMessage("agency must be an agency id (a UUID).");
             RuleFor(q => q.ResourceId).Must(a => Guid.TryParse(a, CultureInfo.InvariantCulture, out _)).When(q => q.ResourceId is not null)
                 .WithMessage("resourceId must be a UUID.");
-            RuleForEach(q => q.Actions).Must(a => ActionShape().IsMatch(a)).OverridePropertyName("action")
-                .WithMessage("'{PropertyValue}' is not an action name (e.g. alert.read, auth.failed).");
+            RuleFor(q => q.Actions).Must(a => a.Count <= MaxActions).OverridePropertyName("action").WithMessage($"At most {MaxActions} actions.");
+            When(q => q.Actions.Count <= MaxActions, () =>
+                RuleForEach(q => q.Actions).Must(a => ActionShape().IsMatch(a)).OverridePropertyName("action")
+                    .WithMessage("'{PropertyValue}' is not an action name (e.g. alert.read, auth.failed)."));
             RuleFor(q => q.From).Must(Query.IsTime).When(q => q.From is not null).WithMessage("from must be an RFC 3339 date-time, e.g. 2026-11-01T00:00:00Z.");
             RuleFor(q => q.To).Must(Query.IsTime).When(q => q.To is not null).WithMessage("to must be an RFC 3339 date-time, e.g. 2026-11-30T00:00:00Z.");
             RuleFor(q => q.To).Must((q, _) => q.FromValue <= q.ToValue)
