@@ -112,6 +112,12 @@ public static class AlertFeedback
                 return Failure.Forbidden("Feedback is the recipients' answer to the originator; the originating agency updates its alert instead.");
             }
 
+            // A revoked alert was recalled and an expired one purged to a tombstone: neither is there to act on any more.
+            if (current.Status != "active")
+            {
+                return Failure.Conflict($"The alert is {current.Status}; it takes no more feedback.");
+            }
+
             var agency = (await AlertStore.ActiveAgenciesAsync(connection, [command.Caller.AgencyId], cancellationToken))[command.Caller.AgencyId];
             var now = time.UtcNowMicros();
             var view = new FeedbackView
@@ -184,12 +190,14 @@ public static class AlertFeedback
         .Audited(AuditActions.AlertFeedback, AuditResources.Alert, "id")
         .WithName("SubmitFeedback")
         .WithSummary("Answer an alert you received")
-        .WithDescription("received, hit (we found it too), actioned or false_positive, with an optional note. Delivered to the originator's subscriptions as alert.feedback.")
+        .WithDescription("received, hit (we found it too), actioned or false_positive, with an optional note. Delivered to the originator's subscriptions as alert.feedback. " +
+            "A revoked or expired alert takes no feedback (409).")
         .Produces<FeedbackView>(StatusCodes.Status201Created)
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .ProducesProblem(StatusCodes.Status404NotFound)
+        .ProducesProblem(StatusCodes.Status409Conflict);
 
     public static RouteHandlerBuilder MapListFeedback(this RouteGroupBuilder group) => group
         .MapGet("/{id:guid}/feedback", async (Guid id, HttpContext context, IMediator mediator) =>
