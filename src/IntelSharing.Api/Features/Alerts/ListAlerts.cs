@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
@@ -84,7 +83,7 @@ public static partial class ListAlerts
                     .WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code."));
             RuleFor(q => q.UpdatedAfter)
                 // RFC 3339 requires the offset: without one, the server's own time zone would silently decide the instant.
-                .Must(t => Rfc3339().IsMatch(t!) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+                .Must(t => Rfc3339.TryParse(t, out _))
                 .When(q => q.UpdatedAfter is not null)
                 .WithMessage("updatedAfter must be an RFC 3339 date-time with its offset, e.g. 2026-11-01T00:00:00Z (send '+' as %2B).");
             RuleFor(q => q.Limit)
@@ -97,9 +96,6 @@ public static partial class ListAlerts
         }
 
         private static string NoIndex(Query query, IEnumerable<string> values, string value, int index) => string.Empty;
-
-        [GeneratedRegex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,7})?(Z|[+-][0-9]{2}:[0-9]{2})$")]
-        private static partial Regex Rfc3339();
     }
 
     private sealed record Row

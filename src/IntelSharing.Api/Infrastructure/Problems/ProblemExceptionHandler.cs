@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text.Json;
 using FluentValidation;
+using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Validation;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -165,6 +166,11 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     private static string DescribeJsonError(JsonException exception)
     {
         // System.Text.Json messages name .NET types; say what the client sent wrong instead.
+        if (exception is OffsetRequiredException)
+        {
+            return OffsetRequiredException.Description;
+        }
+
         var message = exception.Message;
         if (message.Contains("could not be converted", StringComparison.Ordinal))
         {
