@@ -28,6 +28,8 @@ public static class PingSubscription
         public byte[]? PreviousSecret { get; init; }
 
         public DateTimeOffset? PreviousSecretExpiresAt { get; init; }
+
+        public string? OlderSecrets { get; init; }
     }
 
     public sealed class Handler(Database database, SecretProtector protector, WebhookSender sender, TimeProvider time, AuditTrail audit)
@@ -40,7 +42,8 @@ public static class PingSubscription
             {
                 row = await connection.QuerySingleOrDefaultAsync<SecretRow>(new CommandDefinition(
                     """
-                    SELECT url AS Url, secret AS Secret, previous_secret AS PreviousSecret, previous_secret_expires_at AS PreviousSecretExpiresAt
+                    SELECT url AS Url, secret AS Secret, previous_secret AS PreviousSecret, previous_secret_expires_at AS PreviousSecretExpiresAt,
+                           older_secrets AS OlderSecrets
                     FROM subscriptions WHERE id = @id AND agency_id = @agencyId AND status <> 'deleted'
                     """,
                     new { id = command.Id, agencyId = command.Caller.AgencyId }, cancellationToken: cancellationToken));
@@ -52,11 +55,7 @@ public static class PingSubscription
             }
 
             var now = time.GetUtcNow();
-            var secrets = new List<string> { protector.Unprotect(row.Secret) };
-            if (row.PreviousSecret is not null && row.PreviousSecretExpiresAt > now)
-            {
-                secrets.Add(protector.Unprotect(row.PreviousSecret));
-            }
+            var secrets = RetiredSecrets.SigningKeys(protector, row.Secret, row.PreviousSecret, row.PreviousSecretExpiresAt, row.OlderSecrets, now);
 
             var messageId = $"msg_ping_{Guid.CreateVersion7(now):N}";
             var data = JsonSerializer.Serialize(new { subscriptionId = command.Id, message = "IntelSharing test event: your endpoint is reachable and can verify our signature." }, JsonDefaults.Options);
