@@ -54,7 +54,7 @@ public sealed record SubscriptionView
 
     public string? StatusReason { get; init; }
 
-    /// <summary>Until when the previous signing secret still signs, beside the current one, after a rotation.</summary>
+    /// <summary>Until when rotated-out signing secrets still sign beside the current one: the end of the last rotation's overlap (each older secret's overlap ends earlier, 24 h after its own rotation).</summary>
     public DateTimeOffset? PreviousSecretValidUntil { get; init; }
 
     public required DateTimeOffset CreatedAt { get; init; }
