@@ -179,7 +179,7 @@ export interface paths {
         get: operations["GetAlert"];
         /**
          * Publish a new version of your alert
-         * @description Full replacement, originator only, with the ETag you read in If-Match (428 without it, 412 when it is stale). Agencies that received an earlier version get alert.updated; agencies a narrower audience drops get alert.revoked.
+         * @description Full replacement, originator only, with the ETag you read in If-Match (428 without it, 412 when it is stale or weak: W/"1" never matches If-Match, as RFC 9110 says). Agencies that received an earlier version get alert.updated; agencies a narrower audience drops get alert.revoked.
          */
         put: operations["UpdateAlert"];
         post?: never;
@@ -264,7 +264,7 @@ export interface paths {
         put?: never;
         /**
          * Answer an alert you received
-         * @description received, hit (we found it too), actioned or false_positive, with an optional note. Delivered to the originator's subscriptions as alert.feedback.
+         * @description received, hit (we found it too), actioned or false_positive, with an optional note. Delivered to the originator's subscriptions as alert.feedback. A revoked or expired alert takes no feedback (409).
          */
         post: operations["SubmitFeedback"];
         delete?: never;
@@ -568,7 +568,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a subscription's signing secret
-         * @description Returns the new whsec_ secret once. Until previousSecretValidUntil, requests are signed with both the old and the new secret.
+         * @description Returns the new whsec_ secret once. Every rotated-out secret keeps signing for the overlap its own rotation started (requests carry one signature per secret); previousSecretValidUntil is when the last of them stops. 409 when four rotated-out secrets are still inside their overlap.
          */
         post: operations["RotateSubscriptionSecret"];
         delete?: never;
@@ -1206,7 +1206,7 @@ export interface components {
             statusReason?: string | null;
             /**
              * Format: date-time
-             * @description Until when the previous signing secret still signs, beside the current one, after a rotation.
+             * @description Until when rotated-out signing secrets still sign beside the current one: the end of the last rotation's overlap (each older secret's overlap ends earlier, 24 h after its own rotation).
              */
             previousSecretValidUntil?: string | null;
             /** Format: date-time */
@@ -3007,6 +3007,15 @@ export interface operations {
             };
             /** @description No such resource (urn:intelsharing:problem:not-found). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request conflicts with the current state (urn:intelsharing:problem:conflict). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4846,6 +4855,15 @@ export interface operations {
             };
             /** @description No such resource (urn:intelsharing:problem:not-found). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request conflicts with the current state (urn:intelsharing:problem:conflict). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -324,6 +324,77 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_second_rotation_inside_the_overlap_keeps_the_first_secret_verifying_until_its_own_overlap_ends()
+    {
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var partner = await PartnerAsync("Hungarian Police");
+        var receiver = await ReceiverAsync();
+        var (subscriptionId, first) = await SubscribeAsync(partner, receiver.Url);
+        var second = await RotateAsync(partner, subscriptionId);
+        app.Advance(TimeSpan.FromHours(2));
+        var third = await RotateAsync(partner, subscriptionId);
+
+        // Both rotations inside the first one's 24 h overlap: the partner still on the first secret keeps verifying.
+        await SubmitAsync(originator, Samples.SmugglingAlert());
+        await receiver.WaitForAsync(1);
+        var during = receiver.Received[0];
+        Assert.Equal(3, during.Signature.Split(' ').Length);
+        Assert.True(during.VerifiesWith(first));
+        Assert.True(during.VerifiesWith(second));
+        Assert.True(during.VerifiesWith(third));
+
+        // 25 h after the first rotation its overlap has ended; the second secret's (from the later rotation) has not.
+        app.Advance(TimeSpan.FromHours(23));
+        await SubmitAsync(originator, Samples.CyberAlert());
+        await receiver.WaitForAsync(2);
+        var afterFirst = receiver.Received[1];
+        Assert.False(afterFirst.VerifiesWith(first));
+        Assert.True(afterFirst.VerifiesWith(second));
+        Assert.True(afterFirst.VerifiesWith(third));
+
+        app.Advance(TimeSpan.FromHours(2));
+        await SubmitAsync(originator, Samples.SmugglingAlert());
+        await receiver.WaitForAsync(3);
+        var afterBoth = receiver.Received[2];
+        Assert.Single(afterBoth.Signature.Split(' '));
+        Assert.True(afterBoth.VerifiesWith(third));
+    }
+
+    [Fact]
+    public async Task A_rotation_while_four_rotated_out_secrets_still_sign_is_409_and_keeps_the_current_secret()
+    {
+        var partner = await PartnerAsync("Hungarian Police");
+        var receiver = await ReceiverAsync();
+        var (subscriptionId, _) = await SubscribeAsync(partner, receiver.Url);
+        string current = string.Empty;
+        for (var i = 0; i < 4; i++)
+        {
+            current = await RotateAsync(partner, subscriptionId);
+        }
+
+        var refused = await partner.Client.PostAsync($"/api/v1/subscriptions/{subscriptionId}/rotate-secret", null, Ct);
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("overlap", (await refused.ReadJsonAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var ping = await (await partner.Client.PostAsync($"/api/v1/subscriptions/{subscriptionId}/ping", null, Ct)).ReadJsonAsync();
+        Assert.True(ping.GetProperty("succeeded").GetBoolean());
+        var signed = Assert.Single(receiver.Received);
+        Assert.Equal(5, signed.Signature.Split(' ').Length);
+        Assert.True(signed.VerifiesWith(current));
+
+        // Once the oldest overlap ends, rotating works again.
+        app.Advance(TimeSpan.FromHours(25));
+        await RotateAsync(partner, subscriptionId);
+    }
+
+    private static async Task<string> RotateAsync(TestAgency agency, Guid subscriptionId)
+    {
+        var response = await agency.Client.PostAsync($"/api/v1/subscriptions/{subscriptionId}/rotate-secret", null, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.ReadJsonAsync()).GetProperty("secret").GetString()!;
+    }
+
+    [Fact]
     public async Task Metrics_count_deliveries_and_show_the_backlog_to_operators_only()
     {
         var originator = await PartnerAsync("Border Police Directorate", "RS");

@@ -34,6 +34,14 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process's resident memory (VmRSS in /proc/&lt;pid&gt;/status), in bytes; Linux only.</summary>
+    public long ResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        var kilobytes = long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        return kilobytes * 1024;
+    }
+
     /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string RecentOutput => string.Join('\n', _output);
 

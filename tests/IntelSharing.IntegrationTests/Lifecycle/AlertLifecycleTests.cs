@@ -108,6 +108,29 @@ public abstract class AlertLifecycleTests<TFixture>(TFixture app) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task Updating_with_a_weak_etag_is_412_even_when_it_names_the_current_version_and_changes_nothing()
+    {
+        var originator = await AgencyAsync("Border Police Directorate", "RS");
+        var (id, etag) = await SubmitAsync(originator, Samples.SmugglingAlert());
+        var changed = Samples.SmugglingAlert();
+        changed["severity"] = "critical";
+        var before = await app.CountRowsAsync();
+
+        var weak = await PutAsync(originator, id, changed, "W/" + etag);
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, weak.StatusCode);
+        var problem = await weak.ReadJsonAsync();
+        Assert.Equal("urn:intelsharing:problem:precondition-failed", problem.GetProperty("type").GetString());
+        Assert.Contains("weak ETag never matches If-Match", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, await app.CountRowsAsync());
+        var current = await originator.Client.GetAsync($"/api/v1/alerts/{id}", Ct);
+        Assert.Equal(etag, current.Headers.ETag!.Tag);
+        Assert.Equal("high", (await current.ReadJsonAsync()).GetProperty("severity").GetString());
+        // The strong tag still works: the refusal was the comparison, not the version.
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync(originator, id, changed, etag)).StatusCode);
+    }
+
+    [Fact]
     public async Task Only_the_originator_may_update_a_recipient_gets_403_and_an_outsider_404()
     {
         var originator = await AgencyAsync("Border Police Directorate", "RS");
@@ -227,6 +250,27 @@ public abstract class AlertLifecycleTests<TFixture>(TFixture app) : IAsyncLifeti
         var own = await hungary.Client.GetFromJsonAsync<JsonElement>($"/api/v1/alerts/{id}/feedback", Ct);
         Assert.Equal("hit", Assert.Single(own.EnumerateArray()).GetProperty("kind").GetString());
         Assert.Equal(HttpStatusCode.Forbidden, (await originator.Client.PostAsync($"/api/v1/alerts/{id}/feedback", Samples.Json(new JsonObject { ["kind"] = "hit" }), Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Feedback_on_a_revoked_alert_is_409_and_nothing_is_stored_or_sent()
+    {
+        var originator = await AgencyAsync("Border Police Directorate", "RS");
+        var hungary = await AgencyAsync("Hungarian Police");
+        var originatorReceiver = await SubscribedReceiverAsync(originator);
+        var (id, _) = await SubmitAsync(originator, Samples.SmugglingAlert());
+        Assert.Equal(HttpStatusCode.OK, (await originator.Client.PostAsync($"/api/v1/alerts/{id}/revoke", Samples.Json(new JsonObject { ["reason"] = "Source withdrew the report." }), Ct)).StatusCode);
+        var before = await app.CountRowsAsync();
+
+        var response = await hungary.Client.PostAsync($"/api/v1/alerts/{id}/feedback", Samples.Json(new JsonObject { ["kind"] = "hit", ["note"] = "Same plate seen at Röszke." }), Ct);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var problem = await response.ReadJsonAsync();
+        Assert.Equal("urn:intelsharing:problem:conflict", problem.GetProperty("type").GetString());
+        Assert.Contains("revoked", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, await app.CountRowsAsync());
+        Assert.Equal(0, (await hungary.Client.GetFromJsonAsync<JsonElement>($"/api/v1/alerts/{id}/feedback", Ct)).GetArrayLength());
+        Assert.DoesNotContain(originatorReceiver.Received, r => r.Type == "alert.feedback");
     }
 
     [Fact]

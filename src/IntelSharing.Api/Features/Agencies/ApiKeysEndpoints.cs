@@ -10,6 +10,7 @@ using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.Api.Infrastructure.Time;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
+using IntelSharing.Api.Infrastructure.Validation;
 
 namespace IntelSharing.Api.Features.Agencies;
 
@@ -25,15 +26,20 @@ public static class IssueApiKey
 
     public sealed class Validator : AbstractValidator<Command>
     {
+        /// <summary>Generous: a key names each scope once, but repeating one is harmless and has always been accepted.</summary>
+        public const int MaxScopes = 20;
+
         public Validator(TimeProvider time)
         {
             RuleFor(c => c.Key.Name).NotEmpty().MaximumLength(200)
-                .Must(Alerts.AlertInputValidator.NoControlCharacters).WithMessage("The name must not contain control characters.")
+                .SingleLineText()
                 .OverridePropertyName("name");
             RuleFor(c => c.Key.Scopes).NotEmpty().OverridePropertyName("scopes")
                 .WithMessage($"At least one scope is required: {string.Join(", ", Scopes.All)}.");
-            RuleForEach(c => c.Key.Scopes).Must(s => s is not null && Scopes.IsKnown(s)).OverridePropertyName("scopes")
-                .WithMessage($"'{{PropertyValue}}' is not a scope ({string.Join(", ", Scopes.All)}).");
+            RuleFor(c => c.Key.Scopes).AtMost(MaxScopes, "scopes").OverridePropertyName("scopes");
+            When(c => ListRules.IsWithin(c.Key.Scopes, MaxScopes), () =>
+                RuleForEach(c => c.Key.Scopes).Must(s => s is not null && Scopes.IsKnown(s)).OverridePropertyName("scopes")
+                    .WithMessage($"'{{PropertyValue}}' is not a scope ({string.Join(", ", Scopes.All)})."));
             RuleFor(c => c.Key.ExpiresAt).Must(e => e > time.GetUtcNow()).When(c => c.Key.ExpiresAt is not null)
                 .OverridePropertyName("expiresAt").WithMessage("expiresAt must be in the future.");
         }

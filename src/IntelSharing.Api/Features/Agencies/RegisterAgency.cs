@@ -9,6 +9,7 @@ using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.Api.Infrastructure.Time;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
+using IntelSharing.Api.Infrastructure.Validation;
 
 namespace IntelSharing.Api.Features.Agencies;
 
@@ -22,7 +23,7 @@ public static class RegisterAgency
         public Validator()
         {
             RuleFor(c => c.Agency.Name).NotEmpty().MaximumLength(200)
-                .Must(Alerts.AlertInputValidator.NoControlCharacters).WithMessage("The name must not contain control characters.")
+                .SingleLineText()
                 .OverridePropertyName("name");
             RuleFor(c => c.Agency.Country).Must(Countries.IsValid).OverridePropertyName("country")
                 .WithMessage("country must be an ISO 3166-1 alpha-2 code (upper case, e.g. RS).");

@@ -10,6 +10,7 @@ using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.Api.Infrastructure.Time;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
+using IntelSharing.Api.Infrastructure.Validation;
 
 namespace IntelSharing.Api.Features.Agencies;
 
@@ -25,7 +26,7 @@ public static class UpdateAgency
             RuleFor(c => c.Patch).Must(p => p.Name is not null || p.Country is not null || p.Kind is not null)
                 .OverridePropertyName("body").WithMessage("Send at least one of name, country and kind.");
             RuleFor(c => c.Patch.Name).NotEmpty().MaximumLength(200)
-                .Must(Alerts.AlertInputValidator.NoControlCharacters).WithMessage("The name must not contain control characters.")
+                .SingleLineText()
                 .When(c => c.Patch.Name is not null).OverridePropertyName("name");
             RuleFor(c => c.Patch.Country).Must(Countries.IsValid).When(c => c.Patch.Country is not null).OverridePropertyName("country")
                 .WithMessage("country must be an ISO 3166-1 alpha-2 code (upper case, e.g. RS).");

@@ -12,6 +12,7 @@ using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.Api.Infrastructure.Time;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
+using IntelSharing.Api.Infrastructure.Validation;
 
 namespace IntelSharing.Api.Features.Alerts;
 
@@ -57,8 +58,7 @@ public static class AlertFeedback
         {
             RuleFor(c => c.Input.Kind).NotNull().OverridePropertyName("kind")
                 .WithMessage($"kind is required: {string.Join(", ", WireNames.All<FeedbackKind>())}.");
-            RuleFor(c => c.Input.Note).MaximumLength(2000).Must(AlertInputValidator.NoControlCharactersExceptNewlines).OverridePropertyName("note")
-                .WithMessage("note must be at most 2,000 characters without control characters.");
+            RuleFor(c => c.Input.Note).MaximumLength(2000).MultiLineText().OverridePropertyName("note");
         }
     }
 
@@ -110,6 +110,12 @@ public static class AlertFeedback
             if (current.OriginatorId == command.Caller.AgencyId)
             {
                 return Failure.Forbidden("Feedback is the recipients' answer to the originator; the originating agency updates its alert instead.");
+            }
+
+            // A revoked alert was recalled and an expired one purged to a tombstone: neither is there to act on any more.
+            if (current.Status != "active")
+            {
+                return Failure.Conflict($"The alert is {current.Status}; it takes no more feedback.");
             }
 
             var agency = (await AlertStore.ActiveAgenciesAsync(connection, [command.Caller.AgencyId], cancellationToken))[command.Caller.AgencyId];
@@ -184,12 +190,14 @@ public static class AlertFeedback
         .Audited(AuditActions.AlertFeedback, AuditResources.Alert, "id")
         .WithName("SubmitFeedback")
         .WithSummary("Answer an alert you received")
-        .WithDescription("received, hit (we found it too), actioned or false_positive, with an optional note. Delivered to the originator's subscriptions as alert.feedback.")
+        .WithDescription("received, hit (we found it too), actioned or false_positive, with an optional note. Delivered to the originator's subscriptions as alert.feedback. " +
+            "A revoked or expired alert takes no feedback (409).")
         .Produces<FeedbackView>(StatusCodes.Status201Created)
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .ProducesProblem(StatusCodes.Status404NotFound)
+        .ProducesProblem(StatusCodes.Status409Conflict);
 
     public static RouteHandlerBuilder MapListFeedback(this RouteGroupBuilder group) => group
         .MapGet("/{id:guid}/feedback", async (Guid id, HttpContext context, IMediator mediator) =>

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using FluentValidation;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.Validation;
 
 namespace IntelSharing.Api.Features.Alerts;
 
@@ -16,14 +17,16 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
     public const int MaxAudienceGroups = 50;
     public const int MaxShortText = 200;
     public const int MaxLongText = 2000;
+    public const int MaxPlaces = 50;
+    public const int MaxIds = 100;
+    public const int MaxAliases = 20;
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
     public AlertInputValidator(TimeProvider time)
     {
         RuleFor(a => a.Category).NotNull().WithMessage("A category is required: migrant_smuggling or cyber_incident.");
-        RuleFor(a => a.Title).NotEmpty().MaximumLength(MaxTitle).Must(NoControlCharacters).WithMessage("The title must not contain control characters.");
-        RuleFor(a => a.Summary).NotEmpty().MaximumLength(MaxSummary)
-            .Must(NoControlCharactersExceptNewlines).WithMessage("The summary must not contain control characters other than line breaks.");
+        RuleFor(a => a.Title).NotEmpty().MaximumLength(MaxTitle).SingleLineText();
+        RuleFor(a => a.Summary).NotEmpty().MaximumLength(MaxSummary).MultiLineText();
         RuleFor(a => a.Severity).NotNull().WithMessage("A severity is required: low, medium, high or critical.");
         RuleFor(a => a.Tlp).NotNull().WithMessage("A TLP marking is required: clear, green, amber, amber+strict or red.");
         RuleFor(a => a.Basis).NotNull().WithMessage("A basis is required: fact or assessment.");
@@ -33,20 +36,18 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
         RuleFor(a => a.Handling!.Conditions)
             .NotEmpty().When(a => a.Handling?.Code == HandlingCode.H3).WithMessage("Handling code H3 requires the conditions as text.")
             .MaximumLength(MaxLongText).When(a => a.Handling is not null);
-        RuleFor(a => a.Handling!.Conditions).Must(NoControlCharactersExceptNewlines).When(a => a.Handling is not null)
-            .WithMessage("The conditions must not contain control characters other than line breaks.");
+        RuleFor(a => a.Handling!.Conditions).MultiLineText().When(a => a.Handling is not null);
 
         RuleFor(a => a.Evaluation).NotNull().WithMessage("A 4x4 evaluation is required.");
         RuleFor(a => a.Evaluation!.Source).NotNull().When(a => a.Evaluation is not null).WithMessage("The source evaluation is required: A, B, C or X.");
         RuleFor(a => a.Evaluation!.Information).NotNull().When(a => a.Evaluation is not null).WithMessage("The information evaluation is required: 1, 2, 3 or 4.");
 
         // Separate rules: a When() in a chain also guards the validators before it, which silently let a missing list through.
+        // Every list: its length first, and its elements only when the length is within bounds (ListRules).
         RuleFor(a => a.Countries).NotEmpty().WithMessage("At least one country is required.");
-        RuleFor(a => a.Countries)
-            .Must(c => c!.Count <= MaxCountries).WithMessage($"At most {MaxCountries} countries.")
-            .Must(c => c!.Distinct(StringComparer.Ordinal).Count() == c!.Count).WithMessage("Countries must not repeat.")
-            .When(a => a.Countries is not null);
-        RuleForEach(a => a.Countries).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code (upper case, e.g. RS).");
+        RuleFor(a => a.Countries).Cascade(CascadeMode.Stop).AtMost(MaxCountries, "countries").Unique("Countries");
+        When(a => ListRules.IsWithin(a.Countries, MaxCountries), () =>
+            RuleForEach(a => a.Countries).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code (upper case, e.g. RS)."));
 
         RuleFor(a => a.Audience)
             .Must(audience => audience?.Agencies is { Count: > 0 } || audience?.Groups is { Count: > 0 }).When(a => a.Tlp is Tlp.AmberStrict or Tlp.Red)
@@ -60,14 +61,10 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
             .Must(audience => audience?.Groups is null || audience.Groups.Count == 0).When(a => a.Tlp is Tlp.Clear or Tlp.Green)
             .OverridePropertyName("audience.groups")
             .WithMessage("TLP clear and green alerts go to every partner; an audience narrows only amber, amber+strict and red.");
-        RuleFor(a => a.Audience!.Agencies)
-            .Must(list => list!.Count <= MaxAudience).WithMessage($"At most {MaxAudience} agencies.")
-            .Must(list => list!.Distinct().Count() == list!.Count).WithMessage("Agencies must not repeat.")
-            .When(a => a.Audience?.Agencies is not null);
-        RuleFor(a => a.Audience!.Groups)
-            .Must(list => list!.Count <= MaxAudienceGroups).WithMessage($"At most {MaxAudienceGroups} sharing groups.")
-            .Must(list => list!.Distinct().Count() == list!.Count).WithMessage("Sharing groups must not repeat.")
-            .When(a => a.Audience?.Groups is not null);
+        RuleFor(a => a.Audience!.Agencies).Cascade(CascadeMode.Stop).AtMost(MaxAudience, "agencies").Unique("Agencies")
+            .When(a => a.Audience is not null);
+        RuleFor(a => a.Audience!.Groups).Cascade(CascadeMode.Stop).AtMost(MaxAudienceGroups, "sharing groups").Unique("Sharing groups")
+            .When(a => a.Audience is not null);
 
         // Category sections: exactly the one that matches the category.
         RuleFor(a => a.Smuggling).NotNull().When(a => a.Category == AlertCategory.MigrantSmuggling)
@@ -81,13 +78,13 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
         RuleFor(a => a.Smuggling!).SetValidator(new SmugglingValidator()).When(a => a.Smuggling is not null);
         RuleFor(a => a.Cyber!).SetValidator(new CyberValidator()).When(a => a.Cyber is not null);
 
-        RuleFor(a => a.Indicators).Must(i => i!.Count <= MaxIndicators).When(a => a.Indicators is not null)
-            .WithMessage($"At most {MaxIndicators} indicators.");
-        RuleForEach(a => a.Indicators).NotNull().SetValidator(new IndicatorValidator());
+        RuleFor(a => a.Indicators).AtMost(MaxIndicators, "indicators");
+        When(a => ListRules.IsWithin(a.Indicators, MaxIndicators), () =>
+            RuleForEach(a => a.Indicators).NotNull().SetValidator(new IndicatorValidator()));
 
-        RuleFor(a => a.Persons).Must(p => p!.Count <= MaxPersons).When(a => a.Persons is not null)
-            .WithMessage($"At most {MaxPersons} persons.");
-        RuleForEach(a => a.Persons).NotNull().SetValidator(new PersonValidator(time));
+        RuleFor(a => a.Persons).AtMost(MaxPersons, "persons");
+        When(a => ListRules.IsWithin(a.Persons, MaxPersons), () =>
+            RuleForEach(a => a.Persons).NotNull().SetValidator(new PersonValidator(time)));
         When(a => a.Persons is { Count: > 0 }, () =>
         {
             RuleFor(a => a.Tlp).Must(t => t is null || t.Value.IsAmberOrStricter())
@@ -106,39 +103,32 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
             .WithMessage("expiresAt must not be before reviewAt.");
     }
 
-    internal static bool NoControlCharacters(string? value) => value is null || !value.Any(char.IsControl);
-
-    internal static bool NoControlCharactersExceptNewlines(string? value) =>
-        value is null || !value.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t'));
-
     private sealed class SmugglingValidator : AbstractValidator<SmugglingDetails>
     {
         public SmugglingValidator()
         {
-            RuleFor(s => s.ModusOperandi).NotEmpty().MaximumLength(MaxLongText)
-                .Must(NoControlCharactersExceptNewlines).WithMessage("The modus operandi must not contain control characters other than line breaks.");
+            RuleFor(s => s.ModusOperandi).NotEmpty().MaximumLength(MaxLongText).MultiLineText();
             RuleFor(s => s).Must(s => s.Route is { Count: > 0 } || s.CrossingPoints is { Count: > 0 })
                 .WithName("route").OverridePropertyName("route")
                 .WithMessage("A smuggling alert names its route or at least one crossing point.");
-            RuleFor(s => s.Route).Must(r => r!.Count <= 50).When(s => s.Route is not null).WithMessage("At most 50 route points.");
-            RuleForEach(s => s.Route).NotNull().ChildRules(point =>
+            RuleFor(s => s.Route).AtMost(MaxPlaces, "route points");
+            When(s => ListRules.IsWithin(s.Route, MaxPlaces), () => RuleForEach(s => s.Route).NotNull().ChildRules(point =>
             {
-                point.RuleFor(p => p.Place).NotEmpty().MaximumLength(MaxShortText)
-                    .Must(NoControlCharacters).WithMessage("The place must not contain control characters.");
+                point.RuleFor(p => p.Place).NotEmpty().MaximumLength(MaxShortText).SingleLineText();
                 point.RuleFor(p => p.Country).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code.");
-            });
-            RuleFor(s => s.CrossingPoints).Must(r => r!.Count <= 50).When(s => s.CrossingPoints is not null).WithMessage("At most 50 crossing points.");
-            RuleForEach(s => s.CrossingPoints).NotNull().ChildRules(point =>
+            }));
+            RuleFor(s => s.CrossingPoints).AtMost(MaxPlaces, "crossing points");
+            When(s => ListRules.IsWithin(s.CrossingPoints, MaxPlaces), () => RuleForEach(s => s.CrossingPoints).NotNull().ChildRules(point =>
             {
-                point.RuleFor(p => p.Name).NotEmpty().MaximumLength(MaxShortText)
-                    .Must(NoControlCharacters).WithMessage("The name must not contain control characters.");
-                point.RuleFor(p => p.Countries).NotEmpty().Must(c => c is null || c.Count <= 2).WithMessage("A crossing point joins one or two countries.");
-                point.RuleForEach(p => p.Countries).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code.");
-            });
+                point.RuleFor(p => p.Name).NotEmpty().MaximumLength(MaxShortText).SingleLineText();
+                point.RuleFor(p => p.Countries).NotEmpty().Must(c => ListRules.IsWithin(c, 2)).WithMessage("A crossing point joins one or two countries.");
+                point.When(p => ListRules.IsWithin(p.Countries, 2), () =>
+                    point.RuleForEach(p => p.Countries).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code."));
+            }));
             RuleFor(s => s.EstimatedPeople).InclusiveBetween(0, 100_000);
-            RuleFor(s => s.NetworkNames).Must(n => n!.Count <= 50).When(s => s.NetworkNames is not null).WithMessage("At most 50 network names.");
-            RuleForEach(s => s.NetworkNames).NotEmpty().MaximumLength(MaxShortText)
-                .Must(NoControlCharacters).WithMessage("A network name must not contain control characters.");
+            RuleFor(s => s.NetworkNames).AtMost(MaxPlaces, "network names");
+            When(s => ListRules.IsWithin(s.NetworkNames, MaxPlaces), () =>
+                RuleForEach(s => s.NetworkNames).NotEmpty().MaximumLength(MaxShortText).SingleLineText());
         }
     }
 
@@ -148,12 +138,12 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
         {
             RuleFor(c => c.IncidentType).NotNull().WithMessage("An incident type is required.");
             RuleFor(c => c.Sector).NotNull().WithMessage("A sector is required.");
-            RuleFor(c => c.AttackTechniques).Must(t => t!.Count <= 100).When(c => c.AttackTechniques is not null).WithMessage("At most 100 techniques.");
-            RuleForEach(c => c.AttackTechniques).Must(t => t is not null && AttackTechnique().IsMatch(t))
-                .WithMessage("'{PropertyValue}' is not a MITRE ATT&CK technique id (T1566 or T1566.001).");
-            RuleFor(c => c.Cves).Must(t => t!.Count <= 100).When(c => c.Cves is not null).WithMessage("At most 100 CVE ids.");
-            RuleForEach(c => c.Cves).Must(t => t is not null && Cve().IsMatch(t))
-                .WithMessage("'{PropertyValue}' is not a CVE id (CVE-2024-3400).");
+            RuleFor(c => c.AttackTechniques).AtMost(MaxIds, "techniques");
+            When(c => ListRules.IsWithin(c.AttackTechniques, MaxIds), () => RuleForEach(c => c.AttackTechniques).Must(t => t is not null && AttackTechnique().IsMatch(t))
+                .WithMessage("'{PropertyValue}' is not a MITRE ATT&CK technique id (T1566 or T1566.001)."));
+            RuleFor(c => c.Cves).AtMost(MaxIds, "CVE ids");
+            When(c => ListRules.IsWithin(c.Cves, MaxIds), () => RuleForEach(c => c.Cves).Must(t => t is not null && Cve().IsMatch(t))
+                .WithMessage("'{PropertyValue}' is not a CVE id (CVE-2024-3400)."));
         }
 
         // [0-9], not \d: \d also matches other scripts' digits (T١٥٦٦), which no ATT&CK or CVE id contains.
@@ -182,8 +172,7 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
                     }
                 }
             });
-            RuleFor(i => i.Description).MaximumLength(MaxLongText)
-                .Must(NoControlCharactersExceptNewlines).WithMessage("The description must not contain control characters other than line breaks.");
+            RuleFor(i => i.Description).MaximumLength(MaxLongText).MultiLineText();
         }
     }
 
@@ -191,16 +180,16 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
     {
         public PersonValidator(TimeProvider time)
         {
-            RuleFor(p => p.FullName).NotEmpty().MaximumLength(MaxShortText).Must(NoControlCharacters).WithMessage("The name must not contain control characters.");
+            RuleFor(p => p.FullName).NotEmpty().MaximumLength(MaxShortText).SingleLineText();
             RuleFor(p => p.Category).NotNull().WithMessage("A data-subject category is required: suspect, convicted, victim, witness or contact.");
             RuleFor(p => p.DateOfBirth)
                 .Must(d => d!.Value <= DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime) && d.Value.Year >= 1900)
                 .When(p => p.DateOfBirth is not null).WithMessage("dateOfBirth must be between 1900 and today.");
             RuleFor(p => p.Nationality).Must(Countries.IsValid).When(p => p.Nationality is not null)
                 .WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code.");
-            RuleFor(p => p.Aliases).Must(a => a!.Count <= 20).When(p => p.Aliases is not null).WithMessage("At most 20 aliases.");
-            RuleForEach(p => p.Aliases).NotEmpty().MaximumLength(MaxShortText)
-                .Must(NoControlCharacters).WithMessage("An alias must not contain control characters.");
+            RuleFor(p => p.Aliases).AtMost(MaxAliases, "aliases");
+            When(p => ListRules.IsWithin(p.Aliases, MaxAliases), () =>
+                RuleForEach(p => p.Aliases).NotEmpty().MaximumLength(MaxShortText).SingleLineText());
         }
     }
 }

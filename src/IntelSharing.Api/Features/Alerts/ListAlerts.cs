@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
@@ -60,20 +59,31 @@ public static partial class ListAlerts
 
     public sealed partial class Validator : AbstractValidator<Query>
     {
+        /// <summary>More than every category or severity there is: a repeated value is harmless, a thousand of them is not a filter.</summary>
+        public const int MaxFilterValues = 10;
+
         public Validator()
         {
             // A comma-separated parameter is one field to the client: name it "country", not "country[0]".
-            RuleForEach(q => q.Categories).OverrideIndexer(NoIndex).Must(c => WireNames.TryParse<AlertCategory>(c, out _)).OverridePropertyName("category")
-                .WithMessage($"'{{PropertyValue}}' is not a category ({string.Join(", ", WireNames.All<AlertCategory>())}).");
-            RuleForEach(q => q.Severities).OverrideIndexer(NoIndex).Must(s => WireNames.TryParse<Severity>(s, out _)).OverridePropertyName("severity")
-                .WithMessage($"'{{PropertyValue}}' is not a severity ({string.Join(", ", WireNames.All<Severity>())}).");
+            // Each list's length first; its values are checked only when it is within bounds (ListRules).
+            RuleFor(q => q.Categories).Must(c => c.Count <= MaxFilterValues).OverridePropertyName("category").WithMessage($"At most {MaxFilterValues} categories.");
+            When(q => q.Categories.Count <= MaxFilterValues, () =>
+                RuleForEach(q => q.Categories).OverrideIndexer(NoIndex).Must(c => WireNames.TryParse<AlertCategory>(c, out _)).OverridePropertyName("category")
+                    .WithMessage($"'{{PropertyValue}}' is not a category ({string.Join(", ", WireNames.All<AlertCategory>())})."));
+            RuleFor(q => q.Severities).Must(c => c.Count <= MaxFilterValues).OverridePropertyName("severity").WithMessage($"At most {MaxFilterValues} severities.");
+            When(q => q.Severities.Count <= MaxFilterValues, () =>
+                RuleForEach(q => q.Severities).OverrideIndexer(NoIndex).Must(s => WireNames.TryParse<Severity>(s, out _)).OverridePropertyName("severity")
+                    .WithMessage($"'{{PropertyValue}}' is not a severity ({string.Join(", ", WireNames.All<Severity>())})."));
             RuleFor(q => q.MinSeverity).Must(s => WireNames.TryParse<Severity>(s, out _)).When(q => q.MinSeverity is not null)
                 .WithMessage($"'{{PropertyValue}}' is not a severity ({string.Join(", ", WireNames.All<Severity>())}).");
-            RuleForEach(q => q.CountryCodes).OverrideIndexer(NoIndex).Must(Countries.IsValid).OverridePropertyName("country")
-                .WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code.");
+            RuleFor(q => q.CountryCodes).Must(c => c.Count <= AlertInputValidator.MaxCountries).OverridePropertyName("country")
+                .WithMessage($"At most {AlertInputValidator.MaxCountries} countries.");
+            When(q => q.CountryCodes.Count <= AlertInputValidator.MaxCountries, () =>
+                RuleForEach(q => q.CountryCodes).OverrideIndexer(NoIndex).Must(Countries.IsValid).OverridePropertyName("country")
+                    .WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code."));
             RuleFor(q => q.UpdatedAfter)
                 // RFC 3339 requires the offset: without one, the server's own time zone would silently decide the instant.
-                .Must(t => Rfc3339().IsMatch(t!) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+                .Must(t => Rfc3339.TryParse(t, out _))
                 .When(q => q.UpdatedAfter is not null)
                 .WithMessage("updatedAfter must be an RFC 3339 date-time with its offset, e.g. 2026-11-01T00:00:00Z (send '+' as %2B).");
             RuleFor(q => q.Limit)
@@ -86,9 +96,6 @@ public static partial class ListAlerts
         }
 
         private static string NoIndex(Query query, IEnumerable<string> values, string value, int index) => string.Empty;
-
-        [GeneratedRegex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,7})?(Z|[+-][0-9]{2}:[0-9]{2})$")]
-        private static partial Regex Rfc3339();
     }
 
     private sealed record Row

@@ -12,6 +12,7 @@ using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.Api.Infrastructure.Time;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
+using IntelSharing.Api.Infrastructure.Validation;
 
 namespace IntelSharing.Api.Features.Alerts;
 
@@ -33,7 +34,7 @@ public static class RevokeAlert
     public sealed class Validator : AbstractValidator<Command>
     {
         public Validator() => RuleFor(c => c.Input.Reason).NotEmpty().MaximumLength(1000)
-            .Must(AlertInputValidator.NoControlCharactersExceptNewlines).WithMessage("The reason must not contain control characters other than line breaks.")
+            .MultiLineText()
             .OverridePropertyName("reason");
     }
 

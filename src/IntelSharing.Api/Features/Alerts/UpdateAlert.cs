@@ -69,6 +69,12 @@ public static class UpdateAlert
                 return Failure.Invalid("category", $"An alert keeps its category; this one is {current.Category}. Submit a new alert instead.");
             }
 
+            if (ETags.IsWeak(command.IfMatch))
+            {
+                return Failure.PreconditionFailed(
+                    $"A weak ETag never matches If-Match (RFC 9110, section 13.1.1). Send the ETag as you read it: the alert is at version {current.Version} (ETag {ETags.ForVersion(current.Version)}).");
+            }
+
             if (expected != current.Version || !await AlertStore.ClaimVersionAsync(connection, transaction, command.Id, expected, cancellationToken))
             {
                 return Failure.PreconditionFailed($"The alert is at version {current.Version} (ETag {ETags.ForVersion(current.Version)}); read it again before changing it.");
@@ -97,7 +103,8 @@ public static class UpdateAlert
         .Audited(AuditActions.AlertUpdate, AuditResources.Alert, "id")
         .WithName("UpdateAlert")
         .WithSummary("Publish a new version of your alert")
-        .WithDescription("Full replacement, originator only, with the ETag you read in If-Match (428 without it, 412 when it is stale). " +
+        .WithDescription("Full replacement, originator only, with the ETag you read in If-Match (428 without it, 412 when it is stale or weak: " +
+            "W/\"1\" never matches If-Match, as RFC 9110 says). " +
             "Agencies that received an earlier version get alert.updated; agencies a narrower audience drops get alert.revoked.")
         .Accepts<AlertInput>("application/json")
         .Produces<AlertView>()

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -37,24 +38,30 @@ public static partial class ListAuditRecords
         /// <summary>The filters a cursor is bound to; the prefix keeps alert cursors from being accepted here.</summary>
         public string Fingerprint => string.Join('|', "audit", Agency, Action, ResourceId, From, To);
 
-        internal static bool IsTime(string? value) =>
-            DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out _) && value!.Contains('T', StringComparison.Ordinal);
+        // With its offset, as every date-time in the contract: without one the server's time zone would decide the instant.
+        internal static bool IsTime(string? value) => Rfc3339.TryParse(value, out _);
 
         private static DateTimeOffset? Time(string? value) => value is null ? null : DateTimeOffset.Parse(value, CultureInfo.InvariantCulture).ToUniversalTime();
     }
 
     public sealed partial class Validator : AbstractValidator<Query>
     {
+        public const int MaxActions = 50;
+
         public Validator()
         {
             RuleFor(q => q.Agency).Must(a => Guid.TryParse(a, CultureInfo.InvariantCulture, out _)).When(q => q.Agency is not null)
                 .WithMessage("agency must be an agency id (a UUID).");
             RuleFor(q => q.ResourceId).Must(a => Guid.TryParse(a, CultureInfo.InvariantCulture, out _)).When(q => q.ResourceId is not null)
                 .WithMessage("resourceId must be a UUID.");
-            RuleForEach(q => q.Actions).Must(a => ActionShape().IsMatch(a)).OverridePropertyName("action")
-                .WithMessage("'{PropertyValue}' is not an action name (e.g. alert.read, auth.failed).");
-            RuleFor(q => q.From).Must(Query.IsTime).When(q => q.From is not null).WithMessage("from must be an RFC 3339 date-time, e.g. 2026-11-01T00:00:00Z.");
-            RuleFor(q => q.To).Must(Query.IsTime).When(q => q.To is not null).WithMessage("to must be an RFC 3339 date-time, e.g. 2026-11-30T00:00:00Z.");
+            RuleFor(q => q.Actions).Must(a => a.Count <= MaxActions).OverridePropertyName("action").WithMessage($"At most {MaxActions} actions.");
+            When(q => q.Actions.Count <= MaxActions, () =>
+                RuleForEach(q => q.Actions).Must(a => ActionShape().IsMatch(a)).OverridePropertyName("action")
+                    .WithMessage("'{PropertyValue}' is not an action name (e.g. alert.read, auth.failed)."));
+            RuleFor(q => q.From).Must(Query.IsTime).When(q => q.From is not null)
+                .WithMessage("from must be an RFC 3339 date-time with its offset, e.g. 2026-11-01T00:00:00Z (send '+' as %2B).");
+            RuleFor(q => q.To).Must(Query.IsTime).When(q => q.To is not null)
+                .WithMessage("to must be an RFC 3339 date-time with its offset, e.g. 2026-11-30T00:00:00Z (send '+' as %2B).");
             RuleFor(q => q.To).Must((q, _) => q.FromValue <= q.ToValue)
                 .When(q => Query.IsTime(q.From) && Query.IsTime(q.To)).WithMessage("to must not be before from.");
             RuleFor(q => q.Limit)

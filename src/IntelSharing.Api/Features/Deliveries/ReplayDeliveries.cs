@@ -10,6 +10,7 @@ using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.Api.Infrastructure.Time;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
+using IntelSharing.Api.Infrastructure.Validation;
 
 namespace IntelSharing.Api.Features.Deliveries;
 
@@ -51,8 +52,10 @@ public static class ReplayDeliveries
             RuleFor(c => c.Input.To).NotNull().OverridePropertyName("to");
             RuleFor(c => c.Input).Must(i => i.From < i.To).When(c => c.Input.From is not null && c.Input.To is not null)
                 .OverridePropertyName("to").WithMessage("to must be after from.");
-            RuleForEach(c => c.Input.States).Must(s => ReplayableStates.Contains(s)).OverridePropertyName("states")
-                .WithMessage($"'{{PropertyValue}}' cannot be replayed; use {string.Join(", ", ReplayableStates)}.");
+            RuleFor(c => c.Input.States).AtMost(ReplayableStates.Count, "states").OverridePropertyName("states");
+            When(c => ListRules.IsWithin(c.Input.States, ReplayableStates.Count), () =>
+                RuleForEach(c => c.Input.States).Must(s => ReplayableStates.Contains(s)).OverridePropertyName("states")
+                    .WithMessage($"'{{PropertyValue}}' cannot be replayed; use {string.Join(", ", ReplayableStates)}."));
         }
     }
 

@@ -3,10 +3,10 @@ using System.Data.Common;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
-using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Validation;
 
 namespace IntelSharing.Api.Features.SharingGroups;
 
@@ -44,15 +44,10 @@ public sealed class SharingGroupInputValidator : AbstractValidator<SharingGroupI
 
     public SharingGroupInputValidator()
     {
-        RuleFor(g => g.Name).NotEmpty().MaximumLength(200).Must(AlertInputValidator.NoControlCharacters)
-            .WithMessage("The name must not contain control characters.");
-        RuleFor(g => g.Description).MaximumLength(2000).Must(AlertInputValidator.NoControlCharactersExceptNewlines)
-            .WithMessage("The description must not contain control characters other than line breaks.");
+        RuleFor(g => g.Name).NotEmpty().MaximumLength(200).SingleLineText();
+        RuleFor(g => g.Description).MaximumLength(2000).MultiLineText();
         RuleFor(g => g.Members).NotNull().WithMessage("members is required (an empty list is allowed).");
-        RuleFor(g => g.Members)
-            .Must(m => m!.Count <= MaxMembers).WithMessage($"At most {MaxMembers} members.")
-            .Must(m => m!.Distinct().Count() == m!.Count).WithMessage("Members must not repeat.")
-            .When(g => g.Members is not null);
+        RuleFor(g => g.Members).Cascade(CascadeMode.Stop).AtMost(MaxMembers, "members").Unique("Members");
     }
 }
 

@@ -37,6 +37,8 @@ public static class PingSubscription
         public DateTimeOffset? PreviousSecretExpiresAt { get; init; }
 
         public string AllowedPrivateNetworks { get; init; } = string.Empty;
+
+        public string? OlderSecrets { get; init; }
     }
 
     public sealed class Handler(Database database, SecretProtector protector, WebhookSender sender, TimeProvider time, AuditTrail audit)
@@ -50,7 +52,7 @@ public static class PingSubscription
                 row = await connection.QuerySingleOrDefaultAsync<SecretRow>(new CommandDefinition(
                     """
                     SELECT s.url AS Url, s.secret AS Secret, s.previous_secret AS PreviousSecret, s.previous_secret_expires_at AS PreviousSecretExpiresAt,
-                           a.allowed_private_networks AS AllowedPrivateNetworks
+                           s.older_secrets AS OlderSecrets, a.allowed_private_networks AS AllowedPrivateNetworks
                     FROM subscriptions s JOIN agencies a ON a.id = s.agency_id
                     WHERE s.id = @id AND s.agency_id = @agencyId AND s.status <> 'deleted'
                     """,
@@ -63,11 +65,7 @@ public static class PingSubscription
             }
 
             var now = time.GetUtcNow();
-            var secrets = new List<string> { protector.Unprotect(row.Secret) };
-            if (row.PreviousSecret is not null && row.PreviousSecretExpiresAt > now)
-            {
-                secrets.Add(protector.Unprotect(row.PreviousSecret));
-            }
+            var secrets = RetiredSecrets.SigningKeys(protector, row.Secret, row.PreviousSecret, row.PreviousSecretExpiresAt, row.OlderSecrets, now);
 
             var messageId = $"msg_ping_{Guid.CreateVersion7(now):N}";
             var data = JsonSerializer.Serialize(new { subscriptionId = command.Id, message = "IntelSharing test event: your endpoint is reachable and can verify our signature." }, JsonDefaults.Options);

@@ -7,6 +7,7 @@ using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Problems;
 using Severity = IntelSharing.Api.Domain.Severity;
+using IntelSharing.Api.Infrastructure.Validation;
 
 namespace IntelSharing.Api.Features.Subscriptions;
 
@@ -54,7 +55,7 @@ public sealed record SubscriptionView
 
     public string? StatusReason { get; init; }
 
-    /// <summary>Until when the previous signing secret still signs, beside the current one, after a rotation.</summary>
+    /// <summary>Until when rotated-out signing secrets still sign beside the current one: the end of the last rotation's overlap (each older secret's overlap ends earlier, 24 h after its own rotation).</summary>
     public DateTimeOffset? PreviousSecretValidUntil { get; init; }
 
     public required DateTimeOffset CreatedAt { get; init; }
@@ -126,20 +127,22 @@ internal sealed record SubscriptionRow
 /// <summary>The rules for a subscription body, shared by create and update.</summary>
 public sealed class SubscriptionInputValidator : AbstractValidator<SubscriptionInput>
 {
+    public const int MaxCountries = 60;
+    public const int MaxCategories = 2;
+
     public SubscriptionInputValidator(OutboundAddressPolicy outbound)
     {
         RuleFor(s => s.Url).NotEmpty().MaximumLength(2000)
-            .Must(Alerts.AlertInputValidator.NoControlCharacters).WithMessage("The endpoint URL must not contain control characters.");
+            .SingleLineText();
         // The address of an IP-literal URL is judged by the handler, against the agency's own allowance.
         RuleFor(s => s.Url).Must(url => outbound.CheckUrlForm(url) is null).When(s => !string.IsNullOrEmpty(s.Url))
             .WithMessage((_, url) => outbound.CheckUrlForm(url)!);
         RuleFor(s => s.Description).MaximumLength(500)
-            .Must(Alerts.AlertInputValidator.NoControlCharactersExceptNewlines).WithMessage("The description must not contain control characters other than line breaks.");
-        RuleFor(s => s.Categories).Must(c => c!.Distinct().Count() == c!.Count).When(s => s.Categories is not null)
-            .WithMessage("Categories must not repeat.");
-        RuleFor(s => s.Countries).Must(c => c!.Count <= 60 && c.Distinct(StringComparer.Ordinal).Count() == c.Count).When(s => s.Countries is not null)
-            .WithMessage("At most 60 countries, none repeated.");
-        RuleForEach(s => s.Countries).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code (upper case, e.g. RS).");
+            .MultiLineText();
+        RuleFor(s => s.Categories).Cascade(CascadeMode.Stop).AtMost(MaxCategories, "categories").Unique("Categories");
+        RuleFor(s => s.Countries).Cascade(CascadeMode.Stop).AtMost(MaxCountries, "countries").Unique("Countries");
+        When(s => ListRules.IsWithin(s.Countries, MaxCountries), () =>
+            RuleForEach(s => s.Countries).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code (upper case, e.g. RS)."));
     }
 
     /// <summary>

@@ -1,7 +1,5 @@
 using System.Data.Common;
-using System.Text.Json;
 using Dapper;
-using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Time;
 
 namespace IntelSharing.Api.Infrastructure.Audit;
@@ -40,6 +38,6 @@ public static class AuditWriter
         Outcome = audit.Outcome,
         Purpose = origin.Purpose,
         ClientIp = origin.ClientIp,
-        Detail = audit.Detail is null ? null : JsonSerializer.Serialize(audit.Detail, JsonDefaults.Options),
+        Detail = AuditDetail.Serialize(audit.Detail),
     };
 }

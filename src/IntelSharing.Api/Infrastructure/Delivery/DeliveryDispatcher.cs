@@ -55,6 +55,8 @@ public sealed class DeliveryDispatcher(
 
         public DateTimeOffset? PreviousSecretExpiresAt { get; init; }
 
+        public string? OlderSecrets { get; init; }
+
         public int Attempts { get; init; }
 
         public string Payload { get; init; } = string.Empty;
@@ -217,7 +219,7 @@ public sealed class DeliveryDispatcher(
         var rows = (await connection.QueryAsync<Claimed>(new CommandDefinition(
             $"""
             SELECT d.id AS Id, d.subscription_id AS SubscriptionId, d.agency_id AS AgencyId, s.url AS Url, s.authority AS Authority,
-                   s.secret AS Secret, s.previous_secret AS PreviousSecret, s.previous_secret_expires_at AS PreviousSecretExpiresAt,
+                   s.secret AS Secret, s.previous_secret AS PreviousSecret, s.previous_secret_expires_at AS PreviousSecretExpiresAt, s.older_secrets AS OlderSecrets,
                    d.attempts AS Attempts, e.payload AS Payload, a.allowed_private_networks AS AllowedPrivateNetworks,
                    {SendDecision.RefusalSql("e", "s", "al")} AS Refusal, e.alert_version AS EventVersion, al.version AS CurrentVersion
             FROM deliveries d
@@ -281,11 +283,7 @@ public sealed class DeliveryDispatcher(
         try
         {
             var now = time.GetUtcNow();
-            var keys = new List<string> { secrets.Unprotect(work.Secret) };
-            if (work.PreviousSecret is not null && work.PreviousSecretExpiresAt > now)
-            {
-                keys.Add(secrets.Unprotect(work.PreviousSecret));
-            }
+            var keys = RetiredSecrets.SigningKeys(secrets, work.Secret, work.PreviousSecret, work.PreviousSecretExpiresAt, work.OlderSecrets, now);
 
             var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id), Encoding.UTF8.GetBytes(work.Payload), keys,
                 AllowedNetworks.FromColumn(work.AllowedPrivateNetworks), cancellationToken);

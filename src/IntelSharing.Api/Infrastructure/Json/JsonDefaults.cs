@@ -26,6 +26,7 @@ public static class JsonDefaults
         // Responses are JSON documents, never embedded in HTML: keep Cyrillic, diacritics and '+' readable.
         options.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         options.Converters.Add(new ExactEnumConverter());
+        options.Converters.Add(new Rfc3339DateTimeOffsetConverter());
     }
 
     private static JsonSerializerOptions Create()

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text.Json;
 using FluentValidation;
+using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Validation;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
@@ -58,17 +60,41 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     private static ValidationProblemDetails FromValidation(ValidationException exception)
     {
         var errors = exception.Errors
-            .GroupBy(e => FieldNames.ToJsonPath(e.PropertyName))
-            .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray());
-        return new ValidationProblemDetails(errors)
+            .GroupBy(e => Echo(FieldNames.ToJsonPath(e.PropertyName), MaxFieldEcho))
+            .ToDictionary(g => g.Key, g => g.Select(e => Echo(e.ErrorMessage, MaxMessageEcho)).Distinct().ToArray());
+        var truncated = exception is TruncatedValidationException;
+        var problem = new ValidationProblemDetails(errors)
         {
             Status = StatusCodes.Status400BadRequest,
             Type = ProblemTypes.Validation,
             Title = "The request is invalid",
-            Detail = errors.Count == 1
+            Detail = (errors.Count == 1
                 ? $"1 field is invalid: {errors.Keys.First()}."
-                : $"{errors.Count} fields are invalid: {string.Join(", ", errors.Keys)}.",
+                : $"{errors.Count} fields are invalid: {string.Join(", ", errors.Keys)}.")
+                + (truncated ? $" Only the first {ValidationErrors.MaxReported} errors are reported; there are more." : string.Empty),
         };
+        if (truncated)
+        {
+            problem.Extensions["errorsTruncated"] = true;
+        }
+
+        return problem;
+    }
+
+    // Messages quote the value that was wrong ('…' is not a country code) and JSON paths quote property names:
+    // both come from the request, so they are cut to a fixed length rather than echoed whole.
+    private const int MaxMessageEcho = 300;
+    private const int MaxFieldEcho = 200;
+
+    private static string Echo(string text, int max)
+    {
+        if (text.Length <= max)
+        {
+            return text;
+        }
+
+        var cut = char.IsHighSurrogate(text[max - 2]) ? max - 2 : max - 1;
+        return string.Concat(text.AsSpan(0, cut), "…");
     }
 
     private static ProblemDetails FromBadRequest(BadHttpRequestException exception)
@@ -122,7 +148,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         var message = DescribeJsonError(exception);
         // A syntax error belongs to the body, not to the property the reader happened to be in; its position says where.
         var syntaxError = message == NotWellFormed;
-        var field = !syntaxError && FieldNames.FromJsonPath(exception.Path) is { Length: > 0 } path ? path : "body";
+        var field = !syntaxError && FieldNames.FromJsonPath(exception.Path) is { Length: > 0 } path ? Echo(path, MaxFieldEcho) : "body";
         if (syntaxError && exception.LineNumber is { } line && exception.BytePositionInLine is { } position)
         {
             message = string.Create(CultureInfo.InvariantCulture, $"{NotWellFormed[..^1]} (line {line + 1}, byte {position + 1}).");
@@ -140,6 +166,11 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     private static string DescribeJsonError(JsonException exception)
     {
         // System.Text.Json messages name .NET types; say what the client sent wrong instead.
+        if (exception is OffsetRequiredException)
+        {
+            return OffsetRequiredException.Description;
+        }
+
         var message = exception.Message;
         if (message.Contains("could not be converted", StringComparison.Ordinal))
         {

@@ -1,4 +1,5 @@
 using FluentValidation;
+using FluentValidation.Results;
 using Mediator;
 
 namespace IntelSharing.Api.Infrastructure.Validation;
@@ -6,6 +7,8 @@ namespace IntelSharing.Api.Infrastructure.Validation;
 /// <summary>
 /// The one place requests are validated: every FluentValidation validator registered for the message runs
 /// before its handler; failures surface as 400 problem responses through <c>ProblemExceptionHandler</c>.
+/// At most <see cref="ValidationErrors.MaxReported"/> failures are reported (the first ones, in the order the validators state their
+/// rules), so neither the answer nor the audit record grows with the size of a bad request.
 /// </summary>
 public sealed class ValidationBehavior<TMessage, TResponse>(IEnumerable<IValidator<TMessage>> validators)
     : IPipelineBehavior<TMessage, TResponse>
@@ -13,7 +16,7 @@ public sealed class ValidationBehavior<TMessage, TResponse>(IEnumerable<IValidat
 {
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
     {
-        List<FluentValidation.Results.ValidationFailure>? failures = null;
+        List<ValidationFailure>? failures = null;
         foreach (var validator in validators)
         {
             var result = await validator.ValidateAsync(message, cancellationToken);
@@ -25,9 +28,20 @@ public sealed class ValidationBehavior<TMessage, TResponse>(IEnumerable<IValidat
 
         if (failures is not null)
         {
-            throw new ValidationException(failures);
+            throw failures.Count > ValidationErrors.MaxReported
+                ? new TruncatedValidationException(failures.Take(ValidationErrors.MaxReported))
+                : new ValidationException(failures);
         }
 
         return await next(message, cancellationToken);
     }
 }
+
+/// <summary>How many validation errors one answer reports.</summary>
+public static class ValidationErrors
+{
+    public const int MaxReported = 50;
+}
+
+/// <summary>A validation failure with more errors than are reported: it carries the first <see cref="ValidationErrors.MaxReported"/>.</summary>
+public sealed class TruncatedValidationException(IEnumerable<ValidationFailure> reported) : ValidationException(reported);

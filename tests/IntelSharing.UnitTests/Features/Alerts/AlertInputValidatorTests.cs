@@ -300,6 +300,45 @@ public sealed class AlertInputValidatorTests
         AssertOnlyField(Smuggling() with { Title = "Group at Horgoš\u0007" }, "title", "control characters");
     }
 
+    [Theory]
+    [InlineData('\u202E', "202E")] // right-to-left override: "Horgoš" on screen, other text underneath
+    [InlineData('\u202A', "202A")]
+    [InlineData('\u2066', "2066")] // left-to-right isolate
+    [InlineData('\u2069', "2069")]
+    [InlineData('\u200B', "200B")] // zero-width space
+    [InlineData('\u200E', "200E")] // left-to-right mark
+    [InlineData('\u200F', "200F")]
+    [InlineData('\u2060', "2060")] // word joiner
+    [InlineData('\uFEFF', "FEFF")] // zero-width no-break space
+    [InlineData('\u00AD', "00AD")] // soft hyphen
+    public void Invisible_and_direction_changing_format_characters_are_refused_in_free_text_naming_the_field_and_the_character(char format, string codePoint)
+    {
+        var text = $"Group at Horgo{format}š";
+
+        AssertOnlyField(Smuggling() with { Title = text }, "title", $"U+{codePoint} at position 14");
+        AssertOnlyField(Smuggling() with { Summary = text }, "summary", $"U+{codePoint}");
+        AssertOnlyField(Smuggling() with { Persons = [Suspect() with { FullName = text }], ReviewAt = Now.AddMonths(3), ExpiresAt = Now.AddYears(1) }, "persons[0].fullName", $"U+{codePoint}");
+        AssertOnlyField(Smuggling() with { Indicators = [new IndicatorInput { Type = IndicatorType.Phone, Value = "+381 64 123 4567", Description = text }] }, "indicators[0].description", $"U+{codePoint}");
+        AssertOnlyField(Smuggling() with { Smuggling = Smuggling().Smuggling! with { NetworkNames = [text] } }, "smuggling.networkNames[0]", $"U+{codePoint}");
+    }
+
+    [Fact]
+    public void A_tag_character_outside_the_basic_plane_is_refused()
+    {
+        // U+E0041 TAG LATIN CAPITAL LETTER A: invisible text that some readers still pass on.
+        AssertOnlyField(Smuggling() with { Title = "Horgoš\U000E0041" }, "title", "U+E0041 at position 6");
+    }
+
+    [Fact]
+    public void Zero_width_joiner_and_non_joiner_stay_allowed_for_persian_names_indic_scripts_and_emoji()
+    {
+        // ZWNJ spells Persian and Pashto names correctly; ZWJ joins Indic conjuncts and emoji sequences. Neither reorders text.
+        var persian = "محمد\u200Cرضا";
+        var sinhala = "\u0DC1\u0DCA\u200D\u0DBB\u0DD3";
+        Assert.Empty(Errors(Smuggling() with { Persons = [Suspect() with { FullName = persian, Aliases = [sinhala] }], ReviewAt = Now.AddMonths(3), ExpiresAt = Now.AddYears(1) }));
+        Assert.Empty(Errors(Smuggling() with { Summary = "Family of four 👨\u200D👩\u200D👧\u200D👦 seen at Preševo.\nLine two." }));
+    }
+
     [Fact]
     public void Summary_is_at_most_8000_characters()
     {
