@@ -43,6 +43,27 @@ export interface paths {
         patch: operations["UpdateAgency"];
         trace?: never;
     };
+    "/api/v1/agencies/{id}/allowed-private-networks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read the internal networks an agency's webhooks may reach */
+        get: operations["GetAllowedPrivateNetworks"];
+        /**
+         * Let one agency's webhooks reach internal networks
+         * @description Replaces the list. Each entry is a CIDR range inside a loopback, private, link-local or reserved range; only this agency's subscriptions, deliveries and pings may reach it. [] removes every allowance. Audited with the list before and after.
+         */
+        put: operations["SetAllowedPrivateNetworks"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agencies/{id}/deactivate": {
         parameters: {
             query?: never;
@@ -381,7 +402,7 @@ export interface paths {
         put?: never;
         /**
          * Send a delivery again
-         * @description Queues a dead, failed, cancelled or delivered delivery for an immediate attempt. The webhook-id stays the same.
+         * @description Queues a dead, failed, cancelled or delivered delivery for an immediate attempt. The webhook-id stays the same. What is sent is decided by the sharing rules when it is sent, against the alert as it is then: alert content is never sent to an agency that may no longer see the alert, for a revoked or expired alert, or for a version that is no longer current. Such a replay is refused with 409 (type urn:intelsharing:problem:replay-refused) saying why, and the delivery is left as it was; notices (alert.revoked, alert.expired) and feedback replay normally.
          */
         post: operations["ReplayDelivery"];
         delete?: never;
@@ -401,7 +422,7 @@ export interface paths {
         put?: never;
         /**
          * Send again every delivery to a subscription in a time range
-         * @description Replays the deliveries to one subscription created in [from, to) in the given states (default: dead). No cap: large ranges are processed in pages.
+         * @description Replays the deliveries to one subscription created in [from, to) in the given states (default: dead). No cap: large ranges are processed in pages. Deliveries the sharing rules refuse now (see ReplayDelivery) are left as they were and counted in refused.
          */
         post: operations["ReplayDeliveries"];
         delete?: never;
@@ -489,7 +510,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe an endpoint to alerts
-         * @description Registers an HTTPS endpoint with a filter. Every alert your agency is entitled to and that matches the filter is delivered as a Standard Webhooks request signed with the returned whsec_ secret. The secret is shown only in this response.
+         * @description Registers an HTTPS endpoint with a filter. Every alert your agency is entitled to and that matches the filter is delivered as a Standard Webhooks request signed with the returned whsec_ secret. The secret is shown only in this response. An agency may have at most Delivery__MaxSubscriptionsPerAgency subscriptions (10 unless the operators changed it; paused and disabled ones count, deleted ones do not); one more is refused with 409 urn:intelsharing:problem:subscription-limit-reached, whose `limit` member gives the limit.
          */
         post: operations["CreateSubscription"];
         delete?: never;
@@ -531,7 +552,7 @@ export interface paths {
         put?: never;
         /**
          * Pause a subscription
-         * @description Nothing is sent while paused; deliveries still queue and are sent on resume.
+         * @description Nothing is sent while paused. Deliveries still queue (alerts, updates, and notices of revocation, expiry or a narrowed audience) and show as pending in the ledger; they are sent on resume, each decided by the sharing rules at that moment.
          */
         post: operations["PauseSubscription"];
         delete?: never;
@@ -549,7 +570,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Resume a paused or disabled subscription */
+        /**
+         * Resume a paused or disabled subscription
+         * @description What queued while it was paused is sent at once, each delivery decided by the sharing rules as they are then: alert content the agency may no longer see, or of a revoked, expired or superseded version, is cancelled with the reason instead of sent.
+         */
         post: operations["ResumeSubscription"];
         delete?: never;
         options?: never;
@@ -588,7 +612,7 @@ export interface paths {
         put?: never;
         /**
          * Send a signed test event to the endpoint
-         * @description Sends a 'ping' event signed like every delivery, waits for the answer (up to the attempt timeout) and reports it. Nothing is queued or retried.
+         * @description Sends a 'ping' event signed like every delivery, waits for the answer (up to the attempt timeout) and reports its status and latency, not its body. Every failure to get an answer (address not allowed, unknown name, refused connection, TLS failure, timeout) is reported the same way: 'The endpoint could not be reached.' Nothing is queued or retried.
          */
         post: operations["PingSubscription"];
         delete?: never;
@@ -749,6 +773,19 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        AllowedPrivateNetworksInput: {
+            /** @description e.g. ["10.20.0.0/16"]; an empty list removes every allowance. Replaces the whole list. */
+            allowedPrivateNetworks: string[];
+        };
+        /**
+         * @description The internal networks (CIDR ranges inside loopback, private, link-local or other refused ranges) this agency's
+         *     webhooks may reach. Set by operators only; empty means public addresses only. Not part of the partner directory.
+         */
+        AllowedPrivateNetworksView: {
+            /** Format: uuid */
+            agencyId: string;
+            allowedPrivateNetworks: string[];
+        };
         /**
          * @description Whether the earlier head passed as the anchor is still a prefix of the chain (the record at its seq exists with its
          *     hash). False means records were removed or rewritten since that head was issued. `signatureValid` says whether the
@@ -875,9 +912,12 @@ export interface components {
             /** @description Default: ["dead"]. */
             states?: string[] | null;
         };
+        /** @description How many deliveries were queued again, and how many in the range the sharing rules refused (left as they were). */
         BulkReplayResult: {
             /** Format: int32 */
             replayed: number;
+            /** Format: int32 */
+            refused: number;
         };
         CrossingPoint: {
             /** @description e.g. Horgoš–Röszke. */
@@ -1053,16 +1093,18 @@ export interface components {
             nationality?: string | null;
             aliases?: string[] | null;
         };
-        /** @description What the endpoint answered to the ping. */
+        /**
+         * @description What the endpoint answered to the ping: its HTTP status and how long it took. When it could not be reached,
+         *     statusCode and durationMs are absent and error says only that, whatever the reason.
+         */
         PingResult: {
             webhookId: string;
             /** Format: int32 */
             statusCode?: number | null;
             succeeded: boolean;
             /** Format: int64 */
-            durationMs: number;
+            durationMs?: number | null;
             error?: string | null;
-            responseExcerpt?: string | null;
         };
         ProblemDetails: {
             /** @description What went wrong, as a stable URN (urn:intelsharing:problem:…) listed in docs/problems.md. Branch on this, not on title or detail. */
@@ -1537,6 +1579,191 @@ export interface operations {
             };
             /** @description The request conflicts with the current state (urn:intelsharing:problem:conflict). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is larger than the server accepts; `detail` gives the limit (urn:intelsharing:problem:payload-too-large). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body was not sent as application/json (urn:intelsharing:problem:unsupported-media-type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    GetAllowedPrivateNetworks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowedPrivateNetworksView"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    SetAllowedPrivateNetworks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AllowedPrivateNetworksInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowedPrivateNetworksView"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending field (urn:intelsharing:problem:validation, or urn:intelsharing:problem:malformed-request when the body is not JSON of the expected shape). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3518,7 +3745,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The request conflicts with the current state (urn:intelsharing:problem:conflict). */
+            /** @description The sharing rules refuse to send this delivery now: `detail` says why (agency deactivated, no longer in the audience, alert revoked or expired, version superseded) (urn:intelsharing:problem:replay-refused); or it is already queued, or its subscription ended (urn:intelsharing:problem:conflict). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4346,6 +4573,15 @@ export interface operations {
             };
             /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Your agency already has as many subscriptions as one agency may have (Delivery__MaxSubscriptionsPerAgency, 10 by default); `limit` gives it and nothing was stored (urn:intelsharing:problem:subscription-limit-reached). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
