@@ -122,6 +122,15 @@ if (args.Length > 0 && args[0] == BootstrapAdmin.CommandName)
     return await BootstrapAdmin.RunAsync(app.Services, args, Console.Out, CancellationToken.None);
 }
 
+// The deployment-wide allowance opens internal networks to every agency's webhooks (issue 8, item 7): fine for a demo or a
+// test rig, not for production, where an operator allows networks per agency.
+if (!app.Environment.IsDevelopment() && app.Services.GetRequiredService<IOptions<DeliveryOptions>>().Value.AllowedPrivateNetworks is { Length: > 0 } everyone)
+{
+    app.Logger.LogWarning(
+        "Delivery__AllowedPrivateNetworks lets every agency's webhooks reach {Networks}. In production allow internal networks per agency instead (PUT /api/v1/agencies/{{id}}/allowed-private-networks).",
+        string.Join(", ", everyone));
+}
+
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMiddleware<RequestBodyLimit>(MaxRequestBodyBytes);

@@ -1049,6 +1049,8 @@ export interface components {
             };
             /** @description W3C trace id of the request; quote it when reporting a problem. */
             traceId?: string;
+            /** @description Present and true when the request had more than 50 errors: only the first 50 are in errors (docs/problems.md). */
+            errorsTruncated?: boolean;
         } & {
             [key: string]: unknown;
         };

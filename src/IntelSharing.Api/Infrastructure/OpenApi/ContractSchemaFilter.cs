@@ -26,6 +26,15 @@ public sealed class ContractSchemaFilter : ISchemaFilter
         if (context.Type == typeof(ProblemDetails) || context.Type == typeof(HttpValidationProblemDetails))
         {
             DescribeProblem(concrete);
+            if (context.Type == typeof(HttpValidationProblemDetails))
+            {
+                concrete.Properties["errorsTruncated"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Boolean,
+                    Description = "Present and true when the request had more than 50 errors: only the first 50 are in errors (docs/problems.md).",
+                };
+            }
+
             return;
         }
 
