@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# The benchmark suite (issue 5; docs/benchmarks.md): the API's ingest, reads, delivery drain and end-to-end latency,
-# measured beside the limits of the same machine in the same run — L_http (a no-op Kestrel POST under the same
-# generator, connections and payload) and L_db (pgbench running the service's SQL for one alert).
+# The benchmark suite (issues 5 and 9; docs/benchmarks.md): the API's ingest, reads, delivery drain and end-to-end
+# rate and latency, each measured beside a limit of the same machine in the same run that does not move with the
+# product — L_http (a no-op Kestrel POST under the same generator, connections and payload), L_db and L_read (pgbench,
+# prepared, of the minimal write and the one primary-key read: bench/sql/limit-*.sql), L_drain (signed no-op POSTs to
+# the same receivers, one UPDATE per batch) and SQLite's own minimal write — and prints each ratio with its target.
 # Release build; a throwaway PostgreSQL cluster with production durability (fsync, synchronous_commit on);
 # everything on 127.0.0.1; bounded by `timeout`.
 #
 #   bench/run.sh           # full run, about 10 minutes; writes bench/results/latest.md and latest.json
 #   bench/run.sh --quick   # smoke test, 3–4 minutes on a busy 2-core machine; writes bench/results/quick.md and quick.json
-#   bench/run.sh --quick --only drain   # one phase (ingest, drain or e2e) while working on it; without --quick
-#                                       # a single phase writes bench/results/partial.md and partial.json
-#   bench/run.sh --quick --only e2e --e2e-rate 100   # end to end at another rate than the target's 1,500/s
+#   bench/run.sh --quick --only drain   # one phase (ingest, sqlite, drain or e2e) while working on it; without
+#                                       # --quick a single phase writes bench/results/partial.md and partial.json
+#   bench/run.sh --quick --only e2e --e2e-rate 100   # end to end at another rate than the target's 1,000/s
 #
 # Needs the .NET SDK and PostgreSQL's server binaries with pgbench and pg_stat_statements
 # (Debian/Ubuntu: apt-get install postgresql postgresql-contrib). As root, the cluster runs as 'postgres' via runuser.
@@ -23,10 +25,10 @@ only=()
 limit="${INTELSHARING_BENCH_TIMEOUT:-1200}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --quick) quick=(--quick); limit="${INTELSHARING_BENCH_TIMEOUT:-420}" ;;
+    --quick) quick=(--quick); limit="${INTELSHARING_BENCH_TIMEOUT:-600}" ;;
     --only) only+=(--only "$2"); shift ;;
     --e2e-rate) only+=(--e2e-rate "$2"); shift ;;
-    *) echo "Unknown argument: $1 (use --quick, --only ingest|drain|e2e, --e2e-rate <alerts/s>)" >&2; exit 2 ;;
+    *) echo "Unknown argument: $1 (use --quick, --only ingest|sqlite|drain|e2e, --e2e-rate <alerts/s>)" >&2; exit 2 ;;
   esac
   shift
 done

@@ -47,6 +47,15 @@ public sealed class HostProcess : IAsyncDisposable
         ["Logging__LogLevel__Default"] = "Warning",
     };
 
+    /// <summary>The same settings on the embedded default: SQLite in <paramref name="file"/>, with the product's own pragmas.</summary>
+    public static Dictionary<string, string> SqliteApiSettings(string file, bool dispatcher)
+    {
+        var settings = ApiSettings(string.Empty, dispatcher);
+        settings["Database__Provider"] = "Sqlite";
+        settings["Database__ConnectionString"] = $"Data Source={file}";
+        return settings;
+    }
+
     public static HostProcess Start(string dll, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment)
     {
         var port = FreePort();

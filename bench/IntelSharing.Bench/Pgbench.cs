@@ -4,12 +4,27 @@ using System.Text.RegularExpressions;
 
 namespace IntelSharing.Bench;
 
-public sealed record PgbenchResult(string Script, int Clients, double Seconds, long Transactions, double Tps, double LatencyAverageMs, long Failed);
+public sealed record PgbenchResult(string Script, int Clients, double Seconds, long Transactions, double Tps, double LatencyAverageMs, long Failed)
+{
+    /// <summary>The database's work and CPU per transaction over the run, where the suite measured it.</summary>
+    public PerUnit? Per { get; init; }
+}
 
-/// <summary>Runs pgbench (extended protocol, unprepared statements — as Npgsql sends them by default) against the cluster.</summary>
+/// <summary>
+/// Runs pgbench against the cluster. The product's own SQL (the E_sql diagnostic, the read scripts) runs with the
+/// extended protocol and unprepared statements, as Npgsql sends them by default; the machine's limits run prepared,
+/// the cheapest way PostgreSQL can be asked for the same work.
+/// </summary>
 public sealed partial class Pgbench(string executable, Postgres postgres)
 {
-    public async Task<PgbenchResult> RunAsync(string database, string script, int clients, TimeSpan duration, IReadOnlyDictionary<string, string> variables)
+    public enum Protocol
+    {
+        Extended,
+        Prepared,
+    }
+
+    public async Task<PgbenchResult> RunAsync(
+        string database, string script, int clients, TimeSpan duration, IReadOnlyDictionary<string, string> variables, Protocol protocol = Protocol.Extended)
     {
         var start = new ProcessStartInfo(executable)
         {
@@ -20,7 +35,7 @@ public sealed partial class Pgbench(string executable, Postgres postgres)
         foreach (var argument in new[]
         {
             "-h", "127.0.0.1", "-p", postgres.Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres",
-            "-n", "-M", "extended", "-c", clients.ToString(CultureInfo.InvariantCulture),
+            "-n", "-M", protocol == Protocol.Prepared ? "prepared" : "extended", "-c", clients.ToString(CultureInfo.InvariantCulture),
             "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
             "-T", ((int)duration.TotalSeconds).ToString(CultureInfo.InvariantCulture), "-f", script,
         })

@@ -19,7 +19,11 @@ public sealed class SuiteResults
 
     public List<ClosedLoopRow> Http { get; set; } = [];
 
-    public List<PgbenchResult> Db { get; set; } = [];
+    /// <summary>L_db: pgbench of the minimal durable write per alert (limit-ingest.sql), at each connection count.</summary>
+    public List<PgbenchResult> LimitDb { get; set; } = [];
+
+    /// <summary>E_sql's divisor, a diagnostic: pgbench replaying the product's own SQL per alert (ingest-alert.sql).</summary>
+    public List<PgbenchResult> ProductSql { get; set; } = [];
 
     public List<EfficiencyRow> Efficiency { get; set; } = [];
 
@@ -31,6 +35,12 @@ public sealed class SuiteResults
 
     public DrainResult? Drain { get; set; }
 
+    /// <summary>L_drain: signed no-op POSTs from the benchmark process to the drain's receivers, with batched state updates.</summary>
+    public DrainLimitResult? DrainLimit { get; set; }
+
+    /// <summary>The embedded default, measured against its own minimal write.</summary>
+    public SqliteResult? Sqlite { get; set; }
+
     public List<EndToEndResult> EndToEnd { get; set; } = [];
 
     public List<string> Errors { get; set; } = [];
@@ -38,8 +48,19 @@ public sealed class SuiteResults
 
 public sealed record ClosedLoopRow(int Connections, double PerSecond, Latencies Latency, long Failed, IReadOnlyDictionary<string, long> Failures, PerUnit Per);
 
-/// <summary>The ratios at one connection count: L_ingest = 1 / (1/L_http + 1/L_db), E = measured / limit.</summary>
-public sealed record EfficiencyRow(int Connections, double LHttp, double LDb, double LIngest, double Ingest, double EIngest, double EHttp, double EDb);
+/// <summary>
+/// The ratios at one connection count: L_ingest = 1 / (1/L_http + 1/L_db), E = measured / limit. ProductSql and ESql
+/// (ingest ÷ pgbench of the product's own SQL) are a diagnostic, absent on SQLite.
+/// </summary>
+public sealed record EfficiencyRow(
+    int Connections, double LHttp, double LDb, double LIngest, double Ingest, double EIngest, double EHttp, double EDb, double? ProductSql = null, double? ESql = null)
+{
+    public static EfficiencyRow Of(int connections, double lHttp, double lDb, double ingest, double? productSql = null)
+    {
+        var limit = 1 / (1 / lHttp + 1 / lDb);
+        return new EfficiencyRow(connections, lHttp, lDb, limit, ingest, ingest / limit, ingest / lHttp, ingest / lDb, productSql, productSql is { } sql ? ingest / sql : null);
+    }
+}
 
 public sealed record OpenLoopResult(double TargetRate, double AchievedRate, int Connections, double Seconds, Latencies Latency, long Failed, IReadOnlyDictionary<string, long> Failures, double FractionOfMax);
 
@@ -48,6 +69,12 @@ public sealed record StatementRow(double PerUnit, double MeanMs, double MsPerUni
 
 public sealed record ReadResult(ClosedLoopRow Api, PgbenchResult WithoutAudit, PgbenchResult WithAudit)
 {
+    /// <summary>L_read: pgbench of the one primary-key SELECT a read needs, on the minimal table.</summary>
+    public PgbenchResult? Limit { get; init; }
+
+    /// <summary>Reads through the API ÷ L_read.</summary>
+    public double? OfLimit => Limit is { Tps: > 0 } limit ? Api.PerSecond / limit.Tps : null;
+
     /// <summary>How many reads without the audit INSERT the database does in the time of one audited read.</summary>
     public double CostRatio => WithoutAudit.Tps / WithAudit.Tps;
 }
@@ -61,4 +88,23 @@ public sealed record DrainResult(
 
 public sealed record EndToEndResult(
     double TargetRate, double AchievedRate, double Seconds, int Partners, long Alerts, long ExpectedDeliveries, long Delivered,
-    Latencies Latency, Latencies SubmitLatency, long SubmitFailed, IReadOnlyDictionary<string, long> SubmitFailures, PerUnit Per);
+    Latencies Latency, Latencies SubmitLatency, long SubmitFailed, IReadOnlyDictionary<string, long> SubmitFailures, PerUnit Per)
+{
+    /// <summary>Kept up: accepted the scheduled rate (within 3 %), no submit failed, and every measured alert reached every partner.</summary>
+    public bool Sustained => AchievedRate >= 0.97 * TargetRate && SubmitFailed == 0 && Delivered == ExpectedDeliveries;
+}
+
+public sealed record DrainLimitResult(long Sent, long Received, double Seconds, double PerSecond, int Partners, int BatchSize, int InFlight, long Batches, PerUnit Per);
+
+public sealed record SqliteLimitRow(int Clients, double Seconds, long Alerts, double PerSecond, long Busy);
+
+public sealed class SqliteResult
+{
+    public string Pragmas { get; set; } = string.Empty;
+
+    public List<ClosedLoopRow> Ingest { get; set; } = [];
+
+    public List<SqliteLimitRow> Limit { get; set; } = [];
+
+    public List<EfficiencyRow> Efficiency { get; set; } = [];
+}

@@ -8,9 +8,11 @@ using System.Runtime.InteropServices;
 namespace IntelSharing.Bench;
 
 /// <summary>
-/// The benchmark of issue 5, phase by phase, on one machine in one run: ingest (closed and open loop) and reads
-/// against the API, then the limits beside it — L_http (no-op Kestrel host, same generator, connections and
-/// payload) and L_db (pgbench with the service's SQL) — then the delivery drain and the end-to-end latency.
+/// The benchmark of issues 5 and 9, phase by phase, on one machine in one run: ingest (closed and open loop) and reads
+/// against the API, then the machine's limits beside it — L_http (no-op Kestrel host, same generator, connections and
+/// payload), L_db and L_read (pgbench, prepared, of the minimal write and the one primary-key read on primary-key-only
+/// tables) and, as a diagnostic, E_sql's pgbench of the product's own SQL — then SQLite against its own minimal
+/// write, the delivery drain beside L_drain (signed no-op POSTs from this process), and the end-to-end rate and latency.
 /// A phase that fails is reported as such; the others still run.
 /// </summary>
 public static class Suite
@@ -18,6 +20,7 @@ public static class Suite
     private const string IngestDatabase = "bench_ingest";
     private const string DrainDatabase = "bench_drain";
     private const string EndToEndDatabase = "bench_e2e";
+    private const string LimitsDatabase = "bench_limits";
     private const int OpenLoopAndEndToEndConnections = 64;
 
     public static async Task<int> RunAsync(SuiteOptions options)
@@ -38,6 +41,11 @@ public static class Suite
         if (options.Runs("ingest"))
         {
             await bench.PhaseAsync("ingest, reads and limits", bench.IngestAndLimitsAsync);
+        }
+
+        if (options.Runs("sqlite"))
+        {
+            await bench.PhaseAsync("SQLite, the embedded default", bench.SqliteAsync);
         }
 
         if (options.Runs("drain"))
@@ -84,6 +92,7 @@ public static class Suite
     {
         private readonly byte[][] _bodies = AlertBodies.Many(256);
         private readonly Pgbench _pgbench = new(options.Pgbench, postgres);
+        private bool _limitsCreated;
 
         public async Task PhaseAsync(string name, Func<Task> phase)
         {
@@ -100,6 +109,28 @@ public static class Suite
         }
 
         private static void Log(string line) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}");
+
+        /// <summary>The primary-key-only tables of limit-schema.sql, in their own database, created once per run.</summary>
+        private async Task<string> LimitsAsync()
+        {
+            if (!_limitsCreated)
+            {
+                await postgres.CreateDatabaseAsync(LimitsDatabase);
+                await postgres.ExecuteAsync(LimitsDatabase, await File.ReadAllTextAsync(Path.Combine(options.SqlDirectory, "limit-schema.sql")));
+                _limitsCreated = true;
+            }
+
+            return LimitsDatabase;
+        }
+
+        /// <summary>A stored alert document of median size: what L_read reads and L_drain sends.</summary>
+        private async Task<string> MedianDocumentAsync(string database) =>
+            await postgres.ScalarAsync<string>(database, "SELECT document::text FROM alerts ORDER BY length(document::text) LIMIT 1 OFFSET (SELECT count(*) / 2 FROM alerts)")
+            ?? throw new InvalidOperationException($"No alert stored in {database}.");
+
+        /// <summary>The webhook body around a document, as Outbox.Payload builds it.</summary>
+        private static string Payload(string document) =>
+            "{\"type\":\"alert.published\",\"timestamp\":\"" + DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture) + "\",\"data\":" + document + "}";
 
         private Dictionary<string, string> Api(string database, bool dispatcher) => HostProcess.ApiSettings(postgres.ApiConnectionString(database), dispatcher);
 
@@ -235,21 +266,33 @@ public static class Suite
             var bench = typeof(Suite).Assembly.Location;
             await using var host = HostProcess.Start(bench, ["noop-host"], new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" });
             await host.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+            results.Http.AddRange(await ClosedLoopsAsync(host, HttpStatusCode.NoContent, border, cert, "L_http"));
+        }
+
+        /// <summary>
+        /// Warm-up, then the closed loop at each connection count against a host whose only cost worth counting is its
+        /// own CPU (the no-op host; the API on SQLite, which has its database inside it).
+        /// </summary>
+        private async Task<List<ClosedLoopRow>> ClosedLoopsAsync(HostProcess host, HttpStatusCode expected, Member border, Member cert, string name)
+        {
             using (var warm = new LoadGenerator(host.BaseAddress, 16))
             {
-                await warm.ClosedLoopAsync(n => Submit(n, border, cert), HttpStatusCode.NoContent, TimeSpan.Zero, options.Warmup * 2);
+                await warm.ClosedLoopAsync(n => Submit(n, border, cert), expected, TimeSpan.Zero, options.Warmup * 2);
             }
 
+            var rows = new List<ClosedLoopRow>();
             foreach (var connections in options.Connections)
             {
                 using var generator = new LoadGenerator(host.BaseAddress, connections);
                 var cpu = host.CpuTime;
-                var run = await generator.ClosedLoopAsync(n => Submit(n, border, cert), HttpStatusCode.NoContent, options.Warmup, options.Window);
-                var used = host.CpuTime - cpu;
-                results.Http.Add(new ClosedLoopRow(connections, run.PerSecond, run.Latency, run.Failed, run.Failures,
-                    new PerUnit(run.Completed, 0, 0, 0, 0, 0, used.TotalMilliseconds / Math.Max(1, run.Completed), 0)));
-                Log($"L_http c={connections}: {run.PerSecond:F0} requests/s, p99 {run.Latency.P99:F2} ms");
+                var run = await generator.ClosedLoopAsync(n => Submit(n, border, cert), expected, options.Warmup, options.Window);
+                var perRequest = (host.CpuTime - cpu).TotalMilliseconds / Math.Max(1, run.Completed);
+                rows.Add(new ClosedLoopRow(connections, run.PerSecond, run.Latency, run.Failed, run.Failures,
+                    new PerUnit(run.Completed, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, perRequest, double.NaN)));
+                Log($"{name} c={connections}: {run.PerSecond:F0} requests/s, p99 {run.Latency.P99:F2} ms, failed {run.Failed}; {perRequest:F3} ms CPU/request");
             }
+
+            return rows;
         }
 
         private async Task DbLimitAsync(Member border, List<(Member Partner, Guid Subscription)> partners)
@@ -263,8 +306,7 @@ public static class Suite
                 GROUP BY a.id, a.document::text HAVING count(*) = 3 LIMIT 200
                 """);
             var (document, countries) = candidates.Select(r => (r[0], r[1].Split(' '))).OrderBy(r => r.Item1.Length).ElementAt(candidates.Count / 2);
-            var payload = "{\"type\":\"alert.published\",\"timestamp\":\"" + DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture) +
-                "\",\"data\":" + document + "}";
+            var payload = Payload(document);
             results.Settings["L_db document"] = $"a stored smuggling alert of {document.Length} characters (median of those with 3 countries); webhook payload {payload.Length}";
             var variables = new Dictionary<string, string>
             {
@@ -282,26 +324,49 @@ public static class Suite
                 variables[$"p{i + 1}"] = partners[i].Partner.Id.ToString();
             }
 
-            var script = Path.Combine(options.SqlDirectory, "ingest-alert.sql");
-            await _pgbench.RunAsync(IngestDatabase, script, 16, options.Warmup, variables);
+            // L_db: the minimal write, prepared, into the primary-key-only tables; the same document and subscriptions.
+            var limits = await LimitsAsync();
+            var limitVariables = new Dictionary<string, string> { ["doc"] = document };
+            for (var i = 0; i < 3; i++)
+            {
+                limitVariables[$"s{i + 1}"] = partners[i].Subscription.ToString();
+            }
+
+            var limitScript = Path.Combine(options.SqlDirectory, "limit-ingest.sql");
+            var productScript = Path.Combine(options.SqlDirectory, "ingest-alert.sql");
+            await _pgbench.RunAsync(limits, limitScript, 16, options.Warmup, limitVariables, Pgbench.Protocol.Prepared);
+            await _pgbench.RunAsync(IngestDatabase, productScript, 16, options.Warmup, variables);
             foreach (var connections in options.Connections)
             {
-                var (run, per, _) = await MeasuredAsync(IngestDatabase, null, async () =>
-                {
-                    var r = await _pgbench.RunAsync(IngestDatabase, script, connections, options.Window, variables);
-                    return (r, r.Transactions);
-                });
-                results.Db.Add(run);
-                Log($"L_db c={connections}: {run.Tps:F0} alerts/s (pgbench), latency {run.LatencyAverageMs:F2} ms; PG {per.PostgresCpuMs:F2} ms CPU/alert, {per.Commits:F2} commits, {per.WalSyncs:F2} WAL syncs/alert");
+                var limit = await PgbenchMeasuredAsync(limits, limitScript, connections, limitVariables, Pgbench.Protocol.Prepared);
+                results.LimitDb.Add(limit);
+                Log($"L_db c={connections}: {limit.Tps:F0} alerts/s (pgbench, minimal write, prepared), latency {limit.LatencyAverageMs:F2} ms; " +
+                    $"PG {limit.Per!.PostgresCpuMs:F2} ms CPU/alert, {limit.Per.Commits:F2} commits, {limit.Per.WalSyncs:F2} WAL syncs/alert");
+                var sql = await PgbenchMeasuredAsync(IngestDatabase, productScript, connections, variables, Pgbench.Protocol.Extended);
+                results.ProductSql.Add(sql);
+                Log($"E_sql's pgbench c={connections}: {sql.Tps:F0} alerts/s (the product's SQL), latency {sql.LatencyAverageMs:F2} ms; PG {sql.Per!.PostgresCpuMs:F2} ms CPU/alert");
                 var http = results.Http.FirstOrDefault(h => h.Connections == connections);
                 var ingest = results.Ingest.FirstOrDefault(h => h.Connections == connections);
                 if (http is not null && ingest is not null)
                 {
-                    var limit = 1 / (1 / http.PerSecond + 1 / run.Tps);
-                    results.Efficiency.Add(new EfficiencyRow(connections, http.PerSecond, run.Tps, limit, ingest.PerSecond,
-                        ingest.PerSecond / limit, ingest.PerSecond / http.PerSecond, ingest.PerSecond / run.Tps));
+                    results.Efficiency.Add(EfficiencyRow.Of(connections, http.PerSecond, limit.Tps, ingest.PerSecond, sql.Tps));
                 }
             }
+
+            // L_read: the document by primary key, prepared, over as many documents as the API's reads pick from.
+            const int ReadRows = 20_000;
+            await postgres.ExecuteAsync(limits,
+                $"""
+                INSERT INTO limit_alerts (id, doc)
+                SELECT CAST(lpad(to_hex(n), 32, '0') AS uuid), CAST('{document.Replace("'", "''", StringComparison.Ordinal)}' AS json)
+                FROM generate_series(CAST(1 AS bigint), {ReadRows}) AS n
+                ON CONFLICT (id) DO NOTHING
+                """);
+            var readLimitScript = Path.Combine(options.SqlDirectory, "limit-read.sql");
+            var readLimitVariables = new Dictionary<string, string> { ["rows"] = ReadRows.ToString(CultureInfo.InvariantCulture) };
+            await _pgbench.RunAsync(limits, readLimitScript, 16, options.Warmup, readLimitVariables, Pgbench.Protocol.Prepared);
+            var readLimit = await PgbenchMeasuredAsync(limits, readLimitScript, 16, readLimitVariables, Pgbench.Protocol.Prepared);
+            Log($"L_read c=16: {readLimit.Tps:F0} reads/s (pgbench, primary-key SELECT, prepared); PG {readLimit.Per!.PostgresCpuMs:F3} ms CPU/read");
 
             // Issue 4: what the audit INSERT adds to a read, at the database.
             var alert = await postgres.ScalarAsync<string>(IngestDatabase, "SELECT id::text FROM alerts ORDER BY created_at DESC LIMIT 1");
@@ -309,8 +374,18 @@ public static class Suite
             var readVariables = new Dictionary<string, string> { ["prefix"] = reader.Prefix, ["reader"] = reader.Id.ToString(), ["alert"] = alert! };
             var without = await _pgbench.RunAsync(IngestDatabase, Path.Combine(options.SqlDirectory, "read-alert.sql"), 16, options.Window, readVariables);
             var with = await _pgbench.RunAsync(IngestDatabase, Path.Combine(options.SqlDirectory, "read-alert-audited.sql"), 16, options.Window, readVariables);
-            results.Read = results.Read is { } read ? read with { WithoutAudit = without, WithAudit = with } : null;
+            results.Read = results.Read is { } read ? read with { WithoutAudit = without, WithAudit = with, Limit = readLimit } : null;
             Log($"reads at the database, 16 clients: {without.Tps:F0}/s without the audit INSERT, {with.Tps:F0}/s with it (x{without.Tps / with.Tps:F2})");
+        }
+
+        private async Task<PgbenchResult> PgbenchMeasuredAsync(string database, string script, int clients, IReadOnlyDictionary<string, string> variables, Pgbench.Protocol protocol)
+        {
+            var (run, per, _) = await MeasuredAsync(database, null, async () =>
+            {
+                var r = await _pgbench.RunAsync(database, script, clients, options.Window, variables, protocol);
+                return (r, r.Transactions);
+            });
+            return run with { Per = per };
         }
 
         public async Task DrainAsync()
@@ -370,29 +445,114 @@ public static class Suite
                     outcome.TotalSeconds, left, subscriptions, options.DrainPartners, 32, per) { Statements = Rows(statements, per.Units) };
                 Log($"drain: {receivers.Distinct} of {queued} delivered in {span:F1} s = {(arrivals.Length - 1) / span:F0}/s; {left} left; API {per.ClientCpuMs:F3} ms CPU/delivery");
             }
+
+            await DrainLimitAsync(receivers, queued);
+        }
+
+        /// <summary>L_drain, right after the drain, to the same receivers: as many signed no-op deliveries as the drain had queued.</summary>
+        private async Task DrainLimitAsync(ReceiverSet receivers, long count)
+        {
+            var limits = await LimitsAsync();
+            var body = System.Text.Encoding.UTF8.GetBytes(Payload(await MedianDocumentAsync(DrainDatabase)));
+            await DrainLimit.FillAsync(postgres.ConnectionString(limits), count);
+            await postgres.ExecuteAsync(limits, "VACUUM ANALYZE limit_deliveries");
+            using var limit = new DrainLimit(Enumerable.Range(0, options.DrainPartners).Select(p => receivers[p].Url).ToList(), body);
+            await limit.WarmUpAsync();
+            receivers.Clear();
+            var ((seconds, batches, failed), per, _) = await MeasuredAsync(limits, Environment.ProcessId, async () =>
+            {
+                var outcome = await limit.RunAsync(postgres.ConnectionString(limits), count);
+                return (outcome, count);
+            });
+            var delivered = await postgres.ScalarAsync<long>(limits, "SELECT count(*) FROM limit_deliveries WHERE state = 'delivered'");
+            results.DrainLimit = new DrainLimitResult(count, receivers.Distinct, seconds, delivered / seconds, options.DrainPartners, DrainLimit.BatchSize,
+                DrainLimit.BatchesInFlight * DrainLimit.SendsPerBatch, batches, per);
+            Log($"L_drain: {delivered} of {count} signed no-op deliveries recorded delivered in {seconds:F1} s = {delivered / seconds:F0}/s " +
+                $"({receivers.Distinct} received, {failed} failed, {batches} batch updates); benchmark process {per.ClientCpuMs:F3} ms CPU/delivery (receivers included), PG {per.PostgresCpuMs:F3}");
         }
 
         /// <summary>
-        /// At the target rate, and — when the ingest and drain figures say the target is beyond this machine — also at
-        /// half the rate they say it can sustain (1 / (1/ingest + 3/drain)), so the latency of a system that keeps up
-        /// is measured too.
+        /// The embedded default: the API on a SQLite file (its own pragmas, dispatcher off) under the same closed loop,
+        /// beside SQLite's own minimal write (SqliteLimit) from this process on a file in the same folder.
+        /// </summary>
+        public async Task SqliteAsync()
+        {
+            var directory = Directory.CreateTempSubdirectory("intelsharing-bench-sqlite-");
+            try
+            {
+                var sqlite = new SqliteResult { Pragmas = SqliteLimit.Pragmas };
+                results.Sqlite = sqlite;
+                var file = Path.Combine(directory.FullName, "intelsharing.db");
+                var settings = HostProcess.SqliteApiSettings(file, dispatcher: false);
+                var key = await HostProcess.BootstrapAdminAsync(options.ApiDll, settings);
+                await using var receivers = new ReceiverSet(3);
+                var subscriptions = new List<Guid>();
+                Member border, cert;
+                var api = HostProcess.Start(options.ApiDll, [], settings);
+                await using (api)
+                {
+                    await api.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+                    var community = new Community(api.BaseAddress, key);
+                    border = await community.BorderPoliceAsync();
+                    cert = await community.CertAsync();
+                    for (var i = 0; i < 3; i++)
+                    {
+                        subscriptions.Add(await community.SubscribeAsync(await community.PartnerAsync(i), receivers[i].Url, "Benchmark: all alerts"));
+                    }
+
+                    sqlite.Ingest.AddRange(await ClosedLoopsAsync(api, HttpStatusCode.Created, border, cert, "SQLite ingest (API CPU includes SQLite's)"));
+                }
+
+                if (results.Http.Count == 0)
+                {
+                    await HttpLimitAsync(border, cert);
+                }
+
+                var document = await SqliteLimit.MedianDocumentAsync(file);
+                foreach (var connections in options.Connections)
+                {
+                    var limit = await SqliteLimit.RunAsync(Path.Combine(directory.FullName, "limit.db"), document, subscriptions, connections, options.Warmup, options.Window);
+                    sqlite.Limit.Add(limit);
+                    Log($"L_db on SQLite c={connections}: {limit.PerSecond:F0} alerts/s (minimal write, {SqliteLimit.Pragmas}), {limit.Busy} busy");
+                    var http = results.Http.FirstOrDefault(h => h.Connections == connections);
+                    var ingest = sqlite.Ingest.FirstOrDefault(h => h.Connections == connections);
+                    if (http is not null && ingest is not null)
+                    {
+                        sqlite.Efficiency.Add(EfficiencyRow.Of(connections, http.PerSecond, limit.PerSecond, ingest.PerSecond));
+                    }
+                }
+            }
+            finally
+            {
+                directory.Delete(recursive: true);
+            }
+        }
+
+        /// <summary>
+        /// First at the target rate (1,000 alerts/s unless --e2e-rate says otherwise): is it sustained with delivery on?
+        /// Then the latency at half of it — half the target when the target was sustained; otherwise half of what the
+        /// ingest and drain figures say the machine sustains (1 / (1/ingest + 3/drain)), so the latency of a system
+        /// that keeps up is measured too, and reported against the target it falls short of.
         /// </summary>
         public async Task EndToEndAsync()
         {
-            var rates = new List<double> { options.EndToEndRate };
-            // Ingest and delivery share the machine: an alert costs one ingest and three deliveries of its capacity.
-            var ingest = results.Ingest.Count > 0 ? results.Ingest.Max(i => i.PerSecond) : double.NaN;
-            var drain = results.Drain is { PerSecond: > 0 } d ? d.PerSecond : double.NaN;
-            var sustainable = 1 / (1 / ingest + 3 / drain);
-            if (double.IsFinite(sustainable) && sustainable < options.EndToEndRate)
+            var target = options.EndToEndRate;
+            await PhaseAsync($"end to end at {target}/s", () => EndToEndAtAsync(target));
+            var half = target / 2;
+            if (results.EndToEnd.LastOrDefault() is not { Sustained: true })
             {
-                rates.Add(Math.Max(5, Math.Round(sustainable * 0.5)));
+                // Ingest and delivery share the machine: an alert costs one ingest and three deliveries of its capacity.
+                var ingest = results.Ingest.Count > 0 ? results.Ingest.Max(i => i.PerSecond) : double.NaN;
+                var drain = results.Drain is { PerSecond: > 0 } d ? d.PerSecond : double.NaN;
+                var sustainable = 1 / (1 / ingest + 3 / drain);
+                if (double.IsFinite(sustainable) && sustainable < target)
+                {
+                    half = sustainable / 2;
+                }
             }
 
-            foreach (var rate in rates)
-            {
-                await PhaseAsync($"end to end at {rate}/s", () => EndToEndAtAsync(rate));
-            }
+            half = Math.Max(5, Math.Round(half));
+            await PhaseAsync($"end to end at {half}/s", () => EndToEndAtAsync(half));
         }
 
         private async Task EndToEndAtAsync(double rate)

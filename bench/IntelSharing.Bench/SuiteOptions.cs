@@ -19,7 +19,7 @@ public sealed record SuiteOptions
 
     public string Commit { get; init; } = "unknown";
 
-    /// <summary>While working on one figure: run only this phase (ingest, drain or e2e). The full run leaves it unset.</summary>
+    /// <summary>While working on one figure: run only this phase (ingest, sqlite, drain or e2e). The full run leaves it unset.</summary>
     public string? Only { get; init; }
 
     public bool Runs(string phase) => Only is null || Only == phase;
@@ -40,7 +40,8 @@ public sealed record SuiteOptions
 
     public int DrainPartners => 4;
 
-    public double EndToEndRate { get; init; } = 1_500;
+    /// <summary>The end-to-end target: 1,000 alerts/s sustained with delivery on (issue 9); the latency is measured at half of it.</summary>
+    public double EndToEndRate { get; init; } = 1_000;
 
     public TimeSpan EndToEndWindow => TimeSpan.FromSeconds(Quick ? 4 : 20);
 
@@ -63,7 +64,7 @@ public sealed record SuiteOptions
             Quick = args.Contains("--quick"),
             Commit = Optional("--commit") ?? "unknown",
             Only = Optional("--only"),
-            EndToEndRate = Optional("--e2e-rate") is { } rate ? double.Parse(rate, CultureInfo.InvariantCulture) : 1_500,
+            EndToEndRate = Optional("--e2e-rate") is { } rate ? double.Parse(rate, CultureInfo.InvariantCulture) : 1_000,
         };
     }
 }

@@ -54,7 +54,10 @@ public sealed class Database : IAsyncDisposable
             await connection.OpenAsync(cancellationToken);
             await using var pragma = connection.CreateCommand();
             // WAL lets readers run beside the single writer; busy_timeout makes writers queue instead of failing.
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;";
+            // synchronous=FULL syncs the WAL at every commit, so a 201 survives a power loss as it does on PostgreSQL;
+            // NORMAL (syncing only at checkpoints) could lose the last commits (ADR 13). bench/IntelSharing.Bench/SqliteLimit.cs
+            // measures SQLite's limit with these same pragmas.
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
