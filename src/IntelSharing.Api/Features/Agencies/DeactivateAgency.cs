@@ -15,7 +15,7 @@ public static class DeactivateAgency
 {
     public sealed record Command(Caller Caller, Guid Id) : ICommand<Result<AgencyView>>;
 
-    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<AgencyView>>
+    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit, ApiKeyLookup keys) : ICommandHandler<Command, Result<AgencyView>>
     {
         public async ValueTask<Result<AgencyView>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -24,7 +24,7 @@ public static class DeactivateAgency
                 return Failure.Conflict("An operator cannot deactivate its own agency: the key making this request would stop working. Use a key of another operator agency.");
             }
 
-            return await AgencyActivation.SetAsync(database, time, audit, command.Id, active: false, AuditActions.AgencyDeactivate, cancellationToken);
+            return await AgencyActivation.SetAsync(database, time, audit, keys, command.Id, active: false, AuditActions.AgencyDeactivate, cancellationToken);
         }
     }
 
