@@ -8,7 +8,7 @@ namespace IntelSharing.Api.Features.Agencies;
 
 /// <summary>
 /// POST /api/v1/agencies/{id}/deactivate — an operator suspends a partner. Its keys are refused from the next
-/// request on (authentication reads the agency's state every time), the sharing policy gives it nothing, and
+/// request on, on every instance (ApiKeyLookup, docs/decisions/0014), the sharing policy gives it nothing, and
 /// audiences resolved from sharing groups skip it. Its alerts stay available to their recipients.
 /// </summary>
 public static class DeactivateAgency
