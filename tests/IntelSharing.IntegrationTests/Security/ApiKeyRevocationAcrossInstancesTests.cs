@@ -57,7 +57,7 @@ public sealed class ApiKeyRevocationAcrossInstancesTests
     }
 
     [Fact]
-    public async Task A_key_revoked_while_the_other_instances_listener_was_disconnected_is_refused_by_it_within_one_second()
+    public async Task A_key_revoked_while_the_other_instances_listener_was_disconnected_is_refused_by_it_within_one_second_and_the_listener_reconnects()
     {
         await using var cluster = await TwoInstances.StartAsync("keylistenerlost");
         if (cluster is null)
@@ -83,6 +83,14 @@ public sealed class ApiKeyRevocationAcrossInstancesTests
         }
 
         await RefusedWithinAsync(onSecond);
+
+        // And the listeners come back by themselves: a key used again on both is cached, and its revocation heard.
+        var (partnerId, otherKey) = await ApiProcess.CreateAgencyAsync(cluster.Database, "Frontex Risk Analysis Unit", [Scopes.AlertsRead], "PL");
+        using var otherOnSecond = cluster.Second.Client(otherKey);
+        await cluster.AssertCachedOnBothAsync(otherKey);
+        var otherKeyId = await cluster.KeyIdAsync(otherKey);
+        Assert.Equal(HttpStatusCode.NoContent, (await cluster.OperatorOnFirst.DeleteAsync($"/api/v1/agencies/{partnerId}/keys/{otherKeyId}", Ct)).StatusCode);
+        await RefusedWithinAsync(otherOnSecond);
     }
 
     /// <summary>Polls (bounded) until the instance answers 401; fails if it takes longer than <see cref="Within"/>.</summary>
