@@ -70,6 +70,10 @@ builder.Services.AddAgencyRateLimiting();
 builder.Services.AddSingleton<AuthFailureThrottle>();
 builder.Services.AddSingleton<ApiKeyUsage>();
 builder.Services.AddHostedService<ApiKeyUsageFlusher>();
+builder.Services.AddOptions<ApiKeyCacheOptions>().BindConfiguration(ApiKeyCacheOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<ApiKeyCacheOptions>, ApiKeyCacheOptionsValidator>();
+builder.Services.AddSingleton<ApiKeyLookup>();
+builder.Services.AddHostedService<ApiKeyChangeListener>();
 
 // Binding failures (malformed JSON, wrong types) are thrown to ProblemExceptionHandler in every environment, so they are answered like every other 400.
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

@@ -8,6 +8,7 @@ using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace IntelSharing.IntegrationTests.Fuzzing;
 
@@ -189,6 +190,10 @@ public sealed class FuzzWorld
         var agencies = new DynamicParameters(new { active = true });
         await connection.ExecuteAsync(
             $"UPDATE agencies SET is_active = @active WHERE id IN {SqlLists.In(agencies, "g", AgencyIds.ToArray())} AND is_active <> @active", agencies);
+
+        // Written behind the API's back: on SQLite nothing tells its key cache, and on PostgreSQL the notice arrives
+        // asynchronously; the next fuzzed request must see the repaired keys and agencies.
+        _app.Services.GetRequiredService<ApiKeyLookup>().Invalidate();
 
         var groups = new DynamicParameters();
         var existing = (await connection.QueryAsync<Guid>(

@@ -14,10 +14,10 @@ public static class ActivateAgency
 {
     public sealed record Command(Guid Id) : ICommand<Result<AgencyView>>;
 
-    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<AgencyView>>
+    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit, ApiKeyLookup keys) : ICommandHandler<Command, Result<AgencyView>>
     {
         public async ValueTask<Result<AgencyView>> Handle(Command command, CancellationToken cancellationToken) =>
-            await AgencyActivation.SetAsync(database, time, audit, command.Id, active: true, AuditActions.AgencyActivate, cancellationToken);
+            await AgencyActivation.SetAsync(database, time, audit, keys, command.Id, active: true, AuditActions.AgencyActivate, cancellationToken);
     }
 
     public static RouteHandlerBuilder MapActivateAgency(this RouteGroupBuilder group) => group

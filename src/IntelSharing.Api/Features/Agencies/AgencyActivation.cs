@@ -2,6 +2,7 @@ using Dapper;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.Api.Infrastructure.Time;
 
 namespace IntelSharing.Api.Features.Agencies;
@@ -10,7 +11,7 @@ namespace IntelSharing.Api.Features.Agencies;
 internal static class AgencyActivation
 {
     public static async Task<Result<AgencyView>> SetAsync(
-        Database database, TimeProvider time, AuditTrail audit, Guid id, bool active, string action, CancellationToken cancellationToken)
+        Database database, TimeProvider time, AuditTrail audit, ApiKeyLookup keys, Guid id, bool active, string action, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
@@ -31,6 +32,9 @@ internal static class AgencyActivation
             Detail = new { changed = changed > 0 },
         }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+
+        // The agency's keys change answer at once here; other instances hear it from the trigger's NOTIFY (migration 0009).
+        keys.Invalidate();
         return row.ToView();
     }
 }

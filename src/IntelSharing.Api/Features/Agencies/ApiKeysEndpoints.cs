@@ -230,7 +230,7 @@ public static class RevokeApiKey
 {
     public sealed record Command(Guid AgencyId, Guid KeyId) : ICommand<Result<bool>>;
 
-    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<bool>>
+    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit, ApiKeyLookup keys) : ICommandHandler<Command, Result<bool>>
     {
         public async ValueTask<Result<bool>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -254,6 +254,9 @@ public static class RevokeApiKey
                 Detail = new { command.AgencyId },
             }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+
+            // Refused from the next request on this instance; other instances hear the trigger's NOTIFY (migration 0009).
+            keys.Invalidate();
             return true;
         }
     }

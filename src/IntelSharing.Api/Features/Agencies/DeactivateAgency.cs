@@ -8,14 +8,14 @@ namespace IntelSharing.Api.Features.Agencies;
 
 /// <summary>
 /// POST /api/v1/agencies/{id}/deactivate — an operator suspends a partner. Its keys are refused from the next
-/// request on (authentication reads the agency's state every time), the sharing policy gives it nothing, and
+/// request on, on every instance (ApiKeyLookup, docs/decisions/0014), the sharing policy gives it nothing, and
 /// audiences resolved from sharing groups skip it. Its alerts stay available to their recipients.
 /// </summary>
 public static class DeactivateAgency
 {
     public sealed record Command(Caller Caller, Guid Id) : ICommand<Result<AgencyView>>;
 
-    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<AgencyView>>
+    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit, ApiKeyLookup keys) : ICommandHandler<Command, Result<AgencyView>>
     {
         public async ValueTask<Result<AgencyView>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -24,7 +24,7 @@ public static class DeactivateAgency
                 return Failure.Conflict("An operator cannot deactivate its own agency: the key making this request would stop working. Use a key of another operator agency.");
             }
 
-            return await AgencyActivation.SetAsync(database, time, audit, command.Id, active: false, AuditActions.AgencyDeactivate, cancellationToken);
+            return await AgencyActivation.SetAsync(database, time, audit, keys, command.Id, active: false, AuditActions.AgencyDeactivate, cancellationToken);
         }
     }
 

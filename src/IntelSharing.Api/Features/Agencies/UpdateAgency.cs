@@ -33,7 +33,7 @@ public static class UpdateAgency
         }
     }
 
-    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<AgencyView>>
+    public sealed class Handler(Database database, TimeProvider time, AuditTrail audit, ApiKeyLookup keys) : ICommandHandler<Command, Result<AgencyView>>
     {
         public async ValueTask<Result<AgencyView>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -93,6 +93,13 @@ public static class UpdateAgency
                 Detail = new { changes },
             }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            if (changes.ContainsKey("name"))
+            {
+                // Authentication hands the agency's name to every request (originator names); other instances hear the
+                // trigger's NOTIFY (migration 0009).
+                keys.Invalidate();
+            }
+
             return after;
         }
     }

@@ -13,6 +13,7 @@ namespace IntelSharing.Api.Infrastructure.Persistence;
 public sealed class Database : IAsyncDisposable
 {
     private readonly NpgsqlDataSource? _postgres;
+    private readonly string? _dedicatedPostgresConnectionString;
     private readonly string _sqliteConnectionString = string.Empty;
 
     public Database(IOptions<DatabaseOptions> options)
@@ -27,6 +28,7 @@ public sealed class Database : IAsyncDisposable
             // Npgsql sends when a connection goes back to the pool is a round trip per use that resets nothing.
             builder.ConnectionStringBuilder.NoResetOnClose = true;
             _postgres = builder.Build();
+            _dedicatedPostgresConnectionString = new NpgsqlConnectionStringBuilder(value.EffectiveConnectionString) { Pooling = false }.ToString();
         }
         else
         {
@@ -59,6 +61,31 @@ public sealed class Database : IAsyncDisposable
             // measures SQLite's limit with these same pragmas.
             pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// PostgreSQL only: a connection outside the pool, for a session that lives as long as the process (a LISTEN), so
+    /// that it neither holds a pooled connection nor goes back to the pool still listening.
+    /// </summary>
+    public async Task<NpgsqlConnection> OpenDedicatedPostgresAsync(string applicationName, CancellationToken cancellationToken)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(_dedicatedPostgresConnectionString
+            ?? throw new InvalidOperationException("A dedicated connection is a PostgreSQL feature; this instance runs on SQLite."))
+        {
+            // Names the session in pg_stat_activity, so operators can tell what holds it.
+            ApplicationName = applicationName,
+        };
+        var connection = new NpgsqlConnection(builder.ToString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
             return connection;
         }
         catch

@@ -1,8 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
-using Dapper;
 using IntelSharing.Api.Infrastructure.Audit;
-using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
@@ -11,16 +9,16 @@ using Microsoft.Extensions.Options;
 namespace IntelSharing.Api.Infrastructure.Security;
 
 /// <summary>
-/// Authenticates <c>Authorization: Bearer isk_…</c>: finds the key by its public prefix, compares the hash in
-/// constant time, and refuses revoked or expired keys and keys of deactivated agencies. Challenges and
-/// forbidden answers are RFC 9457 problems. Every refusal is audited; refusals count towards the client
+/// Authenticates <c>Authorization: Bearer isk_…</c>: finds the key by its public prefix (<see cref="ApiKeyLookup"/>,
+/// which may answer from its cache), compares the hash in constant time on every request, and refuses revoked or
+/// expired keys and keys of deactivated agencies. Challenges and forbidden answers are RFC 9457 problems. Every refusal is audited; refusals count towards the client
 /// address's <see cref="AuthFailureThrottle"/> limit; successes note the key's use in <see cref="ApiKeyUsage"/>.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    Database database,
+    ApiKeyLookup keys,
     TimeProvider time,
     IProblemDetailsService problemDetails,
     AuditTrail audit,
@@ -32,25 +30,6 @@ public sealed class ApiKeyAuthenticationHandler(
 
     /// <summary>What the request presented, kept for the audit record of a refusal.</summary>
     private sealed record Attempt(string? KeyPrefix, Guid? AgencyId);
-
-    private sealed record KeyRow
-    {
-        public Guid KeyId { get; init; }
-
-        public Guid AgencyId { get; init; }
-
-        public string AgencyName { get; init; } = null!;
-
-        public bool AgencyActive { get; init; }
-
-        public byte[] SecretHash { get; init; } = null!;
-
-        public string Scopes { get; init; } = null!;
-
-        public DateTimeOffset? ExpiresAt { get; init; }
-
-        public DateTimeOffset? RevokedAt { get; init; }
-    }
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -72,18 +51,11 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("The API key is not well-formed.");
         }
 
-        await using var connection = await database.OpenAsync(Context.RequestAborted);
-        var row = await connection.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition(
-            """
-            SELECT k.id AS KeyId, k.agency_id AS AgencyId, a.name AS AgencyName, a.is_active AS AgencyActive,
-                   k.secret_hash AS SecretHash, k.scopes AS Scopes, k.expires_at AS ExpiresAt, k.revoked_at AS RevokedAt
-            FROM api_keys k JOIN agencies a ON a.id = k.agency_id
-            WHERE k.prefix = @prefix
-            """,
-            new { prefix },
-            cancellationToken: Context.RequestAborted));
+        var row = await keys.FindAsync(prefix, Context.RequestAborted);
 
-        // Compare even when the prefix is unknown, so timing does not reveal which prefixes exist.
+        // Compare even when the prefix is unknown, so the hash comparison's timing does not tell known prefixes apart.
+        // (A cached row answers sooner than a database read; that tells only that a prefix is in use, and prefixes are
+        // public anyway: listings, audit records, logs.)
         var matches = ApiKeys.Matches(key, row?.SecretHash ?? new byte[32]);
         Context.Items[typeof(Attempt)] = new Attempt(prefix, matches ? row?.AgencyId : null);
         if (row is null || !matches)
