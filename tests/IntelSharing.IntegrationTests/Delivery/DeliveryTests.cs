@@ -163,6 +163,38 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_attempt_of_a_publication_sends_the_same_body_around_the_document_the_submit_returned()
+    {
+        // The event stores no copy of the document (Outbox.PayloadOfVersion): each attempt rebuilds the body from the
+        // stored version, and it must be the same bytes every time, holding exactly the document the originator got.
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var partner = await PartnerAsync("Hungarian Police");
+        var receiver = await ReceiverAsync();
+        var down = true;
+        receiver.Behaviour = _ => down ? new PartnerReceiver.Response(HttpStatusCode.ServiceUnavailable) : new PartnerReceiver.Response(HttpStatusCode.OK);
+        await SubscribeAsync(partner, receiver.Url);
+
+        var created = await originator.Client.PostAsync("/api/v1/alerts", Samples.Json(Samples.SmugglingAlert()), Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var document = await created.Content.ReadAsStringAsync(Ct);
+        var alertId = JsonDocument.Parse(document).RootElement.GetProperty("id").GetGuid();
+        var deliveryId = Assert.Single(await LedgerAsync(originator, alertId)).GetProperty("id").GetGuid();
+        await WaitForAttemptsAsync(deliveryId, 1);
+        down = false;
+        app.Advance(TimeSpan.FromSeconds(6));
+        await DeliveryTestSettings.EventuallyAsync(async () => (await app.DeliveryStateAsync(deliveryId)).State == "delivered", "delivered");
+
+        Assert.Equal(2, receiver.Received.Count);
+        Assert.Equal(receiver.Received[0].Body, receiver.Received[1].Body);
+        var body = receiver.Received[1].Json;
+        Assert.Equal("alert.published", body.GetProperty("type").GetString());
+        Assert.Equal(document, body.GetProperty("data").GetRawText());
+        Assert.Equal(
+            DateTimeOffset.Parse(body.GetProperty("data").GetProperty("createdAt").GetString()!, System.Globalization.CultureInfo.InvariantCulture),
+            DateTimeOffset.Parse(body.GetProperty("timestamp").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task Retry_after_on_429_defers_the_next_attempt_beyond_the_schedule()
     {
         var originator = await PartnerAsync("Border Police Directorate", "RS");

@@ -77,7 +77,7 @@ public sealed class Outbox(Database database)
 
         if (alert.Version == 1)
         {
-            return AddEvent(batch, EventTypes.AlertPublished, alert.Id, alert.Version, document, recipients, now);
+            return AddEvent(batch, EventTypes.AlertPublished, alert.Id, alert.Version, document, recipients, now, storedInVersion: true);
         }
 
         var past = await PastRecipientsAsync(connection, transaction, alert.Id, cancellationToken);
@@ -86,9 +86,9 @@ public sealed class Outbox(Database database)
             p.AgencyId, new AlertAccess(alert.Originator.Id, alert.Tlp, audience.Count > 0, audience.Contains(p.AgencyId), AgencyActive: true))).ToList();
 
         var queued = AddEvent(batch, EventTypes.AlertPublished, alert.Id, alert.Version, document,
-            recipients.Where(r => !pastSubscriptions.Contains(r.Id)).ToList(), now);
+            recipients.Where(r => !pastSubscriptions.Contains(r.Id)).ToList(), now, storedInVersion: true);
         queued += AddEvent(batch, EventTypes.AlertUpdated, alert.Id, alert.Version, document,
-            recipients.Where(r => pastSubscriptions.Contains(r.Id)).ToList(), now);
+            recipients.Where(r => pastSubscriptions.Contains(r.Id)).ToList(), now, storedInVersion: true);
         if (losing.Count > 0)
         {
             var losingAgencies = losing.Select(l => l.AgencyId).Distinct().ToArray();
@@ -158,10 +158,22 @@ public sealed class Outbox(Database database)
         return queued;
     }
 
-    /// <summary>Adds one event and its deliveries to <paramref name="batch"/>; nothing when there is no recipient.</summary>
+    /// <summary>
+    /// The payload stored for an event whose data is the document of the alert version it names (<c>alert.published</c>,
+    /// <c>alert.updated</c>): that document is already in <c>alert_versions</c>, so the event does not hold a third copy;
+    /// the dispatcher builds the same body from it with <see cref="Payload"/>. A JSON <c>null</c>, valid in a json column
+    /// on both databases; expiry overwrites it with the purged payload like any other.
+    /// </summary>
+    public const string PayloadOfVersion = "null";
+
+    /// <summary>
+    /// Adds one event and its deliveries to <paramref name="batch"/>; nothing when there is no recipient. With
+    /// <paramref name="storedInVersion"/>, <paramref name="dataJson"/> is the document of <paramref name="version"/> as
+    /// stored in <c>alert_versions</c>, and the event stores <see cref="PayloadOfVersion"/> instead of a copy.
+    /// </summary>
     public int AddEvent(
         SqlBatch batch, string eventType, Guid? alertId, int? version, string dataJson,
-        IReadOnlyList<(Guid SubscriptionId, Guid AgencyId)> recipients, DateTimeOffset now)
+        IReadOnlyList<(Guid SubscriptionId, Guid AgencyId)> recipients, DateTimeOffset now, bool storedInVersion = false)
     {
         if (recipients.Count == 0)
         {
@@ -176,7 +188,7 @@ public sealed class Outbox(Database database)
             $"""
             INSERT INTO events (id, type, alert_id, alert_version, payload, created_at)
             VALUES ({eventId}, {batch.Parameter($"{e}type", eventType)}, {batch.Parameter($"{e}alert", alertId)}, {batch.Parameter($"{e}version", version)},
-                    {database.Dialect.Json(batch.Parameter($"{e}payload", Payload(eventType, now, dataJson)))}, {at})
+                    {database.Dialect.Json(batch.Parameter($"{e}payload", storedInVersion ? PayloadOfVersion : Payload(eventType, now, dataJson)))}, {at})
             """);
 
         var alert = batch.Parameter($"{e}alert", alertId);
