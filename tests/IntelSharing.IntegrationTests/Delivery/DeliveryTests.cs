@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
@@ -73,6 +74,18 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
         return [.. (await response.ReadJsonAsync()).GetProperty("items").EnumerateArray().Where(d => mine.Contains(d.GetProperty("subscriptionId").GetGuid()))];
     }
 
+    /// <summary>An originator, and a partner subscribed to everything whose endpoint answers 503 while <c>Down</c> is true.</summary>
+    private async Task<(TestAgency Originator, PartnerReceiver Receiver, StrongBox<bool> Down)> OriginatorAndDownPartnerAsync()
+    {
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var partner = await PartnerAsync("Hungarian Police");
+        var receiver = await ReceiverAsync();
+        var down = new StrongBox<bool>(true);
+        receiver.Behaviour = _ => down.Value ? new PartnerReceiver.Response(HttpStatusCode.ServiceUnavailable) : new PartnerReceiver.Response(HttpStatusCode.OK);
+        await SubscribeAsync(partner, receiver.Url);
+        return (originator, receiver, down);
+    }
+
     private async Task WaitForAttemptsAsync(Guid deliveryId, int attempts) =>
         await DeliveryTestSettings.EventuallyAsync(
             async () => (await app.DeliveryStateAsync(deliveryId)).Attempts >= attempts, $"delivery {deliveryId} to reach {attempts} attempts");
@@ -129,12 +142,7 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
     [Fact]
     public async Task A_partner_that_is_down_for_an_hour_receives_the_alert_once_it_is_back_on_the_durable_schedule()
     {
-        var originator = await PartnerAsync("Border Police Directorate", "RS");
-        var partner = await PartnerAsync("Hungarian Police");
-        var receiver = await ReceiverAsync();
-        var down = true;
-        receiver.Behaviour = _ => down ? new PartnerReceiver.Response(HttpStatusCode.ServiceUnavailable) : new PartnerReceiver.Response(HttpStatusCode.OK);
-        await SubscribeAsync(partner, receiver.Url);
+        var (originator, receiver, down) = await OriginatorAndDownPartnerAsync();
 
         var alertId = await SubmitAsync(originator, Samples.SmugglingAlert());
         var deliveryId = Assert.Single(await LedgerAsync(originator, alertId)).GetProperty("id").GetGuid();
@@ -149,7 +157,7 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
         await WaitForAttemptsAsync(deliveryId, 4);
         Assert.Equal(("failed", 4), await app.DeliveryStateAsync(deliveryId));
 
-        down = false; // back after an hour
+        down.Value = false; // back after an hour
         app.Advance(TimeSpan.FromMinutes(20));
         Assert.Equal(("failed", 4), await app.DeliveryStateAsync(deliveryId));
         app.Advance(TimeSpan.FromHours(2.2));
@@ -167,12 +175,7 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
     {
         // The event stores no copy of the document (Outbox.PayloadOfVersion): each attempt rebuilds the body from the
         // stored version, and it must be the same bytes every time, holding exactly the document the originator got.
-        var originator = await PartnerAsync("Border Police Directorate", "RS");
-        var partner = await PartnerAsync("Hungarian Police");
-        var receiver = await ReceiverAsync();
-        var down = true;
-        receiver.Behaviour = _ => down ? new PartnerReceiver.Response(HttpStatusCode.ServiceUnavailable) : new PartnerReceiver.Response(HttpStatusCode.OK);
-        await SubscribeAsync(partner, receiver.Url);
+        var (originator, receiver, down) = await OriginatorAndDownPartnerAsync();
 
         var created = await originator.Client.PostAsync("/api/v1/alerts", Samples.Json(Samples.SmugglingAlert()), Ct);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -180,7 +183,7 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
         var alertId = JsonDocument.Parse(document).RootElement.GetProperty("id").GetGuid();
         var deliveryId = Assert.Single(await LedgerAsync(originator, alertId)).GetProperty("id").GetGuid();
         await WaitForAttemptsAsync(deliveryId, 1);
-        down = false;
+        down.Value = false;
         app.Advance(TimeSpan.FromSeconds(6));
         await DeliveryTestSettings.EventuallyAsync(async () => (await app.DeliveryStateAsync(deliveryId)).State == "delivered", "delivered");
 
