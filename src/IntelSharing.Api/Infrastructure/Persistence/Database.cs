@@ -55,6 +55,9 @@ public sealed class Database : IAsyncDisposable
 
     public SqlDialect Dialect { get; }
 
+    /// <summary>The PostgreSQL connection string as the service uses it, with the settings it adds; null on SQLite.</summary>
+    internal string? PostgresConnectionString => _postgres?.ConnectionString;
+
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         if (_postgres is not null)
