@@ -11,9 +11,8 @@ public sealed record PgbenchResult(string Script, int Clients, double Seconds, l
 }
 
 /// <summary>
-/// Runs pgbench against the cluster. The product's own SQL (the E_sql diagnostic, the read scripts) runs with the
-/// extended protocol and unprepared statements, as Npgsql sends them by default; the machine's limits run prepared,
-/// the cheapest way PostgreSQL can be asked for the same work.
+/// Runs pgbench against the cluster, prepared by default: the service prepares its statements (Npgsql Max Auto
+/// Prepare, issue 9), and the machine's limits run prepared, the cheapest way PostgreSQL can be asked for the work.
 /// </summary>
 public sealed partial class Pgbench(string executable, Postgres postgres)
 {
@@ -24,7 +23,7 @@ public sealed partial class Pgbench(string executable, Postgres postgres)
     }
 
     public async Task<PgbenchResult> RunAsync(
-        string database, string script, int clients, TimeSpan duration, IReadOnlyDictionary<string, string> variables, Protocol protocol = Protocol.Extended)
+        string database, string script, int clients, TimeSpan duration, IReadOnlyDictionary<string, string> variables, Protocol protocol = Protocol.Prepared)
     {
         var start = new ProcessStartInfo(executable)
         {

@@ -55,7 +55,7 @@ public static class Report
 
         md.AppendLine().AppendLine("| pgbench, clients | script | protocol | transactions/s | latency avg ms | PostgreSQL CPU ms per transaction | commits | WAL flushes | WAL bytes | failed |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var (db, protocol) in r.LimitDb.Select(d => (d, "prepared")).Concat(r.ProductSql.Select(d => (d, "extended"))).Concat(
+        foreach (var (db, protocol) in r.LimitDb.Select(d => (d, "prepared")).Concat(r.ProductSql.Select(d => (d, "prepared"))).Concat(
             r.Read?.Limit is { } readLimit ? [(readLimit, "prepared")] : []))
         {
             md.AppendLine(Inv($"| {db.Clients} | `{db.Script}` | {protocol} | {db.Tps:N0} | {db.LatencyAverageMs:F2} | {F(db.Per?.PostgresCpuMs)} | {F(db.Per?.Commits)} | {F(db.Per?.WalSyncs)} | {N(db.Per?.WalBytes)} | {db.Failed} |"));

@@ -342,7 +342,7 @@ public static class Suite
                 results.LimitDb.Add(limit);
                 Log($"L_db c={connections}: {limit.Tps:F0} alerts/s (pgbench, minimal write, prepared), latency {limit.LatencyAverageMs:F2} ms; " +
                     $"PG {limit.Per!.PostgresCpuMs:F2} ms CPU/alert, {limit.Per.Commits:F2} commits, {limit.Per.WalSyncs:F2} WAL syncs/alert");
-                var sql = await PgbenchMeasuredAsync(IngestDatabase, productScript, connections, variables, Pgbench.Protocol.Extended);
+                var sql = await PgbenchMeasuredAsync(IngestDatabase, productScript, connections, variables, Pgbench.Protocol.Prepared);
                 results.ProductSql.Add(sql);
                 Log($"E_sql's pgbench c={connections}: {sql.Tps:F0} alerts/s (the product's SQL), latency {sql.LatencyAverageMs:F2} ms; PG {sql.Per!.PostgresCpuMs:F2} ms CPU/alert");
                 var http = results.Http.FirstOrDefault(h => h.Connections == connections);

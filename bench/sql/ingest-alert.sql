@@ -1,38 +1,36 @@
 -- L_db: the SQL that POST /api/v1/alerts issues for one alert — with an Idempotency-Key and three matching
 -- subscriptions — in the same order and the same round trips (\startpipeline groups what Npgsql sends in one
--- write: BEGIN with the first statement of the transaction, and the two statements of AlertStore's INSERT).
--- Sources: ApiKeyAuthenticationHandler, AudienceResolver, SubmitAlert, AlertStore, Outbox, AuditWriter.
+-- write: BEGIN with the first statement of the transaction, and the writes of the transaction, which SubmitAlert
+-- sends as one batch). The service prepares these statements (Npgsql Max Auto Prepare): run with -M prepared.
+-- The API key is read from the per-instance cache (ADR 14), so no key lookup runs per request.
+-- Sources: AudienceResolver, SubmitAlert, AlertStore, Outbox, AuditWriter.
 -- Variables come from IntelSharing.Bench (pgbench -D): prefix, agency, doc, payload (a real stored alert and its
 -- webhook payload), c1..c3 (its countries), s1..s3 and p1..p3 (the subscriptions and their agencies).
 -- Ids are time-ordered like the service's UUIDv7: now() (fixed for a transaction) then random bits.
 \set aid random(1, 9223372036854775806)
-SELECT k.id AS KeyId, k.agency_id AS AgencyId, a.name AS AgencyName, a.is_active AS AgencyActive,
-       k.secret_hash AS SecretHash, k.scopes AS Scopes, k.expires_at AS ExpiresAt, k.revoked_at AS RevokedAt
-FROM api_keys k JOIN agencies a ON a.id = k.agency_id
-WHERE k.prefix = :prefix;
 SELECT id AS Id, name AS Name, country AS Country FROM agencies WHERE is_active AND id IN (:agency);
 \startpipeline
 BEGIN;
-INSERT INTO idempotency_keys (agency_id, idempotency_key, request_hash, created_at)
-VALUES (:agency, md5(:aid::text), decode(md5(:aid::text) || md5(:aid::text || 'h'), 'hex'), now())
-ON CONFLICT (agency_id, idempotency_key) DO NOTHING;
+SELECT s.id AS Id, s.agency_id AS AgencyId, s.categories AS Categories, s.min_severity_rank AS MinSeverityRank,
+       s.countries AS Countries, s.include_own_alerts AS IncludeOwnAlerts
+FROM subscriptions s JOIN agencies a ON a.id = s.agency_id
+WHERE s.status IN ('active', 'paused') AND a.is_active;
 \endpipeline
 \startpipeline
+INSERT INTO idempotency_keys (agency_id, idempotency_key, request_hash, alert_id, created_at)
+VALUES (:agency, md5(:aid::text), decode(md5(:aid::text) || md5(:aid::text || 'h'), 'hex'),
+        (lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text), 18))::uuid, now())
+ON CONFLICT (agency_id, idempotency_key) DO NOTHING;
 INSERT INTO alerts (id, originator_id, category, severity, severity_rank, tlp, handling_code, has_audience,
                     version, status, created_at, updated_at, review_at, expires_at, document)
 VALUES ((lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text), 18))::uuid,
         :agency, 'migrant_smuggling', 'high', 2, 'green', 'H0', false, 1, 'active', now(), now(), NULL, NULL, CAST(:doc AS json));
 INSERT INTO alert_versions (alert_id, version, created_at, document)
 VALUES ((lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text), 18))::uuid, 1, now(), CAST(:doc AS json));
-\endpipeline
 INSERT INTO alert_countries (alert_id, country)
 VALUES ((lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text), 18))::uuid, :c1),
        ((lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text), 18))::uuid, :c2),
        ((lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text), 18))::uuid, :c3);
-SELECT s.id AS Id, s.agency_id AS AgencyId, s.categories AS Categories, s.min_severity_rank AS MinSeverityRank,
-       s.countries AS Countries, s.include_own_alerts AS IncludeOwnAlerts
-FROM subscriptions s JOIN agencies a ON a.id = s.agency_id
-WHERE s.status = 'active' AND a.is_active;
 INSERT INTO events (id, type, alert_id, alert_version, payload, created_at)
 VALUES ((lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text || 'e'), 18))::uuid, 'alert.published',
         (lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text), 18))::uuid, 1, CAST(:payload AS json), now());
@@ -46,10 +44,10 @@ VALUES ((lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') ||
        ((lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text || 'd3'), 18))::uuid,
         (lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text || 'e'), 18))::uuid, :s3, :p3,
         (lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text), 18))::uuid, 'pending', 0, now(), now(), now());
-UPDATE idempotency_keys SET alert_id = (lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text), 18))::uuid
-WHERE agency_id = :agency AND idempotency_key = md5(:aid::text);
 INSERT INTO audit_records (id, recorded_at, agency_id, key_prefix, action, resource_type, resource_id, outcome, purpose, client_ip, detail)
 VALUES ((lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text || 'a'), 18))::uuid, now(), :agency, :prefix,
         'alert.submit', 'alert', (lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text), 18))::uuid,
         201, NULL, '127.0.0.1', NULL);
+SELECT alert_id FROM idempotency_keys WHERE agency_id = :agency AND idempotency_key = md5(:aid::text);
+\endpipeline
 COMMIT;

@@ -1,9 +1,5 @@
 -- read-alert.sql plus the audit record AuditedEndpointFilter writes for the read (AuditWriter, its own
 -- autocommitted INSERT): the read exactly as the service issues it. Variables as in read-alert.sql.
-SELECT k.id AS KeyId, k.agency_id AS AgencyId, a.name AS AgencyName, a.is_active AS AgencyActive,
-       k.secret_hash AS SecretHash, k.scopes AS Scopes, k.expires_at AS ExpiresAt, k.revoked_at AS RevokedAt
-FROM api_keys k JOIN agencies a ON a.id = k.agency_id
-WHERE k.prefix = :prefix;
 SELECT a.originator_id AS OriginatorId, a.tlp AS Tlp, a.has_audience AS HasAudience,
        EXISTS (SELECT 1 FROM alert_audience aa WHERE aa.alert_id = a.id AND aa.agency_id = :reader) AS InAudience,
        EXISTS (SELECT 1 FROM agencies ag WHERE ag.id = :reader AND ag.is_active) AS AgencyActive,

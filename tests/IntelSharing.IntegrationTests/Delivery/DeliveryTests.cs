@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
@@ -73,6 +74,18 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
         return [.. (await response.ReadJsonAsync()).GetProperty("items").EnumerateArray().Where(d => mine.Contains(d.GetProperty("subscriptionId").GetGuid()))];
     }
 
+    /// <summary>An originator, and a partner subscribed to everything whose endpoint answers 503 while <c>Down</c> is true.</summary>
+    private async Task<(TestAgency Originator, PartnerReceiver Receiver, StrongBox<bool> Down)> OriginatorAndDownPartnerAsync()
+    {
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var partner = await PartnerAsync("Hungarian Police");
+        var receiver = await ReceiverAsync();
+        var down = new StrongBox<bool>(true);
+        receiver.Behaviour = _ => down.Value ? new PartnerReceiver.Response(HttpStatusCode.ServiceUnavailable) : new PartnerReceiver.Response(HttpStatusCode.OK);
+        await SubscribeAsync(partner, receiver.Url);
+        return (originator, receiver, down);
+    }
+
     private async Task WaitForAttemptsAsync(Guid deliveryId, int attempts) =>
         await DeliveryTestSettings.EventuallyAsync(
             async () => (await app.DeliveryStateAsync(deliveryId)).Attempts >= attempts, $"delivery {deliveryId} to reach {attempts} attempts");
@@ -129,12 +142,7 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
     [Fact]
     public async Task A_partner_that_is_down_for_an_hour_receives_the_alert_once_it_is_back_on_the_durable_schedule()
     {
-        var originator = await PartnerAsync("Border Police Directorate", "RS");
-        var partner = await PartnerAsync("Hungarian Police");
-        var receiver = await ReceiverAsync();
-        var down = true;
-        receiver.Behaviour = _ => down ? new PartnerReceiver.Response(HttpStatusCode.ServiceUnavailable) : new PartnerReceiver.Response(HttpStatusCode.OK);
-        await SubscribeAsync(partner, receiver.Url);
+        var (originator, receiver, down) = await OriginatorAndDownPartnerAsync();
 
         var alertId = await SubmitAsync(originator, Samples.SmugglingAlert());
         var deliveryId = Assert.Single(await LedgerAsync(originator, alertId)).GetProperty("id").GetGuid();
@@ -149,7 +157,7 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
         await WaitForAttemptsAsync(deliveryId, 4);
         Assert.Equal(("failed", 4), await app.DeliveryStateAsync(deliveryId));
 
-        down = false; // back after an hour
+        down.Value = false; // back after an hour
         app.Advance(TimeSpan.FromMinutes(20));
         Assert.Equal(("failed", 4), await app.DeliveryStateAsync(deliveryId));
         app.Advance(TimeSpan.FromHours(2.2));
@@ -160,6 +168,33 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
         Assert.Single(receiver.Received.Select(r => r.Id).Distinct());
         var detail = await (await (await AsOperatorAsync()).GetAsync($"/api/v1/deliveries/{deliveryId}", Ct)).ReadJsonAsync();
         Assert.Equal([503, 503, 503, 503, 200], detail.GetProperty("attempts").EnumerateArray().Select(a => a.GetProperty("statusCode").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Every_attempt_of_a_publication_sends_the_same_body_around_the_document_the_submit_returned()
+    {
+        // The event stores no copy of the document (Outbox.PayloadOfVersion): each attempt rebuilds the body from the
+        // stored version, and it must be the same bytes every time, holding exactly the document the originator got.
+        var (originator, receiver, down) = await OriginatorAndDownPartnerAsync();
+
+        var created = await originator.Client.PostAsync("/api/v1/alerts", Samples.Json(Samples.SmugglingAlert()), Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var document = await created.Content.ReadAsStringAsync(Ct);
+        var alertId = JsonDocument.Parse(document).RootElement.GetProperty("id").GetGuid();
+        var deliveryId = Assert.Single(await LedgerAsync(originator, alertId)).GetProperty("id").GetGuid();
+        await WaitForAttemptsAsync(deliveryId, 1);
+        down.Value = false;
+        app.Advance(TimeSpan.FromSeconds(6));
+        await DeliveryTestSettings.EventuallyAsync(async () => (await app.DeliveryStateAsync(deliveryId)).State == "delivered", "delivered");
+
+        Assert.Equal(2, receiver.Received.Count);
+        Assert.Equal(receiver.Received[0].Body, receiver.Received[1].Body);
+        var body = receiver.Received[1].Json;
+        Assert.Equal("alert.published", body.GetProperty("type").GetString());
+        Assert.Equal(document, body.GetProperty("data").GetRawText());
+        Assert.Equal(
+            DateTimeOffset.Parse(body.GetProperty("data").GetProperty("createdAt").GetString()!, System.Globalization.CultureInfo.InvariantCulture),
+            DateTimeOffset.Parse(body.GetProperty("timestamp").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]

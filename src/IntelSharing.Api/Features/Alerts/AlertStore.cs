@@ -37,6 +37,14 @@ public static class AlertStore
     public static async Task InsertVersionAsync(
         DbConnection connection, DbTransaction transaction, SqlDialect dialect, AlertView view, string document, bool isNew, CancellationToken cancellationToken)
     {
+        var batch = new SqlBatch();
+        AddVersion(batch, dialect, view, document, isNew);
+        await batch.ExecuteAsync(connection, transaction, cancellationToken);
+    }
+
+    /// <summary>Adds the writes of <see cref="InsertVersionAsync"/> to a batch that the caller sends with the rest of its transaction.</summary>
+    public static void AddVersion(SqlBatch batch, SqlDialect dialect, AlertView view, string document, bool isNew)
+    {
         var row = new
         {
             view.Id,
@@ -56,12 +64,12 @@ public static class AlertStore
             Document = document,
         };
 
-        var upsert = isNew
+        batch.Add(isNew
             ? $"""
               INSERT INTO alerts (id, originator_id, category, severity, severity_rank, tlp, handling_code, has_audience,
                                   version, status, created_at, updated_at, review_at, expires_at, document)
               VALUES (@Id, @OriginatorId, @Category, @Severity, @SeverityRank, @Tlp, @HandlingCode, @HasAudience,
-                      @Version, @Status, @CreatedAt, @UpdatedAt, @ReviewAt, @ExpiresAt, {dialect.Json("@Document")});
+                      @Version, @Status, @CreatedAt, @UpdatedAt, @ReviewAt, @ExpiresAt, {dialect.Json("@Document")})
               """
             : $"""
               UPDATE alerts SET category = @Category, severity = @Severity, severity_rank = @SeverityRank, tlp = @Tlp,
@@ -69,19 +77,16 @@ public static class AlertStore
                      updated_at = @UpdatedAt, review_at = @ReviewAt, expires_at = @ExpiresAt, document = {dialect.Json("@Document")}
               WHERE id = @Id;
               DELETE FROM alert_countries WHERE alert_id = @Id;
-              DELETE FROM alert_audience WHERE alert_id = @Id;
-              """;
-
-        await connection.ExecuteAsync(new CommandDefinition(
-            upsert + $"""
-
+              DELETE FROM alert_audience WHERE alert_id = @Id
+              """,
+            row);
+        batch.Add($"""
             INSERT INTO alert_versions (alert_id, version, created_at, document)
-            VALUES (@Id, @Version, @UpdatedAt, {dialect.Json("@Document")});
-            """,
-            row, transaction, cancellationToken: cancellationToken));
+            VALUES (@Id, @Version, @UpdatedAt, {dialect.Json("@Document")})
+            """);
 
-        await InsertRowsAsync(connection, transaction, "alert_countries (alert_id, country)", view.Id, view.Countries, cancellationToken);
-        await InsertRowsAsync(connection, transaction, "alert_audience (alert_id, agency_id)", view.Id, view.Audience.Select(a => (object)a.Id).ToList(), cancellationToken);
+        AddRows(batch, "alert_countries (alert_id, country)", "country", view.Id, view.Countries);
+        AddRows(batch, "alert_audience (alert_id, agency_id)", "audience", view.Id, view.Audience.Select(a => (object)a.Id).ToList());
     }
 
     /// <summary>What the lifecycle slices need to know about an alert, from the caller's point of view.</summary>
@@ -158,24 +163,21 @@ public static class AlertStore
             """,
             new { id, version, status = WireNames.Of(status), now, document }, transaction, cancellationToken: cancellationToken));
 
-    /// <summary>One multi-row INSERT instead of a round trip per row.</summary>
-    private static async Task InsertRowsAsync<T>(DbConnection connection, DbTransaction transaction, string table, Guid alertId, IReadOnlyList<T> values, CancellationToken cancellationToken)
+    /// <summary>One multi-row INSERT instead of a statement per row.</summary>
+    private static void AddRows<T>(SqlBatch batch, string table, string name, Guid alertId, IReadOnlyList<T> values)
     {
         if (values.Count == 0)
         {
             return;
         }
 
-        var parameters = new DynamicParameters();
-        parameters.Add("alertId", alertId);
+        var id = batch.Parameter("Id", alertId);
         var rows = new string[values.Count];
         for (var i = 0; i < values.Count; i++)
         {
-            parameters.Add($"v{i}", values[i]);
-            rows[i] = $"(@alertId, @v{i})";
+            rows[i] = $"({id}, {batch.Parameter($"{name}{i}", values[i])})";
         }
 
-        await connection.ExecuteAsync(new CommandDefinition(
-            $"INSERT INTO {table} VALUES {string.Join(", ", rows)}", parameters, transaction, cancellationToken: cancellationToken));
+        batch.Add($"INSERT INTO {table} VALUES {string.Join(", ", rows)}");
     }
 }

@@ -67,42 +67,49 @@ public static partial class SubmitAlert
             }
 
             var requestHash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(input, JsonDefaults.Options));
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
-            if (command.IdempotencyKey is { } key)
-            {
-                var claimed = await connection.ExecuteAsync(new CommandDefinition(
-                    """
-                    INSERT INTO idempotency_keys (agency_id, idempotency_key, request_hash, created_at)
-                    VALUES (@agencyId, @key, @requestHash, @now)
-                    ON CONFLICT (agency_id, idempotency_key) DO NOTHING
-                    """,
-                    new { agencyId = caller.AgencyId, key, requestHash, now = time.UtcNowMicros() },
-                    transaction, cancellationToken: cancellationToken));
-                if (claimed == 0)
-                {
-                    await transaction.RollbackAsync(cancellationToken);
-                    return await Replay(connection, caller.AgencyId, key, requestHash, cancellationToken);
-                }
-            }
-
             var now = time.UtcNowMicros();
             var id = Guid.CreateVersion7(now);
             var (originator, audience, groups) = resolved.Value!;
             var view = AlertViews.Build(id, 1, input, originator, audience, now, now) with { AudienceGroups = groups.Count > 0 ? groups : null };
             var document = JsonSerializer.Serialize(view, JsonDefaults.Options);
 
-            await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, view, document, isNew: true, cancellationToken);
-            var queued = await outbox.EnqueueVersionAsync(connection, transaction, view, document, now, cancellationToken);
-            if (command.IdempotencyKey is { } claimedKey)
+            // The transaction is two round trips besides its COMMIT: BEGIN with the subscriptions the outbox matches,
+            // then every write in one batch. The alert id is known before the key is claimed, so the claim stores it.
+            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            var batch = new SqlBatch();
+            if (command.IdempotencyKey is { } key)
             {
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "UPDATE idempotency_keys SET alert_id = @id WHERE agency_id = @agencyId AND idempotency_key = @claimedKey",
-                    new { id, agencyId = caller.AgencyId, claimedKey },
-                    transaction, cancellationToken: cancellationToken));
+                batch.Add(
+                    """
+                    INSERT INTO idempotency_keys (agency_id, idempotency_key, request_hash, alert_id, created_at)
+                    VALUES (@keyAgencyId, @key, @requestHash, @Id, @keyCreatedAt)
+                    ON CONFLICT (agency_id, idempotency_key) DO NOTHING
+                    """,
+                    new { keyAgencyId = caller.AgencyId, key, requestHash, Id = id, keyCreatedAt = now });
             }
 
-            await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.AlertSubmit, StatusCodes.Status201Created) { ResourceType = AuditResources.Alert, ResourceId = id }, cancellationToken);
+            AlertStore.AddVersion(batch, database.Dialect, view, document, isNew: true);
+            var queued = await outbox.EnqueueVersionAsync(connection, transaction, batch, view, document, now, cancellationToken);
+            audit.AddTo(batch, new AuditEvent(AuditActions.AlertSubmit, StatusCodes.Status201Created) { ResourceType = AuditResources.Alert, ResourceId = id });
+            if (command.IdempotencyKey is not null)
+            {
+                // Last, so it runs after the claim: whose alert the key names now. When another request holds the key,
+                // the claim above waited for it to commit and did nothing; everything this batch wrote is rolled back.
+                batch.Add("SELECT alert_id FROM idempotency_keys WHERE agency_id = @keyAgencyId AND idempotency_key = @key");
+                var owner = await batch.ExecuteScalarAsync<Guid?>(connection, transaction, cancellationToken);
+                if (owner != id)
+                {
+                    await transaction.RollbackAsync(cancellationToken);
+                    return await Replay(connection, caller.AgencyId, command.IdempotencyKey, requestHash, cancellationToken);
+                }
+            }
+            else
+            {
+                await batch.ExecuteAsync(connection, transaction, cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
+            audit.Committed();
             if (queued > 0)
             {
                 signal.Notify();

@@ -55,6 +55,15 @@ public sealed class AuditTrail(IHttpContextAccessor accessor, Database database,
         HasRecorded = true;
     }
 
+    /// <summary>
+    /// Adds the record to the batch of the transaction it belongs to. Call <see cref="Committed"/> once that transaction
+    /// has committed: until then the request has no record (a rolled-back batch leaves it to the endpoint filter).
+    /// </summary>
+    public void AddTo(SqlBatch batch, AuditEvent audit) => AuditWriter.AddTo(batch, Build(audit));
+
+    /// <summary>The batch holding this request's record (<see cref="AddTo"/>) has committed.</summary>
+    public void Committed() => HasRecorded = true;
+
     public async Task RecordAsync(AuditEvent audit, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Time;
 
 namespace IntelSharing.Api.Infrastructure.Audit;
@@ -9,13 +10,33 @@ public static class AuditWriter
 {
     public const int MaxPurposeLength = 500;
 
+    // Parameter names say whose they are: a batch shares one parameter namespace between the statements it carries.
+    private const string Insert = """
+        INSERT INTO audit_records (id, recorded_at, agency_id, key_prefix, action, resource_type, resource_id, outcome, purpose, client_ip, detail)
+        VALUES (@AuditId, @AuditRecordedAt, @AuditAgencyId, @AuditKeyPrefix, @AuditAction, @AuditResourceType, @AuditResourceId, @AuditOutcome,
+                @AuditPurpose, @AuditClientIp, @AuditDetail)
+        """;
+
     public static Task InsertAsync(DbConnection connection, DbTransaction? transaction, AuditRecord record, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO audit_records (id, recorded_at, agency_id, key_prefix, action, resource_type, resource_id, outcome, purpose, client_ip, detail)
-            VALUES (@Id, @RecordedAt, @AgencyId, @KeyPrefix, @Action, @ResourceType, @ResourceId, @Outcome, @Purpose, @ClientIp, @Detail)
-            """,
-            record, transaction, cancellationToken: cancellationToken));
+        connection.ExecuteAsync(new CommandDefinition(Insert, Parameters(record), transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Adds the record's INSERT to the batch of the transaction whose change it records.</summary>
+    public static void AddTo(SqlBatch batch, AuditRecord record) => batch.Add(Insert, Parameters(record));
+
+    private static object Parameters(AuditRecord record) => new
+    {
+        AuditId = record.Id,
+        AuditRecordedAt = record.RecordedAt,
+        AuditAgencyId = record.AgencyId,
+        AuditKeyPrefix = record.KeyPrefix,
+        AuditAction = record.Action,
+        AuditResourceType = record.ResourceType,
+        AuditResourceId = record.ResourceId,
+        AuditOutcome = record.Outcome,
+        AuditPurpose = record.Purpose,
+        AuditClientIp = record.ClientIp,
+        AuditDetail = record.Detail,
+    };
 
     /// <summary>
     /// Records what the service did on its own, with no request behind it (the expiry job's purge, the dispatcher's

@@ -59,7 +59,20 @@ public sealed class DeliveryDispatcher(
 
         public int Attempts { get; init; }
 
-        public string Payload { get; init; } = string.Empty;
+        /// <summary>events.payload: the body, or <see cref="Outbox.PayloadOfVersion"/> when the body is built around the version's document.</summary>
+        public string StoredPayload { get; init; } = string.Empty;
+
+        public string EventType { get; init; } = string.Empty;
+
+        public DateTimeOffset EventCreatedAt { get; init; }
+
+        /// <summary>alert_versions.document of the event's version, read only when the event stores no body of its own.</summary>
+        public string? VersionDocument { get; init; }
+
+        /// <summary>The webhook body, the same bytes on every attempt: stored with the event, or built around its version's document.</summary>
+        public string Payload => StoredPayload != Outbox.PayloadOfVersion
+            ? StoredPayload
+            : Outbox.Payload(EventType, EventCreatedAt, VersionDocument ?? throw new InvalidOperationException($"Delivery {Id}: the alert version its event names is not stored."));
 
         /// <summary>Why <see cref="SendDecision"/> refuses to send it now; null when it may be sent.</summary>
         public string? Refusal { get; init; }
@@ -220,13 +233,15 @@ public sealed class DeliveryDispatcher(
             $"""
             SELECT d.id AS Id, d.subscription_id AS SubscriptionId, d.agency_id AS AgencyId, s.url AS Url, s.authority AS Authority,
                    s.secret AS Secret, s.previous_secret AS PreviousSecret, s.previous_secret_expires_at AS PreviousSecretExpiresAt, s.older_secrets AS OlderSecrets,
-                   d.attempts AS Attempts, e.payload AS Payload, a.allowed_private_networks AS AllowedPrivateNetworks,
+                   d.attempts AS Attempts, e.payload AS StoredPayload, e.type AS EventType, e.created_at AS EventCreatedAt, v.document AS VersionDocument,
+                   a.allowed_private_networks AS AllowedPrivateNetworks,
                    {SendDecision.RefusalSql("e", "s", "al")} AS Refusal, e.alert_version AS EventVersion, al.version AS CurrentVersion
             FROM deliveries d
             JOIN subscriptions s ON s.id = d.subscription_id
             JOIN events e ON e.id = d.event_id
             JOIN agencies a ON a.id = d.agency_id
             LEFT JOIN alerts al ON al.id = e.alert_id
+            LEFT JOIN alert_versions v ON v.alert_id = e.alert_id AND v.version = e.alert_version AND CAST(e.payload AS TEXT) = '{Outbox.PayloadOfVersion}'
             WHERE d.id IN {SqlLists.In(byId, "c", claimed)} AND d.claim_token = @token
             """,
             byId, transaction, cancellationToken: cancellationToken))).ToList();

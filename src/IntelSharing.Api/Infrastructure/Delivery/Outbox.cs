@@ -42,6 +42,20 @@ public sealed class Outbox(Database database)
     public async Task<int> EnqueueVersionAsync(
         DbConnection connection, DbTransaction transaction, AlertView alert, string document, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var batch = new SqlBatch();
+        var queued = await EnqueueVersionAsync(connection, transaction, batch, alert, document, now, cancellationToken);
+        await batch.ExecuteAsync(connection, transaction, cancellationToken);
+        return queued;
+    }
+
+    /// <summary>
+    /// As <see cref="EnqueueVersionAsync(DbConnection, DbTransaction, AlertView, string, DateTimeOffset, CancellationToken)"/>,
+    /// but the writes go into <paramref name="batch"/>, which the caller sends with the rest of its transaction; only
+    /// the reads that decide the recipients run here, inside the transaction.
+    /// </summary>
+    public async Task<int> EnqueueVersionAsync(
+        DbConnection connection, DbTransaction transaction, SqlBatch batch, AlertView alert, string document, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var subscriptions = await connection.QueryAsync<SubscriptionRow>(new CommandDefinition(
             $"""
             SELECT s.id AS Id, s.agency_id AS AgencyId, s.categories AS Categories, s.min_severity_rank AS MinSeverityRank,
@@ -63,19 +77,18 @@ public sealed class Outbox(Database database)
 
         if (alert.Version == 1)
         {
-            return await EnqueueAsync(connection, transaction, EventTypes.AlertPublished, alert.Id, alert.Version, document, recipients, now, cancellationToken);
+            return AddEvent(batch, EventTypes.AlertPublished, alert.Id, alert.Version, document, recipients, now, storedInVersion: true);
         }
 
         var past = await PastRecipientsAsync(connection, transaction, alert.Id, cancellationToken);
         var pastSubscriptions = past.Select(p => p.SubscriptionId).ToHashSet();
-        var entitledAgencies = recipients.Select(r => r.AgencyId).ToHashSet();
         var losing = past.Where(p => !SharingPolicy.MaySee(
             p.AgencyId, new AlertAccess(alert.Originator.Id, alert.Tlp, audience.Count > 0, audience.Contains(p.AgencyId), AgencyActive: true))).ToList();
 
-        var queued = await EnqueueAsync(connection, transaction, EventTypes.AlertPublished, alert.Id, alert.Version, document,
-            recipients.Where(r => !pastSubscriptions.Contains(r.Id)).ToList(), now, cancellationToken);
-        queued += await EnqueueAsync(connection, transaction, EventTypes.AlertUpdated, alert.Id, alert.Version, document,
-            recipients.Where(r => pastSubscriptions.Contains(r.Id)).ToList(), now, cancellationToken);
+        var queued = AddEvent(batch, EventTypes.AlertPublished, alert.Id, alert.Version, document,
+            recipients.Where(r => !pastSubscriptions.Contains(r.Id)).ToList(), now, storedInVersion: true);
+        queued += AddEvent(batch, EventTypes.AlertUpdated, alert.Id, alert.Version, document,
+            recipients.Where(r => pastSubscriptions.Contains(r.Id)).ToList(), now, storedInVersion: true);
         if (losing.Count > 0)
         {
             var losingAgencies = losing.Select(l => l.AgencyId).Distinct().ToArray();
@@ -84,8 +97,8 @@ public sealed class Outbox(Database database)
             var notice = JsonSerializer.Serialize(
                 new { id = alert.Id, version = alert.Version, reason = "Your agency is no longer in the audience of this alert. Delete the copies you hold." },
                 JsonDefaults.Options);
-            queued += await EnqueueAsync(connection, transaction, EventTypes.AlertRevoked, alert.Id, alert.Version, notice,
-                losing.Select(l => (l.SubscriptionId, l.AgencyId)).ToList(), now, cancellationToken);
+            queued += AddEvent(batch, EventTypes.AlertRevoked, alert.Id, alert.Version, notice,
+                losing.Select(l => (l.SubscriptionId, l.AgencyId)).ToList(), now);
         }
 
         return queued;
@@ -139,21 +152,61 @@ public sealed class Outbox(Database database)
         DbConnection connection, DbTransaction transaction, string eventType, Guid? alertId, int? version, string dataJson,
         IReadOnlyList<(Guid SubscriptionId, Guid AgencyId)> recipients, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var batch = new SqlBatch();
+        var queued = AddEvent(batch, eventType, alertId, version, dataJson, recipients, now);
+        await batch.ExecuteAsync(connection, transaction, cancellationToken);
+        return queued;
+    }
+
+    /// <summary>
+    /// The payload stored for an event whose data is the document of the alert version it names (<c>alert.published</c>,
+    /// <c>alert.updated</c>): that document is already in <c>alert_versions</c>, so the event does not hold a third copy;
+    /// the dispatcher builds the same body from it with <see cref="Payload"/>. A JSON <c>null</c>, valid in a json column
+    /// on both databases; expiry overwrites it with the purged payload like any other.
+    /// </summary>
+    public const string PayloadOfVersion = "null";
+
+    /// <summary>
+    /// Adds one event and its deliveries to <paramref name="batch"/>; nothing when there is no recipient. With
+    /// <paramref name="storedInVersion"/>, <paramref name="dataJson"/> is the document of <paramref name="version"/> as
+    /// stored in <c>alert_versions</c>, and the event stores <see cref="PayloadOfVersion"/> instead of a copy.
+    /// </summary>
+    public int AddEvent(
+        SqlBatch batch, string eventType, Guid? alertId, int? version, string dataJson,
+        IReadOnlyList<(Guid SubscriptionId, Guid AgencyId)> recipients, DateTimeOffset now, bool storedInVersion = false)
+    {
         if (recipients.Count == 0)
         {
             return 0;
         }
 
-        var eventId = Guid.CreateVersion7(now);
-        var payload = Payload(eventType, now, dataJson);
-        await connection.ExecuteAsync(new CommandDefinition(
+        // Parameters are named after the event, so that several events can share one batch.
+        var e = batch.NextName("e");
+        var eventId = batch.Parameter($"{e}id", Guid.CreateVersion7(now));
+        var at = batch.Parameter($"{e}at", now);
+        batch.Add(
             $"""
             INSERT INTO events (id, type, alert_id, alert_version, payload, created_at)
-            VALUES (@eventId, @eventType, @alertId, @version, {database.Dialect.Json("@payload")}, @now)
-            """,
-            new { eventId, eventType, alertId, version, payload, now },
-            transaction, cancellationToken: cancellationToken));
-        await InsertDeliveriesAsync(connection, transaction, eventId, alertId, recipients, now, cancellationToken);
+            VALUES ({eventId}, {batch.Parameter($"{e}type", eventType)}, {batch.Parameter($"{e}alert", alertId)}, {batch.Parameter($"{e}version", version)},
+                    {database.Dialect.Json(batch.Parameter($"{e}payload", storedInVersion ? PayloadOfVersion : Payload(eventType, now, dataJson)))}, {at})
+            """);
+
+        var alert = batch.Parameter($"{e}alert", alertId);
+        var pending = batch.Parameter("pending", DeliveryStates.Pending);
+        var rows = new StringBuilder();
+        for (var i = 0; i < recipients.Count; i++)
+        {
+            rows.Append(i == 0 ? string.Empty : ", ")
+                .Append(CultureInfo.InvariantCulture, $"({batch.Parameter($"{e}d{i}", Guid.CreateVersion7(now))}, {eventId}, ")
+                .Append(CultureInfo.InvariantCulture, $"{batch.Parameter($"{e}s{i}", recipients[i].SubscriptionId)}, {batch.Parameter($"{e}a{i}", recipients[i].AgencyId)}, ")
+                .Append(CultureInfo.InvariantCulture, $"{alert}, {pending}, 0, {at}, {at}, {at})");
+        }
+
+        batch.Add(
+            $"""
+            INSERT INTO deliveries (id, event_id, subscription_id, agency_id, alert_id, state, attempts, next_attempt_at, created_at, updated_at)
+            VALUES {rows}
+            """);
         return recipients.Count;
     }
 
@@ -172,39 +225,6 @@ public sealed class Outbox(Database database)
             .Append(timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture))
             .Append("\",\"data\":").Append(dataJson).Append('}');
         return builder.ToString();
-    }
-
-    /// <summary>One multi-row INSERT for all of an event's deliveries.</summary>
-    public static async Task InsertDeliveriesAsync(
-        DbConnection connection, DbTransaction? transaction, Guid eventId, Guid? alertId, IReadOnlyList<(Guid SubscriptionId, Guid AgencyId)> recipients,
-        DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        if (recipients.Count == 0)
-        {
-            return;
-        }
-
-        var parameters = new DynamicParameters();
-        parameters.Add("eventId", eventId);
-        parameters.Add("alertId", alertId);
-        parameters.Add("now", now);
-        parameters.Add("pending", DeliveryStates.Pending);
-        var rows = new StringBuilder();
-        for (var i = 0; i < recipients.Count; i++)
-        {
-            parameters.Add($"d{i}", Guid.CreateVersion7(now));
-            parameters.Add($"s{i}", recipients[i].SubscriptionId);
-            parameters.Add($"a{i}", recipients[i].AgencyId);
-            rows.Append(i == 0 ? string.Empty : ", ")
-                .Append(CultureInfo.InvariantCulture, $"(@d{i}, @eventId, @s{i}, @a{i}, @alertId, @pending, 0, @now, @now, @now)");
-        }
-
-        await connection.ExecuteAsync(new CommandDefinition(
-            $"""
-            INSERT INTO deliveries (id, event_id, subscription_id, agency_id, alert_id, state, attempts, next_attempt_at, created_at, updated_at)
-            VALUES {rows}
-            """,
-            parameters, transaction, cancellationToken: cancellationToken));
     }
 
     private static bool Matches(SubscriptionRow subscription, string category, AlertView alert)

@@ -23,10 +23,21 @@ public sealed class Database : IAsyncDisposable
         if (value.Provider == DatabaseProvider.Postgres)
         {
             var builder = new NpgsqlDataSourceBuilder(value.EffectiveConnectionString);
-            // The service keeps no session state on a connection (no SET, no temporary tables, no prepared statements;
-            // the one session-level advisory lock, around migrations, is released explicitly), so the DISCARD ALL that
-            // Npgsql sends when a connection goes back to the pool is a round trip per use that resets nothing.
+            // The service keeps no session state on a connection besides the prepared statements below (no SET, no
+            // temporary tables; the one session-level advisory lock, around migrations, is released explicitly), so
+            // the DISCARD ALL that Npgsql sends when a connection goes back to the pool is a round trip per use that
+            // resets nothing — and would throw the prepared statements away.
             builder.ConnectionStringBuilder.NoResetOnClose = true;
+            if (!ExplicitlySet(value.EffectiveConnectionString, "Max Auto Prepare"))
+            {
+                // Every request runs the same few dozen statements: once a statement has run a few times on a
+                // connection, Npgsql prepares it there, and PostgreSQL stops parsing and planning it on each call.
+                // DDL run by migrations is executed once and never reaches the threshold; PostgreSQL re-plans a
+                // prepared statement itself when a table it reads changes. An operator behind a pooler that cannot
+                // carry prepared statements (PgBouncer in transaction mode before 1.21) sets Max Auto Prepare=0.
+                builder.ConnectionStringBuilder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+            }
+
             _postgres = builder.Build();
             _dedicatedPostgresConnectionString = new NpgsqlConnectionStringBuilder(value.EffectiveConnectionString) { Pooling = false }.ToString();
         }
@@ -41,7 +52,13 @@ public sealed class Database : IAsyncDisposable
         }
     }
 
+    /// <summary>Statements Npgsql keeps prepared per PostgreSQL connection unless the connection string says otherwise.</summary>
+    public const int DefaultMaxAutoPrepare = 128;
+
     public SqlDialect Dialect { get; }
+
+    /// <summary>The PostgreSQL connection string as the service uses it, with the settings it adds; null on SQLite.</summary>
+    internal string? PostgresConnectionString => _postgres?.ConnectionString;
 
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
@@ -108,6 +125,10 @@ public sealed class Database : IAsyncDisposable
 
         return await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
     }
+
+    private static bool ExplicitlySet(string connectionString, string keyword) =>
+        new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Any(k => string.Equals(k.Replace(" ", string.Empty, StringComparison.Ordinal), keyword.Replace(" ", string.Empty, StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
 
     public async ValueTask DisposeAsync()
     {
