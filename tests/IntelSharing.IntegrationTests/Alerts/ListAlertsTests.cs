@@ -52,8 +52,10 @@ public abstract class ListAlertsTests(ApiFixture app)
 
         var walked = await WalkAsync(agency.Client, string.Empty, limit: 2, afterEachPage: async page =>
         {
-            // A new alert after each of the first four pages, from the agency itself and from a partner.
-            if (page < 4)
+            // A new alert after each of the first three pages, from the agency itself and from a partner. Not after the
+            // fourth: with only this test's alerts in the database that page can be the last one (no nextCursor, since
+            // nothing newer existed when it was read), and an alert published after a walk ends is not part of it.
+            if (page < 3)
             {
                 arrived.Add((await SubmitAsync(page % 2 == 0 ? agency : partner, Samples.CyberAlert())).Id);
             }
