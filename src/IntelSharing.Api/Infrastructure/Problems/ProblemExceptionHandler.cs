@@ -246,18 +246,23 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 
     private static bool IsDatabaseUnavailable(Exception exception)
     {
+        // A socket error or a timeout means the database is unreachable only inside a database exception: a regex
+        // timeout (RegexMatchTimeoutException is a TimeoutException) or any other component's timeout is a bug, a 500.
+        var insideDatabaseError = false;
         for (var current = exception; current is not null; current = current.InnerException)
         {
             switch (current)
             {
                 case Npgsql.NpgsqlException { IsTransient: true }:
-                case SocketException:
-                case TimeoutException:
                 case Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 }: // SQLITE_BUSY, SQLITE_LOCKED
                     return true;
                 case DbException when current.Message.Contains("the database system is", StringComparison.Ordinal):
                     return true;
+                case SocketException or TimeoutException when insideDatabaseError:
+                    return true;
             }
+
+            insideDatabaseError |= current is DbException;
         }
 
         return false;

@@ -38,6 +38,9 @@ public sealed class ProblemExceptionHandlerTests
         ["22021 invalid byte sequence"] = Postgres("22021", "invalid byte sequence for encoding \"UTF8\": 0x00"),
         ["42P01 undefined table"] = Postgres("42P01", "relation \"alerts\" does not exist"),
         ["a plain bug"] = new InvalidOperationException("Sequence contains no elements"),
+        ["a regex timeout"] = new System.Text.RegularExpressions.RegexMatchTimeoutException("(a+)+$", "(a+)+$", TimeSpan.FromSeconds(1)),
+        ["another component's timeout"] = new InvalidOperationException("The operation failed", new TimeoutException("The operation has timed out.")),
+        ["a socket error outside the database"] = new HttpRequestException("Connection refused (partner.example:443)", new SocketException((int)SocketError.ConnectionRefused)),
     };
 
     [Theory]
