@@ -15,34 +15,15 @@ namespace IntelSharing.IntegrationTests.Audit;
 public abstract class DeliveryAuditTests<TFixture>(TFixture app) : IAsyncLifetime
     where TFixture : ApiFixture, IFakeClockFixture
 {
-    private readonly List<PartnerReceiver> _receivers = [];
-    private readonly List<(TestAgency Agency, Guid Id)> _subscriptions = [];
+    private readonly PartnerRig _partners = new();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public async ValueTask DisposeAsync()
-    {
-        // The fixture's database is shared by the class: leave no subscription behind for the next test.
-        foreach (var (agency, id) in _subscriptions)
-        {
-            await agency.Client.DeleteAsync($"/api/v1/subscriptions/{id}");
-        }
+    public ValueTask DisposeAsync() => _partners.DisposeAsync();
 
-        foreach (var receiver in _receivers)
-        {
-            await receiver.DisposeAsync();
-        }
-    }
-
-    private async Task<PartnerReceiver> ReceiverAsync(Func<int, PartnerReceiver.Response> behaviour)
-    {
-        var receiver = await PartnerReceiver.StartAsync();
-        receiver.Behaviour = behaviour;
-        _receivers.Add(receiver);
-        return receiver;
-    }
+    private Task<PartnerReceiver> ReceiverAsync(Func<int, PartnerReceiver.Response> behaviour) => _partners.ReceiverAsync(behaviour);
 
     private Task<TestAgency> AuditorAsync() =>
         app.CreateAgencyAsync("Data Protection Office", "RS", AgencyKind.Operator, Scopes.AuditRead);
@@ -50,14 +31,7 @@ public abstract class DeliveryAuditTests<TFixture>(TFixture app) : IAsyncLifetim
     private Task<TestAgency> PartnerAsync(string name, string country = "HU") =>
         app.CreateAgencyAsync(name, country, AgencyKind.Police, Scopes.AlertsRead, Scopes.AlertsWrite, Scopes.SubscriptionsManage);
 
-    private async Task<Guid> SubscribeAsync(TestAgency agency, string url)
-    {
-        var response = await agency.Client.PostAsync("/api/v1/subscriptions", Samples.Json(new JsonObject { ["url"] = url }), Ct);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var id = (await response.ReadJsonAsync()).GetProperty("subscription").GetProperty("id").GetGuid();
-        _subscriptions.Add((agency, id));
-        return id;
-    }
+    private async Task<Guid> SubscribeAsync(TestAgency agency, string url) => (await _partners.SubscribeAsync(agency, url)).Id;
 
     /// <summary>The one delivery to the subscription (each test publishes one alert to a fresh one).</summary>
     private static async Task<Guid> DeliveryToAsync(TestAgency subscriber, Guid subscriptionId)

@@ -15,48 +15,21 @@ namespace IntelSharing.IntegrationTests.Delivery;
 public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
     where TFixture : ApiFixture, IFakeClockFixture
 {
-    private readonly List<PartnerReceiver> _receivers = [];
-    private readonly List<(TestAgency Agency, Guid Id)> _subscriptions = [];
+    private readonly PartnerRig _partners = new();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public async ValueTask DisposeAsync()
-    {
-        // The fixture's database is shared by the class: leave no subscription behind for the next test.
-        foreach (var (agency, id) in _subscriptions)
-        {
-            await agency.Client.DeleteAsync($"/api/v1/subscriptions/{id}");
-        }
+    public ValueTask DisposeAsync() => _partners.DisposeAsync();
 
-        foreach (var receiver in _receivers)
-        {
-            await receiver.DisposeAsync();
-        }
-    }
-
-    private async Task<PartnerReceiver> ReceiverAsync()
-    {
-        var receiver = await PartnerReceiver.StartAsync();
-        _receivers.Add(receiver);
-        return receiver;
-    }
+    private Task<PartnerReceiver> ReceiverAsync() => _partners.ReceiverAsync();
 
     private Task<TestAgency> PartnerAsync(string name, string country = "HU") =>
         app.CreateAgencyAsync(name, country, AgencyKind.Police, Scopes.AlertsRead, Scopes.AlertsWrite, Scopes.SubscriptionsManage);
 
-    private async Task<(Guid Id, string Secret)> SubscribeAsync(TestAgency agency, string url, Action<JsonObject>? filter = null)
-    {
-        var body = new JsonObject { ["url"] = url, ["description"] = "Operations centre gateway" };
-        filter?.Invoke(body);
-        var response = await agency.Client.PostAsync("/api/v1/subscriptions", Samples.Json(body), Ct);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var json = await response.ReadJsonAsync();
-        var id = json.GetProperty("subscription").GetProperty("id").GetGuid();
-        _subscriptions.Add((agency, id));
-        return (id, json.GetProperty("secret").GetString()!);
-    }
+    private Task<(Guid Id, string Secret)> SubscribeAsync(TestAgency agency, string url, Action<JsonObject>? filter = null) =>
+        _partners.SubscribeAsync(agency, url, filter);
 
     private static async Task<Guid> SubmitAsync(TestAgency originator, JsonObject alert)
     {
@@ -70,7 +43,7 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
     {
         var response = await originator.Client.GetAsync($"/api/v1/alerts/{alertId}/deliveries?limit=200", Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var mine = _subscriptions.Select(s => s.Id).ToHashSet();
+        var mine = _partners.SubscriptionIds;
         return [.. (await response.ReadJsonAsync()).GetProperty("items").EnumerateArray().Where(d => mine.Contains(d.GetProperty("subscriptionId").GetGuid()))];
     }
 

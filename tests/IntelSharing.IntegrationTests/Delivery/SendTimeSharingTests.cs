@@ -53,25 +53,13 @@ public abstract class SendTimeSharingTests<TFixture>(TFixture app) : IAsyncLifet
     where TFixture : ApiFixture, IFakeClockFixture
 {
     private const string Person = "Dragan Petrović";
-    private readonly List<PartnerReceiver> _receivers = [];
-    private readonly List<(TestAgency Agency, Guid Id)> _subscriptions = [];
+    private readonly PartnerRig _partners = new();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var (agency, id) in _subscriptions)
-        {
-            await agency.Client.DeleteAsync($"/api/v1/subscriptions/{id}");
-        }
-
-        foreach (var receiver in _receivers)
-        {
-            await receiver.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => _partners.DisposeAsync();
 
     [Theory]
     [MemberData(nameof(ReplayMatrix.EveryPathAndChange), MemberType = typeof(ReplayMatrix))]
@@ -393,16 +381,8 @@ public abstract class SendTimeSharingTests<TFixture>(TFixture app) : IAsyncLifet
         return agency;
     }
 
-    private async Task<(PartnerReceiver Receiver, Guid SubscriptionId)> SubscribedReceiverAsync(TestAgency agency)
-    {
-        var receiver = await PartnerReceiver.StartAsync();
-        _receivers.Add(receiver);
-        var response = await agency.Client.PostAsync("/api/v1/subscriptions", Samples.Json(new JsonObject { ["url"] = receiver.Url, ["includeOwnAlerts"] = false }), Ct);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var id = (await response.ReadJsonAsync()).GetProperty("subscription").GetProperty("id").GetGuid();
-        _subscriptions.Add((agency, id));
-        return (receiver, id);
-    }
+    private Task<(PartnerReceiver Receiver, Guid SubscriptionId)> SubscribedReceiverAsync(TestAgency agency) =>
+        _partners.SubscribedReceiverAsync(agency, body => body["includeOwnAlerts"] = false);
 
     private static async Task<(Guid Id, string ETag)> SubmitAsync(TestAgency originator, JsonObject alert)
     {

@@ -16,25 +16,13 @@ public abstract class AlertLifecycleTests<TFixture>(TFixture app) : IAsyncLifeti
     where TFixture : ApiFixture, IFakeClockFixture
 {
     private const string Purpose = "Investigation 2026/114 into the Kurdish-route network";
-    private readonly List<PartnerReceiver> _receivers = [];
-    private readonly List<(TestAgency Agency, Guid Id)> _subscriptions = [];
+    private readonly PartnerRig _partners = new();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var (agency, id) in _subscriptions)
-        {
-            await agency.Client.DeleteAsync($"/api/v1/subscriptions/{id}");
-        }
-
-        foreach (var receiver in _receivers)
-        {
-            await receiver.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => _partners.DisposeAsync();
 
     private Task<TestAgency> AgencyAsync(string name, string country = "HU")
     {
@@ -48,15 +36,7 @@ public abstract class AlertLifecycleTests<TFixture>(TFixture app) : IAsyncLifeti
         }
     }
 
-    private async Task<PartnerReceiver> SubscribedReceiverAsync(TestAgency agency)
-    {
-        var receiver = await PartnerReceiver.StartAsync();
-        _receivers.Add(receiver);
-        var response = await agency.Client.PostAsync("/api/v1/subscriptions", Samples.Json(new JsonObject { ["url"] = receiver.Url }), Ct);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        _subscriptions.Add((agency, (await response.ReadJsonAsync()).GetProperty("subscription").GetProperty("id").GetGuid()));
-        return receiver;
-    }
+    private async Task<PartnerReceiver> SubscribedReceiverAsync(TestAgency agency) => (await _partners.SubscribedReceiverAsync(agency)).Receiver;
 
     private static async Task<(Guid Id, string ETag)> SubmitAsync(TestAgency originator, JsonObject alert)
     {
