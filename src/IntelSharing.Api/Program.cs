@@ -5,6 +5,7 @@ using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Configuration;
+using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.OpenApi;

@@ -8,7 +8,9 @@ using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Time;
 using Microsoft.Extensions.Options;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>
 /// Sends due deliveries. It claims a batch with a lease and a claim token (PostgreSQL: FOR UPDATE SKIP LOCKED,

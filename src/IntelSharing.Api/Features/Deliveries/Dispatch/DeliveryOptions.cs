@@ -1,6 +1,7 @@
 using System.Globalization;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>Bound from the <c>Delivery</c> configuration section (<c>Delivery__Workers</c>, …).</summary>
 public sealed class DeliveryOptions

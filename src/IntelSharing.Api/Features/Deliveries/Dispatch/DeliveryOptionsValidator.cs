@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>Refuses to start with a delivery configuration that cannot work, saying which setting is wrong.</summary>
 public sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>

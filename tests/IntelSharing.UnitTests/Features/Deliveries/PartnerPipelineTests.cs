@@ -1,4 +1,4 @@
-using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Features.Deliveries.Dispatch;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Time.Testing;
 using Polly;
@@ -7,7 +7,7 @@ using Polly.RateLimiting;
 using Polly.Testing;
 using Polly.Timeout;
 
-namespace IntelSharing.UnitTests.Infrastructure.Delivery;
+namespace IntelSharing.UnitTests.Features.Deliveries;
 
 public sealed class PartnerPipelineTests
 {

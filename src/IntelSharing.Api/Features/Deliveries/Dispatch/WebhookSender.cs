@@ -4,7 +4,9 @@ using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Options;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>
 /// The outcome of one attempt, as recorded in delivery_attempts. <c>Deferred</c> means the partner's pipeline

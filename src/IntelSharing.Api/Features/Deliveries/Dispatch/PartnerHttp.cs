@@ -6,7 +6,9 @@ using Polly.CircuitBreaker;
 using Polly.RateLimiting;
 using Polly.Timeout;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>
 /// The outbound HTTP client for partner endpoints, with its resilience configured in one place. Each partner
@@ -21,7 +23,11 @@ public static class PartnerHttp
 
     public static IServiceCollection AddPartnerHttp(this IServiceCollection services)
     {
-        services.AddSingleton<OutboundAddressPolicy>();
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<DeliveryOptions>>().Value;
+            return new OutboundAddressPolicy(options.AllowHttp, options.AllowedPrivateNetworks);
+        });
         services.AddSingleton<PartnerBreakers>();
         services.AddHttpClient(ClientName, client =>
             {
