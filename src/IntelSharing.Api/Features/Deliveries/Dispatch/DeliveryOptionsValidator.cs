@@ -71,6 +71,11 @@ public sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
             errors.Add("Delivery__Proxy must be an http:// or https:// URL of a proxy with host and port only, e.g. http://egress.internal:3128 (no credentials, no path).");
         }
 
+        if (options.ShutdownGraceSeconds is < 0 or > 300)
+        {
+            errors.Add("Delivery__ShutdownGraceSeconds must be between 0 and 300 (keep it below the orchestrator's termination grace period).");
+        }
+
         if (options.Jitter is < 0 or > 0.5)
         {
             errors.Add("Delivery__Jitter must be between 0 and 0.5.");
