@@ -170,7 +170,7 @@ public sealed class DeliveryDispatcher(
                 AllowedNetworks.FromColumn(work.AllowedPrivateNetworks), _cutOff.Token);
             if (outcome.Deferred)
             {
-                // Not sent: the breaker is open or the partner is at its concurrency limit. Put it back, count nothing.
+                // Not sent: the partner's breaker is open. Put it back, count nothing.
                 await _claims.PutBackAsync([work], time.GetUtcNow() + TimeSpan.FromSeconds(1));
                 return;
             }

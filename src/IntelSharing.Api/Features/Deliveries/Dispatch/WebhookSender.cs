@@ -10,7 +10,7 @@ namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>
 /// The outcome of one attempt, as recorded in delivery_attempts. <c>Deferred</c> means the partner's pipeline
-/// refused to send (breaker open, concurrency limit): that is not an attempt. <c>BodyTimedOut</c>: the partner
+/// refused to send (breaker open): that is not an attempt. <c>BodyTimedOut</c>: the partner
 /// answered its status in time but not the body it announced; the status counts, the partner is not trusted with more.
 /// <c>Interrupted</c>: shutdown cut the send off; it counts as an attempt and is due again at once.
 /// </summary>
