@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using IntelSharing.Api.Domain;
-using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.IntegrationTests.Infrastructure;
 

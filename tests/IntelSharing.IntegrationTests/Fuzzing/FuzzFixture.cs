@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Infrastructure.Audit;
-using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Builder;

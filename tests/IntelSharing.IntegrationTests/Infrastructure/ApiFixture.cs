@@ -83,6 +83,8 @@ public abstract class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetim
         builder.UseEnvironment("Testing");
         builder.UseSetting("Database:Provider", Provider.ToString());
         builder.UseSetting("Database:ConnectionString", _connectionString);
+        // Each class stops its host at the end: a partner left hanging must not hold that for the production grace.
+        builder.UseSetting("Delivery:ShutdownGraceSeconds", "1");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

@@ -115,6 +115,19 @@ public sealed class ApiProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>SIGTERM, as Kubernetes sends it: the host shuts down gracefully. Returns the exit code, bounded by <paramref name="within"/>.</summary>
+    public async Task<int> TerminateAsync(TimeSpan within)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(within);
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>Creates an agency and a key with <paramref name="scopes"/> straight in the database (setup, not the thing under test).</summary>
     public static async Task<(Guid Id, string Key)> CreateAgencyAsync(Database database, string name, string[] scopes, string country = "RS")
     {

@@ -49,7 +49,11 @@ public sealed class PartnerReceiver : IAsyncDisposable
     /// <summary>What to answer to the n-th request (1-based). Default: 204.</summary>
     public Func<int, Response> Behaviour { get; set; } = _ => new Response(HttpStatusCode.NoContent);
 
-    public sealed record Response(HttpStatusCode Status, string? RetryAfter = null, bool Hang = false, string? Body = null);
+    /// <summary>What to answer; <c>Delay</c>: how long the partner takes to answer, after it has recorded the request.</summary>
+    public sealed record Response(HttpStatusCode Status, string? RetryAfter = null, bool Hang = false, string? Body = null, TimeSpan? Delay = null);
+
+    /// <summary>Requests that reached the handler, hanging ones included.</summary>
+    public int Requests => Volatile.Read(ref _count);
 
     public string Url { get; private set; } = string.Empty;
 
@@ -91,6 +95,11 @@ public sealed class PartnerReceiver : IAsyncDisposable
             ArrivedAt = System.Diagnostics.Stopwatch.GetTimestamp(),
         });
         _arrivals.Release();
+        if (response.Delay is { } delay)
+        {
+            await Task.Delay(delay, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
         if (response.RetryAfter is not null)
         {
             context.Response.Headers.RetryAfter = response.RetryAfter;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Dapper;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Infrastructure.Audit;
-using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Time;

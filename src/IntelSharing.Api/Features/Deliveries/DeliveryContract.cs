@@ -1,6 +1,6 @@
 using System.Text;
 using Dapper;
-using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Security;
 
 namespace IntelSharing.Api.Features.Deliveries;

@@ -1,6 +1,6 @@
 using Dapper;
 using IntelSharing.Api.Infrastructure.Audit;
-using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Options;
 
 namespace IntelSharing.Api.Infrastructure.Delivery;
 
@@ -39,10 +38,12 @@ public sealed class OutboundAddressPolicy
 
     private readonly AllowedNetworks _deploymentWide;
 
-    public OutboundAddressPolicy(IOptions<DeliveryOptions> options)
+    /// <param name="allowHttp">Plain http:// endpoints allowed (development only).</param>
+    /// <param name="allowedPrivateNetworks">Internal CIDR ranges every agency may reach (development and tests only).</param>
+    public OutboundAddressPolicy(bool allowHttp, IEnumerable<string> allowedPrivateNetworks)
     {
-        AllowHttp = options.Value.AllowHttp;
-        _deploymentWide = AllowedNetworks.From(options.Value.AllowedPrivateNetworks.Select(IPNetwork.Parse));
+        AllowHttp = allowHttp;
+        _deploymentWide = AllowedNetworks.From(allowedPrivateNetworks.Select(IPNetwork.Parse));
     }
 
     public bool AllowHttp { get; }

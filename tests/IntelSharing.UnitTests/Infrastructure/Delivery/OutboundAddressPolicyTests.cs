@@ -1,13 +1,12 @@
 using System.Net;
 using IntelSharing.Api.Infrastructure.Delivery;
-using Microsoft.Extensions.Options;
 
 namespace IntelSharing.UnitTests.Infrastructure.Delivery;
 
 public sealed class OutboundAddressPolicyTests
 {
     private static OutboundAddressPolicy Policy(bool allowHttp = false, params string[] allowed) =>
-        new(Options.Create(new DeliveryOptions { AllowHttp = allowHttp, AllowedPrivateNetworks = allowed }));
+        new(allowHttp, allowed);
 
     [Theory]
     [InlineData("127.0.0.1")]

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>Delivery metrics (System.Diagnostics.Metrics, meter <c>IntelSharing.Delivery</c>), exported at /metrics.</summary>
 public sealed class DeliveryMetrics : IDisposable

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>
 /// The partner client's primary handler. Every request carries the sending agency's <see cref="AllowedNetworks"/>

@@ -1,4 +1,5 @@
-namespace IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>The webhook event types partners receive (the <c>type</c> of the payload).</summary>
 public static class EventTypes

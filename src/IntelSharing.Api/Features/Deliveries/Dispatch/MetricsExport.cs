@@ -1,6 +1,7 @@
 using Prometheus;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>
 /// What <c>/metrics</c> exports: this host's own Prometheus registry, listening from start-up. prometheus-net's

@@ -4,15 +4,19 @@ using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Options;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>
 /// The outcome of one attempt, as recorded in delivery_attempts. <c>Deferred</c> means the partner's pipeline
-/// refused to send (breaker open, concurrency limit): that is not an attempt. <c>BodyTimedOut</c>: the partner
+/// refused to send (breaker open): that is not an attempt. <c>BodyTimedOut</c>: the partner
 /// answered its status in time but not the body it announced; the status counts, the partner is not trusted with more.
+/// <c>Interrupted</c>: shutdown cut the send off; it counts as an attempt and is due again at once.
 /// </summary>
 public sealed record AttemptOutcome(
-    bool Deferred, int? StatusCode, string? Error, string? ResponseExcerpt, TimeSpan Duration, TimeSpan? RetryAfter, bool BodyTimedOut = false)
+    bool Deferred, int? StatusCode, string? Error, string? ResponseExcerpt, TimeSpan Duration, TimeSpan? RetryAfter, bool BodyTimedOut = false,
+    bool Interrupted = false)
 {
     public bool Succeeded => StatusCode is >= 200 and < 300;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>
 /// When the next attempt happens. The schedule lives in the database (deliveries.next_attempt_at), so it

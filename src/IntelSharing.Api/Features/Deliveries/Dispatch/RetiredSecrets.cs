@@ -1,7 +1,9 @@
 using System.Text.Json;
 using IntelSharing.Api.Infrastructure.Json;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>A signing secret rotated out (still encrypted) and the end of its overlap.</summary>
 public sealed record RetiredSecret(byte[] Secret, DateTimeOffset ExpiresAt);

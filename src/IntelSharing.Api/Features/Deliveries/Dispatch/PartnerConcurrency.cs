@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>
 /// How many requests one partner (authority) may have open at once on this instance. A partner starts at one and

@@ -1,6 +1,6 @@
-using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Features.Deliveries.Dispatch;
 
-namespace IntelSharing.UnitTests.Infrastructure.Delivery;
+namespace IntelSharing.UnitTests.Features.Deliveries;
 
 public sealed class PartnerConcurrencyTests
 {

@@ -1,13 +1,12 @@
-using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Features.Deliveries.Dispatch;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Time.Testing;
 using Polly;
 using Polly.CircuitBreaker;
-using Polly.RateLimiting;
 using Polly.Testing;
 using Polly.Timeout;
 
-namespace IntelSharing.UnitTests.Infrastructure.Delivery;
+namespace IntelSharing.UnitTests.Features.Deliveries;
 
 public sealed class PartnerPipelineTests
 {
@@ -19,7 +18,7 @@ public sealed class PartnerPipelineTests
     }
 
     [Fact]
-    public void Each_attempt_is_guarded_by_a_concurrency_limit_a_low_traffic_breaker_and_a_timeout_and_never_retried()
+    public void Each_attempt_is_guarded_by_a_low_traffic_breaker_and_a_timeout_and_never_retried()
     {
         var options = new DeliveryOptions();
 
@@ -27,7 +26,6 @@ public sealed class PartnerPipelineTests
 
         Assert.Collection(
             descriptor.Strategies,
-            limiter => Assert.IsType<RateLimiterStrategyOptions>(limiter.Options),
             breaker =>
             {
                 var breakerOptions = Assert.IsType<HttpCircuitBreakerStrategyOptions>(breaker.Options);

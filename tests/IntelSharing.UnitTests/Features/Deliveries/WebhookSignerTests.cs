@@ -1,7 +1,7 @@
 using System.Text;
-using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Features.Deliveries.Dispatch;
 
-namespace IntelSharing.UnitTests.Infrastructure.Delivery;
+namespace IntelSharing.UnitTests.Features.Deliveries;
 
 public sealed class WebhookSignerTests
 {

@@ -1,6 +1,6 @@
-using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Features.Deliveries.Dispatch;
 
-namespace IntelSharing.UnitTests.Infrastructure.Delivery;
+namespace IntelSharing.UnitTests.Features.Deliveries;
 
 /// <summary>32 workers and a per-agency share of 8, the production defaults.</summary>
 public sealed class WorkerSharesTests

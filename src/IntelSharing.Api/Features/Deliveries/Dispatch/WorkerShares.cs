@@ -1,4 +1,5 @@
-namespace IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>
 /// Who may hold this instance's delivery workers, so that no partner — however many endpoints it registers, however

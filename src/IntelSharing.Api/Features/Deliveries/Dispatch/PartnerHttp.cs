@@ -1,18 +1,19 @@
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
-using Polly.RateLimiting;
 using Polly.Timeout;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>
 /// The outbound HTTP client for partner endpoints, with its resilience configured in one place. Each partner
-/// authority (scheme://host:port) gets its own pipeline: a concurrency limiter (so one slow partner cannot
-/// take every worker), a circuit breaker tuned for alert volumes (a few consecutive failures open it), and
-/// the attempt timeout. No retry strategy: the durable schedule in the database owns retries. No redirects.
+/// authority (scheme://host:port) gets its own pipeline: a circuit breaker tuned for alert volumes (a few
+/// consecutive failures open it) and the attempt timeout. No retry strategy: the durable schedule in the database
+/// owns retries. No redirects. How many requests a partner may have open is decided once, before the claim, by
+/// <see cref="WorkerShares"/> (ADR 0016): a second limiter here only turned its races into deferred deliveries.
 /// </summary>
 public static class PartnerHttp
 {
@@ -21,7 +22,11 @@ public static class PartnerHttp
 
     public static IServiceCollection AddPartnerHttp(this IServiceCollection services)
     {
-        services.AddSingleton<OutboundAddressPolicy>();
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<DeliveryOptions>>().Value;
+            return new OutboundAddressPolicy(options.AllowHttp, options.AllowedPrivateNetworks);
+        });
         services.AddSingleton<PartnerBreakers>();
         services.AddHttpClient(ClientName, client =>
             {
@@ -43,12 +48,6 @@ public static class PartnerHttp
     /// <summary>The pipeline of one partner authority, defined once; tests assert its shape with Polly.Testing.</summary>
     public static void ConfigurePipeline(ResiliencePipelineBuilder<HttpResponseMessage> builder, DeliveryOptions options, PartnerBreakers breakers, string authority)
     {
-        builder.AddConcurrencyLimiter(new ConcurrencyLimiterOptions
-        {
-            PermitLimit = options.PerPartnerConcurrency,
-            // No queue: a busy partner's extra deliveries go back to the outbox instead of holding workers.
-            QueueLimit = 0,
-        });
         builder.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
         {
             // Alert traffic is low: the library defaults (100 requests in 30 s) would never trip.
@@ -76,8 +75,8 @@ public static class PartnerHttp
         builder.AddTimeout(new HttpTimeoutStrategyOptions { Timeout = options.AttemptTimeout });
     }
 
-    /// <summary>Whether the pipeline refused to send (breaker open, partner at its concurrency limit): the delivery waits, no attempt is counted.</summary>
-    public static bool IsDeferred(Exception exception) => exception is BrokenCircuitException or RateLimiterRejectedException;
+    /// <summary>Whether the pipeline refused to send (breaker open): the delivery waits, no attempt is counted.</summary>
+    public static bool IsDeferred(Exception exception) => exception is BrokenCircuitException;
 
     public static bool IsTimeout(Exception exception) => exception is TimeoutRejectedException;
 }

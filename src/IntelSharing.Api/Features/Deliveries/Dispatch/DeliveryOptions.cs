@@ -1,6 +1,7 @@
 using System.Globalization;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>Bound from the <c>Delivery</c> configuration section (<c>Delivery__Workers</c>, …).</summary>
 public sealed class DeliveryOptions
@@ -21,6 +22,13 @@ public sealed class DeliveryOptions
 
     /// <summary>How often the dispatcher looks for due deliveries when nothing wakes it.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// On shutdown (SIGTERM), how long sends under way may still take. No new delivery is claimed once shutdown starts;
+    /// a send still open after this is cut off, recorded as an attempt ("interrupted by shutdown") and released, due again
+    /// at once. Keep it well below the orchestrator's grace (Kubernetes: terminationGracePeriodSeconds, 30 s by default).
+    /// </summary>
+    public int ShutdownGraceSeconds { get; set; } = 10;
 
     /// <summary>Timeout of one attempt (connect, send, and read the response).</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(15);

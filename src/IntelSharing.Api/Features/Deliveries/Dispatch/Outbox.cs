@@ -8,7 +8,8 @@ using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>
 /// The transactional outbox. Called inside the transaction that publishes an alert version: it writes the

@@ -1,6 +1,6 @@
-using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Features.Deliveries.Dispatch;
 
-namespace IntelSharing.UnitTests.Infrastructure.Delivery;
+namespace IntelSharing.UnitTests.Features.Deliveries;
 
 public sealed class DeliveryOptionsValidatorTests
 {
@@ -19,6 +19,13 @@ public sealed class DeliveryOptionsValidatorTests
     [InlineData(10001)]
     public void A_subscription_cap_outside_one_to_ten_thousand_is_refused_at_start(int cap) =>
         Assert.Contains("Delivery__MaxSubscriptionsPerAgency must be between 1 and 10000.", Errors(new DeliveryOptions { MaxSubscriptionsPerAgency = cap }));
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(301)]
+    public void A_shutdown_grace_outside_zero_to_five_minutes_is_refused_at_start(int seconds) =>
+        Assert.Contains(Errors(new DeliveryOptions { ShutdownGraceSeconds = seconds }),
+            e => e.StartsWith("Delivery__ShutdownGraceSeconds must be between 0 and 300", StringComparison.Ordinal));
 
     [Fact]
     public void Unset_the_per_agency_share_is_a_quarter_of_the_workers_and_at_least_one()

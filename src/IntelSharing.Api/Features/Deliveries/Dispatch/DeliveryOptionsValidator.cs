@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 
-namespace IntelSharing.Api.Infrastructure.Delivery;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>Refuses to start with a delivery configuration that cannot work, saying which setting is wrong.</summary>
 public sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
@@ -68,6 +69,11 @@ public sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOptions>
                 || !string.IsNullOrEmpty(proxy.UserInfo) || proxy.AbsolutePath != "/" || !string.IsNullOrEmpty(proxy.Query)))
         {
             errors.Add("Delivery__Proxy must be an http:// or https:// URL of a proxy with host and port only, e.g. http://egress.internal:3128 (no credentials, no path).");
+        }
+
+        if (options.ShutdownGraceSeconds is < 0 or > 300)
+        {
+            errors.Add("Delivery__ShutdownGraceSeconds must be between 0 and 300 (keep it below the orchestrator's termination grace period).");
         }
 
         if (options.Jitter is < 0 or > 0.5)

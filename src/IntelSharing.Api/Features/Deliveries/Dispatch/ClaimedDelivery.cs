@@ -1,0 +1,54 @@
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
+
+/// <summary>One delivery this instance claimed, with everything needed to sign and send it, read in the claim's transaction.</summary>
+public sealed record ClaimedDelivery
+{
+    public Guid Id { get; init; }
+
+    public Guid SubscriptionId { get; init; }
+
+    /// <summary>The receiving agency, named in the attempt's audit record.</summary>
+    public Guid AgencyId { get; init; }
+
+    public string Url { get; init; } = string.Empty;
+
+    public string Authority { get; init; } = string.Empty;
+
+    public byte[] Secret { get; init; } = [];
+
+    public byte[]? PreviousSecret { get; init; }
+
+    public DateTimeOffset? PreviousSecretExpiresAt { get; init; }
+
+    public string? OlderSecrets { get; init; }
+
+    public int Attempts { get; init; }
+
+    /// <summary>events.payload: the body, or <see cref="Outbox.PayloadOfVersion"/> when the body is built around the version's document.</summary>
+    public string StoredPayload { get; init; } = string.Empty;
+
+    public string EventType { get; init; } = string.Empty;
+
+    public DateTimeOffset EventCreatedAt { get; init; }
+
+    /// <summary>alert_versions.document of the event's version, read only when the event stores no body of its own.</summary>
+    public string? VersionDocument { get; init; }
+
+    /// <summary>The webhook body, the same bytes on every attempt: stored with the event, or built around its version's document.</summary>
+    public string Payload => StoredPayload != Outbox.PayloadOfVersion
+        ? StoredPayload
+        : Outbox.Payload(EventType, EventCreatedAt, VersionDocument ?? throw new InvalidOperationException($"Delivery {Id}: the alert version its event names is not stored."));
+
+    /// <summary>Why <see cref="SendDecision"/> refuses to send it now; null when it may be sent.</summary>
+    public string? Refusal { get; init; }
+
+    public int? EventVersion { get; init; }
+
+    public int? CurrentVersion { get; init; }
+
+    /// <summary>The internal networks an operator allowed the receiving agency (agencies.allowed_private_networks), read with the claim.</summary>
+    public string AllowedPrivateNetworks { get; init; } = string.Empty;
+
+    /// <summary>The claim this instance holds; every write about the delivery is conditional on it still being ours.</summary>
+    public Guid Token { get; init; }
+}

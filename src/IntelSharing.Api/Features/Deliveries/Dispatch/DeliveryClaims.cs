@@ -1,0 +1,186 @@
+using System.Text;
+using Dapper;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Time;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
+
+/// <summary>
+/// Takes due deliveries for this instance and gives back those it will not send now. A claim is a lease with a claim
+/// token (PostgreSQL: FOR UPDATE SKIP LOCKED, so several instances never take the same row; SQLite: one writer at a
+/// time): a killed process loses nothing, its leases expire and another worker reclaims the rows.
+/// </summary>
+public sealed class DeliveryClaims(Database database, DeliverySignal signal, TimeProvider time, DeliveryOptions options)
+{
+    /// <summary>A delivery given back unsent: pending if it was never attempted, else failed (due again as it was).</summary>
+    public const string PutBackState = "CASE WHEN attempts = 0 THEN @pending ELSE @failed END";
+
+    /// <summary>Claims up to <paramref name="max"/> due deliveries, skipping the partners in <paramref name="excluded"/>, in one transaction.</summary>
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(int max, WorkerShares.Exclusions excluded, CancellationToken cancellationToken)
+    {
+        var now = time.UtcNowMicros();
+        var token = Guid.NewGuid();
+        var parameters = new DynamicParameters(new
+        {
+            now,
+            token,
+            leaseUntil = now + options.Lease,
+            max,
+            inFlight = DeliveryStates.InFlight,
+            pending = DeliveryStates.Pending,
+            failed = DeliveryStates.Failed,
+            published = EventTypes.AlertPublished,
+            updated = EventTypes.AlertUpdated,
+        });
+
+        var exclusion = Exclusion(parameters, excluded);
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+        // One ordered index range per state (ix_deliveries_due is (state, next_attempt_at)), each stopping after @max rows,
+        // then the earliest @max of those. A single scan with "(pending or failed and due) or (lease expired)" cannot use
+        // the index's order: it read and sorted the whole backlog on every claim, so a claim cost O(backlog) — about
+        // 150 ms with 100,000 queued deliveries, which capped the drain near 170 deliveries/s (docs/benchmarks.md).
+        string Due(string name, string condition) =>
+            $"""
+            {name} AS (
+                SELECT d.id, d.next_attempt_at FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+                WHERE {condition}
+                  AND s.status = 'active' {exclusion}
+                  AND (EXISTS (SELECT 1 FROM agencies a WHERE a.id = d.agency_id AND a.is_active)
+                       -- A deactivated agency's notices wait for it; its alert content is claimed only to be refused.
+                       OR EXISTS (SELECT 1 FROM events ce WHERE ce.id = d.event_id AND ce.type IN (@published, @updated)))
+                ORDER BY d.next_attempt_at
+                LIMIT @max
+                {database.Dialect.ForUpdateSkipLocked("d")})
+            """;
+        var claimed = (await connection.QueryAsync<ClaimedId>(new CommandDefinition(
+            $"""
+            WITH {Due("due_pending", "d.state = @pending AND d.next_attempt_at <= @now")},
+            {Due("due_failed", "d.state = @failed AND d.next_attempt_at <= @now")},
+            {Due("lease_expired", "d.state = @inFlight AND d.lease_until < @now")}
+            UPDATE deliveries SET state = @inFlight, claim_token = @token, lease_until = @leaseUntil, updated_at = @now
+            WHERE id IN (
+                SELECT due.id FROM (
+                    SELECT id, next_attempt_at FROM due_pending
+                    UNION ALL SELECT id, next_attempt_at FROM due_failed
+                    UNION ALL SELECT id, next_attempt_at FROM lease_expired) due
+                ORDER BY due.next_attempt_at
+                LIMIT @max)
+            RETURNING id AS Id
+            """,
+            parameters, transaction, cancellationToken: cancellationToken))).Select(c => c.Id).ToArray();
+        if (claimed.Length == 0)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return [];
+        }
+
+        // By the ids the UPDATE returned (primary key), not by claim_token, which has no index: that was a scan of the outbox.
+        var byId = new DynamicParameters(new { token });
+        var rows = (await connection.QueryAsync<ClaimedDelivery>(new CommandDefinition(
+            $"""
+            SELECT d.id AS Id, d.subscription_id AS SubscriptionId, d.agency_id AS AgencyId, s.url AS Url, s.authority AS Authority,
+                   s.secret AS Secret, s.previous_secret AS PreviousSecret, s.previous_secret_expires_at AS PreviousSecretExpiresAt, s.older_secrets AS OlderSecrets,
+                   d.attempts AS Attempts, e.payload AS StoredPayload, e.type AS EventType, e.created_at AS EventCreatedAt, v.document AS VersionDocument,
+                   a.allowed_private_networks AS AllowedPrivateNetworks, d.claim_token AS Token,
+                   {SendDecision.RefusalSql("e", "s", "al")} AS Refusal, e.alert_version AS EventVersion, al.version AS CurrentVersion
+            FROM deliveries d
+            JOIN subscriptions s ON s.id = d.subscription_id
+            JOIN events e ON e.id = d.event_id
+            JOIN agencies a ON a.id = d.agency_id
+            LEFT JOIN alerts al ON al.id = e.alert_id
+            LEFT JOIN alert_versions v ON v.alert_id = e.alert_id AND v.version = e.alert_version AND CAST(e.payload AS TEXT) = '{Outbox.PayloadOfVersion}'
+            WHERE d.id IN {SqlLists.In(byId, "c", claimed)} AND d.claim_token = @token
+            """,
+            byId, transaction, cancellationToken: cancellationToken))).ToList();
+
+        // Every send is decided here, as of now, whatever queued it (publication, retry, replay, resume): ADR 0008.
+        var refused = rows.Where(r => r.Refusal is not null).ToList();
+        await SendDecision.CancelAsync(connection, transaction,
+            refused.Select(r => new SendDecision.Refused(r.Id, r.SubscriptionId, r.AgencyId, r.Refusal!, r.EventVersion, r.CurrentVersion)).ToList(),
+            token, time, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        if (refused.Count > 0)
+        {
+            // Claim again at once rather than after the poll interval: refused rows took the places of sendable ones.
+            signal.Notify();
+        }
+
+        return rows.Where(r => r.Refusal is null).ToList();
+    }
+
+    /// <summary>
+    /// Gives claimed deliveries back unsent, due at <paramref name="dueAt"/> (now when null); they are claimed again once
+    /// their partner has room. Nothing is counted: they were not attempted.
+    /// </summary>
+    public async Task PutBackAsync(IReadOnlyList<ClaimedDelivery> released, DateTimeOffset? dueAt = null)
+    {
+        if (released.Count == 0)
+        {
+            return;
+        }
+
+        var now = time.UtcNowMicros();
+        var parameters = new DynamicParameters(new
+        {
+            now,
+            due = dueAt ?? now,
+            keepDue = dueAt is null,
+            pending = DeliveryStates.Pending,
+            failed = DeliveryStates.Failed,
+        });
+        // One claim token per batch: put-backs of one claim share it; of several claims, each row is matched with its own.
+        var rows = string.Join(" OR ", released.Select((r, i) =>
+        {
+            parameters.Add($"id{i}", r.Id);
+            parameters.Add($"token{i}", r.Token);
+            return $"(id = @id{i} AND claim_token = @token{i})";
+        }));
+        await using var connection = await database.OpenAsync(CancellationToken.None);
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"""
+            UPDATE deliveries SET state = {PutBackState},
+                   next_attempt_at = CASE WHEN @keepDue THEN next_attempt_at ELSE @due END,
+                   claim_token = NULL, lease_until = NULL, updated_at = @now
+            WHERE {rows}
+            """,
+            parameters, cancellationToken: CancellationToken.None));
+    }
+
+    /// <summary>
+    /// The claim's filter for whoever is at a limit of <see cref="WorkerShares"/>: their rows are not claimed at all, so a
+    /// hostile agency's backlog never fills a batch that answering partners' deliveries are queued behind.
+    /// </summary>
+    private static string Exclusion(DynamicParameters parameters, WorkerShares.Exclusions excluded)
+    {
+        var sql = new StringBuilder();
+        if (excluded.Authorities.Count > 0)
+        {
+            sql.Append($" AND s.authority NOT IN {SqlLists.In(parameters, "x", excluded.Authorities)}");
+        }
+
+        // Agency lists only when non-empty: an empty list is typed text, which PostgreSQL will not compare with uuid.
+        if (excluded.Agencies.Count > 0)
+        {
+            sql.Append($" AND d.agency_id NOT IN {SqlLists.In(parameters, "xa", excluded.Agencies)}");
+        }
+
+        if (excluded.ProvenOnly)
+        {
+            sql.Append($" AND s.authority IN {SqlLists.In(parameters, "p", excluded.Proven)}");
+        }
+        else if (excluded.ProvenOnlyAgencies.Count > 0)
+        {
+            sql.Append($" AND (d.agency_id NOT IN {SqlLists.In(parameters, "pa", excluded.ProvenOnlyAgencies)}")
+                .Append($" OR s.authority IN {SqlLists.In(parameters, "p", excluded.Proven)})");
+        }
+
+        return sql.ToString();
+    }
+
+    private sealed record ClaimedId
+    {
+        public Guid Id { get; init; }
+    }
+}

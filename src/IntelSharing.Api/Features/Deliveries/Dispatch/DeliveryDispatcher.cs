@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Persistence;
+using Microsoft.Extensions.Options;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
+
+/// <summary>
+/// Sends due deliveries. The loop claims (<see cref="DeliveryClaims"/>), starts one task per delivery, and never waits on
+/// a send; each send goes through the partner's resilience pipeline and its outcome is recorded with group commit
+/// (<see cref="OutcomeRecorder"/>) only if this instance still holds the claim. Deliveries of partners whose breaker is
+/// open, or that are at their limit in <see cref="WorkerShares"/>, are not claimed, so dead or slow partners never hold
+/// the workers that healthy partners need. On shutdown it stops claiming, lets sends under way finish within
+/// <c>Delivery__ShutdownGraceSeconds</c>, and records each one still open then as an interrupted attempt, due again at once.
+/// </summary>
+public sealed class DeliveryDispatcher(
+    Database database,
+    WebhookSender sender,
+    SecretProtector secrets,
+    RetrySchedule schedule,
+    PartnerBreakers breakers,
+    DeliverySignal signal,
+    DeliveryMetrics metrics,
+    TimeProvider time,
+    IOptions<DeliveryOptions> options,
+    ILogger<DeliveryDispatcher> logger) : BackgroundService
+{
+    // After a wake-up with few workers free, wait this long (machine time) so that one claim takes what became due meanwhile.
+    private static readonly TimeSpan ClaimGathering = TimeSpan.FromMilliseconds(2);
+
+    private readonly DeliveryOptions _options = options.Value;
+    private readonly WorkerShares _shares = new(
+        options.Value.Workers, options.Value.AgencyShare, new PartnerConcurrency(options.Value.PerPartnerConcurrency));
+    private readonly DeliveryClaims _claims = new(database, signal, time, options.Value);
+    private readonly OutcomeRecorder _outcomes = new(database, schedule, metrics, time, logger);
+    private readonly StrandedSweep _stranded = new(database, time, logger);
+    private readonly BacklogGauge _backlog = new(database, metrics, time);
+
+    // Cancelled when the shutdown grace is over: sends still open then are cut off. Wall-clock, like the host's own timeout.
+    private readonly CancellationTokenSource _cutOff = new();
+
+    /// <summary>The webhook-id partners see: stable for the delivery, across retries and replays.</summary>
+    public static string MessageId(Guid deliveryId) => $"msg_{deliveryId:N}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled)
+        {
+            logger.LogInformation("Delivery is switched off on this instance (Delivery__Enabled=false).");
+            return;
+        }
+
+        var recording = Task.Run(_outcomes.RunAsync, CancellationToken.None);
+        using var slots = new SemaphoreSlim(_options.Workers, _options.Workers);
+        var running = new ConcurrentDictionary<Task, byte>();
+        try
+        {
+            await ClaimAndSendAsync(slots, running, stoppingToken);
+        }
+        finally
+        {
+            if (!running.IsEmpty)
+            {
+                logger.LogInformation("Shutting down: {Count} deliveries are being sent; waiting up to {Grace} s for them.", running.Count, _options.ShutdownGraceSeconds);
+            }
+
+            _cutOff.CancelAfter(TimeSpan.FromSeconds(_options.ShutdownGraceSeconds));
+            await Task.WhenAll(running.Keys);
+            _outcomes.Complete();
+            await recording;
+        }
+    }
+
+    public override void Dispose()
+    {
+        _cutOff.Dispose();
+        base.Dispose();
+    }
+
+    private async Task ClaimAndSendAsync(SemaphoreSlim slots, ConcurrentDictionary<Task, byte> running, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await _backlog.RefreshAsync(stoppingToken);
+                await _stranded.RunAsync(stoppingToken);
+                var free = slots.CurrentCount;
+                var claimed = free == 0
+                    ? []
+                    : await _claims.ClaimAsync(Math.Min(free, _options.BatchSize), _shares.Current(breakers.OpenAuthorities()), stoppingToken);
+                var overflow = Start(claimed, slots, running);
+                await _claims.PutBackAsync(overflow);
+                if (claimed.Count == overflow.Count || slots.CurrentCount == 0)
+                {
+                    var woken = await signal.WaitAsync(_options.PollInterval, stoppingToken);
+                    if (woken && slots.CurrentCount < Math.Min(_options.Workers, _options.BatchSize) / 2)
+                    {
+                        await Task.Delay(ClaimGathering, stoppingToken);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // The database may be restarting; claims are leases, so nothing is lost by waiting.
+                logger.LogWarning(ex, "Delivery dispatcher could not claim work; retrying.");
+                try
+                {
+                    await Task.Delay(_options.PollInterval, time, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Starts a send for each claimed delivery that has a worker and its partner's share free; returns the others.</summary>
+    private List<ClaimedDelivery> Start(IReadOnlyList<ClaimedDelivery> claimed, SemaphoreSlim slots, ConcurrentDictionary<Task, byte> running)
+    {
+        var overflow = new List<ClaimedDelivery>();
+        foreach (var work in claimed)
+        {
+            // One batch may hold more of a partner's (or an agency's) deliveries than it may have open: those wait.
+            // Wait(0), never WaitAsync: the loop must not block on a worker that a hanging send holds.
+            if (_shares.TryTake(work.Authority, work.AgencyId) is not { } share)
+            {
+                overflow.Add(work);
+                continue;
+            }
+
+            if (!slots.Wait(0, CancellationToken.None))
+            {
+                _shares.Release(share);
+                overflow.Add(work);
+                continue;
+            }
+
+            var task = Task.Run(() => SendAsync(work), CancellationToken.None);
+            running[task] = 0;
+            _ = task.ContinueWith(
+                t =>
+                {
+                    _shares.Release(share);
+                    slots.Release();
+                    running.TryRemove(t, out _);
+                    signal.Notify();
+                },
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return overflow;
+    }
+
+    /// <summary>Sends one claimed delivery and records the outcome; a send cut off by shutdown is recorded as interrupted.</summary>
+    private async Task SendAsync(ClaimedDelivery work)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var keys = RetiredSecrets.SigningKeys(secrets, work.Secret, work.PreviousSecret, work.PreviousSecretExpiresAt, work.OlderSecrets, time.GetUtcNow());
+            var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id), Encoding.UTF8.GetBytes(work.Payload), keys,
+                AllowedNetworks.FromColumn(work.AllowedPrivateNetworks), _cutOff.Token);
+            if (outcome.Deferred)
+            {
+                // Not sent: the partner's breaker is open. Put it back, count nothing.
+                await _claims.PutBackAsync([work], time.GetUtcNow() + TimeSpan.FromSeconds(1));
+                return;
+            }
+
+            if (outcome.Succeeded && !outcome.BodyTimedOut)
+            {
+                _shares.Partners.Succeeded(work.Authority);
+            }
+            else
+            {
+                _shares.Partners.Failed(work.Authority);
+            }
+
+            await _outcomes.RecordAsync(work, outcome);
+        }
+        catch (OperationCanceledException) when (_cutOff.IsCancellationRequested)
+        {
+            await RecordInterruptedAsync(work, Stopwatch.GetElapsedTime(started));
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Delivery {DeliveryId} could not be processed; its lease will expire and it will be retried.", work.Id);
+        }
+    }
+
+    /// <summary>The attempt goes into the ledger and the lease is released, so another instance (or this one restarted) sends it at once.</summary>
+    private async Task RecordInterruptedAsync(ClaimedDelivery work, TimeSpan elapsed)
+    {
+        try
+        {
+            await _outcomes.RecordAsync(work, new AttemptOutcome(false, null, OutcomeRecorder.Interrupted, null, elapsed, null, Interrupted: true));
+            logger.LogInformation("Delivery {DeliveryId} was cut off by shutdown; recorded and released for another attempt.", work.Id);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Delivery {DeliveryId} was cut off by shutdown and could not be recorded; its lease will expire.", work.Id);
+        }
+    }
+}

@@ -1,0 +1,260 @@
+using System.Data.Common;
+using System.Threading.Channels;
+using Dapper;
+using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Time;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
+
+/// <summary>
+/// Records attempt outcomes with group commit: outcomes that arrive while a commit is under way wait for the next one, and
+/// each transaction writes all of them — one multi-row UPDATE of the deliveries (each conditional on its claim token), then
+/// one multi-row INSERT of their attempts with their audit records, in one round trip. A sender learns its outcome is
+/// recorded only after the commit, so nothing is acted upon before it is durable. If a batch fails, each of its outcomes
+/// is tried alone, so one bad row does not fail its neighbours.
+/// </summary>
+public sealed class OutcomeRecorder(Database database, RetrySchedule schedule, DeliveryMetrics metrics, TimeProvider time, ILogger logger)
+{
+    /// <summary>Most outcomes in one transaction: a bounded statement, and a bounded wait for the first of them.</summary>
+    public const int MaxBatch = 128;
+
+    /// <summary>What the ledger says of a send cut off by shutdown (recorded as an attempt, due again at once).</summary>
+    public const string Interrupted = "Interrupted by shutdown before the partner answered; it will be sent again at once.";
+
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+
+    private sealed record Pending(ClaimedDelivery Work, AttemptOutcome Outcome, TaskCompletionSource<bool> Recorded);
+
+    private sealed record Row(Pending Pending, int Attempt, string State, DateTimeOffset NextAttemptAt, string? Error);
+
+    /// <summary>Records the outcome; true once committed, false when the claim was lost (another worker's attempt counts).</summary>
+    public Task<bool> RecordAsync(ClaimedDelivery work, AttemptOutcome outcome)
+    {
+        var pending = new Pending(work, outcome, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new InvalidOperationException("The outcome recorder has stopped; the lease will expire and the delivery will be retried.");
+        }
+
+        return pending.Recorded.Task;
+    }
+
+    /// <summary>Writes what is queued until <see cref="Complete"/> is called and the queue is empty.</summary>
+    public async Task RunAsync()
+    {
+        var batch = new List<Pending>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+            }
+
+            try
+            {
+                await WriteAsync(batch);
+            }
+            catch (Exception ex) when (batch.Count > 1)
+            {
+                logger.LogWarning(ex, "Recording {Count} delivery outcomes together failed; recording each alone.", batch.Count);
+                foreach (var pending in batch)
+                {
+                    try
+                    {
+                        await WriteAsync([pending]);
+                    }
+                    catch (Exception single)
+                    {
+                        pending.Recorded.TrySetException(single);
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                batch[0].Recorded.TrySetException(ex);
+            }
+        }
+    }
+
+    /// <summary>No more outcomes will come: <see cref="RunAsync"/> ends once those queued are written.</summary>
+    public void Complete() => _queue.Writer.TryComplete();
+
+    private async Task WriteAsync(IReadOnlyList<Pending> batch)
+    {
+        var now = time.UtcNowMicros();
+        var rows = batch.Select(p => Decide(p, now)).ToList();
+        await using var connection = await database.OpenAsync(CancellationToken.None);
+        await using var transaction = await Database.BeginWriteAsync(connection, CancellationToken.None);
+        var held = (await UpdateDeliveriesAsync(connection, transaction, rows, now)).ToHashSet();
+        var recorded = rows.Where(r => held.Contains(r.Pending.Work.Id)).ToList();
+        if (recorded.Count > 0)
+        {
+            var writes = new SqlBatch();
+            AddAttempts(writes, recorded, now);
+            AuditWriter.AddAllTo(writes, recorded.Select(row => AuditWriter.Build(AttemptAudit(row), RequestOrigin.System, now)).ToList());
+
+            // Last before the commit: the outbox does not lock subscriptions, so an alert published while this transaction is
+            // open can still queue for the endpoint after the cancelling UPDATE has run; keep that window as short as it was.
+            foreach (var gone in recorded.Where(r => r.Pending.Outcome.Gone))
+            {
+                AddDisableSubscription(writes, gone.Pending.Work.SubscriptionId, now);
+            }
+
+            await writes.ExecuteAsync(connection, transaction, CancellationToken.None);
+        }
+
+        await transaction.CommitAsync(CancellationToken.None);
+        foreach (var row in rows)
+        {
+            var ours = held.Contains(row.Pending.Work.Id);
+            if (ours)
+            {
+                Count(row);
+            }
+            else
+            {
+                logger.LogWarning("Delivery {DeliveryId}: claim lost before the outcome was recorded; the other worker's attempt counts.", row.Pending.Work.Id);
+            }
+
+            row.Pending.Recorded.TrySetResult(ours);
+        }
+    }
+
+    private Row Decide(Pending pending, DateTimeOffset now)
+    {
+        var (work, outcome) = (pending.Work, pending.Outcome);
+        var attempt = work.Attempts + 1;
+        var error = outcome.Error ?? (outcome.Succeeded ? null : $"The partner answered {outcome.StatusCode}.");
+        if (outcome.Interrupted)
+        {
+            return new Row(pending, attempt, DeliveryStates.Failed, now, error);
+        }
+
+        if (outcome.Succeeded)
+        {
+            return new Row(pending, attempt, DeliveryStates.Delivered, now, error);
+        }
+
+        if (outcome.Gone)
+        {
+            return new Row(pending, attempt, DeliveryStates.Cancelled, now, error);
+        }
+
+        var next = schedule.Next(attempt, now, outcome.RetryAfter);
+        return new Row(pending, attempt, next is null ? DeliveryStates.Dead : DeliveryStates.Failed, next ?? now, error);
+    }
+
+    /// <summary>One UPDATE for the whole batch, each row only where this instance still holds its claim; returns those ids.</summary>
+    private static async Task<IEnumerable<Guid>> UpdateDeliveriesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<Row> rows, DateTimeOffset now)
+    {
+        var parameters = new DynamicParameters(new { now });
+        // The first row's CASTs type the columns for PostgreSQL (a column of NULLs would otherwise be text).
+        var values = string.Join(",\n", rows.Select((row, i) =>
+        {
+            parameters.Add($"id{i}", row.Pending.Work.Id);
+            parameters.Add($"token{i}", row.Pending.Work.Token);
+            parameters.Add($"state{i}", row.State);
+            parameters.Add($"attempt{i}", row.Attempt);
+            parameters.Add($"next{i}", row.NextAttemptAt);
+            parameters.Add($"status{i}", row.Pending.Outcome.StatusCode);
+            parameters.Add($"error{i}", row.Error);
+            parameters.Add($"delivered{i}", row.Pending.Outcome.Succeeded && !row.Pending.Outcome.Interrupted ? 1 : 0);
+            return $"(@id{i}, @token{i}, @state{i}, @attempt{i}, @next{i}, CAST(@status{i} AS INTEGER), CAST(@error{i} AS TEXT), @delivered{i})";
+        }));
+        return (await connection.QueryAsync<HeldRow>(new CommandDefinition(
+            $"""
+            WITH outcome (delivery_id, held_token, new_state, attempt_number, next_at, status_code, error_text, is_delivered) AS (VALUES
+            {values})
+            UPDATE deliveries SET state = outcome.new_state, attempts = outcome.attempt_number, next_attempt_at = outcome.next_at,
+                   claim_token = NULL, lease_until = NULL, last_status = outcome.status_code, last_error = outcome.error_text, updated_at = @now,
+                   delivered_at = CASE WHEN outcome.is_delivered = 1 THEN @now ELSE delivered_at END
+            FROM outcome
+            WHERE deliveries.id = outcome.delivery_id AND deliveries.claim_token = outcome.held_token
+            RETURNING id AS Id
+            """,
+            parameters, transaction, cancellationToken: CancellationToken.None))).Select(r => r.Id);
+    }
+
+    private static void AddAttempts(SqlBatch writes, IReadOnlyList<Row> rows, DateTimeOffset now)
+    {
+        var values = string.Join(",\n", rows.Select(row =>
+        {
+            var outcome = row.Pending.Outcome;
+            var name = writes.NextName("attempt");
+            return $"({writes.Parameter(name + "Id", row.Pending.Work.Id)}, {writes.Parameter(name + "Number", row.Attempt)}, "
+                + $"{writes.Parameter(name + "Started", ClockExtensions.Truncate(now - outcome.Duration))}, "
+                + $"{writes.Parameter(name + "Ms", (int)Math.Min(int.MaxValue, outcome.Duration.TotalMilliseconds))}, "
+                + $"CAST({writes.Parameter(name + "Status", outcome.StatusCode)} AS INTEGER), CAST({writes.Parameter(name + "Error", outcome.Error)} AS TEXT), "
+                + $"CAST({writes.Parameter(name + "Excerpt", outcome.ResponseExcerpt)} AS TEXT))";
+        }));
+        writes.Add($"""
+            INSERT INTO delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt)
+            VALUES {values}
+            """);
+    }
+
+    /// <summary>410 Gone: the partner retired the endpoint. Disable it and cancel what was waiting for it, visibly.</summary>
+    private static void AddDisableSubscription(SqlBatch writes, Guid subscriptionId, DateTimeOffset now)
+    {
+        var name = writes.NextName("gone");
+        var subscription = writes.Parameter(name, subscriptionId);
+        writes.Add($"""
+            UPDATE subscriptions SET status = 'disabled', status_reason = @goneReason, updated_at = @goneNow WHERE id = {subscription};
+            UPDATE deliveries SET state = @goneCancelled, last_error = @goneReason, updated_at = @goneNow, claim_token = NULL, lease_until = NULL
+            WHERE subscription_id = {subscription} AND state IN (@gonePending, @goneFailed)
+            """,
+            new
+            {
+                goneNow = now,
+                goneReason = "The endpoint answered 410 Gone; the subscription was disabled and its pending deliveries cancelled.",
+                goneCancelled = DeliveryStates.Cancelled,
+                gonePending = DeliveryStates.Pending,
+                goneFailed = DeliveryStates.Failed,
+            });
+    }
+
+    /// <summary>
+    /// The attempt's audit record, written in the transaction that records the attempt: the receiving agency, the delivery
+    /// as resource, the partner's status as outcome (0 when it gave none: timeout, refused connection, shutdown).
+    /// </summary>
+    private static AuditEvent AttemptAudit(Row row)
+    {
+        var (work, outcome) = (row.Pending.Work, row.Pending.Outcome);
+        return new(row.State switch
+        {
+            DeliveryStates.Delivered => AuditActions.DeliveryDelivered,
+            DeliveryStates.Cancelled => AuditActions.DeliveryCancelled,
+            DeliveryStates.Dead => AuditActions.DeliveryDead,
+            _ => AuditActions.DeliveryFailed,
+        }, outcome.StatusCode ?? 0)
+        {
+            ResourceType = AuditResources.Delivery,
+            ResourceId = work.Id,
+            AgencyId = work.AgencyId,
+            Detail = new { subscriptionId = work.SubscriptionId, attempt = row.Attempt, subscriptionDisabled = outcome.Gone ? true : (bool?)null, error = outcome.Error },
+        };
+    }
+
+    private void Count(Row row)
+    {
+        var outcome = row.Pending.Outcome;
+        if (row.State == DeliveryStates.Delivered)
+        {
+            metrics.Delivered(outcome.Duration);
+            return;
+        }
+
+        metrics.Failed(outcome.Duration);
+        if (row.State == DeliveryStates.Dead)
+        {
+            metrics.Dead();
+        }
+    }
+
+    private sealed record HeldRow
+    {
+        public Guid Id { get; init; }
+    }
+}
