@@ -23,6 +23,20 @@ public static class AuditWriter
     /// <summary>Adds the record's INSERT to the batch of the transaction whose change it records.</summary>
     public static void AddTo(SqlBatch batch, AuditRecord record) => batch.Add(Insert, Parameters(record));
 
+    /// <summary>Adds the INSERTs of many records (a commit group's) as a few multi-row statements.</summary>
+    public static void AddAll(SqlBatch batch, IReadOnlyList<AuditRecord> records) => batch.AddRows(
+        records.Count,
+        "INSERT INTO audit_records (id, recorded_at, agency_id, key_prefix, action, resource_type, resource_id, outcome, purpose, client_ip, detail)",
+        i =>
+        {
+            var r = records[i];
+            var p = batch.NextName("a");
+            return $"({batch.Parameter(p + "id", r.Id)}, {batch.Parameter(p + "at", r.RecordedAt)}, {batch.Parameter(p + "agency", r.AgencyId)}, " +
+                $"{batch.Parameter(p + "key", r.KeyPrefix)}, {batch.Parameter(p + "action", r.Action)}, {batch.Parameter(p + "type", r.ResourceType)}, " +
+                $"{batch.Parameter(p + "resource", r.ResourceId)}, {batch.Parameter(p + "outcome", r.Outcome)}, {batch.Parameter(p + "purpose", r.Purpose)}, " +
+                $"{batch.Parameter(p + "ip", r.ClientIp)}, {batch.Parameter(p + "detail", r.Detail)})";
+        });
+
     private static object Parameters(AuditRecord record) => new
     {
         AuditId = record.Id,
