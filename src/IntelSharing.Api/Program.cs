@@ -38,11 +38,9 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<KeysetCursor>();
 
 // Group commit (ADR 17): submissions, and audit records that stand alone, share transactions and WAL flushes.
-builder.Services.AddOptions<CommitGroupOptions>().BindConfiguration(CommitGroupOptions.Section).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<CommitGroupOptions>, CommitGroupOptionsValidator>();
-builder.Services.AddSingleton(typeof(CommitGroup<,>));
-builder.Services.AddSingleton<ICommitGroupWriter<SubmitAlert.Submission, SubmitAlert.Stored>, SubmitAlert.Commits>();
-builder.Services.AddSingleton<ICommitGroupWriter<AuditRecord, bool>, AuditRecordCommits>();
+CommitGroupOptions.Register<SubmitAlert.Submission, SubmitAlert.Stored, SubmitAlert.Commits>(builder.Services);
+CommitGroupOptions.Register<AuditRecord, bool, AuditRecordCommits>(builder.Services);
 
 builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();

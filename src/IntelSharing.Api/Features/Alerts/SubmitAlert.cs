@@ -58,7 +58,7 @@ public static partial class SubmitAlert
     /// <summary>What the commit group did with a submission: stored it (queuing deliveries), or found its key taken.</summary>
     public readonly record struct Stored(bool KeyTaken, int Queued);
 
-    public sealed class Handler(Database database, CommitGroup<Submission, Stored> commits, DeliverySignal signal, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<Published>>
+    public sealed class Handler(Database database, CommitGroup<Submission, Stored, Commits> commits, DeliverySignal signal, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<Published>>
     {
         public async ValueTask<Result<Published>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -130,6 +130,8 @@ public static partial class SubmitAlert
     /// </summary>
     public sealed class Commits(Database database, Outbox outbox) : ICommitGroupWriter<Submission, Stored>
     {
+        public static string Name => "Submissions";
+
         public async Task<IReadOnlyList<Stored>> WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<Submission> items, CancellationToken cancellationToken)
         {
             // One claim per key, in key order: two instances' groups then lock the keys they share in the same order,

@@ -10,6 +10,8 @@ namespace IntelSharing.Api.Infrastructure.Audit;
 /// </summary>
 public sealed class AuditRecordCommits : ICommitGroupWriter<AuditRecord, bool>
 {
+    public static string Name => "AuditRecords";
+
     public async Task<IReadOnlyList<bool>> WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditRecord> items, CancellationToken cancellationToken)
     {
         var batch = new SqlBatch();

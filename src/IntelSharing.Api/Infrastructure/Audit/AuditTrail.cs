@@ -30,7 +30,7 @@ public sealed record AuditEvent(string Action, int Outcome)
 /// requests are recorded by <see cref="AuditedEndpointFilter"/>, with any <see cref="Annotate"/>d detail, before
 /// the response is written, so nothing is disclosed without its record.
 /// </summary>
-public sealed class AuditTrail(IHttpContextAccessor accessor, CommitGroup<AuditRecord, bool> standalone, TimeProvider time)
+public sealed class AuditTrail(IHttpContextAccessor accessor, CommitGroup<AuditRecord, bool, AuditRecordCommits> standalone, TimeProvider time)
 {
     private Guid? _resourceId;
     private object? _detail;

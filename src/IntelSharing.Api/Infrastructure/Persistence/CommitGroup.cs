@@ -7,10 +7,13 @@ namespace IntelSharing.Api.Infrastructure.Persistence;
 
 /// <summary>
 /// The writes of one kind of commit group (ADR 17): what the items of a group write inside their shared transaction, and
-/// each item's own answer. It must not commit; <see cref="CommitGroup{TItem, TResult}"/> does, once for the group.
+/// each item's own answer. It must not commit; <see cref="CommitGroup{TItem, TResult, TWriter}"/> does, once for the group.
 /// </summary>
 public interface ICommitGroupWriter<TItem, TResult>
 {
+    /// <summary>The group's name: its settings are <c>CommitGroups__{Name}__…</c>, over the shared <c>CommitGroups__…</c>.</summary>
+    static abstract string Name { get; }
+
     /// <summary>Writes <paramref name="items"/> and returns one result per item, in the same order.</summary>
     Task<IReadOnlyList<TResult>> WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<TItem> items, CancellationToken cancellationToken);
 }
@@ -23,11 +26,12 @@ public interface ICommitGroupWriter<TItem, TResult>
 /// group gets the same exception (a 503); when the group fails for any other reason (one bad row, a deadlock with
 /// another instance), each item is written again alone, so a bad row fails only its own request.
 /// </summary>
-public sealed class CommitGroup<TItem, TResult> : IAsyncDisposable
+public sealed class CommitGroup<TItem, TResult, TWriter> : IAsyncDisposable
+    where TWriter : ICommitGroupWriter<TItem, TResult>
 {
     private readonly Channel<Waiting> _queue = Channel.CreateUnbounded<Waiting>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Database _database;
-    private readonly ICommitGroupWriter<TItem, TResult> _writer;
+    private readonly TWriter _writer;
     private readonly ILogger _logger;
     private readonly CommitGroupOptions _options;
     private readonly SemaphoreSlim _slots;
@@ -36,12 +40,14 @@ public sealed class CommitGroup<TItem, TResult> : IAsyncDisposable
     private long _items;
     private int _largest;
 
-    public CommitGroup(Database database, ICommitGroupWriter<TItem, TResult> writer, IOptions<CommitGroupOptions> options, ILogger<CommitGroup<TItem, TResult>> logger)
+    private int _unanswered;
+
+    public CommitGroup(Database database, TWriter writer, IOptionsMonitor<CommitGroupOptions> options, ILogger<CommitGroup<TItem, TResult, TWriter>> logger)
     {
         _database = database;
         _writer = writer;
         _logger = logger;
-        _options = options.Value;
+        _options = options.Get(TWriter.Name);
         _slots = new SemaphoreSlim(_options.MaxConcurrent, _options.MaxConcurrent);
         _loop = Task.Run(GatherLoopAsync);
     }
@@ -49,8 +55,8 @@ public sealed class CommitGroup<TItem, TResult> : IAsyncDisposable
     /// <summary>Groups committed so far, and the items in them: what a test or an operator reads to see groups form.</summary>
     public (long Groups, long Items, int Largest) Committed => (Interlocked.Read(ref _groups), Interlocked.Read(ref _items), Volatile.Read(ref _largest));
 
-    /// <summary>Items handed in and not yet answered.</summary>
-    public int Queued => _queue.Reader.Count;
+    /// <summary>Items handed in and not answered yet (queued, gathering, or committing).</summary>
+    public int Unanswered => Volatile.Read(ref _unanswered);
 
     /// <summary>
     /// Writes <paramref name="item"/> with whatever else is waiting and returns its result once the group has committed.
@@ -59,9 +65,13 @@ public sealed class CommitGroup<TItem, TResult> : IAsyncDisposable
     public Task<TResult> CommitAsync(TItem item)
     {
         var waiting = new Waiting(item, Stopwatch.GetTimestamp(), new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously));
-        return _queue.Writer.TryWrite(waiting)
-            ? waiting.Answer.Task
-            : Task.FromException<TResult>(new ObjectDisposedException(nameof(CommitGroup<TItem, TResult>), "The service is stopping."));
+        if (!_queue.Writer.TryWrite(waiting))
+        {
+            return Task.FromException<TResult>(new ObjectDisposedException(TWriter.Name, "The service is stopping."));
+        }
+
+        Interlocked.Increment(ref _unanswered);
+        return waiting.Answer.Task;
     }
 
     private async Task GatherLoopAsync()
@@ -163,7 +173,7 @@ public sealed class CommitGroup<TItem, TResult> : IAsyncDisposable
         {
             foreach (var waiting in group)
             {
-                waiting.Answer.TrySetException(exception);
+                Fail(waiting, exception);
             }
 
             return;
@@ -172,7 +182,7 @@ public sealed class CommitGroup<TItem, TResult> : IAsyncDisposable
         Counted(group.Count);
         for (var i = 0; i < group.Count; i++)
         {
-            group[i].Answer.TrySetResult(results[i]);
+            Answer(group[i], results[i]);
         }
     }
 
@@ -182,11 +192,11 @@ public sealed class CommitGroup<TItem, TResult> : IAsyncDisposable
         {
             var result = await WriteInOneTransactionAsync([waiting.Item]);
             Counted(1);
-            waiting.Answer.TrySetResult(result[0]);
+            Answer(waiting, result[0]);
         }
         catch (Exception exception)
         {
-            waiting.Answer.TrySetException(exception);
+            Fail(waiting, exception);
         }
     }
 
@@ -198,11 +208,23 @@ public sealed class CommitGroup<TItem, TResult> : IAsyncDisposable
         var results = await _writer.WriteAsync(connection, transaction, items, CancellationToken.None);
         if (results.Count != items.Count)
         {
-            throw new InvalidOperationException($"{_writer.GetType().Name} answered {results.Count} results for {items.Count} items.");
+            throw new InvalidOperationException($"{TWriter.Name} answered {results.Count} results for {items.Count} items.");
         }
 
         await transaction.CommitAsync(CancellationToken.None);
         return results;
+    }
+
+    private void Answer(Waiting waiting, TResult result)
+    {
+        Interlocked.Decrement(ref _unanswered);
+        waiting.Answer.TrySetResult(result);
+    }
+
+    private void Fail(Waiting waiting, Exception exception)
+    {
+        Interlocked.Decrement(ref _unanswered);
+        waiting.Answer.TrySetException(exception);
     }
 
     private void Counted(int items)
@@ -232,10 +254,26 @@ internal static partial class CommitGroupLog
     public static partial void GroupFailed(ILogger logger, int size, string error);
 }
 
-/// <summary>Bound from the <c>CommitGroups</c> section (<c>CommitGroups__Window</c>, <c>CommitGroups__MaxSize</c>, <c>CommitGroups__MaxConcurrent</c>).</summary>
+/// <summary>
+/// Bound from the <c>CommitGroups</c> section (<c>CommitGroups__Window</c>, <c>CommitGroups__MaxSize</c>,
+/// <c>CommitGroups__MaxConcurrent</c>), then from the group's own (<c>CommitGroups__Submissions__Window</c>…).
+/// </summary>
 public sealed class CommitGroupOptions
 {
     public const string Section = "CommitGroups";
+
+    /// <summary>Registers the settings of the group <typeparamref name="TWriter"/> writes, validated at start.</summary>
+    public static void Register<TItem, TResult, TWriter>(IServiceCollection services)
+        where TWriter : class, ICommitGroupWriter<TItem, TResult>
+    {
+        services.AddOptions<CommitGroupOptions>(TWriter.Name).Configure<IConfiguration>((options, configuration) =>
+        {
+            configuration.GetSection(Section).Bind(options);
+            configuration.GetSection($"{Section}:{TWriter.Name}").Bind(options);
+        }).ValidateOnStart();
+        services.AddSingleton<TWriter>();
+        services.AddSingleton<CommitGroup<TItem, TResult, TWriter>>();
+    }
 
     /// <summary>
     /// How long the first item of a group waits for others to join: the latency a lone request pays for sharing its
@@ -255,19 +293,20 @@ public sealed class CommitGroupOptionsValidator : IValidateOptions<CommitGroupOp
     public ValidateOptionsResult Validate(string? name, CommitGroupOptions options)
     {
         var failures = new List<string>();
+        var prefix = string.IsNullOrEmpty(name) ? CommitGroupOptions.Section : $"{CommitGroupOptions.Section}__{name}";
         if (options.Window < TimeSpan.Zero || options.Window > TimeSpan.FromSeconds(10))
         {
-            failures.Add($"CommitGroups__Window must be from 00:00:00 to 00:00:10 (a millisecond or two in production), not {options.Window}.");
+            failures.Add($"{prefix}__Window must be from 00:00:00 to 00:00:10 (a millisecond or two in production), not {options.Window}.");
         }
 
         if (options.MaxSize is < 1 or > 1000)
         {
-            failures.Add($"CommitGroups__MaxSize must be from 1 to 1000, not {options.MaxSize}.");
+            failures.Add($"{prefix}__MaxSize must be from 1 to 1000, not {options.MaxSize}.");
         }
 
         if (options.MaxConcurrent is < 1 or > 16)
         {
-            failures.Add($"CommitGroups__MaxConcurrent must be from 1 to 16, not {options.MaxConcurrent}.");
+            failures.Add($"{prefix}__MaxConcurrent must be from 1 to 16, not {options.MaxConcurrent}.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
