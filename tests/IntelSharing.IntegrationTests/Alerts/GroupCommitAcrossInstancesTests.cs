@@ -45,8 +45,8 @@ public sealed class GroupCommitAcrossInstancesTests
         using var toSecond = second.Client(key);
 
         var keys = Enumerable.Range(0, Keys).Select(i => $"both-instances-{i:D2}").ToList();
-        var fromFirst = keys.Select(k => SubmitAsync(toFirst, k)).ToList();
-        var fromSecond = Enumerable.Reverse(keys).Select(k => SubmitAsync(toSecond, k)).Reverse().ToList();
+        var fromFirst = keys.Select(k => toFirst.SubmitAsync(Samples.SmugglingAlert(), k, Ct)).ToList();
+        var fromSecond = Enumerable.Reverse(keys).Select(k => toSecond.SubmitAsync(Samples.SmugglingAlert(), k, Ct)).Reverse().ToList();
         var answers = await Task.WhenAll(fromFirst.Concat(fromSecond));
 
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.Created, a.StatusCode));
@@ -60,12 +60,5 @@ public sealed class GroupCommitAcrossInstancesTests
         await using var connection = await database.OpenAsync(Ct);
         Assert.Equal(Keys, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM alerts WHERE originator_id = @agencyId", new { agencyId }));
         Assert.Equal(Keys, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM idempotency_keys WHERE agency_id = @agencyId", new { agencyId }));
-    }
-
-    private static async Task<HttpResponseMessage> SubmitAsync(HttpClient client, string idempotencyKey)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/alerts") { Content = Samples.Json(Samples.SmugglingAlert()) };
-        request.Headers.Add("Idempotency-Key", idempotencyKey);
-        return await client.SendAsync(request, Ct);
     }
 }

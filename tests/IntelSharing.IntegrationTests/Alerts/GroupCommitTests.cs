@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Dapper;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Infrastructure.Audit;
@@ -33,7 +32,7 @@ public abstract class GroupCommitTests(ApiFixture app)
     {
         var agency = await app.CreateAgencyAsync("Border Police");
         var earlier = Samples.SmugglingAlert();
-        var first = await SubmitAsync(agency, earlier, "earlier");
+        var first = await agency.Client.SubmitAsync(earlier, "earlier", Ct);
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
         var before = await app.CountRowsAsync();
         var groupsBefore = Submissions.Committed;
@@ -43,11 +42,11 @@ public abstract class GroupCommitTests(ApiFixture app)
         var fresh = Samples.SmugglingAlert();
         fresh["title"] = "Second group expected at Kelebija";
         var answers = await Task.WhenAll(
-            SubmitAsync(agency, Samples.SmugglingAlert(), "earlier"), // the same key and body as before: the original 201
-            SubmitAsync(agency, changed, "earlier"),                  // the same key, another body: 409
-            SubmitAsync(agency, fresh, "fresh"),                      // a new key, twice in the same group:
-            SubmitAsync(agency, fresh, "fresh"),                      //   one alert, the second answer a replay of the first
-            SubmitAsync(agency, Samples.SmugglingAlert(), null));     // no key: a new alert
+            agency.Client.SubmitAsync(Samples.SmugglingAlert(), "earlier", Ct), // the same key and body as before: the original 201
+            agency.Client.SubmitAsync(changed, "earlier", Ct),                  // the same key, another body: 409
+            agency.Client.SubmitAsync(fresh, "fresh", Ct),                      // a new key, twice in the same group:
+            agency.Client.SubmitAsync(fresh, "fresh", Ct),                      //   one alert, the second answer a replay of the first
+            agency.Client.SubmitAsync(Samples.SmugglingAlert(), null, Ct));     // no key: a new alert
 
         Assert.Equal((groupsBefore.Groups + 1, groupsBefore.Items + GroupSize), (Submissions.Committed.Groups, Submissions.Committed.Items));
         var (replayed, conflict, freshA, freshB, keyless) = (answers[0], answers[1], answers[2], answers[3], answers[4]);
@@ -113,7 +112,7 @@ public abstract class GroupCommitTests(ApiFixture app)
         var poisoned = Samples.SmugglingAlert();
         poisoned["title"] = "Poisoned row";
         var answers = await Task.WhenAll(Enumerable.Range(0, GroupSize).Select(i =>
-            SubmitAsync(agency, i == 2 ? poisoned : Samples.SmugglingAlert(), $"neighbour-{Guid.NewGuid():N}")));
+            agency.Client.SubmitAsync(i == 2 ? poisoned : Samples.SmugglingAlert(), $"neighbour-{Guid.NewGuid():N}", Ct)));
 
         Assert.Equal(GroupSize - 1, answers.Count(a => a.StatusCode == HttpStatusCode.Created));
         Assert.NotEqual(HttpStatusCode.Created, answers[2].StatusCode);
@@ -124,17 +123,6 @@ public abstract class GroupCommitTests(ApiFixture app)
         {
             Assert.Equal(HttpStatusCode.OK, (await agency.Client.GetAsync(created.Headers.Location, Ct)).StatusCode);
         }
-    }
-
-    private static async Task<HttpResponseMessage> SubmitAsync(TestAgency agency, JsonObject alert, string? key)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/alerts") { Content = Samples.Json(alert) };
-        if (key is not null)
-        {
-            request.Headers.Add("Idempotency-Key", key);
-        }
-
-        return await agency.Client.SendAsync(request, Ct);
     }
 }
 

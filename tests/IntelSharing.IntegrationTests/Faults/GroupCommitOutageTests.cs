@@ -31,10 +31,10 @@ public sealed class GroupCommitOutageTests(GroupedOutageFixture app) : IClassFix
         var keys = Enumerable.Range(0, GroupCommitTests.GroupSize - 2).Select(i => $"outage-group-{i}").ToList();
 
         // A first submission warms the process up (it waits out the window alone), so the group below gathers in time.
-        Assert.Equal(HttpStatusCode.Created, (await SubmitAsync(agency.Client, "outage-group-warm-up")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await agency.Client.SubmitAsync(Samples.SmugglingAlert(), "outage-group-warm-up", Ct)).StatusCode);
 
         // Fewer submissions than the group holds: it waits out its window, and the database goes down meanwhile.
-        var answers = keys.Select(key => SubmitAsync(agency.Client, key)).ToList();
+        var answers = keys.Select(key => agency.Client.SubmitAsync(Samples.SmugglingAlert(), key, Ct)).ToList();
         await DeliveryTestSettings.EventuallyAsync(() => Task.FromResult(group.Unanswered == keys.Count), "every submission waiting in the group", TimeSpan.FromSeconds(4));
         await app.Cluster.StopAsync("immediate");
         try
@@ -52,6 +52,7 @@ public sealed class GroupCommitOutageTests(GroupedOutageFixture app) : IClassFix
             await app.Cluster.StartAsync();
         }
 
+        // Only the warm-up's alert and key are stored.
         await using (var connection = await app.Database.OpenAsync(Ct))
         {
             Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM alerts WHERE originator_id = @id", new { id = agency.Id }));
@@ -59,16 +60,9 @@ public sealed class GroupCommitOutageTests(GroupedOutageFixture app) : IClassFix
         }
 
         // Nothing was acknowledged, so the client retries each with its key and gets one alert each.
-        var retried = await Task.WhenAll(keys.Select(key => SubmitAsync(agency.Client, key)));
+        var retried = await Task.WhenAll(keys.Select(key => agency.Client.SubmitAsync(Samples.SmugglingAlert(), key, Ct)));
         Assert.All(retried, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
         Assert.All(retried, r => Assert.False(r.Headers.Contains("Idempotent-Replayed")));
         Assert.Equal(keys.Count, retried.Select(r => r.Headers.Location).Distinct().Count());
-    }
-
-    private static async Task<HttpResponseMessage> SubmitAsync(HttpClient client, string key)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/alerts") { Content = Samples.Json(Samples.SmugglingAlert()) };
-        request.Headers.Add("Idempotency-Key", key);
-        return await client.SendAsync(request, Ct);
     }
 }

@@ -21,6 +21,9 @@ public sealed partial class SqlBatch
 
     public bool IsEmpty => _sql.Length == 0;
 
+    /// <summary>The statements as they will be sent, and the values bound to their parameters (for tests).</summary>
+    internal (string Sql, IReadOnlyDictionary<string, object?> Values) Contents => (_sql.ToString(), _values);
+
     /// <summary>A name not used before in this batch (<c>stem0</c>, <c>stem1</c>, …), to prefix the parameters of one repeated part.</summary>
     public string NextName(string stem) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{stem}{_names++}");
 
