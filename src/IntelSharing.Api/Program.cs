@@ -38,6 +38,11 @@ builder.Services.AddHostedService<DatabaseStartup>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<KeysetCursor>();
 
+// Group commit (ADR 17): submissions, and audit records that stand alone, share transactions and WAL flushes.
+builder.Services.AddSingleton<IValidateOptions<CommitGroupOptions>, CommitGroupOptionsValidator>();
+CommitGroupOptions.Register<SubmitAlert.Submission, SubmitAlert.Stored, SubmitAlert.Commits>(builder.Services);
+CommitGroupOptions.Register<AuditRecord, bool, AuditRecordCommits>(builder.Services);
+
 builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
 builder.Services.AddOptions<SecretsOptions>().BindConfiguration(SecretsOptions.Section).ValidateOnStart();

@@ -13,7 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace IntelSharing.IntegrationTests.Faults;
 
 /// <summary>The API on a PostgreSQL cluster of its own, which the test stops (-m immediate) and starts again.</summary>
-public sealed class OutageFixture : ApiFixture
+public class OutageFixture : ApiFixture
 {
     public PostgresCluster Cluster { get; private set; } = null!;
 

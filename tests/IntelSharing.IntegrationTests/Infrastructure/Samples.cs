@@ -65,6 +65,18 @@ public static class Samples
         }
         """)!;
 
+    /// <summary>POST /api/v1/alerts with <paramref name="alert"/>, and an Idempotency-Key when one is given.</summary>
+    public static async Task<HttpResponseMessage> SubmitAsync(this HttpClient client, JsonObject alert, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/alerts") { Content = Json(alert) };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return await client.SendAsync(request, cancellationToken);
+    }
+
     public static StringContent Json(JsonNode node) => new(node.ToJsonString(), Encoding.UTF8, "application/json");
 
     public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response) =>

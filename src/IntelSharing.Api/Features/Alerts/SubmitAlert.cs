@@ -52,15 +52,25 @@ public static partial class SubmitAlert
         public Guid? AlertId { get; init; }
     }
 
-    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<Published>>
+    /// <summary>One submission, ready to store: what a commit group writes for it.</summary>
+    public sealed record Submission(AlertView View, string Document, string? IdempotencyKey, byte[] RequestHash, AuditRecord Audit);
+
+    /// <summary>What the commit group did with a submission: stored it (queuing deliveries), or found its key taken.</summary>
+    public readonly record struct Stored(bool KeyTaken, int Queued);
+
+    public sealed class Handler(Database database, CommitGroup<Submission, Stored, Commits> commits, DeliverySignal signal, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<Published>>
     {
         public async ValueTask<Result<Published>> Handle(Command command, CancellationToken cancellationToken)
         {
             var caller = command.Caller;
             var input = command.Alert;
-            await using var connection = await database.OpenAsync(cancellationToken);
+            Result<AudienceResolver.Resolution> resolved;
+            await using (var connection = await database.OpenAsync(cancellationToken))
+            {
+                // The connection goes back to the pool before the request waits for its commit group.
+                resolved = await AudienceResolver.ResolveAsync(connection, caller.AgencyId, input.Audience, cancellationToken);
+            }
 
-            var resolved = await AudienceResolver.ResolveAsync(connection, caller.AgencyId, input.Audience, cancellationToken);
             if (resolved.Failure is { } unresolved)
             {
                 return unresolved;
@@ -73,44 +83,19 @@ public static partial class SubmitAlert
             var view = AlertViews.Build(id, 1, input, originator, audience, now, now) with { AudienceGroups = groups.Count > 0 ? groups : null };
             var document = JsonSerializer.Serialize(view, JsonDefaults.Options);
 
-            // The transaction is two round trips besides its COMMIT: BEGIN with the subscriptions the outbox matches,
-            // then every write in one batch. The alert id is known before the key is claimed, so the claim stores it.
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
-            var batch = new SqlBatch();
-            if (command.IdempotencyKey is { } key)
+            // Stored with concurrent submissions in one transaction and one commit (ADR 17); answered once that commit is
+            // durable. The audit record travels with the alert, so both are stored or neither.
+            var record = audit.Build(new AuditEvent(AuditActions.AlertSubmit, StatusCodes.Status201Created) { ResourceType = AuditResources.Alert, ResourceId = id });
+            var stored = await commits.CommitAsync(new Submission(view, document, command.IdempotencyKey, requestHash, record));
+            if (stored.KeyTaken)
             {
-                batch.Add(
-                    """
-                    INSERT INTO idempotency_keys (agency_id, idempotency_key, request_hash, alert_id, created_at)
-                    VALUES (@keyAgencyId, @key, @requestHash, @Id, @keyCreatedAt)
-                    ON CONFLICT (agency_id, idempotency_key) DO NOTHING
-                    """,
-                    new { keyAgencyId = caller.AgencyId, key, requestHash, Id = id, keyCreatedAt = now });
+                // Another request (in the same group, on another instance, or long ago) holds the key: answer as it was answered.
+                await using var connection = await database.OpenAsync(cancellationToken);
+                return await Replay(connection, caller.AgencyId, command.IdempotencyKey!, requestHash, cancellationToken);
             }
 
-            AlertStore.AddVersion(batch, database.Dialect, view, document, isNew: true);
-            var queued = await outbox.EnqueueVersionAsync(connection, transaction, batch, view, document, now, cancellationToken);
-            audit.AddTo(batch, new AuditEvent(AuditActions.AlertSubmit, StatusCodes.Status201Created) { ResourceType = AuditResources.Alert, ResourceId = id });
-            if (command.IdempotencyKey is not null)
-            {
-                // Last, so it runs after the claim: whose alert the key names now. When another request holds the key,
-                // the claim above waited for it to commit and did nothing; everything this batch wrote is rolled back.
-                batch.Add("SELECT alert_id FROM idempotency_keys WHERE agency_id = @keyAgencyId AND idempotency_key = @key");
-                var owner = await batch.ExecuteScalarAsync<Guid?>(connection, transaction, cancellationToken);
-                if (owner != id)
-                {
-                    await transaction.RollbackAsync(cancellationToken);
-                    return await Replay(connection, caller.AgencyId, command.IdempotencyKey, requestHash, cancellationToken);
-                }
-            }
-            else
-            {
-                await batch.ExecuteAsync(connection, transaction, cancellationToken);
-            }
-
-            await transaction.CommitAsync(cancellationToken);
             audit.Committed();
-            if (queued > 0)
+            if (stored.Queued > 0)
             {
                 signal.Notify();
             }
@@ -133,6 +118,74 @@ public static partial class SubmitAlert
                 "SELECT document FROM alert_versions WHERE alert_id = @alertId AND version = 1",
                 new { alertId = original.AlertId }, cancellationToken: cancellationToken));
             return new Published(original.AlertId!.Value, 1, document, Replayed: true);
+        }
+    }
+
+    /// <summary>
+    /// Writes a commit group of submissions (ADR 17) in two round trips before the commit: the subscriptions the outbox
+    /// matches, read once for the group, with every Idempotency-Key claimed at once; then every claimed or keyless
+    /// alert's writes in one batch. A key that is taken — by an earlier request, by another instance's group still
+    /// committing (the claim waits for it), or by an earlier submission in this group — makes only its own submission
+    /// a <see cref="Stored.KeyTaken"/>, answered after the commit as a replay or a 409.
+    /// </summary>
+    public sealed class Commits(Database database, Outbox outbox) : ICommitGroupWriter<Submission, Stored>
+    {
+        public static string Name => "Submissions";
+
+        public async Task<IReadOnlyList<Stored>> WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<Submission> items, CancellationToken cancellationToken)
+        {
+            // One claim per key, in key order: two instances' groups then lock the keys they share in the same order,
+            // so they wait for each other instead of deadlocking.
+            var claims = items.Where(i => i.IdempotencyKey is not null)
+                .DistinctBy(i => (i.View.Originator.Id, i.IdempotencyKey))
+                .OrderBy(i => i.View.Originator.Id).ThenBy(i => i.IdempotencyKey, StringComparer.Ordinal)
+                .ToList();
+            var reads = new SqlBatch().Add(Outbox.QueuingSubscriptionsSql);
+            reads.AddRows(
+                claims.Count,
+                "INSERT INTO idempotency_keys (agency_id, idempotency_key, request_hash, alert_id, created_at)",
+                i =>
+                {
+                    var k = reads.NextName("k");
+                    var claim = claims[i];
+                    return $"({reads.Parameter(k + "agency", claim.View.Originator.Id)}, {reads.Parameter(k + "key", claim.IdempotencyKey)}, " +
+                        $"{reads.Parameter(k + "hash", claim.RequestHash)}, {reads.Parameter(k + "alert", claim.View.Id)}, {reads.Parameter(k + "at", claim.View.CreatedAt)})";
+                },
+                "ON CONFLICT (agency_id, idempotency_key) DO NOTHING RETURNING alert_id");
+
+            List<Outbox.SubscriptionRow> subscriptions;
+            var claimed = new HashSet<Guid>();
+            using (var results = await reads.QueryMultipleAsync(connection, transaction, cancellationToken))
+            {
+                subscriptions = (await results.ReadAsync<Outbox.SubscriptionRow>()).AsList();
+                while (!results.IsConsumed)
+                {
+                    claimed.UnionWith(await results.ReadAsync<Guid>());
+                }
+            }
+
+            var writes = new SqlBatch();
+            var stored = new Stored[items.Count];
+            var records = new List<AuditRecord>(items.Count);
+            for (var i = 0; i < items.Count; i++)
+            {
+                var item = items[i];
+                if (item.IdempotencyKey is not null && !claimed.Contains(item.View.Id))
+                {
+                    stored[i] = new Stored(KeyTaken: true, Queued: 0);
+                    continue;
+                }
+
+                var alert = new SqlBatch();
+                AlertStore.AddVersion(alert, database.Dialect, item.View, item.Document, isNew: true);
+                stored[i] = new Stored(KeyTaken: false, outbox.AddFirstVersion(alert, subscriptions, item.View, item.Document, item.View.CreatedAt));
+                writes.Append(alert);
+                records.Add(item.Audit);
+            }
+
+            AuditWriter.AddAll(writes, records);
+            await writes.ExecuteAsync(connection, transaction, cancellationToken);
+            return stored;
         }
     }
 

@@ -30,7 +30,7 @@ public sealed record AuditEvent(string Action, int Outcome)
 /// requests are recorded by <see cref="AuditedEndpointFilter"/>, with any <see cref="Annotate"/>d detail, before
 /// the response is written, so nothing is disclosed without its record.
 /// </summary>
-public sealed class AuditTrail(IHttpContextAccessor accessor, Database database, TimeProvider time)
+public sealed class AuditTrail(IHttpContextAccessor accessor, CommitGroup<AuditRecord, bool, AuditRecordCommits> standalone, TimeProvider time)
 {
     private Guid? _resourceId;
     private object? _detail;
@@ -64,12 +64,17 @@ public sealed class AuditTrail(IHttpContextAccessor accessor, Database database,
     /// <summary>The batch holding this request's record (<see cref="AddTo"/>) has committed.</summary>
     public void Committed() => HasRecorded = true;
 
-    public async Task RecordAsync(AuditEvent audit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records an event that has no transaction of its own (a read, a refusal), in a commit group with other
+    /// requests' records; returns once it is durable. Not cancellable: the record of what was answered must exist.
+    /// </summary>
+    public async Task RecordAsync(AuditEvent audit)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await RecordAsync(connection, null, audit, cancellationToken);
+        await standalone.CommitAsync(Build(audit));
+        HasRecorded = true;
     }
 
-    private AuditRecord Build(AuditEvent audit) =>
+    /// <summary>This request's record of <paramref name="audit"/>, for a slice that writes it in its own commit group.</summary>
+    public AuditRecord Build(AuditEvent audit) =>
         AuditWriter.Build(audit, accessor.HttpContext is { } context ? RequestOrigin.From(context) : RequestOrigin.System, time.UtcNowMicros());
 }

@@ -23,30 +23,19 @@ public static class AuditWriter
     /// <summary>Adds the record's INSERT to the batch of the transaction whose change it records.</summary>
     public static void AddTo(SqlBatch batch, AuditRecord record) => batch.Add(Insert, Parameters(record));
 
-    /// <summary>
-    /// Adds one multi-row INSERT of <paramref name="records"/> to the batch (each record's parameters named apart), for a
-    /// transaction that records many changes at once, such as a batch of delivery outcomes.
-    /// </summary>
-    public static void AddAllTo(SqlBatch batch, IReadOnlyList<AuditRecord> records)
-    {
-        if (records.Count == 0)
+    /// <summary>Adds the INSERTs of many records (a commit group's) as a few multi-row statements.</summary>
+    public static void AddAll(SqlBatch batch, IReadOnlyList<AuditRecord> records) => batch.AddRows(
+        records.Count,
+        "INSERT INTO audit_records (id, recorded_at, agency_id, key_prefix, action, resource_type, resource_id, outcome, purpose, client_ip, detail)",
+        i =>
         {
-            return;
-        }
-
-        var rows = records.Select(record =>
-        {
-            var name = batch.NextName("audit");
-            string P(string column, object? value) => batch.Parameter(name + column, value);
-            return $"({P("Id", record.Id)}, {P("At", record.RecordedAt)}, {P("Agency", record.AgencyId)}, {P("Key", record.KeyPrefix)}, "
-                + $"{P("Action", record.Action)}, {P("Type", record.ResourceType)}, {P("Resource", record.ResourceId)}, {P("Outcome", record.Outcome)}, "
-                + $"{P("Purpose", record.Purpose)}, {P("Ip", record.ClientIp)}, {P("Detail", record.Detail)})";
+            var r = records[i];
+            var p = batch.NextName("a");
+            return $"({batch.Parameter(p + "id", r.Id)}, {batch.Parameter(p + "at", r.RecordedAt)}, {batch.Parameter(p + "agency", r.AgencyId)}, " +
+                $"{batch.Parameter(p + "key", r.KeyPrefix)}, {batch.Parameter(p + "action", r.Action)}, {batch.Parameter(p + "type", r.ResourceType)}, " +
+                $"{batch.Parameter(p + "resource", r.ResourceId)}, {batch.Parameter(p + "outcome", r.Outcome)}, {batch.Parameter(p + "purpose", r.Purpose)}, " +
+                $"{batch.Parameter(p + "ip", r.ClientIp)}, {batch.Parameter(p + "detail", r.Detail)})";
         });
-        batch.Add($"""
-            INSERT INTO audit_records (id, recorded_at, agency_id, key_prefix, action, resource_type, resource_id, outcome, purpose, client_ip, detail)
-            VALUES {string.Join(",\n", rows)}
-            """);
-    }
 
     private static object Parameters(AuditRecord record) => new
     {

@@ -16,13 +16,12 @@ public sealed class AuditedEndpointFilter(string action, string resourceType, st
     {
         var http = context.HttpContext;
         var audit = http.RequestServices.GetRequiredService<AuditTrail>();
-        var cancellationToken = http.RequestAborted;
         Guid? routeId = routeIdName is not null && Guid.TryParse(http.Request.RouteValues[routeIdName]?.ToString(), out var id) ? id : null;
 
         if (RequestOrigin.PurposeOf(http.Request) is { Length: > AuditWriter.MaxPurposeLength })
         {
             var failure = Failure.Invalid(RequestOrigin.PurposeField, $"The {RequestOrigin.PurposeHeader} header is at most {AuditWriter.MaxPurposeLength} characters.");
-            await audit.RecordAsync(Event(failure.Status, routeId, new { problem = failure.Type, fields = failure.Errors!.Keys }), cancellationToken);
+            await audit.RecordAsync(Event(failure.Status, routeId, new { problem = failure.Type, fields = failure.Errors!.Keys }));
             return failure.ToProblem();
         }
 
@@ -34,7 +33,7 @@ public sealed class AuditedEndpointFilter(string action, string resourceType, st
         catch (ValidationException validation)
         {
             var fields = validation.Errors.Select(e => FieldNames.ToJsonPath(e.PropertyName)).Distinct().ToList();
-            await audit.RecordAsync(Event(StatusCodes.Status400BadRequest, routeId, new { problem = ProblemTypes.Validation, fields }), cancellationToken);
+            await audit.RecordAsync(Event(StatusCodes.Status400BadRequest, routeId, new { problem = ProblemTypes.Validation, fields }));
             throw;
         }
 
@@ -42,7 +41,7 @@ public sealed class AuditedEndpointFilter(string action, string resourceType, st
         {
             var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
             var resourceId = audit.AnnotatedResourceId ?? routeId ?? CreatedId(result);
-            await audit.RecordAsync(Event(status, resourceId, audit.AnnotatedDetail ?? ProblemSummary(result)), cancellationToken);
+            await audit.RecordAsync(Event(status, resourceId, audit.AnnotatedDetail ?? ProblemSummary(result)));
         }
 
         return result;

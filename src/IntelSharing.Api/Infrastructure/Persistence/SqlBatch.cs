@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text;
+using System.Text.RegularExpressions;
 using Dapper;
 
 namespace IntelSharing.Api.Infrastructure.Persistence;
@@ -10,7 +11,7 @@ namespace IntelSharing.Api.Infrastructure.Persistence;
 /// Each slice adds its statements with their parameters; a parameter name is shared between statements only
 /// when it carries the same value, so two slices cannot silently bind each other's values.
 /// </summary>
-public sealed class SqlBatch
+public sealed partial class SqlBatch
 {
     private readonly StringBuilder _sql = new();
     private readonly DynamicParameters _parameters = new();
@@ -19,6 +20,9 @@ public sealed class SqlBatch
     private int _names;
 
     public bool IsEmpty => _sql.Length == 0;
+
+    /// <summary>The statements as they will be sent, and the values bound to their parameters (for tests).</summary>
+    internal (string Sql, IReadOnlyDictionary<string, object?> Values) Contents => (_sql.ToString(), _values);
 
     /// <summary>A name not used before in this batch (<c>stem0</c>, <c>stem1</c>, …), to prefix the parameters of one repeated part.</summary>
     public string NextName(string stem) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{stem}{_names++}");
@@ -53,6 +57,54 @@ public sealed class SqlBatch
         return this;
     }
 
+    /// <summary>
+    /// Adds every statement of <paramref name="other"/>, built on its own (one alert of a commit group), with its
+    /// parameters renamed under a prefix of their own, so that batches written by the same code for different rows
+    /// can travel in one command. Npgsql numbers each statement's parameters afresh ($1, $2…), so the renamed
+    /// statements are the same prepared statements as before.
+    /// </summary>
+    public SqlBatch Append(SqlBatch other)
+    {
+        var prefix = NextName("g") + "_";
+        var sql = ParameterReference().Replace(other._sql.ToString(), match =>
+            other._values.ContainsKey(match.Groups[1].Value) ? "@" + prefix + match.Groups[1].Value : match.Value);
+        foreach (var (name, value) in other._values)
+        {
+            Parameter(prefix + name, value);
+        }
+
+        _sql.Append(sql);
+        return this;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="count"/> rows as multi-row statements <c>{head} (row), (row)… {tail}</c> of 32, 16, 8, 4, 2 and
+    /// 1 rows: any number of rows takes a handful of statements of a handful of shapes, each prepared once per connection,
+    /// where one statement per group size would crowd the prepared-statement cache. <paramref name="row"/> returns the
+    /// parenthesised values of row <c>i</c>, its parameters bound with <see cref="Parameter"/>.
+    /// </summary>
+    public void AddRows(int count, string head, Func<int, string> row, string tail = "")
+    {
+        var offset = 0;
+        for (var chunk = 32; offset < count; chunk /= 2)
+        {
+            for (; count - offset >= chunk; offset += chunk)
+            {
+                var sql = new StringBuilder(head).Append(" VALUES ");
+                for (var i = offset; i < offset + chunk; i++)
+                {
+                    sql.Append(i == offset ? string.Empty : ", ").Append(row(i));
+                }
+
+                Add(sql.Append(' ').Append(tail).ToString());
+            }
+        }
+    }
+
+    /// <summary>Runs every statement and opens a reader over the results of those that return rows, in order.</summary>
+    public Task<SqlMapper.GridReader> QueryMultipleAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        connection.QueryMultipleAsync(new CommandDefinition(_sql.ToString(), _parameters, transaction, cancellationToken: cancellationToken));
+
     public async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
         if (!IsEmpty)
@@ -64,4 +116,7 @@ public sealed class SqlBatch
     /// <summary>Runs every statement and returns the first column of the first row that one of them returns (put the one query last).</summary>
     public Task<T?> ExecuteScalarAsync<T>(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
         connection.ExecuteScalarAsync<T>(new CommandDefinition(_sql.ToString(), _parameters, transaction, cancellationToken: cancellationToken));
+
+    [GeneratedRegex("@([A-Za-z_][A-Za-z0-9_]*)")]
+    private static partial Regex ParameterReference();
 }

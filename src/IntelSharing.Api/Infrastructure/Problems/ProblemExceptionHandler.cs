@@ -1,9 +1,8 @@
-using System.Data.Common;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text.Json;
 using FluentValidation;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Validation;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -26,7 +25,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             JsonException json => FromJson(json),
             InvalidOperationException when HasUnknownCharset(httpContext.Request) => UnknownCharset(httpContext.Request),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => null,
-            _ when IsDatabaseUnavailable(exception) => Unavailable(httpContext),
+            _ when DatabaseFailures.IsUnavailable(exception) => Unavailable(httpContext),
             _ => null,
         };
 
@@ -242,29 +241,5 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             Title = "Service unavailable",
             Detail = "The database cannot be reached. Nothing was stored; retry after the indicated delay.",
         };
-    }
-
-    private static bool IsDatabaseUnavailable(Exception exception)
-    {
-        // A socket error or a timeout means the database is unreachable only inside a database exception: a regex
-        // timeout (RegexMatchTimeoutException is a TimeoutException) or any other component's timeout is a bug, a 500.
-        var insideDatabaseError = false;
-        for (var current = exception; current is not null; current = current.InnerException)
-        {
-            switch (current)
-            {
-                case Npgsql.NpgsqlException { IsTransient: true }:
-                case Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 }: // SQLITE_BUSY, SQLITE_LOCKED
-                    return true;
-                case DbException when current.Message.Contains("the database system is", StringComparison.Ordinal):
-                    return true;
-                case SocketException or TimeoutException when insideDatabaseError:
-                    return true;
-            }
-
-            insideDatabaseError |= current is DbException;
-        }
-
-        return false;
     }
 }

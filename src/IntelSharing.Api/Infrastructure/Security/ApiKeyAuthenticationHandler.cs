@@ -92,13 +92,13 @@ public sealed class ApiKeyAuthenticationHandler(
             KeyPrefix = attempt?.KeyPrefix,
             AgencyId = attempt?.AgencyId,
             Detail = new { reason, method = Request.Method, path = Request.Path.Value },
-        }, Context.RequestAborted);
+        });
         if (throttle.RecordFailure(client))
         {
             await audit.RecordAsync(new AuditEvent(AuditActions.AuthThrottled, StatusCodes.Status429TooManyRequests)
             {
                 Detail = new { reason = "The client address reached the limit of failed authentications; it is answered 429 until the window ends." },
-            }, Context.RequestAborted);
+            });
         }
 
         Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -123,7 +123,7 @@ public sealed class ApiKeyAuthenticationHandler(
         await audit.RecordAsync(new AuditEvent(AuditActions.AuthForbidden, StatusCodes.Status403Forbidden)
         {
             Detail = new { requiredScopes = required, method = Request.Method, path = Request.Path.Value },
-        }, Context.RequestAborted);
+        });
         Response.StatusCode = StatusCodes.Status403Forbidden;
         await problemDetails.WriteAsync(new ProblemDetailsContext
         {

@@ -24,4 +24,48 @@ public sealed class SqlBatchTests
 
         Assert.NotEqual(batch.NextName("e"), batch.NextName("e"));
     }
+
+    [Fact]
+    public void Appended_batches_built_alike_keep_their_own_values_under_names_of_their_own()
+    {
+        var (first, second) = (Guid.CreateVersion7(), Guid.CreateVersion7());
+        var group = new SqlBatch();
+        foreach (var id in new[] { first, second })
+        {
+            var alert = new SqlBatch();
+            alert.Add("INSERT INTO alerts (id, title) VALUES (@Id, '@not_a_parameter')", new { Id = id });
+            alert.Add("INSERT INTO alert_versions (alert_id) VALUES (@Id)");
+            group.Append(alert);
+        }
+
+        var (sql, values) = group.Contents;
+        var statements = sql.Split(";\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, statements.Length);
+        var names = statements.Select(s => System.Text.RegularExpressions.Regex.Match(s, "@(\\w+)[,)]").Groups[1].Value).ToList();
+        Assert.Equal(first, values[names[0]]);
+        Assert.Equal(second, values[names[2]]);
+        Assert.Equal(names[0], names[1]);
+        Assert.Equal(names[2], names[3]);
+        Assert.NotEqual(names[0], names[2]);
+        Assert.Contains("'@not_a_parameter'", statements[0], StringComparison.Ordinal);
+        Assert.Contains("'@not_a_parameter'", statements[2], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0, new int[0])]
+    [InlineData(1, new[] { 1 })]
+    [InlineData(13, new[] { 8, 4, 1 })]
+    [InlineData(64, new[] { 32, 32 })]
+    [InlineData(71, new[] { 32, 32, 4, 2, 1 })]
+    public void Many_rows_go_as_few_statements_of_a_few_sizes(int rows, int[] sizes)
+    {
+        var batch = new SqlBatch();
+
+        batch.AddRows(rows, "INSERT INTO audit_records (id)", i => $"({batch.Parameter($"r{i}", i)})", "ON CONFLICT DO NOTHING");
+
+        var statements = batch.Contents.Sql.Split(";\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(sizes, statements.Select(s => s.Split("(@", StringSplitOptions.None).Length - 1));
+        Assert.All(statements, s => Assert.EndsWith("ON CONFLICT DO NOTHING", s, StringComparison.Ordinal));
+        Assert.Equal(rows, batch.Contents.Values.Count);
+    }
 }

@@ -19,7 +19,8 @@ namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 /// </summary>
 public sealed class Outbox(Database database)
 {
-    private sealed record SubscriptionRow
+    /// <summary>A subscription that queues deliveries, with what <see cref="Matches"/> filters on.</summary>
+    public sealed record SubscriptionRow
     {
         public Guid Id { get; init; }
 
@@ -58,28 +59,14 @@ public sealed class Outbox(Database database)
         DbConnection connection, DbTransaction transaction, SqlBatch batch, AlertView alert, string document, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var subscriptions = await connection.QueryAsync<SubscriptionRow>(new CommandDefinition(
-            $"""
-            SELECT s.id AS Id, s.agency_id AS AgencyId, s.categories AS Categories, s.min_severity_rank AS MinSeverityRank,
-                   s.countries AS Countries, s.include_own_alerts AS IncludeOwnAlerts
-            FROM subscriptions s JOIN agencies a ON a.id = s.agency_id
-            WHERE s.status IN {QueuingStatuses} AND a.is_active
-            """,
-            transaction: transaction, cancellationToken: cancellationToken));
-
-        var audience = alert.Audience.Select(a => a.Id).ToHashSet();
-        var category = WireNames.Of(alert.Category);
-        var recipients = subscriptions
-            .Where(s => s.AgencyId != alert.Originator.Id || s.IncludeOwnAlerts)
-            // The query returns only active agencies' subscriptions.
-            .Where(s => SharingPolicy.MaySee(s.AgencyId, new AlertAccess(alert.Originator.Id, alert.Tlp, audience.Count > 0, audience.Contains(s.AgencyId), AgencyActive: true)))
-            .Where(s => Matches(s, category, alert))
-            .Select(s => (s.Id, s.AgencyId))
-            .ToList();
-
+            QueuingSubscriptionsSql, transaction: transaction, cancellationToken: cancellationToken));
         if (alert.Version == 1)
         {
-            return AddEvent(batch, EventTypes.AlertPublished, alert.Id, alert.Version, document, recipients, now, storedInVersion: true);
+            return AddFirstVersion(batch, subscriptions, alert, document, now);
         }
+
+        var audience = alert.Audience.Select(a => a.Id).ToHashSet();
+        var recipients = Recipients(subscriptions, alert, audience);
 
         var past = await PastRecipientsAsync(connection, transaction, alert.Id, cancellationToken);
         var pastSubscriptions = past.Select(p => p.SubscriptionId).ToHashSet();
@@ -103,6 +90,34 @@ public sealed class Outbox(Database database)
         }
 
         return queued;
+    }
+
+    /// <summary>The subscriptions of active agencies that queue deliveries: read inside the publishing transaction.</summary>
+    public const string QueuingSubscriptionsSql = $"""
+        SELECT s.id AS Id, s.agency_id AS AgencyId, s.categories AS Categories, s.min_severity_rank AS MinSeverityRank,
+               s.countries AS Countries, s.include_own_alerts AS IncludeOwnAlerts
+        FROM subscriptions s JOIN agencies a ON a.id = s.agency_id
+        WHERE s.status IN {QueuingStatuses} AND a.is_active
+        """;
+
+    /// <summary>
+    /// Queues the first version of a new alert (<c>alert.published</c>) to the entitled, matching subscriptions among
+    /// <paramref name="subscriptions"/> (<see cref="QueuingSubscriptionsSql"/>, read once for a whole commit group).
+    /// </summary>
+    public int AddFirstVersion(SqlBatch batch, IEnumerable<SubscriptionRow> subscriptions, AlertView alert, string document, DateTimeOffset now) =>
+        AddEvent(batch, EventTypes.AlertPublished, alert.Id, alert.Version, document,
+            Recipients(subscriptions, alert, alert.Audience.Select(a => a.Id).ToHashSet()), now, storedInVersion: true);
+
+    private static List<(Guid Id, Guid AgencyId)> Recipients(IEnumerable<SubscriptionRow> subscriptions, AlertView alert, HashSet<Guid> audience)
+    {
+        var category = WireNames.Of(alert.Category);
+        return subscriptions
+            .Where(s => s.AgencyId != alert.Originator.Id || s.IncludeOwnAlerts)
+            // The query returns only active agencies' subscriptions.
+            .Where(s => SharingPolicy.MaySee(s.AgencyId, new AlertAccess(alert.Originator.Id, alert.Tlp, audience.Count > 0, audience.Contains(s.AgencyId), AgencyActive: true)))
+            .Where(s => Matches(s, category, alert))
+            .Select(s => (s.Id, s.AgencyId))
+            .ToList();
     }
 
     /// <summary>

@@ -93,7 +93,7 @@ public sealed class OutcomeRecorder(Database database, RetrySchedule schedule, D
         {
             var writes = new SqlBatch();
             AddAttempts(writes, recorded, now);
-            AuditWriter.AddAllTo(writes, recorded.Select(row => AuditWriter.Build(AttemptAudit(row), RequestOrigin.System, now)).ToList());
+            AuditWriter.AddAll(writes, recorded.Select(row => AuditWriter.Build(AttemptAudit(row), RequestOrigin.System, now)).ToList());
 
             // Last before the commit: the outbox does not lock subscriptions, so an alert published while this transaction is
             // open can still queue for the endpoint after the cancelling UPDATE has run; keep that window as short as it was.
