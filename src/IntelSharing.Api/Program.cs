@@ -7,6 +7,7 @@ using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Configuration;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Observability;
 using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -48,6 +49,8 @@ builder.Services.AddSingleton<Outbox>();
 builder.Services.AddSingleton<DeliverySignal>();
 builder.Services.AddSingleton<DeliveryMetrics>();
 builder.Services.AddSingleton<MetricsExport>();
+builder.Services.AddSingleton<DeliveryBacklog>();
+builder.Services.AddIntelSharingTelemetry(builder.Configuration);
 builder.Services.AddSingleton<WebhookSender>();
 builder.Services.AddPartnerHttp();
 builder.Services.AddHostedService<DeliveryDispatcher>();
@@ -152,9 +155,14 @@ app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => fa
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous().DisableRateLimiting();
 app.MapApi();
 
-// Prometheus text format, including the System.Diagnostics.Metrics meters (IntelSharing.Delivery). Operators only.
-// Resolving the export here starts its listener before the first request, so nothing counted is missed.
-app.MapMetrics("/metrics", app.Services.GetRequiredService<MetricsExport>().Registry).RequireAuthorization(Scopes.AgenciesAdmin);
+// Prometheus text format, for keys with metrics:read (a scraper's key need not manage agencies). Resolving the
+// export here starts its listener before the first request, so nothing counted is missed; the backlog gauges are
+// read from the database before each scrape.
+var metricsExport = app.Services.GetRequiredService<MetricsExport>();
+app.Services.GetRequiredService<DeliveryMetrics>();
+var backlog = app.Services.GetRequiredService<DeliveryBacklog>();
+metricsExport.Registry.AddBeforeCollectCallback(backlog.RefreshAsync);
+app.MapMetrics("/metrics", metricsExport.Registry).RequireAuthorization(Scopes.MetricsRead);
 
 await app.RunAsync();
 return 0;

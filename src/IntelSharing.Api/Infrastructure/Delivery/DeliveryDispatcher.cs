@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Text;
 using Dapper;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Observability;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Time;
 using Microsoft.Extensions.Options;
@@ -78,6 +79,9 @@ public sealed class DeliveryDispatcher(
         public string? Refusal { get; init; }
 
         public int? EventVersion { get; init; }
+
+        /// <summary>events.trace_parent: the trace of whatever queued the event; every attempt continues it.</summary>
+        public string? TraceParent { get; init; }
 
         public int? CurrentVersion { get; init; }
 
@@ -235,7 +239,8 @@ public sealed class DeliveryDispatcher(
                    s.secret AS Secret, s.previous_secret AS PreviousSecret, s.previous_secret_expires_at AS PreviousSecretExpiresAt, s.older_secrets AS OlderSecrets,
                    d.attempts AS Attempts, e.payload AS StoredPayload, e.type AS EventType, e.created_at AS EventCreatedAt, v.document AS VersionDocument,
                    a.allowed_private_networks AS AllowedPrivateNetworks,
-                   {SendDecision.RefusalSql("e", "s", "al")} AS Refusal, e.alert_version AS EventVersion, al.version AS CurrentVersion
+                   {SendDecision.RefusalSql("e", "s", "al")} AS Refusal, e.alert_version AS EventVersion, al.version AS CurrentVersion,
+                   e.trace_parent AS TraceParent
             FROM deliveries d
             JOIN subscriptions s ON s.id = d.subscription_id
             JOIN events e ON e.id = d.event_id
@@ -299,6 +304,7 @@ public sealed class DeliveryDispatcher(
         {
             var now = time.GetUtcNow();
             var keys = RetiredSecrets.SigningKeys(secrets, work.Secret, work.PreviousSecret, work.PreviousSecretExpiresAt, work.OlderSecrets, now);
+            using var trace = DeliveryTracing.StartAttempt(work.TraceParent, work.Id, work.EventType, work.Attempts + 1);
 
             var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id), Encoding.UTF8.GetBytes(work.Payload), keys,
                 AllowedNetworks.FromColumn(work.AllowedPrivateNetworks), cancellationToken);
@@ -574,15 +580,6 @@ public sealed class DeliveryDispatcher(
         public Guid Id { get; init; }
     }
 
-    private sealed record BacklogRow
-    {
-        public Guid SubscriptionId { get; init; }
-
-        public long Pending { get; init; }
-
-        public DateTimeOffset Oldest { get; init; }
-    }
-
     private async Task RefreshBacklogAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -593,14 +590,6 @@ public sealed class DeliveryDispatcher(
 
         _backlogRefreshedAt = now;
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<BacklogRow>(new CommandDefinition(
-            """
-            SELECT subscription_id AS SubscriptionId, COUNT(*) AS Pending, MIN(created_at) AS Oldest
-            FROM deliveries WHERE state IN (@pending, @failed, @inFlight)
-            GROUP BY subscription_id
-            """,
-            new { pending = DeliveryStates.Pending, failed = DeliveryStates.Failed, inFlight = DeliveryStates.InFlight },
-            cancellationToken: cancellationToken));
-        metrics.UpdateBacklog(rows.Select(r => new DeliveryMetrics.Backlog(r.SubscriptionId, r.Pending, (now - r.Oldest).TotalSeconds)).ToList());
+        metrics.UpdateBacklog(await DeliveryBacklog.ReadAsync(connection, now, cancellationToken));
     }
 }
