@@ -6,6 +6,7 @@ using IntelSharing.Api.Features.Deliveries;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Configuration;
 using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Hosting;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Observability;
 using IntelSharing.Api.Infrastructure.OpenApi;
@@ -19,6 +20,12 @@ using Microsoft.Extensions.Options;
 using Prometheus;
 
 const long MaxRequestBodyBytes = 1024 * 1024;
+
+// Help, the migration SQL and refusing an unknown command need no configuration, so they answer before it is read.
+if (CommandLine.RunWithoutHost(args, Console.Out, Console.Error) is { } finished)
+{
+    return finished;
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -124,9 +131,12 @@ if (StartupConfiguration.OwnsProcess && StartupConfiguration.FindMistakes(app.Se
     return StartupConfiguration.ExitCode;
 }
 
-if (args.Length > 0 && args[0] == BootstrapAdmin.CommandName)
+switch (CommandLine.CommandOf(args))
 {
-    return await BootstrapAdmin.RunAsync(app.Services, args, Console.Out, CancellationToken.None);
+    case BootstrapAdmin.CommandName:
+        return await BootstrapAdmin.RunAsync(app.Services, args, Console.Out, CancellationToken.None);
+    case CommandLine.Migrate:
+        return await CommandLine.MigrateAsync(app.Services, Console.Out, CancellationToken.None);
 }
 
 // The deployment-wide allowance opens internal networks to every agency's webhooks (issue 8, item 7): fine for a demo or a
