@@ -28,6 +28,16 @@ if (CommandLine.RunWithoutHost(args, Console.Out, Console.Error) is { } finished
 }
 
 var builder = WebApplication.CreateBuilder(args);
+if (SecretFiles.Add(builder.Configuration) is { } secretsMistake)
+{
+    if (!StartupConfiguration.OwnsProcess)
+    {
+        throw new InvalidOperationException(secretsMistake);
+    }
+
+    await Console.Error.WriteLineAsync($"IntelSharing cannot start: {secretsMistake}");
+    return StartupConfiguration.ExitCode;
+}
 
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
