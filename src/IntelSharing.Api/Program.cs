@@ -147,6 +147,8 @@ switch (CommandLine.CommandOf(args))
         return await BootstrapAdmin.RunAsync(app.Services, args, Console.Out, CancellationToken.None);
     case CommandLine.Migrate:
         return await CommandLine.MigrateAsync(app.Services, Console.Out, CancellationToken.None);
+    case ReencryptSecrets.CommandName:
+        return await ReencryptSecrets.RunAsync(app.Services, Console.Out, Console.Error, CancellationToken.None);
 }
 
 // The deployment-wide allowance opens internal networks to every agency's webhooks (issue 8, item 7): fine for a demo or a

@@ -47,7 +47,7 @@ public sealed class CommandLineTests
             var run = await ApiExecutable.RunAsync(NoSettings, ["bootstrap_admin", "--name", "MUP RS"], folder.FullName);
 
             Assert.Equal(CommandLine.UsageExitCode, run.ExitCode);
-            Assert.Contains("Unknown command 'bootstrap_admin'. Commands: serve, migrate, migration-sql, bootstrap-admin, help.", run.Stderr, StringComparison.Ordinal);
+            Assert.Contains("Unknown command 'bootstrap_admin'. Commands: serve, migrate, migration-sql, bootstrap-admin, reencrypt-secrets, help.", run.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain("isk_", run.Output, StringComparison.Ordinal);
             Assert.Empty(folder.GetFiles());
         }

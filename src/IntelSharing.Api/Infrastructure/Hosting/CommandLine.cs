@@ -22,7 +22,7 @@ public static class CommandLine
 
     private static readonly string[] HelpFlags = ["--help", "-h", "-?", Help];
 
-    public static readonly IReadOnlyList<string> Commands = [Serve, Migrate, MigrationSql, BootstrapAdmin.CommandName, Help];
+    public static readonly IReadOnlyList<string> Commands = [Serve, Migrate, MigrationSql, BootstrapAdmin.CommandName, ReencryptSecrets.CommandName, Help];
 
     /// <summary>The command named by <paramref name="args"/>; <see cref="Serve"/> when none is.</summary>
     public static string CommandOf(string[] args) =>
@@ -77,6 +77,9 @@ public static class CommandLine
           bootstrap-admin   Create the operator agency (once) and print a new operator key (shown once).
                               --name "…"      the operator agency's name (default "IntelSharing Operations")
                               --country XX    its ISO 3166-1 alpha-2 country (default RS)
+          reencrypt-secrets Re-encrypt every partner signing secret under Secrets__EncryptionKey, decrypting with
+                            Secrets__PreviousEncryptionKey: the middle step of rotating the key (docs/operations.md).
+                            Safe to run again; secrets already under the new key are left alone.
           help              Show this text (also --help, -h).
 
         Settings come from environment variables (Section__Name), appsettings.json, files in the directory
