@@ -7,7 +7,9 @@ using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Configuration;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Hosting;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Observability;
 using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -20,7 +22,23 @@ using Prometheus;
 
 const long MaxRequestBodyBytes = 1024 * 1024;
 
+// Help, the migration SQL and refusing an unknown command need no configuration, so they answer before it is read.
+if (CommandLine.RunWithoutHost(args, Console.Out, Console.Error) is { } finished)
+{
+    return finished;
+}
+
 var builder = WebApplication.CreateBuilder(args);
+if (SecretFiles.Add(builder.Configuration) is { } secretsMistake)
+{
+    if (!StartupConfiguration.OwnsProcess)
+    {
+        throw new InvalidOperationException(secretsMistake);
+    }
+
+    await Console.Error.WriteLineAsync($"IntelSharing cannot start: {secretsMistake}");
+    return StartupConfiguration.ExitCode;
+}
 
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
@@ -54,6 +72,8 @@ builder.Services.AddSingleton<Outbox>();
 builder.Services.AddSingleton<DeliverySignal>();
 builder.Services.AddSingleton<DeliveryMetrics>();
 builder.Services.AddSingleton<MetricsExport>();
+builder.Services.AddSingleton<DeliveryBacklog>();
+builder.Services.AddIntelSharingTelemetry(builder.Configuration);
 builder.Services.AddSingleton<WebhookSender>();
 builder.Services.AddPartnerHttp();
 builder.Services.AddHostedService<DeliveryDispatcher>();
@@ -130,9 +150,14 @@ if (StartupConfiguration.OwnsProcess && StartupConfiguration.FindMistakes(app.Se
     return StartupConfiguration.ExitCode;
 }
 
-if (args.Length > 0 && args[0] == BootstrapAdmin.CommandName)
+switch (CommandLine.CommandOf(args))
 {
-    return await BootstrapAdmin.RunAsync(app.Services, args, Console.Out, CancellationToken.None);
+    case BootstrapAdmin.CommandName:
+        return await BootstrapAdmin.RunAsync(app.Services, args, Console.Out, CancellationToken.None);
+    case CommandLine.Migrate:
+        return await CommandLine.MigrateAsync(app.Services, Console.Out, CancellationToken.None);
+    case ReencryptSecrets.CommandName:
+        return await ReencryptSecrets.RunAsync(app.Services, Console.Out, Console.Error, CancellationToken.None);
 }
 
 // The deployment-wide allowance opens internal networks to every agency's webhooks (issue 8, item 7): fine for a demo or a
@@ -161,9 +186,14 @@ app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => fa
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous().DisableRateLimiting();
 app.MapApi();
 
-// Prometheus text format, including the System.Diagnostics.Metrics meters (IntelSharing.Delivery). Operators only.
-// Resolving the export here starts its listener before the first request, so nothing counted is missed.
-app.MapMetrics("/metrics", app.Services.GetRequiredService<MetricsExport>().Registry).RequireAuthorization(Scopes.AgenciesAdmin);
+// Prometheus text format, for keys with metrics:read (a scraper's key need not manage agencies). Resolving the
+// export here starts its listener before the first request, so nothing counted is missed; the backlog gauges are
+// read from the database before each scrape.
+var metricsExport = app.Services.GetRequiredService<MetricsExport>();
+app.Services.GetRequiredService<DeliveryMetrics>();
+var backlog = app.Services.GetRequiredService<DeliveryBacklog>();
+metricsExport.Registry.AddBeforeCollectCallback(backlog.RefreshAsync);
+app.MapMetrics("/metrics", metricsExport.Registry).RequireAuthorization(Scopes.MetricsRead);
 
 await app.RunAsync();
 return 0;

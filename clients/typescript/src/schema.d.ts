@@ -801,7 +801,7 @@ export interface components {
         ApiKeyInput: {
             /** @description What the key is for, e.g. "SIS gateway production". */
             name: string;
-            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read")[];
+            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read")[];
             /** Format: date-time */
             expiresAt?: string | null;
         };
@@ -810,7 +810,7 @@ export interface components {
             id: string;
             prefix: string;
             name: string;
-            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read")[];
+            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read")[];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1080,7 +1080,7 @@ export interface components {
             id: string;
             prefix: string;
             key: string;
-            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read")[];
+            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read")[];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using IntelSharing.Api.Infrastructure.Configuration;
+using IntelSharing.IntegrationTests.Infrastructure;
 
 namespace IntelSharing.IntegrationTests.Configuration;
 
@@ -11,8 +11,6 @@ namespace IntelSharing.IntegrationTests.Configuration;
 /// </summary>
 public sealed class StartupConfigurationTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     public static TheoryData<string, string, string> Mistakes => new()
     {
         { "Database__Provider", "Mongo", "Database__Provider is 'Mongo'; it must be Sqlite (the default) or Postgres." },
@@ -84,48 +82,7 @@ public sealed class StartupConfigurationTests
     /// <summary>Runs the API executable in an empty folder with the given environment; returns its exit code and everything it wrote.</summary>
     private static async Task<(int ExitCode, string Output)> RunServerAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var workingDirectory = Directory.CreateTempSubdirectory("intelsharing-config-");
-        try
-        {
-            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                WorkingDirectory = workingDirectory.FullName,
-            };
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "IntelSharing.Api.dll"));
-            foreach (var argument in arguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            // A free port, in case a mistake were missed and the server started.
-            start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-            foreach (var (name, value) in environment)
-            {
-                start.Environment[name] = value;
-            }
-
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync(Ct);
-            var stderr = process.StandardError.ReadToEndAsync(Ct);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(60));
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException("The server did not stop within 60 s: the configuration mistake was not caught at start.");
-            }
-
-            return (process.ExitCode, await stderr + await stdout);
-        }
-        finally
-        {
-            workingDirectory.Delete(recursive: true);
-        }
+        var run = await ApiExecutable.RunAsync(environment, arguments);
+        return (run.ExitCode, run.Output);
     }
 }

@@ -403,35 +403,6 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Metrics_count_deliveries_and_show_the_backlog_to_operators_only()
-    {
-        var originator = await PartnerAsync("Border Police Directorate", "RS");
-        var partner = await PartnerAsync("Hungarian Police");
-        var receiver = await ReceiverAsync();
-        await SubscribeAsync(partner, receiver.Url);
-        await SubmitAsync(originator, Samples.SmugglingAlert());
-        await receiver.WaitForAsync(1);
-
-        Assert.Equal(HttpStatusCode.Forbidden, (await partner.Client.GetAsync("/metrics", Ct)).StatusCode);
-        var operatorClient = await AsOperatorAsync();
-        string metrics = string.Empty;
-        try
-        {
-            await DeliveryTestSettings.EventuallyAsync(async () =>
-            {
-                metrics = await operatorClient.GetStringAsync("/metrics", Ct);
-                return metrics.Contains("intelsharing_deliveries_delivered", StringComparison.Ordinal);
-            }, "the delivered counter to be exported");
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException(ex.Message + "; /metrics said: " + string.Join("\n", metrics.Split("\n").Where(l => l.Contains("intelsharing", StringComparison.Ordinal) || l.Contains("meteradapter", StringComparison.Ordinal)).Take(60)), ex);
-        }
-
-        Assert.Contains("intelsharing_delivery_attempt_duration", metrics, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Ping_sends_a_signed_test_event_and_reports_what_the_endpoint_answered()
     {
         var partner = await PartnerAsync("Hungarian Police");

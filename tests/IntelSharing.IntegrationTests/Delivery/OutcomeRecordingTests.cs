@@ -51,7 +51,8 @@ public abstract class OutcomeRecordingTests<TFixture>(TFixture app) : IAsyncLife
         var second = Assert.Single(await claims.ClaimAsync(100, nothingExcluded, Ct), d => d.SubscriptionId == subscriptionId);
         Assert.Equal(first.Id, second.Id);
 
-        using var metrics = new DeliveryMetrics();
+        using var export = new MetricsExport();
+        using var metrics = new DeliveryMetrics(export);
         var recorder = new OutcomeRecorder(app.Database, app.Services.GetRequiredService<RetrySchedule>(), metrics, app.Clock, NullLogger.Instance);
         // Both queued before the recorder runs: one transaction writes them.
         var stale = recorder.RecordAsync(first, new AttemptOutcome(false, (int)HttpStatusCode.InternalServerError, null, null, TimeSpan.FromSeconds(2), null));

@@ -49,13 +49,16 @@ public sealed class ApiProcess : IAsyncDisposable
     public static ApiProcess Start(string connectionString, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", [ApiAssembly(), "--urls", $"http://127.0.0.1:{port}"])
+        var assembly = ApiAssembly();
+        var start = new ProcessStartInfo("dotnet", [assembly, "--urls", $"http://127.0.0.1:{port}"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // The shipped appsettings.json, as in the container (WORKDIR /app).
+        start.Environment["ASPNETCORE_CONTENTROOT"] = Path.GetDirectoryName(assembly)!;
         start.Environment["Database__Provider"] = "Postgres";
         start.Environment["Database__ConnectionString"] = connectionString;
         start.Environment["Secrets__EncryptionKey"] = Convert.ToBase64String(new byte[32].Select((_, i) => (byte)(i + 1)).ToArray());

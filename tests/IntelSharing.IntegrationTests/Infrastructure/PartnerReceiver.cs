@@ -23,6 +23,9 @@ public sealed record ReceivedWebhook(string Id, string Timestamp, string Signatu
     /// <summary>When it arrived (<see cref="System.Diagnostics.Stopwatch"/> ticks), for tests that measure delivery rates.</summary>
     public long ArrivedAt { get; init; }
 
+    /// <summary>The W3C <c>traceparent</c> header as received; empty when none was sent.</summary>
+    public string TraceParent { get; init; } = string.Empty;
+
     /// <summary>Verifies the signature as the Standard Webhooks spec describes, independently of the product's signer.</summary>
     public bool VerifiesWith(string secret)
     {
@@ -93,6 +96,7 @@ public sealed class PartnerReceiver : IAsyncDisposable
             body)
         {
             ArrivedAt = System.Diagnostics.Stopwatch.GetTimestamp(),
+            TraceParent = context.Request.Headers["traceparent"].ToString(),
         });
         _arrivals.Release();
         if (response.Delay is { } delay)

@@ -17,6 +17,12 @@ public sealed class SecretsOptions
     public string? EncryptionKey { get; set; }
 
     public string DevelopmentKeyFile { get; set; } = "intelsharing-dev-secrets.key";
+
+    /// <summary>
+    /// During a key rotation only: the key being replaced. Secrets it encrypted still decrypt, new ones are encrypted
+    /// with <see cref="EncryptionKey"/>, and <c>reencrypt-secrets</c> moves the stored ones over; then unset it.
+    /// </summary>
+    public string? PreviousEncryptionKey { get; set; }
 }
 
 /// <summary>
@@ -27,9 +33,11 @@ public sealed class SecretProtector
 {
     private const byte Version = 1;
     private readonly byte[] _key;
+    private readonly byte[]? _previousKey;
 
     public SecretProtector(IOptions<SecretsOptions> options, IHostEnvironment environment, ILogger<SecretProtector> logger)
     {
+        _previousKey = string.IsNullOrWhiteSpace(options.Value.PreviousEncryptionKey) ? null : Parse(options.Value.PreviousEncryptionKey);
         var configured = options.Value.EncryptionKey;
         if (!string.IsNullOrWhiteSpace(configured))
         {
@@ -87,7 +95,18 @@ public sealed class SecretProtector
         return output;
     }
 
-    public string Unprotect(byte[] protectedSecret)
+    /// <summary>Whether a previous key is configured: a rotation is under way.</summary>
+    public bool Rotating => _previousKey is not null;
+
+    public string Unprotect(byte[] protectedSecret) =>
+        TryUnprotect(protectedSecret, _key) ?? (_previousKey is null ? null : TryUnprotect(protectedSecret, _previousKey))
+        ?? throw new CryptographicException("The secret does not decrypt with the configured key(s).");
+
+    /// <summary>The secret, when <paramref name="protectedSecret"/> is under the previous key and not the current one; else null.</summary>
+    public string? UnprotectIfUnderPreviousKey(byte[] protectedSecret) =>
+        _previousKey is null || TryUnprotect(protectedSecret, _key) is not null ? null : TryUnprotect(protectedSecret, _previousKey);
+
+    private static string? TryUnprotect(byte[] protectedSecret, byte[] key)
     {
         if (protectedSecret.Length < 29 || protectedSecret[0] != Version)
         {
@@ -95,8 +114,16 @@ public sealed class SecretProtector
         }
 
         var plain = new byte[protectedSecret.Length - 29];
-        using var aes = new AesGcm(_key, 16);
-        aes.Decrypt(protectedSecret.AsSpan(1, 12), protectedSecret.AsSpan(29), protectedSecret.AsSpan(13, 16), plain);
+        using var aes = new AesGcm(key, 16);
+        try
+        {
+            aes.Decrypt(protectedSecret.AsSpan(1, 12), protectedSecret.AsSpan(29), protectedSecret.AsSpan(13, 16), plain);
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            return null;
+        }
+
         return Encoding.UTF8.GetString(plain);
     }
 }
@@ -116,6 +143,18 @@ public sealed class SecretsOptionsValidator(IHostEnvironment environment) : IVal
         try
         {
             SecretProtector.Parse(options.EncryptionKey);
+            if (!string.IsNullOrWhiteSpace(options.PreviousEncryptionKey))
+            {
+                try
+                {
+                    SecretProtector.Parse(options.PreviousEncryptionKey);
+                }
+                catch (InvalidOperationException ex)
+                {
+                    return ValidateOptionsResult.Fail(ex.Message.Replace("Secrets__EncryptionKey", "Secrets__PreviousEncryptionKey", StringComparison.Ordinal));
+                }
+            }
+
             return ValidateOptionsResult.Success;
         }
         catch (InvalidOperationException ex)

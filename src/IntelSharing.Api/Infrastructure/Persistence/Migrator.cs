@@ -14,20 +14,22 @@ public sealed partial class Migrator(Database database, ILogger<Migrator> logger
 {
     public sealed record Script(int Version, string Name, string Sql);
 
+    /// <summary>The record of applied scripts, created before the first one (also printed by <c>migration-sql</c>).</summary>
+    public const string SchemaMigrationsTable = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at {timestamp} NOT NULL
+        )
+        """;
+
     public async Task<int> MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var migrationLock = await database.Dialect.AcquireMigrationLockAsync(connection, cancellationToken);
 
         await connection.ExecuteAsync(new CommandDefinition(
-            database.Dialect.TranslateMigration("""
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version INTEGER PRIMARY KEY,
-                    name TEXT NOT NULL,
-                    applied_at {timestamp} NOT NULL
-                )
-                """),
-            cancellationToken: cancellationToken));
+            database.Dialect.TranslateMigration(SchemaMigrationsTable), cancellationToken: cancellationToken));
 
         var applied = (await connection.QueryAsync<int>(new CommandDefinition(
             "SELECT version FROM schema_migrations", cancellationToken: cancellationToken))).ToHashSet();

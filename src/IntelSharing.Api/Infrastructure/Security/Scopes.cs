@@ -10,8 +10,11 @@ public static class Scopes
     public const string AgenciesAdmin = "agencies:admin";
     public const string AuditRead = "audit:read";
 
+    /// <summary>Scraping /metrics only: the key a Prometheus holds, which must not be able to manage agencies.</summary>
+    public const string MetricsRead = "metrics:read";
+
     public static readonly IReadOnlyList<string> All =
-        [AlertsWrite, AlertsRead, SubscriptionsManage, DeliveriesManage, AgenciesAdmin, AuditRead];
+        [AlertsWrite, AlertsRead, SubscriptionsManage, DeliveriesManage, AgenciesAdmin, AuditRead, MetricsRead];
 
     public static bool IsKnown(string scope) => All.Contains(scope, StringComparer.Ordinal);
 }

@@ -37,6 +37,26 @@ public sealed class SecretProtectorTests
     }
 
     [Fact]
+    public void During_a_rotation_secrets_under_the_previous_key_still_open_and_new_ones_are_written_under_the_new_key()
+    {
+        var oldKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var newKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var secret = WebhookSigner.GenerateSecret();
+        var underOld = Protector(oldKey).Protect(secret);
+        var rotating = new SecretProtector(
+            Options.Create(new SecretsOptions { EncryptionKey = newKey, PreviousEncryptionKey = oldKey }), new Environment("Production"), NullLogger<SecretProtector>.Instance);
+
+        var underNew = rotating.Protect(secret);
+
+        Assert.Equal(secret, rotating.Unprotect(underOld));
+        Assert.Equal(secret, rotating.UnprotectIfUnderPreviousKey(underOld));
+        Assert.Null(rotating.UnprotectIfUnderPreviousKey(underNew));
+        Assert.Equal(secret, Protector(newKey).Unprotect(underNew));
+        // Once the previous key is removed, what it encrypted no longer opens.
+        Assert.ThrowsAny<CryptographicException>(() => Protector(newKey).Unprotect(underOld));
+    }
+
+    [Fact]
     public void A_tampered_ciphertext_is_rejected()
     {
         var protector = Protector(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));

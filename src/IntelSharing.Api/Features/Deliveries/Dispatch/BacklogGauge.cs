@@ -1,4 +1,3 @@
-using Dapper;
 using IntelSharing.Api.Infrastructure.Persistence;
 
 namespace IntelSharing.Api.Features.Deliveries.Dispatch;
@@ -20,23 +19,6 @@ public sealed class BacklogGauge(Database database, DeliveryMetrics metrics, Tim
 
         _refreshedAt = now;
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<BacklogRow>(new CommandDefinition(
-            """
-            SELECT subscription_id AS SubscriptionId, COUNT(*) AS Pending, MIN(created_at) AS Oldest
-            FROM deliveries WHERE state IN (@pending, @failed, @inFlight)
-            GROUP BY subscription_id
-            """,
-            new { pending = DeliveryStates.Pending, failed = DeliveryStates.Failed, inFlight = DeliveryStates.InFlight },
-            cancellationToken: cancellationToken));
-        metrics.UpdateBacklog(rows.Select(r => new DeliveryMetrics.Backlog(r.SubscriptionId, r.Pending, (now - r.Oldest).TotalSeconds)).ToList());
-    }
-
-    private sealed record BacklogRow
-    {
-        public Guid SubscriptionId { get; init; }
-
-        public long Pending { get; init; }
-
-        public DateTimeOffset Oldest { get; init; }
+        metrics.UpdateBacklog(await DeliveryBacklog.ReadAsync(connection, now, cancellationToken));
     }
 }

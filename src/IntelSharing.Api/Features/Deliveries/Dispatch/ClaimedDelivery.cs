@@ -44,6 +44,9 @@ public sealed record ClaimedDelivery
 
     public int? EventVersion { get; init; }
 
+    /// <summary>events.trace_parent: the trace of whatever queued the event; every attempt continues it.</summary>
+    public string? TraceParent { get; init; }
+
     public int? CurrentVersion { get; init; }
 
     /// <summary>The internal networks an operator allowed the receiving agency (agencies.allowed_private_networks), read with the claim.</summary>

@@ -84,7 +84,8 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
                    s.secret AS Secret, s.previous_secret AS PreviousSecret, s.previous_secret_expires_at AS PreviousSecretExpiresAt, s.older_secrets AS OlderSecrets,
                    d.attempts AS Attempts, e.payload AS StoredPayload, e.type AS EventType, e.created_at AS EventCreatedAt, v.document AS VersionDocument,
                    a.allowed_private_networks AS AllowedPrivateNetworks, d.claim_token AS Token,
-                   {SendDecision.RefusalSql("e", "s", "al")} AS Refusal, e.alert_version AS EventVersion, al.version AS CurrentVersion
+                   {SendDecision.RefusalSql("e", "s", "al")} AS Refusal, e.alert_version AS EventVersion, al.version AS CurrentVersion,
+                   e.trace_parent AS TraceParent
             FROM deliveries d
             JOIN subscriptions s ON s.id = d.subscription_id
             JOIN events e ON e.id = d.event_id

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Observability;
 using IntelSharing.Api.Infrastructure.Persistence;
 using Microsoft.Extensions.Options;
 
@@ -166,6 +167,7 @@ public sealed class DeliveryDispatcher(
         try
         {
             var keys = RetiredSecrets.SigningKeys(secrets, work.Secret, work.PreviousSecret, work.PreviousSecretExpiresAt, work.OlderSecrets, time.GetUtcNow());
+            using var trace = DeliveryTracing.StartAttempt(work.TraceParent, work.Id, work.EventType, work.Attempts + 1);
             var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id), Encoding.UTF8.GetBytes(work.Payload), keys,
                 AllowedNetworks.FromColumn(work.AllowedPrivateNetworks), _cutOff.Token);
             if (outcome.Deferred)

@@ -6,6 +6,7 @@ using Dapper;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Observability;
 using IntelSharing.Api.Infrastructure.Persistence;
 
 
@@ -202,9 +203,10 @@ public sealed class Outbox(Database database)
         var at = batch.Parameter($"{e}at", now);
         batch.Add(
             $"""
-            INSERT INTO events (id, type, alert_id, alert_version, payload, created_at)
+            INSERT INTO events (id, type, alert_id, alert_version, payload, created_at, trace_parent)
             VALUES ({eventId}, {batch.Parameter($"{e}type", eventType)}, {batch.Parameter($"{e}alert", alertId)}, {batch.Parameter($"{e}version", version)},
-                    {database.Dialect.Json(batch.Parameter($"{e}payload", storedInVersion ? PayloadOfVersion : Payload(eventType, now, dataJson)))}, {at})
+                    {database.Dialect.Json(batch.Parameter($"{e}payload", storedInVersion ? PayloadOfVersion : Payload(eventType, now, dataJson)))}, {at},
+                    {batch.Parameter($"{e}trace", DeliveryTracing.CurrentTraceParent())})
             """);
 
         var alert = batch.Parameter($"{e}alert", alertId);

@@ -1,9 +1,7 @@
 using System.Text.Json;
 using IntelSharing.Api.Infrastructure.Json;
 
-using IntelSharing.Api.Infrastructure.Delivery;
-
-namespace IntelSharing.Api.Features.Deliveries.Dispatch;
+namespace IntelSharing.Api.Infrastructure.Delivery;
 
 /// <summary>A signing secret rotated out (still encrypted) and the end of its overlap.</summary>
 public sealed record RetiredSecret(byte[] Secret, DateTimeOffset ExpiresAt);
