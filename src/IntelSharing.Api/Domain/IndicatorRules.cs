@@ -354,7 +354,7 @@ public static partial class IndicatorRules
         if (!allOneCase)
         {
             // EIP-55: a letter is upper case exactly when the matching nibble of Keccak-256(lower-case hex) is 8 or more.
-            var hash = Keccak256.Hash(Encoding.ASCII.GetBytes(lower));
+            var hash = Keccak256(Encoding.ASCII.GetBytes(lower));
             for (var i = 0; i < hex.Length; i++)
             {
                 var nibble = (i % 2 == 0 ? hash[i / 2] >> 4 : hash[i / 2]) & 0x0F;
@@ -366,6 +366,18 @@ public static partial class IndicatorRules
         }
 
         return Outcome.Ok("0x" + lower);
+    }
+
+    /// <summary>
+    /// Ethereum's Keccak-256 (the original Keccak padding, not the NIST SHA3-256 that .NET ships), from BouncyCastle.
+    /// </summary>
+    private static byte[] Keccak256(byte[] message)
+    {
+        var digest = new Org.BouncyCastle.Crypto.Digests.KeccakDigest(256);
+        digest.BlockUpdate(message, 0, message.Length);
+        var hash = new byte[digest.GetDigestSize()];
+        digest.DoFinal(hash, 0);
+        return hash;
     }
 
     private const string Base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";

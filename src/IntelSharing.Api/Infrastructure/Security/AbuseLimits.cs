@@ -110,6 +110,9 @@ public static class TooManyRequests
 /// Counts failed authentications per client address in a fixed window. Once an address reaches the limit,
 /// <see cref="AuthFailureThrottleMiddleware"/> answers it 429 before its key is even looked up, until the
 /// window ends. Counts are per instance: with N replicas an address gets at most N times the limit.
+/// Not <c>PartitionedRateLimiter.Create</c> with a fixed window, which counts the same way: the built-in limiters read
+/// the clock through <c>Stopwatch</c> and take no <see cref="TimeProvider"/> (dotnet/runtime#106447, open), and time in
+/// this codebase goes only through <see cref="TimeProvider"/> so its tests can move it (AuthFailureThrottleTests).
 /// </summary>
 public sealed class AuthFailureThrottle(TimeProvider time, IOptions<AbuseLimitOptions> options)
 {
