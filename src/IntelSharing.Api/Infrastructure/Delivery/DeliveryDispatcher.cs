@@ -159,7 +159,15 @@ public sealed class DeliveryDispatcher(
             {
                 // The database may be restarting; claims are leases, so nothing is lost by waiting.
                 logger.LogWarning(ex, "Delivery dispatcher could not claim work; retrying.");
-                await Task.Delay(_options.PollInterval, CancellationToken.None);
+                try
+                {
+                    // Pacing retries against a failing database is not schedule time: the real clock, and shutdown ends the wait.
+                    await Task.Delay(_options.PollInterval, TimeProvider.System, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
             }
         }
 
