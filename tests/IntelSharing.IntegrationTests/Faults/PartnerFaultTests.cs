@@ -12,25 +12,31 @@ using IntelSharing.IntegrationTests.Infrastructure;
 namespace IntelSharing.IntegrationTests.Faults;
 
 /// <summary>
-/// The rate at which healthy partners receive alerts on time, with and without faults at the other partners,
-/// measured in one run on PostgreSQL. Alerts are published at a steady rate (as agencies publish them, not as a
-/// backlog) and every partner subscribes to everything. The healthy partners' delivery rate counts the deliveries
-/// that reach them within <see cref="OnTime"/> of publication, per second of publishing: a partner that must wait
-/// for workers held by others is late even if it catches up later. Three measured rounds with the same partners:
-/// no faults; the others hanging, refusing connections, flapping, answering 429 and answering 500; no faults again
-/// (the two fault-free rounds show the machine's noise). Each round has its own instance and fresh subscriptions,
-/// so none inherits breakers, allowances or a backlog from another; an unmeasured first round warms the process.
-/// Full form (INTELSHARING_FAULT_FULL=1): 4 healthy and 20 faulty partners (4 of each fault), 6 alerts/s for 60 s,
-/// the default 15 s attempt timeout, and the rate with faults within 10 % of the fault-free mean. Reduced form:
-/// 2 healthy partners, 4 that hang and one of each other fault, 4 alerts/s for 10 s, a 6 s attempt timeout, and
-/// 80 % of the fault-free mean: four hanging partners are enough to take every worker if each may hold its full
-/// per-partner limit, which is what this catches; the margin is for a small shared machine, not a claim.
+/// Healthy partners keep receiving alerts on time while other partners hang, refuse connections, flap, answer 429
+/// and answer 500, measured in one run on PostgreSQL. Alerts are published at a steady rate (as agencies publish them,
+/// not as a backlog) and every partner subscribes to everything. Each round has its own instance and fresh
+/// subscriptions, so none inherits breakers, allowances or a backlog from another; an unmeasured first round warms
+/// the process.
+/// Default form: 2 healthy partners, 4 that hang and one of each other fault, 4 alerts/s for 10 s, a 6 s attempt
+/// timeout. It asserts a structural property, not a rate: every healthy partner receives every alert within
+/// <see cref="OnTimeReduced"/> of its publication. That window is shorter than the attempt timeout, so a healthy
+/// partner that had to wait for a worker held by a hanging partner misses it — four hanging partners are enough to
+/// take every worker if each may hold its full per-partner limit, which is what this catches.
+/// Full form (INTELSHARING_FAULT_FULL=1, run by bench/faults.sh): 4 healthy and 20 faulty partners (4 of each fault),
+/// 6 alerts/s for 60 s, the default 15 s attempt timeout, two fault-free rounds around the faulty one (they show the
+/// machine's noise), and the healthy partners' on-time rate with faults within 10 % of the fault-free mean. A ratio of
+/// rates is a benchmark figure: it lives in the full form, never in the default suite on a shared machine.
 /// </summary>
 [Collection(nameof(FaultCollection))]
 public sealed class PartnerFaultTests
 {
-    /// <summary>How soon after publication a delivery counts as on time: far above the fault-free p95 here (tens of ms).</summary>
-    private static readonly TimeSpan OnTime = TimeSpan.FromSeconds(2);
+    /// <summary>How soon after publication a delivery counts as on time in the full form: far above the fault-free p95 (tens of ms).</summary>
+    private static readonly TimeSpan OnTimeFull = TimeSpan.FromSeconds(2);
+
+    /// <summary>The default form's window: generous for a loaded machine, yet below its 6 s attempt timeout, so waiting out a hung send misses it.</summary>
+    private static readonly TimeSpan OnTimeReduced = TimeSpan.FromSeconds(4.5);
+
+    private static TimeSpan OnTime => FaultRuns.Size(OnTimeReduced, OnTimeFull);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -46,7 +52,7 @@ public sealed class PartnerFaultTests
     private sealed record Round(string Name, double Rate, double P95Milliseconds, int Delivered, int OnTime);
 
     [Fact]
-    public async Task Healthy_partners_keep_their_delivery_rate_while_other_partners_hang_refuse_flap_or_answer_429_and_500()
+    public async Task Healthy_partners_receive_every_alert_on_time_while_other_partners_hang_refuse_flap_or_answer_429_and_500()
     {
         var cluster = await PostgresCluster.Shared;
         if (cluster.AdminConnectionString is null)
@@ -62,7 +68,6 @@ public sealed class PartnerFaultTests
             ? Enum.GetValues<Fault>().SelectMany(f => Enumerable.Repeat(f, 4)).ToList()
             : [Fault.Hang, Fault.Hang, Fault.Hang, Fault.Hang, Fault.Refuse, Fault.Flap, Fault.TooManyRequests, Fault.ServerError];
         var settings = new KeyValuePair<string, string>[] { new("Delivery:AttemptTimeout", FaultRuns.Size("00:00:06", "00:00:15")) };
-        var required = FaultRuns.Size(0.8, 0.9);
         var connectionString = await cluster.CreateDatabaseAsync("partnerfaults");
 
         var receivers = new List<PartnerReceiver>();
@@ -82,7 +87,10 @@ public sealed class PartnerFaultTests
 
             receivers.AddRange(healthy.Concat(others.Select(o => o.Receiver)));
             var rounds = new List<Round>();
-            foreach (var (name, withFaults, measured) in new[] { ("warm-up", false, false), ("no faults", false, true), ("with faulty partners", true, true), ("no faults, again", false, true) })
+            var plan = FaultRuns.Full
+                ? new[] { ("warm-up", false, false), ("no faults", false, true), ("with faulty partners", true, true), ("no faults, again", false, true) }
+                : new[] { ("warm-up", false, false), ("with faulty partners", true, true) };
+            foreach (var (name, withFaults, measured) in plan)
             {
                 await using var instance = new Instance(connectionString, settings);
                 await instance.InitializeAsync();
@@ -108,7 +116,7 @@ public sealed class PartnerFaultTests
 
                 FaultRuns.Report(string.Create(CultureInfo.InvariantCulture,
                     $"Round '{name}': {perSecond} alerts/s to {healthy.Count + others.Count} partners; the {healthy.Count} healthy ones received {round.Delivered}, " +
-                    $"{round.OnTime} within {OnTime.TotalSeconds:F0} s ({round.Rate:F1}/s on time), p95 {round.P95Milliseconds:F0} ms from publication."));
+                    $"{round.OnTime} within {OnTime.TotalSeconds:F1} s ({round.Rate:F1}/s on time), p95 {round.P95Milliseconds:F0} ms from publication."));
 
                 // Deleting cancels what is still queued, so the next round starts from an empty outbox.
                 foreach (var (agency, id) in subscriptions)
@@ -117,6 +125,16 @@ public sealed class PartnerFaultTests
                 }
             }
 
+            if (!FaultRuns.Full)
+            {
+                var faulty = rounds[0];
+                Assert.True(faulty.OnTime == faulty.Delivered, string.Create(CultureInfo.InvariantCulture,
+                    $"With faulty partners, {faulty.Delivered - faulty.OnTime} of {faulty.Delivered} deliveries to healthy partners arrived later than " +
+                    $"{OnTime.TotalSeconds:F1} s after publication (p95 {faulty.P95Milliseconds:F0} ms): they waited for workers held by the faulty partners."));
+                return;
+            }
+
+            const double required = 0.9;
             var baseline = (rounds[0].Rate + rounds[2].Rate) / 2;
             var ratio = rounds[1].Rate / baseline;
             FaultRuns.Report(string.Create(CultureInfo.InvariantCulture,

@@ -15,7 +15,8 @@ namespace IntelSharing.IntegrationTests.Fuzzing;
 /// no 5xx; every 4xx the application writes is application/problem+json with one of our problem types;
 /// no response header smuggled in from the input; and a request that is not accepted (not 2xx) commits
 /// no write at all (<see cref="WriteJournal"/>). INTELSHARING_FUZZ_COUNT sets how many requests
-/// (default 2,000), INTELSHARING_FUZZ_SEED the seed (default random; printed, and in every failure).
+/// (default 2,000), INTELSHARING_FUZZ_SEED the seed (default <see cref="FuzzSettings.DefaultSeed"/>, so the commit decides the outcome;
+/// `random` draws a new one; printed, and in every failure).
 /// </summary>
 public abstract class BadInputFuzzTests(ApiFixture app)
 {
@@ -243,11 +244,19 @@ public static class FuzzOracle
 /// <summary>INTELSHARING_FUZZ_COUNT, INTELSHARING_FUZZ_SEED and INTELSHARING_FUZZ_CASE.</summary>
 public sealed record FuzzSettings(int Seed, int Count, int? OnlyCase)
 {
+    /// <summary>The seed of every run that does not ask for another: two runs of one commit send the same requests.</summary>
+    public const int DefaultSeed = 20261206;
+
     public static FuzzSettings FromEnvironment(int defaultCount)
     {
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("INTELSHARING_FUZZ_SEED"), CultureInfo.InvariantCulture, out var s)
-            ? s
-            : Random.Shared.Next();
+        var requested = Environment.GetEnvironmentVariable("INTELSHARING_FUZZ_SEED");
+        var seed = requested switch
+        {
+            null or "" => DefaultSeed,
+            "random" => Random.Shared.Next(),
+            _ when int.TryParse(requested, CultureInfo.InvariantCulture, out var s) => s,
+            _ => throw new InvalidOperationException($"INTELSHARING_FUZZ_SEED must be an integer or 'random', not '{requested}'."),
+        };
         var count = int.TryParse(Environment.GetEnvironmentVariable("INTELSHARING_FUZZ_COUNT"), CultureInfo.InvariantCulture, out var c) && c > 0
             ? c
             : defaultCount;

@@ -24,7 +24,7 @@ public static class RetiredSecrets
         secrets.Count == 0 ? null : JsonSerializer.Serialize(secrets, JsonDefaults.Options);
 
     /// <summary>Every rotated-out secret whose overlap has not ended at <paramref name="now"/>, newest first.</summary>
-    public static List<RetiredSecret> InOverlap(byte[]? previous, DateTimeOffset? previousExpiresAt, string? olderSecrets, DateTimeOffset now)
+    public static IReadOnlyList<RetiredSecret> InOverlap(byte[]? previous, DateTimeOffset? previousExpiresAt, string? olderSecrets, DateTimeOffset now)
     {
         var retired = new List<RetiredSecret>();
         if (previous is not null && previousExpiresAt is { } expires)
@@ -37,6 +37,6 @@ public static class RetiredSecrets
     }
 
     /// <summary>The secrets to sign with, in the clear: the current one first, then every one still inside its overlap.</summary>
-    public static List<string> SigningKeys(SecretProtector protector, byte[] current, byte[]? previous, DateTimeOffset? previousExpiresAt, string? olderSecrets, DateTimeOffset now) =>
+    public static IReadOnlyList<string> SigningKeys(SecretProtector protector, byte[] current, byte[]? previous, DateTimeOffset? previousExpiresAt, string? olderSecrets, DateTimeOffset now) =>
         [protector.Unprotect(current), .. InOverlap(previous, previousExpiresAt, olderSecrets, now).Select(s => protector.Unprotect(s.Secret))];
 }

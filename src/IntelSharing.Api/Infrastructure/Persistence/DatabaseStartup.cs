@@ -16,7 +16,7 @@ public sealed class ServerKeyring
 /// Runs before the server accepts requests: applies migrations (unless switched off) and loads the keyring.
 /// Hosted services start before Kestrel, so no request can reach an unmigrated database.
 /// </summary>
-public sealed class DatabaseStartup(Migrator migrator, Database database, ServerKeyring keyring, IOptions<DatabaseOptions> options) : IHostedService
+public sealed class DatabaseStartup(Migrator migrator, Database database, ServerKeyring keyring, TimeProvider time, IOptions<DatabaseOptions> options) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -25,7 +25,7 @@ public sealed class DatabaseStartup(Migrator migrator, Database database, Server
             await migrator.MigrateAsync(cancellationToken);
         }
 
-        keyring.Load(await ServerSecrets.GetOrCreateAsync(database, "alert-cursor", cancellationToken));
+        keyring.Load(await ServerSecrets.GetOrCreateAsync(database, time, "alert-cursor", cancellationToken));
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -10,7 +10,7 @@ namespace IntelSharing.Api.Infrastructure.Persistence;
 /// {json}, {jsonb}, {bytes}, {bool}, {bigint}) that the dialect translates; a script named <c>NNNN_name.postgres.sql</c>
 /// or <c>NNNN_name.sqlite.sql</c> applies to that provider only.
 /// </summary>
-public sealed partial class Migrator(Database database, ILogger<Migrator> logger)
+public sealed partial class Migrator(Database database, TimeProvider time, ILogger<Migrator> logger)
 {
     public sealed record Script(int Version, string Name, string Sql);
 
@@ -42,7 +42,7 @@ public sealed partial class Migrator(Database database, ILogger<Migrator> logger
                 database.Dialect.TranslateMigration(script.Sql), transaction: transaction, cancellationToken: cancellationToken));
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@Version, @Name, @AppliedAt)",
-                new { script.Version, script.Name, AppliedAt = DateTimeOffset.UtcNow },
+                new { script.Version, script.Name, AppliedAt = time.GetUtcNow() },
                 transaction, cancellationToken: cancellationToken));
             await transaction.CommitAsync(cancellationToken);
             logger.LogInformation("Applied migration {Version} {Name}", script.Version, script.Name);

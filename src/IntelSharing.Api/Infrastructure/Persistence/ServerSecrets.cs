@@ -9,12 +9,12 @@ namespace IntelSharing.Api.Infrastructure.Persistence;
 /// </summary>
 public static class ServerSecrets
 {
-    public static async Task<byte[]> GetOrCreateAsync(Database database, string name, CancellationToken cancellationToken)
+    public static async Task<byte[]> GetOrCreateAsync(Database database, TimeProvider time, string name, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO server_secrets (name, value, created_at) VALUES (@name, @value, @now) ON CONFLICT (name) DO NOTHING",
-            new { name, value = RandomNumberGenerator.GetBytes(32), now = DateTimeOffset.UtcNow },
+            new { name, value = RandomNumberGenerator.GetBytes(32), now = time.GetUtcNow() },
             cancellationToken: cancellationToken));
         return await connection.QuerySingleAsync<byte[]>(new CommandDefinition(
             "SELECT value FROM server_secrets WHERE name = @name", new { name }, cancellationToken: cancellationToken));

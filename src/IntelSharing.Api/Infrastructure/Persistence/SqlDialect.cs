@@ -22,10 +22,10 @@ public abstract class SqlDialect
     public abstract string JsonB(string parameter);
 
     /// <summary>
-    /// Appended to a claim query: locks the rows of <paramref name="alias"/> only, skipping rows other workers
+    /// Appended to a claim query: locks the rows of <paramref name="tableAlias"/> only, skipping rows other workers
     /// hold (PostgreSQL), or nothing (SQLite has one writer at a time, so the claiming UPDATE is already exclusive).
     /// </summary>
-    public abstract string ForUpdateSkipLocked(string alias);
+    public abstract string ForUpdateSkipLocked(string tableAlias);
 
     /// <summary>
     /// Appended to a SELECT in a write transaction: locks the rows read until the transaction ends (PostgreSQL), or
@@ -68,7 +68,7 @@ public sealed class PostgresDialect : SqlDialect
 
     public override string JsonB(string parameter) => $"CAST({parameter} AS jsonb)";
 
-    public override string ForUpdateSkipLocked(string alias) => $"FOR UPDATE OF {alias} SKIP LOCKED";
+    public override string ForUpdateSkipLocked(string tableAlias) => $"FOR UPDATE OF {tableAlias} SKIP LOCKED";
 
     public override string ForUpdate => "FOR UPDATE";
 
@@ -125,7 +125,7 @@ public sealed class SqliteDialect : SqlDialect
 
     public override string JsonB(string parameter) => parameter;
 
-    public override string ForUpdateSkipLocked(string alias) => string.Empty;
+    public override string ForUpdateSkipLocked(string tableAlias) => string.Empty;
 
     public override string ForUpdate => string.Empty;
 

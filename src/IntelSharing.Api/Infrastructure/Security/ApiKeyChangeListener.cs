@@ -69,7 +69,7 @@ public sealed class ApiKeyChangeListener(Database database, ApiKeyLookup lookup,
             try
             {
                 // Pacing reconnection attempts is not business time: the real clock, also under a test's fake clock.
-                await Task.Delay(retryDelay, stoppingToken);
+                await Task.Delay(retryDelay, TimeProvider.System, stoppingToken);
             }
             catch (OperationCanceledException)
             {

@@ -38,7 +38,7 @@ public sealed class PartnerPipelineTests
     }
 
     [Fact]
-    public async Task Five_consecutive_failures_open_the_breaker_and_the_partner_is_excluded_from_claims()
+    public async Task Five_consecutive_failures_open_the_breaker_and_the_partner_is_listed_open_until_the_break_ends()
     {
         var time = new FakeTimeProvider();
         var breakers = new PartnerBreakers(time);

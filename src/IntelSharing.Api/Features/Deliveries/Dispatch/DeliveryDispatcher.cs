@@ -99,7 +99,8 @@ public sealed class DeliveryDispatcher(
                     var woken = await signal.WaitAsync(_options.PollInterval, stoppingToken);
                     if (woken && slots.CurrentCount < Math.Min(_options.Workers, _options.BatchSize) / 2)
                     {
-                        await Task.Delay(ClaimGathering, stoppingToken);
+                        // Gathering a claim is pacing, not schedule time: the real clock, also under a test's fake one.
+                        await Task.Delay(ClaimGathering, TimeProvider.System, stoppingToken);
                     }
                 }
             }

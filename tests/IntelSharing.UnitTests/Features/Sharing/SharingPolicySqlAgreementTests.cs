@@ -5,14 +5,14 @@ using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 using Microsoft.Data.Sqlite;
 
-namespace IntelSharing.UnitTests.Sharing;
+namespace IntelSharing.UnitTests.Features.Sharing;
 
 /// <summary>
 /// <see cref="SharingPolicy.MaySee"/> decides one alert at a time; <see cref="SharingPolicy.VisibleSql"/> decides
 /// sets in the database. They must never disagree: every combination of marking, audience, originator and
 /// agency standing is stored in a real (in-memory) SQLite database built by the migrations, and both forms are asked.
 /// </summary>
-public sealed class SharingPolicyTests : IDisposable
+public sealed class SharingPolicySqlAgreementTests : IDisposable
 {
     private readonly SqliteConnection _connection = new("Data Source=:memory:");
 
@@ -27,7 +27,7 @@ public sealed class SharingPolicyTests : IDisposable
     private static readonly Agency Outsider = new("outsider", Guid.NewGuid(), true);
     private static readonly Agency[] Agencies = [Originator, DeactivatedOriginator, Named, NamedButDeactivated, Outsider];
 
-    public SharingPolicyTests()
+    public SharingPolicySqlAgreementTests()
     {
         DapperTypeHandlers.Register();
         _connection.Open();

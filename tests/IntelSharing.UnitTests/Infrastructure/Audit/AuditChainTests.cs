@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using IntelSharing.Api.Infrastructure.Audit;
 
-namespace IntelSharing.UnitTests.Audit;
+namespace IntelSharing.UnitTests.Infrastructure.Audit;
 
 public sealed class AuditChainTests
 {

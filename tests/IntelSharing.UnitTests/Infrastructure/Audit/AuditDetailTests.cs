@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using IntelSharing.Api.Infrastructure.Audit;
 
-namespace IntelSharing.UnitTests.Audit;
+namespace IntelSharing.UnitTests.Infrastructure.Audit;
 
 /// <summary>Audit records are hash-chained and never deleted: whatever an event carries, its stored detail has a fixed bound.</summary>
 public sealed class AuditDetailTests

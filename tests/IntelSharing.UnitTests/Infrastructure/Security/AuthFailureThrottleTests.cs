@@ -2,7 +2,7 @@ using IntelSharing.Api.Infrastructure.Security;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
-namespace IntelSharing.UnitTests.Security;
+namespace IntelSharing.UnitTests.Infrastructure.Security;
 
 public sealed class AuthFailureThrottleTests
 {

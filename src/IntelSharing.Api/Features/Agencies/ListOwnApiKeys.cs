@@ -1,0 +1,27 @@
+using FluentValidation;
+using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Security;
+using Mediator;
+
+namespace IntelSharing.Api.Features.Agencies;
+
+/// <summary>
+/// GET /api/v1/agencies/me/keys — any agency lists its own keys (prefixes only), including any an operator issued
+/// to it, so it can check that every key able to act as it is one it asked for.
+/// </summary>
+public static class ListOwnApiKeys
+{
+    public static RouteHandlerBuilder MapListOwnApiKeys(this RouteGroupBuilder group) => group
+        .MapGet("/me/keys", async (HttpContext context, IMediator mediator, CancellationToken cancellationToken) =>
+        {
+            var result = await mediator.Send(new ListApiKeys.Query(Caller.From(context.User).AgencyId), cancellationToken);
+            return result.Match(TypedResults.Ok);
+        })
+        .RequireAuthorization()
+        .Audited(AuditActions.KeyList, AuditResources.Agency)
+        .WithName("ListOwnApiKeys")
+        .WithSummary("List your agency's API keys")
+        .WithDescription("Every key of the calling agency, whoever issued it: prefix, name, scopes, expiry, revocation and last use; never secrets. Any key may call it.")
+        .Produces<IReadOnlyList<ApiKeyView>>()
+        .ProducesProblem(StatusCodes.Status401Unauthorized);
+}
