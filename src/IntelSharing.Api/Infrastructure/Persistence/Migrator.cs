@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Dapper;
@@ -13,6 +14,16 @@ namespace IntelSharing.Api.Infrastructure.Persistence;
 public sealed partial class Migrator(Database database, ILogger<Migrator> logger)
 {
     public sealed record Script(int Version, string Name, string Sql);
+
+    /// <summary>
+    /// Work a migration needs that SQL cannot do, run after its script in the same transaction: a new table filled
+    /// from what is stored commits with its contents or not at all.
+    /// </summary>
+    private static readonly Dictionary<int, Func<DbConnection, DbTransaction, CancellationToken, Task>> CodeSteps = new()
+    {
+        // Search text is folded by the application (ADR 21), so alerts stored before search existed are indexed here.
+        [15] = Features.Alerts.AlertSearch.BackfillAsync,
+    };
 
     public async Task<int> MigrateAsync(CancellationToken cancellationToken)
     {
@@ -38,6 +49,11 @@ public sealed partial class Migrator(Database database, ILogger<Migrator> logger
             await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
             await connection.ExecuteAsync(new CommandDefinition(
                 database.Dialect.TranslateMigration(script.Sql), transaction: transaction, cancellationToken: cancellationToken));
+            if (CodeSteps.TryGetValue(script.Version, out var step))
+            {
+                await step(connection, transaction, cancellationToken);
+            }
+
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@Version, @Name, @AppliedAt)",
                 new { script.Version, script.Name, AppliedAt = DateTimeOffset.UtcNow },
