@@ -212,6 +212,19 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
         }
     }
 
+    [Fact]
+    public async Task An_alert_with_a_word_too_long_to_index_is_stored_and_found_by_its_other_words()
+    {
+        var agency = await app.CreateAgencyAsync("National CERT");
+        var marker = Marker();
+        // A pasted blob: one "word" of 3,000 letters, longer than PostgreSQL accepts as a lexeme.
+        var blob = string.Concat(Enumerable.Repeat("QUJDREVGR0g", 273));
+
+        var id = await SubmitAsync(agency, Smuggling(marker, summary: $"Payload seen near Subotica: {blob}"));
+
+        Assert.Equal([id], await SearchAsync(agency, $"Subotica {marker}"));
+    }
+
     [Theory]
     [InlineData("", "at least one word")]
     [InlineData("*** --- \"\"", "at least one word")]

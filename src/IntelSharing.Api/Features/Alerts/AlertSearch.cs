@@ -27,6 +27,12 @@ public static class AlertSearch
     /// <summary>The most distinct words a search may have: each is one more index lookup and one more rank term.</summary>
     public const int MaxQueryTerms = 8;
 
+    /// <summary>
+    /// Longer words are neither stored nor searched: nobody types them, and PostgreSQL refuses a lexeme over 2,046 bytes
+    /// (a run of base64 in a summary would otherwise fail the alert's write).
+    /// </summary>
+    public const int MaxWordLength = 100;
+
     /// <summary>The folded words of a search, each at most once, in the order given.</summary>
     public static IReadOnlyList<string> Terms(string query) => Words(query).Distinct(StringComparer.Ordinal).ToList();
 
@@ -106,7 +112,7 @@ public static class AlertSearch
         }
     }
 
-    private static IEnumerable<string> Words(string text)
+    private static IEnumerable<string> AllWords(string text)
     {
         // Character by character rather than through string.Normalize: the server runs with invariant globalization
         // (no ICU in the container), where normalization does nothing. Combining marks of text sent decomposed are dropped.
@@ -142,6 +148,8 @@ public static class AlertSearch
 
     // Serbian writes one sound as đ, as dj where the keyboard has no đ, and as d where diacritics were dropped: one spelling for all three.
     private static string Canonical(StringBuilder word) => word.Replace("dj", "d").ToString();
+
+    private static IEnumerable<string> Words(string text) => AllWords(text).Where(w => w.Length <= MaxWordLength);
 
     /// <summary>
     /// Cyrillic to Latin as the Serbian alphabets pair them (џ→dž, љ→lj, њ→nj; ђ→đ, written here as the d it folds to),

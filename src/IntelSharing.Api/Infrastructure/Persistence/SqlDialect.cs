@@ -84,10 +84,12 @@ public sealed class PostgresDialect : SqlDialect
 
     public override string ForUpdate => "FOR UPDATE";
 
-    // plainto_tsquery ignores every operator character and ANDs the words: there is no syntax left to inject.
-    public override string ContainsAllWords(string search, string parameter) => $"{search}.vector @@ plainto_tsquery('simple', {parameter})";
+    // The stored vector holds the folded words verbatim (migration 15), so the query takes them verbatim too: tsquery's
+    // input function, each word a quoted operand (any inner quote doubled), ANDed. No parser on either side to disagree.
+    public override string ContainsAllWords(string search, string parameter) => $"{search}.vector @@ CAST({parameter} AS tsquery)";
 
-    public override string AllWordsQuery(IReadOnlyList<string> words) => string.Join(' ', words);
+    public override string AllWordsQuery(IReadOnlyList<string> words) =>
+        string.Join(" & ", words.Select(w => "'" + w.Replace("'", "''", StringComparison.Ordinal) + "'"));
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "uuid", StringComparison.Ordinal)

@@ -35,6 +35,10 @@ public sealed class AlertSearchFoldTests
         Assert.Equal([folded], AlertSearch.Terms(written));
 
     [Fact]
+    public void Words_longer_than_100_characters_are_left_out() =>
+        Assert.Equal(["near", "subotica", new string('y', AlertSearch.MaxWordLength)], AlertSearch.Terms($"near {new string('x', AlertSearch.MaxWordLength + 1)} subotica {new string('y', AlertSearch.MaxWordLength)}"));
+
+    [Fact]
     public void A_decomposed_letter_folds_like_the_composed_one() =>
         Assert.Equal(AlertSearch.Terms("Horgo\u0161"), AlertSearch.Terms("Horgos\u030C"));
 
