@@ -11,8 +11,8 @@ namespace IntelSharing.Api.Features.Alerts;
 
 /// <summary>
 /// Full-text search across scripts (ADR 21). Text is folded here, in C#, the same way for what is stored and for
-/// what is asked: Serbian (and Macedonian, Russian, Ukrainian) Cyrillic to Latin, lower case, compatibility
-/// decomposition with every combining mark dropped, and one spelling for the Serbian d-sounds (<c>đ</c>, <c>dj</c>
+/// what is asked: Serbian (and Macedonian, Russian, Ukrainian) Cyrillic to Latin, lower case, every Latin letter with
+/// a diacritic to its base letter and every combining mark dropped, and one spelling for the Serbian d-sounds (<c>đ</c>, <c>dj</c>
 /// and the <c>d</c> of text typed without diacritics all become <c>d</c>). So <c>Београд</c>, <c>Beograd</c> and
 /// <c>BEOGRAD</c> are one word, as are <c>Šid</c> and <c>Sid</c>, <c>Röszke</c> and <c>Roszke</c>, and
 /// <c>Đorđe</c>, <c>Djordje</c> and <c>Dorde</c>. The folded words, separated by single spaces, are stored per
@@ -61,7 +61,7 @@ public static class AlertSearch
     }
 
     /// <summary>Folded words separated by single spaces.</summary>
-    public static string Fold(string text) => string.Join(' ', Words(text));
+    private static string Fold(string text) => string.Join(' ', Words(text));
 
     /// <summary>
     /// The statement that stores a version's search text, one per version in the version's own batch: an upsert, so
