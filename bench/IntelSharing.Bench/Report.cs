@@ -144,6 +144,13 @@ public static class Report
             }
         }
 
+        if (r.Search is { } search)
+        {
+            md.AppendLine().AppendLine("## Full-text search").AppendLine();
+            md.AppendLine(Inv($"GET /api/v1/alerts?q=… (first page of 20; words such as Preševo, Шид, Horgos Roszke over every alert the ingest phase stored; partner key), 16 connections: {search.PerSecond:N0}/s, p50 {search.Latency.P50:F2}, p99 {search.Latency.P99:F2} ms; " +
+                $"per search: API CPU {search.Per.ClientCpuMs:F2} ms, PostgreSQL CPU {search.Per.PostgresCpuMs:F2} ms, {search.Per.RoundTrips:F1} round trips, failed {search.Failed}."));
+        }
+
         if (r.StatementsPerAlert.Count > 0)
         {
             md.AppendLine().AppendLine("## Statements per alert (pg_stat_statements, ingest at the largest connection count)").AppendLine();

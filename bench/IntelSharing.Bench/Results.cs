@@ -33,6 +33,9 @@ public sealed class SuiteResults
 
     public ReadResult? Read { get; set; }
 
+    /// <summary>GET /api/v1/alerts?q=… (first page of 20) over everything the ingest phase stored.</summary>
+    public ClosedLoopRow? Search { get; set; }
+
     public DrainResult? Drain { get; set; }
 
     /// <summary>L_drain: signed no-op POSTs from the benchmark process to the drain's receivers, with batched state updates.</summary>

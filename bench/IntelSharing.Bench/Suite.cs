@@ -246,10 +246,32 @@ public static class Suite
                     Log($"reads c=16: {run.PerSecond:F0}/s, p99 {run.Latency.P99:F1} ms; API {per.ClientCpuMs:F2} ms CPU/read, {per.RoundTrips:F1} round trips, {per.Commits:F2} commits");
                     results.Read = new ReadResult(readRow, null!, null!);
                 }
+
+                // Issue 13 §3: full-text search over everything stored so far, a first page of 20, words from the route
+                // in either alphabet and without accents (the folding and the engine's index both on the path).
+                using (var generator = new LoadGenerator(api.BaseAddress, 16))
+                {
+                    var (run, per, _) = await MeasuredAsync(IngestDatabase, api.Id, async () =>
+                    {
+                        var r = await generator.ClosedLoopAsync(n => Search(SearchWords[n % SearchWords.Length], reader), HttpStatusCode.OK, options.Warmup, options.Window);
+                        return (r, r.Completed);
+                    });
+                    results.Search = Row(run, per);
+                    Log($"searches c=16 (q=, first page of 20): {run.PerSecond:F0}/s, p99 {run.Latency.P99:F1} ms; API {per.ClientCpuMs:F2} ms CPU/search, PG {per.PostgresCpuMs:F2}, {per.RoundTrips:F1} round trips");
+                }
             }
 
             await HttpLimitAsync(border, cert);
             await DbLimitAsync(border, partners);
+        }
+
+        private static readonly string[] SearchWords = ["Preševo", "Шид", "Horgos Roszke", "Kelebija", "refrigerated truck", "Niš Belgrade", "Kübekháza", "Табановце"];
+
+        private static HttpRequestMessage Search(string words, Member reader)
+        {
+            var message = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/alerts?limit=20&q={Uri.EscapeDataString(words)}");
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", reader.Key);
+            return message;
         }
 
         private static HttpRequestMessage Read(Guid id, Member reader)

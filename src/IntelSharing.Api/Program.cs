@@ -53,6 +53,8 @@ builder.Services.AddSingleton<Database>();
 builder.Services.AddSingleton<Migrator>();
 builder.Services.AddSingleton<ServerKeyring>();
 builder.Services.AddHostedService<DatabaseStartup>();
+// After the migrations: indexes alerts stored before search existed, however migration 15 was applied (ADR 21).
+builder.Services.AddHostedService<AlertSearch.Backfill>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<KeysetCursor>();
 

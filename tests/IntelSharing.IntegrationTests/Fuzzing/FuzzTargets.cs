@@ -145,6 +145,7 @@ public static class FuzzTargets
             ["cursor"] = [],
             ["limit"] = ["1", "50", "200"],
             ["dueForReview"] = ["true", "false"],
+            ["q"] = [.. new[] { "Horgoš", "Београд Subotica", "\"NEAR(Šid*\"", "Đorđe -Djordje:*" }.Select(Uri.EscapeDataString)],
         }),
         new("GET", "api/v1/alerts/{id}", FuzzCaller.Partner, 2),
         new("GET", "api/v1/alerts/{id}/versions", FuzzCaller.Partner, 1),

@@ -40,8 +40,14 @@ public sealed class WriteJournal(ApiFixture app)
         else
         {
             await connection.ExecuteAsync($"CREATE TABLE {Table} (seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, op TEXT NOT NULL)");
+            // A virtual table (the FTS5 search index) and its shadow tables take no triggers; they are written only by
+            // the triggers of their content table (alert_search), whose writes the journal records.
             var tables = await connection.QueryAsync<string>(
-                $"SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '{Table}'");
+                $"""
+                SELECT t.name FROM sqlite_master t
+                WHERE t.type = 'table' AND t.name NOT LIKE 'sqlite_%' AND t.name <> '{Table}' AND t.sql NOT LIKE 'CREATE VIRTUAL TABLE%'
+                  AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.sql LIKE 'CREATE VIRTUAL TABLE%' AND t.name LIKE v.name || '\_%' ESCAPE '\')
+                """);
             foreach (var table in tables)
             {
                 foreach (var op in new[] { "insert", "update", "delete" })

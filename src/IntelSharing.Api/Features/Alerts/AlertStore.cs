@@ -87,6 +87,9 @@ public static class AlertStore
 
         AddRows(batch, "alert_countries (alert_id, country)", "country", view.Id, view.Countries);
         AddRows(batch, "alert_audience (alert_id, agency_id)", "audience", view.Id, view.Audience.Select(a => (object)a.Id).ToList());
+
+        // Full-text search: the version's folded text, in the same batch, so search never lags the version (ADR 21).
+        AlertSearch.AddTo(batch, view);
     }
 
     /// <summary>What the lifecycle slices need to know about an alert, from the caller's point of view.</summary>
@@ -153,13 +156,14 @@ public static class AlertStore
             parameters, cancellationToken: cancellationToken))).ToDictionary(a => a.Id);
     }
 
-    /// <summary>Replaces the current document (revocation, expiry) with a tombstone as a new version.</summary>
+    /// <summary>Replaces the current document (revocation, expiry) with a tombstone as a new version; its text leaves the search index.</summary>
     public static async Task WriteTombstoneAsync(
         DbConnection connection, DbTransaction transaction, SqlDialect dialect, Guid id, int version, AlertStatus status, string document, DateTimeOffset now, CancellationToken cancellationToken) =>
         await connection.ExecuteAsync(new CommandDefinition(
             $"""
             UPDATE alerts SET version = @version, status = @status, updated_at = @now, document = {dialect.Json("@document")} WHERE id = @id;
             INSERT INTO alert_versions (alert_id, version, created_at, document) VALUES (@id, @version, @now, {dialect.Json("@document")});
+            {AlertSearch.RemoveSql};
             """,
             new { id, version, status = WireNames.Of(status), now, document }, transaction, cancellationToken: cancellationToken));
 

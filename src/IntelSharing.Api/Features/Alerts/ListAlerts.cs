@@ -21,6 +21,7 @@ namespace IntelSharing.Api.Features.Alerts;
 /// <summary>
 /// GET /api/v1/alerts — the alerts the caller may see, oldest change first, filtered, in keyset pages.
 /// An alert that changes moves to the end, so a client that follows <c>nextCursor</c> sees every change.
+/// With <c>q</c>, only the active alerts whose text holds every word of it, best match first (ADR 21).
 /// </summary>
 public static partial class ListAlerts
 {
@@ -38,7 +39,8 @@ public static partial class ListAlerts
         string? Cursor,
         string? Limit,
         string? Purpose,
-        string? DueForReview = null) : IQuery<Result<string>>
+        string? DueForReview = null,
+        string? Q = null) : IQuery<Result<string>>
     {
         public IReadOnlyList<string> Categories => Split(Category);
 
@@ -50,8 +52,12 @@ public static partial class ListAlerts
 
         public DateTimeOffset? UpdatedAfterValue => UpdatedAfter is null ? null : DateTimeOffset.Parse(UpdatedAfter, CultureInfo.InvariantCulture).ToUniversalTime();
 
-        /// <summary>The filters a cursor is bound to.</summary>
-        public string Fingerprint => string.Join('|', Category, Severity, MinSeverity, Country, UpdatedAfter, DueForReview);
+        /// <summary>The folded words of <c>q</c>; empty without one.</summary>
+        public IReadOnlyList<string> SearchTerms => Q is null ? [] : AlertSearch.Terms(Q);
+
+        /// <summary>The filters a cursor is bound to (the folded words of q, so that Beograd and Београд share cursors).</summary>
+        public string Fingerprint => string.Join('|', Category, Severity, MinSeverity, Country, UpdatedAfter, DueForReview)
+            + (Q is null ? string.Empty : "|q=" + string.Join(' ', SearchTerms));
 
         private static string[] Split(string? value) =>
             value is null ? [] : value.Split(',', StringSplitOptions.TrimEntries);
@@ -93,6 +99,16 @@ public static partial class ListAlerts
             RuleFor(q => q.Cursor).MaximumLength(200);
             RuleFor(q => q.DueForReview).Must(v => v is "true" or "false").When(q => q.DueForReview is not null)
                 .WithMessage("dueForReview must be true or false.");
+            // Length first: the words of an unbounded q are not worth computing.
+            RuleFor(q => q.Q!.Length).LessThanOrEqualTo(AlertSearch.MaxQueryLength).When(q => q.Q is not null).OverridePropertyName("q")
+                .WithMessage($"q is at most {AlertSearch.MaxQueryLength} characters.");
+            When(q => q.Q is not null && q.Q.Length <= AlertSearch.MaxQueryLength, () =>
+            {
+                RuleFor(q => q.SearchTerms.Count).GreaterThan(0).OverridePropertyName("q")
+                    .WithMessage("q needs at least one word (letters or digits) to search for.");
+                RuleFor(q => q.SearchTerms.Count).LessThanOrEqualTo(AlertSearch.MaxQueryTerms).OverridePropertyName("q")
+                    .WithMessage($"q has at most {AlertSearch.MaxQueryTerms} different words.");
+            });
         }
 
         private static string NoIndex(Query query, IEnumerable<string> values, string value, int index) => string.Empty;
@@ -107,20 +123,29 @@ public static partial class ListAlerts
         public string Document { get; init; } = null!;
 
         public bool NamesPersons { get; init; }
+
+        public int SearchRank { get; init; }
     }
 
     public sealed class Handler(Database database, KeysetCursor cursors, AuditTrail audit, TimeProvider time) : IQueryHandler<Query, Result<string>>
     {
         public async ValueTask<Result<string>> Handle(Query query, CancellationToken cancellationToken)
         {
+            var terms = query.SearchTerms;
+            var parameters = new DynamicParameters();
             var sql = new StringBuilder(
                 $"""
-                SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.document AS Document, {PersonalData.NamesPersonsSql("a")} AS NamesPersons
-                FROM alerts a
+                SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.document AS Document, {PersonalData.NamesPersonsSql("a")} AS NamesPersons{SearchRankSql(terms, parameters)}
+                FROM alerts a {(terms.Count > 0 ? "JOIN alert_search s ON s.alert_id = a.id" : string.Empty)}
                 WHERE {SharingPolicy.VisibleSql("a", "@agencyId")}
                 """);
-            var parameters = new DynamicParameters();
             parameters.Add("agencyId", query.Caller.AgencyId);
+
+            if (terms.Count > 0)
+            {
+                sql.Append($" AND {database.Dialect.ContainsAllWords("s", "@words")}");
+                parameters.Add("words", database.Dialect.AllWordsQuery(terms));
+            }
 
             if (query.Categories.Count > 0)
             {
@@ -156,20 +181,46 @@ public static partial class ListAlerts
                 parameters.Add("reviewNow", time.GetUtcNow());
             }
 
+            KeysetCursor.Position? after = null;
             if (query.Cursor is not null)
             {
-                var error = cursors.TryDecode(query.Cursor, query.Fingerprint, out var position);
+                var error = cursors.TryDecode(query.Cursor, query.Fingerprint, out var position, ranked: terms.Count > 0);
                 if (error is not null)
                 {
                     return Failure.Invalid("cursor", error);
                 }
 
-                sql.Append(" AND (a.updated_at > @afterTime OR (a.updated_at = @afterTime AND a.id > @afterId))");
+                after = position;
                 parameters.Add("afterTime", position.At);
                 parameters.Add("afterId", position.Id);
+                if (position.Rank is { } rank)
+                {
+                    parameters.Add("afterRank", rank);
+                }
             }
 
-            sql.Append(" ORDER BY a.updated_at, a.id LIMIT @take");
+            if (terms.Count > 0)
+            {
+                // Best match first, then the newest change: the rank is an expression, so the keyset applies to the
+                // outer query, where it has a name.
+                sql.Insert(0, "SELECT * FROM (").Append(") ranked");
+                if (after is not null)
+                {
+                    sql.Append(" WHERE (ranked.SearchRank > @afterRank OR (ranked.SearchRank = @afterRank AND (ranked.UpdatedAt < @afterTime OR (ranked.UpdatedAt = @afterTime AND ranked.Id < @afterId))))");
+                }
+
+                sql.Append(" ORDER BY ranked.SearchRank, ranked.UpdatedAt DESC, ranked.Id DESC LIMIT @take");
+            }
+            else
+            {
+                if (after is not null)
+                {
+                    sql.Append(" AND (a.updated_at > @afterTime OR (a.updated_at = @afterTime AND a.id > @afterId))");
+                }
+
+                sql.Append(" ORDER BY a.updated_at, a.id LIMIT @take");
+            }
+
             parameters.Add("take", query.Take + 1);
 
             await using var connection = await database.OpenAsync(cancellationToken);
@@ -183,9 +234,32 @@ public static partial class ListAlerts
 
             audit.Annotate(detail: new { alertIds = page.Select(r => r.Id) });
             var next = rows.Count > query.Take
-                ? cursors.Encode(new KeysetCursor.Position(page[^1].UpdatedAt, page[^1].Id), query.Fingerprint)
+                ? cursors.Encode(new KeysetCursor.Position(page[^1].UpdatedAt, page[^1].Id, terms.Count > 0 ? page[^1].SearchRank : null), query.Fingerprint)
                 : null;
             return WritePage(page, next);
+        }
+
+        /// <summary>
+        /// The rank of a search hit: how many of the words are missing from the title (0 when the title holds them all), so
+        /// a title hit comes before a summary-only hit. It depends on the alert and the words alone, never on what else is
+        /// stored (unlike BM25), so a cursor's place stays where it was while other alerts come and go.
+        /// </summary>
+        private static string SearchRankSql(IReadOnlyList<string> terms, DynamicParameters parameters)
+        {
+            if (terms.Count == 0)
+            {
+                return string.Empty;
+            }
+
+            var missing = new string[terms.Count];
+            for (var i = 0; i < terms.Count; i++)
+            {
+                // Stored titles are folded words between single spaces; a word is in the title when " word " is.
+                parameters.Add($"titleWord{i}", $"% {terms[i]} %");
+                missing[i] = $"CASE WHEN (' ' || s.title || ' ') LIKE @titleWord{i} THEN 0 ELSE 1 END";
+            }
+
+            return $", ({string.Join(" + ", missing)}) AS SearchRank";
         }
 
         private static string WritePage(List<Row> page, string? nextCursor)
@@ -227,12 +301,13 @@ public static partial class ListAlerts
             [FromQuery] string? cursor,
             [FromQuery] string? limit,
             [FromQuery] string? dueForReview,
+            [FromQuery] string? q,
             [FromHeader(Name = RequestOrigin.PurposeHeader)] string? purpose,
             HttpContext context,
             IMediator mediator) =>
         {
             var result = await mediator.Send(
-                new Query(Caller.From(context.User), category, severity, minSeverity, country, updatedAfter, cursor, limit, RequestOrigin.CleanPurpose(purpose), dueForReview),
+                new Query(Caller.From(context.User), category, severity, minSeverity, country, updatedAfter, cursor, limit, RequestOrigin.CleanPurpose(purpose), dueForReview, q),
                 context.RequestAborted);
             return result.Match(page => new JsonDocumentResult(page));
         })
@@ -242,7 +317,10 @@ public static partial class ListAlerts
         .WithSummary("List the alerts you may see")
         .WithDescription("Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339), dueForReview=true (your own alerts past reviewAt). " +
             $"limit is 1 to {MaxLimit} (default {DefaultLimit}). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far. " +
-            "A page that includes an alert naming persons needs an X-Purpose header; every listing is audited with the ids it returned.")
+            "A page that includes an alert naming persons needs an X-Purpose header; every listing is audited with the ids it returned. " +
+            $"q searches the text of active alerts (title, summary, modus operandi, network names, places, crossing points, conditions, indicator descriptions), at most {AlertSearch.MaxQueryLength} characters and {AlertSearch.MaxQueryTerms} words: " +
+            "every word must occur; Cyrillic and Latin, capitals and accents do not matter (Београд = Beograd, Šid = Sid, Đorđe = Djordje = Dorde). " +
+            "With q the order is best match first (alerts whose title holds every word, then fewer title words), newest change first among equals; combine it with every filter and follow nextCursor as usual.")
         .Produces<AlertPage>()
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)

@@ -40,6 +40,10 @@ public sealed class QueryParametersOperationFilter : IOperationFilter
                 "updatedAfter" => (
                     "Only alerts changed after this instant (RFC 3339).",
                     new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" }, JsonValue.Create("2026-11-01T00:00:00Z")),
+                "q" => (
+                    $"Full-text search: active alerts whose text holds every word, best match first. At most {AlertSearch.MaxQueryLength} characters and {AlertSearch.MaxQueryTerms} words; " +
+                    "Cyrillic or Latin, capitals and accents do not matter (Београд = Beograd, Đorđe = Djordje = Dorde); punctuation and search syntax are plain text.",
+                    new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = AlertSearch.MaxQueryLength }, JsonValue.Create("Horgoš Kurdish")),
                 "cursor" => (
                     "nextCursor from the previous page, with the same filters. Opaque: do not build or change it.",
                     new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 200 }, null),

@@ -33,6 +33,18 @@ public abstract class SqlDialect
     /// </summary>
     public abstract string ForUpdate { get; }
 
+    /// <summary>
+    /// A predicate: the <c>alert_search</c> row aliased <paramref name="search"/> contains every word bound to
+    /// <paramref name="parameter"/>, answered by the database's full-text index (ADR 21).
+    /// </summary>
+    public abstract string ContainsAllWords(string search, string parameter);
+
+    /// <summary>
+    /// The value to bind for <see cref="ContainsAllWords"/>: already folded words (letters and digits only), each taken
+    /// literally, never as the engine's query syntax.
+    /// </summary>
+    public abstract string AllWordsQuery(IReadOnlyList<string> words);
+
     /// <summary>Replaces the type tokens used in migration scripts.</summary>
     public abstract string TranslateMigration(string sql);
 
@@ -71,6 +83,13 @@ public sealed class PostgresDialect : SqlDialect
     public override string ForUpdateSkipLocked(string tableAlias) => $"FOR UPDATE OF {tableAlias} SKIP LOCKED";
 
     public override string ForUpdate => "FOR UPDATE";
+
+    // The stored vector holds the folded words verbatim (migration 15), so the query takes them verbatim too: tsquery's
+    // input function, each word a quoted operand (any inner quote doubled), ANDed. No parser on either side to disagree.
+    public override string ContainsAllWords(string search, string parameter) => $"{search}.vector @@ CAST({parameter} AS tsquery)";
+
+    public override string AllWordsQuery(IReadOnlyList<string> words) =>
+        string.Join(" & ", words.Select(w => "'" + w.Replace("'", "''", StringComparison.Ordinal) + "'"));
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "uuid", StringComparison.Ordinal)
@@ -128,6 +147,14 @@ public sealed class SqliteDialect : SqlDialect
     public override string ForUpdateSkipLocked(string tableAlias) => string.Empty;
 
     public override string ForUpdate => string.Empty;
+
+    public override string ContainsAllWords(string search, string parameter) =>
+        $"{search}.search_id IN (SELECT rowid FROM alert_search_fts WHERE alert_search_fts MATCH {parameter})";
+
+    // Each word as an FTS5 string (double quotes, any inner quote doubled), so NEAR, AND, *, ^, : and - are plain text;
+    // strings side by side are ANDed.
+    public override string AllWordsQuery(IReadOnlyList<string> words) =>
+        string.Join(' ', words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "TEXT", StringComparison.Ordinal)

@@ -27,6 +27,27 @@ public sealed class KeysetCursorTests
     }
 
     [Fact]
+    public void A_ranked_cursor_decodes_to_its_rank_and_position()
+    {
+        var cursors = WithKey();
+        var ranked = Position with { Rank = 3 };
+
+        var error = cursors.TryDecode(cursors.Encode(ranked, Filters), Filters, out var decoded, ranked: true);
+
+        Assert.Null(error);
+        Assert.Equal(ranked, decoded);
+    }
+
+    [Fact]
+    public void A_ranked_cursor_does_not_continue_an_unranked_listing_nor_the_other_way_round()
+    {
+        var cursors = WithKey();
+
+        Assert.Equal("The cursor is not one this API issued.", cursors.TryDecode(cursors.Encode(Position with { Rank = 0 }, Filters), Filters, out _));
+        Assert.Equal("The cursor is not one this API issued.", cursors.TryDecode(cursors.Encode(Position, Filters), Filters, out _, ranked: true));
+    }
+
+    [Fact]
     public void A_cursor_is_url_safe_text()
     {
         var cursor = WithKey().Encode(Position, Filters);
