@@ -3,6 +3,7 @@ using IntelSharing.Api.Features;
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
+using IntelSharing.Api.Features.Indicators;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Configuration;
 using IntelSharing.Api.Infrastructure.Delivery;
@@ -53,6 +54,8 @@ builder.Services.AddPartnerHttp();
 builder.Services.AddHostedService<DeliveryDispatcher>();
 builder.Services.AddSingleton<ExpirePersonalData>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ExpirePersonalData>());
+builder.Services.AddOptions<CorrelationOptions>().BindConfiguration(CorrelationOptions.Section);
+builder.Services.AddHostedService<CorrelateAlerts>();
 
 // Audit trail: requests insert unsealed records; one sealer at a time links them into the hash chain.
 builder.Services.AddHttpContextAccessor();
