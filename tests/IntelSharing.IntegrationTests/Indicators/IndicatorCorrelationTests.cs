@@ -15,6 +15,7 @@ public static class CorrelationTestSettings
     public static readonly KeyValuePair<string, string>[] Settings =
     [
         .. DeliveryTestSettings.Loopback,
+        new("Correlation:Enabled", "true"),
         new("Correlation:PollIntervalMilliseconds", "100"),
     ];
 }

@@ -83,6 +83,10 @@ public abstract class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetim
         builder.UseEnvironment("Testing");
         builder.UseSetting("Database:Provider", Provider.ToString());
         builder.UseSetting("Database:ConnectionString", _connectionString);
+
+        // Every sample alert carries the same phone, plate and IBAN, so with the correlation worker on, any test whose
+        // agencies publish and subscribe would also receive correlation events. Its own tests turn it on (Indicators/).
+        builder.UseSetting("Correlation:Enabled", "false");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
