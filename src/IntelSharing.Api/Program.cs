@@ -54,7 +54,10 @@ builder.Services.AddPartnerHttp();
 builder.Services.AddHostedService<DeliveryDispatcher>();
 builder.Services.AddSingleton<ExpirePersonalData>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ExpirePersonalData>());
-builder.Services.AddOptions<CorrelationOptions>().BindConfiguration(CorrelationOptions.Section);
+builder.Services.AddOptions<CorrelationOptions>().BindConfiguration(CorrelationOptions.Section)
+    .Validate(o => o.PollIntervalMilliseconds is >= 50 and <= 600_000, "Correlation__PollIntervalMilliseconds must be from 50 to 600000.")
+    .Validate(o => o.MaxMatchesPerVersion is >= 1 and <= 5_000, "Correlation__MaxMatchesPerVersion must be from 1 to 5000.")
+    .ValidateOnStart();
 builder.Services.AddHostedService<CorrelateAlerts>();
 
 // Audit trail: requests insert unsealed records; one sealer at a time links them into the hash chain.
