@@ -17,6 +17,7 @@ public static class CorrelationTestSettings
         .. DeliveryTestSettings.Loopback,
         new("Correlation:Enabled", "true"),
         new("Correlation:PollIntervalMilliseconds", "100"),
+        new("Correlation:MaxAlertsPerValue", "10"),
     ];
 }
 
@@ -265,6 +266,34 @@ public abstract class IndicatorCorrelationTests(ApiFixture app)
                 new { partnerSubscription }) == 2;
         }, "both queued alert.correlated cancelled at send time");
         Assert.DoesNotContain(partnerInbox.Received, r => r.Type == "alert.correlated");
+    }
+
+    [Fact]
+    public async Task A_value_carried_by_more_alerts_than_the_threshold_is_searchable_but_not_correlated()
+    {
+        await using var rig = new PartnerRig();
+        var bank = await AgencyAsync("MUP RS Financial Investigations Unit", "RS");
+        var asker = await AgencyAsync("Bulgarian Border Police", "BG");
+        var (askerInbox, _) = await rig.SubscribedReceiverAsync(asker);
+        var (common, _) = NewPhone();
+        var (rare, _) = NewPhone();
+        for (var i = 0; i < 10; i++)
+        {
+            await bank.PublishAsync(AlertCarrying("green", common));
+        }
+
+        var rareAlert = await bank.PublishAsync(AlertCarrying("green", rare));
+        var overCorrelating = await asker.PublishAsync(AlertCarrying("green", common));
+        var probe = await asker.PublishAsync(AlertCarrying("green", rare));
+
+        // Versions are matched in the order they were published: once the later probe is told, the eleventh carrier was handled.
+        await DeliveryTestSettings.EventuallyAsync(
+            () => Task.FromResult(DataOf(askerInbox, "alert.correlated").Any(d => d.GetProperty("alertId").GetGuid() == probe)),
+            "alert.correlated for the rare value");
+        Assert.Equal(rareAlert, DataOf(askerInbox, "alert.correlated").Single(d => d.GetProperty("alertId").GetGuid() == probe).GetProperty("matchedAlert").GetProperty("id").GetGuid());
+        Assert.DoesNotContain(DataOf(askerInbox, "alert.correlated"), d => d.GetProperty("alertId").GetGuid() == overCorrelating);
+        Assert.Equal(11, (await SearchAsync(asker, common)).Count);
+        Assert.Equal(10, (await CorrelatedAsync(asker, overCorrelating)).Count);
     }
 
     [Fact]

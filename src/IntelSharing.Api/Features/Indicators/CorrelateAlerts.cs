@@ -27,6 +27,13 @@ public sealed class CorrelationOptions
     public int PollIntervalMilliseconds { get; set; } = 1000;
 
     /// <summary>
+    /// A value carried by more active alerts than this is over-correlating (a bank every campaign pays through, a
+    /// public resolver): it is not correlated — it tells nobody anything and would make every publication match all
+    /// of them — but stays searchable and visible in the views. MISP keeps the same kind of threshold.
+    /// </summary>
+    public int MaxAlertsPerValue { get; set; } = 50;
+
+    /// <summary>
     /// Shared (indicator, other alert) rows matched per version at most: an indicator hundreds of thousands of alerts
     /// carry would otherwise make one publication's run (and its one transaction) unbounded. Views are not limited by it.
     /// </summary>
@@ -213,10 +220,12 @@ public sealed class CorrelateAlerts(
             JOIN alerts o ON o.id = t.alert_id AND o.status = 'active'
             JOIN agencies go ON go.id = o.originator_id AND go.is_active
             WHERE a.id = @id
+              AND (SELECT COUNT(*) FROM (SELECT 1 FROM alert_indicators c WHERE c.value_key = m.value_key LIMIT @overCorrelating) carriers) < @overCorrelating
             ORDER BY t.seen_at, o.id
             LIMIT @max
             """,
-            new { id = subject.Id, max = options.Value.MaxMatchesPerVersion }, transaction, cancellationToken: cancellationToken))).AsList();
+            new { id = subject.Id, max = options.Value.MaxMatchesPerVersion, overCorrelating = options.Value.MaxAlertsPerValue + 1 },
+            transaction, cancellationToken: cancellationToken))).AsList();
         if (matches.Count == options.Value.MaxMatchesPerVersion)
         {
             logger.LogWarning("Alert {AlertId} version {Version} matched {Count} indicator rows or more; only the first were correlated.", subject.Id, subject.Version, matches.Count);
