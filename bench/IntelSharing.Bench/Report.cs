@@ -44,6 +44,11 @@ public static class Report
             md.AppendLine();
         }
 
+        if (r.Indicators is { } indicators)
+        {
+            IndicatorSection(md, indicators);
+        }
+
         md.AppendLine("## Closed loop: limits and ingest side by side").AppendLine();
         md.AppendLine("| connections | L_http req/s | L_db alerts/s | L_ingest | ingest alerts/s | E_ingest | E_http | E_db | pgbench of the product's SQL | E_sql | ingest p50 / p99 ms | failed |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -269,4 +274,29 @@ public static class Report
 
     /// <summary>Marks text with numbers: the project builds with InvariantGlobalization, so interpolation already formats them invariantly.</summary>
     private static string Inv(string text) => text;
+    private static void IndicatorSection(StringBuilder md, IndicatorResults indicators)
+    {
+        md.AppendLine("## Indicator search and correlation").AppendLine();
+        md.AppendLine("Look-ups through `GET /api/v1/indicators` (a random stored domain each, as a partner that may see the alert), by rows in `alert_indicators`; the plan is PostgreSQL's for the look-up after ANALYZE.").AppendLine();
+        md.AppendLine("| stored indicators | connections | look-ups/s | p50 / p99 ms | failed | plan uses the index |");
+        md.AppendLine("|---|---|---|---|---|---|");
+        foreach (var row in indicators.Lookups)
+        {
+            md.AppendLine(Inv($"| {row.StoredIndicators:N0} | {row.Connections} | {row.PerSecond:N0} | {row.Latency.P50:F2} / {row.Latency.P99:F2} | {row.Failed} | {(row.PlanUsesIndex ? "yes" : "**no**")}: `{row.Plan.Split('\n')[0].Trim()}` |"));
+        }
+
+        md.AppendLine().AppendLine("| ingest, correlation | connections | alerts/s | p50 / p99 ms | failed | API CPU ms per alert | versions still queued at the end |");
+        md.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var row in indicators.Ingest)
+        {
+            md.AppendLine(Inv($"| {(row.Correlation ? "on" : "off")} | {row.Connections} | {row.PerSecond:N0} | {row.Latency.P50:F1} / {row.Latency.P99:F1} | {row.Failed} | {row.ApiCpuMsPerAlert:F2} | {row.PendingAtEnd:N0} |"));
+        }
+
+        if (indicators.IngestRatio is { } ratio)
+        {
+            md.AppendLine().AppendLine(Inv($"Ingest with correlation on ÷ off: **{ratio:F2}** (budget: at least 0.85)."));
+        }
+
+        md.AppendLine();
+    }
 }

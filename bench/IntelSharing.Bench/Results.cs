@@ -17,6 +17,9 @@ public sealed class SuiteResults
 
     public List<ClosedLoopRow> Ingest { get; set; } = [];
 
+    /// <summary>Indicator look-ups by stored size, and ingest with correlation off and on (IndicatorPhase).</summary>
+    public IndicatorResults? Indicators { get; set; }
+
     public List<ClosedLoopRow> Http { get; set; } = [];
 
     /// <summary>L_db: pgbench of the minimal durable write per alert (limit-ingest.sql), at each connection count.</summary>

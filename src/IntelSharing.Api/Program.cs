@@ -3,6 +3,7 @@ using IntelSharing.Api.Features;
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
+using IntelSharing.Api.Features.Indicators;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Configuration;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
@@ -84,6 +85,12 @@ builder.Services.AddOptions<HostOptions>().Configure<IOptions<DeliveryOptions>>(
     host.ShutdownTimeout = TimeSpan.FromSeconds(delivery.Value.ShutdownGraceSeconds + 10));
 builder.Services.AddSingleton<ExpirePersonalData>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ExpirePersonalData>());
+builder.Services.AddOptions<CorrelationOptions>().BindConfiguration(CorrelationOptions.Section)
+    .Validate(o => o.PollIntervalMilliseconds is >= 50 and <= 600_000, "Correlation__PollIntervalMilliseconds must be from 50 to 600000.")
+    .Validate(o => o.MaxMatchesPerVersion is >= 1 and <= 5_000, "Correlation__MaxMatchesPerVersion must be from 1 to 5000.")
+    .Validate(o => o.MaxAlertsPerValue is >= 2 and <= 100_000, "Correlation__MaxAlertsPerValue must be from 2 to 100000.")
+    .ValidateOnStart();
+builder.Services.AddHostedService<CorrelateAlerts>();
 
 // Audit trail: requests insert unsealed records; one sealer at a time links them into the hash chain.
 builder.Services.AddHttpContextAccessor();

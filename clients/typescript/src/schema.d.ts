@@ -314,6 +314,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts/{id}/correlations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Other alerts that share an indicator with this one
+         * @description The other active alerts you may see that carry an indicator of this alert (matched on normalised values), with the shared indicators and since when they have been shared. Alerts you may not see are never counted or hinted at; their owners are told instead (see /correlations/hidden). Keyset pages (limit 1 to 200, default 50); 404 when you may not see the alert; X-Purpose when it names persons.
+         */
+        get: operations["ListCorrelations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{id}/correlations/hidden": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Agencies that hold a matching indicator but may not see your alert
+         * @description Originator only (403 for other agencies that may see the alert, 404 for those that may not). Each item is an agency with an active alert carrying an indicator of yours, the shared indicators and since when; its alert is not named and it was told nothing. Share your alert with it (POST /api/v1/alerts/{id}/share) if you decide it should know (hit/no-hit, docs/sharing.md).
+         */
+        get: operations["ListHiddenCorrelations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -425,6 +465,46 @@ export interface paths {
          * @description Replays the deliveries to one subscription created in [from, to) in the given states (default: dead). No cap: large ranges are processed in pages. Deliveries the sharing rules refuse now (see ReplayDelivery) are left as they were and counted in refused.
          */
         post: operations["ReplayDeliveries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Has anyone reported this indicator?
+         * @description The alerts you may see whose current version carries the indicator, matched on its normalised value (+381 64 123 4567 finds +381641234567; SU 123-AB finds SU123AB). Oldest change first, in keyset pages (limit 1 to 200, default 50; pass nextCursor back as cursor). Alerts you may not see are never counted, hinted at or told apart from no match. A search for a phone, email, travel_document, iban or vehicle_plate, and a page that includes an alert naming persons, need an X-Purpose header; every search is audited.
+         */
+        get: operations["LookUpIndicator"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Look up many indicators at once
+         * @description As GET /api/v1/indicators for 1 to 100 indicators: an alert carrying any of them is returned once, with the ones it carries in matched. The cursor is bound to the set of indicators searched.
+         */
+        post: operations["SearchIndicators"];
         delete?: never;
         options?: never;
         head?: never;
@@ -919,6 +999,30 @@ export interface components {
             /** Format: int32 */
             refused: number;
         };
+        /** @description Another active alert that shares indicators with yours, as far as you may see it. */
+        CorrelatedAlert: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            category: components["schemas"]["AlertCategory"];
+            severity: components["schemas"]["Severity"];
+            /** @description Traffic Light Protocol 2.0 (FIRST). */
+            tlp: components["schemas"]["Tlp"];
+            /** @description An agency as alerts name it. */
+            originator: components["schemas"]["AgencyRef"];
+        };
+        /** @description One correlation: the other alert, the indicators both carry, and since when they have shared one. */
+        Correlation: {
+            /** @description Another active alert that shares indicators with yours, as far as you may see it. */
+            matchedAlert: components["schemas"]["CorrelatedAlert"];
+            indicators: components["schemas"]["IndicatorRef"][];
+            /** Format: date-time */
+            seenAt: string;
+        };
+        CorrelationPage: {
+            items: components["schemas"]["Correlation"][];
+            nextCursor?: string | null;
+        };
         CrossingPoint: {
             /** @description e.g. Horgoš–Röszke. */
             name: string;
@@ -1035,6 +1139,21 @@ export interface components {
          * @enum {string}
          */
         HandlingCode: "H0" | "H1" | "H2" | "H3";
+        /**
+         * @description An agency holding an active alert that shares indicators with your alert but that may not see your alert. Its
+         *     alert is not named: you decide whether to share yours with it (POST /api/v1/alerts/{id}/share).
+         */
+        HiddenCorrelation: {
+            /** @description An agency as alerts name it. */
+            agency: components["schemas"]["AgencyRef"];
+            indicators: components["schemas"]["IndicatorRef"][];
+            /** Format: date-time */
+            seenAt: string;
+        };
+        HiddenCorrelationPage: {
+            items: components["schemas"]["HiddenCorrelation"][];
+            nextCursor?: string | null;
+        };
         HttpValidationProblemDetails: {
             /** @description What went wrong, as a stable URN (urn:intelsharing:problem:…) listed in docs/problems.md. Branch on this, not on title or detail. */
             type?: string | null;
@@ -1058,6 +1177,25 @@ export interface components {
             type: components["schemas"]["IndicatorType"];
             value: string;
             description?: string | null;
+        };
+        /** @description One alert found, with the searched indicators it carries. */
+        IndicatorMatch: {
+            /** @description An alert as IntelSharing returns it and delivers it to partners. */
+            alert: components["schemas"]["AlertView"];
+            matched: components["schemas"]["IndicatorRef"][];
+        };
+        IndicatorMatchPage: {
+            items: components["schemas"]["IndicatorMatch"][];
+            nextCursor?: string | null;
+        };
+        IndicatorRef: {
+            type: components["schemas"]["IndicatorType"];
+            value: string;
+        };
+        IndicatorTerm: {
+            type: components["schemas"]["IndicatorType"];
+            /** @description The value in any spelling its type accepts at submission; it is normalised before the lookup. */
+            value: string;
         };
         /** @enum {string} */
         IndicatorType: "ipv4" | "ipv6" | "domain" | "url" | "email" | "sha256" | "md5" | "phone" | "vehicle_plate" | "vessel_imo" | "travel_document" | "crypto_wallet" | "iban";
@@ -1129,6 +1267,17 @@ export interface components {
         RoutePoint: {
             place: string;
             country: string;
+        };
+        SearchInput: {
+            /** @description 1 to 100 indicators; an alert carrying any of them is returned. */
+            indicators: components["schemas"]["IndicatorTerm"][];
+            /** @description The `nextCursor` of the previous page, with the same indicators. */
+            cursor?: string | null;
+            /**
+             * Format: int32
+             * @description 1 to 200; 50 when absent.
+             */
+            limit?: number | null;
         };
         /**
          * @description Sectors as NIS2 (Directive 2022/2555) names them, plus the public sector's own.
@@ -3381,6 +3530,188 @@ export interface operations {
             };
         };
     };
+    ListCorrelations: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: string;
+            };
+            header?: {
+                "X-Purpose"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CorrelationPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ListHiddenCorrelations: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: string;
+            };
+            header?: {
+                "X-Purpose"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HiddenCorrelationPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     ListAuditRecords: {
         parameters: {
             query?: {
@@ -3842,6 +4173,187 @@ export interface operations {
             };
             /** @description No such resource (urn:intelsharing:problem:not-found). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is larger than the server accepts; `detail` gives the limit (urn:intelsharing:problem:payload-too-large). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body was not sent as application/json (urn:intelsharing:problem:unsupported-media-type). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    LookUpIndicator: {
+        parameters: {
+            query?: {
+                type?: string;
+                value?: string;
+                cursor?: string;
+                limit?: string;
+            };
+            header?: {
+                "X-Purpose"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorMatchPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    SearchIndicators: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Purpose"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SearchInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorMatchPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending field (urn:intelsharing:problem:validation, or urn:intelsharing:problem:malformed-request when the body is not JSON of the expected shape). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,7 @@
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
+using IntelSharing.Api.Features.Indicators;
 using IntelSharing.Api.Features.Subscriptions;
 using IntelSharing.Api.Features.Audit;
 using IntelSharing.Api.Features.SharingGroups;
@@ -26,6 +27,12 @@ public static class Routes
         alerts.MapSubmitFeedback();
         alerts.MapListFeedback();
         alerts.MapListAlertDeliveries();
+        alerts.MapListCorrelations();
+        alerts.MapListHiddenCorrelations();
+
+        var indicators = app.MapGroup("/api/v1/indicators").WithTags("Indicators").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        indicators.MapLookUpIndicator();
+        indicators.MapSearchIndicators();
 
         var agencies = app.MapGroup("/api/v1/agencies").WithTags("Agencies").ProducesProblem(StatusCodes.Status429TooManyRequests);
         agencies.MapRegisterAgency();

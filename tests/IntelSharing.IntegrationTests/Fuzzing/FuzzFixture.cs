@@ -14,8 +14,8 @@ namespace IntelSharing.IntegrationTests.Fuzzing;
 
 /// <summary>
 /// The API on real Kestrel (loopback, ephemeral port), so that fuzzed requests meet the real HTTP/1.1 parser
-/// and server limits, not only the in-memory test server. The dispatcher is off, so every committed write
-/// comes from a request (the write journal's premise); outbound requests (pings) can only reach loopback.
+/// and server limits, not only the in-memory test server. The dispatcher and the correlation worker are off, so every
+/// committed write comes from a request (the write journal's premise); outbound requests (pings) can only reach loopback.
 /// </summary>
 public static class FuzzHosting
 {
@@ -23,6 +23,7 @@ public static class FuzzHosting
     [
         .. DeliveryTestSettings.Loopback,
         new("Delivery:Enabled", "false"),
+        new("Correlation:Enabled", "false"),
         new("Delivery:AttemptTimeout", "00:00:02"),
         // One key sends thousands of requests a minute, many with bad credentials from one address: the abuse
         // limits would answer most of them 429 before they reach anything deeper. Their own tests cover them.

@@ -148,6 +148,30 @@ public static class FuzzTargets
             ["q"] = [.. new[] { "Horgoš", "Београд Subotica", "\"NEAR(Šid*\"", "Đorđe -Djordje:*" }.Select(Uri.EscapeDataString)],
         }),
         new("GET", "api/v1/alerts/{id}", FuzzCaller.Partner, 2),
+        new("GET", "api/v1/alerts/{id}/correlations", FuzzCaller.Partner, 2, QueryParameters: new Dictionary<string, string[]>
+        {
+            ["cursor"] = [],
+            ["limit"] = ["1", "200"],
+        }),
+        new("GET", "api/v1/alerts/{id}/correlations/hidden", FuzzCaller.Originator, 2, QueryParameters: new Dictionary<string, string[]>
+        {
+            ["cursor"] = [],
+            ["limit"] = ["1", "200"],
+        }),
+        new("GET", "api/v1/indicators", FuzzCaller.Partner, 4, QueryParameters: new Dictionary<string, string[]>
+        {
+            ["type"] = ["domain", "ipv4", "sha256"],
+            ["value"] = ["euprava-login.example.com", "185.220.101.4", "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"],
+            ["cursor"] = [],
+            ["limit"] = ["1", "200"],
+        }),
+        new("POST", "api/v1/indicators/search", FuzzCaller.Partner, 4, (_, random) => new JsonObject
+        {
+            ["indicators"] = new JsonArray(
+                new JsonObject { ["type"] = "domain", ["value"] = FuzzTarget.Pick(random, ["euprava-login.example.com", "MUP-GOV-RS.example.net"]) },
+                new JsonObject { ["type"] = "ipv4", ["value"] = "185.220.101.4" }),
+            ["limit"] = random.Next(1, 201),
+        }),
         new("GET", "api/v1/alerts/{id}/versions", FuzzCaller.Partner, 1),
         new("GET", "api/v1/alerts/{id}/feedback", FuzzCaller.Originator, 1),
         new("GET", "api/v1/alerts/{id}/deliveries", FuzzCaller.Originator, 3, QueryParameters: new Dictionary<string, string[]>

@@ -85,6 +85,10 @@ public abstract class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetim
         builder.UseSetting("Database:ConnectionString", _connectionString);
         // Each class stops its host at the end: a partner left hanging must not hold that for the production grace.
         builder.UseSetting("Delivery:ShutdownGraceSeconds", "1");
+
+        // Every sample alert carries the same phone, plate and IBAN, so with the correlation worker on, any test whose
+        // agencies publish and subscribe would also receive correlation events. Its own tests turn it on (Indicators/).
+        builder.UseSetting("Correlation:Enabled", "false");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

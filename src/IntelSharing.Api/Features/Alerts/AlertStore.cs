@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Features.Indicators;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
@@ -11,7 +12,7 @@ namespace IntelSharing.Api.Features.Alerts;
 
 /// <summary>
 /// Writes one published version: the current row in <c>alerts</c>, the immutable copy in
-/// <c>alert_versions</c>, and the country and audience rows that reads filter on. Shared by every
+/// <c>alert_versions</c>, and the country, audience and indicator rows that reads filter on. Shared by every
 /// slice that publishes a version (submit, update), inside the caller's transaction.
 /// </summary>
 public static class AlertStore
@@ -87,6 +88,7 @@ public static class AlertStore
 
         AddRows(batch, "alert_countries (alert_id, country)", "country", view.Id, view.Countries);
         AddRows(batch, "alert_audience (alert_id, agency_id)", "audience", view.Id, view.Audience.Select(a => (object)a.Id).ToList());
+        IndicatorIndex.AddVersion(batch, view);
 
         // Full-text search: the version's folded text, in the same batch, so search never lags the version (ADR 21).
         AlertSearch.AddTo(batch, view);
@@ -156,7 +158,10 @@ public static class AlertStore
             parameters, cancellationToken: cancellationToken))).ToDictionary(a => a.Id);
     }
 
-    /// <summary>Replaces the current document (revocation, expiry) with a tombstone as a new version; its text leaves the search index.</summary>
+    /// <summary>
+    /// Replaces the current document (revocation, expiry) with a tombstone as a new version; the alert leaves full-text
+    /// search, indicator search and correlation.
+    /// </summary>
     public static async Task WriteTombstoneAsync(
         DbConnection connection, DbTransaction transaction, SqlDialect dialect, Guid id, int version, AlertStatus status, string document, DateTimeOffset now, CancellationToken cancellationToken) =>
         await connection.ExecuteAsync(new CommandDefinition(
@@ -164,6 +169,7 @@ public static class AlertStore
             UPDATE alerts SET version = @version, status = @status, updated_at = @now, document = {dialect.Json("@document")} WHERE id = @id;
             INSERT INTO alert_versions (alert_id, version, created_at, document) VALUES (@id, @version, @now, {dialect.Json("@document")});
             {AlertSearch.RemoveSql};
+            {IndicatorIndex.RemoveSql}
             """,
             new { id, version, status = WireNames.Of(status), now, document }, transaction, cancellationToken: cancellationToken));
 

@@ -108,8 +108,16 @@ public sealed class ExpirePersonalData(Database database, Outbox outbox, Deliver
         var recipients = await Outbox.PastRecipientsAsync(connection, transaction, alert.Id, cancellationToken);
         await Outbox.CancelUndeliveredAsync(connection, transaction, alert.Id, null, "The alert expired before this copy was delivered.", now, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE events SET payload = {database.Dialect.Json("@payload")} WHERE alert_id = @id AND type IN (@published, @updated)",
-            new { id = alert.Id, payload = Outbox.Payload("alert.purged", now, tombstone), published = EventTypes.AlertPublished, updated = EventTypes.AlertUpdated },
+            // Correlation events name the alert's indicators (on either side of the pair): they are purged with it.
+            $"""
+            UPDATE events SET payload = {database.Dialect.Json("@payload")}
+            WHERE (alert_id = @id AND type IN (@published, @updated, @correlated, @hidden)) OR (counterpart_alert_id = @id AND type IN (@correlated, @hidden))
+            """,
+            new
+            {
+                id = alert.Id, payload = Outbox.Payload("alert.purged", now, tombstone), published = EventTypes.AlertPublished, updated = EventTypes.AlertUpdated,
+                correlated = EventTypes.AlertCorrelated, hidden = EventTypes.AlertCorrelationHidden,
+            },
             transaction, cancellationToken: cancellationToken));
         await AlertStore.WriteTombstoneAsync(connection, transaction, database.Dialect, alert.Id, current.Version + 1, AlertStatus.Expired, tombstone, now, cancellationToken);
         var queued = await outbox.EnqueueAsync(connection, transaction, EventTypes.AlertExpired, alert.Id, current.Version + 1, tombstone, recipients, now, cancellationToken);

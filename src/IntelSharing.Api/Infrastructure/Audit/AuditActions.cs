@@ -13,6 +13,11 @@ public static class AuditActions
     public const string AlertFeedback = "alert.feedback";
     public const string AlertFeedbackList = "alert.feedback.list";
     public const string AlertDeliveries = "alert.deliveries";
+    public const string AlertCorrelations = "alert.correlations";
+    public const string AlertCorrelationsHidden = "alert.correlations.hidden";
+
+    /// <summary>A look-up by indicator (GET /api/v1/indicators, POST /api/v1/indicators/search); the detail names the types searched and the alerts returned.</summary>
+    public const string IndicatorSearch = "indicator.search";
 
     /// <summary>The expiry job purged an alert's personal data (a system action: no agency, key or address).</summary>
     public const string AlertExpire = "alert.expire";

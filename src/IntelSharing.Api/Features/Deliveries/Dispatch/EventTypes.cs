@@ -11,6 +11,18 @@ public static class EventTypes
     public const string AlertFeedback = "alert.feedback";
     public const string Ping = "ping";
 
+    /// <summary>
+    /// One of the receiving agency's alerts shares indicators with another active alert that the agency may see
+    /// (docs/sharing.md, "Correlation"). The event's alert is the receiver's own; the other is its counterpart.
+    /// </summary>
+    public const string AlertCorrelated = "alert.correlated";
+
+    /// <summary>
+    /// Another agency holds an active alert sharing indicators with one of the receiving agency's alerts, but may not see
+    /// that alert: the receiver (the owner of the restricted alert) decides whether to share it (hit/no-hit).
+    /// </summary>
+    public const string AlertCorrelationHidden = "alert.correlation_hidden";
+
     /// <summary>An operator issued an API key to the receiving agency (docs/decisions/0012): no alert content, only the key's public facts.</summary>
     public const string ApiKeyIssued = "api_key.issued";
 }

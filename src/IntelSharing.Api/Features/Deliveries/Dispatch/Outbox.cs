@@ -187,10 +187,11 @@ public sealed class Outbox(Database database)
     /// Adds one event and its deliveries to <paramref name="batch"/>; nothing when there is no recipient. With
     /// <paramref name="storedInVersion"/>, <paramref name="dataJson"/> is the document of <paramref name="version"/> as
     /// stored in <c>alert_versions</c>, and the event stores <see cref="PayloadOfVersion"/> instead of a copy.
+    /// <paramref name="counterpartAlertId"/> is the other alert of a correlation event (see <see cref="SendDecision"/>).
     /// </summary>
     public int AddEvent(
         SqlBatch batch, string eventType, Guid? alertId, int? version, string dataJson,
-        IReadOnlyList<(Guid SubscriptionId, Guid AgencyId)> recipients, DateTimeOffset now, bool storedInVersion = false)
+        IReadOnlyList<(Guid SubscriptionId, Guid AgencyId)> recipients, DateTimeOffset now, bool storedInVersion = false, Guid? counterpartAlertId = null)
     {
         if (recipients.Count == 0)
         {
@@ -203,10 +204,10 @@ public sealed class Outbox(Database database)
         var at = batch.Parameter($"{e}at", now);
         batch.Add(
             $"""
-            INSERT INTO events (id, type, alert_id, alert_version, payload, created_at, trace_parent)
+            INSERT INTO events (id, type, alert_id, alert_version, payload, created_at, trace_parent, counterpart_alert_id)
             VALUES ({eventId}, {batch.Parameter($"{e}type", eventType)}, {batch.Parameter($"{e}alert", alertId)}, {batch.Parameter($"{e}version", version)},
                     {database.Dialect.Json(batch.Parameter($"{e}payload", storedInVersion ? PayloadOfVersion : Payload(eventType, now, dataJson)))}, {at},
-                    {batch.Parameter($"{e}trace", DeliveryTracing.CurrentTraceParent())})
+                    {batch.Parameter($"{e}trace", DeliveryTracing.CurrentTraceParent())}, {batch.Parameter($"{e}counterpart", counterpartAlertId)})
             """);
 
         var alert = batch.Parameter($"{e}alert", alertId);

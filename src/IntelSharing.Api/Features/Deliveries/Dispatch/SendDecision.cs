@@ -17,7 +17,10 @@ namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 /// the receiving agency is deactivated; the sharing policy no longer lets it see the alert's current version
 /// (narrowed audience, stricter marking); the alert was revoked or expired (its notice is a delivery of its own);
 /// or the event carries a version that is no longer current (a later version may have removed persons or
-/// indicators, and it reaches the subscription as its own delivery). Notices (<c>alert.revoked</c>,
+/// indicators, and it reaches the subscription as its own delivery). Correlation events (<c>alert.correlated</c>,
+/// <c>alert.correlation_hidden</c>) are about the receiver's own alert and are refused on the same grounds, and also
+/// when the two alerts no longer share an indicator (either was revoked, expired or changed) or, for
+/// <c>alert.correlated</c>, when the receiver may no longer see the counterpart alert. Notices (<c>alert.revoked</c>,
 /// <c>alert.expired</c>) and feedback carry no alert content and are never refused here.
 /// </summary>
 public static class SendDecision
@@ -27,6 +30,7 @@ public static class SendDecision
     public const string Revoked = "revoked";
     public const string Expired = "expired";
     public const string Superseded = "superseded";
+    public const string Withdrawn = "withdrawn";
 
     /// <summary>
     /// A SQL expression that is NULL when the delivery may be sent and otherwise one of the refusal codes above.
@@ -36,12 +40,18 @@ public static class SendDecision
     public static string RefusalSql(string @event, string subscription, string alert) =>
         $"""
         (CASE
-            WHEN {@event}.type NOT IN ('{EventTypes.AlertPublished}', '{EventTypes.AlertUpdated}') THEN NULL
+            WHEN {@event}.type NOT IN ('{EventTypes.AlertPublished}', '{EventTypes.AlertUpdated}', '{EventTypes.AlertCorrelated}', '{EventTypes.AlertCorrelationHidden}') THEN NULL
             WHEN NOT EXISTS (SELECT 1 FROM agencies recipient WHERE recipient.id = {subscription}.agency_id AND recipient.is_active) THEN '{AgencyInactive}'
             WHEN {alert}.id IS NULL OR NOT {SharingPolicy.VisibleSql(alert, $"{subscription}.agency_id")} THEN '{NotEntitled}'
             WHEN {alert}.status = 'revoked' THEN '{Revoked}'
             WHEN {alert}.status = 'expired' THEN '{Expired}'
-            WHEN {@event}.alert_version < {alert}.version THEN '{Superseded}'
+            WHEN {@event}.type = '{EventTypes.AlertCorrelated}' AND NOT EXISTS (
+                SELECT 1 FROM alerts counterpart WHERE counterpart.id = {@event}.counterpart_alert_id
+                AND {SharingPolicy.VisibleSql("counterpart", $"{subscription}.agency_id")}) THEN '{NotEntitled}'
+            WHEN {@event}.type IN ('{EventTypes.AlertCorrelated}', '{EventTypes.AlertCorrelationHidden}') AND NOT EXISTS (
+                SELECT 1 FROM alert_indicators mine JOIN alert_indicators theirs ON theirs.value_key = mine.value_key
+                WHERE mine.alert_id = {alert}.id AND theirs.alert_id = {@event}.counterpart_alert_id) THEN '{Withdrawn}'
+            WHEN {@event}.type IN ('{EventTypes.AlertPublished}', '{EventTypes.AlertUpdated}') AND {@event}.alert_version < {alert}.version THEN '{Superseded}'
         END)
         """;
 
@@ -54,6 +64,7 @@ public static class SendDecision
         Expired => "The alert expired and its personal data was purged: its content is never sent again. The expiry notice (alert.expired) is a delivery of its own. Nothing was sent.",
         Superseded => string.Create(CultureInfo.InvariantCulture,
             $"Version {eventVersion} was superseded by version {currentVersion}: only the current version is sent, as a delivery of its own. Nothing was sent."),
+        Withdrawn => "The correlation was withdrawn: one of the two alerts was revoked or expired, or no longer carries the shared indicator. Nothing was sent.",
         _ => $"Refused: {refusal}. Nothing was sent.",
     };
 

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text;
+using Dapper;
+using FluentValidation;
+using IntelSharing.Api.Domain;
+using Severity = IntelSharing.Api.Domain.Severity;
+using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Features.Sharing;
+using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Problems;
+using IntelSharing.Api.Infrastructure.Security;
+using Mediator;
+using Microsoft.AspNetCore.Mvc;
+
+namespace IntelSharing.Api.Features.Indicators;
+
+/// <summary>
+/// GET /api/v1/alerts/{id}/correlations — the other active alerts that share an indicator with this one, limited to
+/// those the caller may see (the sharing policy in SQL, at read time: a revocation, expiry or narrowed audience
+/// withdraws a correlation at once). A match the caller may not see is not counted or hinted at; its owner is told
+/// instead (<see cref="ListHiddenCorrelations"/>). Oldest other alert first, in keyset pages.
+/// </summary>
+public static class ListCorrelations
+{
+    public sealed record Query(Caller Caller, Guid Id, string? Cursor, string? Limit, string? Purpose) : IQuery<Result<CorrelationPage>>
+    {
+        public int Take => Limit is null ? ListAlerts.DefaultLimit : int.Parse(Limit, CultureInfo.InvariantCulture);
+    }
+
+    public sealed class Validator : AbstractValidator<Query>
+    {
+        public Validator()
+        {
+            RuleFor(q => q.Limit)
+                .Must(l => int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= ListAlerts.MaxLimit)
+                .When(q => q.Limit is not null)
+                .WithMessage($"limit must be a whole number from 1 to {ListAlerts.MaxLimit}.");
+            RuleFor(q => q.Cursor).MaximumLength(200);
+        }
+    }
+
+    private sealed record Row
+    {
+        public Guid Id { get; init; }
+
+        public DateTimeOffset CreatedAt { get; init; }
+
+        public string Title { get; init; } = string.Empty;
+
+        public string Category { get; init; } = string.Empty;
+
+        public string Severity { get; init; } = string.Empty;
+
+        public string Tlp { get; init; } = string.Empty;
+
+        public Guid OriginatorId { get; init; }
+
+        public string OriginatorName { get; init; } = string.Empty;
+
+        public string OriginatorCountry { get; init; } = string.Empty;
+    }
+
+    public sealed class Handler(Database database, KeysetCursor cursors, AuditTrail audit) : IQueryHandler<Query, Result<CorrelationPage>>
+    {
+        public async ValueTask<Result<CorrelationPage>> Handle(Query query, CancellationToken cancellationToken)
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var loaded = await Correlations.LoadVisibleAsync(connection, query.Caller, query.Id, query.Purpose, cancellationToken);
+            if (loaded.Failure is { } failure)
+            {
+                return failure;
+            }
+
+            var fingerprint = Correlations.Fingerprint(query.Id, "visible");
+            var parameters = new DynamicParameters(new { id = query.Id, agencyId = query.Caller.AgencyId, take = query.Take + 1 });
+            var sql = new StringBuilder(
+                $"""
+                SELECT o.id AS Id, o.created_at AS CreatedAt, o.document ->> 'title' AS Title, o.category AS Category, o.severity AS Severity, o.tlp AS Tlp,
+                       g.id AS OriginatorId, g.name AS OriginatorName, g.country AS OriginatorCountry
+                FROM alerts o JOIN agencies g ON g.id = o.originator_id
+                WHERE o.id IN (SELECT t.alert_id FROM alert_indicators m JOIN alert_indicators t ON t.value_key = m.value_key
+                               WHERE m.alert_id = @id AND t.alert_id <> @id)
+                  AND o.status = 'active'
+                  AND {SharingPolicy.VisibleSql("o", "@agencyId")}
+                """);
+            if (query.Cursor is not null)
+            {
+                if (cursors.TryDecode(query.Cursor, fingerprint, out var position) is { } error)
+                {
+                    return Failure.Invalid("cursor", error);
+                }
+
+                sql.Append(" AND (o.created_at > @afterTime OR (o.created_at = @afterTime AND o.id > @afterId))");
+                parameters.Add("afterTime", position.At);
+                parameters.Add("afterId", position.Id);
+            }
+
+            sql.Append(" ORDER BY o.created_at, o.id LIMIT @take");
+            var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
+            var page = rows.Count > query.Take ? rows.GetRange(0, query.Take) : rows;
+
+            var shared = new Dictionary<Guid, (IReadOnlyList<SearchIndicators.IndicatorRef> Indicators, DateTimeOffset SeenAt)>();
+            if (page.Count > 0)
+            {
+                var sharedParameters = new DynamicParameters(new { id = query.Id });
+                var ids = SqlLists.In(sharedParameters, "other", page.Select(r => r.Id).ToArray());
+                shared = Correlations.Group(await Correlations.QuerySharedAsync(connection,
+                    $"""
+                    SELECT t.alert_id AS OwnerId, t.type AS Type, t.value AS Value, m.seen_at AS MineSeenAt, t.seen_at AS TheirsSeenAt
+                    FROM alert_indicators m JOIN alert_indicators t ON t.value_key = m.value_key
+                    WHERE m.alert_id = @id AND t.alert_id IN {ids}
+                    """,
+                    sharedParameters, cancellationToken));
+            }
+
+            audit.Annotate(detail: new { correlatedAlertIds = page.Select(r => r.Id) });
+            var items = page.Where(r => shared.ContainsKey(r.Id)).Select(r => new Correlation(
+                new CorrelatedAlert
+                {
+                    Id = r.Id,
+                    Title = r.Title,
+                    Category = WireNames.TryParse<AlertCategory>(r.Category, out var category) ? category : default,
+                    Severity = WireNames.TryParse<Severity>(r.Severity, out var severity) ? severity : default,
+                    Tlp = WireNames.TryParse<Tlp>(r.Tlp, out var tlp) ? tlp : default,
+                    Originator = new AgencyRef { Id = r.OriginatorId, Name = r.OriginatorName, Country = r.OriginatorCountry },
+                },
+                shared[r.Id].Indicators,
+                shared[r.Id].SeenAt)).ToList();
+            var next = rows.Count > query.Take ? cursors.Encode(new KeysetCursor.Position(page[^1].CreatedAt, page[^1].Id), fingerprint) : null;
+            return new CorrelationPage(items, next);
+        }
+    }
+
+    public static RouteHandlerBuilder MapListCorrelations(this RouteGroupBuilder group) => group
+        .MapGet("/{id:guid}/correlations", async (
+            Guid id, [FromQuery] string? cursor, [FromQuery] string? limit, [FromHeader(Name = RequestOrigin.PurposeHeader)] string? purpose, HttpContext context, IMediator mediator) =>
+            (await mediator.Send(new Query(Caller.From(context.User), id, cursor, limit, RequestOrigin.CleanPurpose(purpose)), context.RequestAborted)).Match(TypedResults.Ok))
+        .RequireAuthorization(Scopes.AlertsRead)
+        .Audited(AuditActions.AlertCorrelations, AuditResources.Alert, "id")
+        .WithName("ListCorrelations")
+        .WithSummary("Other alerts that share an indicator with this one")
+        .WithDescription("The other active alerts you may see that carry an indicator of this alert (matched on normalised values), with the shared indicators " +
+            "and since when they have been shared. Alerts you may not see are never counted or hinted at; their owners are told instead (see /correlations/hidden). " +
+            $"Keyset pages (limit 1 to {ListAlerts.MaxLimit}, default {ListAlerts.DefaultLimit}); 404 when you may not see the alert; X-Purpose when it names persons.")
+        .Produces<CorrelationPage>()
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound);
+}
