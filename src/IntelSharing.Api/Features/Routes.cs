@@ -4,6 +4,7 @@ using IntelSharing.Api.Features.Deliveries;
 using IntelSharing.Api.Features.Subscriptions;
 using IntelSharing.Api.Features.Audit;
 using IntelSharing.Api.Features.SharingGroups;
+using IntelSharing.Api.Features.Stix;
 
 namespace IntelSharing.Api.Features;
 
@@ -19,6 +20,7 @@ public static class Routes
         alerts.MapSubmitAlert();
         alerts.MapListAlerts();
         alerts.MapGetAlert();
+        alerts.MapExportAlertStix();
         alerts.MapUpdateAlert();
         alerts.MapListAlertVersions();
         alerts.MapRevokeAlert();
