@@ -5,6 +5,7 @@ using IntelSharing.Api.Features.Subscriptions;
 using IntelSharing.Api.Features.Audit;
 using IntelSharing.Api.Features.SharingGroups;
 using IntelSharing.Api.Features.Stix;
+using IntelSharing.Api.Features.Taxii;
 
 namespace IntelSharing.Api.Features;
 
@@ -67,6 +68,12 @@ public static class Routes
         sharingGroups.MapDeleteSharingGroup();
         sharingGroups.MapAddSharingGroupMember();
         sharingGroups.MapRemoveSharingGroupMember();
+
+        // TAXII 2.1 (docs/stix-taxii.md): its own media type and error messages, the same keys and sharing policy.
+        // It is described by the OASIS TAXII 2.1 specification, not by the OpenAPI document of the REST API.
+        var taxii = app.MapGroup("/taxii2").ExcludeFromDescription();
+        taxii.MapTaxiiDiscovery();
+        taxii.MapGetTaxiiObjects();
 
         var audit = app.MapGroup("/api/v1/audit").WithTags("Audit").ProducesProblem(StatusCodes.Status429TooManyRequests);
         audit.MapListAuditRecords();
