@@ -195,7 +195,7 @@ export interface paths {
         };
         /**
          * Read an alert
-         * @description Returns the current version of the alert with its ETag. An alert the caller may not see is answered 404, exactly like one that does not exist. An alert that names persons is only returned with an X-Purpose header stating why it is consulted; every read is audited.
+         * @description Returns the current version of the alert with its ETag. An alert the caller may not see is answered 404, exactly like one that does not exist. An alert that names persons is only returned with an X-Purpose header stating why it is consulted; every read is audited. With Accept: application/stix+json;version=2.1 the same read returns the alert as a STIX 2.1 bundle (as GET …/{id}/stix does).
          */
         get: operations["GetAlert"];
         /**
@@ -203,6 +203,26 @@ export interface paths {
          * @description Full replacement, originator only, with the ETag you read in If-Match (428 without it, 412 when it is stale or weak: W/"1" never matches If-Match, as RFC 9110 says). Agencies that received an earlier version get alert.updated; agencies a narrower audience drops get alert.revoked.
          */
         put: operations["UpdateAlert"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{id}/stix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read an alert as a STIX 2.1 bundle
+         * @description The current version as STIX 2.1 (application/stix+json;version=2.1), for tools that cannot set Accept; the same as GET /api/v1/alerts/{id} with that Accept header. Same rules as the JSON read: 404 for an alert you may not see, X-Purpose for one naming persons, audited as alert.read. Ids are stable (UUIDv5 from the alert id), so a re-export updates a partner's copy; a revoked alert exports its objects with revoked: true. Mapping and extensions: docs/stix-taxii.md.
+         */
+        get: operations["ExportAlertStix"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1369,6 +1389,15 @@ export interface components {
          * @enum {string}
          */
         SourceReliability: "A" | "B" | "C" | "X";
+        /** @description A STIX 2.1 bundle (OASIS STIX 2.1 §8): the alert's objects, each validating against its type's OASIS schema. */
+        StixBundle: {
+            /** @description Always `bundle`. */
+            type: string;
+            /** @description `bundle--` and a UUID, stable for one alert version. */
+            id: string;
+            /** @description Marking definitions, identities, extension definitions, report, incident or intrusion-set, indicators, observables, relationships… */
+            objects: unknown[];
+        };
         /** @description A partner endpoint and the alerts it wants. Empty lists mean "all". */
         SubscriptionInput: {
             /** @description The HTTPS endpoint that receives signed webhooks. */
@@ -2901,6 +2930,94 @@ export interface operations {
             };
             /** @description Precondition Required */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ExportAlertStix: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Purpose"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/stix+json;version=2.1": components["schemas"]["StixBundle"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

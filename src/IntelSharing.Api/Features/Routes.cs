@@ -5,6 +5,8 @@ using IntelSharing.Api.Features.Indicators;
 using IntelSharing.Api.Features.Subscriptions;
 using IntelSharing.Api.Features.Audit;
 using IntelSharing.Api.Features.SharingGroups;
+using IntelSharing.Api.Features.Stix;
+using IntelSharing.Api.Features.Taxii;
 
 namespace IntelSharing.Api.Features;
 
@@ -20,6 +22,7 @@ public static class Routes
         alerts.MapSubmitAlert();
         alerts.MapListAlerts();
         alerts.MapGetAlert();
+        alerts.MapExportAlertStix();
         alerts.MapUpdateAlert();
         alerts.MapListAlertVersions();
         alerts.MapRevokeAlert();
@@ -72,6 +75,12 @@ public static class Routes
         sharingGroups.MapDeleteSharingGroup();
         sharingGroups.MapAddSharingGroupMember();
         sharingGroups.MapRemoveSharingGroupMember();
+
+        // TAXII 2.1 (docs/stix-taxii.md): its own media type and error messages, the same keys and sharing policy.
+        // It is described by the OASIS TAXII 2.1 specification, not by the OpenAPI document of the REST API.
+        var taxii = app.MapGroup("/taxii2").ExcludeFromDescription();
+        taxii.MapTaxiiDiscovery();
+        taxii.MapGetTaxiiObjects();
 
         var audit = app.MapGroup("/api/v1/audit").WithTags("Audit").ProducesProblem(StatusCodes.Status429TooManyRequests);
         audit.MapListAuditRecords();

@@ -35,6 +35,8 @@ public abstract partial class AuthorizationMatrixTests(ApiFixture app)
         new("GET", "/api/v1/alerts/{id} (own alert)", Scopes.AlertsRead, HttpStatusCode.OK, w => $"/api/v1/alerts/{w.OwnAlert}"),
         new("GET", "/api/v1/alerts/{id} (another agency's green alert)", Scopes.AlertsRead, HttpStatusCode.OK, w => $"/api/v1/alerts/{w.VisibleAlert}"),
         new("GET", "/api/v1/alerts/{id} (another agency's red alert for others)", Scopes.AlertsRead, HttpStatusCode.NotFound, w => $"/api/v1/alerts/{w.HiddenAlert}"),
+        new("GET", "/api/v1/alerts/{id}/stix (another agency's green alert)", Scopes.AlertsRead, HttpStatusCode.OK, w => $"/api/v1/alerts/{w.VisibleAlert}/stix"),
+        new("GET", "/api/v1/alerts/{id}/stix (another agency's red alert for others)", Scopes.AlertsRead, HttpStatusCode.NotFound, w => $"/api/v1/alerts/{w.HiddenAlert}/stix"),
         new("POST", "/api/v1/agencies", Scopes.AgenciesAdmin, HttpStatusCode.Created, _ => "/api/v1/agencies",
             () => new JsonObject { ["name"] = $"Kosovo Police {Guid.NewGuid():N}", ["country"] = "XK", ["kind"] = "police" }),
         new("GET", "/api/v1/agencies", null, HttpStatusCode.OK, _ => "/api/v1/agencies"),

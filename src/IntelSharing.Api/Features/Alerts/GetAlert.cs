@@ -1,6 +1,7 @@
 using Dapper;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Sharing;
+using IntelSharing.Api.Features.Stix;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
@@ -15,9 +16,20 @@ namespace IntelSharing.Api.Features.Alerts;
 /// <summary>GET /api/v1/alerts/{id} — the current version, if the sharing policy lets the caller see it; otherwise 404.</summary>
 public static class GetAlert
 {
-    public sealed record Query(Caller Caller, Guid Id, string? Purpose) : IQuery<Result<Found>>;
+    /// <param name="Caller">Who reads.</param>
+    /// <param name="Id">The alert.</param>
+    /// <param name="Purpose">The X-Purpose header, required when the alert names persons.</param>
+    /// <param name="WithRevokedContent">
+    /// For exports (STIX): when the alert is revoked, also load the content of the version before the revocation, so
+    /// that the objects it exported can be withdrawn under their ids. Decided by the same policy check as the read.
+    /// </param>
+    public sealed record Query(Caller Caller, Guid Id, string? Purpose, bool WithRevokedContent = false) : IQuery<Result<Found>>;
 
-    public sealed record Found(int Version, string Document);
+    /// <param name="Version">The current version.</param>
+    /// <param name="Document">The current version as published (or its tombstone).</param>
+    /// <param name="Tlp">The current version's marking (a tombstone does not carry it).</param>
+    /// <param name="RevokedContent">The last content before a revocation, when asked for and the alert is revoked.</param>
+    public sealed record Found(int Version, string Document, Tlp Tlp = Tlp.Red, string? RevokedContent = null);
 
     private sealed record Row
     {
@@ -36,6 +48,8 @@ public static class GetAlert
         public int Version { get; init; }
 
         public string Document { get; init; } = null!;
+
+        public string Status { get; init; } = null!;
     }
 
     public sealed class Handler(Database database) : IQueryHandler<Query, Result<Found>>
@@ -49,7 +63,7 @@ public static class GetAlert
                        EXISTS (SELECT 1 FROM alert_audience aa WHERE aa.alert_id = a.id AND aa.agency_id = @agencyId) AS InAudience,
                        EXISTS (SELECT 1 FROM agencies ag WHERE ag.id = @agencyId AND ag.is_active) AS AgencyActive,
                        {PersonalData.NamesPersonsSql("a")} AS NamesPersons,
-                       a.version AS Version, a.document AS Document
+                       a.version AS Version, a.document AS Document, a.status AS Status
                 FROM alerts a
                 WHERE a.id = @id
                 """,
@@ -67,13 +81,29 @@ public static class GetAlert
                 return PersonalData.PurposeRequired("This alert");
             }
 
-            return new Found(row.Version, row.Document);
+            string? revokedContent = null;
+            if (query.WithRevokedContent && row.Status == WireNames.Of(AlertStatus.Revoked))
+            {
+                revokedContent = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+                    "SELECT document FROM alert_versions WHERE alert_id = @id AND version = @version",
+                    new { id = query.Id, version = row.Version - 1 },
+                    cancellationToken: cancellationToken));
+            }
+
+            return new Found(row.Version, row.Document, tlp, revokedContent);
         }
     }
 
     public static RouteHandlerBuilder MapGetAlert(this RouteGroupBuilder group) => group
         .MapGet("/{id:guid}", async (Guid id, [FromHeader(Name = RequestOrigin.PurposeHeader)] string? purpose, HttpContext context, IMediator mediator) =>
         {
+            // One resource, two representations: the Accept header chooses, and caches must key on it.
+            context.Response.Headers.Vary = "Accept";
+            if (ExportAlertStix.AcceptsStix(context.Request))
+            {
+                return await ExportAlertStix.ExportAsync(id, purpose, context, mediator);
+            }
+
             var result = await mediator.Send(new Query(Caller.From(context.User), id, RequestOrigin.CleanPurpose(purpose)), context.RequestAborted);
             return result.Match(found =>
             {
@@ -93,7 +123,8 @@ public static class GetAlert
         .WithName("GetAlert")
         .WithSummary("Read an alert")
         .WithDescription("Returns the current version of the alert with its ETag. An alert the caller may not see is answered 404, exactly like one that does not exist. " +
-            "An alert that names persons is only returned with an X-Purpose header stating why it is consulted; every read is audited.")
+            "An alert that names persons is only returned with an X-Purpose header stating why it is consulted; every read is audited. " +
+            "With Accept: application/stix+json;version=2.1 the same read returns the alert as a STIX 2.1 bundle (as GET …/{id}/stix does).")
         .Produces<AlertView>()
         .Produces(StatusCodes.Status304NotModified)
         .ProducesValidationProblem()

@@ -5,6 +5,9 @@ public static class AuditActions
 {
     public const string AlertRead = "alert.read";
     public const string AlertList = "alert.list";
+
+    /// <summary>A TAXII 2.1 request (discovery, collections, objects, manifest): what it returned is in the detail.</summary>
+    public const string TaxiiRead = "taxii.read";
     public const string AlertSubmit = "alert.submit";
     public const string AlertUpdate = "alert.update";
     public const string AlertShare = "alert.share";

@@ -12,6 +12,9 @@ public sealed class JsonDocumentResult(string json, int statusCode = StatusCodes
 
     public string? Location { get; init; }
 
+    /// <summary>Another JSON media type for the same bytes, such as STIX's or TAXII's.</summary>
+    public string ContentType { get; init; } = "application/json; charset=utf-8";
+
     public string? ETag { get; init; }
 
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
@@ -20,7 +23,7 @@ public sealed class JsonDocumentResult(string json, int statusCode = StatusCodes
     {
         var response = httpContext.Response;
         response.StatusCode = statusCode;
-        response.ContentType = "application/json; charset=utf-8";
+        response.ContentType = ContentType;
         if (Location is not null)
         {
             response.Headers.Location = Location;

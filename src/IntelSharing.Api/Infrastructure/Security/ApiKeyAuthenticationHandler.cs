@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace IntelSharing.Api.Infrastructure.Security;
 
 /// <summary>
-/// Authenticates <c>Authorization: Bearer isk_…</c>: finds the key by its public prefix (<see cref="ApiKeyLookup"/>,
+/// Authenticates <c>Authorization: Bearer isk_…</c> (or HTTP Basic with the key as the password, for TAXII clients): finds the key by its public prefix (<see cref="ApiKeyLookup"/>,
 /// which may answer from its cache), compares the hash in constant time on every request, and refuses revoked or
 /// expired keys and keys of deactivated agencies. Challenges and forbidden answers are RFC 9457 problems. Every refusal is audited; refusals count towards the client
 /// address's <see cref="AuthFailureThrottle"/> limit; successes note the key's use in <see cref="ApiKeyUsage"/>.
@@ -39,12 +39,12 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        var key = KeyFrom(header);
+        if (key is null)
         {
-            return AuthenticateResult.Fail("The Authorization header must use the Bearer scheme.");
+            return AuthenticateResult.Fail("The Authorization header must use the Bearer scheme (or Basic, with the API key as the password).");
         }
 
-        var key = header["Bearer ".Length..].Trim();
         var prefix = ApiKeys.PrefixOf(key);
         if (prefix is null)
         {
@@ -81,6 +81,34 @@ public sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
+    /// <summary>
+    /// The key from <c>Bearer isk_…</c>, or from <c>Basic base64(user:isk_…)</c>: many TAXII clients can only do Basic,
+    /// so the key may be the password (the user name is ignored). Null for any other scheme or a malformed value.
+    /// </summary>
+    public static string? KeyFrom(string header)
+    {
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return header["Bearer ".Length..].Trim();
+        }
+
+        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        Span<byte> decoded = stackalloc byte[512];
+        var encoded = header["Basic ".Length..].Trim();
+        if (encoded.Length > 680 || !Convert.TryFromBase64String(encoded, decoded, out var length))
+        {
+            return null;
+        }
+
+        var credentials = System.Text.Encoding.UTF8.GetString(decoded[..length]);
+        var colon = credentials.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? null : credentials[(colon + 1)..];
+    }
+
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await Context.AuthenticateAsync(SchemeName);
@@ -102,7 +130,9 @@ public sealed class ApiKeyAuthenticationHandler(
         }
 
         Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer realm=\"IntelSharing\"";
+        Response.Headers.WWWAuthenticate = Request.Path.StartsWithSegments("/taxii2")
+            ? new Microsoft.Extensions.Primitives.StringValues(["Bearer realm=\"IntelSharing\"", "Basic realm=\"IntelSharing\""])
+            : "Bearer realm=\"IntelSharing\"";
         await problemDetails.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,

@@ -1,0 +1,342 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Dapper;
+using IntelSharing.Api.Domain;
+using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Features.Sharing;
+using IntelSharing.Api.Features.Stix;
+using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Security;
+using Mediator;
+using Microsoft.AspNetCore.Mvc;
+
+namespace IntelSharing.Api.Features.Taxii;
+
+/// <summary>
+/// GET /taxii2/api/collections/{id}/objects/, …/manifest/, …/objects/{objectId}/ and …/objects/{objectId}/versions/
+/// (TAXII 2.1 §5.3–5.8). The objects of a collection are the STIX objects of the alerts of its category that the
+/// caller may see, decided by <see cref="SharingPolicy.VisibleSql"/> in the query itself, so every object, manifest
+/// entry and count follows the policy. Pages walk the alerts by keyset over (updated_at, id) — the index every
+/// listing uses — and an object's date_added is when its alert's current version was published. Only the current
+/// version of an alert is served (earlier versions are the originator's, as in the REST API), so every
+/// match[version] answers that version.
+/// </summary>
+public static class GetTaxiiObjects
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+
+    /// <summary>At most this many alerts are read for one page, however sparse the filters make them.</summary>
+    private const int MaxAlertsPerPage = 2000;
+
+    public enum View
+    {
+        Objects,
+        Manifest,
+        Versions,
+    }
+
+    public sealed record Query(
+        Caller Caller, TaxiiProtocol.CollectionResource Collection, View View, string? ObjectId, string? Purpose,
+        string? AddedAfter, string? Limit, string? Next, string? MatchId, string? MatchType, string? MatchVersion, string? MatchSpecVersion)
+        : IQuery<IResult>
+    {
+        /// <summary>What a <c>next</c> is bound to: the caller, the collection, the view and every filter.</summary>
+        public string Fingerprint => string.Join('|', Caller.AgencyId, Collection.Id, View, ObjectId, Purpose is null ? "-" : "p", AddedAfter, MatchId, MatchType, MatchVersion, MatchSpecVersion);
+    }
+
+    private sealed record Row
+    {
+        public Guid Id { get; init; }
+
+        public DateTimeOffset UpdatedAt { get; init; }
+
+        public string Tlp { get; init; } = null!;
+
+        public int Version { get; init; }
+
+        public string Document { get; init; } = null!;
+    }
+
+    /// <summary>One object of a page, with where it was found (for the next page's position).</summary>
+    private sealed record Entry(JsonObject Object, DateTimeOffset DateAdded, Guid AlertId, int Index);
+
+    public sealed class Handler(Database database, KeysetCursor cursors, AuditTrail audit) : IQueryHandler<Query, IResult>
+    {
+        public async ValueTask<IResult> Handle(Query query, CancellationToken cancellationToken)
+        {
+            if (Invalid(query) is { } problem)
+            {
+                return TaxiiProtocol.Error(StatusCodes.Status400BadRequest, "Bad request", problem);
+            }
+
+            var limit = query.Limit is null ? DefaultLimit : int.Parse(query.Limit, CultureInfo.InvariantCulture);
+            var types = Split(query.MatchType);
+            var ids = query.ObjectId is not null ? [query.ObjectId] : Split(query.MatchId);
+            var specVersions = Split(query.MatchSpecVersion);
+            var versions = Split(query.MatchVersion);
+            DateTimeOffset? addedAfter = query.AddedAfter is null ? null : Rfc3339.TryParse(query.AddedAfter, out var after) ? after : null;
+
+            // The position after which this page starts: the alert (time, id) and how many of its objects were served.
+            KeysetCursor.Position? from = null;
+            var skip = 0;
+            if (query.Next is not null)
+            {
+                var dot = query.Next.IndexOf('.', StringComparison.Ordinal);
+                if (dot <= 0 || !int.TryParse(query.Next.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out skip)
+                    || cursors.TryDecode(query.Next[(dot + 1)..], $"{query.Fingerprint}|{skip}", out var position) is not null)
+                {
+                    return TaxiiProtocol.Error(StatusCodes.Status400BadRequest, "Bad request",
+                        "next is not one this server issued for you and these filters; start again without it.");
+                }
+
+                from = position;
+            }
+
+            var page = new List<Entry>();
+            var more = false;
+            var scanned = 0;
+            await using var connection = await database.OpenAsync(cancellationToken);
+            while (page.Count <= limit && scanned < MaxAlertsPerPage)
+            {
+                var wanted = Math.Min(limit + 1, MaxAlertsPerPage - scanned);
+                var resumed = from;
+                var rows = await ReadAlertsAsync(connection, query, addedAfter, from, wanted, cancellationToken);
+                var fresh = rows.Count(r => resumed is not { } p || r.Id != p.Id || r.UpdatedAt != p.At);
+                scanned += fresh;
+                foreach (var row in rows)
+                {
+                    var objects = await ObjectsOfAsync(connection, row, query.Purpose is not null, cancellationToken);
+                    var start = from is { } f && f.Id == row.Id && f.At == row.UpdatedAt ? skip : 0;
+                    for (var index = start; index < objects.Count; index++)
+                    {
+                        if (Matches(objects[index], types, ids, specVersions, versions))
+                        {
+                            page.Add(new Entry(objects[index], row.UpdatedAt, row.Id, index));
+                        }
+                    }
+
+                    from = new KeysetCursor.Position(row.UpdatedAt, row.Id);
+                    skip = objects.Count;
+                    if (page.Count > limit)
+                    {
+                        break;
+                    }
+                }
+
+                if (fresh < wanted || page.Count > limit)
+                {
+                    break;
+                }
+            }
+
+            string? next = null;
+            if (page.Count > limit)
+            {
+                more = true;
+                var last = page[limit - 1];
+                page.RemoveRange(limit, page.Count - limit);
+                next = Next(new KeysetCursor.Position(last.DateAdded, last.AlertId), last.Index + 1, query);
+            }
+            else if (scanned >= MaxAlertsPerPage && from is { } reached)
+            {
+                // A sparse filter read its bound of alerts without filling the page: the next request continues from there.
+                more = true;
+                next = Next(reached, skip, query);
+            }
+
+            audit.Annotate(detail: new { collection = query.Collection.Id, view = query.View.ToString().ToLowerInvariant(), objects = page.Count, alertIds = page.Select(e => e.AlertId).Distinct() });
+            if (query.ObjectId is not null && page.Count == 0)
+            {
+                return TaxiiProtocol.Error(StatusCodes.Status404NotFound, "Object not found", "There is no such object in this collection, or you may not read it.");
+            }
+
+            var headers = page.Count == 0 ? null : new Dictionary<string, string>
+            {
+                ["X-TAXII-Date-Added-First"] = StixDefinitions.Timestamp(page.Min(e => e.DateAdded)),
+                ["X-TAXII-Date-Added-Last"] = StixDefinitions.Timestamp(page.Max(e => e.DateAdded)),
+            };
+            return TaxiiProtocol.Ok(Envelope(query.View, page, more, next), headers);
+
+            string Next(KeysetCursor.Position position, int served, Query q) =>
+                $"{served.ToString(CultureInfo.InvariantCulture)}.{cursors.Encode(position, $"{q.Fingerprint}|{served.ToString(CultureInfo.InvariantCulture)}")}";
+        }
+
+        private static async Task<List<Row>> ReadAlertsAsync(
+            System.Data.Common.DbConnection connection, Query query, DateTimeOffset? addedAfter, KeysetCursor.Position? from, int take, CancellationToken cancellationToken)
+        {
+            var sql = new StringBuilder(
+                $"""
+                SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.tlp AS Tlp, a.version AS Version, a.document AS Document
+                FROM alerts a
+                WHERE a.category = @category AND {SharingPolicy.VisibleSql("a", "@agencyId")}
+                """);
+            var parameters = new DynamicParameters();
+            parameters.Add("category", WireNames.Of(query.Collection.Category));
+            parameters.Add("agencyId", query.Caller.AgencyId);
+            if (addedAfter is { } after)
+            {
+                sql.Append(" AND a.updated_at > @addedAfter");
+                parameters.Add("addedAfter", after);
+            }
+
+            if (from is { } position)
+            {
+                // The alert of the position is read again: the rest of its objects may belong to this page.
+                sql.Append(" AND (a.updated_at > @afterTime OR (a.updated_at = @afterTime AND a.id >= @afterId))");
+                parameters.Add("afterTime", position.At);
+                parameters.Add("afterId", position.Id);
+            }
+
+            sql.Append(" ORDER BY a.updated_at, a.id LIMIT @take");
+            parameters.Add("take", take + (from is null ? 0 : 1));
+            return (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
+        }
+
+        /// <summary>The alert's objects, exactly as its STIX export builds them; persons only when the request states a purpose.</summary>
+        private static async Task<List<JsonObject>> ObjectsOfAsync(System.Data.Common.DbConnection connection, Row row, bool withPersons, CancellationToken cancellationToken)
+        {
+            var tlp = WireNames.TryParse<Tlp>(row.Tlp, out var marking) ? marking : Tlp.Red;
+            string? revokedContent = null;
+            if (row.Document.Contains("\"status\":\"revoked\"", StringComparison.Ordinal))
+            {
+                revokedContent = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+                    "SELECT document FROM alert_versions WHERE alert_id = @id AND version = @version",
+                    new { id = row.Id, version = row.Version - 1 }, cancellationToken: cancellationToken));
+            }
+
+            var objects = ExportAlertStix.ObjectsOf(new GetAlert.Found(row.Version, row.Document, tlp, revokedContent));
+            return withPersons ? objects : objects.FindAll(o => !((string?)o["type"] == "identity" && (string?)o["identity_class"] == "individual"));
+        }
+
+        private static bool Matches(JsonObject stix, List<string> types, List<string> ids, List<string> specVersions, List<string> versions)
+        {
+            if (types.Count > 0 && !types.Contains((string)stix["type"]!))
+            {
+                return false;
+            }
+
+            if (ids.Count > 0 && !ids.Contains((string)stix["id"]!))
+            {
+                return false;
+            }
+
+            if (specVersions.Count > 0 && !specVersions.Contains((string?)stix["spec_version"] ?? "2.0"))
+            {
+                return false;
+            }
+
+            // One version per object is served: first, last and all all name it; a timestamp must be its version.
+            return versions.Count == 0 || versions.Any(v => v is "first" or "last" or "all" || (Rfc3339.TryParse(v, out var at) && VersionOf(stix) is { } mine && Rfc3339.TryParse(mine, out var version) && at == version));
+        }
+
+        private static string? VersionOf(JsonObject stix) => (string?)stix["modified"] ?? (string?)stix["created"];
+
+        private static JsonObject Envelope(View view, List<Entry> page, bool more, string? next)
+        {
+            JsonObject body;
+            if (view == View.Manifest)
+            {
+                body = new JsonObject
+                {
+                    ["objects"] = new JsonArray([.. page.Select(e => (JsonNode)new JsonObject
+                    {
+                        ["id"] = (string)e.Object["id"]!,
+                        ["date_added"] = StixDefinitions.Timestamp(e.DateAdded),
+                        ["version"] = VersionOf(e.Object) ?? StixDefinitions.Timestamp(e.DateAdded),
+                        ["media_type"] = ExportAlertStix.StixMediaType,
+                    })]),
+                };
+            }
+            else if (view == View.Versions)
+            {
+                body = new JsonObject { ["versions"] = new JsonArray([.. page.Select(e => (JsonNode)(VersionOf(e.Object) ?? StixDefinitions.Timestamp(e.DateAdded)))]) };
+            }
+            else
+            {
+                body = new JsonObject { ["objects"] = new JsonArray([.. page.Select(e => (JsonNode)e.Object.DeepClone())]) };
+            }
+
+            body["more"] = more;
+            if (next is not null)
+            {
+                body["next"] = next;
+            }
+
+            return body;
+        }
+
+        private static string? Invalid(Query query)
+        {
+            if (query.Limit is not null && !(int.TryParse(query.Limit, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxLimit))
+            {
+                return $"limit must be a whole number from 1 to {MaxLimit}.";
+            }
+
+            if (query.AddedAfter is not null && !Rfc3339.TryParse(query.AddedAfter, out _))
+            {
+                return "added_after must be a timestamp with its offset, e.g. 2026-11-01T00:00:00.000Z.";
+            }
+
+            foreach (var (name, value) in new[] { ("match[id]", query.MatchId), ("match[type]", query.MatchType), ("match[version]", query.MatchVersion), ("match[spec_version]", query.MatchSpecVersion), ("next", query.Next) })
+            {
+                if (value is { Length: > 2000 } || Split(value).Count > 50)
+                {
+                    return $"{name} is at most 50 comma-separated values and 2,000 characters.";
+                }
+            }
+
+            return Split(query.MatchVersion).FirstOrDefault(v => v is not ("first" or "last" or "all") && !Rfc3339.TryParse(v, out _)) is { } bad
+                ? $"match[version] values are first, last, all or a timestamp; '{bad}' is none of them."
+                : null;
+        }
+
+        private static List<string> Split(string? value) =>
+            value is null ? [] : [.. value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
+    }
+
+    public static void MapGetTaxiiObjects(this RouteGroupBuilder group)
+    {
+        Map(group, "/api/collections/{collectionId}/objects/", View.Objects, "TaxiiObjects", "The objects of a collection");
+        Map(group, "/api/collections/{collectionId}/manifest/", View.Manifest, "TaxiiManifest", "The manifest of a collection");
+        Map(group, "/api/collections/{collectionId}/objects/{objectId}/", View.Objects, "TaxiiObject", "One object of a collection");
+        Map(group, "/api/collections/{collectionId}/objects/{objectId}/versions/", View.Versions, "TaxiiObjectVersions", "The versions of one object");
+    }
+
+    private static void Map(RouteGroupBuilder group, string pattern, View view, string name, string summary) => group
+        .MapGet(pattern, async (
+            string collectionId,
+            string? objectId,
+            [FromQuery(Name = "added_after")] string? addedAfter,
+            [FromQuery] string? limit,
+            [FromQuery] string? next,
+            [FromQuery(Name = "match[id]")] string? matchId,
+            [FromQuery(Name = "match[type]")] string? matchType,
+            [FromQuery(Name = "match[version]")] string? matchVersion,
+            [FromQuery(Name = "match[spec_version]")] string? matchSpecVersion,
+            [FromHeader(Name = RequestOrigin.PurposeHeader)] string? purpose,
+            HttpContext context,
+            IMediator mediator) =>
+        {
+            if (!TaxiiProtocol.Accepts(context.Request))
+            {
+                return TaxiiProtocol.NotAcceptable();
+            }
+
+            if (TaxiiProtocol.FindCollection(collectionId) is not { } collection)
+            {
+                return TaxiiProtocol.CollectionNotFound();
+            }
+
+            return await mediator.Send(
+                new Query(Caller.From(context.User), collection, view, objectId, RequestOrigin.CleanPurpose(purpose), addedAfter, limit, next, matchId, matchType, matchVersion, matchSpecVersion),
+                context.RequestAborted);
+        })
+        .RequireAuthorization(Scopes.AlertsRead)
+        .Audited(AuditActions.TaxiiRead, AuditResources.Alert)
+        .WithName(name)
+        .WithSummary(summary);
+}

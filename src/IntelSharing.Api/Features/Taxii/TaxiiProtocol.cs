@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+using IntelSharing.Api.Domain;
+using IntelSharing.Api.Features.Stix;
+using IntelSharing.Api.Infrastructure.Http;
+using IntelSharing.Api.Infrastructure.Json;
+using Microsoft.Net.Http.Headers;
+
+namespace IntelSharing.Api.Features.Taxii;
+
+/// <summary>
+/// What every TAXII 2.1 endpoint shares (OASIS TAXII 2.1 §1.6, §3): the media type, the Accept check (406), the
+/// error message resource, and the collections — one per alert category, each the alerts of that category the caller
+/// may see.
+/// </summary>
+public static class TaxiiProtocol
+{
+    public const string MediaType = "application/taxii+json;version=2.1";
+
+    public const string ApiRoot = "/taxii2/api/";
+
+    public sealed record CollectionResource(string Id, AlertCategory Category, string Title, string Description);
+
+    public static readonly IReadOnlyList<CollectionResource> Collections =
+    [
+        new(StixIds.Create(CollectionNamespace, "collection:cyber_incident").ToString(), AlertCategory.CyberIncident,
+            "Cyber incidents", "The cyber-incident alerts you may see, as STIX 2.1: incidents, indicators, ATT&CK techniques, CVEs."),
+        new(StixIds.Create(CollectionNamespace, "collection:migrant_smuggling").ToString(), AlertCategory.MigrantSmuggling,
+            "Migrant smuggling", "The migrant-smuggling alerts you may see, as STIX 2.1: networks, routes, crossing points, identifiers."),
+    ];
+
+    private static readonly Guid CollectionNamespace = new("9d2b7c1e-4f60-4e2a-8b3d-6a5e0f1c7d42");
+
+    /// <summary>Whether the client accepts TAXII 2.1 (or anything): no Accept, */*, application/*, or the TAXII type without another version.</summary>
+    public static bool Accepts(HttpRequest request)
+    {
+        if (request.Headers.Accept.Count == 0)
+        {
+            return true;
+        }
+
+        return MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var accepted)
+            && accepted.Any(a => a.Quality is not 0
+                && (a.MediaType.Equals("*/*", StringComparison.Ordinal) || a.MediaType.Equals("application/*", StringComparison.OrdinalIgnoreCase)
+                    || (a.MediaType.Equals("application/taxii+json", StringComparison.OrdinalIgnoreCase)
+                        && a.Parameters.FirstOrDefault(p => p.Name.Equals("version", StringComparison.OrdinalIgnoreCase))?.Value.Value is null or "2.1")));
+    }
+
+    public static IResult Ok(JsonNode body, IReadOnlyDictionary<string, string>? headers = null) =>
+        new JsonDocumentResult(body.ToJsonString(StixDefinitions.Json)) { ContentType = MediaType, Headers = headers };
+
+    /// <summary>The TAXII error message resource (§3.6.1).</summary>
+    public static IResult Error(int status, string title, string description) =>
+        new JsonDocumentResult(
+            new JsonObject { ["title"] = title, ["description"] = description, ["http_status"] = status.ToString(System.Globalization.CultureInfo.InvariantCulture) }.ToJsonString(StixDefinitions.Json),
+            status)
+        { ContentType = MediaType };
+
+    public static IResult NotAcceptable() =>
+        Error(StatusCodes.Status406NotAcceptable, "Not acceptable", $"This server answers {MediaType}; send it (or */*) in Accept.");
+
+    public static IResult CollectionNotFound() =>
+        Error(StatusCodes.Status404NotFound, "Collection not found", "There is no such collection, or you may not read it.");
+
+    public static CollectionResource? FindCollection(string id) => Collections.FirstOrDefault(c => string.Equals(c.Id, id, StringComparison.OrdinalIgnoreCase));
+
+    public static JsonObject Describe(CollectionResource collection) => new()
+    {
+        ["id"] = collection.Id,
+        ["title"] = collection.Title,
+        ["description"] = collection.Description,
+        ["alias"] = WireNames.Of(collection.Category),
+        ["can_read"] = true,
+        ["can_write"] = false,
+        ["media_types"] = new JsonArray(Stix.ExportAlertStix.StixMediaType),
+    };
+}
