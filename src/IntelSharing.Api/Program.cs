@@ -1,3 +1,4 @@
+using System.Globalization;
 using FluentValidation;
 using IntelSharing.Api.Features;
 using IntelSharing.Api.Features.Agencies;
@@ -81,8 +82,15 @@ builder.Services.AddSingleton<WebhookSender>();
 builder.Services.AddPartnerHttp();
 builder.Services.AddHostedService<DeliveryDispatcher>();
 // Stopping waits for the dispatcher's shutdown grace plus a margin to record what it cut off (docs/webhooks.md, "Shutdown").
-builder.Services.AddOptions<HostOptions>().Configure<IOptions<DeliveryOptions>>((host, delivery) =>
-    host.ShutdownTimeout = TimeSpan.FromSeconds(delivery.Value.ShutdownGraceSeconds + 10));
+// Read from configuration, not from the validated DeliveryOptions: the host resolves HostOptions while it is built,
+// and a mistake in any Delivery setting would then crash the build instead of being reported with exit code 78 below.
+builder.Services.AddOptions<HostOptions>().Configure<IConfiguration>((host, configuration) =>
+{
+    var grace = int.TryParse(configuration[$"{DeliveryOptions.Section}:{nameof(DeliveryOptions.ShutdownGraceSeconds)}"], CultureInfo.InvariantCulture, out var seconds)
+        ? Math.Clamp(seconds, 0, 300)
+        : new DeliveryOptions().ShutdownGraceSeconds;
+    host.ShutdownTimeout = TimeSpan.FromSeconds(grace + 10);
+});
 builder.Services.AddSingleton<ExpirePersonalData>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ExpirePersonalData>());
 builder.Services.AddOptions<CorrelationOptions>().BindConfiguration(CorrelationOptions.Section)

@@ -173,6 +173,7 @@ public static class FuzzTargets
             ["limit"] = random.Next(1, 201),
         }),
         new("GET", "api/v1/alerts/{id}/versions", FuzzCaller.Partner, 1),
+        new("GET", "api/v1/alerts/{id}/stix", FuzzCaller.Partner, 1),
         new("GET", "api/v1/alerts/{id}/feedback", FuzzCaller.Originator, 1),
         new("GET", "api/v1/alerts/{id}/deliveries", FuzzCaller.Originator, 3, QueryParameters: new Dictionary<string, string[]>
         {

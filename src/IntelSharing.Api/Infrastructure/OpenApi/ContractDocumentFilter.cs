@@ -17,6 +17,7 @@ public sealed class ContractDocumentFilter : IDocumentFilter
         ["Alerts"] = "Submit, update, revoke and share alerts; read and list them and their versions; feedback on hits.",
         ["Audit"] = "The append-only, hash-chained audit trail (audit:read): list records and verify the chain.",
         ["Deliveries"] = "Webhook deliveries to your endpoints: their state and replay.",
+        ["Indicators"] = "Has anyone reported this phone, IBAN, plate, domain or wallet? Search by normalised indicator value, under the sharing rules.",
         ["Sharing groups"] = "Named sets of agencies that an alert's audience may name; operators manage them, every partner can list them.",
         ["Subscriptions"] = "Endpoints that receive alert webhooks (Standard Webhooks signatures), with filters.",
     };
