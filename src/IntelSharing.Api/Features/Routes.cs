@@ -1,6 +1,7 @@
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
+using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Features.Subscriptions;
 using IntelSharing.Api.Features.Audit;
 using IntelSharing.Api.Features.SharingGroups;
@@ -26,6 +27,9 @@ public static class Routes
         alerts.MapSubmitFeedback();
         alerts.MapListFeedback();
         alerts.MapListAlertDeliveries();
+
+        var feed = app.MapGroup("/api/v1/feed").WithTags("Feed").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        feed.MapReadFeed();
 
         var agencies = app.MapGroup("/api/v1/agencies").WithTags("Agencies").ProducesProblem(StatusCodes.Status429TooManyRequests);
         agencies.MapRegisterAgency();

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Dapper;
 using FluentValidation;
+using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Delivery;
@@ -52,7 +53,7 @@ public static partial class SubmitAlert
         public Guid? AlertId { get; init; }
     }
 
-    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<Published>>
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<Published>>
     {
         public async ValueTask<Result<Published>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -110,6 +111,7 @@ public static partial class SubmitAlert
 
             await transaction.CommitAsync(cancellationToken);
             audit.Committed();
+            feed.Written();
             if (queued > 0)
             {
                 signal.Notify();

@@ -14,6 +14,9 @@ public static class AuditActions
     public const string AlertFeedbackList = "alert.feedback.list";
     public const string AlertDeliveries = "alert.deliveries";
 
+    /// <summary>A read of the change feed, as a page or as an event stream (recorded when the stream opens).</summary>
+    public const string FeedRead = "feed.read";
+
     /// <summary>The expiry job purged an alert's personal data (a system action: no agency, key or address).</summary>
     public const string AlertExpire = "alert.expire";
 
@@ -77,4 +80,5 @@ public static class AuditResources
     public const string Subscription = "subscription";
     public const string Delivery = "delivery";
     public const string AuditTrail = "audit_trail";
+    public const string Feed = "feed";
 }
