@@ -112,7 +112,7 @@ public static class ReadFeed
             $"limit is 1 to {MaxLimit} (default {DefaultLimit}); a page may be short, or empty, and still move nextCursor on. " +
             "With Accept: text/event-stream the same feed is a Server-Sent Events stream: id is the position, Last-Event-ID (or after) resumes, " +
             "comment lines are heartbeats; each agency may hold a few streams at once (429 beyond). Read an alert with GET /api/v1/alerts/{id}.")
-        .Produces<FeedPage>(StatusCodes.Status200OK, "application/json", "text/event-stream")
+        .Produces<FeedPage>()
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden);
