@@ -4,6 +4,7 @@ using IntelSharing.Api.Features;
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
+using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Features.Indicators;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Configuration;
@@ -91,6 +92,13 @@ builder.Services.AddOptions<HostOptions>().Configure<IConfiguration>((host, conf
         : new DeliveryOptions().ShutdownGraceSeconds;
     host.ShutdownTimeout = TimeSpan.FromSeconds(grace + 10);
 });
+builder.Services.AddOptions<FeedOptions>().BindConfiguration(FeedOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<FeedOptions>, FeedOptionsValidator>();
+builder.Services.AddSingleton<FeedSignals>();
+builder.Services.AddSingleton<FeedSequencer>();
+builder.Services.AddSingleton<FeedStreams>();
+builder.Services.AddHostedService<FeedSequencingService>();
+builder.Services.AddHostedService<FeedListener>();
 builder.Services.AddSingleton<ExpirePersonalData>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ExpirePersonalData>());
 builder.Services.AddOptions<CorrelationOptions>().BindConfiguration(CorrelationOptions.Section)

@@ -1,6 +1,7 @@
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
+using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Features.Indicators;
 using IntelSharing.Api.Features.Subscriptions;
 using IntelSharing.Api.Features.Audit;
@@ -36,6 +37,9 @@ public static class Routes
         var indicators = app.MapGroup("/api/v1/indicators").WithTags("Indicators").ProducesProblem(StatusCodes.Status429TooManyRequests);
         indicators.MapLookUpIndicator();
         indicators.MapSearchIndicators();
+
+        var feed = app.MapGroup("/api/v1/feed").WithTags("Feed").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        feed.MapReadFeed();
 
         var agencies = app.MapGroup("/api/v1/agencies").WithTags("Agencies").ProducesProblem(StatusCodes.Status429TooManyRequests);
         agencies.MapRegisterAgency();

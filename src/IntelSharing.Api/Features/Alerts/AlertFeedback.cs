@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Json;
@@ -94,7 +95,7 @@ public static class AlertFeedback
         };
     }
 
-    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time, AuditTrail audit)
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit)
         : ICommandHandler<Submit, Result<FeedbackView>>, IQueryHandler<List, Result<IReadOnlyList<FeedbackView>>>
     {
         public async ValueTask<Result<FeedbackView>> Handle(Submit command, CancellationToken cancellationToken)
@@ -151,6 +152,7 @@ public static class AlertFeedback
                 Detail = new { feedbackId = view.Id, kind = WireNames.Of(view.Kind) },
             }, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            feed.Written();
             if (queued > 0)
             {
                 signal.Notify();

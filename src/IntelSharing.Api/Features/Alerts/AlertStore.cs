@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Features.Indicators;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
@@ -19,14 +20,15 @@ public static class AlertStore
 {
     /// <summary>
     /// The end of every write that publishes a new version of an existing alert (update, share, revoke): its audit
-    /// record inside the same transaction, the commit, and a wake-up for the dispatcher when deliveries were queued.
+    /// record inside the same transaction, the commit, a wake-up for the feed sequencer, and one for the dispatcher when deliveries were queued.
     /// </summary>
     public static async Task<SubmitAlert.Published> CommitVersionAsync(
-        DbConnection connection, DbTransaction transaction, AuditTrail audit, DeliverySignal signal,
+        DbConnection connection, DbTransaction transaction, AuditTrail audit, DeliverySignal signal, FeedSignals feed,
         AuditEvent record, Guid alertId, int version, string document, int queued, CancellationToken cancellationToken)
     {
         await audit.RecordAsync(connection, transaction, record with { ResourceType = AuditResources.Alert, ResourceId = alertId }, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        feed.Written();
         if (queued > 0)
         {
             signal.Notify();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Json;
@@ -16,7 +17,7 @@ namespace IntelSharing.Api.Features.Alerts;
 /// <c>alert.expired</c>. Runs every minute in each instance; concurrent runs are harmless (each alert is claimed
 /// by its version). Each purge is audited as <c>alert.expire</c> in its own transaction, as a system action.
 /// </summary>
-public sealed class ExpirePersonalData(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time, ILogger<ExpirePersonalData> logger)
+public sealed class ExpirePersonalData(Database database, Outbox outbox, DeliverySignal signal, FeedSignals feed, TimeProvider time, ILogger<ExpirePersonalData> logger)
     : BackgroundService
 {
     public const string Reason = "The alert reached its expiry date; its personal data was purged. Delete the copies you hold.";
@@ -128,6 +129,7 @@ public sealed class ExpirePersonalData(Database database, Outbox outbox, Deliver
             Detail = new { version = current.Version + 1, purgedVersions = current.Version },
         }, time, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        feed.Written();
         if (queued > 0)
         {
             signal.Notify();

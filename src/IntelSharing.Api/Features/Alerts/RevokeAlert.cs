@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using FluentValidation;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Http;
@@ -38,7 +39,7 @@ public static class RevokeAlert
             .OverridePropertyName("reason");
     }
 
-    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubmitAlert.Published>>
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubmitAlert.Published>>
     {
         public async ValueTask<Result<SubmitAlert.Published>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -80,7 +81,7 @@ public static class RevokeAlert
             await AlertStore.WriteTombstoneAsync(connection, transaction, database.Dialect, command.Id, tombstone.Version, AlertStatus.Revoked, document, now, cancellationToken);
             var queued = await outbox.EnqueueAsync(connection, transaction, EventTypes.AlertRevoked, command.Id, tombstone.Version, document, recipients, now, cancellationToken);
             return await AlertStore.CommitVersionAsync(
-                connection, transaction, audit, signal, new AuditEvent(AuditActions.AlertRevoke, StatusCodes.Status200OK) { Detail = new { version = tombstone.Version } },
+                connection, transaction, audit, signal, feed, new AuditEvent(AuditActions.AlertRevoke, StatusCodes.Status200OK) { Detail = new { version = tombstone.Version } },
                 command.Id, tombstone.Version, document, queued, cancellationToken);
         }
     }

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using FluentValidation;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Http;
@@ -37,7 +38,7 @@ public static class ShareAlert
                 .WithMessage("Name between 1 and 500 agencies to add.");
     }
 
-    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubmitAlert.Published>>
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubmitAlert.Published>>
     {
         public async ValueTask<Result<SubmitAlert.Published>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -94,7 +95,7 @@ public static class ShareAlert
             await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, widened, document, isNew: false, cancellationToken);
             var queued = await outbox.EnqueueVersionAsync(connection, transaction, widened, document, now, cancellationToken);
             return await AlertStore.CommitVersionAsync(
-                connection, transaction, audit, signal, new AuditEvent(AuditActions.AlertShare, StatusCodes.Status200OK) { Detail = new { version = widened.Version, added = audience.Skip(view.Audience.Count).Select(a => a.Id) } },
+                connection, transaction, audit, signal, feed, new AuditEvent(AuditActions.AlertShare, StatusCodes.Status200OK) { Detail = new { version = widened.Version, added = audience.Skip(view.Audience.Count).Select(a => a.Id) } },
                 command.Id, widened.Version, document, queued, cancellationToken);
         }
     }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Dapper;
 using FluentValidation;
+using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
@@ -58,7 +59,7 @@ public static partial class SubmitAlert
     /// <summary>What the commit group did with a submission: stored it (queuing deliveries), or found its key taken.</summary>
     public readonly record struct Stored(bool KeyTaken, int Queued);
 
-    public sealed class Handler(Database database, CommitGroup<Submission, Stored, Commits> commits, DeliverySignal signal, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<Published>>
+    public sealed class Handler(Database database, CommitGroup<Submission, Stored, Commits> commits, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<Published>>
     {
         public async ValueTask<Result<Published>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -95,6 +96,7 @@ public static partial class SubmitAlert
             }
 
             audit.Committed();
+            feed.Written();
             if (stored.Queued > 0)
             {
                 signal.Notify();

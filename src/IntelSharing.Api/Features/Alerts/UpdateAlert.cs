@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FluentValidation;
+using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
@@ -29,7 +30,7 @@ public static class UpdateAlert
             RuleFor(c => c.Alert).SetValidator(new AlertInputValidator(time)).OverridePropertyName(string.Empty);
     }
 
-    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubmitAlert.Published>>
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubmitAlert.Published>>
     {
         public async ValueTask<Result<SubmitAlert.Published>> Handle(Command command, CancellationToken cancellationToken)
         {
@@ -88,7 +89,7 @@ public static class UpdateAlert
             await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, view, document, isNew: false, cancellationToken);
             var queued = await outbox.EnqueueVersionAsync(connection, transaction, view, document, now, cancellationToken);
             return await AlertStore.CommitVersionAsync(
-                connection, transaction, audit, signal, new AuditEvent(AuditActions.AlertUpdate, StatusCodes.Status200OK) { Detail = new { version = view.Version } },
+                connection, transaction, audit, signal, feed, new AuditEvent(AuditActions.AlertUpdate, StatusCodes.Status200OK) { Detail = new { version = view.Version } },
                 command.Id, view.Version, document, queued, cancellationToken);
         }
     }

@@ -22,6 +22,9 @@ public static class AuditActions
     /// <summary>A look-up by indicator (GET /api/v1/indicators, POST /api/v1/indicators/search); the detail names the types searched and the alerts returned.</summary>
     public const string IndicatorSearch = "indicator.search";
 
+    /// <summary>A read of the change feed, as a page or as an event stream (recorded when the stream opens).</summary>
+    public const string FeedRead = "feed.read";
+
     /// <summary>The expiry job purged an alert's personal data (a system action: no agency, key or address).</summary>
     public const string AlertExpire = "alert.expire";
 
@@ -85,4 +88,5 @@ public static class AuditResources
     public const string Subscription = "subscription";
     public const string Delivery = "delivery";
     public const string AuditTrail = "audit_trail";
+    public const string Feed = "feed";
 }

@@ -16,6 +16,7 @@ public sealed class ContractDocumentFilter : IDocumentFilter
         ["Agencies"] = "Partner agencies and their API keys. Operators (agencies:admin) register agencies and issue keys.",
         ["Alerts"] = "Submit, update, revoke and share alerts; read and list them and their versions; feedback on hits.",
         ["Audit"] = "The append-only, hash-chained audit trail (audit:read): list records and verify the chain.",
+        ["Feed"] = "Every change you may see, in an order that never skips a late commit: as pages or as Server-Sent Events.",
         ["Deliveries"] = "Webhook deliveries to your endpoints: their state and replay.",
         ["Indicators"] = "Has anyone reported this phone, IBAN, plate, domain or wallet? Search by normalised indicator value, under the sharing rules.",
         ["Sharing groups"] = "Named sets of agencies that an alert's audience may name; operators manage them, every partner can list them.",

@@ -1,7 +1,3 @@
-using IntelSharing.Api.Infrastructure.Observability;
-using IntelSharing.Api.Infrastructure.Persistence;
-
-
 namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>Wakes the dispatcher in this process as soon as deliveries are committed; polling is only the backstop.</summary>
