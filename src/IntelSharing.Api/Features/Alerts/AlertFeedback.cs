@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Json;
