@@ -69,6 +69,18 @@ public sealed class BoundaryTests
         Assert.True(result.IsSuccessful, Describe(result));
     }
 
+    // Dialect differences (SQL, transactions, error codes) belong to SqlDialect; a feature writes one statement for both.
+    [Fact]
+    public void Features_reach_the_database_without_naming_a_driver()
+    {
+        var result = Types.InAssembly(Api)
+            .That().ResideInNamespaceMatching(Within(Features))
+            .ShouldNot().HaveDependencyOnAny("Npgsql", "Microsoft.Data.Sqlite")
+            .GetResult();
+
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
     public static TheoryData<string> FeatureNames()
     {
         var data = new TheoryData<string>();
