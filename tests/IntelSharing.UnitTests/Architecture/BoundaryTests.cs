@@ -6,8 +6,9 @@ using NetArchTest.Rules;
 
 namespace IntelSharing.UnitTests.Architecture;
 
-// Pins the layering the folders promise (docs/decisions/0024-pinned-boundaries.md): Infrastructure is below every
-// feature, Sharing is below Alerts, and a feature uses another feature only through what that feature offers to others.
+// Pins the layering the folders promise: Infrastructure is below every feature, Sharing is below Alerts, and a
+// feature uses another feature only through what that feature offers to others
+// (docs/decisions/0024-boundaries-pinned-by-an-architecture-test.md).
 public sealed class BoundaryTests
 {
     private const string Features = "IntelSharing.Api.Features";
