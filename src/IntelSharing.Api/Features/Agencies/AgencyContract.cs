@@ -1,13 +1,16 @@
 using System.ComponentModel.DataAnnotations;
 using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.OpenApi;
 
 namespace IntelSharing.Api.Features.Agencies;
 
 public sealed record AgencyView(Guid Id, string Name, string Country, AgencyKind Kind, bool IsActive, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
+[ListsScopes]
 public sealed record ApiKeyView(Guid Id, string Prefix, string Name, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset? LastUsedAt);
 
 /// <summary>A newly issued key. <c>key</c> is shown this once and never again; store it in the partner system's secret store.</summary>
+[ListsScopes]
 public sealed record IssuedApiKey(Guid Id, string Prefix, string Key, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
 
 /// <summary>
@@ -53,6 +56,7 @@ public sealed record AllowedPrivateNetworksInput
     [Required] public IReadOnlyList<string>? AllowedPrivateNetworks { get; init; }
 }
 
+[ListsScopes]
 public sealed record ApiKeyInput
 {
     /// <summary>What the key is for, e.g. "SIS gateway production".</summary>

@@ -1,6 +1,7 @@
 using Dapper;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Hosting;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Security;
@@ -15,7 +16,7 @@ namespace IntelSharing.Api.Features.Agencies;
 /// </summary>
 public static class BootstrapAdmin
 {
-    public const string CommandName = "bootstrap-admin";
+    public const string CommandName = CommandLine.BootstrapAdmin;
 
     public static readonly IReadOnlyList<string> OperatorScopes = [Scopes.AgenciesAdmin, Scopes.DeliveriesManage, Scopes.AuditRead];
 

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using IntelSharing.Api.Domain;
 
+using IntelSharing.Api.Features.Sharing;
 namespace IntelSharing.Api.Features.Alerts;
 
 // The alert as clients send it (AlertInput) and as IntelSharing returns and delivers it (AlertView).
@@ -70,15 +71,6 @@ public sealed record Evaluation
     [Required] public SourceReliability? Source { get; init; }
 
     [Required] public InformationAssessment? Information { get; init; }
-}
-
-public sealed record AudienceInput
-{
-    /// <summary>Ids of the agencies that may receive the alert.</summary>
-    public IReadOnlyList<Guid>? Agencies { get; init; }
-
-    /// <summary>Ids of sharing groups: their active members when the version is published may receive it; later membership changes do not alter that.</summary>
-    public IReadOnlyList<Guid>? Groups { get; init; }
 }
 
 public sealed record SmugglingDetails
@@ -199,25 +191,6 @@ public sealed record AlertView
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required DateTimeOffset UpdatedAt { get; init; }
-}
-
-/// <summary>An agency as alerts name it.</summary>
-public sealed record AgencyRef
-{
-    public required Guid Id { get; init; }
-
-    public required string Name { get; init; }
-
-    /// <summary>ISO 3166-1 alpha-2.</summary>
-    public required string Country { get; init; }
-}
-
-/// <summary>A sharing group as alerts name it.</summary>
-public sealed record SharingGroupRef
-{
-    public required Guid Id { get; init; }
-
-    public required string Name { get; init; }
 }
 
 public sealed record IndicatorView

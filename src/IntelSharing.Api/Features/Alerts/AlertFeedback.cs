@@ -4,6 +4,7 @@ using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Feed;
+using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Json;

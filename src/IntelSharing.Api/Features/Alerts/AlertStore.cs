@@ -22,7 +22,7 @@ public static class AlertStore
     /// The end of every write that publishes a new version of an existing alert (update, share, revoke): its audit
     /// record inside the same transaction, the commit, a wake-up for the feed sequencer, and one for the dispatcher when deliveries were queued.
     /// </summary>
-    public static async Task<SubmitAlert.Published> CommitVersionAsync(
+    public static async Task<CommittedVersion> CommitVersionAsync(
         DbConnection connection, DbTransaction transaction, AuditTrail audit, DeliverySignal signal, FeedSignals feed,
         AuditEvent record, Guid alertId, int version, string document, int queued, CancellationToken cancellationToken)
     {
@@ -34,7 +34,7 @@ public static class AlertStore
             signal.Notify();
         }
 
-        return new SubmitAlert.Published(alertId, version, document, Replayed: false);
+        return new CommittedVersion(alertId, version, document, Replayed: false);
     }
 
     public static async Task InsertVersionAsync(
@@ -193,3 +193,9 @@ public static class AlertStore
         batch.Add($"INSERT INTO {table} VALUES {string.Join(", ", rows)}");
     }
 }
+
+/// <summary>
+/// The alert version a write left committed (submit, update, share, revoke): what the endpoint answers with.
+/// <paramref name="Replayed"/> is true when an idempotent submit returned the original result instead of storing anew.
+/// </summary>
+public sealed record CommittedVersion(Guid Id, int Version, string Document, bool Replayed);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
@@ -10,11 +11,13 @@ using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 
 namespace IntelSharing.Api.Features.Alerts;
 
@@ -313,6 +316,7 @@ public static partial class ListAlerts
         })
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertList, AuditResources.Alert)
+        .WithMetadata(ParameterDocs)
         .WithName("ListAlerts")
         .WithSummary("List the alerts you may see")
         .WithDescription("Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339), dueForReview=true (your own alerts past reviewAt). " +
@@ -325,4 +329,35 @@ public static partial class ListAlerts
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden);
+
+    // The parameters bind as text so that the validator can name every mistake; the document says what they accept.
+    private static readonly QueryParameterDocs ParameterDocs = new(new Dictionary<string, QueryParameterDoc>
+    {
+        ["category"] = new(
+            $"One category or several, comma-separated: {string.Join(", ", WireNames.All<AlertCategory>())}.",
+            QueryParameterDoc.Text(), JsonValue.Create(WireNames.Of(AlertCategory.MigrantSmuggling))),
+        ["severity"] = new(
+            $"One severity or several, comma-separated: {string.Join(", ", WireNames.All<Severity>())}.",
+            QueryParameterDoc.Text(), JsonValue.Create("high,critical")),
+        ["minSeverity"] = new(
+            "Only alerts at least this severe.",
+            new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. WireNames.All<Severity>().Select(s => (JsonNode)JsonValue.Create(s))] },
+            JsonValue.Create(WireNames.Of(Severity.Medium))),
+        ["country"] = new(
+            "One ISO 3166-1 alpha-2 code or several, comma-separated: alerts concerning any of them.",
+            QueryParameterDoc.Text(), JsonValue.Create("RS,HU")),
+        ["updatedAfter"] = new(
+            "Only alerts changed after this instant (RFC 3339).",
+            new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" }, JsonValue.Create("2026-11-01T00:00:00Z")),
+        ["q"] = new(
+            $"Full-text search: active alerts whose text holds every word, best match first. At most {AlertSearch.MaxQueryLength} characters and {AlertSearch.MaxQueryTerms} words; " +
+            "Cyrillic or Latin, capitals and accents do not matter (Београд = Beograd, Đorđe = Djordje = Dorde); punctuation and search syntax are plain text.",
+            new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = AlertSearch.MaxQueryLength }, JsonValue.Create("Horgoš Kurdish")),
+        ["cursor"] = new(
+            "nextCursor from the previous page, with the same filters. Opaque: do not build or change it.",
+            new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 200 }),
+        ["limit"] = new(
+            $"Alerts per page, 1 to {MaxLimit}.",
+            new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = MaxLimit.ToString(CultureInfo.InvariantCulture), Default = DefaultLimit }),
+    });
 }

@@ -30,7 +30,7 @@ public static class RevokeAlert
         [Required] public string? Reason { get; init; }
     }
 
-    public sealed record Command(Caller Caller, Guid Id, RevokeInput Input) : ICommand<Result<SubmitAlert.Published>>;
+    public sealed record Command(Caller Caller, Guid Id, RevokeInput Input) : ICommand<Result<CommittedVersion>>;
 
     public sealed class Validator : AbstractValidator<Command>
     {
@@ -39,9 +39,9 @@ public static class RevokeAlert
             .OverridePropertyName("reason");
     }
 
-    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubmitAlert.Published>>
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<CommittedVersion>>
     {
-        public async ValueTask<Result<SubmitAlert.Published>> Handle(Command command, CancellationToken cancellationToken)
+        public async ValueTask<Result<CommittedVersion>> Handle(Command command, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
             await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);

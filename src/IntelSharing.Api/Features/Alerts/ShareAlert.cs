@@ -29,7 +29,7 @@ public static class ShareAlert
         [Required] public IReadOnlyList<Guid>? Agencies { get; init; }
     }
 
-    public sealed record Command(Caller Caller, Guid Id, ShareInput Input) : ICommand<Result<SubmitAlert.Published>>;
+    public sealed record Command(Caller Caller, Guid Id, ShareInput Input) : ICommand<Result<CommittedVersion>>;
 
     public sealed class Validator : AbstractValidator<Command>
     {
@@ -38,9 +38,9 @@ public static class ShareAlert
                 .WithMessage("Name between 1 and 500 agencies to add.");
     }
 
-    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubmitAlert.Published>>
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<CommittedVersion>>
     {
-        public async ValueTask<Result<SubmitAlert.Published>> Handle(Command command, CancellationToken cancellationToken)
+        public async ValueTask<Result<CommittedVersion>> Handle(Command command, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
             var added = command.Input.Agencies!.Distinct().ToList();

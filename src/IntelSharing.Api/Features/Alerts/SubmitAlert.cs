@@ -26,9 +26,7 @@ namespace IntelSharing.Api.Features.Alerts;
 /// </summary>
 public static partial class SubmitAlert
 {
-    public sealed record Command(Caller Caller, AlertInput Alert, string? IdempotencyKey) : ICommand<Result<Published>>;
-
-    public sealed record Published(Guid Id, int Version, string Document, bool Replayed);
+    public sealed record Command(Caller Caller, AlertInput Alert, string? IdempotencyKey) : ICommand<Result<CommittedVersion>>;
 
     public sealed partial class Validator : AbstractValidator<Command>
     {
@@ -59,9 +57,9 @@ public static partial class SubmitAlert
     /// <summary>What the commit group did with a submission: stored it (queuing deliveries), or found its key taken.</summary>
     public readonly record struct Stored(bool KeyTaken, int Queued);
 
-    public sealed class Handler(Database database, CommitGroup<Submission, Stored, Commits> commits, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<Published>>
+    public sealed class Handler(Database database, CommitGroup<Submission, Stored, Commits> commits, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<CommittedVersion>>
     {
-        public async ValueTask<Result<Published>> Handle(Command command, CancellationToken cancellationToken)
+        public async ValueTask<Result<CommittedVersion>> Handle(Command command, CancellationToken cancellationToken)
         {
             var caller = command.Caller;
             var input = command.Alert;
@@ -102,10 +100,10 @@ public static partial class SubmitAlert
                 signal.Notify();
             }
 
-            return new Published(id, 1, document, Replayed: false);
+            return new CommittedVersion(id, 1, document, Replayed: false);
         }
 
-        private static async Task<Result<Published>> Replay(DbConnection connection, Guid agencyId, string key, byte[] requestHash, CancellationToken cancellationToken)
+        private static async Task<Result<CommittedVersion>> Replay(DbConnection connection, Guid agencyId, string key, byte[] requestHash, CancellationToken cancellationToken)
         {
             var original = await connection.QuerySingleAsync<IdempotencyRow>(new CommandDefinition(
                 "SELECT request_hash AS Hash, alert_id AS AlertId FROM idempotency_keys WHERE agency_id = @agencyId AND idempotency_key = @key",
@@ -119,7 +117,7 @@ public static partial class SubmitAlert
             var document = await connection.QuerySingleAsync<string>(new CommandDefinition(
                 "SELECT document FROM alert_versions WHERE alert_id = @alertId AND version = 1",
                 new { alertId = original.AlertId }, cancellationToken: cancellationToken));
-            return new Published(original.AlertId!.Value, 1, document, Replayed: true);
+            return new CommittedVersion(original.AlertId!.Value, 1, document, Replayed: true);
         }
     }
 

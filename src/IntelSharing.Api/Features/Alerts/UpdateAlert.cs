@@ -22,7 +22,7 @@ namespace IntelSharing.Api.Features.Alerts;
 /// </summary>
 public static class UpdateAlert
 {
-    public sealed record Command(Caller Caller, Guid Id, string? IfMatch, AlertInput Alert) : ICommand<Result<SubmitAlert.Published>>;
+    public sealed record Command(Caller Caller, Guid Id, string? IfMatch, AlertInput Alert) : ICommand<Result<CommittedVersion>>;
 
     public sealed class Validator : AbstractValidator<Command>
     {
@@ -30,9 +30,9 @@ public static class UpdateAlert
             RuleFor(c => c.Alert).SetValidator(new AlertInputValidator(time)).OverridePropertyName(string.Empty);
     }
 
-    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<SubmitAlert.Published>>
+    public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit) : ICommandHandler<Command, Result<CommittedVersion>>
     {
-        public async ValueTask<Result<SubmitAlert.Published>> Handle(Command command, CancellationToken cancellationToken)
+        public async ValueTask<Result<CommittedVersion>> Handle(Command command, CancellationToken cancellationToken)
         {
             if (ETags.ParseVersion(command.IfMatch) is not { } expected)
             {

@@ -1,7 +1,6 @@
 using Dapper;
 using IntelSharing.Api.Infrastructure.Persistence;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace IntelSharing.Api.Features.Feed;
 
@@ -179,10 +178,9 @@ public sealed class FeedListener(Database database, FeedSignals signals, ILogger
         {
             try
             {
-                await using var connection = await database.OpenDedicatedPostgresAsync(ApplicationName, stoppingToken);
-                connection.Notification += (_, notice) =>
+                await using var notifications = await PostgresNotifications.ListenAsync(database, ApplicationName, Channel, payload =>
                 {
-                    if (notice.Payload == PositionedNotice)
+                    if (payload == PositionedNotice)
                     {
                         signals.Positioned();
                     }
@@ -190,22 +188,11 @@ public sealed class FeedListener(Database database, FeedSignals signals, ILogger
                     {
                         signals.Written();
                     }
-                };
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
+                }, stoppingToken);
 
                 // Changes committed while nobody listened are picked up by the next round.
                 signals.Written();
-                while (true)
-                {
-                    if (!await connection.WaitAsync(IdleCheck, stoppingToken))
-                    {
-                        await using var check = new NpgsqlCommand("SELECT 1", connection) { CommandTimeout = (int)IdleCheck.TotalSeconds };
-                        await check.ExecuteScalarAsync(stoppingToken);
-                    }
-                }
+                await notifications.RunAsync(IdleCheck, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

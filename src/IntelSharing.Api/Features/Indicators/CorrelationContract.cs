@@ -4,6 +4,7 @@ using System.Text.Json;
 using Dapper;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using Dapper;
 using FluentValidation;
-using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;

@@ -1,6 +1,5 @@
 using System.Data.Common;
 using Dapper;
-using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.SharingGroups;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;

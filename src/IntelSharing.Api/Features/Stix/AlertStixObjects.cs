@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Json;
 
 namespace IntelSharing.Api.Features.Stix;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Infrastructure.Persistence;
 
 namespace IntelSharing.Api.Infrastructure.Hosting;
@@ -17,12 +16,15 @@ public static class CommandLine
     public const string MigrationSql = "migration-sql";
     public const string Help = "help";
 
+    // Named here, run by the Agencies slice: the command line is below every feature and must know every command.
+    public const string BootstrapAdmin = "bootstrap-admin";
+
     /// <summary>EX_USAGE from sysexits.h: the command line is wrong.</summary>
     public const int UsageExitCode = 64;
 
     private static readonly string[] HelpFlags = ["--help", "-h", "-?", Help];
 
-    public static readonly IReadOnlyList<string> Commands = [Serve, Migrate, MigrationSql, BootstrapAdmin.CommandName, ReencryptSecrets.CommandName, Help];
+    public static readonly IReadOnlyList<string> Commands = [Serve, Migrate, MigrationSql, BootstrapAdmin, ReencryptSecrets.CommandName, Help];
 
     /// <summary>The command named by <paramref name="args"/>; <see cref="Serve"/> when none is.</summary>
     public static string CommandOf(string[] args) =>

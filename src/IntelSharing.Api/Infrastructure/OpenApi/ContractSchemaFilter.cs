@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
-using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Security;
 using Microsoft.AspNetCore.Mvc;
@@ -39,7 +38,7 @@ public sealed class ContractSchemaFilter : ISchemaFilter
         }
 
         RequireNonNullable(concrete, context.Type);
-        if (context.Type == typeof(ApiKeyInput) || context.Type == typeof(ApiKeyView) || context.Type == typeof(IssuedApiKey))
+        if (context.Type.IsDefined(typeof(ListsScopesAttribute), inherit: false))
         {
             RestrictScopes(concrete);
         }

@@ -113,18 +113,11 @@ public sealed class Database : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts a write transaction. On SQLite it is BEGIN IMMEDIATE, so two writers queue on the write lock
-    /// instead of both reading and then failing to upgrade.
+    /// Starts a write transaction as the connection's dialect does it (on SQLite BEGIN IMMEDIATE, so two writers
+    /// queue on the write lock instead of both reading and then failing to upgrade).
     /// </summary>
-    public static async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
-    {
-        if (connection is SqliteConnection sqlite)
-        {
-            return sqlite.BeginTransaction(IsolationLevel.Serializable, deferred: false);
-        }
-
-        return await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-    }
+    public static Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        SqlDialect.Of(connection).BeginWriteAsync(connection, cancellationToken);
 
     private static bool ExplicitlySet(string connectionString, string keyword) =>
         new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()

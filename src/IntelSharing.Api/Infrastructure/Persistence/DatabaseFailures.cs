@@ -15,8 +15,7 @@ public static class DatabaseFailures
         {
             switch (current)
             {
-                case Npgsql.NpgsqlException { IsTransient: true }:
-                case Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 }: // SQLITE_BUSY, SQLITE_LOCKED
+                case var _ when SqlDialect.All.Any(dialect => dialect.IsUnavailable(current)):
                     return true;
                 case DbException when current.Message.Contains("the database system is", StringComparison.Ordinal):
                     return true;
@@ -35,5 +34,5 @@ public static class DatabaseFailures
     /// database is up, and the same writes alone in their own transactions succeed.
     /// </summary>
     public static bool IsConflictWithOtherTransactions(Exception exception) =>
-        exception is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.DeadlockDetected or Npgsql.PostgresErrorCodes.SerializationFailure };
+        SqlDialect.All.Any(dialect => dialect.IsConflictWithOtherTransactions(exception));
 }

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -60,6 +61,24 @@ public abstract class SqlDialect
     /// </summary>
     public abstract Task LockForTransactionAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken);
 
+    /// <summary>Starts a write transaction on a connection of this dialect.</summary>
+    public abstract Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>Whether this dialect's driver says, by this exception alone, that the database cannot be reached or is busy.</summary>
+    public abstract bool IsUnavailable(Exception exception);
+
+    /// <summary>Whether the database aborted the transaction because of what ran beside it, so the same work alone would succeed.</summary>
+    public abstract bool IsConflictWithOtherTransactions(Exception exception);
+
+    /// <summary>Whether <paramref name="connection"/> belongs to this dialect's driver.</summary>
+    public abstract bool Owns(DbConnection connection);
+
+    public static IReadOnlyList<SqlDialect> All => [PostgresDialect.Instance, SqliteDialect.Instance];
+
+    public static SqlDialect Of(DbConnection connection) =>
+        All.FirstOrDefault(dialect => dialect.Owns(connection))
+        ?? throw new NotSupportedException($"No SQL dialect for {connection.GetType().Name}.");
+
     public static SqlDialect For(DatabaseProvider provider) => provider switch
     {
         DatabaseProvider.Postgres => PostgresDialect.Instance,
@@ -102,6 +121,16 @@ public sealed class PostgresDialect : SqlDialect
 
     public override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    public override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+
+    public override bool IsUnavailable(Exception exception) => exception is NpgsqlException { IsTransient: true };
+
+    public override bool IsConflictWithOtherTransactions(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure };
+
+    public override bool Owns(DbConnection connection) => connection is NpgsqlConnection;
 
     public override async Task<IAsyncDisposable> AcquireMigrationLockAsync(DbConnection connection, CancellationToken cancellationToken)
     {
@@ -167,6 +196,17 @@ public sealed class SqliteDialect : SqlDialect
 
     public override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
+
+    // BEGIN IMMEDIATE: two writers queue on the write lock instead of both reading and then failing to upgrade.
+    public override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(IsolationLevel.Serializable, deferred: false));
+
+    public override bool IsUnavailable(Exception exception) => exception is SqliteException { SqliteErrorCode: 5 or 6 }; // SQLITE_BUSY, SQLITE_LOCKED
+
+    // One writer at a time: no transaction is aborted for what ran beside it.
+    public override bool IsConflictWithOtherTransactions(Exception exception) => false;
+
+    public override bool Owns(DbConnection connection) => connection is SqliteConnection;
 
     // SQLite has one writer at a time; migrations run inside BEGIN IMMEDIATE transactions, which is the lock.
     public override Task<IAsyncDisposable> AcquireMigrationLockAsync(DbConnection connection, CancellationToken cancellationToken) =>

@@ -1,5 +1,4 @@
 using IntelSharing.Api.Infrastructure.Persistence;
-using Npgsql;
 
 namespace IntelSharing.Api.Infrastructure.Security;
 
@@ -33,12 +32,7 @@ public sealed class ApiKeyChangeListener(Database database, ApiKeyLookup lookup,
         {
             try
             {
-                await using var connection = await database.OpenDedicatedPostgresAsync(ApplicationName, stoppingToken);
-                connection.Notification += (_, _) => lookup.Invalidate();
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
+                await using var notifications = await PostgresNotifications.ListenAsync(database, ApplicationName, Channel, _ => lookup.Invalidate(), stoppingToken);
 
                 // From here on every committed change is heard; rows cached before now are dropped by Trust.
                 lookup.Trust();
@@ -49,7 +43,7 @@ public sealed class ApiKeyChangeListener(Database database, ApiKeyLookup lookup,
                 }
 
                 retryDelay = FirstRetryDelay;
-                await ListenAsync(connection, stoppingToken);
+                await notifications.RunAsync(HeartbeatInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -77,20 +71,6 @@ public sealed class ApiKeyChangeListener(Database database, ApiKeyLookup lookup,
             }
 
             retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, LongestRetryDelay.Ticks));
-        }
-    }
-
-    private static async Task ListenAsync(NpgsqlConnection connection, CancellationToken stoppingToken)
-    {
-        while (true)
-        {
-            // Notices arrive (and raise Notification) while waiting; a quiet interval ends in a round trip that fails
-            // if the connection is gone.
-            if (!await connection.WaitAsync(HeartbeatInterval, stoppingToken))
-            {
-                await using var heartbeat = new NpgsqlCommand("SELECT 1", connection) { CommandTimeout = (int)HeartbeatInterval.TotalSeconds };
-                await heartbeat.ExecuteScalarAsync(stoppingToken);
-            }
         }
     }
 }

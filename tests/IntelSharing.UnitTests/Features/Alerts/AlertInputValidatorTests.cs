@@ -1,5 +1,6 @@
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Problems;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,5 +1,6 @@
 using IntelSharing.Api.Features.Alerts;
 
+using IntelSharing.Api.Features.Sharing;
 namespace IntelSharing.UnitTests.Features.Alerts;
 
 /// <summary>The folding that makes one word of every spelling a reader on the route might type (ADR 21).</summary>

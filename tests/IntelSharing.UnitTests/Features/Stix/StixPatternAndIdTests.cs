@@ -1,5 +1,6 @@
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Features.Stix;
 
 namespace IntelSharing.UnitTests.Features.Stix;

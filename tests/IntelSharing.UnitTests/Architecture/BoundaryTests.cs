@@ -1,0 +1,159 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using IntelSharing.Api.Infrastructure.Persistence;
+using NetArchTest.Rules;
+
+namespace IntelSharing.UnitTests.Architecture;
+
+// Pins the layering the folders promise: Infrastructure is below every feature, Sharing is below Alerts, and a
+// feature uses another feature only through what that feature offers to others
+// (docs/decisions/0024-boundaries-pinned-by-an-architecture-test.md).
+public sealed class BoundaryTests
+{
+    private const string Features = "IntelSharing.Api.Features";
+    private static readonly Assembly Api = typeof(Database).Assembly;
+
+    // A feature may use another feature's types declared in its *Contract.cs file (the wire contract it publishes), and
+    // types whose name ends with one of these: they are written to be shared.
+    // *Contract: an interface or small record another slice calls; *View: a read model; *Input: a request shape;
+    // *Ref: how a body points at another resource (an agency, a sharing group).
+    private static readonly string[] SharedSuffixes = ["Contract", "View", "Input", "Ref"];
+
+    // Entry points a feature offers to others although their names do not say so: a type, or a whole namespace written
+    // to serve other features. Each one needs a reason; shrink this list rather than grow it.
+    private static readonly Dictionary<string, string> DocumentedEntryPoints = new()
+    {
+        [$"{Features}.Sharing"] = "the sharing policy every read and every push must ask (PRODUCT.md: nothing else decides)",
+        [$"{Features}.Deliveries.Dispatch"] = "the delivery engine: writers hand it outbox rows, pings and secrets go through its signer and sender",
+        [$"{Features}.Alerts.GetAlert"] = "STIX export sends this query so it serves exactly what the JSON read serves",
+        [$"{Features}.Alerts.AlertStore"] = "correlation reads an alert's current version the way every alert read does",
+        [$"{Features}.Alerts.PersonalData"] = "an indicator search that touches personal data obeys the purpose rule of alert reads",
+        [$"{Features}.Indicators.IndicatorIndex"] = "an alert's indicators are indexed in the same transaction as its version",
+        [$"{Features}.Feed.FeedSignals"] = "a writer wakes the feed sequencer after it commits (the change itself is recorded by triggers)",
+        [$"{Features}.Stix.ExportAlertStix"] = "GET /alerts/{id} answers Accept: application/stix+json with the STIX export",
+        [$"{Features}.Stix.StixDefinitions"] = "TAXII serves STIX objects and must name the same marking definitions",
+        [$"{Features}.Stix.StixIds"] = "TAXII must hand out the same deterministic STIX ids as the export",
+        [$"{Features}.SharingGroups.SharingGroupStore"] = "the audience resolver expands a named sharing group into its members",
+        [$"{Features}.Agencies.GetAllowedPrivateNetworks"] = "a subscription endpoint is checked against its agency's allowed private networks",
+    };
+
+    [Fact]
+    public void Infrastructure_depends_on_no_feature()
+    {
+        var result = Types.InAssembly(Api)
+            .That().ResideInNamespaceMatching(Within("IntelSharing.Api.Infrastructure"))
+            .ShouldNot().HaveDependencyOnAny(Features)
+            .GetResult();
+
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    [Fact]
+    public void The_domain_depends_on_no_feature_and_no_infrastructure()
+    {
+        var result = Types.InAssembly(Api)
+            .That().ResideInNamespaceMatching(Within("IntelSharing.Api.Domain"))
+            .ShouldNot().HaveDependencyOnAny(Features, "IntelSharing.Api.Infrastructure")
+            .GetResult();
+
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    [Fact]
+    public void Sharing_does_not_depend_on_alerts()
+    {
+        var result = Types.InAssembly(Api)
+            .That().ResideInNamespaceMatching(Within($"{Features}.Sharing"))
+            .ShouldNot().HaveDependencyOnAny($"{Features}.Alerts")
+            .GetResult();
+
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    // Dialect differences (SQL, transactions, error codes) belong to SqlDialect; a feature writes one statement for both.
+    [Fact]
+    public void Features_reach_the_database_without_naming_a_driver()
+    {
+        var result = Types.InAssembly(Api)
+            .That().ResideInNamespaceMatching(Within(Features))
+            .ShouldNot().HaveDependencyOnAny("Npgsql", "Microsoft.Data.Sqlite")
+            .GetResult();
+
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    public static TheoryData<string> FeatureNames()
+    {
+        var data = new TheoryData<string>();
+        foreach (var feature in AllFeatures())
+        {
+            data.Add(feature);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(FeatureNames))]
+    public void A_feature_uses_other_features_only_through_their_shared_types(string feature)
+    {
+        var internalsOfOthers = FeatureTypes()
+            .Where(type => FeatureOf(type) != feature && !IsShared(type))
+            .Select(type => type.FullName!)
+            .ToArray();
+
+        var result = Types.InAssembly(Api)
+            .That().ResideInNamespaceMatching(Within($"{Features}.{feature}"))
+            .ShouldNot().HaveDependencyOnAny(internalsOfOthers)
+            .GetResult();
+
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    [Fact]
+    public void Every_documented_entry_point_exists()
+    {
+        var names = FeatureTypes().Select(type => type.FullName!).Concat(FeatureTypes().Select(type => type.Namespace!)).ToHashSet();
+
+        Assert.All(DocumentedEntryPoints.Keys, entry => Assert.Contains(entry, names));
+    }
+
+    private static bool IsShared(Type type)
+    {
+        var outermost = type;
+        while (outermost.DeclaringType is not null)
+        {
+            outermost = outermost.DeclaringType;
+        }
+        return ContractTypes.Value.Contains(outermost.FullName!)
+            || SharedSuffixes.Any(suffix => outermost.Name.EndsWith(suffix, StringComparison.Ordinal))
+            || DocumentedEntryPoints.ContainsKey(outermost.FullName!)
+            || DocumentedEntryPoints.ContainsKey(type.Namespace!);
+    }
+
+    // Needs the API's PDB (built beside it) to know which file declares a type.
+    private static readonly Lazy<HashSet<string>> ContractTypes = new(() =>
+        Types.InAssembly(Api).GetTypes()
+            .Where(type => type.SourceFilePath?.EndsWith("Contract.cs", StringComparison.Ordinal) == true)
+            .Select(type => type.ReflectionType.FullName!)
+            .ToHashSet());
+
+    private static IEnumerable<Type> FeatureTypes() =>
+        Api.GetTypes().Where(type =>
+            type.Namespace is not null
+            && type.Namespace.StartsWith($"{Features}.", StringComparison.Ordinal)
+            && !type.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false)
+            && !type.Name.Contains('<', StringComparison.Ordinal));
+
+    // "Features.Sharing" must not also select "Features.SharingGroups".
+    private static string Within(string ns) => $"^{Regex.Escape(ns)}($|\\.)";
+
+    private static string FeatureOf(Type type) => type.Namespace![(Features.Length + 1)..].Split('.')[0];
+
+    private static IEnumerable<string> AllFeatures() => FeatureTypes().Select(FeatureOf).Distinct().Order();
+
+    private static string Describe(NetArchTest.Rules.TestResult result) =>
+        result.IsSuccessful
+            ? "no violations"
+            : "Boundary crossed by:\n" + string.Join('\n', result.FailingTypes.Select(type => $"  {type.FullName}: {type.Explanation}"));
+}
