@@ -83,9 +83,7 @@ public sealed class Outbox(Database database)
             var losingAgencies = losing.Select(l => l.AgencyId).Distinct().ToArray();
             await CancelUndeliveredAsync(connection, transaction, alert.Id, losingAgencies,
                 "The agency is no longer in the alert's audience; the undelivered copy was cancelled.", now, cancellationToken);
-            var notice = JsonSerializer.Serialize(
-                new { id = alert.Id, version = alert.Version, reason = "Your agency is no longer in the audience of this alert. Delete the copies you hold." },
-                JsonDefaults.Options);
+            var notice = JsonSerializer.Serialize(new AudienceNarrowedNotice(alert.Id, alert.Version, AudienceNarrowedNotice.DeleteYourCopies), JsonDefaults.Options);
             queued += AddEvent(batch, EventTypes.AlertRevoked, alert.Id, alert.Version, notice,
                 losing.Select(l => (l.SubscriptionId, l.AgencyId)).ToList(), now);
         }
