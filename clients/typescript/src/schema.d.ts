@@ -1473,6 +1473,11 @@ export interface components {
             countries?: string[] | null;
             /** @description Also receive the alerts your own agency publishes (e.g. to mirror everything into one system). */
             includeOwnAlerts?: boolean | null;
+            /**
+             * @description Event types to receive, of alert.published, alert.updated, alert.feedback, alert.correlated, alert.correlation_hidden,
+             *     api_key.issued; empty or absent: all. alert.revoked and alert.expired always reach a subscription that was sent the alert.
+             */
+            eventTypes?: string[] | null;
         };
         SubscriptionView: {
             /** Format: uuid */
@@ -1485,6 +1490,8 @@ export interface components {
             minSeverity: components["schemas"]["Severity"];
             countries: string[];
             includeOwnAlerts: boolean;
+            /** @description The event types chosen; empty: all. */
+            eventTypes: string[];
             /** @description active, paused, or disabled (the endpoint answered 410 Gone). */
             status: string;
             statusReason?: string | null;

@@ -147,6 +147,65 @@ public abstract class WebhookEventContractTests<TFixture>(TFixture app) : IAsync
     }
 
     [Fact]
+    public async Task A_subscription_that_chose_event_types_receives_only_those_but_always_the_revocation()
+    {
+        var serbia = await AgencyAsync("Border Police Directorate", "RS");
+        var hungary = await AgencyAsync("Hungarian Police", "HU");
+        var (choosy, choosyId) = await _partners.SubscribedReceiverAsync(hungary, s => s["eventTypes"] = new JsonArray("alert.published"));
+        var (everything, everythingId) = await _partners.SubscribedReceiverAsync(hungary);
+        var alert = AlertCarrying($"+38166{Random.Shared.Next(1_000_000, 9_999_999)}", "green", app.Clock.GetUtcNow());
+
+        var published = await serbia.Client.PostAsync("/api/v1/alerts", Samples.Json(alert), Ct);
+        Assert.Equal(HttpStatusCode.Created, published.StatusCode);
+        var alertId = (await published.ReadJsonAsync()).GetProperty("id").GetGuid();
+        await WaitForAsync(choosy, "alert.published");
+        alert["summary"] = "Update: the truck left Preševo at 21:40.";
+        using (var update = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/alerts/{alertId}") { Content = Samples.Json(alert) })
+        {
+            update.Headers.TryAddWithoutValidation("If-Match", published.Headers.ETag!.Tag);
+            Assert.Equal(HttpStatusCode.OK, (await serbia.Client.SendAsync(update, Ct)).StatusCode);
+        }
+
+        await WaitForAsync(everything, "alert.updated");
+        Assert.Equal(HttpStatusCode.OK, (await serbia.Client.PostAsync($"/api/v1/alerts/{alertId}/revoke",
+            Samples.Json(new JsonObject { ["reason"] = "Entered in error." }), Ct)).StatusCode);
+        await WaitForAsync(everything, "alert.revoked");
+        await WaitForAsync(choosy, "alert.revoked");
+
+        Assert.Equal(["alert.published", "alert.updated", "alert.revoked"], everything.Received.Select(r => r.Type));
+        Assert.Equal(["alert.published", "alert.revoked"], choosy.Received.Select(r => r.Type));
+        var shown = await (await hungary.Client.GetAsync($"/api/v1/subscriptions/{choosyId}", Ct)).ReadJsonAsync();
+        Assert.Equal(["alert.published"], shown.GetProperty("eventTypes").EnumerateArray().Select(t => t.GetString()));
+        var all = await (await hungary.Client.GetAsync($"/api/v1/subscriptions/{everythingId}", Ct)).ReadJsonAsync();
+        Assert.Equal(0, all.GetProperty("eventTypes").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("alert.deleted")]
+    [InlineData("alert.revoked")]
+    [InlineData("ping")]
+    public async Task Choosing_an_event_type_that_cannot_be_chosen_is_400_naming_it(string type)
+    {
+        var hungary = await AgencyAsync("Hungarian Police", "HU");
+        var (_, id) = await _partners.SubscribedReceiverAsync(hungary);
+        var body = new JsonObject { ["url"] = "http://127.0.0.1:9/hook", ["eventTypes"] = new JsonArray("alert.published", type) };
+
+        var created = await hungary.Client.PostAsync("/api/v1/subscriptions", Samples.Json(body), Ct);
+        var updated = await hungary.Client.PutAsync($"/api/v1/subscriptions/{id}", Samples.Json(body.DeepClone()), Ct);
+
+        foreach (var response in new[] { created, updated })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var errors = (await response.ReadJsonAsync()).GetProperty("errors");
+            Assert.Equal(["eventTypes[1]"], errors.EnumerateObject().Select(e => e.Name));
+            Assert.Contains(type, errors.GetProperty("eventTypes[1]")[0].GetString(), StringComparison.Ordinal);
+        }
+
+        var unchanged = await (await hungary.Client.GetAsync($"/api/v1/subscriptions/{id}", Ct)).ReadJsonAsync();
+        Assert.Equal(0, unchanged.GetProperty("eventTypes").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Every_documented_event_example_validates_against_its_own_schema()
     {
         var document = JsonNode.Parse(await app.ClientWithKey(null).GetStringAsync(OpenApiFile.ServedPath, Ct))!;

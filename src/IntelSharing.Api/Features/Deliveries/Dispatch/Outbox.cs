@@ -224,6 +224,16 @@ public sealed class Outbox(Database database)
             INSERT INTO deliveries (id, event_id, subscription_id, agency_id, alert_id, state, attempts, next_attempt_at, created_at, updated_at)
             VALUES {rows}
             """);
+        if (EventTypes.Choosable.Contains(eventType))
+        {
+            // Every caller picks recipients its own way; the subscription's choice of types is applied here, once, for all.
+            batch.Add(
+                $"""
+                DELETE FROM deliveries WHERE event_id = {eventId} AND subscription_id IN (
+                    SELECT id FROM subscriptions WHERE event_types <> '' AND (' ' || event_types || ' ') NOT LIKE {batch.Parameter($"{e}typeLike", $"% {eventType} %")})
+                """);
+        }
+
         return recipients.Count;
     }
 
