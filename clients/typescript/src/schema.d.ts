@@ -749,6 +749,12 @@ export interface components {
             /** @description ISO 3166-1 alpha-2. */
             country: string;
         };
+        /** @description An agency named in a notice. */
+        AgencyRefView: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
         AgencyView: {
             /** Format: uuid */
             id: string;
@@ -905,6 +911,18 @@ export interface components {
             /** Format: date-time */
             expiresAt?: string | null;
         };
+        /**
+         * @description The `data` of an `api_key.issued` webhook: an operator issued a key to the receiving agency. Everything but
+         *     the secret: the agency can check the key against what it asked for, and revoke it through the operator if it did not.
+         */
+        ApiKeyIssuedNotice: {
+            /** Format: uuid */
+            agencyId: string;
+            key: components["schemas"]["ApiKeyView"];
+            /** @description An agency named in a notice. */
+            issuedBy: components["schemas"]["AgencyRefView"];
+            purpose?: string | null;
+        };
         ApiKeyView: {
             /** Format: uuid */
             id: string;
@@ -925,6 +943,21 @@ export interface components {
             agencies?: string[] | null;
             /** @description Ids of sharing groups: their active members when the version is published may receive it; later membership changes do not alter that. */
             groups?: string[] | null;
+        };
+        /** @description The `data` of the `alert.revoked` sent when a new version narrows the audience and leaves the receiving agency out. */
+        AudienceNarrowedNotice: {
+            /**
+             * Format: uuid
+             * @description The alert.
+             */
+            id: string;
+            /**
+             * Format: int32
+             * @description The version that left the agency out.
+             */
+            version: number;
+            /** @description What the agency is asked to do. */
+            reason: string;
         };
         /** @description A page of audit records, oldest first; pass `nextCursor` back as `cursor` for the next page (null: nothing more so far). */
         AuditPage: {
@@ -1030,6 +1063,16 @@ export interface components {
             tlp: components["schemas"]["Tlp"];
             /** @description An agency as alerts name it. */
             originator: components["schemas"]["AgencyRef"];
+        };
+        /** @description The `data` of `alert.correlated`: your alert AlertId shares indicators with an alert you may see. */
+        CorrelatedNotice: {
+            /** Format: uuid */
+            alertId: string;
+            /** @description Another active alert that shares indicators with yours, as far as you may see it. */
+            matchedAlert: components["schemas"]["CorrelatedAlert"];
+            indicators: components["schemas"]["IndicatorRef"][];
+            /** Format: date-time */
+            seenAt: string;
         };
         /** @description One correlation: the other alert, the indicators both carry, and since when they have shared one. */
         Correlation: {
@@ -1170,6 +1213,19 @@ export interface components {
             /** Format: date-time */
             seenAt: string;
         };
+        /**
+         * @description The `data` of `alert.correlation_hidden`: Agency holds an active alert sharing these indicators with
+         *     your alert AlertId but may not see your alert. Its alert is not named; share yours if you decide it should know.
+         */
+        HiddenCorrelationNotice: {
+            /** Format: uuid */
+            alertId: string;
+            /** @description An agency as alerts name it. */
+            agency: components["schemas"]["AgencyRef"];
+            indicators: components["schemas"]["IndicatorRef"][];
+            /** Format: date-time */
+            seenAt: string;
+        };
         HiddenCorrelationPage: {
             items: components["schemas"]["HiddenCorrelation"][];
             nextCursor?: string | null;
@@ -1252,6 +1308,12 @@ export interface components {
             /** @description ISO 3166-1 alpha-2. */
             nationality?: string | null;
             aliases?: string[] | null;
+        };
+        /** @description The `data` of a `ping` (POST /api/v1/subscriptions/{id}/ping): it carries no intelligence. */
+        PingNotice: {
+            /** Format: uuid */
+            subscriptionId: string;
+            message: string;
         };
         /**
          * @description What the endpoint answered to the ping: its HTTP status and how long it took. When it could not be reached,
@@ -1411,6 +1473,11 @@ export interface components {
             countries?: string[] | null;
             /** @description Also receive the alerts your own agency publishes (e.g. to mirror everything into one system). */
             includeOwnAlerts?: boolean | null;
+            /**
+             * @description Event types to receive, of alert.published, alert.updated, alert.feedback, alert.correlated, alert.correlation_hidden,
+             *     api_key.issued; empty or absent: all. alert.revoked and alert.expired always reach a subscription that was sent the alert.
+             */
+            eventTypes?: string[] | null;
         };
         SubscriptionView: {
             /** Format: uuid */
@@ -1423,6 +1490,8 @@ export interface components {
             minSeverity: components["schemas"]["Severity"];
             countries: string[];
             includeOwnAlerts: boolean;
+            /** @description The event types chosen; empty: all. */
+            eventTypes: string[];
             /** @description active, paused, or disabled (the endpoint answered 410 Gone). */
             status: string;
             statusReason?: string | null;
@@ -1446,6 +1515,519 @@ export interface components {
          * @enum {string}
          */
         Tlp: "clear" | "green" | "amber" | "amber+strict" | "red";
+        /**
+         * @description The body of the alert.correlated webhook (Standard Webhooks envelope). Your alert shares indicators with another active alert your agency may see: data names both and the shared indicators.
+         * @example {
+         *       "type": "alert.correlated",
+         *       "timestamp": "2026-11-20T19:04:12.318204Z",
+         *       "data": {
+         *         "alertId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+         *         "matchedAlert": {
+         *           "id": "01a1fa80-5b1d-7c3e-8f20-6a4b3c2d1e0f",
+         *           "title": "Refrigerated truck SU 123-AB seen at Kelebia",
+         *           "category": "migrant_smuggling",
+         *           "severity": "medium",
+         *           "tlp": "green",
+         *           "originator": {
+         *             "id": "01a1a116-22c6-7c19-8744-b5bae0284947",
+         *             "name": "Hungarian National Police — Border Policing Department",
+         *             "country": "HU"
+         *           }
+         *         },
+         *         "indicators": [
+         *           {
+         *             "type": "vehicle_plate",
+         *             "value": "SU123AB"
+         *           }
+         *         ],
+         *         "seenAt": "2026-11-20T21:04:12.318204+00:00"
+         *       }
+         *     }
+         */
+        "WebhookEnvelope_alert.correlated": {
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "alert.correlated";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
+             */
+            timestamp: string;
+            data: components["schemas"]["CorrelatedNotice"];
+        };
+        /**
+         * @description The body of the alert.correlation_hidden webhook (Standard Webhooks envelope). Another agency holds an active alert sharing indicators with your alert but may not see yours: the agency is named, its alert is not. Share your alert with it if you decide it should know.
+         * @example {
+         *       "type": "alert.correlation_hidden",
+         *       "timestamp": "2026-11-20T19:04:12.318204Z",
+         *       "data": {
+         *         "alertId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+         *         "agency": {
+         *           "id": "01a1a116-22c6-7c19-8744-b5bae0284947",
+         *           "name": "Hungarian National Police — Border Policing Department",
+         *           "country": "HU"
+         *         },
+         *         "indicators": [
+         *           {
+         *             "type": "phone",
+         *             "value": "+381641234567"
+         *           }
+         *         ],
+         *         "seenAt": "2026-11-20T21:04:12.318204+00:00"
+         *       }
+         *     }
+         */
+        "WebhookEnvelope_alert.correlation_hidden": {
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "alert.correlation_hidden";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
+             */
+            timestamp: string;
+            data: components["schemas"]["HiddenCorrelationNotice"];
+        };
+        /**
+         * @description The body of the alert.expired webhook (Standard Webhooks envelope). The alert reached its expiry and its personal data was purged: data is its tombstone. Delete your copies.
+         * @example {
+         *       "type": "alert.expired",
+         *       "timestamp": "2026-11-20T19:04:12.318204Z",
+         *       "data": {
+         *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+         *         "version": 2,
+         *         "status": "expired",
+         *         "category": "migrant_smuggling",
+         *         "originator": {
+         *           "id": "01a19b8f-7174-7b23-81fc-779effc19fb7",
+         *           "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+         *           "country": "RS"
+         *         },
+         *         "reason": "The alert passed its expiry date; its content was purged.",
+         *         "createdAt": "2026-11-20T19:04:12.318204+00:00",
+         *         "updatedAt": "2026-11-21T19:04:12.318204+00:00"
+         *       }
+         *     }
+         */
+        "WebhookEnvelope_alert.expired": {
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "alert.expired";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
+             */
+            timestamp: string;
+            data: components["schemas"]["AlertTombstone"];
+        };
+        /**
+         * @description The body of the alert.feedback webhook (Standard Webhooks envelope). A partner reported on your alert (received, hit, …): sent to the originator only.
+         * @example {
+         *       "type": "alert.feedback",
+         *       "timestamp": "2026-11-20T19:04:12.318204Z",
+         *       "data": {
+         *         "id": "01a1fa71-0c4e-7d1a-9b55-3e1f2a6c7d80",
+         *         "alertId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+         *         "alertVersion": 1,
+         *         "agency": {
+         *           "id": "01a1a116-22c6-7c19-8744-b5bae0284947",
+         *           "name": "Hungarian National Police — Border Policing Department",
+         *           "country": "HU"
+         *         },
+         *         "kind": "hit",
+         *         "note": "The truck was stopped at Röszke at 01:40; 38 people on board.",
+         *         "createdAt": "2026-11-21T02:04:12.318204+00:00"
+         *       }
+         *     }
+         */
+        "WebhookEnvelope_alert.feedback": {
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "alert.feedback";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
+             */
+            timestamp: string;
+            data: components["schemas"]["FeedbackView"];
+        };
+        /**
+         * @description The body of the alert.published webhook (Standard Webhooks envelope). An alert your agency may see and your subscription matches, sent for the first time: data is the alert.
+         * @example {
+         *       "type": "alert.published",
+         *       "timestamp": "2026-11-20T19:04:12.318204Z",
+         *       "data": {
+         *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+         *         "version": 1,
+         *         "status": "active",
+         *         "category": "migrant_smuggling",
+         *         "title": "About 40 people to be moved from Preševo to the Horgoš–Röszke crossing tonight",
+         *         "summary": "A network calling itself 'Kurdish route' is gathering about 40 people near Preševo for transport to Subotica in a refrigerated truck with forged CMR documents. The group is to be handed over to a second crew that attempts the Horgoš–Röszke crossing into Hungary after midnight.",
+         *         "severity": "high",
+         *         "tlp": "amber",
+         *         "handling": {
+         *           "code": "H1"
+         *         },
+         *         "evaluation": {
+         *           "source": "B",
+         *           "information": "2"
+         *         },
+         *         "basis": "assessment",
+         *         "countries": [
+         *           "RS",
+         *           "HU",
+         *           "MK"
+         *         ],
+         *         "originator": {
+         *           "id": "01a19b8f-7174-7b23-81fc-779effc19fb7",
+         *           "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+         *           "country": "RS"
+         *         },
+         *         "audience": [],
+         *         "smuggling": {
+         *           "route": [
+         *             {
+         *               "place": "Gevgelija",
+         *               "country": "MK"
+         *             },
+         *             {
+         *               "place": "Preševo",
+         *               "country": "RS"
+         *             },
+         *             {
+         *               "place": "Belgrade",
+         *               "country": "RS"
+         *             },
+         *             {
+         *               "place": "Subotica",
+         *               "country": "RS"
+         *             }
+         *           ],
+         *           "crossingPoints": [
+         *             {
+         *               "name": "Horgoš–Röszke",
+         *               "countries": [
+         *                 "RS",
+         *                 "HU"
+         *               ]
+         *             }
+         *           ],
+         *           "modusOperandi": "Concealment in a refrigerated truck with forged CMR documents; a scout car drives ahead of the truck.",
+         *           "estimatedPeople": 40,
+         *           "networkNames": [
+         *             "Kurdish route"
+         *           ]
+         *         },
+         *         "indicators": [
+         *           {
+         *             "type": "phone",
+         *             "value": "+381641234567",
+         *             "submitted": "+381 64 123 4567",
+         *             "description": "Driver's phone"
+         *           },
+         *           {
+         *             "type": "vehicle_plate",
+         *             "value": "SU123AB",
+         *             "submitted": "SU 123-AB",
+         *             "description": "Refrigerated truck"
+         *           },
+         *           {
+         *             "type": "iban",
+         *             "value": "RS35260005601001611379",
+         *             "submitted": "RS35 2600 0560 1001 6113 79",
+         *             "description": "Account receiving the fees"
+         *           }
+         *         ],
+         *         "persons": [
+         *           {
+         *             "fullName": "Dragan Petrović",
+         *             "category": "suspect",
+         *             "dateOfBirth": "1984-03-12",
+         *             "nationality": "RS",
+         *             "aliases": [
+         *               "Gagi"
+         *             ]
+         *           }
+         *         ],
+         *         "observedAt": "2026-11-20T18:30:00+00:00",
+         *         "reviewAt": "2027-05-20T00:00:00+00:00",
+         *         "expiresAt": "2027-11-20T00:00:00+00:00",
+         *         "createdAt": "2026-11-20T19:04:12.318204+00:00",
+         *         "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+         *       }
+         *     }
+         */
+        "WebhookEnvelope_alert.published": {
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "alert.published";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
+             */
+            timestamp: string;
+            data: components["schemas"]["AlertView"];
+        };
+        /**
+         * @description The body of the alert.purged webhook (Standard Webhooks envelope). An earlier event about an alert that has since expired, (re)sent after the purge: data is the tombstone, not the content.
+         * @example {
+         *       "type": "alert.purged",
+         *       "timestamp": "2026-11-20T19:04:12.318204Z",
+         *       "data": {
+         *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+         *         "version": 2,
+         *         "status": "expired",
+         *         "category": "migrant_smuggling",
+         *         "originator": {
+         *           "id": "01a19b8f-7174-7b23-81fc-779effc19fb7",
+         *           "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+         *           "country": "RS"
+         *         },
+         *         "reason": "The alert passed its expiry date; its content was purged.",
+         *         "createdAt": "2026-11-20T19:04:12.318204+00:00",
+         *         "updatedAt": "2026-11-21T19:04:12.318204+00:00"
+         *       }
+         *     }
+         */
+        "WebhookEnvelope_alert.purged": {
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "alert.purged";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
+             */
+            timestamp: string;
+            data: components["schemas"]["AlertTombstone"];
+        };
+        /**
+         * @description The body of the alert.revoked webhook (Standard Webhooks envelope). Delete your copies. Either the originator recalled the alert (data is its tombstone), or a new version narrowed the audience and left your agency out (data is an AudienceNarrowedNotice).
+         * @example {
+         *       "type": "alert.revoked",
+         *       "timestamp": "2026-11-20T19:04:12.318204Z",
+         *       "data": {
+         *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+         *         "version": 2,
+         *         "status": "revoked",
+         *         "category": "migrant_smuggling",
+         *         "originator": {
+         *           "id": "01a19b8f-7174-7b23-81fc-779effc19fb7",
+         *           "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+         *           "country": "RS"
+         *         },
+         *         "reason": "Superseded by alert 01a1fa60-…: the crossing was moved.",
+         *         "createdAt": "2026-11-20T19:04:12.318204+00:00",
+         *         "updatedAt": "2026-11-21T19:04:12.318204+00:00"
+         *       }
+         *     }
+         */
+        "WebhookEnvelope_alert.revoked": {
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "alert.revoked";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
+             */
+            timestamp: string;
+            /** @description One of the shapes this event carries. */
+            data: components["schemas"]["AlertTombstone"] | components["schemas"]["AudienceNarrowedNotice"];
+        };
+        /**
+         * @description The body of the alert.updated webhook (Standard Webhooks envelope). A new version of an alert your subscription was sent before: data is the whole new version.
+         * @example {
+         *       "type": "alert.updated",
+         *       "timestamp": "2026-11-20T19:04:12.318204Z",
+         *       "data": {
+         *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+         *         "version": 1,
+         *         "status": "active",
+         *         "category": "migrant_smuggling",
+         *         "title": "About 40 people to be moved from Preševo to the Horgoš–Röszke crossing tonight",
+         *         "summary": "A network calling itself 'Kurdish route' is gathering about 40 people near Preševo for transport to Subotica in a refrigerated truck with forged CMR documents. The group is to be handed over to a second crew that attempts the Horgoš–Röszke crossing into Hungary after midnight.",
+         *         "severity": "high",
+         *         "tlp": "amber",
+         *         "handling": {
+         *           "code": "H1"
+         *         },
+         *         "evaluation": {
+         *           "source": "B",
+         *           "information": "2"
+         *         },
+         *         "basis": "assessment",
+         *         "countries": [
+         *           "RS",
+         *           "HU",
+         *           "MK"
+         *         ],
+         *         "originator": {
+         *           "id": "01a19b8f-7174-7b23-81fc-779effc19fb7",
+         *           "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+         *           "country": "RS"
+         *         },
+         *         "audience": [],
+         *         "smuggling": {
+         *           "route": [
+         *             {
+         *               "place": "Gevgelija",
+         *               "country": "MK"
+         *             },
+         *             {
+         *               "place": "Preševo",
+         *               "country": "RS"
+         *             },
+         *             {
+         *               "place": "Belgrade",
+         *               "country": "RS"
+         *             },
+         *             {
+         *               "place": "Subotica",
+         *               "country": "RS"
+         *             }
+         *           ],
+         *           "crossingPoints": [
+         *             {
+         *               "name": "Horgoš–Röszke",
+         *               "countries": [
+         *                 "RS",
+         *                 "HU"
+         *               ]
+         *             }
+         *           ],
+         *           "modusOperandi": "Concealment in a refrigerated truck with forged CMR documents; a scout car drives ahead of the truck.",
+         *           "estimatedPeople": 40,
+         *           "networkNames": [
+         *             "Kurdish route"
+         *           ]
+         *         },
+         *         "indicators": [
+         *           {
+         *             "type": "phone",
+         *             "value": "+381641234567",
+         *             "submitted": "+381 64 123 4567",
+         *             "description": "Driver's phone"
+         *           },
+         *           {
+         *             "type": "vehicle_plate",
+         *             "value": "SU123AB",
+         *             "submitted": "SU 123-AB",
+         *             "description": "Refrigerated truck"
+         *           },
+         *           {
+         *             "type": "iban",
+         *             "value": "RS35260005601001611379",
+         *             "submitted": "RS35 2600 0560 1001 6113 79",
+         *             "description": "Account receiving the fees"
+         *           }
+         *         ],
+         *         "persons": [
+         *           {
+         *             "fullName": "Dragan Petrović",
+         *             "category": "suspect",
+         *             "dateOfBirth": "1984-03-12",
+         *             "nationality": "RS",
+         *             "aliases": [
+         *               "Gagi"
+         *             ]
+         *           }
+         *         ],
+         *         "observedAt": "2026-11-20T18:30:00+00:00",
+         *         "reviewAt": "2027-05-20T00:00:00+00:00",
+         *         "expiresAt": "2027-11-20T00:00:00+00:00",
+         *         "createdAt": "2026-11-20T19:04:12.318204+00:00",
+         *         "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+         *       }
+         *     }
+         */
+        "WebhookEnvelope_alert.updated": {
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "alert.updated";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
+             */
+            timestamp: string;
+            data: components["schemas"]["AlertView"];
+        };
+        /**
+         * @description The body of the api_key.issued webhook (Standard Webhooks envelope). An operator issued an API key to your agency: the key's public facts, never the secret.
+         * @example {
+         *       "type": "api_key.issued",
+         *       "timestamp": "2026-11-20T19:04:12.318204Z",
+         *       "data": {
+         *         "agencyId": "01a19b8f-7174-7b23-81fc-779effc19fb7",
+         *         "key": {
+         *           "id": "01a19b99-12f3-70ac-a104-38e07bffb80e",
+         *           "prefix": "isk_3kq9",
+         *           "name": "Operations centre gateway",
+         *           "scopes": [
+         *             "alerts:read",
+         *             "alerts:write"
+         *           ],
+         *           "createdAt": "2026-11-02T09:31:02.771904+00:00"
+         *         },
+         *         "issuedBy": {
+         *           "id": "01a19b89-8c21-745f-bb36-8b90b4b0ed9f",
+         *           "name": "IntelSharing operations desk"
+         *         },
+         *         "purpose": "Ticket OPS-2026-0412: key for the new gateway"
+         *       }
+         *     }
+         */
+        "WebhookEnvelope_api_key.issued": {
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "api_key.issued";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
+             */
+            timestamp: string;
+            data: components["schemas"]["ApiKeyIssuedNotice"];
+        };
+        /**
+         * @description The body of the ping webhook (Standard Webhooks envelope). A test event you asked for (POST /api/v1/subscriptions/{id}/ping): check that you can verify the signature.
+         * @example {
+         *       "type": "ping",
+         *       "timestamp": "2026-11-20T19:04:12.318204Z",
+         *       "data": {
+         *         "subscriptionId": "01a19ba0-77c2-7e0d-a5f1-2b9c8d7e6f50",
+         *         "message": "IntelSharing test event: your endpoint is reachable and can verify our signature."
+         *       }
+         *     }
+         */
+        WebhookEnvelope_ping: {
+            /**
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "ping";
+            /**
+             * Format: date-time
+             * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
+             */
+            timestamp: string;
+            data: components["schemas"]["PingNotice"];
+        };
     };
     responses: never;
     parameters: never;

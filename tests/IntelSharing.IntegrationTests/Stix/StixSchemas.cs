@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IntelSharing.Api.Features.Stix;
+using IntelSharing.IntegrationTests.Infrastructure;
 using Json.Schema;
 
 namespace IntelSharing.IntegrationTests.Stix;
@@ -150,28 +151,7 @@ public static class StixSchemas
     private static JsonSchema Oasis(Loaded loaded, string file) =>
         (JsonSchema)(loaded.Options.SchemaRegistry.Get(new Uri(OasisBase + file)) ?? throw new InvalidOperationException($"{file} is not in the registry."));
 
-    private static List<string> Evaluate(JsonSchema schema, JsonElement instance)
-    {
-        var result = schema.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.Hierarchical, RequireFormatValidation = true });
-        var problems = new List<string>();
-        Collect(result, problems);
-        return result.IsValid ? [] : problems.DefaultIfEmpty("invalid").ToList();
-    }
-
-    /// <summary>Errors along the failing paths only: a branch of a valid anyOf/oneOf that did not fit is not a problem.</summary>
-    private static void Collect(EvaluationResults node, List<string> problems)
-    {
-        if (node.IsValid)
-        {
-            return;
-        }
-
-        problems.AddRange((node.Errors ?? new Dictionary<string, string>()).Select(e => $"{node.InstanceLocation} ({node.EvaluationPath}): {e.Value}"));
-        foreach (var detail in node.Details ?? [])
-        {
-            Collect(detail, problems);
-        }
-    }
+    private static List<string> Evaluate(JsonSchema schema, JsonElement instance) => SchemaProblems.Of(schema, instance);
 
     private static Loaded? Load()
     {

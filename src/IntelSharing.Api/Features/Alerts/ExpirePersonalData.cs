@@ -3,6 +3,7 @@ using Dapper;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Features.Deliveries;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
@@ -116,7 +117,7 @@ public sealed class ExpirePersonalData(Database database, Outbox outbox, Deliver
             """,
             new
             {
-                id = alert.Id, payload = Outbox.Payload("alert.purged", now, tombstone), published = EventTypes.AlertPublished, updated = EventTypes.AlertUpdated,
+                id = alert.Id, payload = Outbox.Payload(WebhookEventContracts.AlertPurged, now, tombstone), published = EventTypes.AlertPublished, updated = EventTypes.AlertUpdated,
                 correlated = EventTypes.AlertCorrelated, hidden = EventTypes.AlertCorrelationHidden,
             },
             transaction, cancellationToken: cancellationToken));

@@ -63,9 +63,9 @@ public static class CreateSubscription
             await connection.ExecuteAsync(new CommandDefinition(
                 """
                 INSERT INTO subscriptions (id, agency_id, url, authority, description, categories, min_severity_rank, countries,
-                                           include_own_alerts, status, secret, created_at, updated_at)
+                                           include_own_alerts, event_types, status, secret, created_at, updated_at)
                 VALUES (@id, @agencyId, @Url, @Authority, @Description, @Categories, @MinSeverityRank, @Countries,
-                        @IncludeOwnAlerts, 'active', @secret, @now, @now)
+                        @IncludeOwnAlerts, @EventTypes, 'active', @secret, @now, @now)
                 """,
                 parameters, transaction, cancellationToken: cancellationToken));
             await audit.RecordAsync(connection, transaction, new AuditEvent(AuditActions.SubscriptionCreate, StatusCodes.Status201Created)

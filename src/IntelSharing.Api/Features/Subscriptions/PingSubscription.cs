@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Dapper;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Features.Deliveries;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Json;
@@ -69,7 +70,7 @@ public static class PingSubscription
             var secrets = RetiredSecrets.SigningKeys(protector, row.Secret, row.PreviousSecret, row.PreviousSecretExpiresAt, row.OlderSecrets, now);
 
             var messageId = $"msg_ping_{Guid.CreateVersion7(now):N}";
-            var data = JsonSerializer.Serialize(new { subscriptionId = command.Id, message = "IntelSharing test event: your endpoint is reachable and can verify our signature." }, JsonDefaults.Options);
+            var data = JsonSerializer.Serialize(new PingNotice(command.Id, PingNotice.Reachable), JsonDefaults.Options);
             var body = Encoding.UTF8.GetBytes(Outbox.Payload(EventTypes.Ping, now, data));
             var outcome = await sender.SendAsync(new Uri(row.Url), messageId, body, secrets, AllowedNetworks.FromColumn(row.AllowedPrivateNetworks), cancellationToken);
             audit.Annotate(detail: new { webhookId = messageId, partnerStatus = outcome.StatusCode, outcome.Succeeded });

@@ -3,6 +3,7 @@ using System.Data.Common;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
+using Dispatch = IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -30,6 +31,12 @@ public sealed record SubscriptionInput
 
     /// <summary>Also receive the alerts your own agency publishes (e.g. to mirror everything into one system).</summary>
     public bool? IncludeOwnAlerts { get; init; }
+
+    /// <summary>
+    /// Event types to receive, of alert.published, alert.updated, alert.feedback, alert.correlated, alert.correlation_hidden,
+    /// api_key.issued; empty or absent: all. alert.revoked and alert.expired always reach a subscription that was sent the alert.
+    /// </summary>
+    public IReadOnlyList<string>? EventTypes { get; init; }
 }
 
 public sealed record SubscriptionView
@@ -49,6 +56,9 @@ public sealed record SubscriptionView
     public required IReadOnlyList<string> Countries { get; init; }
 
     public required bool IncludeOwnAlerts { get; init; }
+
+    /// <summary>The event types chosen; empty: all.</summary>
+    public required IReadOnlyList<string> EventTypes { get; init; }
 
     /// <summary>active, paused, or disabled (the endpoint answered 410 Gone).</summary>
     public required string Status { get; init; }
@@ -70,7 +80,7 @@ internal sealed record SubscriptionRow
 {
     public const string Columns =
         "id AS Id, agency_id AS AgencyId, url AS Url, description AS Description, categories AS Categories, " +
-        "min_severity_rank AS MinSeverityRank, countries AS Countries, include_own_alerts AS IncludeOwnAlerts, status AS Status, " +
+        "min_severity_rank AS MinSeverityRank, countries AS Countries, include_own_alerts AS IncludeOwnAlerts, event_types AS EventTypes, status AS Status, " +
         "status_reason AS StatusReason, previous_secret_expires_at AS PreviousSecretExpiresAt, created_at AS CreatedAt, updated_at AS UpdatedAt";
 
     public Guid Id { get; init; }
@@ -88,6 +98,8 @@ internal sealed record SubscriptionRow
     public string Countries { get; init; } = string.Empty;
 
     public bool IncludeOwnAlerts { get; init; }
+
+    public string EventTypes { get; init; } = string.Empty;
 
     public string Status { get; init; } = string.Empty;
 
@@ -110,6 +122,7 @@ internal sealed record SubscriptionRow
         MinSeverity = (Severity)Math.Max(1, MinSeverityRank),
         Countries = Countries.Split(' ', StringSplitOptions.RemoveEmptyEntries),
         IncludeOwnAlerts = IncludeOwnAlerts,
+        EventTypes = EventTypes.Split(' ', StringSplitOptions.RemoveEmptyEntries),
         Status = Status,
         StatusReason = StatusReason,
         PreviousSecretValidUntil = PreviousSecretExpiresAt > now ? PreviousSecretExpiresAt : null,
@@ -129,6 +142,7 @@ public sealed class SubscriptionInputValidator : AbstractValidator<SubscriptionI
 {
     public const int MaxCountries = 60;
     public const int MaxCategories = 2;
+    public static readonly int MaxEventTypes = Dispatch.EventTypes.Choosable.Count;
 
     public SubscriptionInputValidator(OutboundAddressPolicy outbound)
     {
@@ -141,6 +155,11 @@ public sealed class SubscriptionInputValidator : AbstractValidator<SubscriptionI
             .MultiLineText();
         RuleFor(s => s.Categories).Cascade(CascadeMode.Stop).AtMost(MaxCategories, "categories").Unique("Categories");
         RuleFor(s => s.Countries).Cascade(CascadeMode.Stop).AtMost(MaxCountries, "countries").Unique("Countries");
+        RuleFor(s => s.EventTypes).Cascade(CascadeMode.Stop).AtMost(MaxEventTypes, "eventTypes").Unique("EventTypes");
+        When(s => ListRules.IsWithin(s.EventTypes, MaxEventTypes), () =>
+            RuleForEach(s => s.EventTypes).Must(t => Dispatch.EventTypes.Choosable.Contains(t))
+                .WithMessage($"'{{PropertyValue}}' is not an event type a subscription chooses: {string.Join(", ", Dispatch.EventTypes.Choosable)} " +
+                    $"({Dispatch.EventTypes.AlertRevoked} and {Dispatch.EventTypes.AlertExpired} always come)."));
         When(s => ListRules.IsWithin(s.Countries, MaxCountries), () =>
             RuleForEach(s => s.Countries).Must(Countries.IsValid).WithMessage("'{PropertyValue}' is not an ISO 3166-1 alpha-2 country code (upper case, e.g. RS)."));
     }
@@ -165,5 +184,6 @@ public sealed class SubscriptionInputValidator : AbstractValidator<SubscriptionI
         MinSeverityRank = (int)(input.MinSeverity ?? Severity.Low),
         Countries = string.Join(' ', input.Countries ?? []),
         IncludeOwnAlerts = input.IncludeOwnAlerts ?? false,
+        EventTypes = string.Join(' ', input.EventTypes ?? []),
     };
 }

@@ -40,7 +40,7 @@ public static class UpdateSubscription
             var updated = await connection.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE subscriptions SET url = @Url, authority = @Authority, description = @Description, categories = @Categories,
-                       min_severity_rank = @MinSeverityRank, countries = @Countries, include_own_alerts = @IncludeOwnAlerts, updated_at = @now
+                       min_severity_rank = @MinSeverityRank, countries = @Countries, include_own_alerts = @IncludeOwnAlerts, event_types = @EventTypes, updated_at = @now
                 WHERE id = @id AND agency_id = @agencyId AND status <> 'deleted'
                 """,
                 parameters, transaction, cancellationToken: cancellationToken));

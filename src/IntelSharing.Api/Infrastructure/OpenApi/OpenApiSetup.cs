@@ -11,7 +11,7 @@ public static class OpenApiSetup
 {
     public const string DocumentName = "v1";
 
-    public static IServiceCollection AddIntelSharingOpenApi(this IServiceCollection services)
+    public static IServiceCollection AddIntelSharingOpenApi(this IServiceCollection services, IReadOnlyList<WebhookEventContract> webhookEvents)
     {
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(options =>
@@ -44,6 +44,7 @@ public static class OpenApiSetup
             options.OperationFilter<HttpHeadersOperationFilter>();
             options.OperationFilter<ExamplesOperationFilter>();
             options.DocumentFilter<ContractDocumentFilter>();
+            options.DocumentFilter<WebhookEventsDocumentFilter>(webhookEvents);
             var xml = Path.Combine(AppContext.BaseDirectory, "IntelSharing.Api.xml");
             if (File.Exists(xml))
             {

@@ -25,6 +25,14 @@ public static class EventTypes
 
     /// <summary>An operator issued an API key to the receiving agency (docs/decisions/0012): no alert content, only the key's public facts.</summary>
     public const string ApiKeyIssued = "api_key.issued";
+
+    /// <summary>
+    /// The types a subscription may choose (<c>eventTypes</c>). <see cref="AlertRevoked"/> and <see cref="AlertExpired"/>
+    /// are not among them: "delete your copies" reaches every subscription that was sent the alert, whatever it chose;
+    /// <see cref="Ping"/> is only ever sent on request.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Choosable =
+        [AlertPublished, AlertUpdated, AlertFeedback, AlertCorrelated, AlertCorrelationHidden, ApiKeyIssued];
 }
 
 /// <summary>Delivery states as stored and shown.</summary>

@@ -82,9 +82,7 @@ public sealed class Outbox(Database database)
             var losingAgencies = losing.Select(l => l.AgencyId).Distinct().ToArray();
             await CancelUndeliveredAsync(connection, transaction, alert.Id, losingAgencies,
                 "The agency is no longer in the alert's audience; the undelivered copy was cancelled.", now, cancellationToken);
-            var notice = JsonSerializer.Serialize(
-                new { id = alert.Id, version = alert.Version, reason = "Your agency is no longer in the audience of this alert. Delete the copies you hold." },
-                JsonDefaults.Options);
+            var notice = JsonSerializer.Serialize(new AudienceNarrowedNotice(alert.Id, alert.Version, AudienceNarrowedNotice.DeleteYourCopies), JsonDefaults.Options);
             queued += AddEvent(batch, EventTypes.AlertRevoked, alert.Id, alert.Version, notice,
                 losing.Select(l => (l.SubscriptionId, l.AgencyId)).ToList(), now);
         }
@@ -225,6 +223,16 @@ public sealed class Outbox(Database database)
             INSERT INTO deliveries (id, event_id, subscription_id, agency_id, alert_id, state, attempts, next_attempt_at, created_at, updated_at)
             VALUES {rows}
             """);
+        if (EventTypes.Choosable.Contains(eventType))
+        {
+            // Every caller picks recipients its own way; the subscription's choice of types is applied here, once, for all.
+            batch.Add(
+                $"""
+                DELETE FROM deliveries WHERE event_id = {eventId} AND subscription_id IN (
+                    SELECT id FROM subscriptions WHERE event_types <> '' AND (' ' || event_types || ' ') NOT LIKE {batch.Parameter($"{e}typeLike", $"% {eventType} %")})
+                """);
+        }
+
         return recipients.Count;
     }
 
