@@ -162,7 +162,7 @@ builder.Services.AddAuthorization(options =>
 });
 
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
-builder.Services.AddIntelSharingOpenApi(WebhookEventContracts.All);
+builder.Services.AddIntelSharingOpenApi(WebhookEventsContract.All);
 
 var app = builder.Build();
 

@@ -491,6 +491,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every change you may see, in an order that never skips one
+         * @description Changes to alerts you may see (alert.published, alert.updated — also the version that shares an alert with you —, alert.revoked, alert.expired) and feedback on your own alerts (alert.feedback), in position order. Start with after=0 (or leave it out), then pass nextCursor back as after: a change that commits late gets a later position, never one you have passed, so you see every change exactly once. Who may see a change is decided when you read it, against the alert as it is now: a narrowed audience hides its later changes. limit is 1 to 500 (default 100); a page may be short, or empty, and still move nextCursor on. With Accept: text/event-stream the same feed is a Server-Sent Events stream: id is the position, Last-Event-ID (or after) resumes, comment lines are heartbeats; each agency may hold a few streams at once (429 beyond). Read an alert with GET /api/v1/alerts/{id}.
+         */
+        get: operations["ReadFeed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/indicators": {
         parameters: {
             query?: never;
@@ -1167,6 +1187,37 @@ export interface components {
             source: components["schemas"]["SourceReliability"];
             information: components["schemas"]["InformationAssessment"];
         };
+        /** @description One change, as the feed serves it: what happened to which alert, at which position. Read the alert itself with GET /api/v1/alerts/{alertId}. */
+        FeedChange: {
+            /**
+             * Format: int64
+             * @description The change's place in the feed; pass the last one you processed as `after` (or `Last-Event-ID`).
+             */
+            position: number;
+            /** @description alert.published, alert.updated, alert.revoked, alert.expired or alert.feedback. */
+            type: string;
+            /** Format: uuid */
+            alertId: string;
+            /**
+             * Format: int32
+             * @description The alert version the change made (for feedback: the version the feedback answered).
+             */
+            alertVersion: number;
+            /**
+             * Format: uuid
+             * @description For alert.feedback: the feedback's id (GET /api/v1/alerts/{alertId}/feedback).
+             */
+            feedbackId?: string | null;
+            /** Format: date-time */
+            occurredAt: string;
+        };
+        /** @description A page of the feed. `nextCursor` is always a position: pass it back as `after`; an empty page means nothing newer yet. */
+        FeedPage: {
+            items: components["schemas"]["FeedChange"][];
+            /** Format: int64 */
+            nextCursor: number;
+        };
+        /** @description A recipient's answer to an alert (POST /api/v1/alerts/{id}/feedback): received, hit, actioned or false_positive, with a note. */
         FeedbackInput: {
             kind: components["schemas"]["FeedbackKind"];
             /** @description At most 2,000 characters. */
@@ -1177,6 +1228,7 @@ export interface components {
          * @enum {string}
          */
         FeedbackKind: "received" | "hit" | "actioned" | "false_positive";
+        /** @description One agency's feedback on one version of an alert, as its originator and the agency itself see it. */
         FeedbackView: {
             /** Format: uuid */
             id: string;
@@ -1264,6 +1316,7 @@ export interface components {
             items: components["schemas"]["IndicatorMatch"][];
             nextCursor?: string | null;
         };
+        /** @description An indicator as the caller sent or an alert carries it: its type and normalised value. */
         IndicatorRef: {
             type: components["schemas"]["IndicatorType"];
             value: string;
@@ -4890,6 +4943,84 @@ export interface operations {
             };
             /** @description The body was not sent as application/json (urn:intelsharing:problem:unsupported-media-type). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ReadFeed: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -278,3 +278,30 @@ public sealed record AlertTombstone
 
     public required DateTimeOffset UpdatedAt { get; init; }
 }
+
+/// <summary>A recipient's answer to an alert (POST /api/v1/alerts/{id}/feedback): received, hit, actioned or false_positive, with a note.</summary>
+public sealed record FeedbackInput
+{
+    [Required] public FeedbackKind? Kind { get; init; }
+
+    /// <summary>At most 2,000 characters.</summary>
+    public string? Note { get; init; }
+}
+
+/// <summary>One agency's feedback on one version of an alert, as its originator and the agency itself see it.</summary>
+public sealed record FeedbackView
+{
+    public required Guid Id { get; init; }
+
+    public required Guid AlertId { get; init; }
+
+    public required int AlertVersion { get; init; }
+
+    public required AgencyRef Agency { get; init; }
+
+    public required FeedbackKind Kind { get; init; }
+
+    public string? Note { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+}

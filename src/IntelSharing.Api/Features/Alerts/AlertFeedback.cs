@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Dapper;
 using FluentValidation;
@@ -25,31 +24,6 @@ namespace IntelSharing.Api.Features.Alerts;
 /// </summary>
 public static class AlertFeedback
 {
-    public sealed record FeedbackInput
-    {
-        [Required] public FeedbackKind? Kind { get; init; }
-
-        /// <summary>At most 2,000 characters.</summary>
-        public string? Note { get; init; }
-    }
-
-    public sealed record FeedbackView
-    {
-        public required Guid Id { get; init; }
-
-        public required Guid AlertId { get; init; }
-
-        public required int AlertVersion { get; init; }
-
-        public required AgencyRef Agency { get; init; }
-
-        public required FeedbackKind Kind { get; init; }
-
-        public string? Note { get; init; }
-
-        public required DateTimeOffset CreatedAt { get; init; }
-    }
-
     public sealed record Submit(Caller Caller, Guid AlertId, FeedbackInput Input) : ICommand<Result<FeedbackView>>;
 
     public sealed record List(Caller Caller, Guid AlertId) : IQuery<Result<IReadOnlyList<FeedbackView>>>;

@@ -117,7 +117,7 @@ public sealed class ExpirePersonalData(Database database, Outbox outbox, Deliver
             """,
             new
             {
-                id = alert.Id, payload = Outbox.Payload(WebhookEventContracts.AlertPurged, now, tombstone), published = EventTypes.AlertPublished, updated = EventTypes.AlertUpdated,
+                id = alert.Id, payload = Outbox.Payload(WebhookEventsContract.AlertPurged, now, tombstone), published = EventTypes.AlertPublished, updated = EventTypes.AlertUpdated,
                 correlated = EventTypes.AlertCorrelated, hidden = EventTypes.AlertCorrelationHidden,
             },
             transaction, cancellationToken: cancellationToken));

@@ -313,7 +313,7 @@ public sealed class CorrelateAlerts(
         foreach (var ((kind, mine, counterpart, recipient), shared) in news)
         {
             var indicators = shared.DistinctBy(m => Convert.ToHexString(m.ValueKey))
-                .Select(m => new SearchIndicators.IndicatorRef(WireNames.TryParse<IndicatorType>(m.Type, out var type) ? type : default, m.Value)).ToList();
+                .Select(m => new IndicatorRef(WireNames.TryParse<IndicatorType>(m.Type, out var type) ? type : default, m.Value)).ToList();
             var seenAt = shared.Min(m => m.MineSeenAt > m.TheirsSeenAt ? m.MineSeenAt : m.TheirsSeenAt);
             var data = kind == EventTypes.AlertCorrelated
                 ? JsonSerializer.Serialize(new CorrelatedNotice(mine.Id, counterpart.ToCorrelated(), indicators, seenAt), JsonDefaults.Options)

@@ -27,7 +27,7 @@ public sealed record CorrelatedAlert
 }
 
 /// <summary>One correlation: the other alert, the indicators both carry, and since when they have shared one.</summary>
-public sealed record Correlation(CorrelatedAlert MatchedAlert, IReadOnlyList<SearchIndicators.IndicatorRef> Indicators, DateTimeOffset SeenAt);
+public sealed record Correlation(CorrelatedAlert MatchedAlert, IReadOnlyList<IndicatorRef> Indicators, DateTimeOffset SeenAt);
 
 public sealed record CorrelationPage(IReadOnlyList<Correlation> Items, string? NextCursor);
 
@@ -35,18 +35,18 @@ public sealed record CorrelationPage(IReadOnlyList<Correlation> Items, string? N
 /// An agency holding an active alert that shares indicators with your alert but that may not see your alert. Its
 /// alert is not named: you decide whether to share yours with it (POST /api/v1/alerts/{id}/share).
 /// </summary>
-public sealed record HiddenCorrelation(AgencyRef Agency, IReadOnlyList<SearchIndicators.IndicatorRef> Indicators, DateTimeOffset SeenAt);
+public sealed record HiddenCorrelation(AgencyRef Agency, IReadOnlyList<IndicatorRef> Indicators, DateTimeOffset SeenAt);
 
 public sealed record HiddenCorrelationPage(IReadOnlyList<HiddenCorrelation> Items, string? NextCursor);
 
 /// <summary>The <c>data</c> of <c>alert.correlated</c>: your alert <paramref name="AlertId"/> shares indicators with an alert you may see.</summary>
-public sealed record CorrelatedNotice(Guid AlertId, CorrelatedAlert MatchedAlert, IReadOnlyList<SearchIndicators.IndicatorRef> Indicators, DateTimeOffset SeenAt);
+public sealed record CorrelatedNotice(Guid AlertId, CorrelatedAlert MatchedAlert, IReadOnlyList<IndicatorRef> Indicators, DateTimeOffset SeenAt);
 
 /// <summary>
 /// The <c>data</c> of <c>alert.correlation_hidden</c>: <paramref name="Agency"/> holds an active alert sharing these indicators with
 /// your alert <paramref name="AlertId"/> but may not see your alert. Its alert is not named; share yours if you decide it should know.
 /// </summary>
-public sealed record HiddenCorrelationNotice(Guid AlertId, AgencyRef Agency, IReadOnlyList<SearchIndicators.IndicatorRef> Indicators, DateTimeOffset SeenAt);
+public sealed record HiddenCorrelationNotice(Guid AlertId, AgencyRef Agency, IReadOnlyList<IndicatorRef> Indicators, DateTimeOffset SeenAt);
 
 /// <summary>What the two correlation views share: loading the caller's alert under the read rules, and the shared indicators.</summary>
 public static class Correlations
@@ -90,15 +90,15 @@ public static class Correlations
     }
 
     /// <summary>The shared indicators of <paramref name="rows"/>, grouped by owner, each value once with the earliest time it was shared.</summary>
-    public static Dictionary<Guid, (IReadOnlyList<SearchIndicators.IndicatorRef> Indicators, DateTimeOffset SeenAt)> Group(IEnumerable<SharedRow> rows) =>
+    public static Dictionary<Guid, (IReadOnlyList<IndicatorRef> Indicators, DateTimeOffset SeenAt)> Group(IEnumerable<SharedRow> rows) =>
         rows.GroupBy(r => r.OwnerId).ToDictionary(
             g => g.Key,
             g =>
             {
                 var values = g.GroupBy(r => (r.Type, r.Value)).Select(v => (v.Key, SeenAt: v.Min(r => r.SeenAt))).OrderBy(v => v.Key.Type, StringComparer.Ordinal)
                     .ThenBy(v => v.Key.Value, StringComparer.Ordinal).ToList();
-                IReadOnlyList<SearchIndicators.IndicatorRef> indicators = values
-                    .Select(v => new SearchIndicators.IndicatorRef(Infrastructure.Json.WireNames.TryParse<IndicatorType>(v.Key.Type, out var type) ? type : default, v.Key.Value))
+                IReadOnlyList<IndicatorRef> indicators = values
+                    .Select(v => new IndicatorRef(Infrastructure.Json.WireNames.TryParse<IndicatorType>(v.Key.Type, out var type) ? type : default, v.Key.Value))
                     .ToList();
                 return (indicators, values.Min(v => v.SeenAt));
             });
@@ -109,3 +109,6 @@ public static class Correlations
     public static Task<IEnumerable<SharedRow>> QuerySharedAsync(DbConnection connection, string sql, DynamicParameters parameters, CancellationToken cancellationToken) =>
         connection.QueryAsync<SharedRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
 }
+
+/// <summary>An indicator as the caller sent or an alert carries it: its type and normalised value.</summary>
+public sealed record IndicatorRef(IndicatorType Type, string Value);

@@ -101,7 +101,7 @@ public static class ListCorrelations
             var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
             var page = rows.Count > query.Take ? rows.GetRange(0, query.Take) : rows;
 
-            var shared = new Dictionary<Guid, (IReadOnlyList<SearchIndicators.IndicatorRef> Indicators, DateTimeOffset SeenAt)>();
+            var shared = new Dictionary<Guid, (IReadOnlyList<IndicatorRef> Indicators, DateTimeOffset SeenAt)>();
             if (page.Count > 0)
             {
                 var sharedParameters = new DynamicParameters(new { id = query.Id });

@@ -84,7 +84,7 @@ public static class ListHiddenCorrelations
             var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
             var page = rows.Count > take ? rows.GetRange(0, take) : rows;
 
-            var shared = new Dictionary<Guid, (IReadOnlyList<SearchIndicators.IndicatorRef> Indicators, DateTimeOffset SeenAt)>();
+            var shared = new Dictionary<Guid, (IReadOnlyList<IndicatorRef> Indicators, DateTimeOffset SeenAt)>();
             if (page.Count > 0)
             {
                 var sharedParameters = new DynamicParameters(new { id = query.Id });

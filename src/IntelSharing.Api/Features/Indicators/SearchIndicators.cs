@@ -54,7 +54,6 @@ public static class SearchIndicators
     /// <summary>One alert found, with the searched indicators it carries.</summary>
     public sealed record IndicatorMatch(AlertView Alert, IReadOnlyList<IndicatorRef> Matched);
 
-    public sealed record IndicatorRef(IndicatorType Type, string Value);
 
     public sealed record IndicatorMatchPage(IReadOnlyList<IndicatorMatch> Items, string? NextCursor);
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Agencies;
 using IntelSharing.Api.Features.Alerts;
+using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Features.Indicators;
 using IntelSharing.Api.Infrastructure.Json;
@@ -30,7 +31,7 @@ public sealed record PingNotice(Guid SubscriptionId, string Message)
 /// OpenAPI document is written from this list (Program.cs hands it to <see cref="WebhookEventsDocumentFilter"/>), and the
 /// contract test checks every event the dispatcher sends against it.
 /// </summary>
-public static class WebhookEventContracts
+public static class WebhookEventsContract
 {
     /// <summary>
     /// Sent in place of an <c>alert.published</c>, <c>alert.updated</c> or correlation event that is (re)sent after the alert
@@ -59,7 +60,7 @@ public static class WebhookEventContracts
         new(AlertPurged, "An earlier event about an alert that has since expired, (re)sent after the purge: data is the tombstone, not the content.",
             [typeof(AlertTombstone)], () => Node(Tombstone(AlertStatus.Expired, "The alert passed its expiry date; its content was purged."))),
         new(EventTypes.AlertFeedback, "A partner reported on your alert (received, hit, …): sent to the originator only.",
-            [typeof(AlertFeedback.FeedbackView)], () => Node(new AlertFeedback.FeedbackView
+            [typeof(FeedbackView)], () => Node(new FeedbackView
             {
                 Id = Guid.Parse("01a1fa71-0c4e-7d1a-9b55-3e1f2a6c7d80"),
                 AlertId = Guid.Parse(ContractExamples.SmugglingAlertId),
@@ -82,14 +83,14 @@ public static class WebhookEventContracts
                     Tlp = Tlp.Green,
                     Originator = Hungary,
                 },
-                [new SearchIndicators.IndicatorRef(IndicatorType.VehiclePlate, "SU123AB")],
+                [new IndicatorRef(IndicatorType.VehiclePlate, "SU123AB")],
                 ContractExamples.SmugglingPublishedAt.AddHours(2)))),
         new(EventTypes.AlertCorrelationHidden,
             "Another agency holds an active alert sharing indicators with your alert but may not see yours: the agency is named, its alert is not. " +
             "Share your alert with it if you decide it should know.",
             [typeof(HiddenCorrelationNotice)], () => Node(new HiddenCorrelationNotice(
                 Guid.Parse(ContractExamples.SmugglingAlertId), Hungary,
-                [new SearchIndicators.IndicatorRef(IndicatorType.Phone, "+381641234567")],
+                [new IndicatorRef(IndicatorType.Phone, "+381641234567")],
                 ContractExamples.SmugglingPublishedAt.AddHours(2)))),
         new(EventTypes.ApiKeyIssued, "An operator issued an API key to your agency: the key's public facts, never the secret.",
             [typeof(ApiKeyIssuedNotice)], () => Node(new ApiKeyIssuedNotice(
