@@ -195,6 +195,11 @@ public static class FuzzTargets
             ["limit"] = ["1", "200"],
         }),
         new("GET", "api/v1/deliveries/{id}", FuzzCaller.Partner, 1),
+        new("GET", "api/v1/feed", FuzzCaller.Partner, 3, QueryParameters: new Dictionary<string, string[]>
+        {
+            ["after"] = ["0", "1"],
+            ["limit"] = ["1", "500"],
+        }),
 
         // Agencies: operators rename, deactivate and activate (bystanders, so the fuzzer's own callers keep working).
         new("PATCH", "api/v1/agencies/{id}", FuzzCaller.Operator, 3, (_, random) => new JsonObject

@@ -77,6 +77,7 @@ public abstract partial class AuthorizationMatrixTests(ApiFixture app)
         new("GET", "/api/v1/alerts/{id}/feedback", Scopes.AlertsRead, HttpStatusCode.OK, w => $"/api/v1/alerts/{w.VisibleAlert}/feedback"),
         new("GET", "/api/v1/alerts/{id}/correlations", Scopes.AlertsRead, HttpStatusCode.OK, w => $"/api/v1/alerts/{w.OwnAlert}/correlations"),
         new("GET", "/api/v1/alerts/{id}/correlations/hidden", Scopes.AlertsRead, HttpStatusCode.OK, w => $"/api/v1/alerts/{w.OwnAlert}/correlations/hidden"),
+        new("GET", "/api/v1/feed", Scopes.AlertsRead, HttpStatusCode.OK, _ => "/api/v1/feed?after=0"),
         new("GET", "/api/v1/indicators", Scopes.AlertsRead, HttpStatusCode.OK, _ => "/api/v1/indicators?type=domain&value=euprava-login.example.com"),
         new("POST", "/api/v1/indicators/search", Scopes.AlertsRead, HttpStatusCode.OK, _ => "/api/v1/indicators/search",
             () => new JsonObject { ["indicators"] = new JsonArray(new JsonObject { ["type"] = "ipv4", ["value"] = "185.220.101.4" }) }),

@@ -55,6 +55,8 @@ public sealed class WebhookEventsDocumentFilter(IReadOnlyList<WebhookEventContra
     {
         ["post"] = new JsonObject
         {
+            // Each webhook operation has an id of its own, as every operation must (Redocly's recommended rules): alert.published → webhookAlertPublished.
+            ["operationId"] = OperationId(contract.Type),
             ["summary"] = contract.Type,
             ["description"] = contract.Description,
             ["parameters"] = new JsonArray(
@@ -87,4 +89,7 @@ public sealed class WebhookEventsDocumentFilter(IReadOnlyList<WebhookEventContra
         ["description"] = description,
         ["schema"] = new JsonObject { ["type"] = "string" },
     };
+
+    private static string OperationId(string eventType) =>
+        "webhook" + string.Concat(eventType.Split('.', '_').Select(part => part.Length == 0 ? part : char.ToUpperInvariant(part[0]) + part[1..]));
 }
