@@ -71,9 +71,13 @@ public abstract class ObservabilityTests<TFixture>(TFixture app) : IAsyncLifetim
         await DeliveryTestSettings.EventuallyAsync(async () =>
         {
             after = await ScrapeAsync(scraper);
+            // The gauges are read from the database before each scrape, and also every 15 s by the dispatcher (for OTLP): a
+            // read the dispatcher began before the delivery was recorded may land just after this scrape's, so the
+            // backlog is asserted as the state the scrapes settle on, like the counters.
             return after.Value("intelsharing_deliveries_delivered_total") >= deliveredBefore + 1
-                && after.Value("intelsharing_deliveries_failed_total") >= failedBefore + 1;
-        }, "the delivered and failed counters to move");
+                && after.Value("intelsharing_deliveries_failed_total") >= failedBefore + 1
+                && after.Value($"intelsharing_deliveries_pending{{subscription=\"{answeringSubscription}\"}}") is null;
+        }, "the delivered and failed counters to move and the answered delivery to leave the backlog");
 
         Assert.Equal("counter", after.TypeOf("intelsharing_deliveries_delivered_total"));
         Assert.Equal("counter", after.TypeOf("intelsharing_deliveries_failed_total"));
