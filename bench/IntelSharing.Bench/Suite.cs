@@ -89,7 +89,17 @@ public static class Suite
     {
         var machine = await Machine.DescribeAsync(postgres);
         var startedAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
-        var result = await new ReplicaPhase(options, postgres).RunAsync();
+        ReplicaResult result;
+        try
+        {
+            result = await new ReplicaPhase(options, postgres).RunAsync();
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"The replicas run could not complete: {ex}");
+            return 1;
+        }
+
         result.StartedAt = startedAt;
         result.Commit = options.Commit;
         result.Mode = options.Quick ? "small form (--quick)" : "full form";
