@@ -93,7 +93,8 @@ public sealed class ReplicaPhase(SuiteOptions options, Postgres postgres)
             var result = new ReplicaResult { Alerts = AlertCount, Connections = Connections, LeaseSeconds = Lease.TotalSeconds, DowntimeSeconds = Downtime.TotalSeconds };
             using var cancelMonitor = new CancellationTokenSource();
             Task<double>? monitor = null;
-            Task<List<(Guid Id, DateTime LeaseUntil)>>? kill = null;
+            // Set by the worker that reaches half; awaited by the revocation (which needs the restarted replica) and at the end.
+            var killStarted = new TaskCompletionSource<Task<List<(Guid Id, DateTime LeaseUntil)>>>(TaskCreationOptions.RunContinuationsAsynchronously);
             Task? revocation = null;
             var restartedAfter = TimeSpan.Zero;
             var done = 0;
@@ -130,16 +131,16 @@ public sealed class ReplicaPhase(SuiteOptions options, Postgres postgres)
                     {
                         Log($"{count} alerts submitted: kill -9 replica {Killed} (pid {replicas[Killed].Id})");
                         monitor = MonitorLeasesAsync(cancelMonitor.Token);
-                        kill = KillAndRestartAsync(replicas, ports, settings, elapsed => restartedAfter = elapsed);
+                        killStarted.SetResult(KillAndRestartAsync(replicas, ports, settings, elapsed => restartedAfter = elapsed));
                     }
                     else if (count == AlertCount * 3 / 4)
                     {
-                        revocation = RevokeAsync(kill!, replicas, operatorKey, analysts, probe, result);
+                        revocation = RevokeAsync(killStarted.Task.Unwrap(), replicas, operatorKey, analysts, probe, result);
                     }
                 }
             }));
             load.Stop();
-            var inFlightAtKill = await kill!;
+            var inFlightAtKill = await killStarted.Task.Unwrap();
             await revocation!;
             result.LoadSeconds = load.Elapsed.TotalSeconds;
             result.RestartedAfterSeconds = restartedAfter.TotalSeconds;
