@@ -12,6 +12,9 @@
 #   bench/run.sh --quick --only drain   # one phase (ingest, sqlite, drain, e2e or indicators) while working on it; without
 #                                       # --quick a single phase writes bench/results/partial.md and partial.json
 #   bench/run.sh --quick --only e2e --e2e-rate 100   # end to end at another rate than the target's 1,000/s
+#   bench/run.sh --only replicas           # not a benchmark but a fault run (docs/robustness.md): three API replicas
+#                                          # behind nginx, one killed with -9; 20,000 alerts; writes bench/results/replicas.md
+#                                          # and .json; --quick: 3,000 alerts, replicas-quick.*. Needs nginx (apt-get install nginx).
 #
 # Needs the .NET SDK and PostgreSQL's server binaries with pgbench and pg_stat_statements
 # (Debian/Ubuntu: apt-get install postgresql postgresql-contrib). As root, the cluster runs as 'postgres' via runuser.
@@ -28,7 +31,7 @@ while [[ $# -gt 0 ]]; do
     --quick) quick=(--quick); limit="${INTELSHARING_BENCH_TIMEOUT:-600}" ;;
     --only) only+=(--only "$2"); shift ;;
     --e2e-rate) only+=(--e2e-rate "$2"); shift ;;
-    *) echo "Unknown argument: $1 (use --quick, --only ingest|sqlite|drain|e2e|indicators, --e2e-rate <alerts/s>)" >&2; exit 2 ;;
+    *) echo "Unknown argument: $1 (use --quick, --only ingest|sqlite|drain|e2e|indicators|replicas, --e2e-rate <alerts/s>)" >&2; exit 2 ;;
   esac
   shift
 done

@@ -31,8 +31,16 @@ public sealed class Community(Uri api, string operatorKey)
         using var client = Client(operatorKey);
         var agency = await ReadAsync(await client.PostAsJsonAsync("/api/v1/agencies", new { name, country, kind }));
         var id = agency.GetProperty("id").GetGuid();
-        var key = await ReadAsync(await client.PostAsJsonAsync($"/api/v1/agencies/{id}/keys", new { name = "Benchmark", scopes }));
-        return new Member(id, name, key.GetProperty("key").GetString()!);
+        var (_, key) = await IssueKeyAsync(id, "Benchmark", scopes);
+        return new Member(id, name, key);
+    }
+
+    /// <summary>Issues another key to agency <paramref name="agencyId"/>; returns its id (to revoke it by) and the secret.</summary>
+    public async Task<(Guid Id, string Key)> IssueKeyAsync(Guid agencyId, string name, params string[] scopes)
+    {
+        using var client = Client(operatorKey);
+        var key = await ReadAsync(await client.PostAsJsonAsync($"/api/v1/agencies/{agencyId}/keys", new { name, scopes }));
+        return (key.GetProperty("id").GetGuid(), key.GetProperty("key").GetString()!);
     }
 
     public Task<Member> BorderPoliceAsync() =>
@@ -49,10 +57,10 @@ public sealed class Community(Uri api, string operatorKey)
     }
 
     /// <summary>A subscription to every category, severity and country: every alert the partner may see matches.</summary>
-    public async Task<Guid> SubscribeAsync(Member partner, string url, string description)
+    public async Task<Guid> SubscribeAsync(Member partner, string url, string description, params string[] categories)
     {
         using var client = Client(partner.Key);
-        var subscription = await ReadAsync(await client.PostAsJsonAsync("/api/v1/subscriptions", new { url, description }));
+        var subscription = await ReadAsync(await client.PostAsJsonAsync("/api/v1/subscriptions", new { url, description, categories }));
         return subscription.GetProperty("subscription").GetProperty("id").GetGuid();
     }
 

@@ -29,6 +29,10 @@ public sealed class HostProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    public int Port => BaseAddress.Port;
+
+    public bool HasExited => _process.HasExited;
+
     public string RecentOutput => string.Join('\n', _output);
 
     /// <summary>The API's settings for the benchmark: those of the integration tests' ApiProcess, with the rate limit lifted.</summary>
@@ -56,9 +60,10 @@ public sealed class HostProcess : IAsyncDisposable
         return settings;
     }
 
-    public static HostProcess Start(string dll, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment)
+    /// <summary>Starts the process on <paramref name="port"/>, or on a free port; a replica restarted behind a load balancer keeps its port.</summary>
+    public static HostProcess Start(string dll, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, int? port = null)
     {
-        var port = FreePort();
+        port ??= FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -78,7 +83,7 @@ public sealed class HostProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
-        return new HostProcess(Process.Start(start)!, port);
+        return new HostProcess(Process.Start(start)!, port.Value);
     }
 
     /// <summary>Runs <c>bootstrap-admin</c> with the API's settings and returns the operator key it printed.</summary>
@@ -135,6 +140,13 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>User plus system CPU time the process has used so far.</summary>
     public TimeSpan CpuTime => CpuClock.OfProcess(_process.Id);
 
+    /// <summary>SIGKILL (Process.Kill on Linux): no shutdown hook runs, as when the kernel's OOM killer or a crash ends it.</summary>
+    public async Task KillNowAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -160,7 +172,7 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -15,6 +15,7 @@ public sealed class PartnerReceiver : IAsyncDisposable
     private static readonly byte[] DataId = Encoding.ASCII.GetBytes("\"data\":{\"id\":\"");
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, Receipt> _receipts = new();
+    private readonly ConcurrentDictionary<string, int> _copies = new();
     private long _requests;
 
     private PartnerReceiver(WebApplication app) => _app = app;
@@ -30,6 +31,10 @@ public sealed class PartnerReceiver : IAsyncDisposable
     public int Distinct => _receipts.Count;
 
     public ICollection<Receipt> Receipts => _receipts.Values;
+
+    /// <summary>Per webhook-id, the alert it carried and how many requests carried it (more than one: a duplicate).</summary>
+    public IEnumerable<(string WebhookId, Guid AlertId, int Copies)> Copies =>
+        _receipts.Select(r => (r.Key, r.Value.AlertId, _copies.GetValueOrDefault(r.Key)));
 
     public static async Task<PartnerReceiver> StartAsync()
     {
@@ -48,6 +53,7 @@ public sealed class PartnerReceiver : IAsyncDisposable
     public void Clear()
     {
         _receipts.Clear();
+        _copies.Clear();
         Interlocked.Exchange(ref _requests, 0);
     }
 
@@ -59,6 +65,7 @@ public sealed class PartnerReceiver : IAsyncDisposable
         Interlocked.Increment(ref _requests);
         var id = context.Request.Headers["webhook-id"].ToString();
         _receipts.TryAdd(id, new Receipt(AlertIdOf(body.GetBuffer().AsSpan(0, (int)body.Length)), arrived));
+        _copies.AddOrUpdate(id, 1, (_, copies) => copies + 1);
         context.Response.StatusCode = StatusCodes.Status200OK;
     }
 

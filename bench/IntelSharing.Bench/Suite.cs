@@ -27,6 +27,11 @@ public static class Suite
     {
         var clock = Stopwatch.StartNew();
         var postgres = new Postgres(options.AdminConnection);
+        if (options.Only == "replicas")
+        {
+            return await ReplicasAsync(options, postgres);
+        }
+
         var results = new SuiteResults
         {
             StartedAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
@@ -74,6 +79,40 @@ public static class Suite
         Console.WriteLine();
         Console.WriteLine(markdown);
         return results.Errors.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The fault run of several replicas (ReplicaPhase): asserted, not a benchmark, so it is not one of the full run's
+    /// phases and writes its own files (replicas.md and .json; replicas-quick.* for the small form).
+    /// </summary>
+    private static async Task<int> ReplicasAsync(SuiteOptions options, Postgres postgres)
+    {
+        var machine = await Machine.DescribeAsync(postgres);
+        var startedAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+        ReplicaResult result;
+        try
+        {
+            result = await new ReplicaPhase(options, postgres).RunAsync();
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"The replicas run could not complete: {ex}");
+            return 1;
+        }
+
+        result.StartedAt = startedAt;
+        result.Commit = options.Commit;
+        result.Mode = options.Quick ? "small form (--quick)" : "full form";
+        machine["load average at the end"] = Machine.LoadAverage();
+        result.Machine = machine;
+        var name = options.Quick ? "replicas-quick" : "replicas";
+        Directory.CreateDirectory(options.OutputDirectory);
+        await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, name + ".json"), result.Json());
+        var markdown = result.Markdown();
+        await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, name + ".md"), markdown);
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        return result.Violations.Count == 0 ? 0 : 1;
     }
 
     private static async Task<Dictionary<string, string>> SettingsAsync(Postgres postgres, SuiteOptions options)
