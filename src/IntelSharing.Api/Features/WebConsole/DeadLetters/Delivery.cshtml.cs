@@ -25,14 +25,24 @@ public sealed class DeliveryModel(ConsoleRequests requests) : PageModel
 
     public bool ReplayPosted { get; private set; }
 
-    public Task OnGetAsync(Guid id, CancellationToken cancellationToken) => LoadAsync(id, cancellationToken);
+    public Task OnGetAsync(Guid id, [FromQuery] bool replayed, CancellationToken cancellationToken)
+    {
+        ReplayPosted = replayed;
+        return LoadAsync(id, cancellationToken);
+    }
 
     public async Task<IActionResult> OnPostReplayAsync(Guid id, CancellationToken cancellationToken)
     {
         var result = await requests.DoAsync(new ReplayDeliveries.ReplayOne(requests.Caller, id),
             new Audited(AuditActions.DeliveryReplay, AuditResources.Delivery, id), cancellationToken);
+        if (result.Failure is null)
+        {
+            // Post/redirect/get: reloading the page must not send the delivery once more.
+            return LocalRedirect($"{ConsoleSetup.PathBase}/deliveries/{id}?replayed=true");
+        }
+
         ReplayPosted = true;
-        ReplayRefusal = result.Failure?.Detail;
+        ReplayRefusal = result.Failure.Detail;
         await LoadAsync(id, cancellationToken);
         return Page();
     }
