@@ -6,6 +6,7 @@ using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
 using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Features.Indicators;
+using IntelSharing.Api.Features.WebConsole;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Configuration;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
@@ -145,8 +146,12 @@ builder.Services.AddMediator(options =>
 });
 builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton, includeInternalTypes: true);
 
+// The API authenticates bearer keys only; the console's cookie session is a second scheme that only console pages
+// ask for, so a console cookie never authenticates an API request (and API endpoints need no CSRF defence).
 builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-    .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+    .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+    .AddConsoleSession();
+builder.Services.AddWebConsole();
 builder.Services.AddAuthorization(options =>
 {
     foreach (var scope in Scopes.All)
@@ -156,6 +161,8 @@ builder.Services.AddAuthorization(options =>
 
     options.AddPolicy(DeliveryPolicies.Ledger, policy => policy.RequireAuthenticatedUser()
         .RequireClaim(Caller.ScopeClaim, Scopes.DeliveriesManage, Scopes.SubscriptionsManage));
+
+    options.AddConsolePolicy();
 
     // Every endpoint requires a key unless it says otherwise (health, the OpenAPI document and Swagger UI).
     options.FallbackPolicy = options.DefaultPolicy;
@@ -200,6 +207,7 @@ app.UseMiddleware<RequestBodyLimit>(MaxRequestBodyBytes);
 
 // The OpenAPI document and Swagger UI are middleware, not endpoints: placed after UseAuthorization they
 // would fall under the fallback policy and ask integrators for a key before they can read the contract.
+app.UseWebConsole();
 app.UseSwagger();
 app.UseSwaggerUI(options => options.DocumentTitle = "IntelSharing API");
 app.UseMiddleware<AuthFailureThrottleMiddleware>();
@@ -210,6 +218,7 @@ app.UseAuthorization();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting();
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous().DisableRateLimiting();
 app.MapApi();
+app.MapRazorPages();
 
 // Prometheus text format, for keys with metrics:read (a scraper's key need not manage agencies). Resolving the
 // export here starts its listener before the first request, so nothing counted is missed; the backlog gauges are

@@ -36,6 +36,17 @@ public sealed class BoundaryTests
         [$"{Features}.Stix.StixIds"] = "TAXII must hand out the same deterministic STIX ids as the export",
         [$"{Features}.SharingGroups.SharingGroupStore"] = "the audience resolver expands a named sharing group into its members",
         [$"{Features}.Agencies.GetAllowedPrivateNetworks"] = "a subscription endpoint is checked against its agency's allowed private networks",
+
+        // The console (docs/decisions/0031) shows what the API serves by sending the API's own Mediator messages, so that
+        // the same validators, scope checks and sharing policy decide; each entry is a use case it shows.
+        [$"{Features}.Deliveries.ListDeliveries"] = "the console's dead letters, home page and alert ledger are this query",
+        [$"{Features}.Deliveries.DeliveryPolicies"] = "console pages require the same ledger policy as the delivery endpoints",
+        [$"{Features}.Deliveries.GetDelivery"] = "the console's delivery page is this query",
+        [$"{Features}.Deliveries.ReplayDeliveries"] = "the console's replay buttons send this command",
+        [$"{Features}.Subscriptions.ListSubscriptions"] = "the console's home page lists subscriptions with this query",
+        [$"{Features}.Alerts.ListAlertVersions"] = "the console's alert page shows versions with this query",
+        [$"{Features}.Alerts.AlertFeedback"] = "the console's alert page lists feedback with this query",
+        [$"{Features}.Audit.VerifyAuditChain"] = "the console's audit page runs this verification",
     };
 
     [Fact]

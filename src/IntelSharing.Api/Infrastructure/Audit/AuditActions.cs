@@ -53,6 +53,13 @@ public static class AuditActions
     public const string AuthForbidden = "auth.forbidden";
     public const string AuthThrottled = "auth.throttled";
 
+    // The console (docs/console.md): its reads and replays are recorded under the API's own actions; these are its sessions.
+    public const string ConsoleSignIn = "console.sign_in";
+    public const string ConsoleSignOut = "console.sign_out";
+
+    /// <summary>A console session refused because its key was revoked, expired or its agency deactivated; the session ends.</summary>
+    public const string ConsoleSessionEnded = "console.session_ended";
+
     public const string AgencyList = "agency.list";
     public const string AgencyRead = "agency.read";
     public const string AgencyRegister = "agency.register";

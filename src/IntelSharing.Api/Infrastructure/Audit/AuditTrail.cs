@@ -22,6 +22,9 @@ public sealed record AuditEvent(string Action, int Outcome)
 
     /// <summary>Set when the request is not authenticated but presented a well-formed key.</summary>
     public string? KeyPrefix { get; init; }
+
+    /// <summary>The stated purpose when it came other than in the X-Purpose header (a console form field).</summary>
+    public string? Purpose { get; init; }
 }
 
 /// <summary>

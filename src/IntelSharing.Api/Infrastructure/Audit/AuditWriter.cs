@@ -71,7 +71,7 @@ public static class AuditWriter
         ResourceType = audit.ResourceType,
         ResourceId = audit.ResourceId,
         Outcome = audit.Outcome,
-        Purpose = origin.Purpose,
+        Purpose = origin.Purpose ?? audit.Purpose,
         ClientIp = origin.ClientIp,
         Detail = AuditDetail.Serialize(audit.Detail),
     };

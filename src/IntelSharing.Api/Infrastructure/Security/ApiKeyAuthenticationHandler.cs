@@ -45,38 +45,16 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("The Authorization header must use the Bearer scheme (or Basic, with the API key as the password).");
         }
 
-        var prefix = ApiKeys.PrefixOf(key);
-        if (prefix is null)
+        var verdict = await keys.VerifyAsync(key, time.GetUtcNow(), Context.RequestAborted);
+        Context.Items[typeof(Attempt)] = new Attempt(verdict.Prefix, verdict.AgencyId);
+        if (verdict.Refusal is { } refusal)
         {
-            return AuthenticateResult.Fail("The API key is not well-formed.");
+            return AuthenticateResult.Fail(refusal);
         }
 
-        var row = await keys.FindAsync(prefix, Context.RequestAborted);
-
-        // Compare even when the prefix is unknown, so the hash comparison's timing does not tell known prefixes apart.
-        // (A cached row answers sooner than a database read; that tells only that a prefix is in use, and prefixes are
-        // public anyway: listings, audit records, logs.)
-        var matches = ApiKeys.Matches(key, row?.SecretHash ?? new byte[32]);
-        Context.Items[typeof(Attempt)] = new Attempt(prefix, matches ? row?.AgencyId : null);
-        if (row is null || !matches)
-        {
-            return AuthenticateResult.Fail("The API key is not valid.");
-        }
-
-        var now = time.GetUtcNow();
-        if (row.RevokedAt is not null || row.ExpiresAt <= now || !row.AgencyActive)
-        {
-            return AuthenticateResult.Fail("The API key is revoked, expired, or belongs to a deactivated agency.");
-        }
-
+        var row = verdict.Row!;
         usage.Touch(row.KeyId);
-        var claims = new List<Claim>
-        {
-            new(Caller.AgencyIdClaim, row.AgencyId.ToString()),
-            new(Caller.AgencyNameClaim, row.AgencyName),
-            new(Caller.KeyPrefixClaim, prefix),
-        };
-        claims.AddRange(row.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => new Claim(Caller.ScopeClaim, s)));
+        var claims = row.Claims(verdict.Prefix!);
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }

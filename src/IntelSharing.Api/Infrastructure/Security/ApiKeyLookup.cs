@@ -57,7 +57,29 @@ public sealed record ApiKeyRecord
     public DateTimeOffset? ExpiresAt { get; init; }
 
     public DateTimeOffset? RevokedAt { get; init; }
+
+    /// <summary>Whether the key may be used at <paramref name="now"/>: not revoked, not expired, its agency active.</summary>
+    public bool IsUsableAt(DateTimeOffset now) => RevokedAt is null && !(ExpiresAt <= now) && AgencyActive;
+
+    /// <summary>The claims a request made with this key carries (<see cref="Caller.From"/> reads them back).</summary>
+    public List<System.Security.Claims.Claim> Claims(string prefix)
+    {
+        var claims = new List<System.Security.Claims.Claim>
+        {
+            new(Caller.AgencyIdClaim, AgencyId.ToString()),
+            new(Caller.AgencyNameClaim, AgencyName),
+            new(Caller.KeyPrefixClaim, prefix),
+        };
+        claims.AddRange(Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => new System.Security.Claims.Claim(Caller.ScopeClaim, s)));
+        return claims;
+    }
 }
+
+/// <summary>
+/// What a presented key is worth: its row when usable, else why not. <see cref="Prefix"/> and <see cref="AgencyId"/>
+/// (known only when the secret matched) are kept for the audit record of a refusal.
+/// </summary>
+public sealed record ApiKeyVerdict(ApiKeyRecord? Row, string? Refusal, string? Prefix, Guid? AgencyId);
 
 /// <summary>
 /// Finds an API key row by its public prefix, through a small cache so that a request does not cost a database round
@@ -129,6 +151,34 @@ public sealed class ApiKeyLookup
         }
 
         return row;
+    }
+
+    /// <summary>
+    /// Checks a whole presented key: finds its row by prefix, compares the hash in constant time (also when the prefix is
+    /// unknown, so that timing does not tell known prefixes apart), and refuses revoked or expired keys and keys of
+    /// deactivated agencies. The one check both the API's bearer authentication and the console's sign-in make.
+    /// </summary>
+    public async ValueTask<ApiKeyVerdict> VerifyAsync(string key, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var prefix = ApiKeys.PrefixOf(key);
+        if (prefix is null)
+        {
+            return new ApiKeyVerdict(null, "The API key is not well-formed.", null, null);
+        }
+
+        var row = await FindAsync(prefix, cancellationToken);
+
+        // (A cached row answers sooner than a database read; that tells only that a prefix is in use, and prefixes are
+        // public anyway: listings, audit records, logs.)
+        var matches = ApiKeys.Matches(key, row?.SecretHash ?? new byte[32]);
+        if (row is null || !matches)
+        {
+            return new ApiKeyVerdict(null, "The API key is not valid.", prefix, null);
+        }
+
+        return row.IsUsableAt(now)
+            ? new ApiKeyVerdict(row, null, prefix, row.AgencyId)
+            : new ApiKeyVerdict(null, "The API key is revoked, expired, or belongs to a deactivated agency.", prefix, row.AgencyId);
     }
 
     /// <summary>Forgets every cached row: called after a commit that changed a key or an agency, and on a change notice.</summary>
