@@ -24,6 +24,7 @@ public sealed class DeliveryDispatcher(
     PartnerBreakers breakers,
     DeliverySignal signal,
     DeliveryMetrics metrics,
+    DeliveryBacklog backlog,
     TimeProvider time,
     IOptions<DeliveryOptions> options,
     ILogger<DeliveryDispatcher> logger) : BackgroundService
@@ -37,7 +38,6 @@ public sealed class DeliveryDispatcher(
     private readonly DeliveryClaims _claims = new(database, signal, time, options.Value);
     private readonly OutcomeRecorder _outcomes = new(database, schedule, metrics, time, logger);
     private readonly StrandedSweep _stranded = new(database, time, logger);
-    private readonly BacklogGauge _backlog = new(database, metrics, time);
 
     // Cancelled when the shutdown grace is over: sends still open then are cut off. Wall-clock, like the host's own timeout.
     private readonly CancellationTokenSource _cutOff = new();
@@ -86,7 +86,7 @@ public sealed class DeliveryDispatcher(
         {
             try
             {
-                await _backlog.RefreshAsync(stoppingToken);
+                await backlog.RefreshWhenDueAsync(stoppingToken);
                 await _stranded.RunAsync(stoppingToken);
                 var free = slots.CurrentCount;
                 var claimed = free == 0
