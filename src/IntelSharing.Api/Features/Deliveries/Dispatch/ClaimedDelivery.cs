@@ -44,8 +44,9 @@ public sealed record ClaimedDelivery
     /// <summary>
     /// The webhook body, the same bytes on every attempt: stored with the event, or built around its version's document.
     /// Every delivery of one event in a claim shares the one array (<see cref="WithBodies"/>); nothing may write to it.
+    /// Null when the version the event names is not stored: that delivery alone fails, and its lease expires.
     /// </summary>
-    public byte[] Body { get; init; } = [];
+    public byte[]? Body { get; init; }
 
     /// <summary>Gives each delivery its event's body, rendered once per event from the row that carries it.</summary>
     public static List<ClaimedDelivery> WithBodies(IReadOnlyList<ClaimedDelivery> rows)
@@ -53,13 +54,17 @@ public sealed record ClaimedDelivery
         var bodies = new Dictionary<Guid, byte[]>();
         foreach (var row in rows.Where(r => r.StoredPayload is not null))
         {
-            bodies[row.EventId] = Encoding.UTF8.GetBytes(row.StoredPayload != Outbox.PayloadOfVersion
-                ? row.StoredPayload!
-                : Outbox.Payload(row.EventType, row.EventCreatedAt,
-                    row.VersionDocument ?? throw new InvalidOperationException($"Delivery {row.Id}: the alert version its event names is not stored.")));
+            if (row.StoredPayload != Outbox.PayloadOfVersion)
+            {
+                bodies[row.EventId] = Encoding.UTF8.GetBytes(row.StoredPayload!);
+            }
+            else if (row.VersionDocument is not null)
+            {
+                bodies[row.EventId] = Encoding.UTF8.GetBytes(Outbox.Payload(row.EventType, row.EventCreatedAt, row.VersionDocument));
+            }
         }
 
-        return rows.Select(r => r with { Body = bodies[r.EventId] }).ToList();
+        return rows.Select(r => r with { Body = bodies.GetValueOrDefault(r.EventId) }).ToList();
     }
 
     /// <summary>Why <see cref="SendDecision"/> refuses to send it now; null when it may be sent.</summary>

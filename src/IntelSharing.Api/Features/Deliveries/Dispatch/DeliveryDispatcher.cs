@@ -209,7 +209,8 @@ public sealed class DeliveryDispatcher(
         {
             var keys = RetiredSecrets.SigningKeys(secrets, work.Secret, work.PreviousSecret, work.PreviousSecretExpiresAt, work.OlderSecrets, time.GetUtcNow());
             using var trace = DeliveryTracing.StartAttempt(work.TraceParent, work.Id, work.EventType, work.Attempts + 1);
-            var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id), work.Body, keys,
+            var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id),
+                work.Body ?? throw new InvalidOperationException($"Delivery {work.Id}: the alert version its event names is not stored."), keys,
                 AllowedNetworks.FromColumn(work.AllowedPrivateNetworks), _cutOff.Token);
             if (outcome.Deferred)
             {
