@@ -135,6 +135,9 @@ public sealed class LoadGenerator : IDisposable
         return new RunResult(_connections, window.TotalSeconds, succeeded.Sum(), failed.Sum(), failures, Latencies.From(all)) { Completed = completed.Sum() };
     }
 
+    /// <summary>A request still waiting for its answer when the run stopped waiting: queued, not refused.</summary>
+    public const string Unanswered = "unanswered when the run stopped waiting";
+
     /// <summary>
     /// Requests scheduled at <paramref name="rate"/> per second for warm-up plus the window, each sent at (or as soon as
     /// possible after) its intended time; latency = completion − intended time. Requests intended inside the window count.
@@ -186,7 +189,7 @@ public sealed class LoadGenerator : IDisposable
         long succeeded = 0, failed = 0;
         for (var i = firstMeasured; i < total; i++)
         {
-            var failure = unfinished.Contains(i) ? "unfinished" : outcome[i];
+            var failure = unfinished.Contains(i) ? Unanswered : outcome[i];
             if (failure is null)
             {
                 succeeded++;

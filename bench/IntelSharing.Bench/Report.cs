@@ -113,8 +113,8 @@ public static class Report
 
         foreach (var e2e in r.EndToEnd)
         {
-            md.AppendLine(Inv($"- {e2e.TargetRate:N0} alerts/s scheduled for {e2e.Seconds:F0} s (after warm-up), {e2e.AchievedRate:N0}/s accepted, {e2e.SubmitFailed} submits failed {Failures(e2e.SubmitFailures)}; {e2e.Alerts:N0} alerts measured, " +
-                $"{e2e.Delivered:N0} of {e2e.ExpectedDeliveries:N0} deliveries received. 201 → receipt: p50 {e2e.Latency.P50:F1}, p90 {e2e.Latency.P90:F1}, p99 {e2e.Latency.P99:F1}, " +
+            md.AppendLine(Inv($"- {e2e.TargetRate:N0} alerts/s scheduled for {e2e.Seconds:F0} s (after warm-up), {e2e.AchievedRate:N0}/s accepted, {e2e.SubmitFailed} submits not acknowledged {Failures(e2e.SubmitFailures)}; {e2e.Alerts:N0} alerts measured, " +
+                $"{e2e.Delivered:N0} of {e2e.ExpectedDeliveries:N0} deliveries received (all deliveries when the run stopped waiting: {States(e2e.DeliveriesByState)}). 201 → receipt: p50 {e2e.Latency.P50:F1}, p90 {e2e.Latency.P90:F1}, p99 {e2e.Latency.P99:F1}, " +
                 $"p99.9 {e2e.Latency.P999:F1}, max {e2e.Latency.Max:F1} ms. Submit latency (from intended send): p50 {e2e.SubmitLatency.P50:F1}, p99 {e2e.SubmitLatency.P99:F1} ms. " +
                 $"Per alert with delivery: API CPU {e2e.Per.ClientCpuMs:F2} ms, PostgreSQL CPU {e2e.Per.PostgresCpuMs:F2} ms, {e2e.Per.RoundTrips:F1} round trips."));
         }
@@ -229,7 +229,7 @@ public static class Report
         if (r.EndToEnd.Count > 0)
         {
             var sustain = r.EndToEnd[0];
-            md.AppendLine(Inv($"| end to end with delivery on, 3 partners: {sustain.TargetRate:N0} alerts/s scheduled | {sustain.AchievedRate:N0}/s accepted, {sustain.Delivered:N0} of {sustain.ExpectedDeliveries:N0} deliveries received, {sustain.SubmitFailed:N0} failed | ≥ {EndToEndTarget:N0} alerts/s sustained | {Met(sustain.TargetRate >= EndToEndTarget && sustain.Sustained)} |"));
+            md.AppendLine(Inv($"| end to end with delivery on, 3 partners: {sustain.TargetRate:N0} alerts/s scheduled | {sustain.AchievedRate:N0}/s accepted, {sustain.Delivered:N0} of {sustain.ExpectedDeliveries:N0} deliveries received ({Undone(sustain.DeliveriesByState)}), {sustain.SubmitFailed:N0} submits not acknowledged {Failures(sustain.SubmitFailures)} | ≥ {EndToEndTarget:N0} alerts/s sustained | {Met(sustain.TargetRate >= EndToEndTarget && sustain.Sustained)} |"));
         }
 
         foreach (var e2e in r.EndToEnd.Skip(1))
@@ -269,6 +269,14 @@ public static class Report
 
     private static string Failures(IReadOnlyDictionary<string, long> failures) =>
         failures.Count == 0 ? string.Empty : "(" + string.Join(", ", failures.Select(f => $"{f.Key}: {f.Value}")) + ")";
+
+    /// <summary>What the ledger says of the deliveries not made: still queued, or failed at the partner.</summary>
+    private static string Undone(IReadOnlyDictionary<string, long> states) =>
+        states.Count == 0 ? "ledger not read" :
+        $"queued {states.GetValueOrDefault("pending") + states.GetValueOrDefault("in_flight"):N0}, failed or dead {states.GetValueOrDefault("failed") + states.GetValueOrDefault("dead"):N0}";
+
+    private static string States(IReadOnlyDictionary<string, long> states) =>
+        states.Count == 0 ? "not read" : string.Join(", ", states.Select(s => $"{s.Value:N0} {s.Key}"));
 
     private static string Truncate(string text, int length) => (text.Length <= length ? text : text[..length] + "…").Replace("|", "\\|", StringComparison.Ordinal);
 

@@ -96,6 +96,12 @@ public sealed record EndToEndResult(
     double TargetRate, double AchievedRate, double Seconds, int Partners, long Alerts, long ExpectedDeliveries, long Delivered,
     Latencies Latency, Latencies SubmitLatency, long SubmitFailed, IReadOnlyDictionary<string, long> SubmitFailures, PerUnit Per)
 {
+    /// <summary>
+    /// Every delivery in the database when the run stopped waiting, by state (delivered, pending, in_flight, failed, dead,
+    /// cancelled): whether what was not received by then was still queued or had failed.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> DeliveriesByState { get; init; } = new Dictionary<string, long>();
+
     /// <summary>Kept up: accepted the scheduled rate (within 3 %), no submit failed, and every measured alert reached every partner.</summary>
     public bool Sustained => AchievedRate >= 0.97 * TargetRate && SubmitFailed == 0 && Delivered == ExpectedDeliveries;
 }

@@ -669,11 +669,15 @@ public static class Suite
                     }
                 }
 
+                // Not received is not failed: the ledger says whether the rest was still queued or had failed at the partner.
+                var states = (await postgres.RowsAsync(EndToEndDatabase, "SELECT state, COUNT(*) FROM deliveries GROUP BY state ORDER BY state"))
+                    .ToDictionary(row => row[0], row => long.Parse(row[1], CultureInfo.InvariantCulture));
                 var result = new EndToEndResult(rate, run.PerSecond, run.Seconds, 3, created.Count, created.Count * 3L, latencies.Count,
-                    Latencies.From(latencies), run.Latency, run.Failed, run.Failures, per);
+                    Latencies.From(latencies), run.Latency, run.Failed, run.Failures, per) { DeliveriesByState = states };
                 results.EndToEnd.Add(result);
                 Log($"end to end at {rate}/s: achieved {run.PerSecond:F0}/s, {latencies.Count} of {created.Count * 3} delivered, " +
-                    $"p50 {result.Latency.P50:F1} ms, p99 {result.Latency.P99:F1} ms; submit p99 {run.Latency.P99:F1} ms, {run.Failed} failed");
+                    $"p50 {result.Latency.P50:F1} ms, p99 {result.Latency.P99:F1} ms; submit p99 {run.Latency.P99:F1} ms, {run.Failed} not acknowledged {string.Join(", ", run.Failures.Select(f => $"{f.Key}: {f.Value}"))}; " +
+                    $"deliveries by state: {string.Join(", ", states.Select(s => $"{s.Key} {s.Value}"))}");
             }
         }
 

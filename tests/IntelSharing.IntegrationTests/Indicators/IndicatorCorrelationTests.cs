@@ -222,6 +222,64 @@ public abstract class IndicatorCorrelationTests(ApiFixture app)
     }
 
     [Fact]
+    public async Task Correlation_events_reach_only_the_subscriptions_whose_event_types_categories_severity_and_countries_take_them()
+    {
+        await using var rig = new PartnerRig();
+        var owner = await AgencyAsync("MUP RS Border Police Directorate", "RS");
+        var named = await AgencyAsync("Hungarian Police", "HU");
+        var outsider = await AgencyAsync("Croatian Border Police", "HR");
+        // The owner's smuggling alert (high, RS/HU/MK) seen by each of its subscriptions' filters.
+        var (everything, everythingId) = await rig.SubscribedReceiverAsync(owner);
+        var (askedForIt, askedForItId) = await rig.SubscribedReceiverAsync(owner, s =>
+        {
+            s["eventTypes"] = new JsonArray("alert.correlated", "alert.correlation_hidden");
+            s["categories"] = new JsonArray("migrant_smuggling");
+            s["countries"] = new JsonArray("HU");
+        });
+        var (_, publishedOnlyId) = await rig.SubscribedReceiverAsync(owner, s => s["eventTypes"] = new JsonArray("alert.published"));
+        var (_, cyberOnlyId) = await rig.SubscribedReceiverAsync(owner, s => s["categories"] = new JsonArray("cyber_incident"));
+        var (_, criticalOnlyId) = await rig.SubscribedReceiverAsync(owner, s => s["minSeverity"] = "critical");
+        var (_, elsewhereId) = await rig.SubscribedReceiverAsync(owner, s => s["countries"] = new JsonArray("DE", "AT"));
+        var (namedInbox, _) = await rig.SubscribedReceiverAsync(named, s => s["eventTypes"] = new JsonArray("alert.correlated"));
+        var (outsiderInbox, _) = await rig.SubscribedReceiverAsync(outsider, s => s["eventTypes"] = new JsonArray("alert.correlated"));
+
+        var (phone, _) = NewPhone();
+        var amber = await owner.PublishAsync(AlertCarrying("amber", phone, [named.Id]));
+        var hungarian = await named.PublishAsync(AlertCarrying("green", phone));
+        await DeliveryTestSettings.EventuallyAsync(
+            () => Task.FromResult(DataOf(everything, "alert.correlated").Any(d => d.GetProperty("matchedAlert").GetProperty("id").GetGuid() == hungarian)
+                && DataOf(askedForIt, "alert.correlated").Any(d => d.GetProperty("matchedAlert").GetProperty("id").GetGuid() == hungarian)
+                && DataOf(namedInbox, "alert.correlated").Any(d => d.GetProperty("matchedAlert").GetProperty("id").GetGuid() == amber)),
+            "alert.correlated to the owner's unfiltered and matching subscriptions, and to the named partner");
+
+        // The outsider may not see the amber alert: its own correlated alert is told of the green one only, and the
+        // amber alert's owner hears of the outsider's alert as a hidden correlation, on the subscriptions that take it.
+        await outsider.PublishAsync(AlertCarrying("green", phone));
+        await DeliveryTestSettings.EventuallyAsync(
+            () => Task.FromResult(DataOf(everything, "alert.correlation_hidden").Any(d => d.GetProperty("agency").GetProperty("id").GetGuid() == outsider.Id)
+                && DataOf(askedForIt, "alert.correlation_hidden").Any(d => d.GetProperty("agency").GetProperty("id").GetGuid() == outsider.Id)
+                && DataOf(outsiderInbox, "alert.correlated").Any(d => d.GetProperty("matchedAlert").GetProperty("id").GetGuid() == hungarian)),
+            "alert.correlation_hidden to the owner and alert.correlated of the green alert to the outsider");
+        Assert.DoesNotContain(DataOf(outsiderInbox, "alert.correlated"), d => d.GetProperty("matchedAlert").GetProperty("id").GetGuid() == amber);
+        Assert.All(outsiderInbox.Received, r => Assert.Equal("alert.correlated", r.Type));
+        Assert.All(namedInbox.Received, r => Assert.Equal("alert.correlated", r.Type));
+
+        // Each event queued all the owner's subscriptions' deliveries in one transaction: those the filters leave out were
+        // never queued, so they can never be sent.
+        await using var connection = await app.Database.OpenAsync(Ct);
+        var correlationEvents = (await connection.QueryAsync<(Guid, string)>(
+            """
+            SELECT d.subscription_id, e.type FROM deliveries d JOIN events e ON e.id = d.event_id
+            WHERE d.agency_id = @owner AND e.type IN ('alert.correlated', 'alert.correlation_hidden')
+            """,
+            new { owner = owner.Id })).ToList();
+        (Guid, string)[] expected =
+            [(askedForItId, "alert.correlated"), (askedForItId, "alert.correlation_hidden"), (everythingId, "alert.correlated"), (everythingId, "alert.correlation_hidden")];
+        Assert.Equal(expected.Order(), correlationEvents.Distinct().Order());
+        Assert.DoesNotContain(correlationEvents, e => e.Item1 == publishedOnlyId || e.Item1 == cyberOnlyId || e.Item1 == criticalOnlyId || e.Item1 == elsewhereId);
+    }
+
+    [Fact]
     public async Task Revoking_or_narrowing_an_alert_withdraws_its_correlations_from_search_views_and_unsent_events()
     {
         await using var rig = new PartnerRig();

@@ -64,6 +64,13 @@ public abstract class SqlDialect
     /// <summary>Starts a write transaction on a connection of this dialect.</summary>
     public abstract Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A statement that lets the current transaction commit without waiting for its WAL flush, or null where the dialect
+    /// has none. Only for writes whose loss in a database crash is harmless by design (a delivery's claim: the lease is
+    /// then simply not taken, and the delivery is sent again as after any crash); any later durable commit flushes it too.
+    /// </summary>
+    public virtual string? CommitWithoutWaitingForFlush => null;
+
     /// <summary>Whether this dialect's driver says, by this exception alone, that the database cannot be reached or is busy.</summary>
     public abstract bool IsUnavailable(Exception exception);
 
@@ -124,6 +131,8 @@ public sealed class PostgresDialect : SqlDialect
 
     public override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
         await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+
+    public override string CommitWithoutWaitingForFlush => "SET LOCAL synchronous_commit = off";
 
     public override bool IsUnavailable(Exception exception) => exception is NpgsqlException { IsTransient: true };
 

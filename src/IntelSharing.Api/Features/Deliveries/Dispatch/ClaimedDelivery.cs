@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>One delivery this instance claimed, with everything needed to sign and send it, read in the claim's transaction.</summary>
@@ -24,8 +26,13 @@ public sealed record ClaimedDelivery
 
     public int Attempts { get; init; }
 
-    /// <summary>events.payload: the body, or <see cref="Outbox.PayloadOfVersion"/> when the body is built around the version's document.</summary>
-    public string StoredPayload { get; init; } = string.Empty;
+    public Guid EventId { get; init; }
+
+    /// <summary>
+    /// events.payload: the body, or <see cref="Outbox.PayloadOfVersion"/> when the body is built around the version's
+    /// document. Read on one row per event of a claim only (null on the others): the claim renders each event's body once.
+    /// </summary>
+    public string? StoredPayload { get; init; }
 
     public string EventType { get; init; } = string.Empty;
 
@@ -34,10 +41,31 @@ public sealed record ClaimedDelivery
     /// <summary>alert_versions.document of the event's version, read only when the event stores no body of its own.</summary>
     public string? VersionDocument { get; init; }
 
-    /// <summary>The webhook body, the same bytes on every attempt: stored with the event, or built around its version's document.</summary>
-    public string Payload => StoredPayload != Outbox.PayloadOfVersion
-        ? StoredPayload
-        : Outbox.Payload(EventType, EventCreatedAt, VersionDocument ?? throw new InvalidOperationException($"Delivery {Id}: the alert version its event names is not stored."));
+    /// <summary>
+    /// The webhook body, the same bytes on every attempt: stored with the event, or built around its version's document.
+    /// Every delivery of one event in a claim shares the one array (<see cref="WithBodies"/>); nothing may write to it.
+    /// Null when the version the event names is not stored: that delivery alone fails, and its lease expires.
+    /// </summary>
+    public byte[]? Body { get; init; }
+
+    /// <summary>Gives each delivery its event's body, rendered once per event from the row that carries it.</summary>
+    public static List<ClaimedDelivery> WithBodies(IReadOnlyList<ClaimedDelivery> rows)
+    {
+        var bodies = new Dictionary<Guid, byte[]>();
+        foreach (var row in rows.Where(r => r.StoredPayload is not null))
+        {
+            if (row.StoredPayload != Outbox.PayloadOfVersion)
+            {
+                bodies[row.EventId] = Encoding.UTF8.GetBytes(row.StoredPayload!);
+            }
+            else if (row.VersionDocument is not null)
+            {
+                bodies[row.EventId] = Encoding.UTF8.GetBytes(Outbox.Payload(row.EventType, row.EventCreatedAt, row.VersionDocument));
+            }
+        }
+
+        return rows.Select(r => r with { Body = bodies.GetValueOrDefault(r.EventId) }).ToList();
+    }
 
     /// <summary>Why <see cref="SendDecision"/> refuses to send it now; null when it may be sent.</summary>
     public string? Refusal { get; init; }

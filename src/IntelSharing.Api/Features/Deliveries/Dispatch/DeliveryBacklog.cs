@@ -5,12 +5,19 @@ using IntelSharing.Api.Infrastructure.Persistence;
 namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>
-/// The undelivered backlog per subscription, read for the backlog gauges: by the dispatcher now and then (for OTLP,
-/// which reads the gauges on its own schedule), and before every scrape of <c>/metrics</c>, so a scrape shows the
-/// backlog as it is, not as it was up to fifteen seconds ago.
+/// The undelivered backlog per subscription, read for the backlog gauges: before every scrape of <c>/metrics</c>, so a
+/// scrape shows the backlog as it is, and every 15 s by the dispatcher (for OTLP, which reads the gauges on its own
+/// schedule). It is the gauges' only writer, and each read and its write happen under one lock: with two writers a read
+/// begun before a delivery was recorded could land after a newer one and show the delivery as still queued.
 /// </summary>
-public sealed class DeliveryBacklog(Database database, DeliveryMetrics metrics, TimeProvider time, ILogger<DeliveryBacklog> logger)
+public sealed class DeliveryBacklog(Database database, DeliveryMetrics metrics, TimeProvider time, ILogger<DeliveryBacklog> logger) : IDisposable
 {
+    /// <summary>How often the dispatcher refreshes the gauges between scrapes.</summary>
+    public static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(15);
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private DateTimeOffset _refreshedAt = DateTimeOffset.MinValue;
+
     private sealed record BacklogRow
     {
         public Guid SubscriptionId { get; init; }
@@ -21,21 +28,34 @@ public sealed class DeliveryBacklog(Database database, DeliveryMetrics metrics, 
     }
 
     /// <summary>
-    /// Before a scrape. When the database does not answer, the scrape still succeeds with the last backlog read: the
-    /// counters are what an operator needs most during an outage, and a failed scrape would hide them.
+    /// Reads the backlog and sets the gauges. When the database does not answer, the last values stay: the counters are what
+    /// an operator needs most during an outage, and a failed scrape would hide them.
     /// </summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
+        await _gate.WaitAsync(cancellationToken);
         try
         {
+            var now = time.GetUtcNow();
             await using var connection = await database.OpenAsync(cancellationToken);
-            metrics.UpdateBacklog(await ReadAsync(connection, time.GetUtcNow(), cancellationToken));
+            metrics.UpdateBacklog(await ReadAsync(connection, now, cancellationToken));
+            _refreshedAt = now;
         }
         catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("The delivery backlog could not be read for /metrics; the last values are served. {Reason}", ex.Message);
+            logger.LogWarning("The delivery backlog could not be read; the gauges keep their last values. {Reason}", ex.Message);
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
+
+    /// <summary>The dispatcher's refresh: only when the last one (by either caller) is <see cref="RefreshEvery"/> old.</summary>
+    public Task RefreshWhenDueAsync(CancellationToken cancellationToken) =>
+        time.GetUtcNow() - _refreshedAt < RefreshEvery ? Task.CompletedTask : RefreshAsync(cancellationToken);
+
+    public void Dispose() => _gate.Dispose();
 
     /// <summary>One aggregate over the undelivered rows (the state index); the backlog is what operators watch, so it stays small.</summary>
     public static async Task<IReadOnlyList<DeliveryMetrics.Backlog>> ReadAsync(DbConnection connection, DateTimeOffset now, CancellationToken cancellationToken)

@@ -82,7 +82,10 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
             $"""
             SELECT d.id AS Id, d.subscription_id AS SubscriptionId, d.agency_id AS AgencyId, s.url AS Url, s.authority AS Authority,
                    s.secret AS Secret, s.previous_secret AS PreviousSecret, s.previous_secret_expires_at AS PreviousSecretExpiresAt, s.older_secrets AS OlderSecrets,
-                   d.attempts AS Attempts, e.payload AS StoredPayload, e.type AS EventType, e.created_at AS EventCreatedAt, v.document AS VersionDocument,
+                   d.attempts AS Attempts, d.event_id AS EventId, e.type AS EventType, e.created_at AS EventCreatedAt,
+                   -- The body once per event: a batch often holds one event's deliveries to many subscriptions.
+                   CASE WHEN ROW_NUMBER() OVER (PARTITION BY d.event_id ORDER BY d.id) = 1 THEN e.payload END AS StoredPayload,
+                   CASE WHEN ROW_NUMBER() OVER (PARTITION BY d.event_id ORDER BY d.id) = 1 THEN v.document END AS VersionDocument,
                    a.allowed_private_networks AS AllowedPrivateNetworks, d.claim_token AS Token,
                    {SendDecision.RefusalSql("e", "s", "al")} AS Refusal, e.alert_version AS EventVersion, al.version AS CurrentVersion,
                    e.trace_parent AS TraceParent
@@ -101,6 +104,13 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
         await SendDecision.CancelAsync(connection, transaction,
             refused.Select(r => new SendDecision.Refused(r.Id, r.SubscriptionId, r.AgencyId, r.Refusal!, r.EventVersion, r.CurrentVersion)).ToList(),
             token, time, cancellationToken);
+        if (refused.Count == 0 && database.Dialect.CommitWithoutWaitingForFlush is { } noFlushWait)
+        {
+            // The claim loop is serial: waiting for this WAL flush held every worker's next batch. A claim lost in a crash
+            // costs only a resend (at least once); a refusal is an outcome with its audit record, so that commit waits.
+            await connection.ExecuteAsync(new CommandDefinition(noFlushWait, transaction: transaction, cancellationToken: cancellationToken));
+        }
+
         await transaction.CommitAsync(cancellationToken);
         if (refused.Count > 0)
         {
@@ -108,7 +118,7 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
             signal.Notify();
         }
 
-        return rows.Where(r => r.Refusal is null).ToList();
+        return ClaimedDelivery.WithBodies(rows).Where(r => r.Refusal is null).ToList();
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Observability;
 using IntelSharing.Api.Infrastructure.Persistence;
@@ -11,7 +10,10 @@ namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 /// <summary>
 /// Sends due deliveries. The loop claims (<see cref="DeliveryClaims"/>), starts one task per delivery, and never waits on
 /// a send; each send goes through the partner's resilience pipeline and its outcome is recorded with group commit
-/// (<see cref="OutcomeRecorder"/>) only if this instance still holds the claim. Deliveries of partners whose breaker is
+/// (<see cref="OutcomeRecorder"/>) only if this instance still holds the claim. A worker (and the partner's share) is
+/// free again as soon as the partner has answered, not when the outcome is committed: holding it through the group
+/// commit's WAL flush capped the drain at workers ÷ (send + flush). Outcomes waiting for their commit are bounded apart
+/// (<see cref="OutcomeRecorder.MaxBatch"/>); until committed the delivery stays claimed, so a crash still means a resend. Deliveries of partners whose breaker is
 /// open, or that are at their limit in <see cref="WorkerShares"/>, are not claimed, so dead or slow partners never hold
 /// the workers that healthy partners need. On shutdown it stops claiming, lets sends under way finish within
 /// <c>Delivery__ShutdownGraceSeconds</c>, and records each one still open then as an interrupted attempt, due again at once.
@@ -24,6 +26,7 @@ public sealed class DeliveryDispatcher(
     PartnerBreakers breakers,
     DeliverySignal signal,
     DeliveryMetrics metrics,
+    DeliveryBacklog backlog,
     TimeProvider time,
     IOptions<DeliveryOptions> options,
     ILogger<DeliveryDispatcher> logger) : BackgroundService
@@ -37,7 +40,6 @@ public sealed class DeliveryDispatcher(
     private readonly DeliveryClaims _claims = new(database, signal, time, options.Value);
     private readonly OutcomeRecorder _outcomes = new(database, schedule, metrics, time, logger);
     private readonly StrandedSweep _stranded = new(database, time, logger);
-    private readonly BacklogGauge _backlog = new(database, metrics, time);
 
     // Cancelled when the shutdown grace is over: sends still open then are cut off. Wall-clock, like the host's own timeout.
     private readonly CancellationTokenSource _cutOff = new();
@@ -55,10 +57,11 @@ public sealed class DeliveryDispatcher(
 
         var recording = Task.Run(_outcomes.RunAsync, CancellationToken.None);
         using var slots = new SemaphoreSlim(_options.Workers, _options.Workers);
+        using var unrecorded = new SemaphoreSlim(UnrecordedLimit, UnrecordedLimit);
         var running = new ConcurrentDictionary<Task, byte>();
         try
         {
-            await ClaimAndSendAsync(slots, running, stoppingToken);
+            await ClaimAndSendAsync(new Capacity(slots, unrecorded), running, stoppingToken);
         }
         finally
         {
@@ -80,24 +83,33 @@ public sealed class DeliveryDispatcher(
         base.Dispose();
     }
 
-    private async Task ClaimAndSendAsync(SemaphoreSlim slots, ConcurrentDictionary<Task, byte> running, CancellationToken stoppingToken)
+    /// <summary>Sends under way or answered but not yet committed, at most: one full group commit of outcomes, and never fewer than the workers.</summary>
+    private int UnrecordedLimit => Math.Max(_options.Workers, OutcomeRecorder.MaxBatch);
+
+    /// <summary>Workers free to send, and room for outcomes not yet committed: a claim takes no more than both allow.</summary>
+    private sealed record Capacity(SemaphoreSlim Slots, SemaphoreSlim Unrecorded)
+    {
+        public int Free => Math.Min(Slots.CurrentCount, Unrecorded.CurrentCount);
+    }
+
+    private async Task ClaimAndSendAsync(Capacity capacity, ConcurrentDictionary<Task, byte> running, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await _backlog.RefreshAsync(stoppingToken);
+                await backlog.RefreshWhenDueAsync(stoppingToken);
                 await _stranded.RunAsync(stoppingToken);
-                var free = slots.CurrentCount;
+                var free = capacity.Free;
                 var claimed = free == 0
                     ? []
                     : await _claims.ClaimAsync(Math.Min(free, _options.BatchSize), _shares.Current(breakers.OpenAuthorities()), stoppingToken);
-                var overflow = Start(claimed, slots, running);
+                var overflow = Start(claimed, capacity, running);
                 await _claims.PutBackAsync(overflow);
-                if (claimed.Count == overflow.Count || slots.CurrentCount == 0)
+                if (claimed.Count == overflow.Count || capacity.Free == 0)
                 {
                     var woken = await signal.WaitAsync(_options.PollInterval, stoppingToken);
-                    if (woken && slots.CurrentCount < Math.Min(_options.Workers, _options.BatchSize) / 2)
+                    if (woken && capacity.Free < Math.Min(_options.Workers, _options.BatchSize) / 2)
                     {
                         // Gathering a claim is pacing, not schedule time: the real clock, also under a test's fake one.
                         await Task.Delay(ClaimGathering, TimeProvider.System, stoppingToken);
@@ -125,7 +137,7 @@ public sealed class DeliveryDispatcher(
     }
 
     /// <summary>Starts a send for each claimed delivery that has a worker and its partner's share free; returns the others.</summary>
-    private List<ClaimedDelivery> Start(IReadOnlyList<ClaimedDelivery> claimed, SemaphoreSlim slots, ConcurrentDictionary<Task, byte> running)
+    private List<ClaimedDelivery> Start(IReadOnlyList<ClaimedDelivery> claimed, Capacity capacity, ConcurrentDictionary<Task, byte> running)
     {
         var overflow = new List<ClaimedDelivery>();
         foreach (var work in claimed)
@@ -138,20 +150,34 @@ public sealed class DeliveryDispatcher(
                 continue;
             }
 
-            if (!slots.Wait(0, CancellationToken.None))
+            if (!capacity.Slots.Wait(0, CancellationToken.None))
             {
                 _shares.Release(share);
                 overflow.Add(work);
                 continue;
             }
 
-            var task = Task.Run(() => SendAsync(work), CancellationToken.None);
+            if (!capacity.Unrecorded.Wait(0, CancellationToken.None))
+            {
+                capacity.Slots.Release();
+                _shares.Release(share);
+                overflow.Add(work);
+                continue;
+            }
+
+            var worker = new Worker(() =>
+            {
+                _shares.Release(share);
+                capacity.Slots.Release();
+                signal.Notify();
+            });
+            var task = Task.Run(() => SendAsync(work, worker), CancellationToken.None);
             running[task] = 0;
             _ = task.ContinueWith(
                 t =>
                 {
-                    _shares.Release(share);
-                    slots.Release();
+                    worker.Free();
+                    capacity.Unrecorded.Release();
                     running.TryRemove(t, out _);
                     signal.Notify();
                 },
@@ -161,15 +187,30 @@ public sealed class DeliveryDispatcher(
         return overflow;
     }
 
+    /// <summary>A worker and its partner share, given back once: when the partner has answered, or when the task ends.</summary>
+    private sealed class Worker(Action free)
+    {
+        private int _freed;
+
+        public void Free()
+        {
+            if (Interlocked.Exchange(ref _freed, 1) == 0)
+            {
+                free();
+            }
+        }
+    }
+
     /// <summary>Sends one claimed delivery and records the outcome; a send cut off by shutdown is recorded as interrupted.</summary>
-    private async Task SendAsync(ClaimedDelivery work)
+    private async Task SendAsync(ClaimedDelivery work, Worker worker)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
             var keys = RetiredSecrets.SigningKeys(secrets, work.Secret, work.PreviousSecret, work.PreviousSecretExpiresAt, work.OlderSecrets, time.GetUtcNow());
             using var trace = DeliveryTracing.StartAttempt(work.TraceParent, work.Id, work.EventType, work.Attempts + 1);
-            var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id), Encoding.UTF8.GetBytes(work.Payload), keys,
+            var outcome = await sender.SendAsync(new Uri(work.Url), MessageId(work.Id),
+                work.Body ?? throw new InvalidOperationException($"Delivery {work.Id}: the alert version its event names is not stored."), keys,
                 AllowedNetworks.FromColumn(work.AllowedPrivateNetworks), _cutOff.Token);
             if (outcome.Deferred)
             {
@@ -187,6 +228,7 @@ public sealed class DeliveryDispatcher(
                 _shares.Partners.Failed(work.Authority);
             }
 
+            worker.Free();
             await _outcomes.RecordAsync(work, outcome);
         }
         catch (OperationCanceledException) when (_cutOff.IsCancellationRequested)

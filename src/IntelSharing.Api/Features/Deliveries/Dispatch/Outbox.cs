@@ -227,18 +227,37 @@ public sealed class Outbox(Database database)
             """);
         if (EventTypes.Choosable.Contains(eventType))
         {
-            // Every caller picks recipients its own way; the subscription's choice of types is applied here, once, for all.
+            // Every caller picks recipients its own way; the subscription's filters are applied here, once, for all: its
+            // choice of types for every event, and for correlation events also its categories, minimum severity and
+            // countries, judged on the event's alert (the receiver's own), as publications are judged on theirs (issue 13).
             // By the primary keys just written: deliveries has no index on event_id, and a scan per event cost 3.7 ms of
             // PostgreSQL time per alert once there were 100,000 of them (bench/run.sh, 6 December).
+            var unwanted = IsCorrelation(eventType) ? $" OR {AlertFilterMisses(alert)}" : string.Empty;
             batch.Add(
                 $"""
                 DELETE FROM deliveries WHERE id IN ({string.Join(", ", deliveryIds)}) AND subscription_id IN (
-                    SELECT id FROM subscriptions WHERE event_types <> '' AND (' ' || event_types || ' ') NOT LIKE {batch.Parameter($"{e}typeLike", $"% {eventType} %")})
+                    SELECT s.id FROM subscriptions s
+                    WHERE (s.event_types <> '' AND (' ' || s.event_types || ' ') NOT LIKE {batch.Parameter($"{e}typeLike", $"% {eventType} %")}){unwanted})
                 """);
         }
 
         return recipients.Count;
     }
+
+    private static bool IsCorrelation(string eventType) => eventType is EventTypes.AlertCorrelated or EventTypes.AlertCorrelationHidden;
+
+    /// <summary>
+    /// True (in SQL) when subscription <c>s</c>'s filters leave out the alert whose id is the parameter <paramref name="alert"/>:
+    /// the same rules as <see cref="Matches"/>, on the alert's current row.
+    /// </summary>
+    private static string AlertFilterMisses(string alert) =>
+        $"""
+        EXISTS (SELECT 1 FROM alerts x WHERE x.id = {alert} AND (
+            x.severity_rank < s.min_severity_rank
+            OR (s.categories <> '' AND (' ' || s.categories || ' ') NOT LIKE ('% ' || x.category || ' %'))
+            OR (s.countries <> '' AND NOT EXISTS (
+                SELECT 1 FROM alert_countries c WHERE c.alert_id = x.id AND (' ' || s.countries || ' ') LIKE ('% ' || c.country || ' %')))))
+        """;
 
     private sealed record PastRecipient
     {

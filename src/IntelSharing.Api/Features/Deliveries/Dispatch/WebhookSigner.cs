@@ -16,13 +16,23 @@ public static class WebhookSigner
 
     public static string Sign(string messageId, DateTimeOffset timestamp, ReadOnlySpan<byte> body, IEnumerable<string> secrets)
     {
-        var unix = timestamp.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        var prefix = Encoding.UTF8.GetBytes($"{messageId}.{unix}.");
-        var content = new byte[prefix.Length + body.Length];
-        prefix.CopyTo(content, 0);
-        body.CopyTo(content.AsSpan(prefix.Length));
+        // The body is hashed where it lies rather than copied behind the prefix: one body is shared by every delivery of its event.
+        var signed = $"{messageId}.{timestamp.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}.";
+        var room = Encoding.UTF8.GetMaxByteCount(signed.Length);
+        Span<byte> prefix = room <= 256 ? stackalloc byte[256] : new byte[room];
+        var length = Encoding.UTF8.GetBytes(signed, prefix);
+        Span<byte> hash = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        var signatures = new StringBuilder();
+        foreach (var secret in secrets)
+        {
+            using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, KeyOf(secret));
+            hmac.AppendData(prefix[..length]);
+            hmac.AppendData(body);
+            hmac.GetHashAndReset(hash);
+            signatures.Append(signatures.Length == 0 ? "v1," : " v1,").Append(Convert.ToBase64String(hash));
+        }
 
-        return string.Join(' ', secrets.Select(secret => "v1," + Convert.ToBase64String(HMACSHA256.HashData(KeyOf(secret), content))));
+        return signatures.ToString();
     }
 
     public static string GenerateSecret() => SecretPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
