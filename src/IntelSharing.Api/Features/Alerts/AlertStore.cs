@@ -4,6 +4,7 @@ using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Features.Indicators;
 using IntelSharing.Api.Features.Sharing;
+using IntelSharing.Api.Features.Taxii;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Json;
@@ -91,6 +92,7 @@ public static class AlertStore
         AddRows(batch, "alert_countries (alert_id, country)", "country", view.Id, view.Countries);
         AddRows(batch, "alert_audience (alert_id, agency_id)", "audience", view.Id, view.Audience.Select(a => (object)a.Id).ToList());
         IndicatorIndex.AddVersion(batch, view);
+        TaxiiObjectIndex.AddVersion(batch, view);
 
         // Full-text search: the version's folded text, in the same batch, so search never lags the version (ADR 21).
         AlertSearch.AddTo(batch, view);
