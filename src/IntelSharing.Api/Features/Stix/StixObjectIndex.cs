@@ -3,11 +3,10 @@ using System.Text.Json.Nodes;
 using Dapper;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Alerts;
-using IntelSharing.Api.Features.Stix;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Persistence;
 
-namespace IntelSharing.Api.Features.Taxii;
+namespace IntelSharing.Api.Features.Stix;
 
 /// <summary>
 /// The <c>stix_object_alerts</c> table: which alerts carry a STIX object, by the UUID of its id (docs/decisions/0028).
@@ -15,7 +14,7 @@ namespace IntelSharing.Api.Features.Taxii;
 /// records its objects in the batch that stores it, and TAXII object by id and <c>match[id]</c> look the alert up
 /// instead of reading the collection. Rows are only added; the read checks the alert's objects as it builds them.
 /// </summary>
-public static class TaxiiObjectIndex
+public static class StixObjectIndex
 {
     /// <summary>Objects every alert carries: not recorded, since any alert the caller may see in the collection has them.</summary>
     public static readonly IReadOnlySet<string> CarriedByEveryAlert = new HashSet<string>(StringComparer.Ordinal)

@@ -139,7 +139,7 @@ public static class GetTaxiiObjects
                 scanned += fresh;
                 foreach (var row in rows)
                 {
-                    var objects = await TaxiiObjectIndex.ObjectsOfAsync(connection, row.Id, row.Version, row.Tlp, row.Document, query.Purpose is not null, cancellationToken);
+                    var objects = await StixObjectIndex.ObjectsOfAsync(connection, row.Id, row.Version, row.Tlp, row.Document, query.Purpose is not null, cancellationToken);
                     var start = from is { } f && f.Id == row.Id && f.At == row.UpdatedAt ? skip : 0;
                     for (var index = start; index < objects.Count; index++)
                     {
@@ -177,7 +177,7 @@ public static class GetTaxiiObjects
         }
 
         /// <summary>
-        /// Object by id and match[id]: each id is looked up through <see cref="TaxiiObjectIndex"/> (or, for an object
+        /// Object by id and match[id]: each id is looked up through <see cref="StixObjectIndex"/> (or, for an object
         /// every alert carries, in the newest visible alert), in the newest alert of the collection the caller may see
         /// that carries it — that alert's version is the object's latest. At most 50 ids, so at most 50 objects, ordered
         /// by (date added, id); <c>next</c> is the last one served.
@@ -189,15 +189,15 @@ public static class GetTaxiiObjects
             var found = new List<(Entry Entry, Guid Key)>();
             foreach (var id in ids.Distinct(StringComparer.Ordinal))
             {
-                if (TaxiiObjectIndex.KeyOf(id) is not { } key)
+                if (StixObjectIndex.KeyOf(id) is not { } key)
                 {
                     continue;
                 }
 
-                var everyAlert = TaxiiObjectIndex.CarriedByEveryAlert.Contains(id);
+                var everyAlert = StixObjectIndex.CarriedByEveryAlert.Contains(id);
                 foreach (var row in await ReadCarriersAsync(connection, query, everyAlert ? null : key, addedAfter, cancellationToken))
                 {
-                    var objects = await TaxiiObjectIndex.ObjectsOfAsync(connection, row.Id, row.Version, row.Tlp, row.Document, query.Purpose is not null, cancellationToken);
+                    var objects = await StixObjectIndex.ObjectsOfAsync(connection, row.Id, row.Version, row.Tlp, row.Document, query.Purpose is not null, cancellationToken);
                     var index = objects.FindIndex(o => (string?)o["id"] == id);
                     if (index < 0)
                     {
