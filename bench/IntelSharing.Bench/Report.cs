@@ -49,6 +49,11 @@ public static class Report
             IndicatorSection(md, indicators);
         }
 
+        if (r.Taxii is { } taxii)
+        {
+            TaxiiSection(md, taxii, r.Read?.Limit);
+        }
+
         md.AppendLine("## Closed loop: limits and ingest side by side").AppendLine();
         md.AppendLine("| connections | L_http req/s | L_db alerts/s | L_ingest | ingest alerts/s | E_ingest | E_http | E_db | pgbench of the product's SQL | E_sql | ingest p50 / p99 ms | failed |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -282,6 +287,34 @@ public static class Report
 
     /// <summary>Marks text with numbers: the project builds with InvariantGlobalization, so interpolation already formats them invariantly.</summary>
     private static string Inv(string text) => text;
+    private static void TaxiiSection(StringBuilder md, TaxiiResults taxii, PgbenchResult? lRead)
+    {
+        md.AppendLine("## TAXII").AppendLine();
+        md.AppendLine(Inv($"A page of 100 objects (`objects/?limit=100&added_after=` a random time among the stored alerts) and one object by id (a random object of 20 published alerts) through the TAXII server, as a partner that may see every alert; {taxii.IndexedObjectsPerAlert:F1} object-index rows per alert. The plan is PostgreSQL's for the shape of the query, after ANALYZE.")).AppendLine();
+        md.AppendLine("| stored alerts | request | connections | requests/s | p50 / p99 ms | failed | of L_read | plan uses the index |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var row in taxii.Rows)
+        {
+            var ofRead = lRead is { Tps: > 0 } limit ? Inv($"{row.PerSecond / limit.Tps:F2}") : "–";
+            md.AppendLine(Inv($"| {row.StoredAlerts:N0} | {row.Request} | {row.Connections} | {row.PerSecond:N0} | {row.Latency.P50:F2} / {row.Latency.P99:F2} | {row.Failed} | {ofRead} | {(row.PlanUsesIndex ? "yes" : "**no**")}: `{ScanOf(row.Plan)}` |"));
+        }
+
+        foreach (var request in taxii.Rows.Select(r => r.Request).Distinct())
+        {
+            var rows = taxii.Rows.Where(r => r.Request == request).OrderBy(r => r.StoredAlerts).ToList();
+            if (rows.Count > 1 && rows[^1].PerSecond > 0)
+            {
+                md.AppendLine().Append(Inv($"{request}: requests/s at {rows[0].StoredAlerts:N0} ÷ at {rows[^1].StoredAlerts:N0} alerts = **{rows[0].PerSecond / rows[^1].PerSecond:F2}** (issue 10: at most 1.5)."));
+            }
+        }
+
+        md.AppendLine().AppendLine();
+    }
+
+    /// <summary>The plan line that says how the table is read (the first line is only the LIMIT).</summary>
+    private static string ScanOf(string plan) =>
+        (plan.Split('\n').FirstOrDefault(l => l.Contains("Scan", StringComparison.Ordinal)) ?? plan.Split('\n')[0]).Trim().TrimStart('-', '>', ' ').Split("  (cost=")[0];
+
     private static void IndicatorSection(StringBuilder md, IndicatorResults indicators)
     {
         md.AppendLine("## Indicator search and correlation").AppendLine();

@@ -20,6 +20,9 @@ public sealed class SuiteResults
     /// <summary>Indicator look-ups by stored size, and ingest with correlation off and on (IndicatorPhase).</summary>
     public IndicatorResults? Indicators { get; set; }
 
+    /// <summary>TAXII pages of 100 objects and object by id by stored alerts (TaxiiPhase).</summary>
+    public TaxiiResults? Taxii { get; set; }
+
     public List<ClosedLoopRow> Http { get; set; } = [];
 
     /// <summary>L_db: pgbench of the minimal durable write per alert (limit-ingest.sql), at each connection count.</summary>

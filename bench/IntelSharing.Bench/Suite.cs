@@ -68,6 +68,11 @@ public static class Suite
             await bench.PhaseAsync("indicator search and correlation", () => new IndicatorPhase(options, postgres, results).RunAsync());
         }
 
+        if (options.Runs("taxii"))
+        {
+            await bench.PhaseAsync("TAXII pages and object by id", () => new TaxiiPhase(options, postgres, results).RunAsync());
+        }
+
         results.Machine["load average at the end"] = Machine.LoadAverage();
         results.DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds);
         // A smoke test or a single phase must not overwrite the committed results of the last full run.

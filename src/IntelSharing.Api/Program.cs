@@ -6,6 +6,7 @@ using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
 using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Features.Indicators;
+using IntelSharing.Api.Features.Stix;
 using IntelSharing.Api.Features.WebConsole;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Configuration;
@@ -59,6 +60,8 @@ builder.Services.AddSingleton<ServerKeyring>();
 builder.Services.AddHostedService<DatabaseStartup>();
 // After the migrations: indexes alerts stored before search existed, however migration 15 was applied (ADR 21).
 builder.Services.AddHostedService<AlertSearch.Backfill>();
+// After the migrations: records the STIX objects of alerts stored before TAXII's object index (migration 21, ADR 28).
+builder.Services.AddHostedService<StixObjectIndex.Backfill>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<KeysetCursor>();
 

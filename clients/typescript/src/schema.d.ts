@@ -500,7 +500,7 @@ export interface paths {
         };
         /**
          * Every change you may see, in an order that never skips one
-         * @description Changes to alerts you may see (alert.published, alert.updated — also the version that shares an alert with you —, alert.revoked, alert.expired) and feedback on your own alerts (alert.feedback), in position order. Start with after=0 (or leave it out), then pass nextCursor back as after: a change that commits late gets a later position, never one you have passed, so you see every change exactly once. Who may see a change is decided when you read it, against the alert as it is now: a narrowed audience hides its later changes. limit is 1 to 500 (default 100); a page may be short, or empty, and still move nextCursor on. With Accept: text/event-stream the same feed is a Server-Sent Events stream: id is the position, Last-Event-ID (or after) resumes, comment lines are heartbeats; each agency may hold a few streams at once (429 beyond). Read an alert with GET /api/v1/alerts/{id}.
+         * @description Changes to alerts you may see (alert.published, alert.updated — also the version that shares an alert with you —, alert.revoked, alert.expired), feedback on your own alerts (alert.feedback), and alert.withdrawn when a new version drops your agency from an alert's audience (only the alert id and version: you may no longer read it), in position order. Start with after=0 (or leave it out), then pass nextCursor back as after: a change that commits late gets a later position, never one you have passed, so you see every change exactly once. Who may see a change is decided when you read it, against the alert as it is now: a narrowed audience hides its later changes. limit is 1 to 500 (default 100); a page may be short, or empty, and still move nextCursor on. With Accept: text/event-stream the same feed is a Server-Sent Events stream: id is the position, Last-Event-ID (or after) resumes, comment lines are heartbeats; each agency may hold a few streams at once (429 beyond). Read an alert with GET /api/v1/alerts/{id}.
          */
         get: operations["ReadFeed"];
         put?: never;
@@ -1194,13 +1194,16 @@ export interface components {
              * @description The change's place in the feed; pass the last one you processed as `after` (or `Last-Event-ID`).
              */
             position: number;
-            /** @description alert.published, alert.updated, alert.revoked, alert.expired or alert.feedback. */
+            /**
+             * @description alert.published, alert.updated, alert.revoked, alert.expired, alert.feedback, or alert.withdrawn: a new version
+             *     dropped your agency from the alert's audience; you may no longer read it, and its later changes are not shown.
+             */
             type: string;
             /** Format: uuid */
             alertId: string;
             /**
              * Format: int32
-             * @description The alert version the change made (for feedback: the version the feedback answered).
+             * @description The alert version the change made (for feedback: the version the feedback answered; for alert.withdrawn: the version that dropped you).
              */
             alertVersion: number;
             /**

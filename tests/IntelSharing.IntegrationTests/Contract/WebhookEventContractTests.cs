@@ -146,6 +146,31 @@ public abstract class WebhookEventContractTests<TFixture>(TFixture app) : IAsync
         Assert.Contains(revocations, d => !d.TryGetProperty("status", out _));
     }
 
+    /// <summary>
+    /// Publishes a green alert, updates it and revokes it, calling <paramref name="sent"/> with each step's event type
+    /// before the next step: a delivery still queued when the alert is revoked would be refused at send time.
+    /// </summary>
+    private async Task<Guid> PublishUpdateAndRevokeAsync(TestAgency originator, Func<string, Task> sent)
+    {
+        var alert = AlertCarrying($"+38166{Random.Shared.Next(1_000_000, 9_999_999)}", "green", app.Clock.GetUtcNow());
+        var published = await originator.Client.PostAsync("/api/v1/alerts", Samples.Json(alert), Ct);
+        Assert.Equal(HttpStatusCode.Created, published.StatusCode);
+        var alertId = (await published.ReadJsonAsync()).GetProperty("id").GetGuid();
+        await sent("alert.published");
+        alert["summary"] = "Update: the truck left Preševo at 21:40.";
+        using (var update = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/alerts/{alertId}") { Content = Samples.Json(alert) })
+        {
+            update.Headers.TryAddWithoutValidation("If-Match", published.Headers.ETag!.Tag);
+            Assert.Equal(HttpStatusCode.OK, (await originator.Client.SendAsync(update, Ct)).StatusCode);
+        }
+
+        await sent("alert.updated");
+        Assert.Equal(HttpStatusCode.OK, (await originator.Client.PostAsync($"/api/v1/alerts/{alertId}/revoke",
+            Samples.Json(new JsonObject { ["reason"] = "Entered in error." }), Ct)).StatusCode);
+        await sent("alert.revoked");
+        return alertId;
+    }
+
     [Fact]
     public async Task A_subscription_that_chose_event_types_receives_only_those_but_always_the_revocation()
     {
@@ -153,24 +178,14 @@ public abstract class WebhookEventContractTests<TFixture>(TFixture app) : IAsync
         var hungary = await AgencyAsync("Hungarian Police", "HU");
         var (choosy, choosyId) = await _partners.SubscribedReceiverAsync(hungary, s => s["eventTypes"] = new JsonArray("alert.published"));
         var (everything, everythingId) = await _partners.SubscribedReceiverAsync(hungary);
-        var alert = AlertCarrying($"+38166{Random.Shared.Next(1_000_000, 9_999_999)}", "green", app.Clock.GetUtcNow());
-
-        var published = await serbia.Client.PostAsync("/api/v1/alerts", Samples.Json(alert), Ct);
-        Assert.Equal(HttpStatusCode.Created, published.StatusCode);
-        var alertId = (await published.ReadJsonAsync()).GetProperty("id").GetGuid();
-        await WaitForAsync(choosy, "alert.published");
-        alert["summary"] = "Update: the truck left Preševo at 21:40.";
-        using (var update = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/alerts/{alertId}") { Content = Samples.Json(alert) })
+        await PublishUpdateAndRevokeAsync(serbia, async step =>
         {
-            update.Headers.TryAddWithoutValidation("If-Match", published.Headers.ETag!.Tag);
-            Assert.Equal(HttpStatusCode.OK, (await serbia.Client.SendAsync(update, Ct)).StatusCode);
-        }
-
-        await WaitForAsync(everything, "alert.updated");
-        Assert.Equal(HttpStatusCode.OK, (await serbia.Client.PostAsync($"/api/v1/alerts/{alertId}/revoke",
-            Samples.Json(new JsonObject { ["reason"] = "Entered in error." }), Ct)).StatusCode);
-        await WaitForAsync(everything, "alert.revoked");
-        await WaitForAsync(choosy, "alert.revoked");
+            await WaitForAsync(step == "alert.published" ? choosy : everything, step);
+            if (step == "alert.revoked")
+            {
+                await WaitForAsync(choosy, step);
+            }
+        });
 
         Assert.Equal(["alert.published", "alert.updated", "alert.revoked"], everything.Received.Select(r => r.Type));
         Assert.Equal(["alert.published", "alert.revoked"], choosy.Received.Select(r => r.Type));
@@ -178,6 +193,25 @@ public abstract class WebhookEventContractTests<TFixture>(TFixture app) : IAsync
         Assert.Equal(["alert.published"], shown.GetProperty("eventTypes").EnumerateArray().Select(t => t.GetString()));
         var all = await (await hungary.Client.GetAsync($"/api/v1/subscriptions/{everythingId}", Ct)).ReadJsonAsync();
         Assert.Equal(0, all.GetProperty("eventTypes").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_subscription_that_chose_alert_updated_without_alert_published_is_sent_nothing_about_an_alert_not_even_its_revocation()
+    {
+        var serbia = await AgencyAsync("Border Police Directorate", "RS");
+        var hungary = await AgencyAsync("Hungarian Police", "HU");
+        var (updatesOnly, updatesOnlyId) = await _partners.SubscribedReceiverAsync(hungary, s => s["eventTypes"] = new JsonArray("alert.updated"));
+        var (everything, everythingId) = await _partners.SubscribedReceiverAsync(hungary);
+        var alertId = await PublishUpdateAndRevokeAsync(serbia, step => WaitForAsync(everything, step));
+
+        // Updates go to the subscriptions that were sent an earlier version; this one never was (it did not take
+        // alert.published), so every version is alert.published to it, which it declined, and the revocation goes
+        // only to those that were sent the alert. The ledger is written in the publishing transactions.
+        var ledger = await (await serbia.Client.GetAsync($"/api/v1/alerts/{alertId}/deliveries", Ct)).Content.ReadAsStringAsync(Ct);
+        Assert.Equal(["alert.published", "alert.updated", "alert.revoked"], everything.Received.Select(r => r.Type));
+        Assert.Contains(everythingId.ToString(), ledger, StringComparison.Ordinal);
+        Assert.DoesNotContain(updatesOnlyId.ToString(), ledger, StringComparison.Ordinal);
+        Assert.Empty(updatesOnly.Received);
     }
 
     [Theory]

@@ -204,7 +204,7 @@ public abstract class FeedTests<TFixture>(TFixture app) where TFixture : ApiFixt
     }
 
     [Fact]
-    public async Task Narrowing_the_audience_hides_later_changes_and_sharing_shows_them()
+    public async Task Narrowing_the_audience_tells_the_dropped_agency_alert_withdrawn_then_hides_later_changes_and_sharing_shows_them()
     {
         var originator = await AgencyAsync("Border Police Directorate");
         var kept = await AgencyAsync("Hungarian Police", "HU");
@@ -225,10 +225,41 @@ public abstract class FeedTests<TFixture>(TFixture app) where TFixture : ApiFixt
             Samples.Json(new JsonObject { ["agencies"] = new JsonArray(added.Id.ToString()) }), Ct);
         Assert.True(share.StatusCode == HttpStatusCode.OK, await share.Content.ReadAsStringAsync(Ct));
 
-        Assert.Empty((await ReadAllAsync(dropped, droppedCursor)).Items);
+        var withdrawn = Assert.Single((await ReadAllAsync(dropped, droppedCursor)).Items);
+        Assert.Equal((id, "alert.withdrawn", 2), (AlertOf(withdrawn), TypeOf(withdrawn), withdrawn.GetProperty("alertVersion").GetInt32()));
+        Assert.Equal(HttpStatusCode.NotFound, (await dropped.Client.GetAsync($"/api/v1/alerts/{id}", Ct)).StatusCode);
         Assert.Equal([1, 2, 3], (await ReadAllAsync(kept, keptStart)).Items.Select(c => c.GetProperty("alertVersion").GetInt32()));
         var addedSees = (await ReadAllAsync(added, addedStart)).Items;
         Assert.Contains(addedSees, c => AlertOf(c) == id && c.GetProperty("alertVersion").GetInt32() == 3);
+    }
+
+    [Fact]
+    public async Task A_stricter_marking_withdraws_the_alert_from_every_agency_it_drops_with_no_content_and_tells_no_one_else()
+    {
+        var originator = await AgencyAsync("Border Police Directorate");
+        var kept = await AgencyAsync("Hungarian Police", "HU");
+        var partner = await AgencyAsync("Croatian Border Police", "HR");
+        var (_, keptStart) = await ReadAllAsync(kept);
+        var (_, partnerStart) = await ReadAllAsync(partner);
+        var (_, originatorStart) = await ReadAllAsync(originator);
+
+        var alert = TestData.SmugglingAlert("green");
+        var id = await originator.PublishAsync(alert);
+        alert["tlp"] = "red";
+        alert["audience"] = new JsonObject { ["agencies"] = new JsonArray(kept.Id.ToString()) };
+        await UpdateAsync(originator, id, 1, alert);
+        var bystander = await AgencyAsync("Bulgarian Border Police", "BG");
+        alert["summary"] = "The group moved to a farm near Kelebija.";
+        await UpdateAsync(originator, id, 2, alert);
+
+        // Read after the fact, the alert's own changes are decided against the red alert it is now: only the withdrawal shows.
+        var partnerSees = (await ReadAllAsync(partner, partnerStart)).Items.Where(c => AlertOf(c) == id).ToList();
+        var withdrawn = Assert.Single(partnerSees);
+        Assert.Equal(("alert.withdrawn", 2), (TypeOf(withdrawn), withdrawn.GetProperty("alertVersion").GetInt32()));
+        Assert.Equal(["position", "type", "alertId", "alertVersion", "occurredAt"], withdrawn.EnumerateObject().Select(p => p.Name));
+        Assert.DoesNotContain((await ReadAllAsync(kept, keptStart)).Items, c => TypeOf(c) == "alert.withdrawn");
+        Assert.DoesNotContain((await ReadAllAsync(originator, originatorStart)).Items, c => TypeOf(c) == "alert.withdrawn");
+        Assert.DoesNotContain((await ReadAllAsync(bystander)).Items, c => AlertOf(c) == id);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Dapper;
 using IntelSharing.IntegrationTests.Infrastructure;
 
 namespace IntelSharing.IntegrationTests.Taxii;
@@ -68,10 +69,13 @@ public abstract class TaxiiServerTests(ApiFixture app)
         var forOutsider = await WalkAsync(outsider.Client, collection, $"limit=7&added_after={since}");
 
         var expectedForNamed = (await StixIdsAsync(named.Client, green)).Concat(await StixIdsAsync(named.Client, hidden)).ToList();
-        Assert.Equal(expectedForNamed.Count, forNamed.Objects.Count);
-        Assert.Equal(expectedForNamed.Order(), forNamed.Objects.Select(o => $"{o.GetProperty("id").GetString()}").Order());
+        var walked = forNamed.Objects.Select(IdOf).ToList();
+        Assert.Equal(expectedForNamed.Distinct().Order(), walked.Distinct().Order());
+        // An object only one alert carries comes exactly once; a shared one (markings, the originator) once per page.
+        Assert.All(expectedForNamed.GroupBy(id => id).Where(g => g.Count() == 1), own => Assert.Single(walked, id => id == own.Key));
+        Assert.All(forNamed.PageIds, page => Assert.Equal(page.Count, page.Distinct().Count()));
         Assert.True(forNamed.Pages > 2, $"{forNamed.Pages} pages");
-        Assert.Equal((await StixIdsAsync(outsider.Client, green)).Order(), forOutsider.Objects.Select(o => $"{o.GetProperty("id").GetString()}").Order());
+        Assert.Equal((await StixIdsAsync(outsider.Client, green)).Order(), forOutsider.Objects.Select(IdOf).Order());
         Assert.DoesNotContain(forOutsider.Objects, o => o.GetRawText().Contains(hidden.ToString(), StringComparison.Ordinal));
     }
 
@@ -114,6 +118,105 @@ public abstract class TaxiiServerTests(ApiFixture app)
     }
 
     [Fact]
+    public async Task A_page_carries_each_shared_object_once_however_many_of_its_alerts_carry_it()
+    {
+        var cert = await app.CreateAgencyAsync("National CERT");
+        var since = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMilliseconds(-1).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
+        var alerts = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            alerts.Add(await cert.PublishAsync(Samples.CyberAlert()));
+        }
+
+        var collection = await CollectionOfAsync(cert.Client, "cyber_incident");
+        var bundles = new List<string>();
+        foreach (var alert in alerts)
+        {
+            bundles.AddRange(await StixIdsAsync(cert.Client, alert));
+        }
+
+        var page = await GetJsonAsync(cert.Client, $"{collection}objects/?limit=1000&added_after={since}");
+        var manifest = await GetJsonAsync(cert.Client, $"{collection}manifest/?limit=1000&added_after={since}");
+
+        var served = page.GetProperty("objects").EnumerateArray().Select(IdOf).ToList();
+        Assert.Equal(bundles.Distinct().Order(), served.Order());
+        Assert.True(bundles.Count > served.Count, "the three bundles repeat the shared objects; the page does not");
+        Assert.Single(served, id => id == "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb");
+        Assert.Single(page.GetProperty("objects").EnumerateArray(), o => o.TryGetProperty("identity_class", out var c) && c.GetString() == "organization");
+        Assert.Equal(served.Order(), manifest.GetProperty("objects").EnumerateArray().Select(IdOf).Order());
+    }
+
+    [Fact]
+    public async Task Object_by_id_is_found_through_the_object_index_among_thousands_and_is_404_like_an_absent_one_for_an_outsider()
+    {
+        var cert = await app.CreateAgencyAsync("National CERT");
+        var partner = await app.CreateAgencyAsync("Europol EC3", "NL");
+        var outsider = await app.CreateAgencyAsync("Turkish National Police", "TR");
+        var red = Samples.CyberAlert();
+        red["tlp"] = "red";
+        red["audience"] = new System.Text.Json.Nodes.JsonObject { ["agencies"] = new System.Text.Json.Nodes.JsonArray(partner.Id.ToString()) };
+        var alert = await cert.PublishAsync(red);
+        var collection = await CollectionOfAsync(cert.Client, "cyber_incident");
+        var bundle = JsonDocument.Parse(await (await partner.Client.GetAsync($"/api/v1/alerts/{alert}/stix", Ct)).Content.ReadAsStringAsync(Ct)).RootElement;
+        var indicator = IdOf(bundle.GetProperty("objects").EnumerateArray().Single(o => o.TryGetProperty("pattern", out var p) && p.GetString() == "[ipv4-addr:value = '185.220.101.4']"));
+        var originator = IdOf(bundle.GetProperty("objects").EnumerateArray().Single(o => o.TryGetProperty("identity_class", out var c) && c.GetString() == "organization"));
+        var plan = await PlanWithManyOtherAlertsAsync(alert, Guid.Parse(indicator[(indicator.IndexOf("--", StringComparison.Ordinal) + 2)..]));
+
+        var byId = await GetJsonAsync(partner.Client, $"{collection}objects/{indicator}/");
+        var identity = await GetJsonAsync(partner.Client, $"{collection}objects/{originator}/");
+        var hidden = await outsider.Client.GetAsync($"{collection}objects/{indicator}/", Ct);
+        var hiddenIdentity = await outsider.Client.GetAsync($"{collection}objects/{originator}/", Ct);
+        var absent = await outsider.Client.GetAsync($"{collection}objects/indicator--{Guid.NewGuid()}/", Ct);
+        var matched = await GetJsonAsync(outsider.Client, $"{collection}objects/?match[id]={indicator},{originator}");
+
+        Assert.DoesNotContain("Seq Scan on stix_object_alerts", plan, StringComparison.Ordinal);
+        Assert.Contains(app.Provider == Api.Infrastructure.Persistence.DatabaseProvider.Postgres ? "stix_object_alerts_pkey" : "object_key=?", plan, StringComparison.Ordinal);
+        Assert.Equal(indicator, IdOf(Assert.Single(byId.GetProperty("objects").EnumerateArray())));
+        Assert.Equal(originator, IdOf(Assert.Single(identity.GetProperty("objects").EnumerateArray())));
+        Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, hiddenIdentity.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
+        Assert.Equal(await absent.Content.ReadAsStringAsync(Ct), await hidden.Content.ReadAsStringAsync(Ct));
+        Assert.Empty(matched.GetProperty("objects").EnumerateArray());
+    }
+
+    /// <summary>
+    /// Adds thousands of alerts of another originator that no one else may see (red, no audience), each with object
+    /// keys in the index, and returns the plan of the by-id look-up for <paramref name="key"/>.
+    /// </summary>
+    private async Task<string> PlanWithManyOtherAlertsAsync(Guid template, Guid key)
+    {
+        var filler = await app.CreateAgencyAsync("Filler agency");
+        await using var connection = await app.Database.OpenAsync(Ct);
+        var postgres = app.Provider == Api.Infrastructure.Persistence.DatabaseProvider.Postgres;
+        const string Columns = "originator_id, category, severity, severity_rank, tlp, handling_code, has_audience, version, status, created_at, updated_at, review_at, expires_at, document";
+        var copies = $"@filler, category, severity, severity_rank, 'red', handling_code, false, version, status, created_at, updated_at, review_at, expires_at, document";
+        var sql = postgres
+            ? $"""
+              INSERT INTO alerts (id, {Columns}) SELECT gen_random_uuid(), {copies} FROM alerts, generate_series(1, 5000) WHERE id = @template;
+              INSERT INTO stix_object_alerts (object_key, alert_id) SELECT gen_random_uuid(), a.id FROM alerts a, generate_series(1, 8) WHERE a.originator_id = @filler;
+              ANALYZE alerts; ANALYZE stix_object_alerts;
+              """
+            : $"""
+              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+              INSERT INTO alerts (id, {Columns}) SELECT {SqliteUuid}, {copies} FROM alerts, n WHERE id = @template;
+              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8)
+              INSERT INTO stix_object_alerts (object_key, alert_id) SELECT {SqliteUuid}, a.id FROM alerts a, n WHERE a.originator_id = @filler;
+              ANALYZE;
+              """;
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { template, filler = filler.Id }, cancellationToken: Ct));
+        var lookup = Api.Features.Taxii.GetTaxiiObjects.Handler.CarriersSql(byKey: true, addedAfter: false);
+        var parameters = new { key, category = "cyber_incident", agencyId = filler.Id };
+        return postgres
+            ? string.Join('\n', await connection.QueryAsync<string>(new CommandDefinition("EXPLAIN " + lookup, parameters, cancellationToken: Ct)))
+            : string.Join('\n', (await connection.QueryAsync(new CommandDefinition("EXPLAIN QUERY PLAN " + lookup, parameters, cancellationToken: Ct)))
+                .Select(r => (string)((IDictionary<string, object>)r)["detail"]));
+    }
+
+    private const string SqliteUuid =
+        "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(6)))";
+
+    [Fact]
     public async Task A_next_link_works_only_for_the_caller_and_query_it_was_issued_for_and_pages_carry_date_added_headers()
     {
         var cert = await app.CreateAgencyAsync("National CERT");
@@ -135,11 +238,14 @@ public abstract class TaxiiServerTests(ApiFixture app)
         Assert.Equal(HttpStatusCode.BadRequest, (await cert.Client.GetAsync($"{collection}objects/?match[version]=yesterday", Ct)).StatusCode);
     }
 
-    private sealed record Walk(List<JsonElement> Objects, int Pages);
+    private sealed record Walk(List<JsonElement> Objects, int Pages, List<List<string>> PageIds);
+
+    private static string IdOf(JsonElement stix) => stix.GetProperty("id").GetString()!;
 
     private static async Task<Walk> WalkAsync(HttpClient client, string collection, string query)
     {
         var objects = new List<JsonElement>();
+        var pageIds = new List<List<string>>();
         var pages = 0;
         string? next = null;
         do
@@ -147,11 +253,12 @@ public abstract class TaxiiServerTests(ApiFixture app)
             var page = await GetJsonAsync(client, $"{collection}objects/?{query}{(next is null ? "" : $"&next={Uri.EscapeDataString(next)}")}");
             pages++;
             objects.AddRange(page.GetProperty("objects").EnumerateArray());
+            pageIds.Add([.. page.GetProperty("objects").EnumerateArray().Select(IdOf)]);
             next = page.GetProperty("more").GetBoolean() ? page.GetProperty("next").GetString() : null;
         }
         while (next is not null && pages < 100);
 
-        return new Walk(objects, pages);
+        return new Walk(objects, pages, pageIds);
     }
 
     private static async Task<List<string>> StixIdsAsync(HttpClient client, Guid alert)

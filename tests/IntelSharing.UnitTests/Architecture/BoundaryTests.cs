@@ -31,6 +31,8 @@ public sealed class BoundaryTests
         [$"{Features}.Alerts.PersonalData"] = "an indicator search that touches personal data obeys the purpose rule of alert reads",
         [$"{Features}.Indicators.IndicatorIndex"] = "an alert's indicators are indexed in the same transaction as its version",
         [$"{Features}.Feed.FeedSignals"] = "a writer wakes the feed sequencer after it commits (the change itself is recorded by triggers)",
+        [$"{Features}.Feed.FeedWithdrawals"] = "a version that drops agencies from the audience records alert.withdrawn for them in its own transaction",
+        [$"{Features}.Stix.StixObjectIndex"] = "a version records its STIX object ids in its own transaction; TAXII looks objects up by them",
         [$"{Features}.Stix.ExportAlertStix"] = "GET /alerts/{id} answers Accept: application/stix+json with the STIX export",
         [$"{Features}.Stix.StixDefinitions"] = "TAXII serves STIX objects and must name the same marking definitions",
         [$"{Features}.Stix.StixIds"] = "TAXII must hand out the same deterministic STIX ids as the export",

@@ -4,6 +4,7 @@ using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Features.Indicators;
 using IntelSharing.Api.Features.Sharing;
+using IntelSharing.Api.Features.Stix;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Json;
@@ -40,8 +41,11 @@ public static class AlertStore
     public static async Task InsertVersionAsync(
         DbConnection connection, DbTransaction transaction, SqlDialect dialect, AlertView view, string document, bool isNew, CancellationToken cancellationToken)
     {
+        // Read before the version is written: who may see the alert as it stands, for the feed's alert.withdrawn.
+        var dropped = isNew ? [] : await FeedWithdrawals.DroppedByAsync(connection, transaction, view, cancellationToken);
         var batch = new SqlBatch();
         AddVersion(batch, dialect, view, document, isNew);
+        FeedWithdrawals.Add(batch, view, dropped);
         await batch.ExecuteAsync(connection, transaction, cancellationToken);
     }
 
@@ -91,6 +95,7 @@ public static class AlertStore
         AddRows(batch, "alert_countries (alert_id, country)", "country", view.Id, view.Countries);
         AddRows(batch, "alert_audience (alert_id, agency_id)", "audience", view.Id, view.Audience.Select(a => (object)a.Id).ToList());
         IndicatorIndex.AddVersion(batch, view);
+        StixObjectIndex.AddVersion(batch, view);
 
         // Full-text search: the version's folded text, in the same batch, so search never lags the version (ADR 21).
         AlertSearch.AddTo(batch, view);

@@ -13,7 +13,7 @@ namespace IntelSharing.Api.Features.Feed;
 /// <summary>
 /// GET /api/v1/feed — every change the caller may see, in position order, from a position on: alerts published,
 /// updated (including a new version that shares the alert with the caller), revoked or expired, and feedback on the
-/// caller's own alerts. Positions are handed out after commit (<see cref="FeedSequencer"/>), so a reader that follows
+/// caller's own alerts, and alert.withdrawn for an agency a new version dropped from the audience. Positions are handed out after commit (<see cref="FeedSequencer"/>), so a reader that follows
 /// <c>nextCursor</c> never skips a change that committed late. Who may see a change is the sharing policy's answer
 /// for the alert as it is now, at the moment of reading. With <c>Accept: text/event-stream</c> the same feed is a
 /// stream (<see cref="FeedServerSentEvents"/>).
@@ -75,8 +75,9 @@ public static class ReadFeed
                        c.feedback_id AS FeedbackId, c.created_at AS OccurredAt
                 FROM feed_changes c JOIN alerts a ON a.id = c.alert_id
                 WHERE c.position > @after AND c.position <= @until
-                  AND {SharingPolicy.VisibleSql("a", "@agencyId")}
-                  AND (c.type <> 'alert.feedback' OR a.originator_id = @agencyId)
+                  AND (c.recipient_id = @agencyId
+                       OR (c.recipient_id IS NULL AND {SharingPolicy.VisibleSql("a", "@agencyId")}
+                           AND (c.type <> 'alert.feedback' OR a.originator_id = @agencyId)))
                 ORDER BY c.position
                 LIMIT @take
                 """,
@@ -105,8 +106,9 @@ public static class ReadFeed
         .WithName("ReadFeed")
         .WithSummary("Every change you may see, in an order that never skips one")
         .WithDescription(
-            "Changes to alerts you may see (alert.published, alert.updated — also the version that shares an alert with you —, alert.revoked, alert.expired) " +
-            "and feedback on your own alerts (alert.feedback), in position order. Start with after=0 (or leave it out), then pass nextCursor back as after: " +
+            "Changes to alerts you may see (alert.published, alert.updated — also the version that shares an alert with you —, alert.revoked, alert.expired), " +
+            "feedback on your own alerts (alert.feedback), and alert.withdrawn when a new version drops your agency from an alert's audience " +
+            "(only the alert id and version: you may no longer read it), in position order. Start with after=0 (or leave it out), then pass nextCursor back as after: " +
             "a change that commits late gets a later position, never one you have passed, so you see every change exactly once. " +
             "Who may see a change is decided when you read it, against the alert as it is now: a narrowed audience hides its later changes. " +
             $"limit is 1 to {MaxLimit} (default {DefaultLimit}); a page may be short, or empty, and still move nextCursor on. " +
@@ -124,12 +126,15 @@ public sealed record FeedChange
     /// <summary>The change's place in the feed; pass the last one you processed as <c>after</c> (or <c>Last-Event-ID</c>).</summary>
     public long Position { get; init; }
 
-    /// <summary>alert.published, alert.updated, alert.revoked, alert.expired or alert.feedback.</summary>
+    /// <summary>
+    /// alert.published, alert.updated, alert.revoked, alert.expired, alert.feedback, or alert.withdrawn: a new version
+    /// dropped your agency from the alert's audience; you may no longer read it, and its later changes are not shown.
+    /// </summary>
     public string Type { get; init; } = string.Empty;
 
     public Guid AlertId { get; init; }
 
-    /// <summary>The alert version the change made (for feedback: the version the feedback answered).</summary>
+    /// <summary>The alert version the change made (for feedback: the version the feedback answered; for alert.withdrawn: the version that dropped you).</summary>
     public int AlertVersion { get; init; }
 
     /// <summary>For alert.feedback: the feedback's id (GET /api/v1/alerts/{alertId}/feedback).</summary>

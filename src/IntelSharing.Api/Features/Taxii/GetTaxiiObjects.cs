@@ -1,9 +1,8 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Dapper;
-using IntelSharing.Api.Domain;
-using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Features.Stix;
 using IntelSharing.Api.Infrastructure.Audit;
@@ -96,10 +95,41 @@ public static class GetTaxiiObjects
                 from = position;
             }
 
-            var page = new List<Entry>();
-            var more = false;
-            var scanned = 0;
             await using var connection = await database.OpenAsync(cancellationToken);
+            var (page, more, next) = ids.Count > 0
+                ? await ByIdAsync(connection, query, ids, types, specVersions, versions, addedAfter, from, limit, cancellationToken)
+                : await WalkAsync(connection, query, types, specVersions, versions, addedAfter, from, skip, limit, cancellationToken);
+
+            audit.Annotate(detail: new { collection = query.Collection.Id, view = query.View.ToString().ToLowerInvariant(), objects = page.Count, alertIds = page.Select(e => e.AlertId).Distinct() });
+            if (query.ObjectId is not null && page.Count == 0)
+            {
+                return TaxiiProtocol.Error(StatusCodes.Status404NotFound, "Object not found", "There is no such object in this collection, or you may not read it.");
+            }
+
+            var headers = page.Count == 0 ? null : new Dictionary<string, string>
+            {
+                ["X-TAXII-Date-Added-First"] = StixDefinitions.Timestamp(page.Min(e => e.DateAdded)),
+                ["X-TAXII-Date-Added-Last"] = StixDefinitions.Timestamp(page.Max(e => e.DateAdded)),
+            };
+            return TaxiiProtocol.Ok(Envelope(query.View, page, more, next is null ? null : Next(next.Value.Position, next.Value.Served, query)), headers);
+
+            string Next(KeysetCursor.Position position, int served, Query q) =>
+                $"{served.ToString(CultureInfo.InvariantCulture)}.{cursors.Encode(position, $"{q.Fingerprint}|{served.ToString(CultureInfo.InvariantCulture)}")}";
+        }
+
+        /// <summary>
+        /// A listing: the caller's visible alerts of the collection by keyset, each expanded into its objects. An object
+        /// several alerts share (TLP markings, the originator's identity, IntelSharing's definitions, an observable) is
+        /// served once per page, in the version of the first alert that carried it there.
+        /// </summary>
+        private static async Task<(List<Entry> Page, bool More, (KeysetCursor.Position Position, int Served)? Next)> WalkAsync(
+            DbConnection connection, Query query, List<string> types, List<string> specVersions, List<string> versions,
+            DateTimeOffset? addedAfter, KeysetCursor.Position? from, int skip, int limit, CancellationToken cancellationToken)
+        {
+            var page = new List<Entry>();
+            var onPage = new HashSet<string>(StringComparer.Ordinal);
+            var everyVersion = versions.Contains("all");
+            var scanned = 0;
             while (page.Count <= limit && scanned < MaxAlertsPerPage)
             {
                 var wanted = Math.Min(limit + 1, MaxAlertsPerPage - scanned);
@@ -109,13 +139,15 @@ public static class GetTaxiiObjects
                 scanned += fresh;
                 foreach (var row in rows)
                 {
-                    var objects = await ObjectsOfAsync(connection, row, query.Purpose is not null, cancellationToken);
+                    var objects = await StixObjectIndex.ObjectsOfAsync(connection, row.Id, row.Version, row.Tlp, row.Document, query.Purpose is not null, cancellationToken);
                     var start = from is { } f && f.Id == row.Id && f.At == row.UpdatedAt ? skip : 0;
                     for (var index = start; index < objects.Count; index++)
                     {
-                        if (Matches(objects[index], types, ids, specVersions, versions))
+                        var stix = objects[index];
+                        if (Matches(stix, types, [], specVersions, versions)
+                            && onPage.Add(everyVersion ? $"{(string)stix["id"]!} {VersionOf(stix)}" : (string)stix["id"]!))
                         {
-                            page.Add(new Entry(objects[index], row.UpdatedAt, row.Id, index));
+                            page.Add(new Entry(stix, row.UpdatedAt, row.Id, index));
                         }
                     }
 
@@ -133,40 +165,96 @@ public static class GetTaxiiObjects
                 }
             }
 
-            string? next = null;
             if (page.Count > limit)
             {
-                more = true;
                 var last = page[limit - 1];
                 page.RemoveRange(limit, page.Count - limit);
-                next = Next(new KeysetCursor.Position(last.DateAdded, last.AlertId), last.Index + 1, query);
-            }
-            else if (scanned >= MaxAlertsPerPage && from is { } reached)
-            {
-                // A sparse filter read its bound of alerts without filling the page: the next request continues from there.
-                more = true;
-                next = Next(reached, skip, query);
+                return (page, true, (new KeysetCursor.Position(last.DateAdded, last.AlertId), last.Index + 1));
             }
 
-            audit.Annotate(detail: new { collection = query.Collection.Id, view = query.View.ToString().ToLowerInvariant(), objects = page.Count, alertIds = page.Select(e => e.AlertId).Distinct() });
-            if (query.ObjectId is not null && page.Count == 0)
-            {
-                return TaxiiProtocol.Error(StatusCodes.Status404NotFound, "Object not found", "There is no such object in this collection, or you may not read it.");
-            }
-
-            var headers = page.Count == 0 ? null : new Dictionary<string, string>
-            {
-                ["X-TAXII-Date-Added-First"] = StixDefinitions.Timestamp(page.Min(e => e.DateAdded)),
-                ["X-TAXII-Date-Added-Last"] = StixDefinitions.Timestamp(page.Max(e => e.DateAdded)),
-            };
-            return TaxiiProtocol.Ok(Envelope(query.View, page, more, next), headers);
-
-            string Next(KeysetCursor.Position position, int served, Query q) =>
-                $"{served.ToString(CultureInfo.InvariantCulture)}.{cursors.Encode(position, $"{q.Fingerprint}|{served.ToString(CultureInfo.InvariantCulture)}")}";
+            // A sparse filter read its bound of alerts without filling the page: the next request continues from there.
+            return scanned >= MaxAlertsPerPage && from is { } reached ? (page, true, (reached, skip)) : (page, false, null);
         }
 
+        /// <summary>
+        /// Object by id and match[id]: each id is looked up through <see cref="StixObjectIndex"/> (or, for an object
+        /// every alert carries, in the newest visible alert), in the newest alert of the collection the caller may see
+        /// that carries it — that alert's version is the object's latest. At most 50 ids, so at most 50 objects, ordered
+        /// by (date added, id); <c>next</c> is the last one served.
+        /// </summary>
+        private static async Task<(List<Entry> Page, bool More, (KeysetCursor.Position Position, int Served)? Next)> ByIdAsync(
+            DbConnection connection, Query query, List<string> ids, List<string> types, List<string> specVersions, List<string> versions,
+            DateTimeOffset? addedAfter, KeysetCursor.Position? from, int limit, CancellationToken cancellationToken)
+        {
+            var found = new List<(Entry Entry, Guid Key)>();
+            foreach (var id in ids.Distinct(StringComparer.Ordinal))
+            {
+                if (StixObjectIndex.KeyOf(id) is not { } key)
+                {
+                    continue;
+                }
+
+                var everyAlert = StixObjectIndex.CarriedByEveryAlert.Contains(id);
+                foreach (var row in await ReadCarriersAsync(connection, query, everyAlert ? null : key, addedAfter, cancellationToken))
+                {
+                    var objects = await StixObjectIndex.ObjectsOfAsync(connection, row.Id, row.Version, row.Tlp, row.Document, query.Purpose is not null, cancellationToken);
+                    var index = objects.FindIndex(o => (string?)o["id"] == id);
+                    if (index < 0)
+                    {
+                        // A row left by an earlier version that no longer carries the object, or a person without a purpose.
+                        continue;
+                    }
+
+                    if (Matches(objects[index], types, [id], specVersions, versions))
+                    {
+                        found.Add((new Entry(objects[index], row.UpdatedAt, row.Id, index), key));
+                    }
+
+                    break;
+                }
+            }
+
+            var ordered = found
+                .OrderBy(f => f.Entry.DateAdded)
+                .ThenBy(f => f.Key.ToString(), StringComparer.Ordinal)
+                .Where(f => from is not { } p || f.Entry.DateAdded > p.At
+                    || (f.Entry.DateAdded == p.At && string.CompareOrdinal(f.Key.ToString(), p.Id.ToString()) > 0))
+                .ToList();
+            if (ordered.Count <= limit)
+            {
+                return ([.. ordered.Select(f => f.Entry)], false, null);
+            }
+
+            var last = ordered[limit - 1];
+            return ([.. ordered.Take(limit).Select(f => f.Entry)], true, (new KeysetCursor.Position(last.Entry.DateAdded, last.Key), 0));
+        }
+
+        /// <summary>How many alerts carrying one object id are checked, newest first, before the object counts as absent.</summary>
+        private const int MaxCarriersChecked = 20;
+
+        /// <summary>
+        /// The collection's alerts the caller may see that carry the object whose UUID is <c>@key</c>, newest first;
+        /// every visible alert of the collection without <paramref name="byKey"/>. Public for the plan test (EXPLAIN).
+        /// </summary>
+        public static string CarriersSql(bool byKey, bool addedAfter) =>
+            $"""
+            SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.tlp AS Tlp, a.version AS Version, a.document AS Document
+            FROM {(byKey ? "stix_object_alerts s JOIN alerts a ON a.id = s.alert_id" : "alerts a")}
+            WHERE {(byKey ? "s.object_key = @key AND " : "")}a.category = @category AND {SharingPolicy.VisibleSql("a", "@agencyId")}
+            {(addedAfter ? "AND a.updated_at > @addedAfter" : "")}
+            ORDER BY a.updated_at DESC, a.id DESC
+            LIMIT {MaxCarriersChecked}
+            """;
+
+        private static async Task<List<Row>> ReadCarriersAsync(
+            DbConnection connection, Query query, Guid? key, DateTimeOffset? addedAfter, CancellationToken cancellationToken) =>
+            (await connection.QueryAsync<Row>(new CommandDefinition(
+                CarriersSql(key is not null, addedAfter is not null),
+                new { key, category = WireNames.Of(query.Collection.Category), agencyId = query.Caller.AgencyId, addedAfter },
+                cancellationToken: cancellationToken))).AsList();
+
         private static async Task<List<Row>> ReadAlertsAsync(
-            System.Data.Common.DbConnection connection, Query query, DateTimeOffset? addedAfter, KeysetCursor.Position? from, int take, CancellationToken cancellationToken)
+            DbConnection connection, Query query, DateTimeOffset? addedAfter, KeysetCursor.Position? from, int take, CancellationToken cancellationToken)
         {
             var sql = new StringBuilder(
                 $"""
@@ -194,22 +282,6 @@ public static class GetTaxiiObjects
             sql.Append(" ORDER BY a.updated_at, a.id LIMIT @take");
             parameters.Add("take", take + (from is null ? 0 : 1));
             return (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
-        }
-
-        /// <summary>The alert's objects, exactly as its STIX export builds them; persons only when the request states a purpose.</summary>
-        private static async Task<List<JsonObject>> ObjectsOfAsync(System.Data.Common.DbConnection connection, Row row, bool withPersons, CancellationToken cancellationToken)
-        {
-            var tlp = WireNames.TryParse<Tlp>(row.Tlp, out var marking) ? marking : Tlp.Red;
-            string? revokedContent = null;
-            if (row.Document.Contains("\"status\":\"revoked\"", StringComparison.Ordinal))
-            {
-                revokedContent = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
-                    "SELECT document FROM alert_versions WHERE alert_id = @id AND version = @version",
-                    new { id = row.Id, version = row.Version - 1 }, cancellationToken: cancellationToken));
-            }
-
-            var objects = ExportAlertStix.ObjectsOf(new GetAlert.Found(row.Version, row.Document, tlp, revokedContent));
-            return withPersons ? objects : objects.FindAll(o => !((string?)o["type"] == "identity" && (string?)o["identity_class"] == "individual"));
         }
 
         private static bool Matches(JsonObject stix, List<string> types, List<string> ids, List<string> specVersions, List<string> versions)

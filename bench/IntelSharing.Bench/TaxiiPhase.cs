@@ -1,0 +1,153 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace IntelSharing.Bench;
+
+/// <summary>One TAXII request kind at one stored size: requests per second, latency and PostgreSQL's plan for its query.</summary>
+public sealed record TaxiiRow(long StoredAlerts, string Request, int Connections, double PerSecond, Latencies Latency, long Failed, bool PlanUsesIndex, string Plan);
+
+public sealed class TaxiiResults
+{
+    public List<TaxiiRow> Rows { get; set; } = [];
+
+    /// <summary>Objects in one alert's export that the object index records (all but those every alert carries).</summary>
+    public double IndexedObjectsPerAlert { get; set; }
+}
+
+/// <summary>
+/// bench/run.sh --only taxii (docs/benchmarks.md, "TAXII"): a page of 100 objects and one object by id through the TAXII
+/// server at 1,000, 10,000 and 100,000 stored alerts (1,000 and 10,000 in --quick), as a partner that may see them all.
+/// Twenty cyber alerts are published through the API; the rest are copies of one of them, made in SQL with their own
+/// ids (in the document too, so their objects are their own) and as many object-index rows as a real alert has, with
+/// random keys. A page starts at a random added_after among the copies (a keyset seek deep into the collection); an
+/// object by id is a random object of the published alerts. The plans are PostgreSQL's, after ANALYZE, for the shape of
+/// the two queries in Features/Taxii/GetTaxiiObjects.cs.
+/// </summary>
+public sealed class TaxiiPhase(SuiteOptions options, Postgres postgres, SuiteResults results)
+{
+    private const string Database = "bench_taxii";
+    private const int Connections = 16;
+    private const int Published = 20;
+
+    private static void Log(string line) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}");
+
+    public async Task RunAsync()
+    {
+        results.Taxii = new TaxiiResults();
+        await postgres.CreateDatabaseAsync(Database);
+        var settings = HostProcess.ApiSettings(postgres.ApiConnectionString(Database), dispatcher: false);
+        settings["Correlation__Enabled"] = "false";
+        var key = await HostProcess.BootstrapAdminAsync(options.ApiDll, settings);
+        var api = HostProcess.Start(options.ApiDll, [], settings);
+        await using (api)
+        {
+            await api.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+            var community = new Community(api.BaseAddress, key);
+            var cert = await community.CertAsync();
+            var reader = await community.PartnerAsync(0);
+            using var client = new HttpClient { BaseAddress = api.BaseAddress };
+            var objectIds = await PublishAsync(client, cert);
+            var indexed = objectIds.Count / (double)Published;
+            results.Taxii.IndexedObjectsPerAlert = indexed;
+            var collection = await CyberCollectionAsync(client, reader);
+
+            // Copies are dated one second apart before the newest published alert, so that pages deep in the collection are theirs.
+            var newest = DateTimeOffset.Parse((await postgres.RowsAsync(Database,
+                "SELECT to_char(max(updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM alerts"))[0][0], CultureInfo.InvariantCulture);
+            long stored = Published;
+            foreach (var size in options.Quick ? new long[] { 1_000, 10_000 } : [1_000, 10_000, 100_000])
+            {
+                await postgres.ExecuteAsync(Database, Inv(
+                    $"""
+                    WITH template AS (SELECT * FROM alerts WHERE category = 'cyber_incident' ORDER BY updated_at DESC LIMIT 1),
+                    copies AS (
+                        INSERT INTO alerts (id, originator_id, category, severity, severity_rank, tlp, handling_code, has_audience,
+                                            version, status, created_at, updated_at, review_at, expires_at, document)
+                        SELECT f.id, t.originator_id, t.category, t.severity, t.severity_rank, t.tlp, t.handling_code, t.has_audience,
+                               t.version, t.status, t.created_at - f.g * interval '1 second', t.updated_at - f.g * interval '1 second',
+                               t.review_at, t.expires_at, jsonb_set(t.document::jsonb, ARRAY['id'], to_jsonb(f.id::text))::json
+                        FROM template t, (SELECT g, gen_random_uuid() AS id FROM generate_series({stored + 1}, {size}) g) f
+                        RETURNING id)
+                    INSERT INTO stix_object_alerts (object_key, alert_id)
+                    SELECT gen_random_uuid(), c.id FROM copies c, generate_series(1, {Math.Round(indexed)});
+                    ANALYZE alerts;
+                    ANALYZE stix_object_alerts;
+                    """));
+                stored = size;
+
+                var random = new Random((int)size);
+                string Timestamp(long secondsBefore) => newest.AddSeconds(-secondsBefore).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+                await MeasureAsync(api, reader, size, "page of 100 objects",
+                    () => $"{collection}objects/?limit=100&added_after={Uri.EscapeDataString(Timestamp(random.NextInt64(100, size)))}",
+                    $"EXPLAIN SELECT a.id FROM alerts a WHERE a.category = 'cyber_incident' AND a.updated_at > '{Timestamp(size / 2)}' ORDER BY a.updated_at, a.id LIMIT 101",
+                    "ix_alerts_updated");
+                var sample = objectIds[random.Next(objectIds.Count)];
+                await MeasureAsync(api, reader, size, "object by id", () => $"{collection}objects/{objectIds[random.Next(objectIds.Count)]}/",
+                    $"""
+                    EXPLAIN SELECT a.id FROM stix_object_alerts s JOIN alerts a ON a.id = s.alert_id
+                    WHERE s.object_key = '{sample[(sample.IndexOf("--", StringComparison.Ordinal) + 2)..]}' AND a.category = 'cyber_incident'
+                    ORDER BY a.updated_at DESC, a.id DESC LIMIT 20
+                    """,
+                    "stix_object_alerts_pkey");
+            }
+        }
+    }
+
+    private async Task MeasureAsync(HostProcess api, Member reader, long size, string name, Func<string> path, string explain, string index)
+    {
+        var plan = string.Join('\n', (await postgres.RowsAsync(Database, explain)).Select(r => r[0]));
+        using var generator = new LoadGenerator(api.BaseAddress, Connections);
+        var run = await generator.ClosedLoopAsync(_ =>
+        {
+            var message = new HttpRequestMessage(HttpMethod.Get, path());
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", reader.Key);
+            message.Headers.Accept.ParseAdd("application/taxii+json;version=2.1");
+            return message;
+        }, HttpStatusCode.OK, options.Warmup, options.Window);
+        var usesIndex = plan.Contains(index, StringComparison.Ordinal) && !plan.Contains("Seq Scan", StringComparison.Ordinal);
+        results.Taxii!.Rows.Add(new TaxiiRow(size, name, Connections, run.PerSecond, run.Latency, run.Failed, usesIndex, plan));
+        Log($"TAXII {name} at {size:N0} alerts: {run.PerSecond:F0}/s, p50 {run.Latency.P50:F2} ms, p99 {run.Latency.P99:F2} ms, failed {run.Failed}; plan: {plan.Split('\n')[0]}");
+    }
+
+    /// <summary>Publishes the cyber alerts that object-by-id asks for, and returns the ids of their own objects.</summary>
+    private static async Task<List<string>> PublishAsync(HttpClient client, Member cert)
+    {
+        var ids = new List<string>();
+        var bodies = AlertBodies.Many(Published * 2).Where((_, i) => !AlertBodies.IsSmuggling(i)).Take(Published);
+        foreach (var body in bodies)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/alerts") { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", cert.Key);
+            var response = await client.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode != HttpStatusCode.Created)
+            {
+                throw new InvalidOperationException($"Publishing a TAXII benchmark alert failed: {(int)response.StatusCode} {text}");
+            }
+
+            using var stix = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/alerts/{JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid()}/stix");
+            stix.Headers.Authorization = new AuthenticationHeaderValue("Bearer", cert.Key);
+            var bundle = JsonDocument.Parse(await (await client.SendAsync(stix)).Content.ReadAsStringAsync()).RootElement;
+            ids.AddRange(bundle.GetProperty("objects").EnumerateArray()
+                .Where(o => o.GetProperty("type").GetString() is not ("marking-definition" or "extension-definition" or "identity"))
+                .Select(o => o.GetProperty("id").GetString()!));
+        }
+
+        return ids;
+    }
+
+    private static async Task<string> CyberCollectionAsync(HttpClient client, Member reader)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/taxii2/api/collections/");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", reader.Key);
+        var collections = JsonDocument.Parse(await (await client.SendAsync(request)).Content.ReadAsStringAsync()).RootElement;
+        var id = collections.GetProperty("collections").EnumerateArray().Single(c => c.GetProperty("alias").GetString() == "cyber_incident").GetProperty("id").GetString();
+        return $"/taxii2/api/collections/{id}/";
+    }
+
+    /// <summary>Marks text with numbers: the project builds with InvariantGlobalization, so interpolation already formats them invariantly.</summary>
+    private static string Inv(string text) => text;
+}
