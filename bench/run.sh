@@ -28,7 +28,7 @@ while [[ $# -gt 0 ]]; do
     --quick) quick=(--quick); limit="${INTELSHARING_BENCH_TIMEOUT:-600}" ;;
     --only) only+=(--only "$2"); shift ;;
     --e2e-rate) only+=(--e2e-rate "$2"); shift ;;
-    *) echo "Unknown argument: $1 (use --quick, --only ingest|sqlite|drain|e2e|indicators, --e2e-rate <alerts/s>)" >&2; exit 2 ;;
+    *) echo "Unknown argument: $1 (use --quick, --only ingest|reads|search|sqlite|drain|e2e|indicators, --e2e-rate <alerts/s>)" >&2; exit 2 ;;
   esac
   shift
 done
