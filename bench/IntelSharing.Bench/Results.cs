@@ -81,8 +81,16 @@ public sealed record ReadResult(ClosedLoopRow Api, PgbenchResult WithoutAudit, P
     /// <summary>Read audit records per commit group in the API's run: what the trace's mix reproduces.</summary>
     public double? AuditGroupSize { get; init; }
 
-    /// <summary>Reads per second in the audited trace (its transactions include the commit groups, which are not reads).</summary>
-    public double? AuditedReadsPerSecond { get; init; }
+    /// <summary>The share of the audited trace's transactions that are reads (the rest are commit groups of their records).</summary>
+    public double? AuditedReadShare { get; init; }
+
+    /// <summary>Reads per second in the audited trace.</summary>
+    public double? AuditedReadsPerSecond => WithAudit is null ? null : WithAudit.Tps * (AuditedReadShare ?? 1);
+
+    /// <summary>PostgreSQL CPU per read in the audited trace ÷ per read alone: a load-independent form of the same ratio.</summary>
+    public double? CpuCostRatio => WithAudit?.Per is { } with && WithoutAudit?.Per is { PostgresCpuMs: > 0 } without
+        ? with.PostgresCpuMs / (AuditedReadShare ?? 1) / without.PostgresCpuMs
+        : null;
 
     /// <summary>L_read: pgbench of the one primary-key SELECT a read needs, on the minimal table.</summary>
     public PgbenchResult? Limit { get; init; }
@@ -91,7 +99,7 @@ public sealed record ReadResult(ClosedLoopRow Api, PgbenchResult WithoutAudit, P
     public double? OfLimit => Limit is { Tps: > 0 } limit ? Api.PerSecond / limit.Tps : null;
 
     /// <summary>How many reads without the audit INSERT the database does in the time of one audited read.</summary>
-    public double CostRatio => WithoutAudit.Tps / (AuditedReadsPerSecond ?? WithAudit.Tps);
+    public double? CostRatio => WithoutAudit is null || AuditedReadsPerSecond is not > 0 ? null : WithoutAudit.Tps / AuditedReadsPerSecond;
 }
 
 public sealed record DrainResult(

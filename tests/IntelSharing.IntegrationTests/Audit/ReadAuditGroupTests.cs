@@ -2,6 +2,8 @@ using System.Net;
 using Dapper;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Domain;
 using IntelSharing.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -42,6 +44,35 @@ public abstract class ReadAuditGroupTests(ApiFixture app)
         Assert.Equal(Reads, await connection.ExecuteScalarAsync<long>(
             "SELECT COUNT(*) FROM audit_records WHERE action = @action AND resource_id = @id AND agency_id = @agency AND outcome = 200",
             new { action = AuditActions.AlertRead, id, agency = reader.Id }));
+    }
+
+    [Fact]
+    public async Task A_read_group_links_its_records_into_the_chain_as_it_commits_between_writes_records_and_the_chain_verifies()
+    {
+        var auditor = await app.CreateAgencyAsync("Data Protection Office", "RS", AgencyKind.Operator, Scopes.AuditRead);
+        var originator = await app.CreateAgencyAsync("Border Police");
+        var reader = await app.CreateAgencyAsync("Hungarian Police", "HU");
+        // A write's record is inserted unsealed in its own transaction and waits for the sealer (here the background one);
+        // the reads' group takes the next seqs at once, whenever it commits; a second write's record is sealed after it.
+        var id = await originator.PublishAsync(Samples.SmugglingAlert());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, Reads).Select(_ => reader.Client.GetAsync($"/api/v1/alerts/{id}", Ct)));
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+
+        var reads = await app.AuditRecordsAsync($"action = '{AuditActions.AlertRead}' AND resource_id = '{id}'");
+        Assert.Equal(Reads, reads.Count);
+        Assert.All(reads, r => Assert.NotNull(r.Seq));
+        Assert.All(reads, r => Assert.Equal(32, r.Hash!.Length));
+        Assert.Equal(Enumerable.Range(0, Reads).Select(i => reads.Min(r => r.Seq)!.Value + i), reads.Select(r => r.Seq!.Value).Order());
+
+        await originator.PublishAsync(Samples.CyberAlert());
+        await app.SealAuditAsync();
+        var verification = await (await auditor.Client.GetAsync("/api/v1/audit/verify", Ct)).ReadJsonAsync();
+
+        Assert.True(verification.GetProperty("ok").GetBoolean(), verification.ToString());
+        var stored = await app.AuditRecordsAsync("seq IS NOT NULL");
+        Assert.Equal(Enumerable.Range(1, stored.Count).Select(i => (long)i), stored.Select(r => r.Seq!.Value).Order());
+        Assert.Empty(await app.AuditRecordsAsync("seq IS NULL AND seal_refused IS NULL"));
     }
 }
 
