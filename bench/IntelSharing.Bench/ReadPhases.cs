@@ -34,7 +34,8 @@ public static partial class Suite
         /// </summary>
         public async Task ReadsAsync()
         {
-            var (api, community) = await StartApiAsync(ReadDatabase, dispatcher: false, fresh: true);
+            // Correlation off: its worker would still be matching the stored alerts, and its transactions are not a read's.
+            var (api, community) = await StartApiAsync(ReadDatabase, dispatcher: false, fresh: true, correlation: false);
             Member reader;
             await using (api)
             {
@@ -97,6 +98,7 @@ public static partial class Suite
             {
                 (readScript, Reads),
                 (Path.Combine(options.SqlDirectory, "read-audit-group.sql"), Math.Max(1, (int)Math.Round(Reads / (double)group))),
+                // The sealer links the records into the chain later, 500 per round (Audit__SealBatchSize): 2 rounds per 1,000 reads.
                 (Path.Combine(options.SqlDirectory, "read-audit-seal.sql"), Reads / 500),
             };
             var (with, withPer, _) = await MeasuredAsync(ReadDatabase, null, async () =>
@@ -116,7 +118,7 @@ public static partial class Suite
         /// </summary>
         public async Task SearchAsync()
         {
-            var (api, community) = await StartApiAsync(SearchDatabase, dispatcher: false, fresh: true);
+            var (api, community) = await StartApiAsync(SearchDatabase, dispatcher: false, fresh: true, correlation: false);
             await using (api)
             {
                 var border = await community.BorderPoliceAsync();

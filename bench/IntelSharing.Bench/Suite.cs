@@ -149,7 +149,7 @@ public static partial class Suite
 
         private Dictionary<string, string> Api(string database, bool dispatcher) => HostProcess.ApiSettings(postgres.ApiConnectionString(database), dispatcher);
 
-        private async Task<(HostProcess Api, Community Community)> StartApiAsync(string database, bool dispatcher, bool fresh)
+        private async Task<(HostProcess Api, Community Community)> StartApiAsync(string database, bool dispatcher, bool fresh, bool correlation = true)
         {
             if (fresh)
             {
@@ -157,6 +157,7 @@ public static partial class Suite
             }
 
             var settings = Api(database, dispatcher);
+            settings["Correlation__Enabled"] = correlation ? "true" : "false";
             var key = fresh ? await HostProcess.BootstrapAdminAsync(options.ApiDll, settings) : string.Empty;
             var api = HostProcess.Start(options.ApiDll, [], settings);
             await api.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));

@@ -47,32 +47,28 @@ public abstract class ReadAuditGroupTests(ApiFixture app)
     }
 
     [Fact]
-    public async Task A_read_group_links_its_records_into_the_chain_as_it_commits_between_writes_records_and_the_chain_verifies()
+    public async Task A_read_group_is_inserted_unsealed_between_writes_records_and_after_sealing_the_chain_verifies()
     {
         var auditor = await app.CreateAgencyAsync("Data Protection Office", "RS", AgencyKind.Operator, Scopes.AuditRead);
         var originator = await app.CreateAgencyAsync("Border Police");
         var reader = await app.CreateAgencyAsync("Hungarian Police", "HU");
-        // A write's record is inserted unsealed in its own transaction and waits for the sealer (here the background one);
-        // the reads' group takes the next seqs at once, whenever it commits; a second write's record is sealed after it.
         var id = await originator.PublishAsync(Samples.SmugglingAlert());
 
         var answers = await Task.WhenAll(Enumerable.Range(0, Reads).Select(_ => reader.Client.GetAsync($"/api/v1/alerts/{id}", Ct)));
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+        await originator.PublishAsync(Samples.CyberAlert());
 
+        // Every field of each record as the request made it, written by the group's one statement (arrays on PostgreSQL).
         var reads = await app.AuditRecordsAsync($"action = '{AuditActions.AlertRead}' AND resource_id = '{id}'");
         Assert.Equal(Reads, reads.Count);
-        Assert.All(reads, r => Assert.NotNull(r.Seq));
-        Assert.All(reads, r => Assert.Equal(32, r.Hash!.Length));
-        Assert.Equal(Enumerable.Range(0, Reads).Select(i => reads.Min(r => r.Seq)!.Value + i), reads.Select(r => r.Seq!.Value).Order());
+        Assert.All(reads, r => Assert.Equal((reader.Id, 200, "alert", TestData.KeyPrefixOf(reader.Key)), (r.AgencyId!.Value, r.Outcome, r.ResourceType!, r.KeyPrefix!)));
+        Assert.Equal(Reads, reads.Select(r => r.Id).Distinct().Count());
 
-        await originator.PublishAsync(Samples.CyberAlert());
         await app.SealAuditAsync();
         var verification = await (await auditor.Client.GetAsync("/api/v1/audit/verify", Ct)).ReadJsonAsync();
 
         Assert.True(verification.GetProperty("ok").GetBoolean(), verification.ToString());
-        var stored = await app.AuditRecordsAsync("seq IS NOT NULL");
-        Assert.Equal(Enumerable.Range(1, stored.Count).Select(i => (long)i), stored.Select(r => r.Seq!.Value).Order());
-        Assert.Empty(await app.AuditRecordsAsync("seq IS NULL AND seal_refused IS NULL"));
+        Assert.All(await app.AuditRecordsAsync($"action = '{AuditActions.AlertRead}' AND resource_id = '{id}'"), r => Assert.NotNull(r.Seq));
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Dapper;
@@ -9,11 +8,9 @@ using Microsoft.Extensions.Options;
 namespace IntelSharing.Api.Infrastructure.Audit;
 
 /// <summary>
-/// Links audit records into the hash chain. The records of reads and refusals are linked as their commit group inserts
-/// them (<see cref="InsertSealedAsync"/>, ADR 26); the records that writes insert inside their own transactions are
-/// inserted unsealed and linked here, oldest first, so those transactions never wait for the chain. The chain moves
-/// under one lock across every instance (a PostgreSQL advisory lock held for the transaction; on SQLite the write
-/// transaction itself): one sealing round or one commit group at a time. A record that commits late (a long
+/// Links unsealed audit records into the hash chain, oldest first. One sealer runs at a time across every
+/// instance (a PostgreSQL advisory lock held for the transaction; on SQLite the write transaction itself),
+/// so requests only ever INSERT and never contend for the chain head. A record that commits late (a long
 /// transaction) simply gets the next seq when it becomes visible, unless it is older than the newest sealed
 /// record by more than <see cref="AuditOptions.MaxRecordLagSeconds"/>: no request writes such a record, so it was
 /// inserted directly and backdated, and the sealer refuses it (it stays unsealed, marked, and verify reports it).
@@ -33,8 +30,6 @@ public sealed class AuditSealer(Database database, TimeProvider time, IOptions<A
         public long Seq { get; set; }
 
         public byte[] Hash { get; set; } = null!;
-
-        public DateTimeOffset? Newest { get; set; }
     }
 
     /// <summary>Seals every record committed before the call; returns how many it sealed (refused ones not counted). Tests call this instead of waiting for the background loop.</summary>
@@ -77,7 +72,12 @@ public sealed class AuditSealer(Database database, TimeProvider time, IOptions<A
             return (0, 0);
         }
 
-        var (seq, hash, newest) = await ReadHeadAsync(connection, transaction, cancellationToken);
+        var head = await connection.QuerySingleOrDefaultAsync<Head>(new CommandDefinition(
+            "SELECT seq AS Seq, hash AS Hash FROM audit_chain_head WHERE id = 1", transaction: transaction, cancellationToken: cancellationToken));
+        var seq = head?.Seq ?? 0;
+        var hash = head?.Hash ?? AuditChain.Genesis.ToArray();
+        var newest = head is null ? null : await connection.QuerySingleOrDefaultAsync<DateTimeOffset?>(new CommandDefinition(
+            "SELECT recorded_at FROM audit_records WHERE seq = @seq", new { seq }, transaction, cancellationToken: cancellationToken));
         var maxLag = TimeSpan.FromSeconds(options.Value.MaxRecordLagSeconds);
         var linked = new List<AuditRecord>(pending.Count);
         foreach (var record in pending)
@@ -126,69 +126,18 @@ public sealed class AuditSealer(Database database, TimeProvider time, IOptions<A
                 parameters, transaction, cancellationToken: cancellationToken));
         }
 
-        await WriteHeadAsync(connection, transaction, seq, hash, time.UtcNowMicros(), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return (pending.Count, linked.Count);
-    }
-
-    /// <summary>
-    /// Inserts a commit group's records already linked into the chain (ADR 26): under the chain lock, inside the
-    /// group's transaction, each record gets the next seq and its hash, the rows go in as one statement, and the head
-    /// moves — so a read's record is written once, and never rewritten by a later sealing round. A record dated more
-    /// than <see cref="AuditOptions.MaxRecordLagSeconds"/> before the newest sealed one (a group that waited that long)
-    /// goes in unsealed, and the sealer decides about it as about any late record. Does not commit.
-    /// </summary>
-    public async Task InsertSealedAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
-    {
-        await database.Dialect.LockForTransactionAsync(connection, transaction, ChainLockKey, cancellationToken);
-        var (seq, hash, newest) = await ReadHeadAsync(connection, transaction, cancellationToken);
-        var maxLag = TimeSpan.FromSeconds(options.Value.MaxRecordLagSeconds);
-        var linked = 0;
-        foreach (var record in records.OrderBy(r => r.RecordedAt).ThenBy(r => r.Id))
-        {
-            if (newest is { } floor && record.RecordedAt < floor - maxLag)
-            {
-                continue;
-            }
-
-            seq++;
-            hash = AuditChain.Link(hash, record, seq);
-            record.Seq = seq;
-            record.Hash = hash;
-            newest = newest is { } before && before > record.RecordedAt ? before : record.RecordedAt;
-            linked++;
-        }
-
-        await AuditWriter.InsertManyAsync(connection, transaction, records, cancellationToken);
-        if (linked > 0)
-        {
-            await WriteHeadAsync(connection, transaction, seq, hash, time.UtcNowMicros(), cancellationToken);
-        }
-    }
-
-    /// <summary>The chain head: the last seq and hash, and the recorded time of that record (null before the first).</summary>
-    private static async Task<(long Seq, byte[] Hash, DateTimeOffset? Newest)> ReadHeadAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
-    {
-        var head = await connection.QuerySingleOrDefaultAsync<Head>(new CommandDefinition(
-            """
-            SELECT h.seq AS Seq, h.hash AS Hash, r.recorded_at AS Newest
-            FROM audit_chain_head h LEFT JOIN audit_records r ON r.seq = h.seq
-            WHERE h.id = 1
-            """,
-            transaction: transaction, cancellationToken: cancellationToken));
-        return head is null ? (0, AuditChain.Genesis.ToArray(), null) : (head.Seq, head.Hash, head.Newest);
-    }
-
-    private static Task<int> WriteHeadAsync(DbConnection connection, DbTransaction transaction, long seq, byte[] hash, DateTimeOffset now, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition(
+        await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO audit_chain_head (id, seq, hash, sealed_at) VALUES (1, @seq, @hash, @now)
             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, sealed_at = excluded.sealed_at
             """,
-            new { seq, hash, now }, transaction, cancellationToken: cancellationToken));
+            new { seq, hash, now = time.UtcNowMicros() }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return (pending.Count, linked.Count);
+    }
 
     private async Task RefuseAsync(
-        DbConnection connection, DbTransaction transaction, AuditRecord record, DateTimeOffset newest, long newestSeq,
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, AuditRecord record, DateTimeOffset newest, long newestSeq,
         TimeSpan maxLag, CancellationToken cancellationToken)
     {
         var late = (newest - record.RecordedAt).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);

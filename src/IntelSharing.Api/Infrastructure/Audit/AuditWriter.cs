@@ -42,8 +42,8 @@ public static class AuditWriter
     private const string Columns = "id, recorded_at, agency_id, key_prefix, action, resource_type, resource_id, outcome, purpose, client_ip, detail, seq, hash";
 
     /// <summary>
-    /// Inserts many records, sealed or not (<see cref="AuditRecord.Seq"/> and <see cref="AuditRecord.Hash"/> as they are),
-    /// in one round trip: on PostgreSQL one statement over arrays, whatever their number (one plan, prepared once); on
+    /// Inserts many records (a commit group's), with <see cref="AuditRecord.Seq"/> and <see cref="AuditRecord.Hash"/> as
+    /// they are (null: the sealer links them), in one round trip: on PostgreSQL one statement over arrays, whatever their number (one plan, prepared once); on
     /// SQLite a few multi-row statements in one batch.
     /// </summary>
     public static async Task InsertManyAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
