@@ -372,7 +372,8 @@ public static partial class ListAlerts
             "A page that includes an alert naming persons needs an X-Purpose header; every listing is audited with the ids it returned. " +
             $"q searches the text of active alerts (title, summary, modus operandi, network names, places, crossing points, conditions, indicator descriptions), at most {AlertSearch.MaxQueryLength} characters and {AlertSearch.MaxQueryTerms} words: " +
             "every word must occur; Cyrillic and Latin, capitals and accents do not matter (Београд = Beograd, Šid = Sid, Đorđe = Djordje = Dorde). " +
-            "With q the order is best match first (alerts whose title holds every word, then fewer title words), newest change first among equals; combine it with every filter and follow nextCursor as usual.")
+            "With q the order is best match first (alerts whose title holds every word, then fewer title words), newest change first among equals; combine it with every filter and follow nextCursor as usual. " +
+            "A search the database cannot rank within the server's time bound (Search__TimeoutMilliseconds, PostgreSQL) is answered 503 with the problem type urn:intelsharing:problem:search-timed-out naming q: add a word or a filter.")
         .Produces<AlertPage>()
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
