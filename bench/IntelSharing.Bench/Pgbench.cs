@@ -22,9 +22,20 @@ public sealed partial class Pgbench(string executable, Postgres postgres)
         Prepared,
     }
 
-    public async Task<PgbenchResult> RunAsync(
-        string database, string script, int clients, TimeSpan duration, IReadOnlyDictionary<string, string> variables, Protocol protocol = Protocol.Prepared)
+    public Task<PgbenchResult> RunAsync(
+        string database, string script, int clients, TimeSpan duration, IReadOnlyDictionary<string, string> variables, Protocol protocol = Protocol.Prepared) =>
+        RunMixAsync(database, [(script, 1)], clients, duration, variables, protocol);
+
+    /// <summary>
+    /// Several scripts in one run, each transaction picking one at random in proportion to its weight (pgbench
+    /// <c>-f script@weight</c>): how a trace mixes work that happens at different rates, such as reads and the commit
+    /// groups of their audit records. Tps counts the transactions of every script.
+    /// </summary>
+    public async Task<PgbenchResult> RunMixAsync(
+        string database, IReadOnlyList<(string Script, int Weight)> scripts, int clients, TimeSpan duration, IReadOnlyDictionary<string, string> variables,
+        Protocol protocol = Protocol.Prepared)
     {
+        var script = scripts[0].Script;
         var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
@@ -36,10 +47,16 @@ public sealed partial class Pgbench(string executable, Postgres postgres)
             "-h", "127.0.0.1", "-p", postgres.Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres",
             "-n", "-M", protocol == Protocol.Prepared ? "prepared" : "extended", "-c", clients.ToString(CultureInfo.InvariantCulture),
             "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
-            "-T", ((int)duration.TotalSeconds).ToString(CultureInfo.InvariantCulture), "-f", script,
+            "-T", ((int)duration.TotalSeconds).ToString(CultureInfo.InvariantCulture),
         })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (file, weight) in scripts)
+        {
+            start.ArgumentList.Add("-f");
+            start.ArgumentList.Add(scripts.Count == 1 ? file : string.Create(CultureInfo.InvariantCulture, $"{file}@{weight}"));
         }
 
         foreach (var (name, value) in variables)
@@ -60,7 +77,7 @@ public sealed partial class Pgbench(string executable, Postgres postgres)
         }
 
         return new PgbenchResult(
-            Path.GetFileName(script), clients, duration.TotalSeconds,
+            string.Join(" + ", scripts.Select(x => scripts.Count == 1 ? Path.GetFileName(x.Script) : $"{Path.GetFileName(x.Script)}@{x.Weight}")), clients, duration.TotalSeconds,
             long.Parse(Processed().Match(text).Groups[1].Value, CultureInfo.InvariantCulture),
             double.Parse(tps.Groups[1].Value, CultureInfo.InvariantCulture),
             LatencyAverage().Match(text) is { Success: true } latency ? double.Parse(latency.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN,

@@ -39,8 +39,8 @@ public sealed class SuiteResults
 
     public ReadResult? Read { get; set; }
 
-    /// <summary>GET /api/v1/alerts?q=… (first page of 20) over everything the ingest phase stored.</summary>
-    public ClosedLoopRow? Search { get; set; }
+    /// <summary>GET /api/v1/alerts?q=… (first page of 20) over a store of 100,000 alerts (the search phase).</summary>
+    public SearchResult? SearchCost { get; set; }
 
     public DrainResult? Drain { get; set; }
 
@@ -78,6 +78,23 @@ public sealed record StatementRow(double PerUnit, double MeanMs, double MsPerUni
 
 public sealed record ReadResult(ClosedLoopRow Api, PgbenchResult WithoutAudit, PgbenchResult WithAudit)
 {
+    /// <summary>Each statement's share per read in the API's run (pg_stat_statements).</summary>
+    public List<StatementRow> Statements { get; init; } = [];
+
+    /// <summary>Read audit records per commit group in the API's run: what the trace's mix reproduces.</summary>
+    public double? AuditGroupSize { get; init; }
+
+    /// <summary>The share of the audited trace's transactions that are reads (the rest are commit groups of their records).</summary>
+    public double? AuditedReadShare { get; init; }
+
+    /// <summary>Reads per second in the audited trace.</summary>
+    public double? AuditedReadsPerSecond => WithAudit is null ? null : WithAudit.Tps * (AuditedReadShare ?? 1);
+
+    /// <summary>PostgreSQL CPU per read in the audited trace ÷ per read alone: a load-independent form of the same ratio.</summary>
+    public double? CpuCostRatio => WithAudit?.Per is { } with && WithoutAudit?.Per is { PostgresCpuMs: > 0 } without
+        ? with.PostgresCpuMs / (AuditedReadShare ?? 1) / without.PostgresCpuMs
+        : null;
+
     /// <summary>L_read: pgbench of the one primary-key SELECT a read needs, on the minimal table.</summary>
     public PgbenchResult? Limit { get; init; }
 
@@ -85,7 +102,7 @@ public sealed record ReadResult(ClosedLoopRow Api, PgbenchResult WithoutAudit, P
     public double? OfLimit => Limit is { Tps: > 0 } limit ? Api.PerSecond / limit.Tps : null;
 
     /// <summary>How many reads without the audit INSERT the database does in the time of one audited read.</summary>
-    public double CostRatio => WithoutAudit.Tps / WithAudit.Tps;
+    public double? CostRatio => WithoutAudit is null || AuditedReadsPerSecond is not > 0 ? null : WithoutAudit.Tps / AuditedReadsPerSecond;
 }
 
 public sealed record DrainResult(

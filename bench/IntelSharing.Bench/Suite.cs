@@ -15,7 +15,7 @@ namespace IntelSharing.Bench;
 /// write, the delivery drain beside L_drain (signed no-op POSTs from this process), and the end-to-end rate and latency.
 /// A phase that fails is reported as such; the others still run.
 /// </summary>
-public static class Suite
+public static partial class Suite
 {
     private const string IngestDatabase = "bench_ingest";
     private const string DrainDatabase = "bench_drain";
@@ -46,6 +46,16 @@ public static class Suite
         if (options.Runs("ingest"))
         {
             await bench.PhaseAsync("ingest, reads and limits", bench.IngestAndLimitsAsync);
+        }
+
+        if (options.Runs("reads"))
+        {
+            await bench.PhaseAsync("reads and the cost of auditing them", bench.ReadsAsync);
+        }
+
+        if (options.Runs("search"))
+        {
+            await bench.PhaseAsync("full-text search", bench.SearchAsync);
         }
 
         if (options.Runs("sqlite"))
@@ -137,7 +147,7 @@ public static class Suite
         return settings;
     }
 
-    private sealed class Bench(SuiteOptions options, Postgres postgres, int postmaster, SuiteResults results)
+    private sealed partial class Bench(SuiteOptions options, Postgres postgres, int postmaster, SuiteResults results)
     {
         private readonly byte[][] _bodies = AlertBodies.Many(256);
         private readonly Pgbench _pgbench = new(options.Pgbench, postgres);
@@ -183,7 +193,7 @@ public static class Suite
 
         private Dictionary<string, string> Api(string database, bool dispatcher) => HostProcess.ApiSettings(postgres.ApiConnectionString(database), dispatcher);
 
-        private async Task<(HostProcess Api, Community Community)> StartApiAsync(string database, bool dispatcher, bool fresh)
+        private async Task<(HostProcess Api, Community Community)> StartApiAsync(string database, bool dispatcher, bool fresh, bool correlation = true)
         {
             if (fresh)
             {
@@ -191,6 +201,7 @@ public static class Suite
             }
 
             var settings = Api(database, dispatcher);
+            settings["Correlation__Enabled"] = correlation ? "true" : "false";
             var key = fresh ? await HostProcess.BootstrapAdminAsync(options.ApiDll, settings) : string.Empty;
             var api = HostProcess.Start(options.ApiDll, [], settings);
             await api.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
@@ -281,40 +292,11 @@ public static class Suite
                     results.OpenLoop = new OpenLoopResult(openRate, run.PerSecond, run.Connections, run.Seconds, run.Latency, run.Failed, run.Failures, 0.5);
                     Log($"open loop at {openRate}/s: achieved {run.PerSecond:F0}/s, p50 {run.Latency.P50:F2} ms, p99 {run.Latency.P99:F2} ms, p99.9 {run.Latency.P999:F2} ms, failed {run.Failed}");
                 }
-
-                var reader = partners[0].Partner;
-                var ids = created.Where(id => id != Guid.Empty).ToArray();
-                using (var generator = new LoadGenerator(api.BaseAddress, 16))
-                {
-                    var (run, per, _) = await MeasuredAsync(IngestDatabase, api.Id, async () =>
-                    {
-                        var r = await generator.ClosedLoopAsync(n => Read(ids[n % ids.Length], reader), HttpStatusCode.OK, options.Warmup, options.Window);
-                        return (r, r.Completed);
-                    });
-                    var readRow = Row(run, per);
-                    Log($"reads c=16: {run.PerSecond:F0}/s, p99 {run.Latency.P99:F1} ms; API {per.ClientCpuMs:F2} ms CPU/read, {per.RoundTrips:F1} round trips, {per.Commits:F2} commits");
-                    results.Read = new ReadResult(readRow, null!, null!);
-                }
-
-                // Issue 13 §3: full-text search over everything stored so far, a first page of 20, words from the route
-                // in either alphabet and without accents (the folding and the engine's index both on the path).
-                using (var generator = new LoadGenerator(api.BaseAddress, 16))
-                {
-                    var (run, per, _) = await MeasuredAsync(IngestDatabase, api.Id, async () =>
-                    {
-                        var r = await generator.ClosedLoopAsync(n => Search(SearchWords[n % SearchWords.Length], reader), HttpStatusCode.OK, options.Warmup, options.Window);
-                        return (r, r.Completed);
-                    });
-                    results.Search = Row(run, per);
-                    Log($"searches c=16 (q=, first page of 20): {run.PerSecond:F0}/s, p99 {run.Latency.P99:F1} ms; API {per.ClientCpuMs:F2} ms CPU/search, PG {per.PostgresCpuMs:F2}, {per.RoundTrips:F1} round trips");
-                }
             }
 
             await HttpLimitAsync(border, cert);
             await DbLimitAsync(border, partners);
         }
-
-        private static readonly string[] SearchWords = ["Preševo", "Шид", "Horgos Roszke", "Kelebija", "refrigerated truck", "Niš Belgrade", "Kübekháza", "Табановце"];
 
         private static HttpRequestMessage Search(string words, Member reader)
         {
@@ -423,30 +405,6 @@ public static class Suite
                     results.Efficiency.Add(EfficiencyRow.Of(connections, http.PerSecond, limit.Tps, ingest.PerSecond, sql.Tps));
                 }
             }
-
-            // L_read: the document by primary key, prepared, over as many documents as the API's reads pick from.
-            const int ReadRows = 20_000;
-            await postgres.ExecuteAsync(limits,
-                $"""
-                INSERT INTO limit_alerts (id, doc)
-                SELECT CAST(lpad(to_hex(n), 32, '0') AS uuid), CAST('{document.Replace("'", "''", StringComparison.Ordinal)}' AS json)
-                FROM generate_series(CAST(1 AS bigint), {ReadRows}) AS n
-                ON CONFLICT (id) DO NOTHING
-                """);
-            var readLimitScript = Path.Combine(options.SqlDirectory, "limit-read.sql");
-            var readLimitVariables = new Dictionary<string, string> { ["rows"] = ReadRows.ToString(CultureInfo.InvariantCulture) };
-            await _pgbench.RunAsync(limits, readLimitScript, 16, options.Warmup, readLimitVariables, Pgbench.Protocol.Prepared);
-            var readLimit = await PgbenchMeasuredAsync(limits, readLimitScript, 16, readLimitVariables, Pgbench.Protocol.Prepared);
-            Log($"L_read c=16: {readLimit.Tps:F0} reads/s (pgbench, primary-key SELECT, prepared); PG {readLimit.Per!.PostgresCpuMs:F3} ms CPU/read");
-
-            // Issue 4: what the audit INSERT adds to a read, at the database.
-            var alert = await postgres.ScalarAsync<string>(IngestDatabase, "SELECT id::text FROM alerts ORDER BY created_at DESC LIMIT 1");
-            var reader = partners[0].Partner;
-            var readVariables = new Dictionary<string, string> { ["prefix"] = reader.Prefix, ["reader"] = reader.Id.ToString(), ["alert"] = alert! };
-            var without = await _pgbench.RunAsync(IngestDatabase, Path.Combine(options.SqlDirectory, "read-alert.sql"), 16, options.Window, readVariables);
-            var with = await _pgbench.RunAsync(IngestDatabase, Path.Combine(options.SqlDirectory, "read-alert-audited.sql"), 16, options.Window, readVariables);
-            results.Read = results.Read is { } read ? read with { WithoutAudit = without, WithAudit = with, Limit = readLimit } : null;
-            Log($"reads at the database, 16 clients: {without.Tps:F0}/s without the audit INSERT, {with.Tps:F0}/s with it (x{without.Tps / with.Tps:F2})");
         }
 
         private async Task<PgbenchResult> PgbenchMeasuredAsync(string database, string script, int clients, IReadOnlyDictionary<string, string> variables, Pgbench.Protocol protocol)

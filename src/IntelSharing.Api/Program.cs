@@ -96,6 +96,8 @@ builder.Services.AddOptions<HostOptions>().Configure<IConfiguration>((host, conf
         : new DeliveryOptions().ShutdownGraceSeconds;
     host.ShutdownTimeout = TimeSpan.FromSeconds(grace + 10);
 });
+builder.Services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<SearchOptions>, SearchOptionsValidator>();
 builder.Services.AddOptions<FeedOptions>().BindConfiguration(FeedOptions.Section).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<FeedOptions>, FeedOptionsValidator>();
 builder.Services.AddSingleton<FeedSignals>();

@@ -252,6 +252,40 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
     }
 
     [Fact]
+    public async Task A_search_the_database_cannot_finish_within_the_time_bound_is_a_503_naming_q_and_the_next_one_is_answered()
+    {
+        if (app.Provider != DatabaseProvider.Postgres)
+        {
+            Assert.Skip("SQLite has no statement timeout: there a search is bounded by its word limits only (docs/search.md).");
+        }
+
+        var agency = await app.CreateAgencyAsync("Border Police Directorate");
+        var marker = Marker();
+        var alert = await SubmitAsync(agency, Smuggling(marker));
+
+        // A search that cannot finish in time, made certain: another session holds the search index's table, so the
+        // search waits on its lock — statement_timeout counts the wait, as it counts a long ranking.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        HttpResponseMessage response;
+        await using (var holder = await app.Database.OpenAsync(Ct))
+        await using (var transaction = await holder.BeginTransactionAsync(Ct))
+        {
+            await holder.ExecuteAsync("LOCK TABLE alert_search IN ACCESS EXCLUSIVE MODE", transaction: transaction);
+            response = await agency.Client.GetAsync($"{Alerts}?q={Uri.EscapeDataString($"Horgoš {marker}")}", Ct);
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.ReadJsonAsync();
+        Assert.Equal("urn:intelsharing:problem:search-timed-out", problem.GetProperty("type").GetString());
+        Assert.True(problem.GetProperty("errors").TryGetProperty("q", out _));
+        Assert.InRange(started.Elapsed, TimeSpan.FromMilliseconds(new SearchOptions().TimeoutMilliseconds), TimeSpan.FromSeconds(30));
+
+        // The connection the timed-out search used went back to the pool unharmed.
+        Assert.Equal([alert], await SearchAsync(agency, $"Horgoš {marker}"));
+    }
+
+    [Fact]
     public async Task A_search_cursor_only_continues_the_same_search()
     {
         var agency = await app.CreateAgencyAsync("Border Police Directorate");

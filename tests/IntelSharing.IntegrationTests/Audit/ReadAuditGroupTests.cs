@@ -2,6 +2,8 @@ using System.Net;
 using Dapper;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Domain;
 using IntelSharing.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -42,6 +44,31 @@ public abstract class ReadAuditGroupTests(ApiFixture app)
         Assert.Equal(Reads, await connection.ExecuteScalarAsync<long>(
             "SELECT COUNT(*) FROM audit_records WHERE action = @action AND resource_id = @id AND agency_id = @agency AND outcome = 200",
             new { action = AuditActions.AlertRead, id, agency = reader.Id }));
+    }
+
+    [Fact]
+    public async Task A_read_group_is_inserted_unsealed_between_writes_records_and_after_sealing_the_chain_verifies()
+    {
+        var auditor = await app.CreateAgencyAsync("Data Protection Office", "RS", AgencyKind.Operator, Scopes.AuditRead);
+        var originator = await app.CreateAgencyAsync("Border Police");
+        var reader = await app.CreateAgencyAsync("Hungarian Police", "HU");
+        var id = await originator.PublishAsync(Samples.SmugglingAlert());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, Reads).Select(_ => reader.Client.GetAsync($"/api/v1/alerts/{id}", Ct)));
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+        await originator.PublishAsync(Samples.CyberAlert());
+
+        // Every field of each record as the request made it, written by the group's one statement (arrays on PostgreSQL).
+        var reads = await app.AuditRecordsAsync($"action = '{AuditActions.AlertRead}' AND resource_id = '{id}'");
+        Assert.Equal(Reads, reads.Count);
+        Assert.All(reads, r => Assert.Equal((reader.Id, 200, "alert", TestData.KeyPrefixOf(reader.Key)), (r.AgencyId!.Value, r.Outcome, r.ResourceType!, r.KeyPrefix!)));
+        Assert.Equal(Reads, reads.Select(r => r.Id).Distinct().Count());
+
+        await app.SealAuditAsync();
+        var verification = await (await auditor.Client.GetAsync("/api/v1/audit/verify", Ct)).ReadJsonAsync();
+
+        Assert.True(verification.GetProperty("ok").GetBoolean(), verification.ToString());
+        Assert.All(await app.AuditRecordsAsync($"action = '{AuditActions.AlertRead}' AND resource_id = '{id}'"), r => Assert.NotNull(r.Seq));
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -17,6 +18,7 @@ using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 
 namespace IntelSharing.Api.Features.Alerts;
@@ -130,18 +132,25 @@ public static partial class ListAlerts
         public int SearchRank { get; init; }
     }
 
-    public sealed class Handler(Database database, KeysetCursor cursors, AuditTrail audit, TimeProvider time) : IQueryHandler<Query, Result<string>>
+    public sealed class Handler(Database database, KeysetCursor cursors, AuditTrail audit, TimeProvider time, IOptions<SearchOptions> search) : IQueryHandler<Query, Result<string>>
     {
         public async ValueTask<Result<string>> Handle(Query query, CancellationToken cancellationToken)
         {
             var terms = query.SearchTerms;
             var parameters = new DynamicParameters();
-            var sql = new StringBuilder(
-                $"""
-                SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.document AS Document, {PersonalData.NamesPersonsSql("a")} AS NamesPersons{SearchRankSql(terms, parameters)}
-                FROM alerts a {(terms.Count > 0 ? "JOIN alert_search s ON s.alert_id = a.id" : string.Empty)}
-                WHERE {SharingPolicy.VisibleSql("a", "@agencyId")}
-                """);
+            // A search ranks every match before it can take a page: the ranking reads only ids, times and the rank (the
+            // documents of the page are joined afterwards), so sorting many matches never drags their documents along.
+            var sql = new StringBuilder(terms.Count > 0
+                ? $"""
+                  SELECT a.id AS Id, a.updated_at AS UpdatedAt{SearchRankSql(terms, parameters)}
+                  FROM alerts a JOIN alert_search s ON s.alert_id = a.id
+                  WHERE {SharingPolicy.VisibleSql("a", "@agencyId")}
+                  """
+                : $"""
+                  SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.document AS Document, {PersonalData.NamesPersonsSql("a")} AS NamesPersons
+                  FROM alerts a
+                  WHERE {SharingPolicy.VisibleSql("a", "@agencyId")}
+                  """);
             parameters.Add("agencyId", query.Caller.AgencyId);
 
             if (terms.Count > 0)
@@ -213,6 +222,9 @@ public static partial class ListAlerts
                 }
 
                 sql.Append(" ORDER BY ranked.SearchRank, ranked.UpdatedAt DESC, ranked.Id DESC LIMIT @take");
+                sql.Insert(0, "SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.document AS Document, " +
+                    $"{PersonalData.NamesPersonsSql("a")} AS NamesPersons, page.SearchRank AS SearchRank FROM (");
+                sql.Append(") page JOIN alerts a ON a.id = page.Id ORDER BY page.SearchRank, page.UpdatedAt DESC, page.Id DESC");
             }
             else
             {
@@ -227,7 +239,21 @@ public static partial class ListAlerts
             parameters.Add("take", query.Take + 1);
 
             await using var connection = await database.OpenAsync(cancellationToken);
-            var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
+            List<Row> rows;
+            if (terms.Count > 0)
+            {
+                var found = await SearchAsync(connection, sql.ToString(), parameters, cancellationToken);
+                if (found is null)
+                {
+                    return SearchTimedOut(search.Value.TimeoutMilliseconds);
+                }
+
+                rows = found;
+            }
+            else
+            {
+                rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
+            }
 
             var page = rows.Count > query.Take ? rows.GetRange(0, query.Take) : rows;
             if (query.Purpose is null && page.Exists(r => r.NamesPersons))
@@ -241,6 +267,28 @@ public static partial class ListAlerts
                 : null;
             return WritePage(page, next);
         }
+
+        /// <summary>The page of a search, or null when the database stopped it at the search's time bound.</summary>
+        private async Task<List<Row>?> SearchAsync(DbConnection connection, string sql, DynamicParameters parameters, CancellationToken cancellationToken)
+        {
+            await using var bounded = await database.Dialect.BeginTimeBoundReadAsync(connection, search.Value.TimeoutMilliseconds, cancellationToken);
+            try
+            {
+                return (await connection.QueryAsync<Row>(new CommandDefinition(sql, parameters, bounded, cancellationToken: cancellationToken))).AsList();
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested && database.Dialect.IsStatementTimeout(exception))
+            {
+                return null;
+            }
+        }
+
+        private static Failure SearchTimedOut(int milliseconds) => new(
+            StatusCodes.Status503ServiceUnavailable,
+            ProblemTypes.SearchTimedOut,
+            "The search took too long",
+            $"Ranking the alerts that hold these words took longer than this server allows a search ({milliseconds} ms). Add a word or a filter " +
+            "(category, severity, country, updatedAfter) so that fewer alerts match, or try again later.",
+            new Dictionary<string, string[]> { ["q"] = ["Matches too many alerts to rank within the server's time bound for a search."] });
 
         /// <summary>
         /// The rank of a search hit: how many of the words are missing from the title (0 when the title holds them all), so
@@ -324,11 +372,13 @@ public static partial class ListAlerts
             "A page that includes an alert naming persons needs an X-Purpose header; every listing is audited with the ids it returned. " +
             $"q searches the text of active alerts (title, summary, modus operandi, network names, places, crossing points, conditions, indicator descriptions), at most {AlertSearch.MaxQueryLength} characters and {AlertSearch.MaxQueryTerms} words: " +
             "every word must occur; Cyrillic and Latin, capitals and accents do not matter (Београд = Beograd, Šid = Sid, Đorđe = Djordje = Dorde). " +
-            "With q the order is best match first (alerts whose title holds every word, then fewer title words), newest change first among equals; combine it with every filter and follow nextCursor as usual.")
+            "With q the order is best match first (alerts whose title holds every word, then fewer title words), newest change first among equals; combine it with every filter and follow nextCursor as usual. " +
+            "A search the database cannot rank within the server's time bound (Search__TimeoutMilliseconds, PostgreSQL) is answered 503 with the problem type urn:intelsharing:problem:search-timed-out naming q: add a word or a filter.")
         .Produces<AlertPage>()
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden);
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
     // The parameters bind as text so that the validator can name every mistake; the document says what they accept.
     private static readonly QueryParameterDocs ParameterDocs = new(new Dictionary<string, QueryParameterDoc>

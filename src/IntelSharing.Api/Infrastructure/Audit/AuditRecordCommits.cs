@@ -5,7 +5,8 @@ namespace IntelSharing.Api.Infrastructure.Audit;
 
 /// <summary>
 /// The commit group of audit records that stand alone — a read's, a refused request's — (ADR 17): concurrent requests'
-/// records go into one transaction and one WAL flush, and each request answers only once its record is durable.
+/// records go into one transaction and one WAL flush, as one statement, and each request answers only once its record
+/// is durable. They go in unsealed, like every record; the sealer links them into the chain (ADR 26 says why not here).
 /// Records of writes do not come here; they commit inside the transaction of the change they record.
 /// </summary>
 public sealed class AuditRecordCommits : ICommitGroupWriter<AuditRecord, bool>
@@ -14,9 +15,7 @@ public sealed class AuditRecordCommits : ICommitGroupWriter<AuditRecord, bool>
 
     public async Task<IReadOnlyList<bool>> WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditRecord> items, CancellationToken cancellationToken)
     {
-        var batch = new SqlBatch();
-        AuditWriter.AddAll(batch, items);
-        await batch.ExecuteAsync(connection, transaction, cancellationToken);
+        await AuditWriter.InsertManyAsync(connection, transaction, items, cancellationToken);
         return Enumerable.Repeat(true, items.Count).ToArray();
     }
 }

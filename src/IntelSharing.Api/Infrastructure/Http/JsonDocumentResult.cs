@@ -42,8 +42,10 @@ public sealed class JsonDocumentResult(string json, int statusCode = StatusCodes
             }
         }
 
-        var bytes = Encoding.UTF8.GetBytes(json);
-        response.ContentLength = bytes.Length;
-        await response.Body.WriteAsync(bytes, httpContext.RequestAborted);
+        // Encoded straight into the response's buffers: no copy of the document as a byte array per request (a page of
+        // 200 alerts would be one on the large-object heap each time).
+        response.ContentLength = Encoding.UTF8.GetByteCount(json);
+        Encoding.UTF8.GetBytes(json, response.BodyWriter);
+        await response.BodyWriter.FlushAsync(httpContext.RequestAborted);
     }
 }

@@ -61,6 +61,16 @@ public abstract class SqlDialect
     /// </summary>
     public abstract Task LockForTransactionAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Starts a read-only transaction whose statements the database itself stops after <paramref name="milliseconds"/>
+    /// (PostgreSQL's <c>statement_timeout</c>, set for this transaction only); null where the database has no such bound
+    /// (SQLite), and the statements then run unbounded, outside a transaction. <see cref="IsStatementTimeout"/> tells the failure.
+    /// </summary>
+    public abstract Task<DbTransaction?> BeginTimeBoundReadAsync(DbConnection connection, int milliseconds, CancellationToken cancellationToken);
+
+    /// <summary>Whether the database stopped a statement at the bound of <see cref="BeginTimeBoundReadAsync"/>.</summary>
+    public abstract bool IsStatementTimeout(Exception exception);
+
     /// <summary>Starts a write transaction on a connection of this dialect.</summary>
     public abstract Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
 
@@ -152,6 +162,28 @@ public sealed class PostgresDialect : SqlDialect
         return new Release(connection);
     }
 
+    public override async Task<DbTransaction?> BeginTimeBoundReadAsync(DbConnection connection, int milliseconds, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            // SET takes no parameters; the value is an int, so formatting it is safe.
+            command.CommandText = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"SET LOCAL statement_timeout = {milliseconds}");
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync();
+            throw;
+        }
+    }
+
+    // 57014 is also what a cancelled request's statement ends with; callers check their own token first.
+    public override bool IsStatementTimeout(Exception exception) => exception is PostgresException { SqlState: PostgresErrorCodes.QueryCanceled };
+
     public override async Task LockForTransactionAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
@@ -220,6 +252,11 @@ public sealed class SqliteDialect : SqlDialect
     // SQLite has one writer at a time; migrations run inside BEGIN IMMEDIATE transactions, which is the lock.
     public override Task<IAsyncDisposable> AcquireMigrationLockAsync(DbConnection connection, CancellationToken cancellationToken) =>
         Task.FromResult<IAsyncDisposable>(NoLock.Instance);
+
+    public override Task<DbTransaction?> BeginTimeBoundReadAsync(DbConnection connection, int milliseconds, CancellationToken cancellationToken) =>
+        Task.FromResult<DbTransaction?>(null);
+
+    public override bool IsStatementTimeout(Exception exception) => false;
 
     // A write transaction on SQLite is BEGIN IMMEDIATE: holding it already excludes every other writer.
     public override Task LockForTransactionAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken) =>

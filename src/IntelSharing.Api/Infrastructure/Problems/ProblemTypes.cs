@@ -24,5 +24,6 @@ public static class ProblemTypes
     public const string UnsupportedMediaType = Base + "unsupported-media-type";
     public const string RateLimited = Base + "rate-limited";
     public const string ServiceUnavailable = Base + "service-unavailable";
+    public const string SearchTimedOut = Base + "search-timed-out";
     public const string Internal = Base + "internal";
 }
