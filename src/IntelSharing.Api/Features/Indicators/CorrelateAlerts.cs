@@ -230,7 +230,8 @@ public sealed class CorrelateAlerts(
     /// Every shared (value, other active alert) row of the subjects, with what each originator may see, in one query: at
     /// most <see cref="CorrelationOptions.MaxMatchesPerVersion"/> per subject, oldest first, and none for an
     /// over-correlating value (carried by more than <see cref="CorrelationOptions.MaxAlertsPerValue"/> active alerts;
-    /// counting stops there, through the index).
+    /// counting stops there, through the index). A value that passes has fewer carriers than the count's limit, so
+    /// fetching at most that many per value loses nothing and bounds the work per value whatever the statistics say.
     /// </summary>
     private async Task<List<Match>> MatchAsync(DbConnection connection, DbTransaction transaction, Dictionary<Guid, Subject> subjects, CancellationToken cancellationToken)
     {
@@ -246,7 +247,7 @@ public sealed class CorrelateAlerts(
                        ROW_NUMBER() OVER (PARTITION BY a.id ORDER BY t.seen_at, o.id) AS n
                 FROM alerts a
                 JOIN alert_indicators m ON m.alert_id = a.id
-                JOIN alert_indicators t ON t.value_key = m.value_key AND t.alert_id <> a.id
+                {database.Dialect.OtherCarriersOf("m", "t", "@overCorrelating")}
                 JOIN alerts o ON o.id = t.alert_id AND o.status = 'active'
                 JOIN agencies go ON go.id = o.originator_id AND go.is_active
                 WHERE a.id IN {ids}
