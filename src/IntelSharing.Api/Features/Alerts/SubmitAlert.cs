@@ -164,9 +164,8 @@ public static partial class SubmitAlert
                 }
             }
 
-            var writes = new SqlBatch();
             var stored = new Stored[items.Count];
-            var records = new List<AuditRecord>(items.Count);
+            var taking = new List<int>(items.Count);
             for (var i = 0; i < items.Count; i++)
             {
                 var item = items[i];
@@ -176,13 +175,19 @@ public static partial class SubmitAlert
                     continue;
                 }
 
-                var alert = new SqlBatch();
-                AlertStore.AddVersion(alert, database.Dialect, item.View, item.Document, isNew: true);
-                stored[i] = new Stored(KeyTaken: false, outbox.AddFirstVersion(alert, subscriptions, item.View, item.Document, item.View.CreatedAt));
-                writes.Append(alert);
-                records.Add(item.Audit);
+                taking.Add(i);
             }
 
+            // The group's alerts as one multi-row statement per table, then their events and deliveries (which
+            // reference them), then the audit records: the same rows as one alert at a time, in far fewer statements.
+            var writes = new SqlBatch();
+            AlertStore.AddFirstVersions(writes, database.Dialect, taking.Select(i => (items[i].View, items[i].Document)).ToList());
+            foreach (var i in taking)
+            {
+                stored[i] = new Stored(KeyTaken: false, outbox.AddFirstVersion(writes, subscriptions, items[i].View, items[i].Document, items[i].View.CreatedAt));
+            }
+
+            var records = taking.Select(i => items[i].Audit).ToList();
             AuditWriter.AddAll(writes, records);
             await writes.ExecuteAsync(connection, transaction, cancellationToken);
             return stored;
