@@ -120,6 +120,26 @@ public sealed partial class Postgres(string adminConnectionString)
         return rows.Select(r => (long.Parse(r[0], CultureInfo.InvariantCulture), double.Parse(r[1], CultureInfo.InvariantCulture), r[2])).ToList();
     }
 
+    /// <summary>Every statement since the reset with its rows and WAL bytes besides calls and time (pg_stat_statements, PostgreSQL 13+).</summary>
+    public async Task<List<StatementCost>> StatementCostsAsync(string database)
+    {
+        if (!await StatementsAvailableAsync())
+        {
+            return [];
+        }
+
+        var rows = await RowsAsync(database,
+            """
+            SELECT calls, total_exec_time, rows, wal_bytes, query FROM pg_stat_statements
+            WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND query NOT LIKE '%pg_stat%' AND query NOT LIKE '%current_setting%' AND query NOT LIKE '%FROM correlation_pending) + (SELECT%'
+            ORDER BY total_exec_time DESC
+            """);
+        return rows.Select(r => new StatementCost(
+            long.Parse(r[0], CultureInfo.InvariantCulture), double.Parse(r[1], CultureInfo.InvariantCulture), long.Parse(r[2], CultureInfo.InvariantCulture),
+            decimal.ToInt64(decimal.Parse(r[3], CultureInfo.InvariantCulture)), r[4])).ToList();
+    }
+
     /// <summary>
     /// The sum of <c>data_segs_out</c> over the process's established TCP connections to the server, from <c>ss -tip</c>.
     /// Npgsql writes each round trip (a command, a pipelined batch, a COMMIT) as one segment on loopback, so the delta
@@ -164,6 +184,9 @@ public sealed partial class Postgres(string adminConnectionString)
     [GeneratedRegex(@"\bdata_segs_out:(\d+)")]
     private static partial Regex DataSegmentsOut();
 }
+
+/// <summary>One pg_stat_statements row: calls, execution time, rows and WAL bytes over the run.</summary>
+public sealed record StatementCost(long Calls, double TotalMs, long Rows, long WalBytes, string Query);
 
 public sealed record Counters(long Commits, long WalSyncs, long WalBytes, long RoundTrips, TimeSpan PostgresCpu, TimeSpan ClientCpu)
 {

@@ -176,6 +176,26 @@ public static class Report
             }
         }
 
+        if (r.AlertCost is { } cost)
+        {
+            md.AppendLine().AppendLine("## Cost per alert, to quiet (request and the background work after it)").AppendLine();
+            md.AppendLine(Inv($"{cost.Alerts:N0} alerts at {cost.Connections} connections, submitted in {cost.SubmitSeconds:F1} s; the correlation queue and the feed's unpositioned changes were " +
+                (cost.LeftQueued == 0 ? $"empty {cost.QuietAfterSeconds:F1} s after the first submit" : $"**not empty** after {cost.QuietAfterSeconds:F1} s ({cost.LeftQueued:N0} left)") +
+                $". Per alert: API CPU {cost.Per.ClientCpuMs:F2} ms, PostgreSQL CPU {cost.Per.PostgresCpuMs:F2} ms, {cost.Per.RoundTrips:F1} round trips, {cost.Per.Statements:F1} statements, " +
+                $"{cost.Per.Commits:F2} commits, {cost.Per.WalSyncs:F2} WAL flushes, {cost.Per.WalBytes:N0} WAL bytes."));
+            md.AppendLine().AppendLine("| issuer | statements per alert | execution ms per alert | rows per alert | WAL bytes per alert |").AppendLine("|---|---|---|---|---|");
+            foreach (var issuer in cost.Issuers)
+            {
+                md.AppendLine(Inv($"| {issuer.Issuer} | {issuer.Statements:F2} | {issuer.ExecutionMs:F3} | {issuer.Rows:F1} | {issuer.WalBytes:N0} |"));
+            }
+
+            md.AppendLine().AppendLine("| issuer | calls per alert | mean ms | execution ms per alert | rows per alert | WAL bytes per alert | statement |").AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var s in cost.Statements.Take(15))
+            {
+                md.AppendLine(Inv($"| {s.Issuer} | {s.Calls:F2} | {s.MeanMs:F3} | {s.ExecutionMs:F3} | {s.Rows:F1} | {s.WalBytes:N0} | `{Truncate(s.Query, 120)}` |"));
+            }
+        }
+
         if (r.StatementsPerAlert.Count > 0)
         {
             md.AppendLine().AppendLine("## Statements per alert (pg_stat_statements, ingest at the largest connection count)").AppendLine();

@@ -37,6 +37,9 @@ public sealed class SuiteResults
 
     public List<StatementRow> StatementsPerAlert { get; set; } = [];
 
+    /// <summary>A fixed number of alerts, measured until the background work they cause is done: where every millisecond goes.</summary>
+    public AlertCostResult? AlertCost { get; set; }
+
     public ReadResult? Read { get; set; }
 
     /// <summary>GET /api/v1/alerts?q=… (first page of 20) over a store of 100,000 alerts (the search phase).</summary>
@@ -75,6 +78,24 @@ public sealed record OpenLoopResult(double TargetRate, double AchievedRate, int 
 
 /// <summary>A statement's calls per unit of work, its mean execution time, and its execution time per unit (all pg_stat_statements).</summary>
 public sealed record StatementRow(double PerUnit, double MeanMs, double MsPerUnit, string Query);
+
+/// <summary>
+/// <paramref name="Alerts"/> submitted at <paramref name="Connections"/> connections, the counters read once the correlation
+/// queue and the feed's unpositioned changes were empty again (or <paramref name="QuietAfterSeconds"/> ran out with
+/// <paramref name="LeftQueued"/> still queued): the alert's whole cost, its request and the background work after it.
+/// </summary>
+public sealed record AlertCostResult(long Alerts, int Connections, double SubmitSeconds, double QuietAfterSeconds, long LeftQueued, PerUnit Per)
+{
+    public List<IssuerRow> Issuers { get; init; } = [];
+
+    public List<StatementCostRow> Statements { get; init; } = [];
+}
+
+/// <summary>Per alert, one issuer's share: statements, execution ms, rows and WAL bytes.</summary>
+public sealed record IssuerRow(string Issuer, double Statements, double ExecutionMs, double Rows, double WalBytes);
+
+/// <summary>Per alert, one statement's calls, execution ms, rows and WAL bytes, with its mean execution and issuer.</summary>
+public sealed record StatementCostRow(string Issuer, double Calls, double MeanMs, double ExecutionMs, double Rows, double WalBytes, string Query);
 
 public sealed record ReadResult(ClosedLoopRow Api, PgbenchResult WithoutAudit, PgbenchResult WithAudit)
 {

@@ -267,6 +267,8 @@ public static partial class Suite
                     await warm.ClosedLoopAsync(n => Submit(n, border, cert), HttpStatusCode.Created, TimeSpan.Zero, options.Warmup * 2, Keep);
                 }
 
+                results.AlertCost = await AlertCostAsync(api, border, cert);
+
                 foreach (var connections in options.Connections)
                 {
                     using var generator = new LoadGenerator(api.BaseAddress, connections);
@@ -641,6 +643,64 @@ public static partial class Suite
                 Log($"end to end at {rate}/s: achieved {run.PerSecond:F0}/s, {latencies.Count} of {created.Count * 3} delivered, " +
                     $"p50 {result.Latency.P50:F1} ms, p99 {result.Latency.P99:F1} ms; submit p99 {run.Latency.P99:F1} ms, {run.Failed} not acknowledged {string.Join(", ", run.Failures.Select(f => $"{f.Key}: {f.Value}"))}; " +
                     $"deliveries by state: {string.Join(", ", states.Select(s => $"{s.Key} {s.Value}"))}");
+            }
+        }
+
+        /// <summary>
+        /// Issue 9's "where does every millisecond go": a fixed number of alerts at 16 connections, the counters read only
+        /// once the work they cause after their commit (correlation, feed positions) is done, so a worker that falls behind
+        /// in a timed window cannot hide its cost. Load-independent figures: statements, rows, WAL bytes, execution and CPU
+        /// ms per alert, each statement attributed to its issuer.
+        /// </summary>
+        private async Task<AlertCostResult> AlertCostAsync(HostProcess api, Member border, Member cert)
+        {
+            const int connections = 16;
+            var count = options.Quick ? 2_000 : 10_000;
+            var limit = TimeSpan.FromSeconds(options.Quick ? 60 : 180);
+            await QuietAsync(IngestDatabase, limit);
+            await postgres.ResetStatementsAsync(IngestDatabase);
+            var before = await postgres.CountersAsync(IngestDatabase, api.Id, postmaster);
+            var clock = Stopwatch.StartNew();
+            long stored;
+            using (var generator = new LoadGenerator(api.BaseAddress, connections))
+            {
+                stored = await generator.CountAsync(n => Submit(n, border, cert), HttpStatusCode.Created, count);
+            }
+
+            var submitted = clock.Elapsed.TotalSeconds;
+            var left = await QuietAsync(IngestDatabase, limit);
+            var quiet = clock.Elapsed.TotalSeconds;
+            var after = await postgres.CountersAsync(IngestDatabase, api.Id, postmaster);
+            var statements = await postgres.StatementCostsAsync(IngestDatabase);
+            var per = after.Per(before, stored, statements.Count == 0 ? -1 : statements.Sum(s => s.Calls));
+            double Per(double value) => value / Math.Max(1, stored);
+            var result = new AlertCostResult(stored, connections, submitted, quiet, left, per)
+            {
+                Issuers = statements.GroupBy(s => StatementIssuers.Of(Squeeze(s.Query)))
+                    .Select(g => new IssuerRow(g.Key, Per(g.Sum(s => s.Calls)), Per(g.Sum(s => s.TotalMs)), Per(g.Sum(s => s.Rows)), Per(g.Sum(s => s.WalBytes))))
+                    .OrderByDescending(i => i.ExecutionMs).ToList(),
+                Statements = statements.Select(s => new StatementCostRow(StatementIssuers.Of(Squeeze(s.Query)), Per(s.Calls), s.TotalMs / Math.Max(1, s.Calls),
+                    Per(s.TotalMs), Per(s.Rows), Per(s.WalBytes), Squeeze(s.Query))).OrderByDescending(s => s.ExecutionMs).ToList(),
+            };
+            Log($"cost per alert ({stored} alerts, quiet after {quiet:F1} s, {left} left queued): API {per.ClientCpuMs:F2} ms CPU, PG {per.PostgresCpuMs:F2} ms CPU, " +
+                $"{per.Statements:F1} statements, {per.Commits:F2} commits, {per.WalBytes:N0} WAL bytes");
+            return result;
+        }
+
+        /// <summary>Waits (bounded) until no version waits for correlation and every feed change has its position; returns what is left.</summary>
+        private async Task<long> QuietAsync(string database, TimeSpan limit)
+        {
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                var left = await postgres.ScalarAsync<long>(database,
+                    "SELECT (SELECT count(*) FROM correlation_pending) + (SELECT count(*) FROM feed_changes WHERE position IS NULL)");
+                if (left == 0 || clock.Elapsed > limit)
+                {
+                    return left;
+                }
+
+                await Task.Delay(200);
             }
         }
 

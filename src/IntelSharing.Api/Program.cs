@@ -109,6 +109,7 @@ builder.Services.AddSingleton<ExpirePersonalData>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ExpirePersonalData>());
 builder.Services.AddOptions<CorrelationOptions>().BindConfiguration(CorrelationOptions.Section)
     .Validate(o => o.PollIntervalMilliseconds is >= 50 and <= 600_000, "Correlation__PollIntervalMilliseconds must be from 50 to 600000.")
+    .Validate(o => o.VersionsPerRun is >= 1 and <= 500, "Correlation__VersionsPerRun must be from 1 to 500.")
     .Validate(o => o.MaxMatchesPerVersion is >= 1 and <= 5_000, "Correlation__MaxMatchesPerVersion must be from 1 to 5000.")
     .Validate(o => o.MaxAlertsPerValue is >= 2 and <= 100_000, "Correlation__MaxAlertsPerValue must be from 2 to 100000.")
     .ValidateOnStart();

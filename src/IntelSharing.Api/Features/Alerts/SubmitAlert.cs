@@ -10,6 +10,7 @@ using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Observability;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -52,7 +53,8 @@ public static partial class SubmitAlert
     }
 
     /// <summary>One submission, ready to store: what a commit group writes for it.</summary>
-    public sealed record Submission(AlertView View, string Document, string? IdempotencyKey, byte[] RequestHash, AuditRecord Audit);
+    /// <summary>One submission handed to the commit group; <c>TraceParent</c> is the request's trace, carried to its events because the group writes them on its own loop.</summary>
+    public sealed record Submission(AlertView View, string Document, string? IdempotencyKey, byte[] RequestHash, AuditRecord Audit, string? TraceParent);
 
     /// <summary>What the commit group did with a submission: stored it (queuing deliveries), or found its key taken.</summary>
     public readonly record struct Stored(bool KeyTaken, int Queued);
@@ -85,7 +87,7 @@ public static partial class SubmitAlert
             // Stored with concurrent submissions in one transaction and one commit (ADR 17); answered once that commit is
             // durable. The audit record travels with the alert, so both are stored or neither.
             var record = audit.Build(new AuditEvent(AuditActions.AlertSubmit, StatusCodes.Status201Created) { ResourceType = AuditResources.Alert, ResourceId = id });
-            var stored = await commits.CommitAsync(new Submission(view, document, command.IdempotencyKey, requestHash, record));
+            var stored = await commits.CommitAsync(new Submission(view, document, command.IdempotencyKey, requestHash, record, DeliveryTracing.CurrentTraceParent()));
             if (stored.KeyTaken)
             {
                 // Another request (in the same group, on another instance, or long ago) holds the key: answer as it was answered.
@@ -164,9 +166,8 @@ public static partial class SubmitAlert
                 }
             }
 
-            var writes = new SqlBatch();
             var stored = new Stored[items.Count];
-            var records = new List<AuditRecord>(items.Count);
+            var taking = new List<int>(items.Count);
             for (var i = 0; i < items.Count; i++)
             {
                 var item = items[i];
@@ -176,13 +177,19 @@ public static partial class SubmitAlert
                     continue;
                 }
 
-                var alert = new SqlBatch();
-                AlertStore.AddVersion(alert, database.Dialect, item.View, item.Document, isNew: true);
-                stored[i] = new Stored(KeyTaken: false, outbox.AddFirstVersion(alert, subscriptions, item.View, item.Document, item.View.CreatedAt));
-                writes.Append(alert);
-                records.Add(item.Audit);
+                taking.Add(i);
             }
 
+            // The group's alerts as one multi-row statement per table, then their events and deliveries (which
+            // reference them), then the audit records: the same rows as one alert at a time, in far fewer statements.
+            var writes = new SqlBatch();
+            AlertStore.AddFirstVersions(writes, database.Dialect, taking.Select(i => (items[i].View, items[i].Document)).ToList());
+            foreach (var i in taking)
+            {
+                stored[i] = new Stored(KeyTaken: false, outbox.AddFirstVersion(writes, subscriptions, items[i].View, items[i].Document, items[i].View.CreatedAt, items[i].TraceParent));
+            }
+
+            var records = taking.Select(i => items[i].Audit).ToList();
             AuditWriter.AddAll(writes, records);
             await writes.ExecuteAsync(connection, transaction, cancellationToken);
             return stored;

@@ -22,8 +22,17 @@ public sealed class CorrelationOptions
     /// </summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>How often the worker looks for versions to match when it found none.</summary>
+    /// <summary>
+    /// How often the worker looks for versions to match once the queue holds less than a full run
+    /// (<see cref="VersionsPerRun"/>): versions published meanwhile are matched together, in one transaction.
+    /// </summary>
     public int PollIntervalMilliseconds { get; set; } = 1000;
+
+    /// <summary>
+    /// Queued versions matched in one run: one transaction, one statement per step for all of them. A full run is
+    /// followed by the next at once, so a backlog drains in runs of this size.
+    /// </summary>
+    public int VersionsPerRun { get; set; } = 64;
 
     /// <summary>
     /// A value carried by more active alerts than this is over-correlating (a bank every campaign pays through, a
@@ -57,13 +66,6 @@ public sealed class CorrelateAlerts(
 {
     // Any constant shared by every IntelSharing process works; this one spells "CORR".
     private const long LockKey = 0x434F5252;
-
-    private sealed record Pending
-    {
-        public Guid AlertId { get; init; }
-
-        public int Version { get; init; }
-    }
 
     private sealed record Subject
     {
@@ -100,6 +102,8 @@ public sealed class CorrelateAlerts(
 
     private sealed record Match
     {
+        public Guid SubjectId { get; init; }
+
         public Guid OtherId { get; init; }
 
         public byte[] ValueKey { get; init; } = [];
@@ -157,7 +161,9 @@ public sealed class CorrelateAlerts(
         {
             try
             {
-                while (await RunOnceAsync(stoppingToken) > 0)
+                // A full run means more is queued; a partial one that the queue is drained, and what arrives next is
+                // gathered until the next tick, so a steady stream is matched in runs of many versions, not one by one.
+                while (await RunOnceAsync(stoppingToken) == options.Value.VersionsPerRun)
                 {
                 }
             }
@@ -169,90 +175,114 @@ public sealed class CorrelateAlerts(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    /// <summary>Matches up to 20 queued versions; returns how many it took from the queue.</summary>
+    /// <summary>
+    /// Matches up to <see cref="CorrelationOptions.VersionsPerRun"/> queued versions, oldest first, in one transaction;
+    /// returns how many it took from the queue.
+    /// </summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
-    {
-        List<Pending> pending;
-        await using (var connection = await database.OpenAsync(cancellationToken))
-        {
-            pending = (await connection.QueryAsync<Pending>(new CommandDefinition(
-                "SELECT alert_id AS AlertId, version AS Version FROM correlation_pending ORDER BY queued_at, alert_id LIMIT 20",
-                cancellationToken: cancellationToken))).AsList();
-        }
-
-        foreach (var version in pending)
-        {
-            await CorrelateAsync(version, cancellationToken);
-        }
-
-        return pending.Count;
-    }
-
-    private async Task CorrelateAsync(Pending pending, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
         await database.Dialect.LockForTransactionAsync(connection, transaction, LockKey, cancellationToken);
-        var claimed = await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM correlation_pending WHERE alert_id = @AlertId AND version = @Version", pending, transaction, cancellationToken: cancellationToken));
-        var subject = claimed == 0 ? null : await connection.QuerySingleOrDefaultAsync<Subject>(new CommandDefinition(
+
+        // Claimed under the lock: a version published meanwhile re-queues its alert (a new row, or the upsert waits for
+        // this transaction), so it is matched by a later run against what it then carries.
+        var claimed = (await connection.QueryAsync<Guid>(new CommandDefinition(
+            """
+            DELETE FROM correlation_pending
+            WHERE alert_id IN (SELECT alert_id FROM correlation_pending ORDER BY queued_at, alert_id LIMIT @batch)
+            RETURNING alert_id
+            """,
+            new { batch = options.Value.VersionsPerRun }, transaction, cancellationToken: cancellationToken))).AsList();
+        if (claimed.Count == 0)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return 0;
+        }
+
+        var subjectParameters = new DynamicParameters();
+        var claimedIds = SqlLists.In(subjectParameters, "subject", Padded(claimed));
+        // Revoked, expired or of a deactivated agency since it was queued: nothing to tell.
+        var subjects = (await connection.QueryAsync<Subject>(new CommandDefinition(
             $"""
             SELECT {SubjectColumns} FROM alerts x JOIN agencies g ON g.id = x.originator_id
-            WHERE x.id = @AlertId AND x.status = 'active' AND g.is_active
+            WHERE x.id IN {claimedIds} AND x.status = 'active' AND g.is_active
             """,
-            pending, transaction, cancellationToken: cancellationToken));
-        if (subject is null)
+            subjectParameters, transaction, cancellationToken: cancellationToken))).ToDictionary(x => x.Id);
+
+        var queued = 0;
+        if (subjects.Count > 0)
         {
-            // Taken by another instance, superseded by a newer queued version, or no longer active: nothing to tell.
-            await transaction.CommitAsync(cancellationToken);
-            return;
+            var matches = await MatchAsync(connection, transaction, subjects, cancellationToken);
+            queued = matches.Count == 0 ? 0 : await TellAsync(connection, transaction, subjects, matches, cancellationToken);
         }
 
-        var matches = (await connection.QueryAsync<Match>(new CommandDefinition(
-            $"""
-            SELECT o.id AS OtherId, t.value_key AS ValueKey, t.type AS Type, t.value AS Value, m.seen_at AS MineSeenAt, t.seen_at AS TheirsSeenAt,
-                   {SharingPolicy.VisibleSql("o", "a.originator_id")} AS MineSeesOther,
-                   {SharingPolicy.VisibleSql("a", "o.originator_id")} AS OtherSeesMine
-            FROM alerts a
-            JOIN alert_indicators m ON m.alert_id = a.id
-            JOIN alert_indicators t ON t.value_key = m.value_key AND t.alert_id <> a.id
-            JOIN alerts o ON o.id = t.alert_id AND o.status = 'active'
-            JOIN agencies go ON go.id = o.originator_id AND go.is_active
-            WHERE a.id = @id
-              AND (SELECT COUNT(*) FROM (SELECT 1 FROM alert_indicators c WHERE c.value_key = m.value_key LIMIT @overCorrelating) carriers) < @overCorrelating
-            ORDER BY t.seen_at, o.id
-            LIMIT @max
-            """,
-            new { id = subject.Id, max = options.Value.MaxMatchesPerVersion, overCorrelating = options.Value.MaxAlertsPerValue + 1 },
-            transaction, cancellationToken: cancellationToken))).AsList();
-        if (matches.Count == options.Value.MaxMatchesPerVersion)
-        {
-            logger.LogWarning("Alert {AlertId} version {Version} matched {Count} indicator rows or more; only the first were correlated.", subject.Id, subject.Version, matches.Count);
-        }
-
-        var queued = matches.Count == 0 ? 0 : await TellAsync(connection, transaction, subject, matches, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (queued > 0)
         {
             signal.Notify();
         }
+
+        return claimed.Count;
     }
 
-    private async Task<int> TellAsync(DbConnection connection, DbTransaction transaction, Subject subject, List<Match> matches, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every shared (value, other active alert) row of the subjects, with what each originator may see, in one query: at
+    /// most <see cref="CorrelationOptions.MaxMatchesPerVersion"/> per subject, oldest first, and none for an
+    /// over-correlating value (carried by more than <see cref="CorrelationOptions.MaxAlertsPerValue"/> active alerts;
+    /// counting stops there, through the index). A value that passes has fewer carriers than the count's limit, so
+    /// fetching at most that many per value loses nothing and bounds the work per value whatever the statistics say.
+    /// </summary>
+    private async Task<List<Match>> MatchAsync(DbConnection connection, DbTransaction transaction, Dictionary<Guid, Subject> subjects, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters(new { max = options.Value.MaxMatchesPerVersion, overCorrelating = options.Value.MaxAlertsPerValue + 1 });
+        var ids = SqlLists.In(parameters, "subject", Padded(subjects.Keys));
+        var matches = (await connection.QueryAsync<Match>(new CommandDefinition(
+            $"""
+            SELECT SubjectId, OtherId, ValueKey, Type, Value, MineSeenAt, TheirsSeenAt, MineSeesOther, OtherSeesMine
+            FROM (
+                SELECT a.id AS SubjectId, o.id AS OtherId, t.value_key AS ValueKey, t.type AS Type, t.value AS Value, m.seen_at AS MineSeenAt, t.seen_at AS TheirsSeenAt,
+                       {SharingPolicy.VisibleSql("o", "a.originator_id")} AS MineSeesOther,
+                       {SharingPolicy.VisibleSql("a", "o.originator_id")} AS OtherSeesMine,
+                       ROW_NUMBER() OVER (PARTITION BY a.id ORDER BY t.seen_at, o.id) AS n
+                FROM alerts a
+                JOIN alert_indicators m ON m.alert_id = a.id
+                {database.Dialect.OtherCarriersOf("m", "t", "@overCorrelating")}
+                JOIN alerts o ON o.id = t.alert_id AND o.status = 'active'
+                JOIN agencies go ON go.id = o.originator_id AND go.is_active
+                WHERE a.id IN {ids}
+                  AND (SELECT COUNT(*) FROM (SELECT 1 FROM alert_indicators c WHERE c.value_key = m.value_key LIMIT @overCorrelating) carriers) < @overCorrelating
+            ) ranked
+            WHERE n <= @max
+            ORDER BY SubjectId, n
+            """,
+            parameters, transaction, cancellationToken: cancellationToken))).AsList();
+        foreach (var cut in matches.GroupBy(m => m.SubjectId).Where(g => g.Count() == options.Value.MaxMatchesPerVersion))
+        {
+            logger.LogWarning("Alert {AlertId} version {Version} matched {Count} indicator rows or more; only the first were correlated.", cut.Key, subjects[cut.Key].Version, cut.Count());
+        }
+
+        return matches;
+    }
+
+    private async Task<int> TellAsync(DbConnection connection, DbTransaction transaction, Dictionary<Guid, Subject> subjects, List<Match> matches, CancellationToken cancellationToken)
     {
         var otherParameters = new DynamicParameters();
-        var otherIds = SqlLists.In(otherParameters, "other", matches.Select(m => m.OtherId).Distinct().ToArray());
+        var otherIds = SqlLists.In(otherParameters, "other", Padded(matches.Select(m => m.OtherId).Distinct()));
         var others = (await connection.QueryAsync<Subject>(new CommandDefinition(
             $"SELECT {SubjectColumns} FROM alerts x JOIN agencies g ON g.id = x.originator_id WHERE x.id IN {otherIds}",
             otherParameters, transaction, cancellationToken: cancellationToken))).ToDictionary(o => o.Id);
+        var noticeParameters = new DynamicParameters();
+        var subjectIds = SqlLists.In(noticeParameters, "subject", Padded(subjects.Keys));
         var told = (await connection.QueryAsync<Notice>(new CommandDefinition(
-            """
+            $"""
             SELECT alert_id AS AlertId, counterpart_alert_id AS CounterpartId, value_key AS ValueKey, kind AS Kind
-            FROM correlation_notices WHERE alert_id = @Id OR counterpart_alert_id = @Id
+            FROM correlation_notices WHERE alert_id IN {subjectIds} OR counterpart_alert_id IN {subjectIds}
             """,
-            new { subject.Id }, transaction, cancellationToken: cancellationToken))).Select(n => (n.Kind, n.AlertId, n.CounterpartId, Convert.ToHexString(n.ValueKey))).ToHashSet();
+            noticeParameters, transaction, cancellationToken: cancellationToken))).Select(n => (n.Kind, n.AlertId, n.CounterpartId, Convert.ToHexString(n.ValueKey))).ToHashSet();
 
         // For each shared value, each originator learns what the policy lets it see; what it may not see goes to the other's owner.
+        // One set for the whole run: two subjects that match each other are told once, by whichever comes first.
         var news = new Dictionary<Told, List<Match>>();
         void Tell(string kind, Subject mine, Subject counterpart, Guid recipient, Match match)
         {
@@ -270,6 +300,7 @@ public sealed class CorrelateAlerts(
 
         foreach (var match in matches)
         {
+            var subject = subjects[match.SubjectId];
             var other = others[match.OtherId];
             if (match.MineSeesOther)
             {
@@ -301,7 +332,7 @@ public sealed class CorrelateAlerts(
         }
 
         var subscriptionParameters = new DynamicParameters();
-        var agencies = SqlLists.In(subscriptionParameters, "agency", news.Keys.Select(k => k.Recipient).Distinct().ToArray());
+        var agencies = SqlLists.In(subscriptionParameters, "agency", Padded(news.Keys.Select(k => k.Recipient).Distinct()));
         var subscriptions = (await connection.QueryAsync<Recipient>(new CommandDefinition(
             $"SELECT id AS SubscriptionId, agency_id AS AgencyId FROM subscriptions WHERE status IN {Outbox.QueuingStatuses} AND agency_id IN {agencies}",
             subscriptionParameters, transaction, cancellationToken: cancellationToken))).ToLookup(s => s.AgencyId);
@@ -309,35 +340,61 @@ public sealed class CorrelateAlerts(
         var now = time.UtcNowMicros();
         var batch = new SqlBatch();
         var queued = 0;
-        var noticeRows = new List<string>();
+        var notices = new List<(Guid Mine, Guid Counterpart, byte[] ValueKey, string Kind)>();
         foreach (var ((kind, mine, counterpart, recipient), shared) in news)
         {
-            var indicators = shared.DistinctBy(m => Convert.ToHexString(m.ValueKey))
-                .Select(m => new IndicatorRef(WireNames.TryParse<IndicatorType>(m.Type, out var type) ? type : default, m.Value)).ToList();
+            var values = shared.DistinctBy(m => Convert.ToHexString(m.ValueKey)).ToList();
+            notices.AddRange(values.Select(m => (mine.Id, counterpart.Id, m.ValueKey, kind)));
+            var recipients = subscriptions[recipient].Select(s => (s.SubscriptionId, s.AgencyId)).ToList();
+            if (recipients.Count == 0)
+            {
+                // Recorded as told all the same: an agency that subscribes later is not sent the backlog of what it missed.
+                continue;
+            }
+
+            var indicators = values.Select(m => new IndicatorRef(WireNames.TryParse<IndicatorType>(m.Type, out var type) ? type : default, m.Value)).ToList();
             var seenAt = shared.Min(m => m.MineSeenAt > m.TheirsSeenAt ? m.MineSeenAt : m.TheirsSeenAt);
             var data = kind == EventTypes.AlertCorrelated
                 ? JsonSerializer.Serialize(new CorrelatedNotice(mine.Id, counterpart.ToCorrelated(), indicators, seenAt), JsonDefaults.Options)
                 : JsonSerializer.Serialize(new HiddenCorrelationNotice(mine.Id, counterpart.Originator, indicators, seenAt), JsonDefaults.Options);
-            var recipients = subscriptions[recipient].Select(s => (s.SubscriptionId, s.AgencyId)).ToList();
             queued += outbox.AddEvent(batch, kind, mine.Id, mine.Version, data, recipients, now, counterpartAlertId: counterpart.Id);
+        }
 
-            foreach (var match in shared.DistinctBy(m => Convert.ToHexString(m.ValueKey)))
+        var noticeAt = batch.Parameter("noticeAt", now);
+        batch.AddRows(
+            notices.Count,
+            "INSERT INTO correlation_notices (alert_id, counterpart_alert_id, value_key, kind, notified_at)",
+            i =>
             {
                 var n = batch.NextName("n");
-                noticeRows.Add($"({batch.Parameter($"{n}a", mine.Id)}, {batch.Parameter($"{n}c", counterpart.Id)}, {batch.Parameter($"{n}k", match.ValueKey)}, {batch.Parameter($"{n}t", kind)}, {batch.Parameter("noticeAt", now)})");
-            }
-        }
-
-        foreach (var chunk in noticeRows.Chunk(1000))
-        {
-            batch.Add($"""
-                INSERT INTO correlation_notices (alert_id, counterpart_alert_id, value_key, kind, notified_at) VALUES {string.Join(", ", chunk)}
-                ON CONFLICT DO NOTHING
-                """);
-        }
+                var (mine, counterpart, valueKey, kind) = notices[i];
+                return $"({batch.Parameter($"{n}a", mine)}, {batch.Parameter($"{n}c", counterpart)}, {batch.Parameter($"{n}k", valueKey)}, {batch.Parameter($"{n}t", kind)}, {noticeAt})";
+            },
+            "ON CONFLICT DO NOTHING");
 
         await batch.ExecuteAsync(connection, transaction, cancellationToken);
-        logger.LogInformation("Alert {AlertId} version {Version}: {Pairs} correlation notices, {Queued} deliveries queued.", subject.Id, subject.Version, news.Count, queued);
+        logger.LogInformation("{Versions} versions correlated: {Pairs} correlation notices, {Queued} deliveries queued.", subjects.Count, news.Count, queued);
         return queued;
+    }
+
+    /// <summary>
+    /// The ids repeated up to the next power of two: a run's lists vary in length, and each length would be a statement
+    /// of its own to prepare (Npgsql's automatic preparation keeps a bounded number); a repeated id matches nothing more.
+    /// </summary>
+    private static Guid[] Padded(IEnumerable<Guid> ids)
+    {
+        var list = ids.ToList();
+        if (list.Count == 0)
+        {
+            return [];
+        }
+
+        var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)list.Count);
+        while (list.Count < size)
+        {
+            list.Add(list[^1]);
+        }
+
+        return [.. list];
     }
 }

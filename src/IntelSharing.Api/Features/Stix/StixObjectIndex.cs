@@ -33,21 +33,26 @@ public static class StixObjectIndex
     }
 
     /// <summary>Adds the version's object keys to <paramref name="batch"/>: the objects its export builds, persons included.</summary>
-    public static void AddVersion(SqlBatch batch, AlertView view) =>
-        AddKeys(batch, view.Id, AlertStixObjects.FromAlert(view, revokedAt: null, includePersons: true));
+    public static void AddVersion(SqlBatch batch, AlertView view) => AddVersions(batch, [view]);
 
-    private static void AddKeys(SqlBatch batch, Guid alertId, IEnumerable<JsonObject> objects)
+    /// <summary>
+    /// The object keys of many versions as one multi-row statement: a commit group of submissions writes every table
+    /// once per group (ADR 25), this one included.
+    /// </summary>
+    public static void AddVersions(SqlBatch batch, IReadOnlyList<AlertView> views) =>
+        AddKeys(batch, views.SelectMany(v => KeysOf(AlertStixObjects.FromAlert(v, revokedAt: null, includePersons: true)).Select(k => (k, v.Id))).ToList());
+
+    private static IEnumerable<Guid> KeysOf(IEnumerable<JsonObject> objects) => objects
+        .Select(o => (string)o["id"]!)
+        .Where(id => !CarriedByEveryAlert.Contains(id))
+        .Select(id => KeyOf(id)!.Value)
+        .Distinct();
+
+    private static void AddKeys(SqlBatch batch, List<(Guid Key, Guid AlertId)> rows)
     {
-        var keys = objects
-            .Select(o => (string)o["id"]!)
-            .Where(id => !CarriedByEveryAlert.Contains(id))
-            .Select(id => KeyOf(id)!.Value)
-            .Distinct()
-            .ToList();
-        var alert = batch.Parameter("Id", alertId);
         var prefix = batch.NextName("sx");
-        batch.AddRows(keys.Count, "INSERT INTO stix_object_alerts (object_key, alert_id)",
-            i => $"({batch.Parameter($"{prefix}_{i}", keys[i])}, {alert})", "ON CONFLICT DO NOTHING");
+        batch.AddRows(rows.Count, "INSERT INTO stix_object_alerts (object_key, alert_id)",
+            i => $"({batch.Parameter($"{prefix}_{i}k", rows[i].Key)}, {batch.Parameter($"{prefix}_{i}a", rows[i].AlertId)})", "ON CONFLICT DO NOTHING");
     }
 
     /// <summary>
@@ -109,7 +114,7 @@ public static class StixObjectIndex
                 {
                     var objects = await ObjectsOfAsync(connection, alert.Id, alert.Version, alert.Tlp, alert.Document, withPersons: true, cancellationToken);
                     var one = new SqlBatch();
-                    AddKeys(one, alert.Id, objects);
+                    AddKeys(one, KeysOf(objects).Select(k => (k, alert.Id)).ToList());
                     batch.Append(one);
                     batch.Append(new SqlBatch().Add("DELETE FROM stix_index_backlog WHERE alert_id = @Id", new { alert.Id }));
                 }

@@ -49,7 +49,12 @@ public sealed class CommitGroup<TItem, TResult, TWriter> : IAsyncDisposable
         _logger = logger;
         _options = options.Get(TWriter.Name);
         _slots = new SemaphoreSlim(_options.MaxConcurrent, _options.MaxConcurrent);
-        _loop = Task.Run(GatherLoopAsync);
+        // The loop outlives the request that happens to build the group first: it must not carry that request's
+        // activity, logging scope or cancellation into every later group.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _loop = Task.Run(GatherLoopAsync);
+        }
     }
 
     /// <summary>Groups committed so far, and the items in them: what a test or an operator reads to see groups form.</summary>

@@ -46,6 +46,15 @@ public abstract class SqlDialect
     /// </summary>
     public abstract string AllWordsQuery(IReadOnlyList<string> words);
 
+    /// <summary>
+    /// A join of the other <c>alert_indicators</c> rows (aliased <paramref name="carrier"/>) that carry the value of the row
+    /// aliased <paramref name="outer"/>, at most <paramref name="limit"/> per value, each found through the value index.
+    /// PostgreSQL plans a many-row join by its statistics, where one value (a bank every campaign pays through) may hold
+    /// most rows, and then scans the whole table; a lateral look-up with a limit stays an index probe per value.
+    /// SQLite always joins by nested loops through the index, so a plain join is the same thing there.
+    /// </summary>
+    public abstract string OtherCarriersOf(string outer, string carrier, string limit);
+
     /// <summary>Replaces the type tokens used in migration scripts.</summary>
     public abstract string TranslateMigration(string sql);
 
@@ -126,6 +135,9 @@ public sealed class PostgresDialect : SqlDialect
 
     public override string AllWordsQuery(IReadOnlyList<string> words) =>
         string.Join(" & ", words.Select(w => "'" + w.Replace("'", "''", StringComparison.Ordinal) + "'"));
+
+    public override string OtherCarriersOf(string outer, string carrier, string limit) =>
+        $"JOIN LATERAL (SELECT * FROM alert_indicators c WHERE c.value_key = {outer}.value_key LIMIT {limit}) {carrier} ON {carrier}.alert_id <> {outer}.alert_id";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "uuid", StringComparison.Ordinal)
@@ -225,6 +237,9 @@ public sealed class SqliteDialect : SqlDialect
     // strings side by side are ANDed.
     public override string AllWordsQuery(IReadOnlyList<string> words) =>
         string.Join(' ', words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
+
+    public override string OtherCarriersOf(string outer, string carrier, string limit) =>
+        $"JOIN alert_indicators {carrier} ON {carrier}.value_key = {outer}.value_key AND {carrier}.alert_id <> {outer}.alert_id";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "TEXT", StringComparison.Ordinal)

@@ -62,7 +62,7 @@ public sealed class Outbox(Database database)
             QueuingSubscriptionsSql, transaction: transaction, cancellationToken: cancellationToken));
         if (alert.Version == 1)
         {
-            return AddFirstVersion(batch, subscriptions, alert, document, now);
+            return AddFirstVersion(batch, subscriptions, alert, document, now, DeliveryTracing.CurrentTraceParent());
         }
 
         var audience = alert.Audience.Select(a => a.Id).ToHashSet();
@@ -102,9 +102,13 @@ public sealed class Outbox(Database database)
     /// Queues the first version of a new alert (<c>alert.published</c>) to the entitled, matching subscriptions among
     /// <paramref name="subscriptions"/> (<see cref="QueuingSubscriptionsSql"/>, read once for a whole commit group).
     /// </summary>
-    public int AddFirstVersion(SqlBatch batch, IEnumerable<SubscriptionRow> subscriptions, AlertView alert, string document, DateTimeOffset now) =>
+    /// <remarks>
+    /// <paramref name="traceParent"/> is the submitting request's trace, taken by the caller: a commit group writes many
+    /// requests' events on its own loop, where the ambient activity belongs to none of them.
+    /// </remarks>
+    public int AddFirstVersion(SqlBatch batch, IEnumerable<SubscriptionRow> subscriptions, AlertView alert, string document, DateTimeOffset now, string? traceParent) =>
         AddEvent(batch, EventTypes.AlertPublished, alert.Id, alert.Version, document,
-            Recipients(subscriptions, alert, alert.Audience.Select(a => a.Id).ToHashSet()), now, storedInVersion: true);
+            Recipients(subscriptions, alert, alert.Audience.Select(a => a.Id).ToHashSet()), now, storedInVersion: true, traceParent: traceParent);
 
     private static List<(Guid Id, Guid AgencyId)> Recipients(IEnumerable<SubscriptionRow> subscriptions, AlertView alert, HashSet<Guid> audience)
     {
@@ -188,7 +192,8 @@ public sealed class Outbox(Database database)
     /// </summary>
     public int AddEvent(
         SqlBatch batch, string eventType, Guid? alertId, int? version, string dataJson,
-        IReadOnlyList<(Guid SubscriptionId, Guid AgencyId)> recipients, DateTimeOffset now, bool storedInVersion = false, Guid? counterpartAlertId = null)
+        IReadOnlyList<(Guid SubscriptionId, Guid AgencyId)> recipients, DateTimeOffset now, bool storedInVersion = false, Guid? counterpartAlertId = null,
+        string? traceParent = null)
     {
         if (recipients.Count == 0)
         {
@@ -204,7 +209,7 @@ public sealed class Outbox(Database database)
             INSERT INTO events (id, type, alert_id, alert_version, payload, created_at, trace_parent, counterpart_alert_id)
             VALUES ({eventId}, {batch.Parameter($"{e}type", eventType)}, {batch.Parameter($"{e}alert", alertId)}, {batch.Parameter($"{e}version", version)},
                     {database.Dialect.Json(batch.Parameter($"{e}payload", storedInVersion ? PayloadOfVersion : Payload(eventType, now, dataJson)))}, {at},
-                    {batch.Parameter($"{e}trace", DeliveryTracing.CurrentTraceParent())}, {batch.Parameter($"{e}counterpart", counterpartAlertId)})
+                    {batch.Parameter($"{e}trace", traceParent ?? DeliveryTracing.CurrentTraceParent())}, {batch.Parameter($"{e}counterpart", counterpartAlertId)})
             """);
 
         var alert = batch.Parameter($"{e}alert", alertId);

@@ -1,0 +1,79 @@
+using System.Text.Json.Nodes;
+using IntelSharing.Api.Domain;
+using IntelSharing.Api.Features.Indicators;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace IntelSharing.IntegrationTests.Indicators;
+
+/// <summary>
+/// The correlation worker matches every queued version in one run (one transaction, issue 9): versions that match each
+/// other in the same run must still tell each agency of each shared alert exactly once, as one run per version did.
+/// The hosts here have the background worker off; the test runs it by hand.
+/// </summary>
+public abstract class CorrelationRunTests(ApiFixture app) : IAsyncLifetime
+{
+    private readonly PartnerRig _partners = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync() => _partners.DisposeAsync();
+
+    private static JsonObject AlertCarrying(string phone)
+    {
+        var alert = TestData.SmugglingAlert("green");
+        alert["indicators"] = new JsonArray(new JsonObject { ["type"] = "phone", ["value"] = phone, ["description"] = "Driver's phone" });
+        return alert;
+    }
+
+    private static HashSet<(Guid Mine, Guid Matched)> Correlated(PartnerReceiver receiver) => receiver.Received
+        .Where(r => r.Type == "alert.correlated")
+        .Select(r => r.Json.GetProperty("data"))
+        .Select(d => (d.GetProperty("alertId").GetGuid(), d.GetProperty("matchedAlert").GetProperty("id").GetGuid()))
+        .ToHashSet();
+
+    [Fact]
+    public async Task Versions_published_together_are_matched_in_one_run_and_each_agency_is_told_of_each_shared_alert_once()
+    {
+        var serbia = await app.CreateAgencyAsync("Border Police Directorate", "RS", AgencyKind.BorderGuard, Scopes.AlertsRead, Scopes.AlertsWrite, Scopes.SubscriptionsManage);
+        var hungary = await app.CreateAgencyAsync("Hungarian Police", "HU", AgencyKind.Police, Scopes.AlertsRead, Scopes.AlertsWrite, Scopes.SubscriptionsManage);
+        var (serbiaReceiver, _) = await _partners.SubscribedReceiverAsync(serbia, s => s["eventTypes"] = new JsonArray("alert.correlated"));
+        var (hungaryReceiver, _) = await _partners.SubscribedReceiverAsync(hungary, s => s["eventTypes"] = new JsonArray("alert.correlated"));
+        var phone = $"+38164{Random.Shared.Next(1_000_000, 9_999_999)}";
+        var ours = await serbia.PublishAsync(AlertCarrying(phone));
+        var theirs = await hungary.PublishAsync(AlertCarrying(phone));
+        var theirsToo = await hungary.PublishAsync(AlertCarrying(phone));
+
+        var correlate = app.Services.GetServices<IHostedService>().OfType<CorrelateAlerts>().Single();
+        Assert.Equal(3, await correlate.RunOnceAsync(Ct));
+        Assert.Equal(0, await correlate.RunOnceAsync(Ct));
+
+        // Serbia: its alert shares the phone with both of Hungary's. Hungary: each of its alerts with Serbia's, and with
+        // each other (its own two alerts, one event for each side).
+        HashSet<(Guid, Guid)> toSerbia = [(ours, theirs), (ours, theirsToo)];
+        HashSet<(Guid, Guid)> toHungary = [(theirs, ours), (theirsToo, ours), (theirs, theirsToo), (theirsToo, theirs)];
+        await DeliveryTestSettings.EventuallyAsync(
+            () => Task.FromResult(Correlated(serbiaReceiver).SetEquals(toSerbia) && Correlated(hungaryReceiver).SetEquals(toHungary)),
+            "the correlation events of the run at both partners");
+
+        // A later run with nothing queued tells nothing again; every pair arrived once.
+        Assert.Equal(0, await correlate.RunOnceAsync(Ct));
+        await DeliveryTestSettings.EventuallyAsync(async () =>
+        {
+            await using var db = await app.Database.OpenAsync(Ct);
+            return await Dapper.SqlMapper.ExecuteScalarAsync<long>(db,
+                "SELECT COUNT(*) FROM deliveries WHERE state IN ('pending', 'in_flight', 'failed') AND agency_id IN (@serbia, @hungary)",
+                new { serbia = serbia.Id, hungary = hungary.Id }) == 0;
+        }, "every delivery to be recorded");
+        Assert.Equal(toSerbia.Count, serbiaReceiver.Received.Count(r => r.Type == "alert.correlated"));
+        Assert.Equal(toHungary.Count, hungaryReceiver.Received.Count(r => r.Type == "alert.correlated"));
+    }
+}
+
+public sealed class CorrelationRunTestsOnSqlite(DeliverySqliteFixture app) : CorrelationRunTests(app), IClassFixture<DeliverySqliteFixture>;
+
+public sealed class CorrelationRunTestsOnPostgres(DeliveryPostgresFixture app) : CorrelationRunTests(app), IClassFixture<DeliveryPostgresFixture>;
