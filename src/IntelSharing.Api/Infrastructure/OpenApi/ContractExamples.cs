@@ -320,9 +320,9 @@ public static class ContractExamples
           "type": "urn:intelsharing:problem:malformed-request",
           "title": "The request body is not valid JSON for this operation",
           "status": 400,
-          "detail": "'tlp': The value has the wrong type or is not one of the allowed values.",
+          "detail": "'tlp': 'AMBER' is not one of the allowed values: clear, green, amber, amber+strict, red.",
           "instance": "/api/v1/alerts",
-          "errors": { "tlp": ["The value has the wrong type or is not one of the allowed values."] },
+          "errors": { "tlp": ["'AMBER' is not one of the allowed values: clear, green, amber, amber+strict, red."] },
           "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-5c1e2a7d9b3f4e60-01"
         }
         """);
