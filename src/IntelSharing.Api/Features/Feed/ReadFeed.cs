@@ -3,6 +3,7 @@ using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Security;
 using Mediator;
@@ -125,6 +126,7 @@ public sealed record FeedChange
     public long Position { get; init; }
 
     /// <summary>alert.published, alert.updated, alert.revoked, alert.expired or alert.feedback.</summary>
+    [ClosedSet(typeof(Deliveries.Dispatch.EventTypes), nameof(Deliveries.Dispatch.EventTypes.InFeed))]
     public string Type { get; init; } = string.Empty;
 
     public Guid AlertId { get; init; }
