@@ -11,10 +11,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List partner agencies */
+        /**
+         * List partner agencies
+         * @description The partner directory: every registered agency with its country and kind. Every agency may read it, since naming an alert's audience needs the ids of the agencies in it.
+         *
+         *     Any valid API key may call this.
+         */
         get: operations["ListAgencies"];
         put?: never;
-        /** Register a partner agency */
+        /**
+         * Register a partner agency
+         * @description An operator registers a partner agency (name, ISO 3166-1 country, kind). It is active at once; issue it a key with POST /api/v1/agencies/{agencyId}/keys.
+         *
+         *     Requires an API key with the `agencies:admin` scope.
+         */
         post: operations["RegisterAgency"];
         delete?: never;
         options?: never;
@@ -29,7 +39,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read a partner agency */
+        /**
+         * Read a partner agency
+         * @description One entry of the partner directory: name, country, kind and whether it is active. Every agency may read it.
+         *
+         *     Any valid API key may call this.
+         */
         get: operations["GetAgency"];
         put?: never;
         post?: never;
@@ -39,6 +54,8 @@ export interface paths {
         /**
          * Change an agency's name, country or kind
          * @description Only the fields sent change. Alerts already published keep the originator and audience names they were published with.
+         *
+         *     Requires an API key with the `agencies:admin` scope.
          */
         patch: operations["UpdateAgency"];
         trace?: never;
@@ -50,11 +67,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read the internal networks an agency's webhooks may reach */
+        /**
+         * Read the internal networks an agency's webhooks may reach
+         * @description The internal CIDR ranges this agency's webhooks may reach although they are private (docs/webhooks.md). Operators only: it describes networks behind the partners' perimeters.
+         *
+         *     Requires an API key with the `agencies:admin` scope.
+         */
         get: operations["GetAllowedPrivateNetworks"];
         /**
          * Let one agency's webhooks reach internal networks
          * @description Replaces the list. Each entry is a CIDR range inside a loopback, private, link-local or reserved range; only this agency's subscriptions, deliveries and pings may reach it. [] removes every allowance. Audited with the list before and after.
+         *
+         *     Requires an API key with the `agencies:admin` scope.
          */
         put: operations["SetAllowedPrivateNetworks"];
         post?: never;
@@ -76,6 +100,8 @@ export interface paths {
         /**
          * Deactivate an agency
          * @description Its API keys stop working at once and it receives nothing new, including alerts whose audience names a sharing group it belongs to. Idempotent.
+         *
+         *     Requires an API key with the `agencies:admin` scope.
          */
         post: operations["DeactivateAgency"];
         delete?: never;
@@ -96,6 +122,8 @@ export interface paths {
         /**
          * Activate an agency again
          * @description Its unrevoked, unexpired keys work again. Idempotent.
+         *
+         *     Requires an API key with the `agencies:admin` scope.
          */
         post: operations["ActivateAgency"];
         delete?: never;
@@ -111,12 +139,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List an agency's API keys */
+        /**
+         * List an agency's API keys
+         * @description An agency's keys with their prefixes, scopes, expiry, last use and revocation; never the secret part, which is shown once at issue.
+         *
+         *     Requires an API key with the `agencies:admin` scope.
+         */
         get: operations["ListApiKeys"];
         put?: never;
         /**
          * Issue an API key to an agency
          * @description The response carries the key once; only its hash is stored. Hand it to the agency over a secure channel. A key issued to another agency than the operator's own is announced to that agency: an api_key.issued webhook (prefix, name, scopes, who issued it and the X-Purpose given) to each of its active subscriptions, and the key appears in its GET /api/v1/agencies/me/keys.
+         *
+         *     Requires an API key with the `agencies:admin` scope.
          */
         post: operations["IssueApiKey"];
         delete?: never;
@@ -135,6 +170,8 @@ export interface paths {
         /**
          * List your agency's API keys
          * @description Every key of the calling agency, whoever issued it: prefix, name, scopes, expiry, revocation and last use; never secrets. Any key may call it.
+         *
+         *     Any valid API key may call this.
          */
         get: operations["ListOwnApiKeys"];
         put?: never;
@@ -155,7 +192,12 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API key */
+        /**
+         * Revoke an API key
+         * @description An operator revokes a key; it stops working at once: the next request with it answers 401.
+         *
+         *     Requires an API key with the `agencies:admin` scope.
+         */
         delete: operations["RevokeApiKey"];
         options?: never;
         head?: never;
@@ -172,12 +214,16 @@ export interface paths {
         /**
          * List the alerts you may see
          * @description Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339), dueForReview=true (your own alerts past reviewAt). limit is 1 to 200 (default 50). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far. A page that includes an alert naming persons needs an X-Purpose header; every listing is audited with the ids it returned. q searches the text of active alerts (title, summary, modus operandi, network names, places, crossing points, conditions, indicator descriptions), at most 200 characters and 8 words: every word must occur; Cyrillic and Latin, capitals and accents do not matter (Београд = Beograd, Šid = Sid, Đorđe = Djordje = Dorde). With q the order is best match first (alerts whose title holds every word, then fewer title words), newest change first among equals; combine it with every filter and follow nextCursor as usual. A search the database cannot rank within the server's time bound (Search__TimeoutMilliseconds, PostgreSQL) is answered 503 with the problem type urn:intelsharing:problem:search-timed-out naming q: add a word or a filter.
+         *
+         *     Requires an API key with the `alerts:read` scope.
          */
         get: operations["ListAlerts"];
         put?: never;
         /**
          * Publish an alert
          * @description Validates, stores and shares a migrant-smuggling or cyber-incident alert. The originator is the agency of the API key. Send an Idempotency-Key to make retries safe: the same key with the same body returns the original 201; with a different body, 409.
+         *
+         *     Requires an API key with the `alerts:write` scope.
          */
         post: operations["SubmitAlert"];
         delete?: never;
@@ -196,11 +242,15 @@ export interface paths {
         /**
          * Read an alert
          * @description Returns the current version of the alert with its ETag. An alert the caller may not see is answered 404, exactly like one that does not exist. An alert that names persons is only returned with an X-Purpose header stating why it is consulted; every read is audited. With Accept: application/stix+json;version=2.1 the same read returns the alert as a STIX 2.1 bundle (as GET …/{id}/stix does).
+         *
+         *     Requires an API key with the `alerts:read` scope.
          */
         get: operations["GetAlert"];
         /**
          * Publish a new version of your alert
          * @description Full replacement, originator only, with the ETag you read in If-Match (428 without it, 412 when it is stale or weak: W/"1" never matches If-Match, as RFC 9110 says). Agencies that received an earlier version get alert.updated; agencies a narrower audience drops get alert.revoked.
+         *
+         *     Requires an API key with the `alerts:write` scope.
          */
         put: operations["UpdateAlert"];
         post?: never;
@@ -220,6 +270,8 @@ export interface paths {
         /**
          * Read an alert as a STIX 2.1 bundle
          * @description The current version as STIX 2.1 (application/stix+json;version=2.1), for tools that cannot set Accept; the same as GET /api/v1/alerts/{id} with that Accept header. Same rules as the JSON read: 404 for an alert you may not see, X-Purpose for one naming persons, audited as alert.read. Ids are stable (UUIDv5 from the alert id), so a re-export updates a partner's copy; a revoked alert exports its objects with revoked: true. Mapping and extensions: docs/stix-taxii.md.
+         *
+         *     Requires an API key with the `alerts:read` scope.
          */
         get: operations["ExportAlertStix"];
         put?: never;
@@ -240,6 +292,8 @@ export interface paths {
         /**
          * Every version of your alert
          * @description Originator only, oldest first. When any version names persons, send the purpose of this consultation in an X-Purpose header (400 without it); every read is audited.
+         *
+         *     Requires an API key with the `alerts:write` scope.
          */
         get: operations["ListAlertVersions"];
         put?: never;
@@ -262,6 +316,8 @@ export interface paths {
         /**
          * Recall your alert
          * @description Originator only. The alert is replaced by a tombstone (id, category, originator, dates, reason); every agency that was sent any version receives alert.revoked.
+         *
+         *     Requires an API key with the `alerts:write` scope.
          */
         post: operations["RevokeAlert"];
         delete?: never;
@@ -282,6 +338,8 @@ export interface paths {
         /**
          * Widen your alert's audience
          * @description Originator only; for H2 alerts every other caller gets 403 naming the handling code. Publishes a new version; the added agencies receive alert.published.
+         *
+         *     Requires an API key with the `alerts:write` scope.
          */
         post: operations["ShareAlert"];
         delete?: never;
@@ -300,14 +358,40 @@ export interface paths {
         /**
          * Feedback on an alert
          * @description The originator sees every answer; a recipient sees its own.
+         *
+         *     Requires an API key with the `alerts:read` scope.
          */
         get: operations["ListFeedback"];
         put?: never;
         /**
          * Answer an alert you received
          * @description received, hit (we found it too), actioned or false_positive, with an optional note. Delivered to the originator's subscriptions as alert.feedback. A revoked or expired alert takes no feedback (409).
+         *
+         *     Requires an API key with the `alerts:read` scope.
          */
         post: operations["SubmitFeedback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{id}/feedback/{feedbackId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One answer to an alert
+         * @description The feedback that POST …/feedback created (its Location). The originator reads every answer; a recipient its own; anyone else gets 404.
+         *
+         *     Requires an API key with the `alerts:read` scope.
+         */
+        get: operations["GetFeedback"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -324,6 +408,8 @@ export interface paths {
         /**
          * Where an alert went
          * @description Every delivery of every version of the alert, with its state. For the originating agency and operators; 404 for anyone else.
+         *
+         *     Any valid API key may call this.
          */
         get: operations["ListAlertDeliveries"];
         put?: never;
@@ -344,6 +430,8 @@ export interface paths {
         /**
          * Other alerts that share an indicator with this one
          * @description The other active alerts you may see that carry an indicator of this alert (matched on normalised values), with the shared indicators and since when they have been shared. Alerts you may not see are never counted or hinted at; their owners are told instead (see /correlations/hidden). Keyset pages (limit 1 to 200, default 50); 404 when you may not see the alert; X-Purpose when it names persons.
+         *
+         *     Requires an API key with the `alerts:read` scope.
          */
         get: operations["ListCorrelations"];
         put?: never;
@@ -364,6 +452,8 @@ export interface paths {
         /**
          * Agencies that hold a matching indicator but may not see your alert
          * @description Originator only (403 for other agencies that may see the alert, 404 for those that may not). Each item is an agency with an active alert carrying an indicator of yours, the shared indicators and since when; its alert is not named and it was told nothing. Share your alert with it (POST /api/v1/alerts/{id}/share) if you decide it should know (hit/no-hit, docs/sharing.md).
+         *
+         *     Requires an API key with the `alerts:read` scope.
          */
         get: operations["ListHiddenCorrelations"];
         put?: never;
@@ -384,6 +474,8 @@ export interface paths {
         /**
          * Read the audit trail
          * @description Oldest first. Filters: agency (id), action (comma-separated, e.g. alert.read,alert.list), resourceId, from (inclusive) and to (exclusive) as RFC 3339. limit is 1 to 500 (default 100). Pass nextCursor back as cursor, with the same filters, for the next page. Reading the trail is itself audited.
+         *
+         *     Requires an API key with the `audit:read` scope.
          */
         get: operations["ListAuditRecords"];
         put?: never;
@@ -404,6 +496,8 @@ export interface paths {
         /**
          * Verify the audit hash chain
          * @description Recomputes every sealed record's hash from seq 1 to the chain head. Answers ok and the count, or the first broken seq and why. When ok, head is the chain head signed by this deployment: keep it, and pass it back later as anchorSeq, anchorHash and anchorSignature (its seq, hash and signature) to learn whether it is still a prefix of the chain; records removed from the end since are reported. Records written in the last seconds may not be sealed yet; they are counted as unsealed. Records the sealer refused (dated backwards) are counted as refused and make ok false.
+         *
+         *     Requires an API key with the `audit:read` scope.
          */
         get: operations["VerifyAuditChain"];
         put?: never;
@@ -424,6 +518,8 @@ export interface paths {
         /**
          * The delivery ledger
          * @description Newest first. Operators (deliveries:manage) see every delivery; an agency (subscriptions:manage) sees the deliveries to its own endpoints. state=dead lists the dead letters. Pass nextCursor back as cursor, with the same filters.
+         *
+         *     Requires an API key with one of the scopes `deliveries:manage` or `subscriptions:manage`.
          */
         get: operations["ListDeliveries"];
         put?: never;
@@ -441,7 +537,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Inspect a delivery and its attempts */
+        /**
+         * Inspect a delivery and its attempts
+         * @description One delivery with every attempt: when, the partner's status, latency, error and the start of its answer. Operators see every delivery; an agency the deliveries to its own endpoints.
+         *
+         *     Requires an API key with one of the scopes `deliveries:manage` or `subscriptions:manage`.
+         */
         get: operations["GetDelivery"];
         put?: never;
         post?: never;
@@ -463,6 +564,8 @@ export interface paths {
         /**
          * Send a delivery again
          * @description Queues a dead, failed, cancelled or delivered delivery for an immediate attempt. The webhook-id stays the same. What is sent is decided by the sharing rules when it is sent, against the alert as it is then: alert content is never sent to an agency that may no longer see the alert, for a revoked or expired alert, or for a version that is no longer current. Such a replay is refused with 409 (type urn:intelsharing:problem:replay-refused) saying why, and the delivery is left as it was; notices (alert.revoked, alert.expired) and feedback replay normally.
+         *
+         *     Requires an API key with one of the scopes `deliveries:manage` or `subscriptions:manage`.
          */
         post: operations["ReplayDelivery"];
         delete?: never;
@@ -483,6 +586,8 @@ export interface paths {
         /**
          * Send again every delivery to a subscription in a time range
          * @description Replays the deliveries to one subscription created in [from, to) in the given states (default: dead). No cap: large ranges are processed in pages. Deliveries the sharing rules refuse now (see ReplayDelivery) are left as they were and counted in refused.
+         *
+         *     Requires an API key with one of the scopes `deliveries:manage` or `subscriptions:manage`.
          */
         post: operations["ReplayDeliveries"];
         delete?: never;
@@ -501,6 +606,8 @@ export interface paths {
         /**
          * Every change you may see, in an order that never skips one
          * @description Changes to alerts you may see (alert.published, alert.updated — also the version that shares an alert with you —, alert.revoked, alert.expired), feedback on your own alerts (alert.feedback), and alert.withdrawn when a new version drops your agency from an alert's audience (only the alert id and version: you may no longer read it), in position order. Start with after=0 (or leave it out), then pass nextCursor back as after: a change that commits late gets a later position, never one you have passed, so you see every change exactly once. Who may see a change is decided when you read it, against the alert as it is now: a narrowed audience hides its later changes. limit is 1 to 500 (default 100); a page may be short, or empty, and still move nextCursor on. With Accept: text/event-stream the same feed is a Server-Sent Events stream: id is the position, Last-Event-ID (or after) resumes, comment lines are heartbeats; each agency may hold a few streams at once (429 beyond). Read an alert with GET /api/v1/alerts/{id}.
+         *
+         *     Requires an API key with the `alerts:read` scope.
          */
         get: operations["ReadFeed"];
         put?: never;
@@ -521,6 +628,8 @@ export interface paths {
         /**
          * Has anyone reported this indicator?
          * @description The alerts you may see whose current version carries the indicator, matched on its normalised value (+381 64 123 4567 finds +381641234567; SU 123-AB finds SU123AB). Oldest change first, in keyset pages (limit 1 to 200, default 50; pass nextCursor back as cursor). Alerts you may not see are never counted, hinted at or told apart from no match. A search for a phone, email, travel_document, iban or vehicle_plate, and a page that includes an alert naming persons, need an X-Purpose header; every search is audited.
+         *
+         *     Requires an API key with the `alerts:read` scope.
          */
         get: operations["LookUpIndicator"];
         put?: never;
@@ -543,6 +652,8 @@ export interface paths {
         /**
          * Look up many indicators at once
          * @description As GET /api/v1/indicators for 1 to 100 indicators: an alert carrying any of them is returned once, with the ones it carries in matched. The cursor is bound to the set of indicators searched.
+         *
+         *     Requires an API key with the `alerts:read` scope.
          */
         post: operations["SearchIndicators"];
         delete?: never;
@@ -558,12 +669,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List sharing groups */
+        /**
+         * List sharing groups
+         * @description Every public group with its members, and the private groups your agency belongs to; operators (agencies:admin) see every group. Name a group in an alert's audience by its id.
+         *
+         *     Any valid API key may call this.
+         */
         get: operations["ListSharingGroups"];
         put?: never;
         /**
          * Create a sharing group
          * @description An alert's audience may then name the group: its active members at publication receive the alert.
+         *
+         *     Requires an API key with the `agencies:admin` scope.
          */
         post: operations["CreateSharingGroup"];
         delete?: never;
@@ -579,15 +697,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read a sharing group */
+        /**
+         * Read a sharing group
+         * @description One group and its members. A private group you are not a member of answers 404, as if it did not exist; operators see every group.
+         *
+         *     Any valid API key may call this.
+         */
         get: operations["GetSharingGroup"];
         /**
          * Replace a sharing group's name, description and members
          * @description Membership changes apply to alerts published afterwards; versions already published keep their audience.
+         *
+         *     Requires an API key with the `agencies:admin` scope.
          */
         put: operations["UpdateSharingGroup"];
         post?: never;
-        /** Delete a sharing group */
+        /**
+         * Delete a sharing group
+         * @description An operator removes a group. Alerts already published to it keep the audience they were published with.
+         *
+         *     Requires an API key with the `agencies:admin` scope.
+         */
         delete: operations["DeleteSharingGroup"];
         options?: never;
         head?: never;
@@ -605,12 +735,16 @@ export interface paths {
         /**
          * Add an agency to a sharing group
          * @description Idempotent. The agency receives alerts naming the group that are published from now on.
+         *
+         *     Requires an API key with the `agencies:admin` scope.
          */
         put: operations["AddSharingGroupMember"];
         post?: never;
         /**
          * Remove an agency from a sharing group
          * @description Alerts published before keep it in their audience; alerts published afterwards do not include it through this group.
+         *
+         *     Requires an API key with the `agencies:admin` scope.
          */
         delete: operations["RemoveSharingGroupMember"];
         options?: never;
@@ -625,12 +759,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List your subscriptions */
+        /**
+         * List your subscriptions
+         * @description Your agency's subscriptions with their filters and status (active, paused, or disabled after a 410 Gone). Signing secrets are never shown here.
+         *
+         *     Requires an API key with the `subscriptions:manage` scope.
+         */
         get: operations["ListSubscriptions"];
         put?: never;
         /**
          * Subscribe an endpoint to alerts
          * @description Registers an HTTPS endpoint with a filter. Every alert your agency is entitled to and that matches the filter is delivered as a Standard Webhooks request signed with the returned whsec_ secret. The secret is shown only in this response. An agency may have at most Delivery__MaxSubscriptionsPerAgency subscriptions (10 unless the operators changed it; paused and disabled ones count, deleted ones do not); one more is refused with 409 urn:intelsharing:problem:subscription-limit-reached, whose `limit` member gives the limit.
+         *
+         *     Requires an API key with the `subscriptions:manage` scope.
          */
         post: operations["CreateSubscription"];
         delete?: never;
@@ -646,14 +787,26 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one of your subscriptions */
+        /**
+         * Read one of your subscriptions
+         * @description One of your agency's subscriptions. Another agency's subscription answers 404. The signing secret is never shown here; rotate it to get a new one.
+         *
+         *     Requires an API key with the `subscriptions:manage` scope.
+         */
         get: operations["GetSubscription"];
-        /** Change a subscription's endpoint or filter */
+        /**
+         * Change a subscription's endpoint or filter
+         * @description Replaces the endpoint URL and the filter (categories, minimum severity, countries, event types) as a whole; the signing secret stays. The URL is checked like at creation.
+         *
+         *     Requires an API key with the `subscriptions:manage` scope.
+         */
         put: operations["UpdateSubscription"];
         post?: never;
         /**
          * Delete a subscription
          * @description Queued deliveries to it are cancelled and stay visible in the ledger as cancelled.
+         *
+         *     Requires an API key with the `subscriptions:manage` scope.
          */
         delete: operations["DeleteSubscription"];
         options?: never;
@@ -673,6 +826,8 @@ export interface paths {
         /**
          * Pause a subscription
          * @description Nothing is sent while paused. Deliveries still queue (alerts, updates, and notices of revocation, expiry or a narrowed audience) and show as pending in the ledger; they are sent on resume, each decided by the sharing rules at that moment.
+         *
+         *     Requires an API key with the `subscriptions:manage` scope.
          */
         post: operations["PauseSubscription"];
         delete?: never;
@@ -693,6 +848,8 @@ export interface paths {
         /**
          * Resume a paused or disabled subscription
          * @description What queued while it was paused is sent at once, each delivery decided by the sharing rules as they are then: alert content the agency may no longer see, or of a revoked, expired or superseded version, is cancelled with the reason instead of sent.
+         *
+         *     Requires an API key with the `subscriptions:manage` scope.
          */
         post: operations["ResumeSubscription"];
         delete?: never;
@@ -713,6 +870,8 @@ export interface paths {
         /**
          * Rotate a subscription's signing secret
          * @description Returns the new whsec_ secret once. Every rotated-out secret keeps signing for the overlap its own rotation started (requests carry one signature per secret); previousSecretValidUntil is when the last of them stops. 409 when four rotated-out secrets are still inside their overlap.
+         *
+         *     Requires an API key with the `subscriptions:manage` scope.
          */
         post: operations["RotateSubscriptionSecret"];
         delete?: never;
@@ -733,6 +892,8 @@ export interface paths {
         /**
          * Send a signed test event to the endpoint
          * @description Sends a 'ping' event signed like every delivery, waits for the answer (up to the attempt timeout) and reports its status and latency, not its body. Every failure to get an answer (address not allowed, unknown name, refused connection, TLS failure, timeout) is reported the same way: 'The endpoint could not be reached.' Nothing is queued or retried.
+         *
+         *     Requires an API key with the `subscriptions:manage` scope.
          */
         post: operations["PingSubscription"];
         delete?: never;
@@ -750,58 +911,86 @@ export interface components {
             name: string;
             /** @description ISO 3166-1 alpha-2; EU agencies use the country of their seat. */
             country: string;
+            /** @description What kind of agency it is. */
             kind: components["schemas"]["AgencyKind"];
         };
         /** @enum {string} */
         AgencyKind: "ministry" | "police" | "border_guard" | "customs" | "cert" | "eu_agency" | "operator";
         /** @description Changes to an agency (PATCH): the fields sent are changed, fields absent or null are left as they are. */
         AgencyPatch: {
+            /** @description The new name; absent: unchanged. */
             name?: string | null;
             /** @description ISO 3166-1 alpha-2. */
             country?: string | null;
+            /** @description The new kind; absent: unchanged. */
             kind?: (string & components["schemas"]["AgencyKind"]) | null;
         };
         /** @description An agency as alerts name it. */
         AgencyRef: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The agency's id.
+             */
             id: string;
+            /** @description The name, as shown to partners. */
             name: string;
             /** @description ISO 3166-1 alpha-2. */
             country: string;
         };
         /** @description An agency named in a notice. */
         AgencyRefView: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The agency's id.
+             */
             id: string;
+            /** @description The name, as shown to partners. */
             name: string;
         };
         AgencyView: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The resource's id (a UUIDv7, so ids sort by creation time).
+             */
             id: string;
+            /** @description The name, as shown to partners. */
             name: string;
+            /** @description ISO 3166-1 alpha-2 country code (upper case). */
             country: string;
+            /** @description What kind of agency it is. */
             kind: components["schemas"]["AgencyKind"];
+            /** @description False once an operator deactivated the agency: its keys stop working and it receives nothing. */
             isActive: boolean;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created (RFC 3339, UTC).
+             */
             createdAt: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last changed (RFC 3339, UTC).
+             */
             updatedAt: string;
         };
         /** @enum {string} */
         AlertCategory: "migrant_smuggling" | "cyber_incident";
         /** @description An alert as submitted or updated by its originator. */
         AlertInput: {
+            /** @description migrant_smuggling or cyber_incident; decides which details section the alert carries. */
             category: components["schemas"]["AlertCategory"];
             /** @description One line, at most 200 characters. */
             title: string;
             /** @description What is known, at most 8,000 characters. */
             summary: string;
+            /** @description How serious: low, medium, high, critical. */
             severity: components["schemas"]["Severity"];
             /** @description TLP 2.0 marking; decides the audience. */
             tlp: components["schemas"]["Tlp"];
+            /** @description The handling code and its conditions: they travel with the alert in every representation. */
             handling: components["schemas"]["Handling"];
             /** @description Europol 4x4 evaluation. */
             evaluation: components["schemas"]["Evaluation"];
+            /** @description fact or assessment (Directive 2016/680, Art. 7). */
             basis: components["schemas"]["Basis"];
             /** @description ISO 3166-1 alpha-2 codes of the countries concerned (at least one). */
             countries: string[];
@@ -815,7 +1004,10 @@ export interface components {
             indicators?: components["schemas"]["IndicatorInput"][] | null;
             /** @description Natural persons named in the alert. When present, TLP must be amber or stricter and reviewAt and expiresAt are required. */
             persons?: components["schemas"]["Person"][] | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the reported facts were observed.
+             */
             observedAt?: string | null;
             /**
              * Format: date-time
@@ -830,7 +1022,9 @@ export interface components {
         };
         /** @description A page of alerts, oldest change first; pass `nextCursor` back as `cursor` for the next page. */
         AlertPage: {
+            /** @description This page's items, in the order the operation describes. */
             items: components["schemas"]["AlertView"][];
+            /** @description Pass as `cursor` (with the same filters) for the next page; null when there is none yet. */
             nextCursor?: string | null;
         };
         /** @enum {string} */
@@ -840,43 +1034,71 @@ export interface components {
          *     of the alert and sent (as `data`) with `alert.revoked` and `alert.expired`.
          */
         AlertTombstone: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The alert's id.
+             */
             id: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The alert's version: 1 at submission, one more at each update.
+             */
             version: number;
             /** @description revoked or expired. */
             status: components["schemas"]["AlertStatus"];
+            /** @description migrant_smuggling or cyber_incident; decides which details section the alert carries. */
             category: components["schemas"]["AlertCategory"];
             /** @description An agency as alerts name it. */
             originator: components["schemas"]["AgencyRef"];
+            /** @description Why, in the originator's or operator's words. */
             reason: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created (RFC 3339, UTC).
+             */
             createdAt: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last changed (RFC 3339, UTC).
+             */
             updatedAt: string;
         };
         /** @description The versions of an alert, oldest first (revocation and expiry appear as tombstone versions). */
         AlertVersions: {
+            /** @description Every version of the alert, oldest first. */
             items: components["schemas"]["AlertView"][];
         };
         /** @description An alert as IntelSharing returns it and delivers it to partners. */
         AlertView: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The resource's id (a UUIDv7, so ids sort by creation time).
+             */
             id: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The alert's version: 1 at submission, one more at each update.
+             */
             version: number;
+            /** @description active, revoked (recalled by the originator) or expired (personal data purged). */
             status: components["schemas"]["AlertStatus"];
+            /** @description migrant_smuggling or cyber_incident; decides which details section the alert carries. */
             category: components["schemas"]["AlertCategory"];
+            /** @description One line that says what the alert is about. */
             title: string;
+            /** @description What is known, in a few sentences. */
             summary: string;
+            /** @description How serious: low, medium, high, critical. */
             severity: components["schemas"]["Severity"];
             /** @description Traffic Light Protocol 2.0 (FIRST). */
             tlp: components["schemas"]["Tlp"];
+            /** @description The handling code and its conditions: they travel with the alert in every representation. */
             handling: components["schemas"]["Handling"];
             /** @description Europol 4x4 evaluation. */
             evaluation: components["schemas"]["Evaluation"];
             /** @description Directive 2016/680 Art. 7: facts and assessments are told apart. */
             basis: components["schemas"]["Basis"];
+            /** @description Countries concerned (ISO 3166-1 alpha-2). */
             countries: string[];
             /** @description An agency as alerts name it. */
             originator: components["schemas"]["AgencyRef"];
@@ -884,19 +1106,38 @@ export interface components {
             audience: components["schemas"]["AgencyRef"][];
             /** @description The sharing groups the originator named, if any; their members at publication are included in `audience`. */
             audienceGroups?: components["schemas"]["SharingGroupRef"][] | null;
+            /** @description The migrant-smuggling details (category migrant_smuggling). */
             smuggling?: components["schemas"]["SmugglingDetails"] | null;
+            /** @description The cyber-incident details (category cyber_incident). */
             cyber?: components["schemas"]["CyberDetails"] | null;
+            /** @description Typed observables (phone, IBAN, plate, domain...), normalised per type. */
             indicators: components["schemas"]["IndicatorView"][];
+            /** @description Natural persons named in the alert (personal data: amber or stricter, with reviewAt and expiresAt). */
             persons: components["schemas"]["Person"][];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the reported facts were observed.
+             */
             observedAt?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the personal data must be reviewed (required when persons are named).
+             */
             reviewAt?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it expires: for an alert, its personal data is purged then and recipients are told (alert.expired).
+             */
             expiresAt?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created (RFC 3339, UTC).
+             */
             createdAt: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last changed (RFC 3339, UTC).
+             */
             updatedAt: string;
         };
         AllowedPrivateNetworksInput: {
@@ -908,8 +1149,12 @@ export interface components {
          *     webhooks may reach. Set by operators only; empty means public addresses only. Not part of the partner directory.
          */
         AllowedPrivateNetworksView: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The agency it belongs to.
+             */
             agencyId: string;
+            /** @description Internal CIDR ranges this agency's webhooks may reach. */
             allowedPrivateNetworks: string[];
         };
         /**
@@ -918,17 +1163,27 @@ export interface components {
          *     anchorSignature passed is this deployment's signature of that head (null when none was passed).
          */
         AnchorCheck: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The record's place in the chain.
+             */
             seq: number;
+            /** @description The record's hash (lower-case hex SHA-256 over the previous hash and the record). */
             hash: string;
+            /** @description Whether the anchor is part of the current chain. */
             isPrefix: boolean;
+            /** @description Whether the anchor's signature verifies under the server's key. */
             signatureValid?: boolean | null;
         };
         ApiKeyInput: {
             /** @description What the key is for, e.g. "SIS gateway production". */
             name: string;
+            /** @description What the key may do. */
             scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read")[];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the key stops working; absent: it does not expire.
+             */
             expiresAt?: string | null;
         };
         /**
@@ -936,26 +1191,49 @@ export interface components {
          *     the secret: the agency can check the key against what it asked for, and revoke it through the operator if it did not.
          */
         ApiKeyIssuedNotice: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The agency the key was issued to (yours).
+             */
             agencyId: string;
+            /** @description The API key itself (isk_…): shown only in this response, store it now. */
             key: components["schemas"]["ApiKeyView"];
             /** @description An agency named in a notice. */
             issuedBy: components["schemas"]["AgencyRefView"];
+            /** @description Why the key was issued, as the operator stated it. */
             purpose?: string | null;
         };
         ApiKeyView: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The resource's id (a UUIDv7, so ids sort by creation time).
+             */
             id: string;
+            /** @description The key's public prefix, shown in logs and the audit trail; the secret part is never shown again. */
             prefix: string;
+            /** @description What the key is for, as the operator named it. */
             name: string;
+            /** @description What the key may do. */
             scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read")[];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created (RFC 3339, UTC).
+             */
             createdAt: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the key stops working; absent: it does not expire.
+             */
             expiresAt?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the key was revoked; absent while it works.
+             */
             revokedAt?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the key was last used (to the minute).
+             */
             lastUsedAt?: string | null;
         };
         AudienceInput: {
@@ -981,19 +1259,27 @@ export interface components {
         };
         /** @description A page of audit records, oldest first; pass `nextCursor` back as `cursor` for the next page (null: nothing more so far). */
         AuditPage: {
+            /** @description This page's items, in the order the operation describes. */
             items: components["schemas"]["AuditRecordView"][];
+            /** @description Pass as `cursor` (with the same filters) for the next page; null when there is none yet. */
             nextCursor?: string | null;
         };
         /** @description One audit record. `seq` and `hash` appear once the sealer has linked it into the chain (within seconds). */
         AuditRecordView: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The audit record's id.
+             */
             id: string;
             /**
              * Format: int64
              * @description Position in the hash chain; absent while the record is not yet sealed.
              */
             seq?: number | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the request was recorded.
+             */
             recordedAt: string;
             /**
              * Format: uuid
@@ -1002,11 +1288,20 @@ export interface components {
             agencyId?: string | null;
             /** @description The public prefix of the API key used. */
             keyPrefix?: string | null;
-            /** @description e.g. alert.read, alert.list, alert.submit, auth.failed, agency.deactivate, group.member.add. */
-            action: string;
-            /** @description alert, agency, api_key or sharing_group. */
-            resourceType?: string | null;
-            /** Format: uuid */
+            /**
+             * @description e.g. alert.read, alert.list, alert.submit, auth.failed, agency.deactivate, group.member.add.
+             * @enum {string}
+             */
+            action: "alert.read" | "alert.list" | "taxii.read" | "alert.submit" | "alert.update" | "alert.share" | "alert.revoke" | "alert.versions" | "alert.feedback" | "alert.feedback.list" | "alert.feedback.read" | "alert.deliveries" | "alert.correlations" | "alert.correlations.hidden" | "indicator.search" | "feed.read" | "alert.expire" | "subscription.create" | "subscription.list" | "subscription.read" | "subscription.update" | "subscription.pause" | "subscription.resume" | "subscription.delete" | "subscription.secret.rotate" | "subscription.ping" | "delivery.list" | "delivery.read" | "delivery.replay" | "delivery.replay.bulk" | "delivery.delivered" | "delivery.failed" | "delivery.dead" | "delivery.cancelled" | "auth.failed" | "auth.forbidden" | "auth.throttled" | "console.sign_in" | "console.sign_out" | "console.session_ended" | "agency.list" | "agency.read" | "agency.register" | "agency.update" | "agency.networks.read" | "agency.networks.set" | "agency.deactivate" | "agency.activate" | "agency.bootstrap" | "key.list" | "key.issue" | "key.revoke" | "group.list" | "group.read" | "group.create" | "group.update" | "group.delete" | "group.member.add" | "group.member.remove" | "audit.list" | "audit.verify";
+            /**
+             * @description What kind of resource the action concerned.
+             * @enum {string|null}
+             */
+            resourceType?: "alert" | "agency" | "api_key" | "sharing_group" | "subscription" | "delivery" | "audit_trail" | "feed" | null;
+            /**
+             * Format: uuid
+             * @description The resource the action concerned.
+             */
             resourceId?: string | null;
             /**
              * Format: int32
@@ -1015,6 +1310,7 @@ export interface components {
             outcome: number;
             /** @description The X-Purpose header the caller sent. */
             purpose?: string | null;
+            /** @description The client address the request came from. */
             clientIp?: string | null;
             /** @description What the columns cannot say, e.g. the alert ids a listing returned or the fields a refused request got wrong. */
             detail?: unknown;
@@ -1028,16 +1324,31 @@ export interface components {
          *     `brokenSeq` and the reason. Records not yet sealed are counted but not covered.
          */
         AuditVerification: {
+            /** @description Whether the chain verified from the start (or the anchor) to the head. */
             ok: boolean;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many records were verified.
+             */
             verified: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The sequence number of the last sealed record.
+             */
             headSeq?: number | null;
+            /** @description The hash of the last sealed record. */
             headHash?: string | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Records not yet linked into the chain (they are within seconds).
+             */
             unsealed: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The first record whose hash does not verify.
+             */
             brokenSeq?: number | null;
+            /** @description Why the chain does not verify, when it does not. */
             reason?: string | null;
             /**
              * Format: int64
@@ -1056,28 +1367,49 @@ export interface components {
         Basis: "fact" | "assessment";
         /** @description Replay every delivery to one subscription created in [from, to) in the given states (default: dead). */
         BulkReplayInput: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The subscription (endpoint) concerned.
+             */
             subscriptionId: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description Start of the time range (inclusive), by delivery creation time.
+             */
             from: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description End of the time range (exclusive).
+             */
             to: string;
-            /** @description Default: ["dead"]. */
-            states?: string[] | null;
+            /** @description The delivery states to replay. Default: ["dead"]. */
+            states?: ("dead" | "failed" | "cancelled" | "delivered")[] | null;
         };
         /** @description How many deliveries were queued again, and how many in the range the sharing rules refused (left as they were). */
         BulkReplayResult: {
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description How many deliveries were queued again.
+             */
             replayed: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description How many the sharing rules refused to send now (see each delivery).
+             */
             refused: number;
         };
         /** @description Another active alert that shares indicators with yours, as far as you may see it. */
         CorrelatedAlert: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The other alert's id (GET /api/v1/alerts/{id}).
+             */
             id: string;
+            /** @description One line that says what the alert is about. */
             title: string;
+            /** @description migrant_smuggling or cyber_incident; decides which details section the alert carries. */
             category: components["schemas"]["AlertCategory"];
+            /** @description How serious: low, medium, high, critical. */
             severity: components["schemas"]["Severity"];
             /** @description Traffic Light Protocol 2.0 (FIRST). */
             tlp: components["schemas"]["Tlp"];
@@ -1086,24 +1418,37 @@ export interface components {
         };
         /** @description The `data` of `alert.correlated`: your alert AlertId shares indicators with an alert you may see. */
         CorrelatedNotice: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The alert concerned (GET /api/v1/alerts/{id}).
+             */
             alertId: string;
             /** @description Another active alert that shares indicators with yours, as far as you may see it. */
             matchedAlert: components["schemas"]["CorrelatedAlert"];
+            /** @description The indicators the two alerts share. */
             indicators: components["schemas"]["IndicatorRef"][];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the correlation was first found.
+             */
             seenAt: string;
         };
         /** @description One correlation: the other alert, the indicators both carry, and since when they have shared one. */
         Correlation: {
             /** @description Another active alert that shares indicators with yours, as far as you may see it. */
             matchedAlert: components["schemas"]["CorrelatedAlert"];
+            /** @description The indicators the two alerts share. */
             indicators: components["schemas"]["IndicatorRef"][];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the correlation was first found.
+             */
             seenAt: string;
         };
         CorrelationPage: {
+            /** @description This page's items, in the order the operation describes. */
             items: components["schemas"]["Correlation"][];
+            /** @description Pass as `cursor` (with the same filters) for the next page; null when there is none yet. */
             nextCursor?: string | null;
         };
         CrossingPoint: {
@@ -1113,7 +1458,9 @@ export interface components {
             countries: string[];
         };
         CyberDetails: {
+            /** @description What kind of incident. */
             incidentType: components["schemas"]["CyberIncidentType"];
+            /** @description The sector the victims belong to. */
             sector: components["schemas"]["Sector"];
             /** @description MITRE ATT&CK technique ids, e.g. T1566 or T1566.001. */
             attackTechniques?: string[] | null;
@@ -1128,63 +1475,120 @@ export interface components {
          */
         DataSubjectCategory: "suspect" | "convicted" | "victim" | "witness" | "contact";
         DeliveryAttemptView: {
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The attempt's number, from 1.
+             */
             attempt: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the attempt started.
+             */
             startedAt: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description How long the partner took to answer, in milliseconds.
+             */
             durationMs: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The HTTP status the partner answered; absent when it did not answer.
+             */
             statusCode?: number | null;
+            /** @description Why the attempt failed (timeout, refused address, connection error); absent on success. */
             error?: string | null;
+            /** @description The start of the partner's answer, for diagnosis. */
             responseExcerpt?: string | null;
         };
         DeliveryDetail: {
             /** @description One (event, subscription) pair on its way. The alert's content is not here: read it through the alert endpoints. */
             delivery: components["schemas"]["DeliveryView"];
+            /** @description Every attempt, oldest first. */
             attempts: components["schemas"]["DeliveryAttemptView"][];
         };
         DeliveryPage: {
+            /** @description This page's items, in the order the operation describes. */
             items: components["schemas"]["DeliveryView"][];
+            /** @description Pass as `cursor` (with the same filters) for the next page; null when there is none yet. */
             nextCursor?: string | null;
         };
         /** @description One (event, subscription) pair on its way. The alert's content is not here: read it through the alert endpoints. */
         DeliveryView: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The resource's id (a UUIDv7, so ids sort by creation time).
+             */
             id: string;
             /** @description The webhook-id header value; stable across retries and replays, for the partner to deduplicate. */
             webhookId: string;
-            eventType: string;
-            /** Format: uuid */
+            /**
+             * @description The webhook event type (the payload's `type`).
+             * @enum {string}
+             */
+            eventType: "alert.published" | "alert.updated" | "alert.revoked" | "alert.expired" | "alert.feedback" | "ping" | "alert.correlated" | "alert.correlation_hidden" | "api_key.issued";
+            /**
+             * Format: uuid
+             * @description The alert concerned (GET /api/v1/alerts/{id}).
+             */
             alertId?: string | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The alert version concerned.
+             */
             alertVersion?: number | null;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The subscription (endpoint) concerned.
+             */
             subscriptionId: string;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The receiving agency (the subscription's owner).
+             */
             agencyId: string;
-            /** @description pending, in_flight, delivered, failed (will retry), dead (gave up) or cancelled. */
-            state: string;
-            /** Format: int32 */
+            /**
+             * @description pending, in_flight, delivered, failed (will retry), dead (gave up) or cancelled.
+             * @enum {string}
+             */
+            state: "pending" | "in_flight" | "delivered" | "failed" | "dead" | "cancelled";
+            /**
+             * Format: int32
+             * @description How many attempts were made.
+             */
             attempts: number;
             /**
              * Format: date-time
              * @description When the next attempt is due, for pending and failed deliveries.
              */
             nextAttemptAt?: string | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The HTTP status of the last attempt.
+             */
             lastStatus?: number | null;
+            /** @description Why the last attempt failed. */
             lastError?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created (RFC 3339, UTC).
+             */
             createdAt: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last changed (RFC 3339, UTC).
+             */
             updatedAt: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the partner acknowledged it with a 2xx.
+             */
             deliveredAt?: string | null;
         };
         /** @description Europol 4x4 evaluation. */
         Evaluation: {
+            /** @description 4x4 source reliability: A (no doubt) to C (mostly unreliable), X (cannot be assessed). */
             source: components["schemas"]["SourceReliability"];
+            /** @description 4x4 information assessment: 1 (accuracy not in doubt) to 4 (not known personally, not corroborated). */
             information: components["schemas"]["InformationAssessment"];
         };
         /** @description One change, as the feed serves it: what happened to which alert, at which position. Read the alert itself with GET /api/v1/alerts/{alertId}. */
@@ -1197,9 +1601,13 @@ export interface components {
             /**
              * @description alert.published, alert.updated, alert.revoked, alert.expired, alert.feedback, or alert.withdrawn: a new version
              *     dropped your agency from the alert's audience; you may no longer read it, and its later changes are not shown.
+             * @enum {string}
              */
-            type: string;
-            /** Format: uuid */
+            type: "alert.published" | "alert.updated" | "alert.revoked" | "alert.expired" | "alert.feedback" | "alert.withdrawn";
+            /**
+             * Format: uuid
+             * @description The alert concerned (GET /api/v1/alerts/{id}).
+             */
             alertId: string;
             /**
              * Format: int32
@@ -1211,17 +1619,25 @@ export interface components {
              * @description For alert.feedback: the feedback's id (GET /api/v1/alerts/{alertId}/feedback).
              */
             feedbackId?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the change was committed.
+             */
             occurredAt: string;
         };
         /** @description A page of the feed. `nextCursor` is always a position: pass it back as `after`; an empty page means nothing newer yet. */
         FeedPage: {
+            /** @description This page's items, in the order the operation describes. */
             items: components["schemas"]["FeedChange"][];
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The position to pass as `after` next time; it moves on even when the page is short or empty.
+             */
             nextCursor: number;
         };
         /** @description A recipient's answer to an alert (POST /api/v1/alerts/{id}/feedback): received, hit, actioned or false_positive, with a note. */
         FeedbackInput: {
+            /** @description received, hit (we found it too), actioned or false_positive. */
             kind: components["schemas"]["FeedbackKind"];
             /** @description At most 2,000 characters. */
             note?: string | null;
@@ -1233,21 +1649,35 @@ export interface components {
         FeedbackKind: "received" | "hit" | "actioned" | "false_positive";
         /** @description One agency's feedback on one version of an alert, as its originator and the agency itself see it. */
         FeedbackView: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The resource's id (a UUIDv7, so ids sort by creation time).
+             */
             id: string;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The alert concerned (GET /api/v1/alerts/{id}).
+             */
             alertId: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The alert version concerned.
+             */
             alertVersion: number;
             /** @description An agency as alerts name it. */
             agency: components["schemas"]["AgencyRef"];
             /** @description A recipient's answer about an alert. */
             kind: components["schemas"]["FeedbackKind"];
+            /** @description Free text for the originator. */
             note?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created (RFC 3339, UTC).
+             */
             createdAt: string;
         };
         Handling: {
+            /** @description H0 (stated purpose only), H1 (not for judicial proceedings without consent), H2 (not to be passed on without consent) or H3 (conditions given as text). */
             code: components["schemas"]["HandlingCode"];
             /** @description Required for H3; optional free text for the others. */
             conditions?: string | null;
@@ -1264,8 +1694,12 @@ export interface components {
         HiddenCorrelation: {
             /** @description An agency as alerts name it. */
             agency: components["schemas"]["AgencyRef"];
+            /** @description The indicators your alert shares with the alert you may not see. */
             indicators: components["schemas"]["IndicatorRef"][];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the correlation was first found.
+             */
             seenAt: string;
         };
         /**
@@ -1273,27 +1707,42 @@ export interface components {
          *     your alert AlertId but may not see your alert. Its alert is not named; share yours if you decide it should know.
          */
         HiddenCorrelationNotice: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The alert concerned (GET /api/v1/alerts/{id}).
+             */
             alertId: string;
             /** @description An agency as alerts name it. */
             agency: components["schemas"]["AgencyRef"];
+            /** @description The indicators your alert shares with the alert you may not see. */
             indicators: components["schemas"]["IndicatorRef"][];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the correlation was first found.
+             */
             seenAt: string;
         };
         HiddenCorrelationPage: {
+            /** @description This page's items, in the order the operation describes. */
             items: components["schemas"]["HiddenCorrelation"][];
+            /** @description Pass as `cursor` (with the same filters) for the next page; null when there is none yet. */
             nextCursor?: string | null;
         };
         HttpValidationProblemDetails: {
             /** @description What went wrong, as a stable URN (urn:intelsharing:problem:…) listed in docs/problems.md. Branch on this, not on title or detail. */
             type?: string | null;
+            /** @description A short summary of the problem type; the same for every occurrence. */
             title?: string | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The HTTP status code.
+             */
             status?: number | null;
+            /** @description What went wrong this time, for a person to read. */
             detail?: string | null;
             /** @description The request path. */
             instance?: string | null;
+            /** @description Each offending field or parameter, with what is wrong with it. */
             errors?: {
                 [key: string]: string[];
             };
@@ -1305,26 +1754,35 @@ export interface components {
             [key: string]: unknown;
         };
         IndicatorInput: {
+            /** @description The indicator type; decides how the value is validated and normalised. */
             type: components["schemas"]["IndicatorType"];
+            /** @description The indicator value, as submitted; matched in its normalised form. */
             value: string;
+            /** @description Free text for people; not used for matching. */
             description?: string | null;
         };
         /** @description One alert found, with the searched indicators it carries. */
         IndicatorMatch: {
             /** @description An alert as IntelSharing returns it and delivers it to partners. */
             alert: components["schemas"]["AlertView"];
+            /** @description The indicator term that matched. */
             matched: components["schemas"]["IndicatorRef"][];
         };
         IndicatorMatchPage: {
+            /** @description This page's items, in the order the operation describes. */
             items: components["schemas"]["IndicatorMatch"][];
+            /** @description Pass as `cursor` (with the same filters) for the next page; null when there is none yet. */
             nextCursor?: string | null;
         };
         /** @description An indicator as the caller sent or an alert carries it: its type and normalised value. */
         IndicatorRef: {
+            /** @description The indicator type; decides how the value is validated and normalised. */
             type: components["schemas"]["IndicatorType"];
+            /** @description The indicator value, as submitted; matched in its normalised form. */
             value: string;
         };
         IndicatorTerm: {
+            /** @description The indicator type; decides how the value is validated and normalised. */
             type: components["schemas"]["IndicatorType"];
             /** @description The value in any spelling its type accepts at submission; it is normalised before the lookup. */
             value: string;
@@ -1332,11 +1790,13 @@ export interface components {
         /** @enum {string} */
         IndicatorType: "ipv4" | "ipv6" | "domain" | "url" | "email" | "sha256" | "md5" | "phone" | "vehicle_plate" | "vessel_imo" | "travel_document" | "crypto_wallet" | "iban";
         IndicatorView: {
+            /** @description The indicator type; decides how the value is validated and normalised. */
             type: components["schemas"]["IndicatorType"];
             /** @description The normalised value (lower-case domains, E.164 phone numbers, compact IBANs…). */
             value: string;
             /** @description The value as submitted, when normalisation changed it. */
             submitted?: string | null;
+            /** @description Free text for people; not used for matching. */
             description?: string | null;
         };
         /**
@@ -1346,29 +1806,51 @@ export interface components {
         InformationAssessment: "1" | "2" | "3" | "4";
         /** @description A newly issued key. `key` is shown this once and never again; store it in the partner system's secret store. */
         IssuedApiKey: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The resource's id (a UUIDv7, so ids sort by creation time).
+             */
             id: string;
+            /** @description The key's public prefix, shown in logs and the audit trail; the secret part is never shown again. */
             prefix: string;
+            /** @description The API key itself (isk_…): shown only in this response, store it now. */
             key: string;
+            /** @description What the key may do. */
             scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read")[];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created (RFC 3339, UTC).
+             */
             createdAt: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the key stops working; absent: it does not expire.
+             */
             expiresAt?: string | null;
         };
         Person: {
+            /** @description The person's full name. */
             fullName: string;
+            /** @description The data subject category (Directive 2016/680, Art. 6). */
             category: components["schemas"]["DataSubjectCategory"];
-            /** Format: date */
+            /**
+             * Format: date
+             * @description The person's date of birth, when known.
+             */
             dateOfBirth?: string | null;
             /** @description ISO 3166-1 alpha-2. */
             nationality?: string | null;
+            /** @description Other names the person uses. */
             aliases?: string[] | null;
         };
         /** @description The `data` of a `ping` (POST /api/v1/subscriptions/{id}/ping): it carries no intelligence. */
         PingNotice: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The subscription (endpoint) concerned.
+             */
             subscriptionId: string;
+            /** @description A human-readable line for whoever looks at the receiver's log. */
             message: string;
         };
         /**
@@ -1376,20 +1858,34 @@ export interface components {
          *     statusCode and durationMs are absent and error says only that, whatever the reason.
          */
         PingResult: {
+            /** @description The webhook-id header value, for the partner to deduplicate. */
             webhookId: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The HTTP status the partner answered; absent when it did not answer.
+             */
             statusCode?: number | null;
+            /** @description Whether the endpoint answered 2xx. */
             succeeded: boolean;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How long the partner took to answer, in milliseconds.
+             */
             durationMs?: number | null;
+            /** @description Why the attempt failed (timeout, refused address, connection error); absent on success. */
             error?: string | null;
         };
         ProblemDetails: {
             /** @description What went wrong, as a stable URN (urn:intelsharing:problem:…) listed in docs/problems.md. Branch on this, not on title or detail. */
             type?: string | null;
+            /** @description A short summary of the problem type; the same for every occurrence. */
             title?: string | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The HTTP status code.
+             */
             status?: number | null;
+            /** @description What went wrong this time, for a person to read. */
             detail?: string | null;
             /** @description The request path. */
             instance?: string | null;
@@ -1403,7 +1899,9 @@ export interface components {
             reason: string;
         };
         RoutePoint: {
+            /** @description A town, village or border area on the route. */
             place: string;
+            /** @description The country the place is in (ISO 3166-1 alpha-2). */
             country: string;
         };
         SearchInput: {
@@ -1443,16 +1941,26 @@ export interface components {
         };
         /** @description A member agency. An inactive member stays listed but receives nothing while it is inactive. */
         SharingGroupMember: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The member agency's id.
+             */
             id: string;
+            /** @description The name, as shown to partners. */
             name: string;
+            /** @description ISO 3166-1 alpha-2 country code (upper case). */
             country: string;
+            /** @description False once an operator deactivated the agency: its keys stop working and it receives nothing. */
             isActive: boolean;
         };
         /** @description A sharing group as alerts name it. */
         SharingGroupRef: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The sharing group's id.
+             */
             id: string;
+            /** @description The name, as shown to partners. */
             name: string;
         };
         /**
@@ -1460,16 +1968,28 @@ export interface components {
          *     route — border police". Naming a group shares the alert with its active members at publication.
          */
         SharingGroupView: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The resource's id (a UUIDv7, so ids sort by creation time).
+             */
             id: string;
+            /** @description The name, as shown to partners. */
             name: string;
+            /** @description What the group is for. */
             description?: string | null;
             /** @description Who may see a sharing group and its members (docs/sharing.md, "Private sharing groups"). */
             visibility: components["schemas"]["SharingGroupVisibility"];
+            /** @description The agencies in the group. */
             members: components["schemas"]["SharingGroupMember"][];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created (RFC 3339, UTC).
+             */
             createdAt: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last changed (RFC 3339, UTC).
+             */
             updatedAt: string;
         };
         /**
@@ -1484,22 +2004,38 @@ export interface components {
          *     `keyId` names that key. A head cut from the chain by someone with only database access cannot carry a valid signature.
          */
         SignedChainHead: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many records the head covers.
+             */
             records: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The record's place in the chain.
+             */
             seq: number;
+            /** @description The record's hash (lower-case hex SHA-256 over the previous hash and the record). */
             hash: string;
+            /** @description The signature algorithm. */
             algorithm: string;
+            /** @description Which server key signed (keys rotate). */
             keyId: string;
+            /** @description Lower-case hex signature over records, seq and hash. */
             signature: string;
         };
         SmugglingDetails: {
             /** @description The route in travel order, e.g. Gevgelija → Preševo → Belgrade → Subotica. */
             route?: components["schemas"]["RoutePoint"][] | null;
+            /** @description Border crossing points the network uses. */
             crossingPoints?: components["schemas"]["CrossingPoint"][] | null;
+            /** @description How the network operates (concealment, transport, documents). */
             modusOperandi: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description How many people are being moved, as estimated.
+             */
             estimatedPeople?: number | null;
+            /** @description Names the network is known by. */
             networkNames?: string[] | null;
         };
         /**
@@ -1520,6 +2056,7 @@ export interface components {
         SubscriptionInput: {
             /** @description The HTTPS endpoint that receives signed webhooks. */
             url: string;
+            /** @description What this endpoint is, for your own operators. */
             description?: string | null;
             /** @description Categories to receive; empty or absent: all. */
             categories?: components["schemas"]["AlertCategory"][] | null;
@@ -1533,37 +2070,61 @@ export interface components {
              * @description Event types to receive, of alert.published, alert.updated, alert.feedback, alert.correlated, alert.correlation_hidden,
              *     api_key.issued; empty or absent: all. alert.revoked and alert.expired always reach a subscription that was sent the alert.
              */
-            eventTypes?: string[] | null;
+            eventTypes?: ("alert.published" | "alert.updated" | "alert.feedback" | "alert.correlated" | "alert.correlation_hidden" | "api_key.issued")[] | null;
         };
         SubscriptionView: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The resource's id (a UUIDv7, so ids sort by creation time).
+             */
             id: string;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The agency it belongs to.
+             */
             agencyId: string;
+            /** @description The endpoint that receives the signed webhooks. */
             url: string;
+            /** @description What this endpoint is, for your own operators. */
             description: string;
+            /** @description The alert categories the subscription receives; empty: all. */
             categories: components["schemas"]["AlertCategory"][];
+            /** @description The lowest severity the subscription receives. */
             minSeverity: components["schemas"]["Severity"];
+            /** @description Receive alerts concerning any of these countries; empty: all. */
             countries: string[];
+            /** @description Whether the agency's own alerts are sent to it too. */
             includeOwnAlerts: boolean;
             /** @description The event types chosen; empty: all. */
-            eventTypes: string[];
-            /** @description active, paused, or disabled (the endpoint answered 410 Gone). */
-            status: string;
+            eventTypes: ("alert.published" | "alert.updated" | "alert.feedback" | "alert.correlated" | "alert.correlation_hidden" | "api_key.issued")[];
+            /**
+             * @description active, paused, or disabled (the endpoint answered 410 Gone).
+             * @enum {string}
+             */
+            status: "active" | "paused" | "disabled";
+            /** @description Why the subscription is paused or disabled. */
             statusReason?: string | null;
             /**
              * Format: date-time
              * @description Until when rotated-out signing secrets still sign beside the current one: the end of the last rotation's overlap (each older secret's overlap ends earlier, 24 h after its own rotation).
              */
             previousSecretValidUntil?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created (RFC 3339, UTC).
+             */
             createdAt: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last changed (RFC 3339, UTC).
+             */
             updatedAt: string;
         };
         /** @description A subscription with its signing secret, returned once at creation and at rotation. Store the secret now. */
         SubscriptionWithSecret: {
+            /** @description The subscription. */
             subscription: components["schemas"]["SubscriptionView"];
+            /** @description The signing secret (whsec_…): shown only in this response. Verify webhook-signature with it. */
             secret: string;
         };
         /**
@@ -1611,6 +2172,7 @@ export interface components {
              * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
              */
             timestamp: string;
+            /** @description The event's payload. */
             data: components["schemas"]["CorrelatedNotice"];
         };
         /**
@@ -1646,6 +2208,7 @@ export interface components {
              * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
              */
             timestamp: string;
+            /** @description The event's payload. */
             data: components["schemas"]["HiddenCorrelationNotice"];
         };
         /**
@@ -1680,6 +2243,7 @@ export interface components {
              * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
              */
             timestamp: string;
+            /** @description The event's payload. */
             data: components["schemas"]["AlertTombstone"];
         };
         /**
@@ -1713,6 +2277,7 @@ export interface components {
              * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
              */
             timestamp: string;
+            /** @description The event's payload. */
             data: components["schemas"]["FeedbackView"];
         };
         /**
@@ -1832,6 +2397,7 @@ export interface components {
              * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
              */
             timestamp: string;
+            /** @description The event's payload. */
             data: components["schemas"]["AlertView"];
         };
         /**
@@ -1866,6 +2432,7 @@ export interface components {
              * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
              */
             timestamp: string;
+            /** @description The event's payload. */
             data: components["schemas"]["AlertTombstone"];
         };
         /**
@@ -2020,6 +2587,7 @@ export interface components {
              * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
              */
             timestamp: string;
+            /** @description The event's payload. */
             data: components["schemas"]["AlertView"];
         };
         /**
@@ -2058,6 +2626,7 @@ export interface components {
              * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
              */
             timestamp: string;
+            /** @description The event's payload. */
             data: components["schemas"]["ApiKeyIssuedNotice"];
         };
         /**
@@ -2082,6 +2651,7 @@ export interface components {
              * @description When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.
              */
             timestamp: string;
+            /** @description The event's payload. */
             data: components["schemas"]["PingNotice"];
         };
     };
@@ -2340,7 +2910,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                 *       "country": "RS",
+                 *       "kind": "ministry"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AgencyPatch"];
+                /**
+                 * @example {
+                 *       "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                 *       "country": "RS",
+                 *       "kind": "ministry"
+                 *     }
+                 */
                 "application/merge-patch+json": components["schemas"]["AgencyPatch"];
             };
         };
@@ -2351,6 +2935,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *       "country": "RS",
+                     *       "kind": "ministry",
+                     *       "isActive": true,
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AgencyView"];
                 };
             };
@@ -2464,6 +3059,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "allowedPrivateNetworks": [
+                     *         "10.20.0.0/16"
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["AllowedPrivateNetworksView"];
                 };
             };
@@ -2535,6 +3138,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "allowedPrivateNetworks": [
+                 *         "10.20.0.0/16"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["AllowedPrivateNetworksInput"];
             };
         };
@@ -2545,6 +3155,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "allowedPrivateNetworks": [
+                     *         "10.20.0.0/16"
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["AllowedPrivateNetworksView"];
                 };
             };
@@ -2649,6 +3267,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *       "country": "RS",
+                     *       "kind": "ministry",
+                     *       "isActive": true,
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AgencyView"];
                 };
             };
@@ -2735,6 +3364,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *       "country": "RS",
+                     *       "kind": "ministry",
+                     *       "isActive": true,
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AgencyView"];
                 };
             };
@@ -3000,6 +3640,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "prefix": "p4wq8ne3hc",
+                     *         "name": "Border Police case system",
+                     *         "scopes": [
+                     *           "alerts:write"
+                     *         ],
+                     *         "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *         "expiresAt": "2026-11-20T19:04:12.318204+00:00",
+                     *         "revokedAt": "2026-11-20T19:04:12.318204+00:00",
+                     *         "lastUsedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["ApiKeyView"][];
                 };
             };
@@ -3476,6 +4132,87 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "category": "migrant_smuggling",
+                 *       "title": "About 40 people to be moved from Preševo to the Horgoš–Röszke crossing tonight",
+                 *       "summary": "A network calling itself 'Kurdish route' is gathering about 40 people near Preševo for transport to Subotica.",
+                 *       "severity": "low",
+                 *       "tlp": "clear",
+                 *       "handling": {
+                 *         "code": "H0",
+                 *         "conditions": "Not to be used in court without the originator's written consent."
+                 *       },
+                 *       "evaluation": {
+                 *         "source": "A",
+                 *         "information": "1"
+                 *       },
+                 *       "basis": "fact",
+                 *       "countries": [
+                 *         "RS"
+                 *       ],
+                 *       "audience": {
+                 *         "agencies": [
+                 *           "01a1fa58-491e-7ca1-9f35-744d4250ed11"
+                 *         ],
+                 *         "groups": [
+                 *           "01a1fa58-491e-7ca1-9f35-744d4250ed11"
+                 *         ]
+                 *       },
+                 *       "smuggling": {
+                 *         "route": [
+                 *           {
+                 *             "place": "Preševo",
+                 *             "country": "RS"
+                 *           }
+                 *         ],
+                 *         "crossingPoints": [
+                 *           {
+                 *             "name": "Horgoš–Röszke",
+                 *             "countries": [
+                 *               "RS"
+                 *             ]
+                 *           }
+                 *         ],
+                 *         "modusOperandi": "Concealment in a refrigerated truck with forged CMR documents; a scout car drives ahead of the truck.",
+                 *         "estimatedPeople": 40,
+                 *         "networkNames": [
+                 *           "Kurdish route"
+                 *         ]
+                 *       },
+                 *       "cyber": {
+                 *         "incidentType": "phishing",
+                 *         "sector": "government",
+                 *         "attackTechniques": [
+                 *           "T1566.001"
+                 *         ],
+                 *         "cves": [
+                 *           "CVE-2024-3400"
+                 *         ]
+                 *       },
+                 *       "indicators": [
+                 *         {
+                 *           "type": "ipv4",
+                 *           "value": "+381 64 123 4567",
+                 *           "description": "The driver's phone, seen in two earlier cases"
+                 *         }
+                 *       ],
+                 *       "persons": [
+                 *         {
+                 *           "fullName": "Adnan Hasanović",
+                 *           "category": "suspect",
+                 *           "dateOfBirth": "1987-03-14",
+                 *           "nationality": "BA",
+                 *           "aliases": [
+                 *             "Adi"
+                 *           ]
+                 *         }
+                 *       ],
+                 *       "observedAt": "2026-11-20T19:04:12.318204+00:00",
+                 *       "reviewAt": "2026-11-20T19:04:12.318204+00:00",
+                 *       "expiresAt": "2026-11-20T19:04:12.318204+00:00"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AlertInput"];
             };
         };
@@ -3486,6 +4223,103 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "version": 1,
+                     *       "status": "active",
+                     *       "category": "migrant_smuggling",
+                     *       "title": "About 40 people to be moved from Preševo to the Horgoš–Röszke crossing tonight",
+                     *       "summary": "A network calling itself 'Kurdish route' is gathering about 40 people near Preševo for transport to Subotica.",
+                     *       "severity": "low",
+                     *       "tlp": "clear",
+                     *       "handling": {
+                     *         "code": "H0",
+                     *         "conditions": "Not to be used in court without the originator's written consent."
+                     *       },
+                     *       "evaluation": {
+                     *         "source": "A",
+                     *         "information": "1"
+                     *       },
+                     *       "basis": "fact",
+                     *       "countries": [
+                     *         "RS"
+                     *       ],
+                     *       "originator": {
+                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *         "country": "RS"
+                     *       },
+                     *       "audience": [
+                     *         {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *           "country": "RS"
+                     *         }
+                     *       ],
+                     *       "audienceGroups": [
+                     *         {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "name": "Western Balkans route task force"
+                     *         }
+                     *       ],
+                     *       "smuggling": {
+                     *         "route": [
+                     *           {
+                     *             "place": "Preševo",
+                     *             "country": "RS"
+                     *           }
+                     *         ],
+                     *         "crossingPoints": [
+                     *           {
+                     *             "name": "Horgoš–Röszke",
+                     *             "countries": [
+                     *               "RS"
+                     *             ]
+                     *           }
+                     *         ],
+                     *         "modusOperandi": "Concealment in a refrigerated truck with forged CMR documents; a scout car drives ahead of the truck.",
+                     *         "estimatedPeople": 40,
+                     *         "networkNames": [
+                     *           "Kurdish route"
+                     *         ]
+                     *       },
+                     *       "cyber": {
+                     *         "incidentType": "phishing",
+                     *         "sector": "government",
+                     *         "attackTechniques": [
+                     *           "T1566.001"
+                     *         ],
+                     *         "cves": [
+                     *           "CVE-2024-3400"
+                     *         ]
+                     *       },
+                     *       "indicators": [
+                     *         {
+                     *           "type": "ipv4",
+                     *           "value": "+381 64 123 4567",
+                     *           "submitted": "+381 64 123 4567",
+                     *           "description": "The driver's phone, seen in two earlier cases"
+                     *         }
+                     *       ],
+                     *       "persons": [
+                     *         {
+                     *           "fullName": "Adnan Hasanović",
+                     *           "category": "suspect",
+                     *           "dateOfBirth": "1987-03-14",
+                     *           "nationality": "BA",
+                     *           "aliases": [
+                     *             "Adi"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "observedAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "reviewAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "expiresAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AlertView"];
                 };
             };
@@ -3707,6 +4541,107 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "version": 1,
+                     *           "status": "active",
+                     *           "category": "migrant_smuggling",
+                     *           "title": "About 40 people to be moved from Preševo to the Horgoš–Röszke crossing tonight",
+                     *           "summary": "A network calling itself 'Kurdish route' is gathering about 40 people near Preševo for transport to Subotica.",
+                     *           "severity": "low",
+                     *           "tlp": "clear",
+                     *           "handling": {
+                     *             "code": "H0",
+                     *             "conditions": "Not to be used in court without the originator's written consent."
+                     *           },
+                     *           "evaluation": {
+                     *             "source": "A",
+                     *             "information": "1"
+                     *           },
+                     *           "basis": "fact",
+                     *           "countries": [
+                     *             "RS"
+                     *           ],
+                     *           "originator": {
+                     *             "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *             "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *             "country": "RS"
+                     *           },
+                     *           "audience": [
+                     *             {
+                     *               "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *               "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *               "country": "RS"
+                     *             }
+                     *           ],
+                     *           "audienceGroups": [
+                     *             {
+                     *               "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *               "name": "Western Balkans route task force"
+                     *             }
+                     *           ],
+                     *           "smuggling": {
+                     *             "route": [
+                     *               {
+                     *                 "place": "Preševo",
+                     *                 "country": "RS"
+                     *               }
+                     *             ],
+                     *             "crossingPoints": [
+                     *               {
+                     *                 "name": "Horgoš–Röszke",
+                     *                 "countries": [
+                     *                   "RS"
+                     *                 ]
+                     *               }
+                     *             ],
+                     *             "modusOperandi": "Concealment in a refrigerated truck with forged CMR documents; a scout car drives ahead of the truck.",
+                     *             "estimatedPeople": 40,
+                     *             "networkNames": [
+                     *               "Kurdish route"
+                     *             ]
+                     *           },
+                     *           "cyber": {
+                     *             "incidentType": "phishing",
+                     *             "sector": "government",
+                     *             "attackTechniques": [
+                     *               "T1566.001"
+                     *             ],
+                     *             "cves": [
+                     *               "CVE-2024-3400"
+                     *             ]
+                     *           },
+                     *           "indicators": [
+                     *             {
+                     *               "type": "ipv4",
+                     *               "value": "+381 64 123 4567",
+                     *               "submitted": "+381 64 123 4567",
+                     *               "description": "The driver's phone, seen in two earlier cases"
+                     *             }
+                     *           ],
+                     *           "persons": [
+                     *             {
+                     *               "fullName": "Adnan Hasanović",
+                     *               "category": "suspect",
+                     *               "dateOfBirth": "1987-03-14",
+                     *               "nationality": "BA",
+                     *               "aliases": [
+                     *                 "Adi"
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "observedAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "reviewAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "expiresAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["AlertVersions"];
                 };
             };
@@ -3787,6 +4722,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "The source withdrew the information."
+                 *     }
+                 */
                 "application/json": components["schemas"]["RevokeInput"];
             };
         };
@@ -3797,6 +4737,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "version": 1,
+                     *       "status": "active",
+                     *       "category": "migrant_smuggling",
+                     *       "originator": {
+                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *         "country": "RS"
+                     *       },
+                     *       "reason": "The source withdrew the information.",
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AlertTombstone"];
                 };
             };
@@ -3904,6 +4860,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "agencies": [
+                 *         "01a1fa58-491e-7ca1-9f35-744d4250ed11"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["ShareInput"];
             };
         };
@@ -3914,6 +4877,103 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "version": 1,
+                     *       "status": "active",
+                     *       "category": "migrant_smuggling",
+                     *       "title": "About 40 people to be moved from Preševo to the Horgoš–Röszke crossing tonight",
+                     *       "summary": "A network calling itself 'Kurdish route' is gathering about 40 people near Preševo for transport to Subotica.",
+                     *       "severity": "low",
+                     *       "tlp": "clear",
+                     *       "handling": {
+                     *         "code": "H0",
+                     *         "conditions": "Not to be used in court without the originator's written consent."
+                     *       },
+                     *       "evaluation": {
+                     *         "source": "A",
+                     *         "information": "1"
+                     *       },
+                     *       "basis": "fact",
+                     *       "countries": [
+                     *         "RS"
+                     *       ],
+                     *       "originator": {
+                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *         "country": "RS"
+                     *       },
+                     *       "audience": [
+                     *         {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *           "country": "RS"
+                     *         }
+                     *       ],
+                     *       "audienceGroups": [
+                     *         {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "name": "Western Balkans route task force"
+                     *         }
+                     *       ],
+                     *       "smuggling": {
+                     *         "route": [
+                     *           {
+                     *             "place": "Preševo",
+                     *             "country": "RS"
+                     *           }
+                     *         ],
+                     *         "crossingPoints": [
+                     *           {
+                     *             "name": "Horgoš–Röszke",
+                     *             "countries": [
+                     *               "RS"
+                     *             ]
+                     *           }
+                     *         ],
+                     *         "modusOperandi": "Concealment in a refrigerated truck with forged CMR documents; a scout car drives ahead of the truck.",
+                     *         "estimatedPeople": 40,
+                     *         "networkNames": [
+                     *           "Kurdish route"
+                     *         ]
+                     *       },
+                     *       "cyber": {
+                     *         "incidentType": "phishing",
+                     *         "sector": "government",
+                     *         "attackTechniques": [
+                     *           "T1566.001"
+                     *         ],
+                     *         "cves": [
+                     *           "CVE-2024-3400"
+                     *         ]
+                     *       },
+                     *       "indicators": [
+                     *         {
+                     *           "type": "ipv4",
+                     *           "value": "+381 64 123 4567",
+                     *           "submitted": "+381 64 123 4567",
+                     *           "description": "The driver's phone, seen in two earlier cases"
+                     *         }
+                     *       ],
+                     *       "persons": [
+                     *         {
+                     *           "fullName": "Adnan Hasanović",
+                     *           "category": "suspect",
+                     *           "dateOfBirth": "1987-03-14",
+                     *           "nationality": "BA",
+                     *           "aliases": [
+                     *             "Adi"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "observedAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "reviewAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "expiresAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AlertView"];
                 };
             };
@@ -4027,6 +5087,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "alertId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "alertVersion": 1,
+                     *         "agency": {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *           "country": "RS"
+                     *         },
+                     *         "kind": "received",
+                     *         "note": "The truck was stopped at Horgoš; 38 people found.",
+                     *         "createdAt": "2026-11-20T19:04:12.318204+00:00"
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["FeedbackView"][];
                 };
             };
@@ -4098,6 +5175,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "kind": "received",
+                 *       "note": "The truck was stopped at Horgoš; 38 people found."
+                 *     }
+                 */
                 "application/json": components["schemas"]["FeedbackInput"];
             };
         };
@@ -4108,6 +5191,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "alertId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "alertVersion": 1,
+                     *       "agency": {
+                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *         "country": "RS"
+                     *       },
+                     *       "kind": "received",
+                     *       "note": "The truck was stopped at Horgoš; 38 people found.",
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["FeedbackView"];
                 };
             };
@@ -4204,6 +5302,99 @@ export interface operations {
             };
         };
     };
+    GetFeedback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                feedbackId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "alertId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "alertVersion": 1,
+                     *       "agency": {
+                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *         "country": "RS"
+                     *       },
+                     *       "kind": "received",
+                     *       "note": "The truck was stopped at Horgoš; 38 people found.",
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FeedbackView"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such resource (urn:intelsharing:problem:not-found). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     ListAlertDeliveries: {
         parameters: {
             query?: {
@@ -4225,6 +5416,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "webhookId": "msg_01a1fa58491e7ca19f35744d4250ed11",
+                     *           "eventType": "alert.published",
+                     *           "alertId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "alertVersion": 1,
+                     *           "subscriptionId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "state": "pending",
+                     *           "attempts": 2,
+                     *           "nextAttemptAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "lastStatus": 200,
+                     *           "lastError": "The partner did not answer within 10 seconds.",
+                     *           "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "updatedAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "deliveredAt": "2026-11-20T19:04:12.318204+00:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A"
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeliveryPage"];
                 };
             };
@@ -4307,6 +5522,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "matchedAlert": {
+                     *             "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *             "title": "About 40 people to be moved from Preševo to the Horgoš–Röszke crossing tonight",
+                     *             "category": "migrant_smuggling",
+                     *             "severity": "low",
+                     *             "tlp": "clear",
+                     *             "originator": {
+                     *               "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *               "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *               "country": "RS"
+                     *             }
+                     *           },
+                     *           "indicators": [
+                     *             {
+                     *               "type": "ipv4",
+                     *               "value": "+381 64 123 4567"
+                     *             }
+                     *           ],
+                     *           "seenAt": "2026-11-20T19:04:12.318204+00:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CorrelationPage"];
                 };
             };
@@ -4398,6 +5641,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "agency": {
+                     *             "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *             "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *             "country": "RS"
+                     *           },
+                     *           "indicators": [
+                     *             {
+                     *               "type": "ipv4",
+                     *               "value": "+381 64 123 4567"
+                     *             }
+                     *           ],
+                     *           "seenAt": "2026-11-20T19:04:12.318204+00:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A"
+                     *     }
+                     */
                     "application/json": components["schemas"]["HiddenCorrelationPage"];
                 };
             };
@@ -4490,6 +5754,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "seq": 5120,
+                     *           "recordedAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "keyPrefix": "p4wq8ne3hc",
+                     *           "action": "alert.read",
+                     *           "resourceType": "alert",
+                     *           "resourceId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "outcome": 1,
+                     *           "purpose": "Case system integration",
+                     *           "clientIp": "203.0.113.24",
+                     *           "hash": "9f2c4e1a7b3d5f60812a4c6e8b0d2f4163857a9cbe0f1d2e3c4b5a6978867564",
+                     *           "sealRefused": "The record was written after the chain's head was signed."
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
@@ -4569,6 +5855,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "verified": 5120,
+                     *       "headSeq": 5120,
+                     *       "headHash": "9f2c4e1a7b3d5f60812a4c6e8b0d2f4163857a9cbe0f1d2e3c4b5a6978867564",
+                     *       "unsealed": 1,
+                     *       "brokenSeq": 1,
+                     *       "reason": "The source withdrew the information.",
+                     *       "refused": 1,
+                     *       "head": {
+                     *         "records": 5120,
+                     *         "seq": 5120,
+                     *         "hash": "9f2c4e1a7b3d5f60812a4c6e8b0d2f4163857a9cbe0f1d2e3c4b5a6978867564",
+                     *         "algorithm": "HMAC-SHA256",
+                     *         "keyId": "audit-2026-11",
+                     *         "signature": "5be0c1f2a3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e"
+                     *       },
+                     *       "anchor": {
+                     *         "seq": 5120,
+                     *         "hash": "9f2c4e1a7b3d5f60812a4c6e8b0d2f4163857a9cbe0f1d2e3c4b5a6978867564",
+                     *         "isPrefix": true,
+                     *         "signatureValid": true
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["AuditVerification"];
                 };
             };
@@ -4649,6 +5961,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "webhookId": "msg_01a1fa58491e7ca19f35744d4250ed11",
+                     *           "eventType": "alert.published",
+                     *           "alertId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "alertVersion": 1,
+                     *           "subscriptionId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "state": "pending",
+                     *           "attempts": 2,
+                     *           "nextAttemptAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "lastStatus": 200,
+                     *           "lastError": "The partner did not answer within 10 seconds.",
+                     *           "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "updatedAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "deliveredAt": "2026-11-20T19:04:12.318204+00:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A"
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeliveryPage"];
                 };
             };
@@ -4726,6 +6062,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "delivery": {
+                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "webhookId": "msg_01a1fa58491e7ca19f35744d4250ed11",
+                     *         "eventType": "alert.published",
+                     *         "alertId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "alertVersion": 1,
+                     *         "subscriptionId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "state": "pending",
+                     *         "attempts": 2,
+                     *         "nextAttemptAt": "2026-11-20T19:04:12.318204+00:00",
+                     *         "lastStatus": 200,
+                     *         "lastError": "The partner did not answer within 10 seconds.",
+                     *         "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *         "updatedAt": "2026-11-20T19:04:12.318204+00:00",
+                     *         "deliveredAt": "2026-11-20T19:04:12.318204+00:00"
+                     *       },
+                     *       "attempts": [
+                     *         {
+                     *           "attempt": 2,
+                     *           "startedAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "durationMs": 142,
+                     *           "statusCode": 200,
+                     *           "error": "The partner did not answer within 10 seconds.",
+                     *           "responseExcerpt": "{\"received\":true}"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeliveryDetail"];
                 };
             };
@@ -4803,6 +6170,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "webhookId": "msg_01a1fa58491e7ca19f35744d4250ed11",
+                     *       "eventType": "alert.published",
+                     *       "alertId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "alertVersion": 1,
+                     *       "subscriptionId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "state": "pending",
+                     *       "attempts": 2,
+                     *       "nextAttemptAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "lastStatus": 200,
+                     *       "lastError": "The partner did not answer within 10 seconds.",
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "updatedAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "deliveredAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeliveryView"];
                 };
             };
@@ -4881,6 +6267,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "subscriptionId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                 *       "from": "2026-11-20T19:04:12.318204+00:00",
+                 *       "to": "2026-11-20T19:04:12.318204+00:00",
+                 *       "states": [
+                 *         "dead"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["BulkReplayInput"];
             };
         };
@@ -4891,6 +6287,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "replayed": 12,
+                     *       "refused": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["BulkReplayResult"];
                 };
             };
@@ -4996,6 +6398,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "position": 5120,
+                     *           "type": "alert.published",
+                     *           "alertId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "alertVersion": 1,
+                     *           "feedbackId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "occurredAt": "2026-11-20T19:04:12.318204+00:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["FeedPage"];
                 };
             };
@@ -5078,6 +6495,116 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "alert": {
+                     *             "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *             "version": 1,
+                     *             "status": "active",
+                     *             "category": "migrant_smuggling",
+                     *             "title": "About 40 people to be moved from Preševo to the Horgoš–Röszke crossing tonight",
+                     *             "summary": "A network calling itself 'Kurdish route' is gathering about 40 people near Preševo for transport to Subotica.",
+                     *             "severity": "low",
+                     *             "tlp": "clear",
+                     *             "handling": {
+                     *               "code": "H0",
+                     *               "conditions": "Not to be used in court without the originator's written consent."
+                     *             },
+                     *             "evaluation": {
+                     *               "source": "A",
+                     *               "information": "1"
+                     *             },
+                     *             "basis": "fact",
+                     *             "countries": [
+                     *               "RS"
+                     *             ],
+                     *             "originator": {
+                     *               "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *               "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *               "country": "RS"
+                     *             },
+                     *             "audience": [
+                     *               {
+                     *                 "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *                 "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *                 "country": "RS"
+                     *               }
+                     *             ],
+                     *             "audienceGroups": [
+                     *               {
+                     *                 "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *                 "name": "Western Balkans route task force"
+                     *               }
+                     *             ],
+                     *             "smuggling": {
+                     *               "route": [
+                     *                 {
+                     *                   "place": "Preševo",
+                     *                   "country": "RS"
+                     *                 }
+                     *               ],
+                     *               "crossingPoints": [
+                     *                 {
+                     *                   "name": "Horgoš–Röszke",
+                     *                   "countries": [
+                     *                     "RS"
+                     *                   ]
+                     *                 }
+                     *               ],
+                     *               "modusOperandi": "Concealment in a refrigerated truck with forged CMR documents; a scout car drives ahead of the truck.",
+                     *               "estimatedPeople": 40,
+                     *               "networkNames": [
+                     *                 "Kurdish route"
+                     *               ]
+                     *             },
+                     *             "cyber": {
+                     *               "incidentType": "phishing",
+                     *               "sector": "government",
+                     *               "attackTechniques": [
+                     *                 "T1566.001"
+                     *               ],
+                     *               "cves": [
+                     *                 "CVE-2024-3400"
+                     *               ]
+                     *             },
+                     *             "indicators": [
+                     *               {
+                     *                 "type": "ipv4",
+                     *                 "value": "+381 64 123 4567",
+                     *                 "submitted": "+381 64 123 4567",
+                     *                 "description": "The driver's phone, seen in two earlier cases"
+                     *               }
+                     *             ],
+                     *             "persons": [
+                     *               {
+                     *                 "fullName": "Adnan Hasanović",
+                     *                 "category": "suspect",
+                     *                 "dateOfBirth": "1987-03-14",
+                     *                 "nationality": "BA",
+                     *                 "aliases": [
+                     *                   "Adi"
+                     *                 ]
+                     *               }
+                     *             ],
+                     *             "observedAt": "2026-11-20T19:04:12.318204+00:00",
+                     *             "reviewAt": "2026-11-20T19:04:12.318204+00:00",
+                     *             "expiresAt": "2026-11-20T19:04:12.318204+00:00",
+                     *             "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *             "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *           },
+                     *           "matched": [
+                     *             {
+                     *               "type": "ipv4",
+                     *               "value": "+381 64 123 4567"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A"
+                     *     }
+                     */
                     "application/json": components["schemas"]["IndicatorMatchPage"];
                 };
             };
@@ -5149,6 +6676,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "indicators": [
+                 *         {
+                 *           "type": "ipv4",
+                 *           "value": "+381 64 123 4567"
+                 *         }
+                 *       ],
+                 *       "cursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A",
+                 *       "limit": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["SearchInput"];
             };
         };
@@ -5159,6 +6698,116 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "alert": {
+                     *             "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *             "version": 1,
+                     *             "status": "active",
+                     *             "category": "migrant_smuggling",
+                     *             "title": "About 40 people to be moved from Preševo to the Horgoš–Röszke crossing tonight",
+                     *             "summary": "A network calling itself 'Kurdish route' is gathering about 40 people near Preševo for transport to Subotica.",
+                     *             "severity": "low",
+                     *             "tlp": "clear",
+                     *             "handling": {
+                     *               "code": "H0",
+                     *               "conditions": "Not to be used in court without the originator's written consent."
+                     *             },
+                     *             "evaluation": {
+                     *               "source": "A",
+                     *               "information": "1"
+                     *             },
+                     *             "basis": "fact",
+                     *             "countries": [
+                     *               "RS"
+                     *             ],
+                     *             "originator": {
+                     *               "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *               "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *               "country": "RS"
+                     *             },
+                     *             "audience": [
+                     *               {
+                     *                 "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *                 "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *                 "country": "RS"
+                     *               }
+                     *             ],
+                     *             "audienceGroups": [
+                     *               {
+                     *                 "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *                 "name": "Western Balkans route task force"
+                     *               }
+                     *             ],
+                     *             "smuggling": {
+                     *               "route": [
+                     *                 {
+                     *                   "place": "Preševo",
+                     *                   "country": "RS"
+                     *                 }
+                     *               ],
+                     *               "crossingPoints": [
+                     *                 {
+                     *                   "name": "Horgoš–Röszke",
+                     *                   "countries": [
+                     *                     "RS"
+                     *                   ]
+                     *                 }
+                     *               ],
+                     *               "modusOperandi": "Concealment in a refrigerated truck with forged CMR documents; a scout car drives ahead of the truck.",
+                     *               "estimatedPeople": 40,
+                     *               "networkNames": [
+                     *                 "Kurdish route"
+                     *               ]
+                     *             },
+                     *             "cyber": {
+                     *               "incidentType": "phishing",
+                     *               "sector": "government",
+                     *               "attackTechniques": [
+                     *                 "T1566.001"
+                     *               ],
+                     *               "cves": [
+                     *                 "CVE-2024-3400"
+                     *               ]
+                     *             },
+                     *             "indicators": [
+                     *               {
+                     *                 "type": "ipv4",
+                     *                 "value": "+381 64 123 4567",
+                     *                 "submitted": "+381 64 123 4567",
+                     *                 "description": "The driver's phone, seen in two earlier cases"
+                     *               }
+                     *             ],
+                     *             "persons": [
+                     *               {
+                     *                 "fullName": "Adnan Hasanović",
+                     *                 "category": "suspect",
+                     *                 "dateOfBirth": "1987-03-14",
+                     *                 "nationality": "BA",
+                     *                 "aliases": [
+                     *                   "Adi"
+                     *                 ]
+                     *               }
+                     *             ],
+                     *             "observedAt": "2026-11-20T19:04:12.318204+00:00",
+                     *             "reviewAt": "2026-11-20T19:04:12.318204+00:00",
+                     *             "expiresAt": "2026-11-20T19:04:12.318204+00:00",
+                     *             "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *             "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *           },
+                     *           "matched": [
+                     *             {
+                     *               "type": "ipv4",
+                     *               "value": "+381 64 123 4567"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A"
+                     *     }
+                     */
                     "application/json": components["schemas"]["IndicatorMatchPage"];
                 };
             };
@@ -5252,6 +6901,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "name": "Western Balkans route task force",
+                     *         "description": "Agencies along the Western Balkans route and Frontex",
+                     *         "visibility": "public",
+                     *         "members": [
+                     *           {
+                     *             "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *             "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *             "country": "RS",
+                     *             "isActive": true
+                     *           }
+                     *         ],
+                     *         "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *         "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["SharingGroupView"][];
                 };
             };
@@ -5303,6 +6972,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Western Balkans route task force",
+                 *       "description": "Agencies along the Western Balkans route and Frontex",
+                 *       "members": [
+                 *         "01a1fa58-491e-7ca1-9f35-744d4250ed11"
+                 *       ],
+                 *       "visibility": "public"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SharingGroupInput"];
             };
         };
@@ -5313,6 +6992,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "name": "Western Balkans route task force",
+                     *       "description": "Agencies along the Western Balkans route and Frontex",
+                     *       "visibility": "public",
+                     *       "members": [
+                     *         {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *           "country": "RS",
+                     *           "isActive": true
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SharingGroupView"];
                 };
             };
@@ -5417,6 +7114,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "name": "Western Balkans route task force",
+                     *       "description": "Agencies along the Western Balkans route and Frontex",
+                     *       "visibility": "public",
+                     *       "members": [
+                     *         {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *           "country": "RS",
+                     *           "isActive": true
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SharingGroupView"];
                 };
             };
@@ -5479,6 +7194,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Western Balkans route task force",
+                 *       "description": "Agencies along the Western Balkans route and Frontex",
+                 *       "members": [
+                 *         "01a1fa58-491e-7ca1-9f35-744d4250ed11"
+                 *       ],
+                 *       "visibility": "public"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SharingGroupInput"];
             };
         };
@@ -5489,6 +7214,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "name": "Western Balkans route task force",
+                     *       "description": "Agencies along the Western Balkans route and Frontex",
+                     *       "visibility": "public",
+                     *       "members": [
+                     *         {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *           "country": "RS",
+                     *           "isActive": true
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SharingGroupView"];
                 };
             };
@@ -5827,6 +7570,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "url": "https://webhooks.granicna-policija.rs/intelsharing",
+                     *         "description": "Border Police case system, production",
+                     *         "categories": [
+                     *           "migrant_smuggling"
+                     *         ],
+                     *         "minSeverity": "low",
+                     *         "countries": [
+                     *           "RS"
+                     *         ],
+                     *         "includeOwnAlerts": true,
+                     *         "eventTypes": [
+                     *           "alert.published"
+                     *         ],
+                     *         "status": "active",
+                     *         "statusReason": "The endpoint answered 410 Gone.",
+                     *         "previousSecretValidUntil": "2026-11-20T19:04:12.318204+00:00",
+                     *         "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *         "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["SubscriptionView"][];
                 };
             };
@@ -5887,6 +7656,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://webhooks.granicna-policija.rs/intelsharing",
+                 *       "description": "Border Police case system, production",
+                 *       "categories": [
+                 *         "migrant_smuggling"
+                 *       ],
+                 *       "minSeverity": "low",
+                 *       "countries": [
+                 *         "RS"
+                 *       ],
+                 *       "includeOwnAlerts": true,
+                 *       "eventTypes": [
+                 *         "alert.published"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["SubscriptionInput"];
             };
         };
@@ -5897,6 +7683,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "subscription": {
+                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "url": "https://webhooks.granicna-policija.rs/intelsharing",
+                     *         "description": "Border Police case system, production",
+                     *         "categories": [
+                     *           "migrant_smuggling"
+                     *         ],
+                     *         "minSeverity": "low",
+                     *         "countries": [
+                     *           "RS"
+                     *         ],
+                     *         "includeOwnAlerts": true,
+                     *         "eventTypes": [
+                     *           "alert.published"
+                     *         ],
+                     *         "status": "active",
+                     *         "statusReason": "The endpoint answered 410 Gone.",
+                     *         "previousSecretValidUntil": "2026-11-20T19:04:12.318204+00:00",
+                     *         "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *         "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *       },
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SubscriptionWithSecret"];
                 };
             };
@@ -6001,6 +7814,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "url": "https://webhooks.granicna-policija.rs/intelsharing",
+                     *       "description": "Border Police case system, production",
+                     *       "categories": [
+                     *         "migrant_smuggling"
+                     *       ],
+                     *       "minSeverity": "low",
+                     *       "countries": [
+                     *         "RS"
+                     *       ],
+                     *       "includeOwnAlerts": true,
+                     *       "eventTypes": [
+                     *         "alert.published"
+                     *       ],
+                     *       "status": "active",
+                     *       "statusReason": "The endpoint answered 410 Gone.",
+                     *       "previousSecretValidUntil": "2026-11-20T19:04:12.318204+00:00",
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SubscriptionView"];
                 };
             };
@@ -6072,6 +7909,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://webhooks.granicna-policija.rs/intelsharing",
+                 *       "description": "Border Police case system, production",
+                 *       "categories": [
+                 *         "migrant_smuggling"
+                 *       ],
+                 *       "minSeverity": "low",
+                 *       "countries": [
+                 *         "RS"
+                 *       ],
+                 *       "includeOwnAlerts": true,
+                 *       "eventTypes": [
+                 *         "alert.published"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["SubscriptionInput"];
             };
         };
@@ -6082,6 +7936,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "url": "https://webhooks.granicna-policija.rs/intelsharing",
+                     *       "description": "Border Police case system, production",
+                     *       "categories": [
+                     *         "migrant_smuggling"
+                     *       ],
+                     *       "minSeverity": "low",
+                     *       "countries": [
+                     *         "RS"
+                     *       ],
+                     *       "includeOwnAlerts": true,
+                     *       "eventTypes": [
+                     *         "alert.published"
+                     *       ],
+                     *       "status": "active",
+                     *       "statusReason": "The endpoint answered 410 Gone.",
+                     *       "previousSecretValidUntil": "2026-11-20T19:04:12.318204+00:00",
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SubscriptionView"];
                 };
             };
@@ -6261,6 +8139,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "url": "https://webhooks.granicna-policija.rs/intelsharing",
+                     *       "description": "Border Police case system, production",
+                     *       "categories": [
+                     *         "migrant_smuggling"
+                     *       ],
+                     *       "minSeverity": "low",
+                     *       "countries": [
+                     *         "RS"
+                     *       ],
+                     *       "includeOwnAlerts": true,
+                     *       "eventTypes": [
+                     *         "alert.published"
+                     *       ],
+                     *       "status": "active",
+                     *       "statusReason": "The endpoint answered 410 Gone.",
+                     *       "previousSecretValidUntil": "2026-11-20T19:04:12.318204+00:00",
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SubscriptionView"];
                 };
             };
@@ -6338,6 +8240,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *       "url": "https://webhooks.granicna-policija.rs/intelsharing",
+                     *       "description": "Border Police case system, production",
+                     *       "categories": [
+                     *         "migrant_smuggling"
+                     *       ],
+                     *       "minSeverity": "low",
+                     *       "countries": [
+                     *         "RS"
+                     *       ],
+                     *       "includeOwnAlerts": true,
+                     *       "eventTypes": [
+                     *         "alert.published"
+                     *       ],
+                     *       "status": "active",
+                     *       "statusReason": "The endpoint answered 410 Gone.",
+                     *       "previousSecretValidUntil": "2026-11-20T19:04:12.318204+00:00",
+                     *       "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *       "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SubscriptionView"];
                 };
             };
@@ -6415,6 +8341,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "subscription": {
+                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *         "url": "https://webhooks.granicna-policija.rs/intelsharing",
+                     *         "description": "Border Police case system, production",
+                     *         "categories": [
+                     *           "migrant_smuggling"
+                     *         ],
+                     *         "minSeverity": "low",
+                     *         "countries": [
+                     *           "RS"
+                     *         ],
+                     *         "includeOwnAlerts": true,
+                     *         "eventTypes": [
+                     *           "alert.published"
+                     *         ],
+                     *         "status": "active",
+                     *         "statusReason": "The endpoint answered 410 Gone.",
+                     *         "previousSecretValidUntil": "2026-11-20T19:04:12.318204+00:00",
+                     *         "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *         "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *       },
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SubscriptionWithSecret"];
                 };
             };
@@ -6501,6 +8454,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "webhookId": "msg_01a1fa58491e7ca19f35744d4250ed11",
+                     *       "statusCode": 200,
+                     *       "succeeded": true,
+                     *       "durationMs": 142,
+                     *       "error": "The partner did not answer within 10 seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["PingResult"];
                 };
             };

@@ -30,6 +30,7 @@ public static class Routes
         alerts.MapShareAlert();
         alerts.MapSubmitFeedback();
         alerts.MapListFeedback();
+        alerts.MapGetFeedback();
         alerts.MapListAlertDeliveries();
         alerts.MapListCorrelations();
         alerts.MapListHiddenCorrelations();

@@ -42,6 +42,7 @@ public static class GetAllowedPrivateNetworks
         .Audited(AuditActions.AgencyNetworksRead, AuditResources.Agency, "id")
         .WithName("GetAllowedPrivateNetworks")
         .WithSummary("Read the internal networks an agency's webhooks may reach")
+        .WithDescription("The internal CIDR ranges this agency's webhooks may reach although they are private (docs/webhooks.md). Operators only: it describes networks behind the partners' perimeters.")
         .Produces<AllowedPrivateNetworksView>()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)

@@ -38,6 +38,7 @@ public static class ListAgencies
         .Audited(AuditActions.AgencyList, AuditResources.Agency)
         .WithName("ListAgencies")
         .WithSummary("List partner agencies")
+        .WithDescription("The partner directory: every registered agency with its country and kind. Every agency may read it, since naming an alert's audience needs the ids of the agencies in it.")
         .Produces<IReadOnlyList<AgencyView>>()
         .ProducesProblem(StatusCodes.Status401Unauthorized);
 
@@ -51,6 +52,7 @@ public static class ListAgencies
         .Audited(AuditActions.AgencyRead, AuditResources.Agency, "id")
         .WithName("GetAgency")
         .WithSummary("Read a partner agency")
+        .WithDescription("One entry of the partner directory: name, country, kind and whether it is active. Every agency may read it.")
         .Produces<AgencyView>()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status404NotFound);

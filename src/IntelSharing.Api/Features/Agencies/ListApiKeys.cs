@@ -65,6 +65,7 @@ public static class ListApiKeys
         .Audited(AuditActions.KeyList, AuditResources.Agency, "agencyId")
         .WithName("ListApiKeys")
         .WithSummary("List an agency's API keys")
+        .WithDescription("An agency's keys with their prefixes, scopes, expiry, last use and revocation; never the secret part, which is shown once at issue.")
         .Produces<IReadOnlyList<ApiKeyView>>()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)

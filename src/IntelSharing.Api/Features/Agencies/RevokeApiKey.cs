@@ -55,6 +55,7 @@ public static class RevokeApiKey
         .Audited(AuditActions.KeyRevoke, AuditResources.ApiKey, "keyId")
         .WithName("RevokeApiKey")
         .WithSummary("Revoke an API key")
+        .WithDescription("An operator revokes a key; it stops working at once: the next request with it answers 401.")
         .Produces(StatusCodes.Status204NoContent)
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)

@@ -162,7 +162,7 @@ public static class AlertFeedback
     public static RouteHandlerBuilder MapSubmitFeedback(this RouteGroupBuilder group) => group
         .MapPost("/{id:guid}/feedback", async (Guid id, [FromBody] FeedbackInput input, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new Submit(Caller.From(context.User), id, input), context.RequestAborted))
-                .Match(view => TypedResults.Created($"/api/v1/alerts/{id}/feedback", view)))
+                .Match(view => TypedResults.Created($"/api/v1/alerts/{id}/feedback/{view.Id}", view)))
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertFeedback, AuditResources.Alert, "id")
         .WithName("SubmitFeedback")

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.OpenApi;
 
 namespace IntelSharing.Api.Features.Audit;
 
@@ -20,9 +22,11 @@ public sealed record AuditRecordView
     public string? KeyPrefix { get; init; }
 
     /// <summary>e.g. alert.read, alert.list, alert.submit, auth.failed, agency.deactivate, group.member.add.</summary>
+    [ClosedSet(typeof(AuditActions))]
     public required string Action { get; init; }
 
-    /// <summary>alert, agency, api_key or sharing_group.</summary>
+    /// <summary>What kind of resource the action concerned.</summary>
+    [ClosedSet(typeof(AuditResources))]
     public string? ResourceType { get; init; }
 
     public Guid? ResourceId { get; init; }

@@ -1,6 +1,7 @@
 using System.Text;
 using Dapper;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Security;
 
 namespace IntelSharing.Api.Features.Deliveries;
@@ -13,6 +14,8 @@ public sealed record DeliveryView
     /// <summary>The webhook-id header value; stable across retries and replays, for the partner to deduplicate.</summary>
     public required string WebhookId { get; init; }
 
+    /// <summary>The webhook event type (the payload's <c>type</c>).</summary>
+    [ClosedSet(typeof(EventTypes))]
     public required string EventType { get; init; }
 
     public Guid? AlertId { get; init; }
@@ -24,6 +27,7 @@ public sealed record DeliveryView
     public required Guid AgencyId { get; init; }
 
     /// <summary>pending, in_flight, delivered, failed (will retry), dead (gave up) or cancelled.</summary>
+    [ClosedSet(typeof(DeliveryStates), nameof(DeliveryStates.All))]
     public required string State { get; init; }
 
     public required int Attempts { get; init; }

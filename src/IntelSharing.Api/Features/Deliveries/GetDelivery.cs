@@ -61,6 +61,7 @@ public static class GetDelivery
         .Audited(AuditActions.DeliveryRead, AuditResources.Delivery, "id")
         .WithName("GetDelivery")
         .WithSummary("Inspect a delivery and its attempts")
+        .WithDescription("One delivery with every attempt: when, the partner's status, latency, error and the start of its answer. Operators see every delivery; an agency the deliveries to its own endpoints.")
         .Produces<DeliveryDetail>()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)

@@ -4,6 +4,7 @@ using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -34,7 +35,8 @@ public static class ReplayDeliveries
 
         [Required] public DateTimeOffset? To { get; init; }
 
-        /// <summary>Default: ["dead"].</summary>
+        /// <summary>The delivery states to replay. Default: ["dead"].</summary>
+        [ClosedSet(typeof(ReplayDeliveries), nameof(ReplayableStates))]
         public IReadOnlyList<string>? States { get; init; }
     }
 

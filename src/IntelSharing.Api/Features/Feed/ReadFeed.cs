@@ -3,6 +3,7 @@ using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Security;
 using Mediator;
@@ -123,6 +124,9 @@ public static class ReadFeed
 /// <summary>One change, as the feed serves it: what happened to which alert, at which position. Read the alert itself with GET /api/v1/alerts/{alertId}.</summary>
 public sealed record FeedChange
 {
+    /// <summary>Every change type the feed serves: the alert events it shares with webhooks, and its own alert.withdrawn.</summary>
+    public static readonly IReadOnlyList<string> Types = [.. Deliveries.Dispatch.EventTypes.InFeed, FeedWithdrawals.Type];
+
     /// <summary>The change's place in the feed; pass the last one you processed as <c>after</c> (or <c>Last-Event-ID</c>).</summary>
     public long Position { get; init; }
 
@@ -130,6 +134,7 @@ public sealed record FeedChange
     /// alert.published, alert.updated, alert.revoked, alert.expired, alert.feedback, or alert.withdrawn: a new version
     /// dropped your agency from the alert's audience; you may no longer read it, and its later changes are not shown.
     /// </summary>
+    [ClosedSet(typeof(FeedChange), nameof(Types))]
     public string Type { get; init; } = string.Empty;
 
     public Guid AlertId { get; init; }

@@ -52,6 +52,7 @@ public static class DeleteSharingGroup
         .Audited(AuditActions.GroupDelete, AuditResources.SharingGroup, "id")
         .WithName("DeleteSharingGroup")
         .WithSummary("Delete a sharing group")
+        .WithDescription("An operator removes a group. Alerts already published to it keep the audience they were published with.")
         .Produces(StatusCodes.Status204NoContent)
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)

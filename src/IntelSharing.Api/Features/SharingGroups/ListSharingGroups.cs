@@ -37,6 +37,7 @@ public static class ListSharingGroups
         .Audited(AuditActions.GroupList, AuditResources.SharingGroup)
         .WithName("ListSharingGroups")
         .WithSummary("List sharing groups")
+        .WithDescription("Every public group with its members, and the private groups your agency belongs to; operators (agencies:admin) see every group. Name a group in an alert's audience by its id.")
         .Produces<IReadOnlyList<SharingGroupView>>()
         .ProducesProblem(StatusCodes.Status401Unauthorized);
 
@@ -50,6 +51,7 @@ public static class ListSharingGroups
         .Audited(AuditActions.GroupRead, AuditResources.SharingGroup, "id")
         .WithName("GetSharingGroup")
         .WithSummary("Read a sharing group")
+        .WithDescription("One group and its members. A private group you are not a member of answers 404, as if it did not exist; operators see every group.")
         .Produces<SharingGroupView>()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status404NotFound);

@@ -41,6 +41,7 @@ public static class ListSubscriptions
         .Audited(AuditActions.SubscriptionList, AuditResources.Subscription)
         .WithName("ListSubscriptions")
         .WithSummary("List your subscriptions")
+        .WithDescription("Your agency's subscriptions with their filters and status (active, paused, or disabled after a 410 Gone). Signing secrets are never shown here.")
         .Produces<IReadOnlyList<SubscriptionView>>()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden);
@@ -52,6 +53,7 @@ public static class ListSubscriptions
         .Audited(AuditActions.SubscriptionRead, AuditResources.Subscription, "id")
         .WithName("GetSubscription")
         .WithSummary("Read one of your subscriptions")
+        .WithDescription("One of your agency's subscriptions. Another agency's subscription answers 404. The signing secret is never shown here; rotate it to get a new one.")
         .Produces<SubscriptionView>()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)

@@ -6,6 +6,7 @@ using IntelSharing.Api.Domain;
 using Dispatch = IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Problems;
 using Severity = IntelSharing.Api.Domain.Severity;
 using IntelSharing.Api.Infrastructure.Validation;
@@ -36,6 +37,7 @@ public sealed record SubscriptionInput
     /// Event types to receive, of alert.published, alert.updated, alert.feedback, alert.correlated, alert.correlation_hidden,
     /// api_key.issued; empty or absent: all. alert.revoked and alert.expired always reach a subscription that was sent the alert.
     /// </summary>
+    [ClosedSet(typeof(Dispatch.EventTypes), nameof(Dispatch.EventTypes.Choosable))]
     public IReadOnlyList<string>? EventTypes { get; init; }
 }
 
@@ -58,9 +60,11 @@ public sealed record SubscriptionView
     public required bool IncludeOwnAlerts { get; init; }
 
     /// <summary>The event types chosen; empty: all.</summary>
+    [ClosedSet(typeof(Dispatch.EventTypes), nameof(Dispatch.EventTypes.Choosable))]
     public required IReadOnlyList<string> EventTypes { get; init; }
 
     /// <summary>active, paused, or disabled (the endpoint answered 410 Gone).</summary>
+    [ClosedSet(typeof(SubscriptionStatuses))]
     public required string Status { get; init; }
 
     public string? StatusReason { get; init; }
@@ -71,6 +75,14 @@ public sealed record SubscriptionView
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>The statuses a subscription shows (a deleted one is no longer shown).</summary>
+public static class SubscriptionStatuses
+{
+    public const string Active = "active";
+    public const string Paused = "paused";
+    public const string Disabled = "disabled";
 }
 
 /// <summary>A subscription with its signing secret, returned once at creation and at rotation. Store the secret now.</summary>

@@ -67,6 +67,7 @@ public static class UpdateSubscription
         .Audited(AuditActions.SubscriptionUpdate, AuditResources.Subscription, "id")
         .WithName("UpdateSubscription")
         .WithSummary("Change a subscription's endpoint or filter")
+        .WithDescription("Replaces the endpoint URL and the filter (categories, minimum severity, countries, event types) as a whole; the signing secret stays. The URL is checked like at creation.")
         .Produces<SubscriptionView>()
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)

@@ -15,6 +15,7 @@ public static class AuditActions
     public const string AlertVersions = "alert.versions";
     public const string AlertFeedback = "alert.feedback";
     public const string AlertFeedbackList = "alert.feedback.list";
+    public const string AlertFeedbackRead = "alert.feedback.read";
     public const string AlertDeliveries = "alert.deliveries";
     public const string AlertCorrelations = "alert.correlations";
     public const string AlertCorrelationsHidden = "alert.correlations.hidden";

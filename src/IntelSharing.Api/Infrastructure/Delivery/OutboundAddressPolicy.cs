@@ -38,11 +38,18 @@ public sealed class OutboundAddressPolicy
 
     private readonly AllowedNetworks _deploymentWide;
 
+    /// <summary>The loopback ranges, which the Development environment allows for every agency (a receiver on the laptop).</summary>
+    public static readonly IReadOnlyList<string> Loopback = ["127.0.0.0/8", "::1/128"];
+
+    private readonly bool _allowHttpToLoopback;
+
     /// <param name="allowHttp">Plain http:// endpoints allowed (development only).</param>
     /// <param name="allowedPrivateNetworks">Internal CIDR ranges every agency may reach (development and tests only).</param>
-    public OutboundAddressPolicy(bool allowHttp, IEnumerable<string> allowedPrivateNetworks)
+    /// <param name="allowHttpToLoopback">Plain http:// allowed to localhost and loopback literals only (the Development environment).</param>
+    public OutboundAddressPolicy(bool allowHttp, IEnumerable<string> allowedPrivateNetworks, bool allowHttpToLoopback = false)
     {
         AllowHttp = allowHttp;
+        _allowHttpToLoopback = allowHttpToLoopback;
         _deploymentWide = AllowedNetworks.From(allowedPrivateNetworks.Select(IPNetwork.Parse));
     }
 
@@ -103,9 +110,11 @@ public sealed class OutboundAddressPolicy
             return "The endpoint must be an absolute URL.";
         }
 
-        if (uri.Scheme != Uri.UriSchemeHttps && !(AllowHttp && uri.Scheme == Uri.UriSchemeHttp))
+        if (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && (AllowHttp || (_allowHttpToLoopback && IsLoopbackHost(uri)))))
         {
-            return AllowHttp ? "The endpoint must use https or http." : "The endpoint must use https.";
+            return AllowHttp ? "The endpoint must use https or http."
+                : _allowHttpToLoopback ? "The endpoint must use https (http only to localhost in Development)."
+                : "The endpoint must use https.";
         }
 
         if (!string.IsNullOrEmpty(uri.UserInfo))
@@ -120,6 +129,9 @@ public sealed class OutboundAddressPolicy
 
         return null;
     }
+
+    private static bool IsLoopbackHost(Uri uri) =>
+        uri.IsLoopback && (string.Equals(uri.IdnHost, "localhost", StringComparison.OrdinalIgnoreCase) || IPAddress.TryParse(uri.IdnHost.Trim('[', ']'), out _));
 
     /// <summary>An IP-literal endpoint must be an address the agency may reach; host names are judged when dialled.</summary>
     public string? CheckDestination(Uri endpoint, AllowedNetworks allowance) =>

@@ -297,6 +297,47 @@ public static class ContractExamples
         ]
         """);
 
+    public static JsonNode StixBundle() => Parse(
+        $$"""
+        {
+          "type": "bundle",
+          "id": "bundle--2f0c6b4e-5a1d-5c3e-9b7a-4d2e8f1a6c90",
+          "objects": [
+            {
+              "type": "marking-definition",
+              "spec_version": "2.1",
+              "id": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+              "created": "2022-10-01T00:00:00.000Z",
+              "name": "TLP:AMBER",
+              "extensions": { "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": { "extension_type": "property-extension", "tlp_2_0": "amber" } }
+            },
+            {
+              "type": "identity",
+              "spec_version": "2.1",
+              "id": "identity--{{BorderPoliceId}}",
+              "created": "2026-11-02T09:20:31.604Z",
+              "modified": "2026-11-02T09:20:31.604Z",
+              "name": "{{BorderPoliceName}}",
+              "identity_class": "organization",
+              "sectors": ["government-national"]
+            },
+            {
+              "type": "report",
+              "spec_version": "2.1",
+              "id": "report--{{SmugglingAlertId}}",
+              "created_by_ref": "identity--{{BorderPoliceId}}",
+              "created": "2026-11-20T19:04:12.318Z",
+              "modified": "2026-11-20T19:04:12.318Z",
+              "name": "About 40 people to be moved from Preševo to the Horgoš–Röszke crossing tonight",
+              "published": "2026-11-20T19:04:12.318Z",
+              "report_types": ["threat-report"],
+              "object_refs": ["identity--{{BorderPoliceId}}"],
+              "object_marking_refs": ["marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"]
+            }
+          ]
+        }
+        """);
+
     public static JsonNode ValidationProblem() => Parse(
         """
         {
@@ -320,9 +361,9 @@ public static class ContractExamples
           "type": "urn:intelsharing:problem:malformed-request",
           "title": "The request body is not valid JSON for this operation",
           "status": 400,
-          "detail": "'tlp': The value has the wrong type or is not one of the allowed values.",
+          "detail": "'tlp': 'AMBER' is not one of the allowed values: clear, green, amber, amber+strict, red.",
           "instance": "/api/v1/alerts",
-          "errors": { "tlp": ["The value has the wrong type or is not one of the allowed values."] },
+          "errors": { "tlp": ["'AMBER' is not one of the allowed values: clear, green, amber, amber+strict, red."] },
           "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-5c1e2a7d9b3f4e60-01"
         }
         """);
@@ -333,10 +374,10 @@ public static class ContractExamples
           "type": "urn:intelsharing:problem:validation",
           "title": "The request is invalid",
           "status": 400,
-          "detail": "2 fields are invalid: severity[0], limit.",
+          "detail": "2 fields are invalid: severity, limit.",
           "instance": "/api/v1/alerts",
           "errors": {
-            "severity[0]": ["'urgent' is not a severity (low, medium, high, critical)."],
+            "severity": ["'urgent' is not a severity (low, medium, high, critical)."],
             "limit": ["limit must be a whole number from 1 to 200."]
           },
           "traceId": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"

@@ -69,8 +69,21 @@ public sealed class ContractSchemaFilter : ISchemaFilter
                 schema.Required ??= new SortedSet<string>(StringComparer.Ordinal);
                 schema.Required.Add(property.Name);
             }
+
+            if (ClosedSetOf(property, type) is { } closedSet && schema.Properties!.TryGetValue(property.Name, out var found) && found is OpenApiSchema target)
+            {
+                var values = (target.Items as OpenApiSchema) ?? target;
+                values.Enum = [.. closedSet.Values().Select(v => (JsonNode)JsonValue.Create(v))];
+            }
         }
     }
+
+    /// <summary>The property's <see cref="ClosedSetAttribute"/>, on the property or, for a positional record, on its constructor parameter.</summary>
+    private static ClosedSetAttribute? ClosedSetOf(JsonPropertyInfo property, Type type) =>
+        property.AttributeProvider?.GetCustomAttributes(typeof(ClosedSetAttribute), inherit: false).OfType<ClosedSetAttribute>().FirstOrDefault()
+        ?? type.GetConstructors().SelectMany(c => c.GetParameters())
+            .FirstOrDefault(p => string.Equals(p.Name, property.Name, StringComparison.OrdinalIgnoreCase))
+            ?.GetCustomAttributes(typeof(ClosedSetAttribute), inherit: false).OfType<ClosedSetAttribute>().FirstOrDefault();
 
     private static void RestrictScopes(OpenApiSchema schema)
     {

@@ -46,6 +46,11 @@ public sealed class ExamplesOperationFilter : IOperationFilter
                 Response(operation, "400", Problem, ("badFilters", "Unknown severity and a limit out of range", ContractExamples.ListFilterProblem()));
                 break;
 
+            case "ExportAlertStix":
+                Response(operation, "200", "application/stix+json;version=2.1",
+                    ("smugglingReport", "An amber smuggling alert as a STIX 2.1 bundle (shortened to its marking, identity and report)", ContractExamples.StixBundle()));
+                break;
+
             case "RegisterAgency":
                 Request(operation,
                     ("borderPolice", "A national border police", ContractExamples.BorderPoliceInput()),

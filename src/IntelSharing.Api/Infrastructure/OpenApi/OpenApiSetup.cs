@@ -43,8 +43,12 @@ public static class OpenApiSetup
             options.OperationFilter<ProblemResponsesOperationFilter>();
             options.OperationFilter<HttpHeadersOperationFilter>();
             options.OperationFilter<ExamplesOperationFilter>();
+            options.OperationFilter<ScopesOperationFilter>();
+            options.OperationFilter<DefaultProblemExamplesOperationFilter>();
+            options.DocumentFilter<ServersDocumentFilter>();
             options.DocumentFilter<ContractDocumentFilter>();
             options.DocumentFilter<WebhookEventsDocumentFilter>(webhookEvents);
+            options.DocumentFilter<ContractCompletionDocumentFilter>();
             var xml = Path.Combine(AppContext.BaseDirectory, "IntelSharing.Api.xml");
             if (File.Exists(xml))
             {

@@ -41,7 +41,10 @@ public sealed class WebhookEventsDocumentFilter(IReadOnlyList<WebhookEventContra
                 Format = "date-time",
                 Description = "When the event happened (UTC, microseconds). The webhook-timestamp header is when this attempt was sent.",
             },
-            ["data"] = data.Count == 1 ? data[0] : new OpenApiSchema { AnyOf = [.. data], Description = "One of the shapes this event carries." },
+            // A one-item allOf, as for every other reference: a $ref's sibling description is ignored in OpenAPI 3.0.
+            ["data"] = data.Count == 1
+                ? new OpenApiSchema { AllOf = [data[0]], Description = "The event's payload." }
+                : new OpenApiSchema { AnyOf = [.. data], Description = "One of the shapes this event carries." },
         },
         Example = new JsonObject
         {

@@ -170,6 +170,11 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             return OffsetRequiredException.Description;
         }
 
+        if (exception is NotAnAllowedValueException)
+        {
+            return exception.Message;
+        }
+
         var message = exception.Message;
         if (message.Contains("could not be converted", StringComparison.Ordinal))
         {

@@ -33,6 +33,9 @@ public static class EventTypes
     /// </summary>
     public static readonly IReadOnlyList<string> Choosable =
         [AlertPublished, AlertUpdated, AlertFeedback, AlertCorrelated, AlertCorrelationHidden, ApiKeyIssued];
+
+    /// <summary>The types the change feed serves: what happens to an alert, not to keys or correlations.</summary>
+    public static readonly IReadOnlyList<string> InFeed = [AlertPublished, AlertUpdated, AlertRevoked, AlertExpired, AlertFeedback];
 }
 
 /// <summary>Delivery states as stored and shown.</summary>

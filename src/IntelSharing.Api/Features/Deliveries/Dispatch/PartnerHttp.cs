@@ -25,7 +25,12 @@ public static class PartnerHttp
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<DeliveryOptions>>().Value;
-            return new OutboundAddressPolicy(options.AllowHttp, options.AllowedPrivateNetworks);
+            // On a developer's laptop the receiver is a local process (deploy/demo-receiver on http://localhost):
+            // the Development environment allows plain http to loopback without settings. Tied to the environment,
+            // not to a setting, so no configuration carried into Production turns it on there.
+            return sp.GetRequiredService<IHostEnvironment>().IsDevelopment()
+                ? new OutboundAddressPolicy(options.AllowHttp, [.. options.AllowedPrivateNetworks, .. OutboundAddressPolicy.Loopback], allowHttpToLoopback: true)
+                : new OutboundAddressPolicy(options.AllowHttp, options.AllowedPrivateNetworks);
         });
         services.AddSingleton<PartnerBreakers>();
         services.AddHttpClient(ClientName, client =>
