@@ -60,6 +60,7 @@ builder.Services.AddHostedService<DatabaseStartup>();
 builder.Services.AddHostedService<AlertSearch.Backfill>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<KeysetCursor>();
+builder.Services.AddSingleton<KeysetPaging>();
 
 // Group commit (ADR 17): submissions, and audit records that stand alone, share transactions and WAL flushes.
 builder.Services.AddSingleton<IValidateOptions<CommitGroupOptions>, CommitGroupOptionsValidator>();
