@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List partner agencies */
+        /**
+         * List partner agencies
+         * @description Oldest registration first, in keyset pages: limit 1 to 200 (default 50); pass nextCursor back as cursor; null means you have them all.
+         */
         get: operations["ListAgencies"];
         put?: never;
         /** Register a partner agency */
@@ -111,7 +114,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List an agency's API keys */
+        /**
+         * List an agency's API keys
+         * @description Oldest first, in keyset pages: limit 1 to 200 (default 50); pass nextCursor back as cursor.
+         */
         get: operations["ListApiKeys"];
         put?: never;
         /**
@@ -134,7 +140,7 @@ export interface paths {
         };
         /**
          * List your agency's API keys
-         * @description Every key of the calling agency, whoever issued it: prefix, name, scopes, expiry, revocation and last use; never secrets. Any key may call it.
+         * @description Every key of the calling agency, whoever issued it: prefix, name, scopes, expiry, revocation and last use; never secrets. Any key may call it. Oldest first, in keyset pages: limit 1 to 200 (default 50); pass nextCursor back as cursor.
          */
         get: operations["ListOwnApiKeys"];
         put?: never;
@@ -239,7 +245,7 @@ export interface paths {
         };
         /**
          * Every version of your alert
-         * @description Originator only, oldest first. When any version names persons, send the purpose of this consultation in an X-Purpose header (400 without it); every read is audited.
+         * @description Originator only, oldest first. When any version names persons, send the purpose of this consultation in an X-Purpose header (400 without it); every read is audited. In keyset pages: limit 1 to 200 (default 50); pass nextCursor back as cursor.
          */
         get: operations["ListAlertVersions"];
         put?: never;
@@ -299,7 +305,7 @@ export interface paths {
         };
         /**
          * Feedback on an alert
-         * @description The originator sees every answer; a recipient sees its own.
+         * @description The originator sees every answer; a recipient sees its own. Oldest first, in keyset pages: limit 1 to 200 (default 50); pass nextCursor back as cursor.
          */
         get: operations["ListFeedback"];
         put?: never;
@@ -383,7 +389,7 @@ export interface paths {
         };
         /**
          * Read the audit trail
-         * @description Oldest first. Filters: agency (id), action (comma-separated, e.g. alert.read,alert.list), resourceId, from (inclusive) and to (exclusive) as RFC 3339. limit is 1 to 500 (default 100). Pass nextCursor back as cursor, with the same filters, for the next page. Reading the trail is itself audited.
+         * @description Oldest first. Filters: agency (id), action (comma-separated, e.g. alert.read,alert.list), resourceId, from (inclusive) and to (exclusive) as RFC 3339. limit is 1 to 200 (default 50). Pass nextCursor back as cursor, with the same filters, for the next page. Reading the trail is itself audited.
          */
         get: operations["ListAuditRecords"];
         put?: never;
@@ -558,7 +564,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List sharing groups */
+        /**
+         * List sharing groups
+         * @description Oldest group first, in keyset pages: limit 1 to 200 (default 50); pass nextCursor back as cursor.
+         */
         get: operations["ListSharingGroups"];
         put?: never;
         /**
@@ -625,7 +634,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List your subscriptions */
+        /**
+         * List your subscriptions
+         * @description Oldest first, in keyset pages: limit 1 to 200 (default 50); pass nextCursor back as cursor.
+         */
         get: operations["ListSubscriptions"];
         put?: never;
         /**
@@ -754,6 +766,11 @@ export interface components {
         };
         /** @enum {string} */
         AgencyKind: "ministry" | "police" | "border_guard" | "customs" | "cert" | "eu_agency" | "operator";
+        /** @description One page of the partner directory; `nextCursor` is null on the last page. */
+        AgencyPage: {
+            items: components["schemas"]["AgencyView"][];
+            nextCursor?: string | null;
+        };
         /** @description Changes to an agency (PATCH): the fields sent are changed, fields absent or null are left as they are. */
         AgencyPatch: {
             name?: string | null;
@@ -855,9 +872,10 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
-        /** @description The versions of an alert, oldest first (revocation and expiry appear as tombstone versions). */
+        /** @description The versions of an alert, oldest first (revocation and expiry appear as tombstone versions); `nextCursor` is null on the last page. */
         AlertVersions: {
             items: components["schemas"]["AlertView"][];
+            nextCursor?: string | null;
         };
         /** @description An alert as IntelSharing returns it and delivers it to partners. */
         AlertView: {
@@ -942,6 +960,11 @@ export interface components {
             /** @description An agency named in a notice. */
             issuedBy: components["schemas"]["AgencyRefView"];
             purpose?: string | null;
+        };
+        /** @description One page of an agency's API keys; `nextCursor` is null on the last page. */
+        ApiKeyPage: {
+            items: components["schemas"]["ApiKeyView"][];
+            nextCursor?: string | null;
         };
         ApiKeyView: {
             /** Format: uuid */
@@ -1228,6 +1251,11 @@ export interface components {
          * @enum {string}
          */
         FeedbackKind: "received" | "hit" | "actioned" | "false_positive";
+        /** @description One page of feedback on an alert; `nextCursor` is null on the last page. */
+        FeedbackPage: {
+            items: components["schemas"]["FeedbackView"][];
+            nextCursor?: string | null;
+        };
         /** @description One agency's feedback on one version of an alert, as its originator and the agency itself see it. */
         FeedbackView: {
             /** Format: uuid */
@@ -1446,16 +1474,20 @@ export interface components {
             country: string;
             isActive: boolean;
         };
+        /**
+         * @description A named set of agencies that an alert's audience can name instead of listing them, e.g. "Western Balkans
+         *     route — border police". Naming a group shares the alert with its active members at publication.
+         */
+        SharingGroupPage: {
+            items: components["schemas"]["SharingGroupView"][];
+            nextCursor?: string | null;
+        };
         /** @description A sharing group as alerts name it. */
         SharingGroupRef: {
             /** Format: uuid */
             id: string;
             name: string;
         };
-        /**
-         * @description A named set of agencies that an alert's audience can name instead of listing them, e.g. "Western Balkans
-         *     route — border police". Naming a group shares the alert with its active members at publication.
-         */
         SharingGroupView: {
             /** Format: uuid */
             id: string;
@@ -1531,6 +1563,11 @@ export interface components {
              *     api_key.issued; empty or absent: all. alert.revoked and alert.expired always reach a subscription that was sent the alert.
              */
             eventTypes?: string[] | null;
+        };
+        /** @description One page of your subscriptions; `nextCursor` is null on the last page. */
+        SubscriptionPage: {
+            items: components["schemas"]["SubscriptionView"][];
+            nextCursor?: string | null;
         };
         SubscriptionView: {
             /** Format: uuid */
@@ -2092,7 +2129,12 @@ export type $defs = Record<string, never>;
 export interface operations {
     ListAgencies: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2105,7 +2147,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AgencyView"][];
+                    "application/json": components["schemas"]["AgencyPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
@@ -2794,7 +2845,12 @@ export interface operations {
     };
     ListApiKeys: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
             header?: never;
             path: {
                 agencyId: string;
@@ -2809,7 +2865,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiKeyView"][];
+                    "application/json": components["schemas"]["ApiKeyPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
@@ -2984,7 +3049,12 @@ export interface operations {
     };
     ListOwnApiKeys: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2997,7 +3067,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiKeyView"][];
+                    "application/json": components["schemas"]["ApiKeyPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
@@ -3143,9 +3222,9 @@ export interface operations {
                  * @example 2026-11-01T00:00:00Z
                  */
                 updatedAfter?: string;
-                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it. */
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
                 cursor?: string;
-                /** @description Alerts per page, 1 to 200. */
+                /** @description Items per page, 1 to 200. */
                 limit?: number;
                 dueForReview?: string;
                 /**
@@ -3687,7 +3766,12 @@ export interface operations {
     };
     ListAlertVersions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
             header?: {
                 "X-Purpose"?: string;
             };
@@ -4009,7 +4093,12 @@ export interface operations {
     };
     ListFeedback: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -4024,7 +4113,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FeedbackView"][];
+                    "application/json": components["schemas"]["FeedbackPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
@@ -5236,7 +5334,12 @@ export interface operations {
     };
     ListSharingGroups: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5249,7 +5352,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SharingGroupView"][];
+                    "application/json": components["schemas"]["SharingGroupPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
@@ -5811,7 +5923,12 @@ export interface operations {
     };
     ListSubscriptions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5824,7 +5941,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubscriptionView"][];
+                    "application/json": components["schemas"]["SubscriptionPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
