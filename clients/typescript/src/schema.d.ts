@@ -4303,8 +4303,10 @@ export interface operations {
         parameters: {
             query?: {
                 state?: string;
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
                 cursor?: string;
-                limit?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
             };
             header?: never;
             path: {
@@ -4383,8 +4385,10 @@ export interface operations {
     ListCorrelations: {
         parameters: {
             query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
                 cursor?: string;
-                limit?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
             };
             header?: {
                 "X-Purpose"?: string;
@@ -4474,8 +4478,10 @@ export interface operations {
     ListHiddenCorrelations: {
         parameters: {
             query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
                 cursor?: string;
-                limit?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
             };
             header?: {
                 "X-Purpose"?: string;
@@ -4570,8 +4576,10 @@ export interface operations {
                 resourceId?: string;
                 from?: string;
                 to?: string;
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
                 cursor?: string;
-                limit?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -4729,8 +4737,10 @@ export interface operations {
             query?: {
                 state?: string;
                 subscription?: string;
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
                 cursor?: string;
-                limit?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -5156,8 +5166,10 @@ export interface operations {
             query?: {
                 type?: string;
                 value?: string;
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
                 cursor?: string;
-                limit?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
             };
             header?: {
                 "X-Purpose"?: string;

@@ -6,6 +6,7 @@ using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -147,6 +148,7 @@ public static partial class ListAuditRecords
         })
         .RequireAuthorization(Scopes.AuditRead)
         .Audited(AuditActions.AuditList, AuditResources.AuditTrail)
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListAuditRecords")
         .WithSummary("Read the audit trail")
         .WithDescription("Oldest first. Filters: agency (id), action (comma-separated, e.g. alert.read,alert.list), resourceId, from (inclusive) and to (exclusive) as RFC 3339. " +

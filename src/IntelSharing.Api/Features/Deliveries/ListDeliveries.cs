@@ -4,6 +4,7 @@ using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -91,6 +92,7 @@ public static class ListDeliveries
             (await mediator.Send(new Query(Caller.From(context.User), state, subscription, null, cursor, limit), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(DeliveryPolicies.Ledger)
         .Audited(AuditActions.DeliveryList, AuditResources.Delivery)
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListDeliveries")
         .WithSummary("The delivery ledger")
         .WithDescription("Newest first. Operators (deliveries:manage) see every delivery; an agency (subscriptions:manage) sees the deliveries to its own endpoints. " +
@@ -106,6 +108,7 @@ public static class ListDeliveries
             (await mediator.Send(new Query(Caller.From(context.User), state, null, id, cursor, limit), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization()
         .Audited(AuditActions.AlertDeliveries, AuditResources.Alert, "id")
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListAlertDeliveries")
         .WithSummary("Where an alert went")
         .WithDescription("Every delivery of every version of the alert, with its state. For the originating agency and operators; 404 for anyone else.")

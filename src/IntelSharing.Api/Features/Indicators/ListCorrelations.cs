@@ -6,6 +6,7 @@ using Severity = IntelSharing.Api.Domain.Severity;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -119,6 +120,7 @@ public static class ListCorrelations
             (await mediator.Send(new Query(Caller.From(context.User), id, cursor, limit, RequestOrigin.CleanPurpose(purpose)), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertCorrelations, AuditResources.Alert, "id")
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListCorrelations")
         .WithSummary("Other alerts that share an indicator with this one")
         .WithDescription("The other active alerts you may see that carry an indicator of this alert (matched on normalised values), with the shared indicators " +

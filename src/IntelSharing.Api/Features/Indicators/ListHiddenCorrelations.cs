@@ -3,6 +3,7 @@ using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -102,6 +103,7 @@ public static class ListHiddenCorrelations
             (await mediator.Send(new Query(Caller.From(context.User), id, cursor, limit, RequestOrigin.CleanPurpose(purpose)), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertCorrelationsHidden, AuditResources.Alert, "id")
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListHiddenCorrelations")
         .WithSummary("Agencies that hold a matching indicator but may not see your alert")
         .WithDescription("Originator only (403 for other agencies that may see the alert, 404 for those that may not). Each item is an agency with an active alert " +

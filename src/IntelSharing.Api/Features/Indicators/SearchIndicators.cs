@@ -11,6 +11,7 @@ using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -230,6 +231,7 @@ public static class SearchIndicators
         })
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.IndicatorSearch, AuditResources.Alert)
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("LookUpIndicator")
         .WithSummary("Has anyone reported this indicator?")
         .WithDescription("The alerts you may see whose current version carries the indicator, matched on its normalised value " +
