@@ -64,6 +64,7 @@ builder.Services.AddHostedService<AlertSearch.Backfill>();
 builder.Services.AddHostedService<StixObjectIndex.Backfill>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<KeysetCursor>();
+builder.Services.AddSingleton<KeysetPaging>();
 
 // Group commit (ADR 17): submissions, and audit records that stand alone, share transactions and WAL flushes.
 builder.Services.AddSingleton<IValidateOptions<CommitGroupOptions>, CommitGroupOptionsValidator>();

@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * List partner agencies
-         * @description The partner directory: every registered agency with its country and kind. Every agency may read it, since naming an alert's audience needs the ids of the agencies in it.
+         * @description The partner directory: every registered agency with its country and kind. Every agency may read it, since naming an alert's audience needs the ids of the agencies in it. Oldest registration first, in keyset pages: limit 1 to 200 (default 50); pass nextCursor back as cursor; null means you have them all.
          *
          *     Any valid API key may call this.
          */
@@ -141,7 +141,7 @@ export interface paths {
         };
         /**
          * List an agency's API keys
-         * @description An agency's keys with their prefixes, scopes, expiry, last use and revocation; never the secret part, which is shown once at issue.
+         * @description An agency's keys with their prefixes, scopes, expiry, last use and revocation; never the secret part, which is shown once at issue. Oldest first, in keyset pages: limit 1 to 200 (default 50); pass nextCursor back as cursor.
          *
          *     Requires an API key with the `agencies:admin` scope.
          */
@@ -169,7 +169,7 @@ export interface paths {
         };
         /**
          * List your agency's API keys
-         * @description Every key of the calling agency, whoever issued it: prefix, name, scopes, expiry, revocation and last use; never secrets. Any key may call it.
+         * @description Every key of the calling agency, whoever issued it: prefix, name, scopes, expiry, revocation and last use; never secrets. Any key may call it. Oldest first, in keyset pages: limit 1 to 200 (default 50); pass nextCursor back as cursor.
          *
          *     Any valid API key may call this.
          */
@@ -291,7 +291,7 @@ export interface paths {
         };
         /**
          * Every version of your alert
-         * @description Originator only, oldest first. When any version names persons, send the purpose of this consultation in an X-Purpose header (400 without it); every read is audited.
+         * @description Originator only, oldest first. When any version names persons, send the purpose of this consultation in an X-Purpose header (400 without it); every read is audited. In keyset pages: limit 1 to 200 (default 50); pass nextCursor back as cursor.
          *
          *     Requires an API key with the `alerts:write` scope.
          */
@@ -357,7 +357,7 @@ export interface paths {
         };
         /**
          * Feedback on an alert
-         * @description The originator sees every answer; a recipient sees its own.
+         * @description The originator sees every answer; a recipient sees its own. Oldest first, in keyset pages: limit 1 to 200 (default 50); pass nextCursor back as cursor.
          *
          *     Requires an API key with the `alerts:read` scope.
          */
@@ -473,7 +473,7 @@ export interface paths {
         };
         /**
          * Read the audit trail
-         * @description Oldest first. Filters: agency (id), action (comma-separated, e.g. alert.read,alert.list), resourceId, from (inclusive) and to (exclusive) as RFC 3339. limit is 1 to 500 (default 100). Pass nextCursor back as cursor, with the same filters, for the next page. Reading the trail is itself audited.
+         * @description Oldest first. Filters: agency (id), action (comma-separated, e.g. alert.read,alert.list), resourceId, from (inclusive) and to (exclusive) as RFC 3339. limit is 1 to 200 (default 50). Pass nextCursor back as cursor, with the same filters, for the next page. Reading the trail is itself audited.
          *
          *     Requires an API key with the `audit:read` scope.
          */
@@ -671,7 +671,7 @@ export interface paths {
         };
         /**
          * List sharing groups
-         * @description Every public group with its members, and the private groups your agency belongs to; operators (agencies:admin) see every group. Name a group in an alert's audience by its id.
+         * @description Every public group with its members, and the private groups your agency belongs to; operators (agencies:admin) see every group. Name a group in an alert's audience by its id. Oldest group first, in keyset pages: limit 1 to 200 (default 50); pass nextCursor back as cursor.
          *
          *     Any valid API key may call this.
          */
@@ -761,7 +761,7 @@ export interface paths {
         };
         /**
          * List your subscriptions
-         * @description Your agency's subscriptions with their filters and status (active, paused, or disabled after a 410 Gone). Signing secrets are never shown here.
+         * @description Your agency's subscriptions with their filters and status (active, paused, or disabled after a 410 Gone). Signing secrets are never shown here. Oldest first, in keyset pages: limit 1 to 200 (default 50); pass nextCursor back as cursor.
          *
          *     Requires an API key with the `subscriptions:manage` scope.
          */
@@ -916,6 +916,13 @@ export interface components {
         };
         /** @enum {string} */
         AgencyKind: "ministry" | "police" | "border_guard" | "customs" | "cert" | "eu_agency" | "operator";
+        /** @description One page of the partner directory; `nextCursor` is null on the last page. */
+        AgencyPage: {
+            /** @description This page's items, in the order the operation describes. */
+            items: components["schemas"]["AgencyView"][];
+            /** @description Pass as `cursor` (with the same filters) for the next page; null when there is none yet. */
+            nextCursor?: string | null;
+        };
         /** @description Changes to an agency (PATCH): the fields sent are changed, fields absent or null are left as they are. */
         AgencyPatch: {
             /** @description The new name; absent: unchanged. */
@@ -1063,10 +1070,12 @@ export interface components {
              */
             updatedAt: string;
         };
-        /** @description The versions of an alert, oldest first (revocation and expiry appear as tombstone versions). */
+        /** @description The versions of an alert, oldest first (revocation and expiry appear as tombstone versions); `nextCursor` is null on the last page. */
         AlertVersions: {
             /** @description Every version of the alert, oldest first. */
             items: components["schemas"]["AlertView"][];
+            /** @description Pass as `cursor` (with the same filters) for the next page; null when there is none yet. */
+            nextCursor?: string | null;
         };
         /** @description An alert as IntelSharing returns it and delivers it to partners. */
         AlertView: {
@@ -1202,6 +1211,13 @@ export interface components {
             issuedBy: components["schemas"]["AgencyRefView"];
             /** @description Why the key was issued, as the operator stated it. */
             purpose?: string | null;
+        };
+        /** @description One page of an agency's API keys; `nextCursor` is null on the last page. */
+        ApiKeyPage: {
+            /** @description This page's items, in the order the operation describes. */
+            items: components["schemas"]["ApiKeyView"][];
+            /** @description Pass as `cursor` (with the same filters) for the next page; null when there is none yet. */
+            nextCursor?: string | null;
         };
         ApiKeyView: {
             /**
@@ -1647,6 +1663,13 @@ export interface components {
          * @enum {string}
          */
         FeedbackKind: "received" | "hit" | "actioned" | "false_positive";
+        /** @description One page of feedback on an alert; `nextCursor` is null on the last page. */
+        FeedbackPage: {
+            /** @description This page's items, in the order the operation describes. */
+            items: components["schemas"]["FeedbackView"][];
+            /** @description Pass as `cursor` (with the same filters) for the next page; null when there is none yet. */
+            nextCursor?: string | null;
+        };
         /** @description One agency's feedback on one version of an alert, as its originator and the agency itself see it. */
         FeedbackView: {
             /**
@@ -1953,6 +1976,16 @@ export interface components {
             /** @description False once an operator deactivated the agency: its keys stop working and it receives nothing. */
             isActive: boolean;
         };
+        /**
+         * @description A named set of agencies that an alert's audience can name instead of listing them, e.g. "Western Balkans
+         *     route — border police". Naming a group shares the alert with its active members at publication.
+         */
+        SharingGroupPage: {
+            /** @description This page's items, in the order the operation describes. */
+            items: components["schemas"]["SharingGroupView"][];
+            /** @description Pass as `cursor` (with the same filters) for the next page; null when there is none yet. */
+            nextCursor?: string | null;
+        };
         /** @description A sharing group as alerts name it. */
         SharingGroupRef: {
             /**
@@ -1963,10 +1996,6 @@ export interface components {
             /** @description The name, as shown to partners. */
             name: string;
         };
-        /**
-         * @description A named set of agencies that an alert's audience can name instead of listing them, e.g. "Western Balkans
-         *     route — border police". Naming a group shares the alert with its active members at publication.
-         */
         SharingGroupView: {
             /**
              * Format: uuid
@@ -2071,6 +2100,13 @@ export interface components {
              *     api_key.issued; empty or absent: all. alert.revoked and alert.expired always reach a subscription that was sent the alert.
              */
             eventTypes?: ("alert.published" | "alert.updated" | "alert.feedback" | "alert.correlated" | "alert.correlation_hidden" | "api_key.issued")[] | null;
+        };
+        /** @description One page of your subscriptions; `nextCursor` is null on the last page. */
+        SubscriptionPage: {
+            /** @description This page's items, in the order the operation describes. */
+            items: components["schemas"]["SubscriptionView"][];
+            /** @description Pass as `cursor` (with the same filters) for the next page; null when there is none yet. */
+            nextCursor?: string | null;
         };
         SubscriptionView: {
             /**
@@ -2665,7 +2701,12 @@ export type $defs = Record<string, never>;
 export interface operations {
     ListAgencies: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2678,7 +2719,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AgencyView"][];
+                    "application/json": components["schemas"]["AgencyPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
@@ -3437,7 +3487,12 @@ export interface operations {
     };
     ListApiKeys: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
             header?: never;
             path: {
                 agencyId: string;
@@ -3452,7 +3507,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiKeyView"][];
+                    "application/json": components["schemas"]["ApiKeyPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
@@ -3627,7 +3691,12 @@ export interface operations {
     };
     ListOwnApiKeys: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3641,22 +3710,34 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example [
-                     *       {
-                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
-                     *         "prefix": "p4wq8ne3hc",
-                     *         "name": "Border Police case system",
-                     *         "scopes": [
-                     *           "alerts:write"
-                     *         ],
-                     *         "createdAt": "2026-11-20T19:04:12.318204+00:00",
-                     *         "expiresAt": "2026-11-20T19:04:12.318204+00:00",
-                     *         "revokedAt": "2026-11-20T19:04:12.318204+00:00",
-                     *         "lastUsedAt": "2026-11-20T19:04:12.318204+00:00"
-                     *       }
-                     *     ]
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "prefix": "p4wq8ne3hc",
+                     *           "name": "Border Police case system",
+                     *           "scopes": [
+                     *             "alerts:write"
+                     *           ],
+                     *           "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "expiresAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "revokedAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "lastUsedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A"
+                     *     }
                      */
-                    "application/json": components["schemas"]["ApiKeyView"][];
+                    "application/json": components["schemas"]["ApiKeyPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
@@ -3802,9 +3883,9 @@ export interface operations {
                  * @example 2026-11-01T00:00:00Z
                  */
                 updatedAfter?: string;
-                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it. */
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
                 cursor?: string;
-                /** @description Alerts per page, 1 to 200. */
+                /** @description Items per page, 1 to 200. */
                 limit?: number;
                 dueForReview?: string;
                 /**
@@ -4524,7 +4605,12 @@ export interface operations {
     };
     ListAlertVersions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
             header?: {
                 "X-Purpose"?: string;
             };
@@ -4639,7 +4725,8 @@ export interface operations {
                      *           "createdAt": "2026-11-20T19:04:12.318204+00:00",
                      *           "updatedAt": "2026-11-20T19:04:12.318204+00:00"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "nextCursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A"
                      *     }
                      */
                     "application/json": components["schemas"]["AlertVersions"];
@@ -5072,7 +5159,12 @@ export interface operations {
     };
     ListFeedback: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -5088,23 +5180,35 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example [
-                     *       {
-                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
-                     *         "alertId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
-                     *         "alertVersion": 1,
-                     *         "agency": {
+                     * @example {
+                     *       "items": [
+                     *         {
                      *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
-                     *           "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
-                     *           "country": "RS"
-                     *         },
-                     *         "kind": "received",
-                     *         "note": "The truck was stopped at Horgoš; 38 people found.",
-                     *         "createdAt": "2026-11-20T19:04:12.318204+00:00"
-                     *       }
-                     *     ]
+                     *           "alertId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "alertVersion": 1,
+                     *           "agency": {
+                     *             "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *             "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *             "country": "RS"
+                     *           },
+                     *           "kind": "received",
+                     *           "note": "The truck was stopped at Horgoš; 38 people found.",
+                     *           "createdAt": "2026-11-20T19:04:12.318204+00:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A"
+                     *     }
                      */
-                    "application/json": components["schemas"]["FeedbackView"][];
+                    "application/json": components["schemas"]["FeedbackPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
@@ -5399,8 +5503,10 @@ export interface operations {
         parameters: {
             query?: {
                 state?: string;
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
                 cursor?: string;
-                limit?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
             };
             header?: never;
             path: {
@@ -5503,8 +5609,10 @@ export interface operations {
     ListCorrelations: {
         parameters: {
             query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
                 cursor?: string;
-                limit?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
             };
             header?: {
                 "X-Purpose"?: string;
@@ -5622,8 +5730,10 @@ export interface operations {
     ListHiddenCorrelations: {
         parameters: {
             query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
                 cursor?: string;
-                limit?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
             };
             header?: {
                 "X-Purpose"?: string;
@@ -5739,8 +5849,10 @@ export interface operations {
                 resourceId?: string;
                 from?: string;
                 to?: string;
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
                 cursor?: string;
-                limit?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -5946,8 +6058,10 @@ export interface operations {
             query?: {
                 state?: string;
                 subscription?: string;
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
                 cursor?: string;
-                limit?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -6478,8 +6592,10 @@ export interface operations {
             query?: {
                 type?: string;
                 value?: string;
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
                 cursor?: string;
-                limit?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
             };
             header?: {
                 "X-Purpose"?: string;
@@ -6888,7 +7004,12 @@ export interface operations {
     };
     ListSharingGroups: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6902,26 +7023,38 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example [
-                     *       {
-                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
-                     *         "name": "Western Balkans route task force",
-                     *         "description": "Agencies along the Western Balkans route and Frontex",
-                     *         "visibility": "public",
-                     *         "members": [
-                     *           {
-                     *             "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
-                     *             "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
-                     *             "country": "RS",
-                     *             "isActive": true
-                     *           }
-                     *         ],
-                     *         "createdAt": "2026-11-20T19:04:12.318204+00:00",
-                     *         "updatedAt": "2026-11-20T19:04:12.318204+00:00"
-                     *       }
-                     *     ]
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "name": "Western Balkans route task force",
+                     *           "description": "Agencies along the Western Balkans route and Frontex",
+                     *           "visibility": "public",
+                     *           "members": [
+                     *             {
+                     *               "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *               "name": "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+                     *               "country": "RS",
+                     *               "isActive": true
+                     *             }
+                     *           ],
+                     *           "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A"
+                     *     }
                      */
-                    "application/json": components["schemas"]["SharingGroupView"][];
+                    "application/json": components["schemas"]["SharingGroupPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
@@ -7557,7 +7690,12 @@ export interface operations {
     };
     ListSubscriptions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description nextCursor from the previous page, with the same filters. Opaque: do not build or change it; a cursor of another list or other filters is refused (400). */
+                cursor?: string;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7571,32 +7709,44 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example [
-                     *       {
-                     *         "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
-                     *         "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
-                     *         "url": "https://webhooks.granicna-policija.rs/intelsharing",
-                     *         "description": "Border Police case system, production",
-                     *         "categories": [
-                     *           "migrant_smuggling"
-                     *         ],
-                     *         "minSeverity": "low",
-                     *         "countries": [
-                     *           "RS"
-                     *         ],
-                     *         "includeOwnAlerts": true,
-                     *         "eventTypes": [
-                     *           "alert.published"
-                     *         ],
-                     *         "status": "active",
-                     *         "statusReason": "The endpoint answered 410 Gone.",
-                     *         "previousSecretValidUntil": "2026-11-20T19:04:12.318204+00:00",
-                     *         "createdAt": "2026-11-20T19:04:12.318204+00:00",
-                     *         "updatedAt": "2026-11-20T19:04:12.318204+00:00"
-                     *       }
-                     *     ]
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "url": "https://webhooks.granicna-policija.rs/intelsharing",
+                     *           "description": "Border Police case system, production",
+                     *           "categories": [
+                     *             "migrant_smuggling"
+                     *           ],
+                     *           "minSeverity": "low",
+                     *           "countries": [
+                     *             "RS"
+                     *           ],
+                     *           "includeOwnAlerts": true,
+                     *           "eventTypes": [
+                     *             "alert.published"
+                     *           ],
+                     *           "status": "active",
+                     *           "statusReason": "The endpoint answered 410 Gone.",
+                     *           "previousSecretValidUntil": "2026-11-20T19:04:12.318204+00:00",
+                     *           "createdAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "updatedAt": "2026-11-20T19:04:12.318204+00:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A"
+                     *     }
                      */
-                    "application/json": components["schemas"]["SubscriptionView"][];
+                    "application/json": components["schemas"]["SubscriptionPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */

@@ -8,6 +8,7 @@ using IntelSharing.Api.Features.Audit;
 using IntelSharing.Api.Features.SharingGroups;
 using IntelSharing.Api.Features.Stix;
 using IntelSharing.Api.Features.Taxii;
+using IntelSharing.Api.Infrastructure.Http;
 
 namespace IntelSharing.Api.Features;
 
@@ -17,8 +18,11 @@ namespace IntelSharing.Api.Features;
 /// </summary>
 public static class Routes
 {
-    public static void MapApi(this IEndpointRouteBuilder app)
+    public static void MapApi(this IEndpointRouteBuilder endpoints)
     {
+        // Every route below refuses the query parameters its handler does not declare (400 naming them).
+        var app = endpoints.MapGroup(string.Empty).AddEndpointFilterFactory(UnknownQueryParameters.Refuse);
+
         var alerts = app.MapGroup("/api/v1/alerts").WithTags("Alerts").ProducesProblem(StatusCodes.Status429TooManyRequests);
         alerts.MapSubmitAlert();
         alerts.MapListAlerts();
@@ -83,7 +87,7 @@ public static class Routes
 
         // TAXII 2.1 (docs/stix-taxii.md): its own media type and error messages, the same keys and sharing policy.
         // It is described by the OASIS TAXII 2.1 specification, not by the OpenAPI document of the REST API.
-        var taxii = app.MapGroup("/taxii2").ExcludeFromDescription();
+        var taxii = app.MapGroup("/taxii2").ExcludeFromDescription().WithMetadata(TaxiiProtocol.UnknownParameterAnswer);
         taxii.MapTaxiiDiscovery();
         taxii.MapGetTaxiiObjects();
 

@@ -15,7 +15,7 @@ public abstract class ApiKeyTests(ApiFixture app)
 
         var listed = await operations.Client.GetAsync($"/api/v1/agencies/{partner.Id}/keys", ct);
         Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
-        var key = Assert.Single((await listed.ReadJsonAsync()).EnumerateArray());
+        var key = Assert.Single((await listed.ReadJsonAsync()).GetProperty("items").EnumerateArray());
         Assert.Equal(partner.Key.Substring(4, 10), key.GetProperty("prefix").GetString());
 
         var revoked = await operations.Client.DeleteAsync($"/api/v1/agencies/{partner.Id}/keys/{key.GetProperty("id").GetGuid()}", ct);
@@ -23,7 +23,7 @@ public abstract class ApiKeyTests(ApiFixture app)
         Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await partner.Client.GetAsync("/api/v1/alerts", ct)).StatusCode);
         var relisted = await (await operations.Client.GetAsync($"/api/v1/agencies/{partner.Id}/keys", ct)).ReadJsonAsync();
-        Assert.NotEqual(System.Text.Json.JsonValueKind.Null, relisted[0].GetProperty("revokedAt").ValueKind);
+        Assert.NotEqual(System.Text.Json.JsonValueKind.Null, relisted.GetProperty("items")[0].GetProperty("revokedAt").ValueKind);
     }
 }
 

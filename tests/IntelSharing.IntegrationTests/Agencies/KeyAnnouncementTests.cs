@@ -71,7 +71,7 @@ public abstract class KeyAnnouncementTests(ApiFixture app) : IAsyncLifetime
 
         var own = await partner.Client.GetAsync("/api/v1/agencies/me/keys", Ct);
         Assert.Equal(HttpStatusCode.OK, own.StatusCode);
-        Assert.Contains(prefix, (await own.ReadJsonAsync()).EnumerateArray().Select(k => k.GetProperty("prefix").GetString()));
+        Assert.Contains(prefix, (await own.ReadJsonAsync()).GetProperty("items").EnumerateArray().Select(k => k.GetProperty("prefix").GetString()));
 
         var record = (await app.AuditRecordsAsync("action = @action AND resource_id = @id",
             new { action = AuditActions.KeyIssue, id = issued.GetProperty("id").GetGuid() })).Single();
@@ -90,8 +90,8 @@ public abstract class KeyAnnouncementTests(ApiFixture app) : IAsyncLifetime
         var own = await (await partner.Client.GetAsync("/api/v1/agencies/me/keys", Ct)).ReadJsonAsync();
         var otherKeys = await (await other.Client.GetAsync("/api/v1/agencies/me/keys", Ct)).ReadJsonAsync();
 
-        Assert.Equal([TestData.KeyPrefixOf(partner.Key)], own.EnumerateArray().Select(k => k.GetProperty("prefix").GetString()));
-        Assert.Equal([TestData.KeyPrefixOf(other.Key)], otherKeys.EnumerateArray().Select(k => k.GetProperty("prefix").GetString()));
+        Assert.Equal([TestData.KeyPrefixOf(partner.Key)], own.GetProperty("items").EnumerateArray().Select(k => k.GetProperty("prefix").GetString()));
+        Assert.Equal([TestData.KeyPrefixOf(other.Key)], otherKeys.GetProperty("items").EnumerateArray().Select(k => k.GetProperty("prefix").GetString()));
     }
 
     [Fact]

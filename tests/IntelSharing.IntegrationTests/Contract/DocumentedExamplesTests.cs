@@ -137,7 +137,7 @@ public sealed class DocumentedAgencyExamplesTests(ExamplesFixture app) : IClassF
 
         var keys = JsonNode.Parse(await operators.GetStringAsync($"/api/v1/agencies/{agencyId}/keys", Ct))!;
         var documentedKeys = ServedDocument.Example(paths["/api/v1/agencies/{agencyId}/keys"]!["get"]!["responses"]!["200"], "keys");
-        ServedDocument.AssertSameExceptGenerated(documentedKeys[0], keys[0], "ListApiKeys 200 [0]", "id", "prefix");
+        ServedDocument.AssertSameExceptGenerated(documentedKeys["items"]![0], keys["items"]![0], "ListApiKeys 200 items[0]", "id", "prefix");
 
         // The issued key works for what its scopes allow.
         app.Clock.Now = ContractExamples.SmugglingPublishedAt;

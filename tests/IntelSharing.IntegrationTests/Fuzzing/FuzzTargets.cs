@@ -80,6 +80,13 @@ public sealed record FuzzTarget(
 /// <summary>Every endpoint in Routes.cs, with a valid request for each.</summary>
 public static class FuzzTargets
 {
+    /// <summary>cursor and limit, as every list accepts them; declared before <see cref="All"/>, which reads it as it is initialised.</summary>
+    private static readonly IReadOnlyDictionary<string, string[]> Paging = new Dictionary<string, string[]>
+    {
+        ["cursor"] = [],
+        ["limit"] = ["1", "200"],
+    };
+
     public static readonly IReadOnlyList<FuzzTarget> All =
     [
         // Writes: every POST, PUT and DELETE.
@@ -172,20 +179,20 @@ public static class FuzzTargets
                 new JsonObject { ["type"] = "ipv4", ["value"] = "185.220.101.4" }),
             ["limit"] = random.Next(1, 201),
         }),
-        new("GET", "api/v1/alerts/{id}/versions", FuzzCaller.Partner, 1),
+        new("GET", "api/v1/alerts/{id}/versions", FuzzCaller.Partner, 1, QueryParameters: Paging),
         new("GET", "api/v1/alerts/{id}/stix", FuzzCaller.Partner, 1),
-        new("GET", "api/v1/alerts/{id}/feedback", FuzzCaller.Originator, 1),
+        new("GET", "api/v1/alerts/{id}/feedback", FuzzCaller.Originator, 1, QueryParameters: Paging),
         new("GET", "api/v1/alerts/{id}/deliveries", FuzzCaller.Originator, 3, QueryParameters: new Dictionary<string, string[]>
         {
             ["state"] = ["pending", "dead", "delivered"],
             ["cursor"] = [],
             ["limit"] = ["1", "200"],
         }),
-        new("GET", "api/v1/agencies", FuzzCaller.Partner, 1),
+        new("GET", "api/v1/agencies", FuzzCaller.Partner, 1, QueryParameters: Paging),
         new("GET", "api/v1/agencies/{id}", FuzzCaller.Partner, 1),
-        new("GET", "api/v1/agencies/{agencyId}/keys", FuzzCaller.Operator, 1),
-        new("GET", "api/v1/agencies/me/keys", FuzzCaller.Partner, 1),
-        new("GET", "api/v1/subscriptions", FuzzCaller.Partner, 1),
+        new("GET", "api/v1/agencies/{agencyId}/keys", FuzzCaller.Operator, 1, QueryParameters: Paging),
+        new("GET", "api/v1/agencies/me/keys", FuzzCaller.Partner, 1, QueryParameters: Paging),
+        new("GET", "api/v1/subscriptions", FuzzCaller.Partner, 1, QueryParameters: Paging),
         new("GET", "api/v1/subscriptions/{id}", FuzzCaller.Partner, 1),
         new("GET", "api/v1/deliveries", FuzzCaller.Partner, 5, QueryParameters: new Dictionary<string, string[]>
         {
@@ -223,7 +230,7 @@ public static class FuzzTargets
 
         // Sharing groups.
         new("POST", "api/v1/sharing-groups", FuzzCaller.Operator, 4, (world, random) => ValidGroup(world, random)),
-        new("GET", "api/v1/sharing-groups", FuzzCaller.Partner, 1),
+        new("GET", "api/v1/sharing-groups", FuzzCaller.Partner, 1, QueryParameters: Paging),
         new("GET", "api/v1/sharing-groups/{id}", FuzzCaller.Partner, 1),
         new("PUT", "api/v1/sharing-groups/{id}", FuzzCaller.Operator, 4, (world, random) => ValidGroup(world, random)),
         new("DELETE", "api/v1/sharing-groups/{id}", FuzzCaller.Operator, 2),

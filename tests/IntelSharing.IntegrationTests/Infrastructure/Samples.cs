@@ -79,6 +79,25 @@ public static class Samples
 
     public static StringContent Json(JsonNode node) => new(node.ToJsonString(), Encoding.UTF8, "application/json");
 
+    /// <summary>Every item of a list, following nextCursor to the end at the largest page size (path may carry filters).</summary>
+    public static async Task<List<JsonElement>> ReadAllItemsAsync(this HttpClient client, string path, CancellationToken cancellationToken)
+    {
+        var items = new List<JsonElement>();
+        var separator = path.Contains('?', StringComparison.Ordinal) ? "&" : "?";
+        string? cursor = null;
+        do
+        {
+            var response = await client.GetAsync($"{path}{separator}limit=200{(cursor is null ? string.Empty : "&cursor=" + Uri.EscapeDataString(cursor))}", cancellationToken);
+            Xunit.Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            var page = await response.ReadJsonAsync();
+            items.AddRange(page.GetProperty("items").EnumerateArray());
+            cursor = page.GetProperty("nextCursor").GetString();
+        }
+        while (cursor is not null);
+
+        return items;
+    }
+
     public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response) =>
         (await response.Content.ReadFromJsonAsync<JsonElement>())!;
 }

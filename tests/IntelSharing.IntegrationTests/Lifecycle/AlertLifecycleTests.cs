@@ -226,9 +226,9 @@ public abstract class AlertLifecycleTests<TFixture>(TFixture app) : IAsyncLifeti
         Assert.All(originatorReceiver.Received, r => Assert.Equal("alert.feedback", r.Type));
         Assert.Contains(originatorReceiver.Received, r => r.Json.GetProperty("data").GetProperty("kind").GetString() == "hit"
             && r.Json.GetProperty("data").GetProperty("agency").GetProperty("id").GetGuid() == hungary.Id);
-        Assert.Equal(2, (await originator.Client.GetFromJsonAsync<JsonElement>($"/api/v1/alerts/{id}/feedback", Ct)).GetArrayLength());
+        Assert.Equal(2, (await originator.Client.GetFromJsonAsync<JsonElement>($"/api/v1/alerts/{id}/feedback", Ct)).GetProperty("items").GetArrayLength());
         var own = await hungary.Client.GetFromJsonAsync<JsonElement>($"/api/v1/alerts/{id}/feedback", Ct);
-        Assert.Equal("hit", Assert.Single(own.EnumerateArray()).GetProperty("kind").GetString());
+        Assert.Equal("hit", Assert.Single(own.GetProperty("items").EnumerateArray()).GetProperty("kind").GetString());
         Assert.Equal(HttpStatusCode.Forbidden, (await originator.Client.PostAsync($"/api/v1/alerts/{id}/feedback", Samples.Json(new JsonObject { ["kind"] = "hit" }), Ct)).StatusCode);
     }
 
@@ -249,7 +249,7 @@ public abstract class AlertLifecycleTests<TFixture>(TFixture app) : IAsyncLifeti
         Assert.Equal("urn:intelsharing:problem:conflict", problem.GetProperty("type").GetString());
         Assert.Contains("revoked", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(before, await app.CountRowsAsync());
-        Assert.Equal(0, (await hungary.Client.GetFromJsonAsync<JsonElement>($"/api/v1/alerts/{id}/feedback", Ct)).GetArrayLength());
+        Assert.Equal(0, (await hungary.Client.GetFromJsonAsync<JsonElement>($"/api/v1/alerts/{id}/feedback", Ct)).GetProperty("items").GetArrayLength());
         Assert.DoesNotContain(originatorReceiver.Received, r => r.Type == "alert.feedback");
     }
 

@@ -108,7 +108,7 @@ public abstract class AbuseLimitTests(ApiFixture app)
         Assert.Equal(laterUse, await LastUsedAsync());
 
         var keys = await (await operations.Client.GetAsync($"/api/v1/agencies/{partner.Id}/keys", Ct)).ReadJsonAsync();
-        Assert.Equal(laterUse, keys[0].GetProperty("lastUsedAt").GetDateTimeOffset());
+        Assert.Equal(laterUse, keys.GetProperty("items")[0].GetProperty("lastUsedAt").GetDateTimeOffset());
     }
 }
 

@@ -107,7 +107,7 @@ public abstract class ApiKeyCacheTests(ApiFixture app)
     private static async Task<Guid> KeyIdAsync(TestAgency agency)
     {
         var keys = await (await agency.Client.GetAsync("/api/v1/agencies/me/keys", Ct)).ReadJsonAsync();
-        return keys.EnumerateArray().Single().GetProperty("id").GetGuid();
+        return keys.GetProperty("items").EnumerateArray().Single().GetProperty("id").GetGuid();
     }
 }
 

@@ -38,9 +38,9 @@ public abstract class PrivateSharingGroupTests(ApiFixture app)
 
     private static async Task<IReadOnlyList<Guid>> ListedGroupsAsync(TestAgency agency)
     {
-        var response = await agency.Client.GetAsync("/api/v1/sharing-groups", Ct);
+        var response = await agency.Client.GetAsync("/api/v1/sharing-groups?limit=200", Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return [.. (await response.ReadJsonAsync()).EnumerateArray().Select(g => g.GetProperty("id").GetGuid())];
+        return [.. (await response.ReadJsonAsync()).GetProperty("items").EnumerateArray().Select(g => g.GetProperty("id").GetGuid())];
     }
 
     /// <summary>A problem body without what differs between any two responses (trace id, instance) and with <paramref name="id"/> replaced.</summary>

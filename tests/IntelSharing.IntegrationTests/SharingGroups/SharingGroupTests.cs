@@ -43,8 +43,8 @@ public abstract class SharingGroupTests(ApiFixture app)
         var read = await partner.Client.GetAsync($"/api/v1/sharing-groups/{id}", Ct);
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         Assert.Equal(body.GetRawText(), (await read.ReadJsonAsync()).GetRawText());
-        var list = await (await partner.Client.GetAsync("/api/v1/sharing-groups", Ct)).ReadJsonAsync();
-        Assert.Contains(list.EnumerateArray(), g => g.GetProperty("id").GetGuid() == id);
+        var list = await (await partner.Client.GetAsync("/api/v1/sharing-groups?limit=200", Ct)).ReadJsonAsync();
+        Assert.Contains(list.GetProperty("items").EnumerateArray(), g => g.GetProperty("id").GetGuid() == id);
     }
 
     [Fact]

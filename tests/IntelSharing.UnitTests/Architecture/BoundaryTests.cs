@@ -47,7 +47,7 @@ public sealed class BoundaryTests
         [$"{Features}.Deliveries.ReplayDeliveries"] = "the console's replay buttons send this command",
         [$"{Features}.Subscriptions.ListSubscriptions"] = "the console's home page lists subscriptions with this query",
         [$"{Features}.Alerts.ListAlertVersions"] = "the console's alert page shows versions with this query",
-        [$"{Features}.Alerts.AlertFeedback"] = "the console's alert page lists feedback with this query",
+        [$"{Features}.Alerts.ListAlertFeedback"] = "the console's alert page lists feedback with this query",
         [$"{Features}.Audit.VerifyAuditChain"] = "the console's audit page runs this verification",
     };
 

@@ -1,10 +1,17 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Infrastructure.OpenApi;
 
 namespace IntelSharing.Api.Features.Agencies;
 
 public sealed record AgencyView(Guid Id, string Name, string Country, AgencyKind Kind, bool IsActive, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>One page of the partner directory; <c>nextCursor</c> is null on the last page.</summary>
+public sealed record AgencyPage(IReadOnlyList<AgencyView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);
+
+/// <summary>One page of an agency's API keys; <c>nextCursor</c> is null on the last page.</summary>
+public sealed record ApiKeyPage(IReadOnlyList<ApiKeyView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);
 
 [ListsScopes]
 public sealed record ApiKeyView(Guid Id, string Prefix, string Name, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset? LastUsedAt);

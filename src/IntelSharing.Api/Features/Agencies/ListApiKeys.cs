@@ -1,17 +1,29 @@
+using System.Text;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Validation;
 using Mediator;
+using Microsoft.AspNetCore.Mvc;
 
 namespace IntelSharing.Api.Features.Agencies;
 
-/// <summary>GET /api/v1/agencies/{id}/keys — an operator lists an agency's keys (prefixes only, never secrets).</summary>
+/// <summary>GET /api/v1/agencies/{id}/keys — an operator lists an agency's keys (prefixes only, never secrets), oldest first, in keyset pages.</summary>
 public static class ListApiKeys
 {
-    public sealed record Query(Guid AgencyId) : IQuery<Result<IReadOnlyList<ApiKeyView>>>;
+    public sealed record Query(Guid AgencyId, string? Cursor, string? Limit) : IQuery<Result<ApiKeyPage>>, IPagedQuery
+    {
+        public string CursorScope => $"keys|{AgencyId}";
+    }
+
+    public sealed class Validator : AbstractValidator<Query>
+    {
+        public Validator(KeysetCursor cursors) => Include(new PageRules<Query>(cursors));
+    }
 
     private sealed record Row
     {
@@ -32,9 +44,11 @@ public static class ListApiKeys
         public DateTimeOffset? LastUsedAt { get; init; }
     }
 
-    public sealed class Handler(Database database) : IQueryHandler<Query, Result<IReadOnlyList<ApiKeyView>>>
+    public sealed class Handler(Database database, KeysetPaging paging) : IQueryHandler<Query, Result<ApiKeyPage>>
     {
-        public async ValueTask<Result<IReadOnlyList<ApiKeyView>>> Handle(Query query, CancellationToken cancellationToken)
+        private static readonly KeysetOrder OldestFirst = new(new("created_at", KeysetField.At), new("id", KeysetField.Id));
+
+        public async ValueTask<Result<ApiKeyPage>> Handle(Query query, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
             var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
@@ -44,29 +58,33 @@ public static class ListApiKeys
                 return Failure.NotFound("agency");
             }
 
-            var rows = await connection.QueryAsync<Row>(new CommandDefinition(
+            var sql = new StringBuilder(
                 """
                 SELECT id AS Id, prefix AS Prefix, name AS Name, scopes AS Scopes, created_at AS CreatedAt,
                        expires_at AS ExpiresAt, revoked_at AS RevokedAt, last_used_at AS LastUsedAt
-                FROM api_keys WHERE agency_id = @agencyId ORDER BY created_at, id
-                """,
-                new { agencyId = query.AgencyId }, cancellationToken: cancellationToken));
-            return rows.Select(r => new ApiKeyView(r.Id, r.Prefix, r.Name, r.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), r.CreatedAt, r.ExpiresAt, r.RevokedAt, r.LastUsedAt)).ToList();
+                FROM api_keys WHERE agency_id = @agencyId
+                """);
+            var parameters = new DynamicParameters(new { agencyId = query.AgencyId });
+            paging.Append(sql, parameters, query, OldestFirst);
+            var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
+            var (page, next) = paging.Cut(rows, query, r => new KeysetCursor.Position(r.CreatedAt, r.Id));
+            return new ApiKeyPage(
+                page.Select(r => new ApiKeyView(r.Id, r.Prefix, r.Name, r.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), r.CreatedAt, r.ExpiresAt, r.RevokedAt, r.LastUsedAt)).ToList(),
+                next);
         }
     }
 
     public static RouteHandlerBuilder MapListApiKeys(this RouteGroupBuilder group) => group
-        .MapGet("/{agencyId:guid}/keys", async (Guid agencyId, IMediator mediator, CancellationToken cancellationToken) =>
-        {
-            var result = await mediator.Send(new Query(agencyId), cancellationToken);
-            return result.Match(TypedResults.Ok);
-        })
+        .MapGet("/{agencyId:guid}/keys", async (Guid agencyId, [FromQuery] string? cursor, [FromQuery] string? limit, IMediator mediator, CancellationToken cancellationToken) =>
+            (await mediator.Send(new Query(agencyId, cursor, limit), cancellationToken)).Match(TypedResults.Ok))
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.KeyList, AuditResources.Agency, "agencyId")
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListApiKeys")
         .WithSummary("List an agency's API keys")
-        .WithDescription("An agency's keys with their prefixes, scopes, expiry, last use and revocation; never the secret part, which is shown once at issue.")
-        .Produces<IReadOnlyList<ApiKeyView>>()
+        .WithDescription($"An agency's keys with their prefixes, scopes, expiry, last use and revocation; never the secret part, which is shown once at issue. Oldest first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.")
+        .Produces<ApiKeyPage>()
+        .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)
         .ProducesProblem(StatusCodes.Status404NotFound);

@@ -1,7 +1,9 @@
-using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.OpenApi;
+using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Security;
 using Mediator;
+using Microsoft.AspNetCore.Mvc;
 
 namespace IntelSharing.Api.Features.Agencies;
 
@@ -12,16 +14,16 @@ namespace IntelSharing.Api.Features.Agencies;
 public static class ListOwnApiKeys
 {
     public static RouteHandlerBuilder MapListOwnApiKeys(this RouteGroupBuilder group) => group
-        .MapGet("/me/keys", async (HttpContext context, IMediator mediator, CancellationToken cancellationToken) =>
-        {
-            var result = await mediator.Send(new ListApiKeys.Query(Caller.From(context.User).AgencyId), cancellationToken);
-            return result.Match(TypedResults.Ok);
-        })
+        .MapGet("/me/keys", async ([FromQuery] string? cursor, [FromQuery] string? limit, HttpContext context, IMediator mediator, CancellationToken cancellationToken) =>
+            (await mediator.Send(new ListApiKeys.Query(Caller.From(context.User).AgencyId, cursor, limit), cancellationToken)).Match(TypedResults.Ok))
         .RequireAuthorization()
         .Audited(AuditActions.KeyList, AuditResources.Agency)
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListOwnApiKeys")
         .WithSummary("List your agency's API keys")
-        .WithDescription("Every key of the calling agency, whoever issued it: prefix, name, scopes, expiry, revocation and last use; never secrets. Any key may call it.")
-        .Produces<IReadOnlyList<ApiKeyView>>()
+        .WithDescription("Every key of the calling agency, whoever issued it: prefix, name, scopes, expiry, revocation and last use; never secrets. Any key may call it. " +
+            $"Oldest first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.")
+        .Produces<ApiKeyPage>()
+        .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized);
 }

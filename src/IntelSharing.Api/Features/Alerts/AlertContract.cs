@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 using IntelSharing.Api.Domain;
 
 using IntelSharing.Api.Features.Sharing;
@@ -207,7 +208,7 @@ public sealed record IndicatorView
 }
 
 /// <summary>A page of alerts, oldest change first; pass <c>nextCursor</c> back as <c>cursor</c> for the next page.</summary>
-public sealed record AlertPage(IReadOnlyList<AlertView> Items, string? NextCursor);
+public sealed record AlertPage(IReadOnlyList<AlertView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);
 
 public static class AlertViews
 {
@@ -287,6 +288,9 @@ public sealed record FeedbackInput
     /// <summary>At most 2,000 characters.</summary>
     public string? Note { get; init; }
 }
+
+/// <summary>One page of feedback on an alert; <c>nextCursor</c> is null on the last page.</summary>
+public sealed record FeedbackPage(IReadOnlyList<FeedbackView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);
 
 /// <summary>One agency's feedback on one version of an alert, as its originator and the agency itself see it.</summary>
 public sealed record FeedbackView

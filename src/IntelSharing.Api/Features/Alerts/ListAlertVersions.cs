@@ -1,12 +1,16 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Dapper;
+using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Http;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Validation;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
 
@@ -20,10 +24,28 @@ namespace IntelSharing.Api.Features.Alerts;
 /// </summary>
 public static class ListAlertVersions
 {
-    public sealed record Query(Caller Caller, Guid Id, string? Purpose) : IQuery<Result<string>>;
-
-    public sealed class Handler(Database database) : IQueryHandler<Query, Result<string>>
+    public sealed record Query(Caller Caller, Guid Id, string? Purpose, string? Cursor, string? Limit) : IQuery<Result<string>>, IPagedQuery
     {
+        public string CursorScope => $"versions|{Id}";
+    }
+
+    /// <summary>Versions are ordered by their number, which the cursor carries as its rank.</summary>
+    public sealed class Validator : AbstractValidator<Query>
+    {
+        public Validator(KeysetCursor cursors) => Include(new PageRules<Query>(cursors, _ => true));
+    }
+
+    private sealed record Row
+    {
+        public int Version { get; init; }
+
+        public string Document { get; init; } = null!;
+    }
+
+    public sealed class Handler(Database database, KeysetPaging paging) : IQueryHandler<Query, Result<string>>
+    {
+        private static readonly KeysetOrder OldestFirst = new(new KeysetKey("version", KeysetField.Rank));
+
         public async ValueTask<Result<string>> Handle(Query query, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
@@ -46,19 +68,31 @@ public static class ListAlertVersions
                 return PersonalData.PurposeRequired("A version of this alert");
             }
 
-            var documents = await connection.QueryAsync<string>(new CommandDefinition(
-                "SELECT document FROM alert_versions WHERE alert_id = @id ORDER BY version", new { id = query.Id }, cancellationToken: cancellationToken));
+            var sql = new StringBuilder("SELECT version AS Version, document AS Document FROM alert_versions WHERE alert_id = @id");
+            var parameters = new DynamicParameters(new { id = query.Id });
+            paging.Append(sql, parameters, query, OldestFirst);
+            var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
+            var (page, next) = paging.Cut(rows, query, r => new KeysetCursor.Position(DateTimeOffset.UnixEpoch, query.Id, r.Version));
             var buffer = new ArrayBufferWriter<byte>();
             using (var writer = new Utf8JsonWriter(buffer))
             {
                 writer.WriteStartObject();
                 writer.WriteStartArray("items");
-                foreach (var document in documents)
+                foreach (var row in page)
                 {
-                    writer.WriteRawValue(document, skipInputValidation: true);
+                    writer.WriteRawValue(row.Document, skipInputValidation: true);
                 }
 
                 writer.WriteEndArray();
+                if (next is null)
+                {
+                    writer.WriteNull("nextCursor");
+                }
+                else
+                {
+                    writer.WriteString("nextCursor", next);
+                }
+
                 writer.WriteEndObject();
             }
 
@@ -67,19 +101,23 @@ public static class ListAlertVersions
     }
 
     public static RouteHandlerBuilder MapListAlertVersions(this RouteGroupBuilder group) => group
-        .MapGet("/{id:guid}/versions", async (Guid id, [FromHeader(Name = RequestOrigin.PurposeHeader)] string? purpose, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Query(Caller.From(context.User), id, RequestOrigin.CleanPurpose(purpose)), context.RequestAborted)).Match(page => new JsonDocumentResult(page)))
+        .MapGet("/{id:guid}/versions", async (
+            Guid id, [FromQuery] string? cursor, [FromQuery] string? limit, [FromHeader(Name = RequestOrigin.PurposeHeader)] string? purpose, HttpContext context, IMediator mediator) =>
+            (await mediator.Send(new Query(Caller.From(context.User), id, RequestOrigin.CleanPurpose(purpose), cursor, limit), context.RequestAborted))
+                .Match(page => new JsonDocumentResult(page)))
         .RequireAuthorization(Scopes.AlertsWrite)
         .Audited(AuditActions.AlertVersions, AuditResources.Alert, "id")
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListAlertVersions")
         .WithSummary("Every version of your alert")
-        .WithDescription("Originator only, oldest first. When any version names persons, send the purpose of this consultation in an X-Purpose header (400 without it); every read is audited.")
+        .WithDescription("Originator only, oldest first. When any version names persons, send the purpose of this consultation in an X-Purpose header (400 without it); every read is audited. " +
+            $"In keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.")
         .Produces<AlertVersions>()
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden)
         .ProducesProblem(StatusCodes.Status404NotFound);
 
-    /// <summary>The versions of an alert, oldest first (revocation and expiry appear as tombstone versions).</summary>
-    public sealed record AlertVersions(IReadOnlyList<AlertView> Items);
+    /// <summary>The versions of an alert, oldest first (revocation and expiry appear as tombstone versions); <c>nextCursor</c> is null on the last page.</summary>
+    public sealed record AlertVersions(IReadOnlyList<AlertView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);
 }

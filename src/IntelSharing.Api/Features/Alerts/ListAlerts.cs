@@ -16,6 +16,7 @@ using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Validation;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -30,9 +31,6 @@ namespace IntelSharing.Api.Features.Alerts;
 /// </summary>
 public static partial class ListAlerts
 {
-    public const int DefaultLimit = 50;
-    public const int MaxLimit = 200;
-
     /// <summary>Query parameters arrive as text and are parsed by the validator, so every mistake is named.</summary>
     public sealed record Query(
         Caller Caller,
@@ -45,7 +43,7 @@ public static partial class ListAlerts
         string? Limit,
         string? Purpose,
         string? DueForReview = null,
-        string? Q = null) : IQuery<Result<string>>
+        string? Q = null) : IQuery<Result<string>>, IPagedQuery
     {
         public IReadOnlyList<string> Categories => Split(Category);
 
@@ -53,16 +51,17 @@ public static partial class ListAlerts
 
         public IReadOnlyList<string> CountryCodes => Split(Country);
 
-        public int Take => Limit is null ? DefaultLimit : int.Parse(Limit, CultureInfo.InvariantCulture);
-
         public DateTimeOffset? UpdatedAfterValue => UpdatedAfter is null ? null : DateTimeOffset.Parse(UpdatedAfter, CultureInfo.InvariantCulture).ToUniversalTime();
 
         /// <summary>The folded words of <c>q</c>; empty without one.</summary>
         public IReadOnlyList<string> SearchTerms => Q is null ? [] : AlertSearch.Terms(Q);
 
         /// <summary>The filters a cursor is bound to (the folded words of q, so that Beograd and Београд share cursors).</summary>
-        public string Fingerprint => string.Join('|', Category, Severity, MinSeverity, Country, UpdatedAfter, DueForReview)
+        public string CursorScope => string.Join('|', Category, Severity, MinSeverity, Country, UpdatedAfter, DueForReview)
             + (Q is null ? string.Empty : "|q=" + string.Join(' ', SearchTerms));
+
+        /// <summary>A search is ordered by rank first, so its cursors carry the rank.</summary>
+        public bool IsSearch => Q is not null;
 
         private static string[] Split(string? value) =>
             value is null ? [] : value.Split(',', StringSplitOptions.TrimEntries);
@@ -73,8 +72,10 @@ public static partial class ListAlerts
         /// <summary>More than every category or severity there is: a repeated value is harmless, a thousand of them is not a filter.</summary>
         public const int MaxFilterValues = 10;
 
-        public Validator()
+        public Validator(KeysetCursor cursors)
         {
+            Include(new PageRules<Query>(cursors, q => q.IsSearch));
+
             // A comma-separated parameter is one field to the client: name it "country", not "country[0]".
             // Each list's length first; its values are checked only when it is within bounds (ListRules).
             RuleFor(q => q.Categories).Must(c => c.Count <= MaxFilterValues).OverridePropertyName("category").WithMessage($"At most {MaxFilterValues} categories.");
@@ -97,11 +98,6 @@ public static partial class ListAlerts
                 .Must(t => Rfc3339.TryParse(t, out _))
                 .When(q => q.UpdatedAfter is not null)
                 .WithMessage("updatedAfter must be an RFC 3339 date-time with its offset, e.g. 2026-11-01T00:00:00Z (send '+' as %2B).");
-            RuleFor(q => q.Limit)
-                .Must(l => int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxLimit)
-                .When(q => q.Limit is not null)
-                .WithMessage($"limit must be a whole number from 1 to {MaxLimit}.");
-            RuleFor(q => q.Cursor).MaximumLength(200);
             RuleFor(q => q.DueForReview).Must(v => v is "true" or "false").When(q => q.DueForReview is not null)
                 .WithMessage("dueForReview must be true or false.");
             // Length first: the words of an unbounded q are not worth computing.
@@ -132,8 +128,14 @@ public static partial class ListAlerts
         public int SearchRank { get; init; }
     }
 
-    public sealed class Handler(Database database, KeysetCursor cursors, AuditTrail audit, TimeProvider time, IOptions<SearchOptions> search) : IQueryHandler<Query, Result<string>>
+    public sealed class Handler(Database database, KeysetPaging paging, AuditTrail audit, TimeProvider time, IOptions<SearchOptions> search) : IQueryHandler<Query, Result<string>>
     {
+        /// <summary>Oldest change first: an alert that changes moves to the end, where a client following nextCursor meets it again.</summary>
+        private static readonly KeysetOrder ChangeOrder = new(new("a.updated_at", KeysetField.At), new("a.id", KeysetField.Id));
+
+        private static readonly KeysetOrder SearchOrder = new(
+            new("ranked.SearchRank", KeysetField.Rank), new("ranked.UpdatedAt", KeysetField.At, Descending: true), new("ranked.Id", KeysetField.Id, Descending: true));
+
         public async ValueTask<Result<string>> Handle(Query query, CancellationToken cancellationToken)
         {
             var terms = query.SearchTerms;
@@ -193,50 +195,22 @@ public static partial class ListAlerts
                 parameters.Add("reviewNow", time.GetUtcNow());
             }
 
-            KeysetCursor.Position? after = null;
-            if (query.Cursor is not null)
-            {
-                var error = cursors.TryDecode(query.Cursor, query.Fingerprint, out var position, ranked: terms.Count > 0);
-                if (error is not null)
-                {
-                    return Failure.Invalid("cursor", error);
-                }
-
-                after = position;
-                parameters.Add("afterTime", position.At);
-                parameters.Add("afterId", position.Id);
-                if (position.Rank is { } rank)
-                {
-                    parameters.Add("afterRank", rank);
-                }
-            }
-
             if (terms.Count > 0)
             {
                 // Best match first, then the newest change: the rank is an expression, so the keyset applies to the
                 // outer query, where it has a name.
-                sql.Insert(0, "SELECT * FROM (").Append(") ranked");
-                if (after is not null)
-                {
-                    sql.Append(" WHERE (ranked.SearchRank > @afterRank OR (ranked.SearchRank = @afterRank AND (ranked.UpdatedAt < @afterTime OR (ranked.UpdatedAt = @afterTime AND ranked.Id < @afterId))))");
-                }
+                sql.Insert(0, "SELECT * FROM (").Append(") ranked WHERE 1 = 1");
+                paging.Append(sql, parameters, query, SearchOrder);
 
-                sql.Append(" ORDER BY ranked.SearchRank, ranked.UpdatedAt DESC, ranked.Id DESC LIMIT @take");
+                // Ranked on ids alone; only the page's documents are read, after (ADR 26).
                 sql.Insert(0, "SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.document AS Document, " +
                     $"{PersonalData.NamesPersonsSql("a")} AS NamesPersons, page.SearchRank AS SearchRank FROM (");
                 sql.Append(") page JOIN alerts a ON a.id = page.Id ORDER BY page.SearchRank, page.UpdatedAt DESC, page.Id DESC");
             }
             else
             {
-                if (after is not null)
-                {
-                    sql.Append(" AND (a.updated_at > @afterTime OR (a.updated_at = @afterTime AND a.id > @afterId))");
-                }
-
-                sql.Append(" ORDER BY a.updated_at, a.id LIMIT @take");
+                paging.Append(sql, parameters, query, ChangeOrder);
             }
-
-            parameters.Add("take", query.Take + 1);
 
             await using var connection = await database.OpenAsync(cancellationToken);
             List<Row> rows;
@@ -255,16 +229,13 @@ public static partial class ListAlerts
                 rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
             }
 
-            var page = rows.Count > query.Take ? rows.GetRange(0, query.Take) : rows;
+            var (page, next) = paging.Cut(rows, query, r => new KeysetCursor.Position(r.UpdatedAt, r.Id, terms.Count > 0 ? r.SearchRank : null));
             if (query.Purpose is null && page.Exists(r => r.NamesPersons))
             {
                 return PersonalData.PurposeRequired("This page includes an alert that");
             }
 
             audit.Annotate(detail: new { alertIds = page.Select(r => r.Id) });
-            var next = rows.Count > query.Take
-                ? cursors.Encode(new KeysetCursor.Position(page[^1].UpdatedAt, page[^1].Id, terms.Count > 0 ? page[^1].SearchRank : null), query.Fingerprint)
-                : null;
             return WritePage(page, next);
         }
 
@@ -364,11 +335,11 @@ public static partial class ListAlerts
         })
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertList, AuditResources.Alert)
-        .WithMetadata(ParameterDocs)
+        .WithMetadata(QueryParameterDocs.Paging, ParameterDocs)
         .WithName("ListAlerts")
         .WithSummary("List the alerts you may see")
         .WithDescription("Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339), dueForReview=true (your own alerts past reviewAt). " +
-            $"limit is 1 to {MaxLimit} (default {DefaultLimit}). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far. " +
+            $"limit is 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far. " +
             "A page that includes an alert naming persons needs an X-Purpose header; every listing is audited with the ids it returned. " +
             $"q searches the text of active alerts (title, summary, modus operandi, network names, places, crossing points, conditions, indicator descriptions), at most {AlertSearch.MaxQueryLength} characters and {AlertSearch.MaxQueryTerms} words: " +
             "every word must occur; Cyrillic and Latin, capitals and accents do not matter (Београд = Beograd, Šid = Sid, Đorđe = Djordje = Dorde). " +
@@ -403,11 +374,5 @@ public static partial class ListAlerts
             $"Full-text search: active alerts whose text holds every word, best match first. At most {AlertSearch.MaxQueryLength} characters and {AlertSearch.MaxQueryTerms} words; " +
             "Cyrillic or Latin, capitals and accents do not matter (Београд = Beograd, Đorđe = Djordje = Dorde); punctuation and search syntax are plain text.",
             new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = AlertSearch.MaxQueryLength }, JsonValue.Create("Horgoš Kurdish")),
-        ["cursor"] = new(
-            "nextCursor from the previous page, with the same filters. Opaque: do not build or change it.",
-            new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 200 }),
-        ["limit"] = new(
-            $"Alerts per page, 1 to {MaxLimit}.",
-            new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = MaxLimit.ToString(CultureInfo.InvariantCulture), Default = DefaultLimit }),
     });
 }

@@ -6,9 +6,11 @@ using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Validation;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
 
@@ -17,11 +19,8 @@ namespace IntelSharing.Api.Features.Audit;
 /// <summary>GET /api/v1/audit — auditors read the trail, filtered, oldest first, in keyset pages.</summary>
 public static partial class ListAuditRecords
 {
-    public const int DefaultLimit = 100;
-    public const int MaxLimit = 500;
-
     /// <summary>Query parameters arrive as text and are parsed by the validator, so every mistake is named.</summary>
-    public sealed record Query(string? Agency, string? Action, string? ResourceId, string? From, string? To, string? Cursor, string? Limit) : IQuery<Result<AuditPage>>
+    public sealed record Query(string? Agency, string? Action, string? ResourceId, string? From, string? To, string? Cursor, string? Limit) : IQuery<Result<AuditPage>>, IPagedQuery
     {
         public Guid? AgencyId => Agency is null ? null : Guid.Parse(Agency, CultureInfo.InvariantCulture);
 
@@ -33,10 +32,8 @@ public static partial class ListAuditRecords
 
         public DateTimeOffset? ToValue => Time(To);
 
-        public int Take => Limit is null ? DefaultLimit : int.Parse(Limit, CultureInfo.InvariantCulture);
-
         /// <summary>The filters a cursor is bound to; the prefix keeps alert cursors from being accepted here.</summary>
-        public string Fingerprint => string.Join('|', "audit", Agency, Action, ResourceId, From, To);
+        public string CursorScope => string.Join('|', "audit", Agency, Action, ResourceId, From, To);
 
         // With its offset, as every date-time in the contract: without one the server's time zone would decide the instant.
         internal static bool IsTime(string? value) => Rfc3339.TryParse(value, out _);
@@ -48,8 +45,9 @@ public static partial class ListAuditRecords
     {
         public const int MaxActions = 50;
 
-        public Validator()
+        public Validator(KeysetCursor cursors)
         {
+            Include(new PageRules<Query>(cursors));
             RuleFor(q => q.Agency).Must(a => Guid.TryParse(a, CultureInfo.InvariantCulture, out _)).When(q => q.Agency is not null)
                 .WithMessage("agency must be an agency id (a UUID).");
             RuleFor(q => q.ResourceId).Must(a => Guid.TryParse(a, CultureInfo.InvariantCulture, out _)).When(q => q.ResourceId is not null)
@@ -64,18 +62,16 @@ public static partial class ListAuditRecords
                 .WithMessage("to must be an RFC 3339 date-time with its offset, e.g. 2026-11-30T00:00:00Z (send '+' as %2B).");
             RuleFor(q => q.To).Must((q, _) => q.FromValue <= q.ToValue)
                 .When(q => Query.IsTime(q.From) && Query.IsTime(q.To)).WithMessage("to must not be before from.");
-            RuleFor(q => q.Limit)
-                .Must(l => int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxLimit)
-                .When(q => q.Limit is not null).WithMessage($"limit must be a whole number from 1 to {MaxLimit}.");
-            RuleFor(q => q.Cursor).MaximumLength(200);
         }
 
         [GeneratedRegex("^[a-z]+(\\.[a-z]+){1,3}$")]
         private static partial Regex ActionShape();
     }
 
-    public sealed class Handler(Database database, KeysetCursor cursors) : IQueryHandler<Query, Result<AuditPage>>
+    public sealed class Handler(Database database, KeysetPaging paging) : IQueryHandler<Query, Result<AuditPage>>
     {
+        private static readonly KeysetOrder RecordOrder = new(new("recorded_at", KeysetField.At), new("id", KeysetField.Id));
+
         public async ValueTask<Result<AuditPage>> Handle(Query query, CancellationToken cancellationToken)
         {
             var sql = new StringBuilder($"SELECT {AuditRecord.Columns} FROM audit_records WHERE 1 = 1");
@@ -109,28 +105,10 @@ public static partial class ListAuditRecords
                 parameters.Add("to", to);
             }
 
-            if (query.Cursor is not null)
-            {
-                var error = cursors.TryDecode(query.Cursor, query.Fingerprint, out var position);
-                if (error is not null)
-                {
-                    return Failure.Invalid("cursor", error);
-                }
-
-                sql.Append(" AND (recorded_at > @afterTime OR (recorded_at = @afterTime AND id > @afterId))");
-                parameters.Add("afterTime", position.At);
-                parameters.Add("afterId", position.Id);
-            }
-
-            sql.Append(" ORDER BY recorded_at, id LIMIT @take");
-            parameters.Add("take", query.Take + 1);
-
+            paging.Append(sql, parameters, query, RecordOrder);
             await using var connection = await database.OpenAsync(cancellationToken);
             var rows = (await connection.QueryAsync<AuditRecord>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
-            var page = rows.Count > query.Take ? rows.GetRange(0, query.Take) : rows;
-            var next = rows.Count > query.Take
-                ? cursors.Encode(new KeysetCursor.Position(page[^1].RecordedAt, page[^1].Id), query.Fingerprint)
-                : null;
+            var (page, next) = paging.Cut(rows, query, r => new KeysetCursor.Position(r.RecordedAt, r.Id));
             return new AuditPage(page.Select(ToView).ToList(), next);
         }
 
@@ -170,10 +148,11 @@ public static partial class ListAuditRecords
         })
         .RequireAuthorization(Scopes.AuditRead)
         .Audited(AuditActions.AuditList, AuditResources.AuditTrail)
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListAuditRecords")
         .WithSummary("Read the audit trail")
         .WithDescription("Oldest first. Filters: agency (id), action (comma-separated, e.g. alert.read,alert.list), resourceId, from (inclusive) and to (exclusive) as RFC 3339. " +
-            $"limit is 1 to {MaxLimit} (default {DefaultLimit}). Pass nextCursor back as cursor, with the same filters, for the next page. Reading the trail is itself audited.")
+            $"limit is 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}). Pass nextCursor back as cursor, with the same filters, for the next page. Reading the trail is itself audited.")
         .Produces<AuditPage>()
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Serialization;
 using Dapper;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.OpenApi;
@@ -50,7 +51,7 @@ public sealed record DeliveryAttemptView(int Attempt, DateTimeOffset StartedAt, 
 
 public sealed record DeliveryDetail(DeliveryView Delivery, IReadOnlyList<DeliveryAttemptView> Attempts);
 
-public sealed record DeliveryPage(IReadOnlyList<DeliveryView> Items, string? NextCursor);
+public sealed record DeliveryPage(IReadOnlyList<DeliveryView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);
 
 internal sealed record DeliveryRow
 {

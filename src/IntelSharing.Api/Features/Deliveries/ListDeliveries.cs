@@ -4,9 +4,11 @@ using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Validation;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
 
@@ -18,33 +20,27 @@ namespace IntelSharing.Api.Features.Deliveries;
 /// </summary>
 public static class ListDeliveries
 {
-    public const int MaxLimit = 200;
-
-    public sealed record Query(Caller Caller, string? State, string? Subscription, Guid? AlertId, string? Cursor, string? Limit) : IQuery<Result<DeliveryPage>>
+    public sealed record Query(Caller Caller, string? State, string? Subscription, Guid? AlertId, string? Cursor, string? Limit) : IQuery<Result<DeliveryPage>>, IPagedQuery
     {
-        public int Take => Limit is null ? 50 : int.Parse(Limit, CultureInfo.InvariantCulture);
-
-        public string Fingerprint => $"deliveries|{State}|{Subscription}|{AlertId}";
+        public string CursorScope => $"deliveries|{State}|{Subscription}|{AlertId}";
     }
 
     public sealed class Validator : AbstractValidator<Query>
     {
-        public Validator()
+        public Validator(KeysetCursor cursors)
         {
+            Include(new PageRules<Query>(cursors));
             RuleFor(q => q.State).Must(s => DeliveryStates.All.Contains(s)).When(q => q.State is not null)
                 .WithMessage($"state must be one of {string.Join(", ", DeliveryStates.All)}.");
             RuleFor(q => q.Subscription).Must(s => Guid.TryParse(s, out _)).When(q => q.Subscription is not null)
                 .WithMessage("subscription must be a subscription id.");
-            RuleFor(q => q.Limit)
-                .Must(l => int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxLimit)
-                .When(q => q.Limit is not null)
-                .WithMessage($"limit must be a whole number from 1 to {MaxLimit}.");
-            RuleFor(q => q.Cursor).MaximumLength(200);
         }
     }
 
-    public sealed class Handler(Database database, KeysetCursor cursors) : IQueryHandler<Query, Result<DeliveryPage>>
+    public sealed class Handler(Database database, KeysetPaging paging) : IQueryHandler<Query, Result<DeliveryPage>>
     {
+        private static readonly KeysetOrder NewestFirst = new(new("d.created_at", KeysetField.At, Descending: true), new("d.id", KeysetField.Id, Descending: true));
+
         public async ValueTask<Result<DeliveryPage>> Handle(Query query, CancellationToken cancellationToken)
         {
             var where = new StringBuilder(" WHERE 1 = 1");
@@ -81,26 +77,10 @@ public static class ListDeliveries
                 parameters.Add("subscriptionId", Guid.Parse(query.Subscription, CultureInfo.InvariantCulture));
             }
 
-            if (query.Cursor is not null)
-            {
-                var error = cursors.TryDecode(query.Cursor, query.Fingerprint, out var position);
-                if (error is not null)
-                {
-                    return Failure.Invalid("cursor", error);
-                }
-
-                where.Append(" AND (d.created_at < @beforeTime OR (d.created_at = @beforeTime AND d.id < @beforeId))");
-                parameters.Add("beforeTime", position.At);
-                parameters.Add("beforeId", position.Id);
-            }
-
-            parameters.Add("take", query.Take + 1);
-            var rows = (await connection.QueryAsync<DeliveryRow>(new CommandDefinition(
-                DeliveryRow.Select + where + " ORDER BY d.created_at DESC, d.id DESC LIMIT @take", parameters, cancellationToken: cancellationToken))).AsList();
-            var page = rows.Count > query.Take ? rows.GetRange(0, query.Take) : rows;
-            var next = rows.Count > query.Take
-                ? cursors.Encode(new KeysetCursor.Position(page[^1].CreatedAt, page[^1].Id), query.Fingerprint)
-                : null;
+            var sql = new StringBuilder(DeliveryRow.Select).Append(where);
+            paging.Append(sql, parameters, query, NewestFirst);
+            var rows = (await connection.QueryAsync<DeliveryRow>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
+            var (page, next) = paging.Cut(rows, query, r => new KeysetCursor.Position(r.CreatedAt, r.Id));
             return new DeliveryPage(page.Select(r => r.ToView()).ToList(), next);
         }
     }
@@ -112,6 +92,7 @@ public static class ListDeliveries
             (await mediator.Send(new Query(Caller.From(context.User), state, subscription, null, cursor, limit), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(DeliveryPolicies.Ledger)
         .Audited(AuditActions.DeliveryList, AuditResources.Delivery)
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListDeliveries")
         .WithSummary("The delivery ledger")
         .WithDescription("Newest first. Operators (deliveries:manage) see every delivery; an agency (subscriptions:manage) sees the deliveries to its own endpoints. " +
@@ -127,6 +108,7 @@ public static class ListDeliveries
             (await mediator.Send(new Query(Caller.From(context.User), state, null, id, cursor, limit), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization()
         .Audited(AuditActions.AlertDeliveries, AuditResources.Alert, "id")
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListAlertDeliveries")
         .WithSummary("Where an alert went")
         .WithDescription("Every delivery of every version of the alert, with its state. For the originating agency and operators; 404 for anyone else.")

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Dapper;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Alerts;
@@ -29,7 +30,7 @@ public sealed record CorrelatedAlert
 /// <summary>One correlation: the other alert, the indicators both carry, and since when they have shared one.</summary>
 public sealed record Correlation(CorrelatedAlert MatchedAlert, IReadOnlyList<IndicatorRef> Indicators, DateTimeOffset SeenAt);
 
-public sealed record CorrelationPage(IReadOnlyList<Correlation> Items, string? NextCursor);
+public sealed record CorrelationPage(IReadOnlyList<Correlation> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);
 
 /// <summary>
 /// An agency holding an active alert that shares indicators with your alert but that may not see your alert. Its
@@ -37,7 +38,7 @@ public sealed record CorrelationPage(IReadOnlyList<Correlation> Items, string? N
 /// </summary>
 public sealed record HiddenCorrelation(AgencyRef Agency, IReadOnlyList<IndicatorRef> Indicators, DateTimeOffset SeenAt);
 
-public sealed record HiddenCorrelationPage(IReadOnlyList<HiddenCorrelation> Items, string? NextCursor);
+public sealed record HiddenCorrelationPage(IReadOnlyList<HiddenCorrelation> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);
 
 /// <summary>The <c>data</c> of <c>alert.correlated</c>: your alert <paramref name="AlertId"/> shares indicators with an alert you may see.</summary>
 public sealed record CorrelatedNotice(Guid AlertId, CorrelatedAlert MatchedAlert, IReadOnlyList<IndicatorRef> Indicators, DateTimeOffset SeenAt);

@@ -1,16 +1,16 @@
-using System.Globalization;
 using System.Text;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
 using Severity = IntelSharing.Api.Domain.Severity;
-using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Validation;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
 
@@ -24,21 +24,14 @@ namespace IntelSharing.Api.Features.Indicators;
 /// </summary>
 public static class ListCorrelations
 {
-    public sealed record Query(Caller Caller, Guid Id, string? Cursor, string? Limit, string? Purpose) : IQuery<Result<CorrelationPage>>
+    public sealed record Query(Caller Caller, Guid Id, string? Cursor, string? Limit, string? Purpose) : IQuery<Result<CorrelationPage>>, IPagedQuery
     {
-        public int Take => Limit is null ? ListAlerts.DefaultLimit : int.Parse(Limit, CultureInfo.InvariantCulture);
+        public string CursorScope => Correlations.Fingerprint(Id, "visible");
     }
 
     public sealed class Validator : AbstractValidator<Query>
     {
-        public Validator()
-        {
-            RuleFor(q => q.Limit)
-                .Must(l => int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= ListAlerts.MaxLimit)
-                .When(q => q.Limit is not null)
-                .WithMessage($"limit must be a whole number from 1 to {ListAlerts.MaxLimit}.");
-            RuleFor(q => q.Cursor).MaximumLength(200);
-        }
+        public Validator(KeysetCursor cursors) => Include(new PageRules<Query>(cursors));
     }
 
     private sealed record Row
@@ -62,8 +55,10 @@ public static class ListCorrelations
         public string OriginatorCountry { get; init; } = string.Empty;
     }
 
-    public sealed class Handler(Database database, KeysetCursor cursors, AuditTrail audit) : IQueryHandler<Query, Result<CorrelationPage>>
+    public sealed class Handler(Database database, KeysetPaging paging, AuditTrail audit) : IQueryHandler<Query, Result<CorrelationPage>>
     {
+        private static readonly KeysetOrder OldestFirst = new(new("o.created_at", KeysetField.At), new("o.id", KeysetField.Id));
+
         public async ValueTask<Result<CorrelationPage>> Handle(Query query, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
@@ -73,8 +68,7 @@ public static class ListCorrelations
                 return failure;
             }
 
-            var fingerprint = Correlations.Fingerprint(query.Id, "visible");
-            var parameters = new DynamicParameters(new { id = query.Id, agencyId = query.Caller.AgencyId, take = query.Take + 1 });
+            var parameters = new DynamicParameters(new { id = query.Id, agencyId = query.Caller.AgencyId });
             var sql = new StringBuilder(
                 $"""
                 SELECT o.id AS Id, o.created_at AS CreatedAt, o.document ->> 'title' AS Title, o.category AS Category, o.severity AS Severity, o.tlp AS Tlp,
@@ -85,21 +79,9 @@ public static class ListCorrelations
                   AND o.status = 'active'
                   AND {SharingPolicy.VisibleSql("o", "@agencyId")}
                 """);
-            if (query.Cursor is not null)
-            {
-                if (cursors.TryDecode(query.Cursor, fingerprint, out var position) is { } error)
-                {
-                    return Failure.Invalid("cursor", error);
-                }
-
-                sql.Append(" AND (o.created_at > @afterTime OR (o.created_at = @afterTime AND o.id > @afterId))");
-                parameters.Add("afterTime", position.At);
-                parameters.Add("afterId", position.Id);
-            }
-
-            sql.Append(" ORDER BY o.created_at, o.id LIMIT @take");
+            paging.Append(sql, parameters, query, OldestFirst);
             var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
-            var page = rows.Count > query.Take ? rows.GetRange(0, query.Take) : rows;
+            var (page, next) = paging.Cut(rows, query, r => new KeysetCursor.Position(r.CreatedAt, r.Id));
 
             var shared = new Dictionary<Guid, (IReadOnlyList<IndicatorRef> Indicators, DateTimeOffset SeenAt)>();
             if (page.Count > 0)
@@ -128,7 +110,6 @@ public static class ListCorrelations
                 },
                 shared[r.Id].Indicators,
                 shared[r.Id].SeenAt)).ToList();
-            var next = rows.Count > query.Take ? cursors.Encode(new KeysetCursor.Position(page[^1].CreatedAt, page[^1].Id), fingerprint) : null;
             return new CorrelationPage(items, next);
         }
     }
@@ -139,11 +120,12 @@ public static class ListCorrelations
             (await mediator.Send(new Query(Caller.From(context.User), id, cursor, limit, RequestOrigin.CleanPurpose(purpose)), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertCorrelations, AuditResources.Alert, "id")
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListCorrelations")
         .WithSummary("Other alerts that share an indicator with this one")
         .WithDescription("The other active alerts you may see that carry an indicator of this alert (matched on normalised values), with the shared indicators " +
             "and since when they have been shared. Alerts you may not see are never counted or hinted at; their owners are told instead (see /correlations/hidden). " +
-            $"Keyset pages (limit 1 to {ListAlerts.MaxLimit}, default {ListAlerts.DefaultLimit}); 404 when you may not see the alert; X-Purpose when it names persons.")
+            $"Keyset pages (limit 1 to {KeysetPaging.MaxLimit}, default {KeysetPaging.DefaultLimit}); 404 when you may not see the alert; X-Purpose when it names persons.")
         .Produces<CorrelationPage>()
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)

@@ -3,9 +3,11 @@ using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Validation;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
 
@@ -18,14 +20,14 @@ namespace IntelSharing.Api.Features.Indicators;
 /// </summary>
 public static class ListHiddenCorrelations
 {
-    public sealed record Query(Caller Caller, Guid Id, string? Cursor, string? Limit, string? Purpose) : IQuery<Result<HiddenCorrelationPage>>
+    public sealed record Query(Caller Caller, Guid Id, string? Cursor, string? Limit, string? Purpose) : IQuery<Result<HiddenCorrelationPage>>, IPagedQuery
     {
-        public ListCorrelations.Query Paging => new(Caller, Id, Cursor, Limit, Purpose);
+        public string CursorScope => Correlations.Fingerprint(Id, "hidden");
     }
 
     public sealed class Validator : AbstractValidator<Query>
     {
-        public Validator() => RuleFor(q => q.Paging).SetValidator(new ListCorrelations.Validator()).OverridePropertyName(string.Empty);
+        public Validator(KeysetCursor cursors) => Include(new PageRules<Query>(cursors));
     }
 
     private sealed record Row
@@ -37,8 +39,10 @@ public static class ListHiddenCorrelations
         public string Country { get; init; } = string.Empty;
     }
 
-    public sealed class Handler(Database database, KeysetCursor cursors, AuditTrail audit) : IQueryHandler<Query, Result<HiddenCorrelationPage>>
+    public sealed class Handler(Database database, KeysetPaging paging, AuditTrail audit) : IQueryHandler<Query, Result<HiddenCorrelationPage>>
     {
+        private static readonly KeysetOrder ByAgency = new(new KeysetKey("g.id", KeysetField.Id));
+
         public async ValueTask<Result<HiddenCorrelationPage>> Handle(Query query, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
@@ -53,9 +57,7 @@ public static class ListHiddenCorrelations
                 return Failure.Forbidden("Only the originating agency sees which agencies hold a matching indicator but may not see the alert.");
             }
 
-            var take = query.Paging.Take;
-            var fingerprint = Correlations.Fingerprint(query.Id, "hidden");
-            var parameters = new DynamicParameters(new { id = query.Id, agencyId = query.Caller.AgencyId, take = take + 1 });
+            var parameters = new DynamicParameters(new { id = query.Id, agencyId = query.Caller.AgencyId });
 
             // Agencies (other than the caller, active) owning an active alert that shares an indicator, for whom the policy hides this alert.
             var sql = new StringBuilder(
@@ -69,20 +71,9 @@ public static class ListHiddenCorrelations
                                WHERE m.alert_id = @id AND t.alert_id <> @id AND o.status = 'active')
                   AND NOT {SharingPolicy.VisibleSql("a", "g.id")}
                 """);
-            if (query.Cursor is not null)
-            {
-                if (cursors.TryDecode(query.Cursor, fingerprint, out var position) is { } error)
-                {
-                    return Failure.Invalid("cursor", error);
-                }
-
-                sql.Append(" AND g.id > @afterId");
-                parameters.Add("afterId", position.Id);
-            }
-
-            sql.Append(" ORDER BY g.id LIMIT @take");
+            paging.Append(sql, parameters, query, ByAgency);
             var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
-            var page = rows.Count > take ? rows.GetRange(0, take) : rows;
+            var (page, next) = paging.Cut(rows, query, r => new KeysetCursor.Position(DateTimeOffset.UnixEpoch, r.Id));
 
             var shared = new Dictionary<Guid, (IReadOnlyList<IndicatorRef> Indicators, DateTimeOffset SeenAt)>();
             if (page.Count > 0)
@@ -102,7 +93,6 @@ public static class ListHiddenCorrelations
             var items = page.Where(r => shared.ContainsKey(r.Id))
                 .Select(r => new HiddenCorrelation(new AgencyRef { Id = r.Id, Name = r.Name, Country = r.Country }, shared[r.Id].Indicators, shared[r.Id].SeenAt))
                 .ToList();
-            var next = rows.Count > take ? cursors.Encode(new KeysetCursor.Position(DateTimeOffset.UnixEpoch, page[^1].Id), fingerprint) : null;
             return new HiddenCorrelationPage(items, next);
         }
     }
@@ -113,6 +103,7 @@ public static class ListHiddenCorrelations
             (await mediator.Send(new Query(Caller.From(context.User), id, cursor, limit, RequestOrigin.CleanPurpose(purpose)), context.RequestAborted)).Match(TypedResults.Ok))
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertCorrelationsHidden, AuditResources.Alert, "id")
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListHiddenCorrelations")
         .WithSummary("Agencies that hold a matching indicator but may not see your alert")
         .WithDescription("Originator only (403 for other agencies that may see the alert, 404 for those that may not). Each item is an agency with an active alert " +

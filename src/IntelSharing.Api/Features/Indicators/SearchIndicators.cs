@@ -11,6 +11,7 @@ using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -61,10 +62,15 @@ public static class SearchIndicators
     /// A search for <c>Terms</c>. <c>FieldOf</c> says how a problem names the type or value of term i: "type" on GET,
     /// "indicators[i].type" on POST.
     /// </summary>
-    public sealed record Query(Caller Caller, IReadOnlyList<IndicatorTerm>? Terms, string? Cursor, int? Limit, string? Purpose, Func<int, string, string> FieldOf)
-        : IQuery<Result<string>>
+    public sealed record Query(Caller Caller, IReadOnlyList<IndicatorTerm>? Terms, string? Cursor, string? Limit, string? Purpose, Func<int, string, string> FieldOf)
+        : IQuery<Result<string>>, IPagedQuery
     {
-        public int Take => Limit ?? ListAlerts.DefaultLimit;
+        /// <summary>The searched (type, value) pairs, normalised where valid, in one order: a cursor is bound to the set, not to how it was spelt.</summary>
+        public string CursorScope => Terms is null || !ListRules.IsWithin(Terms, MaxIndicators)
+            ? string.Empty
+            : string.Join('\n', Terms.Where(t => t?.Type is not null && t.Value is not null)
+                .Select(t => $"{WireNames.Of(t.Type!.Value)}:{IndicatorRules.Normalise(t.Type.Value, t.Value!).Normalised ?? t.Value}")
+                .Distinct().Order(StringComparer.Ordinal));
 
         /// <summary>The normalised (type, value) pairs searched, once each; valid only after validation.</summary>
         public IReadOnlyList<(IndicatorType Type, string Value)> Normalised =>
@@ -73,8 +79,9 @@ public static class SearchIndicators
 
     public sealed class Validator : AbstractValidator<Query>
     {
-        public Validator()
+        public Validator(KeysetCursor cursors)
         {
+            Include(new PageRules<Query>(cursors));
             RuleFor(q => q.Terms).NotEmpty().WithMessage("Name at least one indicator.").OverridePropertyName("indicators");
             RuleFor(q => q.Terms).AtMost(MaxIndicators, "indicators per search").OverridePropertyName("indicators");
             When(q => q.Terms is { Count: > 0 } && ListRules.IsWithin(q.Terms, MaxIndicators), () => RuleFor(q => q).Custom((query, context) =>
@@ -101,9 +108,6 @@ public static class SearchIndicators
                     }
                 }
             }));
-            RuleFor(q => q.Limit).InclusiveBetween(1, ListAlerts.MaxLimit).When(q => q.Limit is not null)
-                .WithMessage($"limit must be a whole number from 1 to {ListAlerts.MaxLimit}.").OverridePropertyName("limit");
-            RuleFor(q => q.Cursor).MaximumLength(200).OverridePropertyName("cursor");
         }
     }
 
@@ -118,8 +122,10 @@ public static class SearchIndicators
         public bool NamesPersons { get; init; }
     }
 
-    public sealed class Handler(Database database, KeysetCursor cursors, AuditTrail audit) : IQueryHandler<Query, Result<string>>
+    public sealed class Handler(Database database, KeysetPaging paging, AuditTrail audit) : IQueryHandler<Query, Result<string>>
     {
+        private static readonly KeysetOrder ChangeOrder = new(new("a.updated_at", KeysetField.At), new("a.id", KeysetField.Id));
+
         public async ValueTask<Result<string>> Handle(Query query, CancellationToken cancellationToken)
         {
             var terms = query.Normalised;
@@ -130,7 +136,6 @@ public static class SearchIndicators
                 return PersonalData.PurposeRequired($"A search for a {WireNames.Of(personal.Type)} indicator consults personal data: it");
             }
 
-            var fingerprint = string.Join('\n', terms.Select(t => $"{WireNames.Of(t.Type)}:{t.Value}").Order(StringComparer.Ordinal));
             var parameters = new DynamicParameters();
             parameters.Add("agencyId", query.Caller.AgencyId);
             var keys = SqlLists.In(parameters, "key", terms.Select(t => IndicatorIndex.Key(t.Type, t.Value)).ToArray());
@@ -142,32 +147,17 @@ public static class SearchIndicators
                   AND a.status = 'active'
                   AND {SharingPolicy.VisibleSql("a", "@agencyId")}
                 """);
-            if (query.Cursor is not null)
-            {
-                var error = cursors.TryDecode(query.Cursor, fingerprint, out var position);
-                if (error is not null)
-                {
-                    return Failure.Invalid("cursor", error);
-                }
-
-                sql.Append(" AND (a.updated_at > @afterTime OR (a.updated_at = @afterTime AND a.id > @afterId))");
-                parameters.Add("afterTime", position.At);
-                parameters.Add("afterId", position.Id);
-            }
-
-            sql.Append(" ORDER BY a.updated_at, a.id LIMIT @take");
-            parameters.Add("take", query.Take + 1);
+            paging.Append(sql, parameters, query, ChangeOrder);
 
             await using var connection = await database.OpenAsync(cancellationToken);
             var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
-            var page = rows.Count > query.Take ? rows.GetRange(0, query.Take) : rows;
+            var (page, next) = paging.Cut(rows, query, r => new KeysetCursor.Position(r.UpdatedAt, r.Id));
             if (query.Purpose is null && page.Exists(r => r.NamesPersons))
             {
                 return PersonalData.PurposeRequired("This page includes an alert that");
             }
 
             audit.Annotate(detail: new { indicators = terms.Count, types = terms.Select(t => WireNames.Of(t.Type)).Distinct(), alertIds = page.Select(r => r.Id) });
-            var next = rows.Count > query.Take ? cursors.Encode(new KeysetCursor.Position(page[^1].UpdatedAt, page[^1].Id), fingerprint) : null;
             return WritePage(page, terms.ToHashSet(), next);
         }
 
@@ -233,24 +223,20 @@ public static class SearchIndicators
                 return (IResult)Failure.Invalid("type", $"type must be one of: {string.Join(", ", WireNames.All<IndicatorType>())}.").ToProblem();
             }
 
-            if (limit is not null && !int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out _))
-            {
-                return Failure.Invalid("limit", $"limit must be a whole number from 1 to {ListAlerts.MaxLimit}.").ToProblem();
-            }
-
             var term = new IndicatorTerm { Type = parsed, Value = value };
             var result = await mediator.Send(
-                new Query(Caller.From(context.User), [term], cursor, limit is null ? null : int.Parse(limit, CultureInfo.InvariantCulture), RequestOrigin.CleanPurpose(purpose), GetField),
+                new Query(Caller.From(context.User), [term], cursor, limit, RequestOrigin.CleanPurpose(purpose), GetField),
                 context.RequestAborted);
             return result.Match(page => new JsonDocumentResult(page));
         })
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.IndicatorSearch, AuditResources.Alert)
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("LookUpIndicator")
         .WithSummary("Has anyone reported this indicator?")
         .WithDescription("The alerts you may see whose current version carries the indicator, matched on its normalised value " +
             "(+381 64 123 4567 finds +381641234567; SU 123-AB finds SU123AB). Oldest change first, in keyset pages " +
-            $"(limit 1 to {ListAlerts.MaxLimit}, default {ListAlerts.DefaultLimit}; pass nextCursor back as cursor). " +
+            $"(limit 1 to {KeysetPaging.MaxLimit}, default {KeysetPaging.DefaultLimit}; pass nextCursor back as cursor). " +
             "Alerts you may not see are never counted, hinted at or told apart from no match. A search for a phone, email, travel_document, " +
             "iban or vehicle_plate, and a page that includes an alert naming persons, need an X-Purpose header; every search is audited.")
         .Produces<IndicatorMatchPage>()
@@ -262,7 +248,7 @@ public static class SearchIndicators
         .MapPost("/search", async ([FromBody] SearchInput input, [FromHeader(Name = RequestOrigin.PurposeHeader)] string? purpose, HttpContext context, IMediator mediator) =>
         {
             var result = await mediator.Send(
-                new Query(Caller.From(context.User), input.Indicators, input.Cursor, input.Limit, RequestOrigin.CleanPurpose(purpose), PostField),
+                new Query(Caller.From(context.User), input.Indicators, input.Cursor, input.Limit?.ToString(CultureInfo.InvariantCulture), RequestOrigin.CleanPurpose(purpose), PostField),
                 context.RequestAborted);
             return result.Match(page => new JsonDocumentResult(page));
         })

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 using FluentValidation;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Infrastructure.Validation;
@@ -9,6 +10,9 @@ namespace IntelSharing.Api.Features.SharingGroups;
 /// A named set of agencies that an alert's audience can name instead of listing them, e.g. "Western Balkans
 /// route — border police". Naming a group shares the alert with its active members at publication.
 /// </summary>
+/// <summary>One page of sharing groups; <c>nextCursor</c> is null on the last page.</summary>
+public sealed record SharingGroupPage(IReadOnlyList<SharingGroupView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);
+
 public sealed record SharingGroupView(
     Guid Id, string Name, string? Description, SharingGroupVisibility Visibility, IReadOnlyList<SharingGroupMember> Members, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text;
 using Dapper;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Infrastructure.Json;
@@ -46,22 +47,44 @@ internal static class SharingGroupStore
     public static async Task<List<SharingGroupView>> LoadAsync(
         DbConnection connection, DbTransaction? transaction, Guid? id, CancellationToken cancellationToken, Guid? viewer = null)
     {
-        var conditions = new List<string>();
+        var (sql, parameters) = SelectGroups(id, viewer);
+        sql.Append(" ORDER BY g.name, g.id");
+        var groups = (await connection.QueryAsync<GroupRow>(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken))).AsList();
+        return await WithMembersAsync(connection, transaction, groups, cancellationToken);
+    }
+
+    /// <summary>One page of the groups <paramref name="viewer"/> may see (every group without one), oldest first.</summary>
+    public static async Task<(List<SharingGroupView> Items, string? NextCursor)> LoadPageAsync(
+        DbConnection connection, Guid? viewer, KeysetPaging paging, IPagedQuery query, CancellationToken cancellationToken)
+    {
+        var (sql, parameters) = SelectGroups(null, viewer);
+        paging.Append(sql, parameters, query, OldestFirst);
+        var rows = (await connection.QueryAsync<GroupRow>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
+        var (page, next) = paging.Cut(rows, query, g => new KeysetCursor.Position(g.CreatedAt, g.Id));
+        return (await WithMembersAsync(connection, null, page, cancellationToken), next);
+    }
+
+    private static readonly KeysetOrder OldestFirst = new(new("g.created_at", KeysetField.At), new("g.id", KeysetField.Id));
+
+    private static (StringBuilder Sql, DynamicParameters Parameters) SelectGroups(Guid? id, Guid? viewer)
+    {
+        var sql = new StringBuilder(
+            "SELECT g.id AS Id, g.name AS Name, g.description AS Description, g.visibility AS Visibility, g.created_at AS CreatedAt, g.updated_at AS UpdatedAt FROM sharing_groups g WHERE 1 = 1");
         if (id is not null)
         {
-            conditions.Add("g.id = @id");
+            sql.Append(" AND g.id = @id");
         }
 
         if (viewer is not null)
         {
-            conditions.Add(VisibleTo("g", "@viewer"));
+            sql.Append(" AND ").Append(VisibleTo("g", "@viewer"));
         }
 
-        var where = conditions.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", conditions);
-        var parameters = new { id = id ?? Guid.Empty, viewer = viewer ?? Guid.Empty };
-        var groups = (await connection.QueryAsync<GroupRow>(new CommandDefinition(
-            $"SELECT g.id AS Id, g.name AS Name, g.description AS Description, g.visibility AS Visibility, g.created_at AS CreatedAt, g.updated_at AS UpdatedAt FROM sharing_groups g {where} ORDER BY g.name, g.id",
-            parameters, transaction, cancellationToken: cancellationToken))).AsList();
+        return (sql, new DynamicParameters(new { id = id ?? Guid.Empty, viewer = viewer ?? Guid.Empty }));
+    }
+
+    private static async Task<List<SharingGroupView>> WithMembersAsync(DbConnection connection, DbTransaction? transaction, List<GroupRow> groups, CancellationToken cancellationToken)
+    {
         if (groups.Count == 0)
         {
             return [];

@@ -1,29 +1,46 @@
+using System.Text;
 using Dapper;
+using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Validation;
 using Mediator;
+using Microsoft.AspNetCore.Mvc;
 
 namespace IntelSharing.Api.Features.Subscriptions;
 
-/// <summary>GET /api/v1/subscriptions and GET /api/v1/subscriptions/{id} — an agency's own subscriptions.</summary>
+/// <summary>GET /api/v1/subscriptions and GET /api/v1/subscriptions/{id} — an agency's own subscriptions, oldest first, in keyset pages.</summary>
 public static class ListSubscriptions
 {
-    public sealed record Query(Caller Caller) : IQuery<IReadOnlyList<SubscriptionView>>;
+    public sealed record Query(Caller Caller, string? Cursor, string? Limit) : IQuery<SubscriptionPage>, IPagedQuery
+    {
+        public string CursorScope => $"subscriptions|{Caller.AgencyId}";
+    }
 
     public sealed record GetOne(Caller Caller, Guid Id) : IQuery<Result<SubscriptionView>>;
 
-    public sealed class Handler(Database database, TimeProvider time) : IQueryHandler<Query, IReadOnlyList<SubscriptionView>>, IQueryHandler<GetOne, Result<SubscriptionView>>
+    public sealed class Validator : AbstractValidator<Query>
     {
-        public async ValueTask<IReadOnlyList<SubscriptionView>> Handle(Query query, CancellationToken cancellationToken)
+        public Validator(KeysetCursor cursors) => Include(new PageRules<Query>(cursors));
+    }
+
+    public sealed class Handler(Database database, KeysetPaging paging, TimeProvider time) : IQueryHandler<Query, SubscriptionPage>, IQueryHandler<GetOne, Result<SubscriptionView>>
+    {
+        private static readonly KeysetOrder OldestFirst = new(new("created_at", KeysetField.At), new("id", KeysetField.Id));
+
+        public async ValueTask<SubscriptionPage> Handle(Query query, CancellationToken cancellationToken)
         {
+            var sql = new StringBuilder($"SELECT {SubscriptionRow.Columns} FROM subscriptions WHERE agency_id = @agencyId AND status <> 'deleted'");
+            var parameters = new DynamicParameters(new { agencyId = query.Caller.AgencyId });
+            paging.Append(sql, parameters, query, OldestFirst);
             await using var connection = await database.OpenAsync(cancellationToken);
-            var rows = await connection.QueryAsync<SubscriptionRow>(new CommandDefinition(
-                $"SELECT {SubscriptionRow.Columns} FROM subscriptions WHERE agency_id = @agencyId AND status <> 'deleted' ORDER BY created_at, id",
-                new { agencyId = query.Caller.AgencyId }, cancellationToken: cancellationToken));
+            var rows = (await connection.QueryAsync<SubscriptionRow>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
+            var (page, next) = paging.Cut(rows, query, r => new KeysetCursor.Position(r.CreatedAt, r.Id));
             var now = time.GetUtcNow();
-            return rows.Select(r => r.ToView(now)).ToList();
+            return new SubscriptionPage(page.Select(r => r.ToView(now)).ToList(), next);
         }
 
         public async ValueTask<Result<SubscriptionView>> Handle(GetOne query, CancellationToken cancellationToken)
@@ -35,14 +52,16 @@ public static class ListSubscriptions
     }
 
     public static RouteHandlerBuilder MapListSubscriptions(this RouteGroupBuilder group) => group
-        .MapGet("/", async (HttpContext context, IMediator mediator) =>
-            TypedResults.Ok(await mediator.Send(new Query(Caller.From(context.User)), context.RequestAborted)))
+        .MapGet("/", async ([FromQuery] string? cursor, [FromQuery] string? limit, HttpContext context, IMediator mediator) =>
+            TypedResults.Ok(await mediator.Send(new Query(Caller.From(context.User), cursor, limit), context.RequestAborted)))
         .RequireAuthorization(Scopes.SubscriptionsManage)
         .Audited(AuditActions.SubscriptionList, AuditResources.Subscription)
+        .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListSubscriptions")
         .WithSummary("List your subscriptions")
-        .WithDescription("Your agency's subscriptions with their filters and status (active, paused, or disabled after a 410 Gone). Signing secrets are never shown here.")
-        .Produces<IReadOnlyList<SubscriptionView>>()
+        .WithDescription($"Your agency's subscriptions with their filters and status (active, paused, or disabled after a 410 Gone). Signing secrets are never shown here. Oldest first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.")
+        .Produces<SubscriptionPage>()
+        .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status403Forbidden);
 

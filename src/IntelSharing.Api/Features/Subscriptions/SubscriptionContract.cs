@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Data.Common;
+using System.Text.Json.Serialization;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
@@ -40,6 +41,9 @@ public sealed record SubscriptionInput
     [ClosedSet(typeof(Dispatch.EventTypes), nameof(Dispatch.EventTypes.Choosable))]
     public IReadOnlyList<string>? EventTypes { get; init; }
 }
+
+/// <summary>One page of your subscriptions; <c>nextCursor</c> is null on the last page.</summary>
+public sealed record SubscriptionPage(IReadOnlyList<SubscriptionView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);
 
 public sealed record SubscriptionView
 {

@@ -55,6 +55,12 @@ public static class TaxiiProtocol
             status)
         { ContentType = MediaType };
 
+    /// <summary>An unknown query parameter is refused in TAXII's own error format, naming it and the parameters that are accepted.</summary>
+    public static readonly UnknownQueryParameterAnswer UnknownParameterAnswer = new((unknown, accepted) => Error(
+        StatusCodes.Status400BadRequest,
+        "Unknown query parameter",
+        $"{string.Join(", ", unknown)} {(unknown.Count == 1 ? "is not a parameter" : "are not parameters")} of this endpoint; it accepts {(accepted.Count == 0 ? "none" : string.Join(", ", accepted))}."));
+
     public static IResult NotAcceptable() =>
         Error(StatusCodes.Status406NotAcceptable, "Not acceptable", $"This server answers {MediaType}; send it (or */*) in Accept.");
 

@@ -216,47 +216,50 @@ public static class ContractExamples
         }
         """);
 
-    /// <summary>The directory, ordered by country and name.</summary>
+    /// <summary>The directory, oldest registration first, in one page.</summary>
     public static JsonNode AgencyList() => Parse(
         $$"""
-        [
-          {
-            "id": "{{HungarianPoliceId}}",
-            "name": "Hungarian National Police — Csongrád-Csanád County Police Headquarters",
-            "country": "HU",
-            "kind": "police",
-            "isActive": true,
-            "createdAt": "2026-11-03T11:05:44.902356+00:00",
-            "updatedAt": "2026-11-03T11:05:44.902356+00:00"
-          },
-          {
-            "id": "{{EuropolId}}",
-            "name": "Europol — European Migrant Smuggling Centre",
-            "country": "NL",
-            "kind": "eu_agency",
-            "isActive": true,
-            "createdAt": "2026-11-03T11:07:19.135087+00:00",
-            "updatedAt": "2026-11-03T11:07:19.135087+00:00"
-          },
-          {
-            "id": "{{BorderPoliceId}}",
-            "name": "{{BorderPoliceName}}",
-            "country": "RS",
-            "kind": "border_guard",
-            "isActive": true,
-            "createdAt": "2026-11-02T09:20:31.604812+00:00",
-            "updatedAt": "2026-11-02T09:20:31.604812+00:00"
-          },
-          {
-            "id": "{{CertId}}",
-            "name": "{{CertName}}",
-            "country": "RS",
-            "kind": "cert",
-            "isActive": true,
-            "createdAt": "2026-11-02T09:22:10.48817+00:00",
-            "updatedAt": "2026-11-02T09:22:10.48817+00:00"
-          }
-        ]
+        {
+          "items": [
+            {
+              "id": "{{BorderPoliceId}}",
+              "name": "{{BorderPoliceName}}",
+              "country": "RS",
+              "kind": "border_guard",
+              "isActive": true,
+              "createdAt": "2026-11-02T09:20:31.604812+00:00",
+              "updatedAt": "2026-11-02T09:20:31.604812+00:00"
+            },
+            {
+              "id": "{{CertId}}",
+              "name": "{{CertName}}",
+              "country": "RS",
+              "kind": "cert",
+              "isActive": true,
+              "createdAt": "2026-11-02T09:22:10.48817+00:00",
+              "updatedAt": "2026-11-02T09:22:10.48817+00:00"
+            },
+            {
+              "id": "{{HungarianPoliceId}}",
+              "name": "Hungarian National Police — Csongrád-Csanád County Police Headquarters",
+              "country": "HU",
+              "kind": "police",
+              "isActive": true,
+              "createdAt": "2026-11-03T11:05:44.902356+00:00",
+              "updatedAt": "2026-11-03T11:05:44.902356+00:00"
+            },
+            {
+              "id": "{{EuropolId}}",
+              "name": "Europol — European Migrant Smuggling Centre",
+              "country": "NL",
+              "kind": "eu_agency",
+              "isActive": true,
+              "createdAt": "2026-11-03T11:07:19.135087+00:00",
+              "updatedAt": "2026-11-03T11:07:19.135087+00:00"
+            }
+          ],
+          "nextCursor": null
+        }
         """);
 
     public static JsonNode ApiKeyInput() => Parse(
@@ -278,23 +281,26 @@ public static class ContractExamples
     /// <summary>Prefixes only: the secret part of a key is never shown again after it is issued.</summary>
     public static JsonNode ApiKeyList() => Parse(
         $$"""
-        [
-          {
-            "id": "{{BorderPoliceKeyId}}",
-            "prefix": "k7m2q9x4ta",
-            "name": "Border Police case system (production)",
-            "scopes": ["alerts:write", "alerts:read"],
-            "createdAt": "2026-11-02T09:31:02.771904+00:00"
-          },
-          {
-            "id": "01a19b9d-cce1-7098-be6c-c026c26a3505",
-            "prefix": "p4wq8ne3hc",
-            "name": "Border Police test system",
-            "scopes": ["alerts:read"],
-            "createdAt": "2026-11-02T09:36:12.51377+00:00",
-            "revokedAt": "2026-11-10T14:02:55.3011+00:00"
-          }
-        ]
+        {
+          "items": [
+            {
+              "id": "{{BorderPoliceKeyId}}",
+              "prefix": "k7m2q9x4ta",
+              "name": "Border Police case system (production)",
+              "scopes": ["alerts:write", "alerts:read"],
+              "createdAt": "2026-11-02T09:31:02.771904+00:00"
+            },
+            {
+              "id": "01a19b9d-cce1-7098-be6c-c026c26a3505",
+              "prefix": "p4wq8ne3hc",
+              "name": "Border Police test system",
+              "scopes": ["alerts:read"],
+              "createdAt": "2026-11-02T09:36:12.51377+00:00",
+              "revokedAt": "2026-11-10T14:02:55.3011+00:00"
+            }
+          ],
+          "nextCursor": null
+        }
         """);
 
     public static JsonNode StixBundle() => Parse(

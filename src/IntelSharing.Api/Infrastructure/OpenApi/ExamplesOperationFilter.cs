@@ -60,7 +60,7 @@ public sealed class ExamplesOperationFilter : IOperationFilter
                 break;
 
             case "ListAgencies":
-                Response(operation, "200", Json, ("directory", "Partner agencies by country and name", ContractExamples.AgencyList()));
+                Response(operation, "200", Json, ("directory", "Partner agencies, oldest registration first; nextCursor is null on the last page", ContractExamples.AgencyList()));
                 break;
 
             case "GetAgency":

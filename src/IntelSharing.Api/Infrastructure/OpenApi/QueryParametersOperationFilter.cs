@@ -10,16 +10,17 @@ public sealed class QueryParametersOperationFilter : IOperationFilter
 {
     public void Apply(Microsoft.OpenApi.OpenApiOperation operation, OperationFilterContext context)
     {
-        var docs = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<QueryParameterDocs>().LastOrDefault();
-        if (docs is null || operation.Parameters is null)
+        var docs = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<QueryParameterDocs>().ToList();
+        if (docs.Count == 0 || operation.Parameters is null)
         {
             return;
         }
 
         foreach (var parameter in operation.Parameters.OfType<Microsoft.OpenApi.OpenApiParameter>())
         {
-            if (docs.ByName.TryGetValue(parameter.Name!, out var doc))
+            if (docs.LastOrDefault(d => d.ByName.ContainsKey(parameter.Name!)) is { } named)
             {
+                var doc = named.ByName[parameter.Name!];
                 (parameter.Description, parameter.Schema, parameter.Example) = (doc.Description, doc.Schema, doc.Example);
             }
         }

@@ -37,8 +37,12 @@ public sealed class JsonDefaultsTests
     [InlineData("""{ "severity": 3 }""", "$.severity")]
     [InlineData("""{ "tlp": 2 }""", "$.tlp")]
     [InlineData("""{ "evaluation": { "information": 1 } }""", "$.evaluation.information")]
-    public void An_integer_for_an_enum_is_refused(string json, string path) =>
-        Assert.Equal(path, Assert.Throws<JsonException>(() => Read(json)).Path);
+    public void An_integer_for_an_enum_is_refused(string json, string path)
+    {
+        var refused = Assert.Throws<NotAnAllowedValueException>(() => Read(json));
+        Assert.Equal(path, refused.Path);
+        Assert.Contains("one of", refused.Message, StringComparison.Ordinal);
+    }
 
     [Theory]
     [InlineData("""{ "severity": "urgent" }""", "$.severity")]
@@ -46,8 +50,12 @@ public sealed class JsonDefaultsTests
     [InlineData("""{ "tlp": "Amber" }""", "$.tlp")]
     [InlineData("""{ "category": "MigrantSmuggling" }""", "$.category")]
     [InlineData("""{ "severity": "3" }""", "$.severity")]
-    public void Enum_values_are_matched_exactly_as_the_contract_spells_them(string json, string path) =>
-        Assert.Equal(path, Assert.Throws<JsonException>(() => Read(json)).Path);
+    public void Enum_values_are_matched_exactly_as_the_contract_spells_them(string json, string path)
+    {
+        var refused = Assert.Throws<NotAnAllowedValueException>(() => Read(json));
+        Assert.Equal(path, refused.Path);
+        Assert.Contains("one of", refused.Message, StringComparison.Ordinal);
+    }
 
     [Theory]
     [InlineData("""{ "title": 42 }""", "$.title")]

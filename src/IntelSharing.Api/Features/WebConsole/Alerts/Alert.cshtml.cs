@@ -2,6 +2,7 @@ using System.Text.Json;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -69,7 +70,7 @@ public sealed class AlertModel(ConsoleRequests requests) : PageModel
 
         if (caller.Has(Scopes.AlertsWrite))
         {
-            var versions = await requests.AskAsync(new ListAlertVersions.Query(caller, id, Purpose),
+            var versions = await requests.AskAsync(new ListAlertVersions.Query(caller, id, Purpose, null, $"{KeysetPaging.MaxLimit}"),
                 new Audited(AuditActions.AlertVersions, AuditResources.Alert, id, Purpose), cancellationToken);
             VersionsProblem = versions.Failure?.Detail;
             Versions = versions.Value is { } json ? [.. JsonDocument.Parse(json).RootElement.GetProperty("items").Clone().EnumerateArray()] : null;
@@ -80,9 +81,9 @@ public sealed class AlertModel(ConsoleRequests requests) : PageModel
         Ledger = ledger.Value;
         LedgerProblem = ledger.Failure is { Status: StatusCodes.Status404NotFound } ? null : ledger.Failure?.Detail;
 
-        var feedback = await requests.AskAsync(new AlertFeedback.List(caller, id),
+        var feedback = await requests.AskAsync(new ListAlertFeedback.Query(caller, id, null, $"{KeysetPaging.MaxLimit}"),
             new Audited(AuditActions.AlertFeedbackList, AuditResources.Alert, id), cancellationToken);
-        Feedback = feedback.Value;
+        Feedback = feedback.Value?.Items;
         FeedbackProblem = feedback.Failure?.Detail;
     }
 

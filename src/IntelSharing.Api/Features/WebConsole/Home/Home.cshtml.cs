@@ -1,6 +1,7 @@
 using IntelSharing.Api.Features.Deliveries;
 using IntelSharing.Api.Features.Subscriptions;
 using IntelSharing.Api.Infrastructure.Audit;
+using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Security;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -33,8 +34,8 @@ public sealed class HomeModel(ConsoleRequests requests) : PageModel
         var caller = requests.Caller;
         if (caller.Has(Scopes.SubscriptionsManage))
         {
-            Subscriptions = await requests.ListAsync(new ListSubscriptions.Query(caller),
-                new Audited(AuditActions.SubscriptionList, AuditResources.Subscription), cancellationToken);
+            Subscriptions = (await requests.ListAsync(new ListSubscriptions.Query(caller, null, $"{KeysetPaging.MaxLimit}"),
+                new Audited(AuditActions.SubscriptionList, AuditResources.Subscription), cancellationToken)).Items;
         }
 
         if (caller.Has(Scopes.SubscriptionsManage) || caller.Has(Scopes.DeliveriesManage))

@@ -3,7 +3,6 @@ using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Feed;
-using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Json;
@@ -19,16 +18,13 @@ namespace IntelSharing.Api.Features.Alerts;
 
 /// <summary>
 /// POST /api/v1/alerts/{id}/feedback — an entitled recipient answers (received, hit, actioned, false_positive);
-/// the originator's subscriptions receive it as <c>alert.feedback</c>. GET …/feedback shows the originator every
-/// answer and a recipient its own.
+/// the originator's subscriptions receive it as <c>alert.feedback</c> (<see cref="ListAlertFeedback"/> reads them back).
 /// </summary>
-public static class AlertFeedback
+public static class SubmitAlertFeedback
 {
-    public sealed record Submit(Caller Caller, Guid AlertId, FeedbackInput Input) : ICommand<Result<FeedbackView>>;
+    public sealed record Command(Caller Caller, Guid AlertId, FeedbackInput Input) : ICommand<Result<FeedbackView>>;
 
-    public sealed record List(Caller Caller, Guid AlertId) : IQuery<Result<IReadOnlyList<FeedbackView>>>;
-
-    public sealed class Validator : AbstractValidator<Submit>
+    public sealed class Validator : AbstractValidator<Command>
     {
         public Validator()
         {
@@ -38,42 +34,10 @@ public static class AlertFeedback
         }
     }
 
-    private sealed record Row
-    {
-        public Guid Id { get; init; }
-
-        public Guid AlertId { get; init; }
-
-        public int AlertVersion { get; init; }
-
-        public Guid AgencyId { get; init; }
-
-        public string AgencyName { get; init; } = string.Empty;
-
-        public string AgencyCountry { get; init; } = string.Empty;
-
-        public string Kind { get; init; } = string.Empty;
-
-        public string? Note { get; init; }
-
-        public DateTimeOffset CreatedAt { get; init; }
-
-        public FeedbackView ToView() => new()
-        {
-            Id = Id,
-            AlertId = AlertId,
-            AlertVersion = AlertVersion,
-            Agency = new AgencyRef { Id = AgencyId, Name = AgencyName, Country = AgencyCountry },
-            Kind = WireNames.TryParse<FeedbackKind>(Kind, out var kind) ? kind : FeedbackKind.Received,
-            Note = Note,
-            CreatedAt = CreatedAt,
-        };
-    }
-
     public sealed class Handler(Database database, Outbox outbox, DeliverySignal signal, FeedSignals feed, TimeProvider time, AuditTrail audit)
-        : ICommandHandler<Submit, Result<FeedbackView>>, IQueryHandler<List, Result<IReadOnlyList<FeedbackView>>>
+        : ICommandHandler<Command, Result<FeedbackView>>
     {
-        public async ValueTask<Result<FeedbackView>> Handle(Submit command, CancellationToken cancellationToken)
+        public async ValueTask<Result<FeedbackView>> Handle(Command command, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
             await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
@@ -135,33 +99,11 @@ public static class AlertFeedback
 
             return view;
         }
-
-        public async ValueTask<Result<IReadOnlyList<FeedbackView>>> Handle(List query, CancellationToken cancellationToken)
-        {
-            await using var connection = await database.OpenAsync(cancellationToken);
-            var current = await AlertStore.LoadAsync(connection, null, query.AlertId, query.Caller.AgencyId, cancellationToken);
-            if (current is null || !current.VisibleTo(query.Caller.AgencyId))
-            {
-                return Failure.NotFound("alert");
-            }
-
-            var own = current.OriginatorId == query.Caller.AgencyId ? string.Empty : " AND f.agency_id = @agencyId";
-            var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-                $"""
-                SELECT f.id AS Id, f.alert_id AS AlertId, f.alert_version AS AlertVersion, f.agency_id AS AgencyId, a.name AS AgencyName,
-                       a.country AS AgencyCountry, f.kind AS Kind, f.note AS Note, f.created_at AS CreatedAt
-                FROM alert_feedback f JOIN agencies a ON a.id = f.agency_id
-                WHERE f.alert_id = @alertId{own}
-                ORDER BY f.created_at, f.id
-                """,
-                new { alertId = query.AlertId, agencyId = query.Caller.AgencyId }, cancellationToken: cancellationToken));
-            return rows.Select(r => r.ToView()).ToList();
-        }
     }
 
     public static RouteHandlerBuilder MapSubmitFeedback(this RouteGroupBuilder group) => group
         .MapPost("/{id:guid}/feedback", async (Guid id, [FromBody] FeedbackInput input, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Submit(Caller.From(context.User), id, input), context.RequestAborted))
+            (await mediator.Send(new Command(Caller.From(context.User), id, input), context.RequestAborted))
                 .Match(view => TypedResults.Created($"/api/v1/alerts/{id}/feedback/{view.Id}", view)))
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertFeedback, AuditResources.Alert, "id")
@@ -175,17 +117,4 @@ public static class AlertFeedback
         .ProducesProblem(StatusCodes.Status403Forbidden)
         .ProducesProblem(StatusCodes.Status404NotFound)
         .ProducesProblem(StatusCodes.Status409Conflict);
-
-    public static RouteHandlerBuilder MapListFeedback(this RouteGroupBuilder group) => group
-        .MapGet("/{id:guid}/feedback", async (Guid id, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new List(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
-        .RequireAuthorization(Scopes.AlertsRead)
-        .Audited(AuditActions.AlertFeedbackList, AuditResources.Alert, "id")
-        .WithName("ListFeedback")
-        .WithSummary("Feedback on an alert")
-        .WithDescription("The originator sees every answer; a recipient sees its own.")
-        .Produces<IReadOnlyList<FeedbackView>>()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
 }
