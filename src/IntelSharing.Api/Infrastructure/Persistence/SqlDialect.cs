@@ -49,6 +49,9 @@ public abstract class SqlDialect
     /// <summary>Replaces the type tokens used in migration scripts.</summary>
     public abstract string TranslateMigration(string sql);
 
+    /// <summary>The UTC day (<c>yyyy-mm-dd</c>) or month (<c>yyyy-mm</c>) of a timestamp column, as text, to group by.</summary>
+    public abstract string UtcPeriod(string column, bool monthly);
+
     /// <summary>Whether an exception means a unique constraint was violated.</summary>
     public abstract bool IsUniqueViolation(DbException exception);
 
@@ -109,6 +112,9 @@ public sealed class PostgresDialect : SqlDialect
 
     public override string AllWordsQuery(IReadOnlyList<string> words) =>
         string.Join(" & ", words.Select(w => "'" + w.Replace("'", "''", StringComparison.Ordinal) + "'"));
+
+    public override string UtcPeriod(string column, bool monthly) =>
+        $"to_char({column} AT TIME ZONE 'UTC', '{(monthly ? "YYYY-MM" : "YYYY-MM-DD")}')";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "uuid", StringComparison.Ordinal)
@@ -184,6 +190,9 @@ public sealed class SqliteDialect : SqlDialect
     // strings side by side are ANDed.
     public override string AllWordsQuery(IReadOnlyList<string> words) =>
         string.Join(' ', words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
+
+    // Timestamps are stored as UTC text, yyyy-MM-ddTHH:mm:ss.ffffffZ: the period is a prefix.
+    public override string UtcPeriod(string column, bool monthly) => $"substr({column}, 1, {(monthly ? 7 : 10)})";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "TEXT", StringComparison.Ordinal)
