@@ -282,6 +282,49 @@ public abstract class ConsoleTests<TFixture>(TFixture app) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_partner_health_page_shows_an_agency_its_failing_endpoint_and_an_outsider_none_of_it()
+    {
+        var (_, partner, _, subscriptionId, _, _, _) = await DeadLetterAsync();
+        var outsider = await AgencyAsync("Croatian Police", "HR", Scopes.SubscriptionsManage);
+
+        var (status, html) = await (await ConsoleClient.SignedInAsync(app, partner.Key)).GetAsync("/console/partner-health");
+        var (outsiderStatus, outsiderHtml) = await (await ConsoleClient.SignedInAsync(app, outsider.Key)).GetAsync("/console/partner-health");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var row = html[html.IndexOf($"data-subscription=\"{subscriptionId}\"", StringComparison.Ordinal)..];
+        row = row[..row.IndexOf("</tr>", StringComparison.Ordinal)];
+        Assert.Contains("503", row, StringComparison.Ordinal);
+        Assert.Matches("data-window=\"day\">[^<]*<br>[^<]*: 1<br>[^<]*: 1</td>", row);
+        Assert.Equal(HttpStatusCode.OK, outsiderStatus);
+        Assert.DoesNotContain(subscriptionId.ToString(), outsiderHtml, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_published_results_page_suppresses_small_counts_and_downloads_the_same_csv_as_the_api()
+    {
+        var ministry = await AgencyAsync("Ministry of Interior", "RS", Scopes.AlertsWrite, Scopes.StatisticsRead);
+        await ministry.PublishAsync(TestData.SmugglingAlert("green"));
+        var day = app.Clock.GetUtcNow().ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var browser = await ConsoleClient.SignedInAsync(app, ministry.Key);
+
+        var (status, html) = await browser.GetAsync($"/console/published-results?from={day}&to={day}&period=day");
+        var download = await browser.Http.GetAsync($"/console/published-results?handler=Csv&from={day}&to={day}&period=day", Ct);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/statistics?from={day}&to={day}&period=day");
+        request.Headers.Accept.ParseAdd("text/csv");
+        var api = await ministry.Client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains($"data-total=\"{day} migrant_smuggling\">&lt;5</td>", html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal("text/csv", download.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(await api.Content.ReadAsStringAsync(Ct), await download.Content.ReadAsStringAsync(Ct));
+        Assert.Contains($"alerts,{day},migrant_smuggling,,,published_total,<5", await download.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        var (badStatus, bad) = await browser.GetAsync($"/console/published-results?from={day}&to=2000-01-01");
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.Contains("to must not be before from.", bad, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Reloading_the_dead_letters_page_after_a_bulk_replay_replays_nothing_again()
     {
         var (_, partner, receiver, _, _, deliveryId, setDown) = await DeadLetterAsync();
