@@ -618,6 +618,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/statistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published results: counts without content, small counts suppressed
+         * @description Alerts first published per day or month (from..to, UTC, inclusive; at most 92 days by day or 36 months by month) by category and country, deliveries delivered/failed per receiving agency and feedback (hit, actioned) per agency. A count from 1 to minimumCellCount − 1, or one a total would give away, is null ("<n" in CSV). An agency counts the alerts it may see and the deliveries and feedback of its own alerts; agencies:admin counts everything. Accept: text/csv for CSV.
+         */
+        get: operations["ReadStatistics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/subscriptions": {
         parameters: {
             query?: never;
@@ -633,6 +653,26 @@ export interface paths {
          * @description Registers an HTTPS endpoint with a filter. Every alert your agency is entitled to and that matches the filter is delivered as a Standard Webhooks request signed with the returned whsec_ secret. The secret is shown only in this response. An agency may have at most Delivery__MaxSubscriptionsPerAgency subscriptions (10 unless the operators changed it; paused and disabled ones count, deleted ones do not); one more is refused with 409 urn:intelsharing:problem:subscription-limit-reached, whose `limit` member gives the limit.
          */
         post: operations["CreateSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How each partner endpoint is doing
+         * @description Per subscription, oldest first in keyset pages: attempts that delivered or failed and deliveries that died in the last hour and day, p50/p99 latency over the latest 1000 attempts of the last day, this instance's circuit breaker for the endpoint, the last failed attempt of the last day, and when the next retry is due. An agency (subscriptions:manage) sees its own subscriptions; operators (deliveries:manage) see every one.
+         */
+        get: operations["ListPartnerHealth"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -927,7 +967,7 @@ export interface components {
         ApiKeyInput: {
             /** @description What the key is for, e.g. "SIS gateway production". */
             name: string;
-            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read")[];
+            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read" | "statistics:read")[];
             /** Format: date-time */
             expiresAt?: string | null;
         };
@@ -948,7 +988,7 @@ export interface components {
             id: string;
             prefix: string;
             name: string;
-            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read")[];
+            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read" | "statistics:read")[];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1138,6 +1178,23 @@ export interface components {
             statusCode?: number | null;
             error?: string | null;
             responseExcerpt?: string | null;
+        };
+        DeliveryCounts: {
+            /**
+             * Format: int64
+             * @description Attempts the partner answered with a 2xx.
+             */
+            delivered: number;
+            /**
+             * Format: int64
+             * @description Attempts that failed: an error status, a timeout or a refused connection.
+             */
+            failed: number;
+            /**
+             * Format: int64
+             * @description Deliveries whose last attempt fell in the window and that then gave up.
+             */
+            dead: number;
         };
         DeliveryDetail: {
             /** @description One (event, subscription) pair on its way. The alert's content is not here: read it through the alert endpoints. */
@@ -1347,11 +1404,64 @@ export interface components {
             id: string;
             prefix: string;
             key: string;
-            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read")[];
+            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read" | "statistics:read")[];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             expiresAt?: string | null;
+        };
+        LastError: {
+            /**
+             * Format: date-time
+             * @description When the failed attempt started.
+             */
+            at: string;
+            /**
+             * Format: int32
+             * @description The partner's status, when it answered.
+             */
+            statusCode?: number | null;
+            /** @description What went wrong, as the delivery ledger records it. */
+            error: string;
+        };
+        PartnerHealth: {
+            /** Format: uuid */
+            subscriptionId: string;
+            /** Format: uuid */
+            agencyId: string;
+            agencyName: string;
+            url: string;
+            /** @description active, paused or disabled. */
+            status: string;
+            lastHour: components["schemas"]["DeliveryCounts"];
+            lastDay: components["schemas"]["DeliveryCounts"];
+            /**
+             * Format: int32
+             * @description Median attempt duration in milliseconds; null without attempts in the last day.
+             */
+            latencyP50Ms?: number | null;
+            /** Format: int32 */
+            latencyP99Ms?: number | null;
+            /**
+             * Format: int32
+             * @description How many attempts the percentiles were taken over.
+             */
+            latencySampleSize: number;
+            /** @description closed or open, as the instance that answered sees the endpoint's breaker (each instance keeps its own). */
+            circuit: string;
+            /** Format: date-time */
+            circuitOpenUntil?: string | null;
+            /** @description The latest failed attempt of the last day, if any. */
+            lastError?: components["schemas"]["LastError"] | null;
+            /**
+             * Format: date-time
+             * @description When the earliest waiting retry of this subscription is due.
+             */
+            nextRetryAt?: string | null;
+        };
+        PartnerHealthPage: {
+            items: components["schemas"]["PartnerHealth"][];
+            nextCursor?: string | null;
         };
         Person: {
             fullName: string;
@@ -5809,6 +5919,85 @@ export interface operations {
             };
         };
     };
+    ReadStatistics: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                period?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     ListSubscriptions: {
         parameters: {
             query?: never;
@@ -5949,6 +6138,84 @@ export interface operations {
             };
             /** @description The body was not sent as application/json (urn:intelsharing:problem:unsupported-media-type). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ListPartnerHealth: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PartnerHealthPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
