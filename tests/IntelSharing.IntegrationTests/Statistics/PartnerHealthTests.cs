@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.IntegrationTests.Console;
 using IntelSharing.IntegrationTests.Infrastructure;
 
 namespace IntelSharing.IntegrationTests.Statistics;
@@ -120,6 +121,6 @@ public abstract class PartnerHealthTests<TFixture>(TFixture app) : IAsyncLifetim
     }
 }
 
-public sealed class PartnerHealthTestsOnSqlite(StatisticsSqliteFixture app) : PartnerHealthTests<StatisticsSqliteFixture>(app), IClassFixture<StatisticsSqliteFixture>;
+public sealed class PartnerHealthTestsOnSqlite(ConsoleSqliteFixture app) : PartnerHealthTests<ConsoleSqliteFixture>(app), IClassFixture<ConsoleSqliteFixture>;
 
-public sealed class PartnerHealthTestsOnPostgres(StatisticsPostgresFixture app) : PartnerHealthTests<StatisticsPostgresFixture>(app), IClassFixture<StatisticsPostgresFixture>;
+public sealed class PartnerHealthTestsOnPostgres(ConsolePostgresFixture app) : PartnerHealthTests<ConsolePostgresFixture>(app), IClassFixture<ConsolePostgresFixture>;

@@ -4,13 +4,14 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.IntegrationTests.Console;
 using IntelSharing.IntegrationTests.Infrastructure;
 
 namespace IntelSharing.IntegrationTests.Statistics;
 
 /// <summary>
 /// GET /api/v1/statistics: counts without content, small counts suppressed (with the complementary cell), CSV, what the
-/// sharing policy lets each caller count, and bounds. The minimum cell count here is 3 (StatisticsTestSettings).
+/// sharing policy lets each caller count, and bounds. The minimum cell count here is 3 (ConsoleTestSettings).
 /// </summary>
 public abstract class StatisticsTests<TFixture>(TFixture app) : IAsyncLifetime
     where TFixture : ApiFixture, IFakeClockFixture
@@ -71,7 +72,7 @@ public abstract class StatisticsTests<TFixture>(TFixture app) : IAsyncLifetime
 
         var report = await ReportAsync(ministry);
 
-        Assert.Equal(StatisticsTestSettings.MinimumCellCount, report.GetProperty("minimumCellCount").GetInt32());
+        Assert.Equal(ConsoleTestSettings.MinimumCellCount, report.GetProperty("minimumCellCount").GetInt32());
         Assert.Equal(JsonValueKind.Null, Cell(report, "migrant_smuggling", "HU").ValueKind); // 1: under 3
         Assert.Equal(JsonValueKind.Null, Cell(report, "migrant_smuggling", "RS").ValueKind); // 4, but 5 − 4 would reveal HU
         Assert.Equal(5, Total(report, "migrant_smuggling"));
@@ -218,6 +219,6 @@ public abstract class StatisticsTests<TFixture>(TFixture app) : IAsyncLifetime
     }
 }
 
-public sealed class StatisticsTestsOnSqlite(StatisticsSqliteFixture app) : StatisticsTests<StatisticsSqliteFixture>(app), IClassFixture<StatisticsSqliteFixture>;
+public sealed class StatisticsTestsOnSqlite(ConsoleSqliteFixture app) : StatisticsTests<ConsoleSqliteFixture>(app), IClassFixture<ConsoleSqliteFixture>;
 
-public sealed class StatisticsTestsOnPostgres(StatisticsPostgresFixture app) : StatisticsTests<StatisticsPostgresFixture>(app), IClassFixture<StatisticsPostgresFixture>;
+public sealed class StatisticsTestsOnPostgres(ConsolePostgresFixture app) : StatisticsTests<ConsolePostgresFixture>(app), IClassFixture<ConsolePostgresFixture>;
