@@ -1430,7 +1430,11 @@ export interface components {
             /** Format: uuid */
             agencyId: string;
             agencyName: string;
-            url: string;
+            /**
+             * @description scheme://host[:port] of the subscription's URL. The path and query are left out: they may carry a partner's own
+             *     token, and operators see every agency's endpoints here.
+             */
+            endpoint: string;
             /** @description active, paused or disabled. */
             status: string;
             lastHour: components["schemas"]["DeliveryCounts"];

@@ -67,8 +67,9 @@ public abstract class PartnerHealthTests<TFixture>(TFixture app) : IAsyncLifetim
         await DeliveryTestSettings.EventuallyAsync(async () =>
         {
             health = Find(await HealthAsync(hungary), subscriptionId) ?? default;
-            return health.ValueKind == JsonValueKind.Object && health.GetProperty("lastDay").GetProperty("dead").GetInt64() == 1;
-        }, "the third delivery to die");
+            return health.ValueKind == JsonValueKind.Object && health.GetProperty("lastDay").GetProperty("dead").GetInt64() == 1
+                && health.GetProperty("lastDay").GetProperty("delivered").GetInt64() == 2;
+        }, "two deliveries recorded and the third dead");
 
         foreach (var window in new[] { "lastHour", "lastDay" })
         {
@@ -82,6 +83,7 @@ public abstract class PartnerHealthTests<TFixture>(TFixture app) : IAsyncLifetim
         Assert.True(health.GetProperty("latencyP99Ms").GetInt32() >= health.GetProperty("latencyP50Ms").GetInt32());
         Assert.Equal(503, health.GetProperty("lastError").GetProperty("statusCode").GetInt32());
         Assert.Equal("closed", health.GetProperty("circuit").GetString());
+        Assert.Equal(new Uri(receiver.Url).GetLeftPart(UriPartial.Authority), health.GetProperty("endpoint").GetString());
         Assert.False(health.TryGetProperty("nextRetryAt", out _)); // nothing waits: the dead delivery gave up
         Assert.Null(Find(await HealthAsync(croatia), subscriptionId));
         Assert.NotNull(Find(await HealthAsync(operations), subscriptionId));

@@ -42,9 +42,9 @@ public static class ReadStatistics
         public Validator()
         {
             RuleFor(q => q.From).NotEmpty().WithMessage($"from is required: the first day counted, {DateFormat}.")
-                .Must(BeADate).WithMessage($"from must be a date, {DateFormat}.");
+                .Must(BeADate).WithMessage($"from must be a date from 2000 to 2099, {DateFormat}.");
             RuleFor(q => q.To).NotEmpty().WithMessage($"to is required: the last day counted, {DateFormat}.")
-                .Must(BeADate).WithMessage($"to must be a date, {DateFormat}.");
+                .Must(BeADate).WithMessage($"to must be a date from 2000 to 2099, {DateFormat}.");
             RuleFor(q => q.Period).Must(p => Periods.Contains(p)).When(q => q.Period is not null)
                 .WithMessage($"period must be one of {string.Join(", ", Periods)}.");
             RuleFor(q => q.To)
@@ -56,8 +56,10 @@ public static class ReadStatistics
                 .When(q => BeADate(q.From) && BeADate(q.To) && (q.Period is null || Periods.Contains(q.Period)));
         }
 
+        // Years are held to 2000–2099: nothing was published before, and the end of the calendar is not a range to add to.
         private static bool BeADate(string? value) =>
-            value is { Length: 10 } && DateOnly.TryParseExact(value, DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+            value is { Length: 10 } && DateOnly.TryParseExact(value, DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+            && date.Year is >= 2000 and <= 2099;
     }
 
     private sealed record Cell

@@ -53,7 +53,6 @@ public static class ListPartnerHealth
 
         public string AgencyName { get; init; } = string.Empty;
 
-        public string Url { get; init; } = string.Empty;
 
         public string Authority { get; init; } = string.Empty;
 
@@ -133,7 +132,7 @@ public static class ListPartnerHealth
             await using var connection = await database.OpenAsync(cancellationToken);
             var rows = (await connection.QueryAsync<SubscriptionRow>(new CommandDefinition(
                 $"""
-                SELECT s.id AS Id, s.agency_id AS AgencyId, g.name AS AgencyName, s.url AS Url, s.authority AS Authority,
+                SELECT s.id AS Id, s.agency_id AS AgencyId, g.name AS AgencyName, s.authority AS Authority,
                        s.status AS Status, s.created_at AS CreatedAt
                 FROM subscriptions s JOIN agencies g ON g.id = s.agency_id
                 {where} ORDER BY s.created_at, s.id LIMIT @take
@@ -200,7 +199,7 @@ public static class ListPartnerHealth
                     SubscriptionId = s.Id,
                     AgencyId = s.AgencyId,
                     AgencyName = s.AgencyName,
-                    Url = s.Url,
+                    Endpoint = s.Authority,
                     Status = s.Status,
                     LastHour = new DeliveryCounts(c?.DeliveredHour ?? 0, c?.FailedHour ?? 0, c?.DeadHour ?? 0),
                     LastDay = new DeliveryCounts(c?.DeliveredDay ?? 0, c?.FailedDay ?? 0, c?.DeadDay ?? 0),

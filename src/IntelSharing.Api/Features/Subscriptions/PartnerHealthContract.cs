@@ -18,7 +18,11 @@ public sealed record PartnerHealth
 
     public required string AgencyName { get; init; }
 
-    public required string Url { get; init; }
+    /// <summary>
+    /// scheme://host[:port] of the subscription's URL. The path and query are left out: they may carry a partner's own
+    /// token, and operators see every agency's endpoints here.
+    /// </summary>
+    public required string Endpoint { get; init; }
 
     /// <summary>active, paused or disabled.</summary>
     public required string Status { get; init; }
