@@ -23,8 +23,22 @@ public sealed class DatabaseKeyRepository(Database database, SecretProtector pro
 
     private sealed record Row(string Name, byte[] Value);
 
-    public IReadOnlyCollection<XElement> GetAllElements()
+    public IReadOnlyCollection<XElement> GetAllElements() => Load(out _);
+
+    /// <summary>
+    /// For <c>reencrypt-secrets</c>: moves every key of the ring under the current key (and encrypts plain ones), so that
+    /// the previous key can be removed even if no replica loaded the ring meanwhile. Returns how many rows it rewrote;
+    /// throws <see cref="System.Security.Cryptography.CryptographicException"/> when a row opens with neither key.
+    /// </summary>
+    public int MoveToCurrentKey()
     {
+        Load(out var moved);
+        return moved;
+    }
+
+    private List<XElement> Load(out int moved)
+    {
+        moved = 0;
         using var connection = database.OpenAsync(CancellationToken.None).GetAwaiter().GetResult();
         var rows = connection.Query<Row>(
                 "SELECT name AS Name, value AS Value FROM server_secrets WHERE name LIKE @pattern ORDER BY created_at, name",
@@ -38,11 +52,13 @@ public sealed class DatabaseKeyRepository(Database database, SecretProtector pro
             {
                 xml = Encoding.UTF8.GetString(row.Value);
                 Reencrypt(connection, row, xml);
+                moved++;
             }
             else if (protector.UnprotectIfUnderPreviousKey(row.Value) is { } underPrevious)
             {
                 xml = underPrevious;
                 Reencrypt(connection, row, xml);
+                moved++;
             }
             else
             {
