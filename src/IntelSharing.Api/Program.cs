@@ -6,6 +6,7 @@ using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
 using IntelSharing.Api.Features.Feed;
 using IntelSharing.Api.Features.Indicators;
+using IntelSharing.Api.Features.Statistics;
 using IntelSharing.Api.Features.Stix;
 using IntelSharing.Api.Features.WebConsole;
 using IntelSharing.Api.Infrastructure.Audit;
@@ -99,6 +100,8 @@ builder.Services.AddOptions<HostOptions>().Configure<IConfiguration>((host, conf
 });
 builder.Services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Section).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<SearchOptions>, SearchOptionsValidator>();
+builder.Services.AddOptions<StatisticsOptions>().BindConfiguration(StatisticsOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<StatisticsOptions>, StatisticsOptionsValidator>();
 builder.Services.AddOptions<FeedOptions>().BindConfiguration(FeedOptions.Section).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<FeedOptions>, FeedOptionsValidator>();
 builder.Services.AddSingleton<FeedSignals>();

@@ -752,6 +752,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/statistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published results: counts without content, small counts suppressed
+         * @description Alerts first published per day or month (from..to, UTC, inclusive; at most 92 days by day or 36 months by month) by category and country, deliveries delivered/failed per receiving agency and feedback (hit, actioned) per agency. A count from 1 to minimumCellCount − 1, or one a total would give away, is null ("<n" in CSV). An agency counts the alerts it may see and the deliveries and feedback of its own alerts; agencies:admin counts everything. Accept: text/csv for CSV.
+         *
+         *     Requires an API key with the `statistics:read` scope.
+         */
+        get: operations["ReadStatistics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/subscriptions": {
         parameters: {
             query?: never;
@@ -774,6 +796,28 @@ export interface paths {
          *     Requires an API key with the `subscriptions:manage` scope.
          */
         post: operations["CreateSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How each partner endpoint is doing
+         * @description Per subscription, oldest first in keyset pages: attempts that delivered or failed and deliveries that died in the last hour and day, p50/p99 latency over the latest 1000 attempts of the last day, this instance's circuit breaker for the endpoint, the last failed attempt of the last day, and when the next retry is due. An agency (subscriptions:manage) sees its own subscriptions; operators (deliveries:manage) see every one.
+         *
+         *     Requires an API key with one of the scopes `deliveries:manage` or `subscriptions:manage`.
+         */
+        get: operations["ListPartnerHealth"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1188,7 +1232,7 @@ export interface components {
             /** @description What the key is for, e.g. "SIS gateway production". */
             name: string;
             /** @description What the key may do. */
-            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read")[];
+            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read" | "statistics:read")[];
             /**
              * Format: date-time
              * @description When the key stops working; absent: it does not expire.
@@ -1230,7 +1274,7 @@ export interface components {
             /** @description What the key is for, as the operator named it. */
             name: string;
             /** @description What the key may do. */
-            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read")[];
+            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read" | "statistics:read")[];
             /**
              * Format: date-time
              * @description When it was created (RFC 3339, UTC).
@@ -1308,12 +1352,12 @@ export interface components {
              * @description e.g. alert.read, alert.list, alert.submit, auth.failed, agency.deactivate, group.member.add.
              * @enum {string}
              */
-            action: "alert.read" | "alert.list" | "taxii.read" | "alert.submit" | "alert.update" | "alert.share" | "alert.revoke" | "alert.versions" | "alert.feedback" | "alert.feedback.list" | "alert.feedback.read" | "alert.deliveries" | "alert.correlations" | "alert.correlations.hidden" | "indicator.search" | "feed.read" | "alert.expire" | "subscription.create" | "subscription.list" | "subscription.read" | "subscription.update" | "subscription.pause" | "subscription.resume" | "subscription.delete" | "subscription.secret.rotate" | "subscription.ping" | "delivery.list" | "delivery.read" | "delivery.replay" | "delivery.replay.bulk" | "delivery.delivered" | "delivery.failed" | "delivery.dead" | "delivery.cancelled" | "auth.failed" | "auth.forbidden" | "auth.throttled" | "console.sign_in" | "console.sign_out" | "console.session_ended" | "agency.list" | "agency.read" | "agency.register" | "agency.update" | "agency.networks.read" | "agency.networks.set" | "agency.deactivate" | "agency.activate" | "agency.bootstrap" | "key.list" | "key.issue" | "key.revoke" | "group.list" | "group.read" | "group.create" | "group.update" | "group.delete" | "group.member.add" | "group.member.remove" | "audit.list" | "audit.verify";
+            action: "alert.read" | "alert.list" | "taxii.read" | "alert.submit" | "alert.update" | "alert.share" | "alert.revoke" | "alert.versions" | "alert.feedback" | "alert.feedback.list" | "alert.feedback.read" | "alert.deliveries" | "alert.correlations" | "alert.correlations.hidden" | "indicator.search" | "feed.read" | "alert.expire" | "subscription.create" | "subscription.list" | "subscription.read" | "subscription.update" | "subscription.pause" | "subscription.resume" | "subscription.delete" | "subscription.secret.rotate" | "subscription.ping" | "subscription.health" | "statistics.read" | "delivery.list" | "delivery.read" | "delivery.replay" | "delivery.replay.bulk" | "delivery.delivered" | "delivery.failed" | "delivery.dead" | "delivery.cancelled" | "auth.failed" | "auth.forbidden" | "auth.throttled" | "console.sign_in" | "console.sign_out" | "console.session_ended" | "agency.list" | "agency.read" | "agency.register" | "agency.update" | "agency.networks.read" | "agency.networks.set" | "agency.deactivate" | "agency.activate" | "agency.bootstrap" | "key.list" | "key.issue" | "key.revoke" | "group.list" | "group.read" | "group.create" | "group.update" | "group.delete" | "group.member.add" | "group.member.remove" | "audit.list" | "audit.verify";
             /**
              * @description What kind of resource the action concerned.
              * @enum {string|null}
              */
-            resourceType?: "alert" | "agency" | "api_key" | "sharing_group" | "subscription" | "delivery" | "audit_trail" | "feed" | null;
+            resourceType?: "alert" | "agency" | "api_key" | "sharing_group" | "subscription" | "delivery" | "audit_trail" | "feed" | "statistics" | null;
             /**
              * Format: uuid
              * @description The resource the action concerned.
@@ -1515,6 +1559,23 @@ export interface components {
             error?: string | null;
             /** @description The start of the partner's answer, for diagnosis. */
             responseExcerpt?: string | null;
+        };
+        DeliveryCounts: {
+            /**
+             * Format: int64
+             * @description Attempts the partner answered with a 2xx.
+             */
+            delivered: number;
+            /**
+             * Format: int64
+             * @description Attempts that failed: an error status, a timeout or a refused connection.
+             */
+            failed: number;
+            /**
+             * Format: int64
+             * @description Deliveries whose last attempt fell in the window and that then gave up.
+             */
+            dead: number;
         };
         DeliveryDetail: {
             /** @description One (event, subscription) pair on its way. The alert's content is not here: read it through the alert endpoints. */
@@ -1839,7 +1900,7 @@ export interface components {
             /** @description The API key itself (isk_…): shown only in this response, store it now. */
             key: string;
             /** @description What the key may do. */
-            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read")[];
+            scopes: ("alerts:write" | "alerts:read" | "subscriptions:manage" | "deliveries:manage" | "agencies:admin" | "audit:read" | "metrics:read" | "statistics:read")[];
             /**
              * Format: date-time
              * @description When it was created (RFC 3339, UTC).
@@ -1850,6 +1911,71 @@ export interface components {
              * @description When the key stops working; absent: it does not expire.
              */
             expiresAt?: string | null;
+        };
+        LastError: {
+            /**
+             * Format: date-time
+             * @description When the failed attempt started.
+             */
+            at: string;
+            /**
+             * Format: int32
+             * @description The partner's status, when it answered.
+             */
+            statusCode?: number | null;
+            /** @description What went wrong, as the delivery ledger records it. */
+            error: string;
+        };
+        PartnerHealth: {
+            /**
+             * Format: uuid
+             * @description The subscription (endpoint) concerned.
+             */
+            subscriptionId: string;
+            /**
+             * Format: uuid
+             * @description The agency it belongs to.
+             */
+            agencyId: string;
+            agencyName: string;
+            /**
+             * @description scheme://host[:port] of the subscription's URL. The path and query are left out: they may carry a partner's own
+             *     token, and operators see every agency's endpoints here.
+             */
+            endpoint: string;
+            /** @description active, paused or disabled. */
+            status: string;
+            lastHour: components["schemas"]["DeliveryCounts"];
+            lastDay: components["schemas"]["DeliveryCounts"];
+            /**
+             * Format: int32
+             * @description Median attempt duration in milliseconds; null without attempts in the last day.
+             */
+            latencyP50Ms?: number | null;
+            /** Format: int32 */
+            latencyP99Ms?: number | null;
+            /**
+             * Format: int32
+             * @description How many attempts the percentiles were taken over.
+             */
+            latencySampleSize: number;
+            /** @description closed or open, as the instance that answered sees the endpoint's breaker (each instance keeps its own). */
+            circuit: string;
+            /** Format: date-time */
+            circuitOpenUntil?: string | null;
+            /** @description The latest failed attempt of the last day, if any. */
+            lastError?: components["schemas"]["LastError"] | null;
+            /**
+             * Format: date-time
+             * @description When the earliest waiting retry of this subscription is due.
+             */
+            nextRetryAt?: string | null;
+        };
+        PartnerHealthPage: {
+            /** @description This page's items, in the order the operation describes. */
+            items: components["schemas"]["PartnerHealth"][];
+            /** @description Pass as `cursor` (with the same filters) for the next page; null when there is none yet. */
+            nextCursor?: string | null;
         };
         Person: {
             /** @description The person's full name. */
@@ -7688,6 +7814,85 @@ export interface operations {
             };
         };
     };
+    ReadStatistics: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                period?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     ListSubscriptions: {
         parameters: {
             query?: {
@@ -7915,6 +8120,84 @@ export interface operations {
             };
             /** @description The body was not sent as application/json (urn:intelsharing:problem:unsupported-media-type). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database cannot be reached and nothing was changed; retry after the Retry-After delay (urn:intelsharing:problem:service-unavailable). */
+            503: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before retrying.
+                     * @example 5
+                     */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ListPartnerHealth: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PartnerHealthPage"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
+            401: {
+                headers: {
+                    /**
+                     * @description The authentication scheme to use.
+                     * @example Bearer realm="IntelSharing"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The API key lacks the scope this operation requires (urn:intelsharing:problem:forbidden). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

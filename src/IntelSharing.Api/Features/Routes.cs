@@ -6,6 +6,7 @@ using IntelSharing.Api.Features.Indicators;
 using IntelSharing.Api.Features.Subscriptions;
 using IntelSharing.Api.Features.Audit;
 using IntelSharing.Api.Features.SharingGroups;
+using IntelSharing.Api.Features.Statistics;
 using IntelSharing.Api.Features.Stix;
 using IntelSharing.Api.Features.Taxii;
 using IntelSharing.Api.Infrastructure.Http;
@@ -63,6 +64,7 @@ public static class Routes
         var subscriptions = app.MapGroup("/api/v1/subscriptions").WithTags("Subscriptions").ProducesProblem(StatusCodes.Status429TooManyRequests);
         subscriptions.MapCreateSubscription();
         subscriptions.MapListSubscriptions();
+        subscriptions.MapListPartnerHealth();
         subscriptions.MapGetSubscription();
         subscriptions.MapUpdateSubscription();
         subscriptions.MapPauseSubscription();
@@ -90,6 +92,9 @@ public static class Routes
         var taxii = app.MapGroup("/taxii2").ExcludeFromDescription().WithMetadata(TaxiiProtocol.UnknownParameterAnswer);
         taxii.MapTaxiiDiscovery();
         taxii.MapGetTaxiiObjects();
+
+        var statistics = app.MapGroup("/api/v1/statistics").WithTags("Statistics").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        statistics.MapReadStatistics();
 
         var audit = app.MapGroup("/api/v1/audit").WithTags("Audit").ProducesProblem(StatusCodes.Status429TooManyRequests);
         audit.MapListAuditRecords();

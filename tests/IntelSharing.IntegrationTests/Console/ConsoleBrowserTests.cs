@@ -166,6 +166,53 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture app) : IClassFixtu
     }
 
     [Fact]
+    public async Task An_agency_sees_its_failing_partner_in_partner_health_and_downloads_its_published_results_as_csv()
+    {
+        var browser = Browser();
+        var ministry = await app.CreateAgencyAsync("Ministry of Interior", "RS", AgencyKind.Ministry,
+            Scopes.AlertsWrite, Scopes.AlertsRead, Scopes.SubscriptionsManage, Scopes.StatisticsRead);
+        var receiver = await _partners.ReceiverAsync(_ => new PartnerReceiver.Response(HttpStatusCode.ServiceUnavailable));
+        var (subscriptionId, _) = await _partners.SubscribeAsync(ministry, receiver.Url, body => body["includeOwnAlerts"] = true);
+        await ministry.PublishAsync(TestData.SmugglingAlert("green"));
+        await receiver.WaitForAsync(1);
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = app.CreateClient().BaseAddress!.ToString(), Locale = "en-GB", AcceptDownloads = true,
+        });
+        var violations = new List<string>();
+
+        var page = await SignInAsync(context, ministry.Key, "20-ministry-sign-in");
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                violations.Add($"{message.Text} ({message.Location})");
+            }
+        };
+        await page.GetByRole(AriaRole.Link, new() { Name = "Partner health" }).ClickAsync();
+        var row = page.Locator($"tr[data-subscription='{subscriptionId}']");
+        await Assertions.Expect(row).ToBeVisibleAsync();
+        await DeliveryTestSettings.EventuallyAsync(async () =>
+        {
+            await page.ReloadAsync();
+            return (await row.InnerTextAsync()).Contains("503", StringComparison.Ordinal);
+        }, "the failed attempt to show");
+        await ShootAsync(page, "21-partner-health");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Published results" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Alerts published" })).ToBeVisibleAsync();
+        Assert.Contains("<3", await page.InnerTextAsync("main"), StringComparison.Ordinal);
+        await ShootAsync(page, "22-published-results");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Download CSV" }).ClickAsync());
+        var csv = await File.ReadAllTextAsync((await download.PathAsync())!, Ct);
+
+        Assert.StartsWith("intelsharing-statistics-", download.SuggestedFilename, StringComparison.Ordinal);
+        Assert.StartsWith("section,period,category,country,agency,measure,value", csv, StringComparison.Ordinal);
+        Assert.Contains("migrant_smuggling,,,published_total,<3", csv, StringComparison.Ordinal);
+        Assert.Empty(violations);
+    }
+
+    [Fact]
     public async Task An_outsiders_session_shows_none_of_another_agencys_deliveries_or_restricted_alerts()
     {
         var browser = Browser();

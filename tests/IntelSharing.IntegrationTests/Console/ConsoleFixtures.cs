@@ -8,11 +8,14 @@ namespace IntelSharing.IntegrationTests.Console;
 
 /// <summary>
 /// The console's settings for tests: loopback partners, one delivery attempt before a delivery is dead (so a dead
-/// letter is one failed attempt away, not a day of retries), and a 30-minute session.
+/// letter is one failed attempt away, not a day of retries), a 30-minute session, and a minimum cell count of 3 in
+/// published results, so that suppression shows with a handful of alerts (the statistics tests share these fixtures).
 /// </summary>
 public static class ConsoleTestSettings
 {
     public const int SessionMinutes = 30;
+
+    public const int MinimumCellCount = 3;
 
     public static readonly KeyValuePair<string, string>[] Settings =
     [
@@ -20,6 +23,7 @@ public static class ConsoleTestSettings
         new("Delivery:Schedule", "00:00:00"),
         new("Delivery:Jitter", "0"),
         new("Console:SessionMinutes", $"{SessionMinutes}"),
+        new("Statistics:MinimumCellCount", $"{MinimumCellCount}"),
     ];
 }
 

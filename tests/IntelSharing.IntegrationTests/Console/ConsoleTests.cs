@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using Dapper;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.WebConsole;
+using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Routing;
@@ -224,13 +226,122 @@ public abstract class ConsoleTests<TFixture>(TFixture app) : IAsyncLifetime
 
         var replay = await browser.PostFormAsync("/console/dead-letters", "/console/dead-letters?handler=Replay", new() { ["ids"] = deliveryId.ToString() });
 
-        Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
-        Assert.Contains($"data-replayed=\"{deliveryId}\"", await replay.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, replay.StatusCode);
+        Assert.Equal("/console/dead-letters", Target(replay));
+        var (_, afterReplay) = await browser.GetAsync(Target(replay));
+        Assert.Contains($"data-replayed=\"{deliveryId}\"", afterReplay, StringComparison.Ordinal);
         await receiver.WaitForAsync(2);
         Assert.Single(receiver.Received.Select(r => r.Id).Distinct());
         await DeliveryTestSettings.EventuallyAsync(async () => (await app.DeliveryStateAsync(deliveryId)).State == "delivered", "delivered");
         var audited = await app.AuditRecordsAsync("action = 'delivery.replay' AND resource_id = @deliveryId", new { deliveryId });
         Assert.Equal(partner.Id, Assert.Single(audited).AgencyId);
+    }
+
+    [Fact]
+    public async Task The_session_key_ring_is_stored_encrypted_so_a_database_read_alone_does_not_reveal_it()
+    {
+        var partner = await AgencyAsync("Hungarian Police", "HU", Scopes.AlertsRead, Scopes.SubscriptionsManage);
+        var browser = await ConsoleClient.SignedInAsync(app, partner.Key);
+
+        await using var connection = await app.Database.OpenAsync(Ct);
+        var stored = (await connection.QueryAsync<byte[]>(
+            "SELECT value FROM server_secrets WHERE name LIKE 'data-protection:%'")).ToList();
+
+        Assert.NotEmpty(stored);
+        foreach (var value in stored)
+        {
+            Assert.False(DatabaseKeyRepository.IsPlainXml(value));
+            Assert.DoesNotContain("masterKey", System.Text.Encoding.UTF8.GetString(value), StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("masterKey", app.Services.GetRequiredService<SecretProtector>().Unprotect(value), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/console")).Status);
+    }
+
+    [Fact]
+    public async Task A_key_ring_row_stored_unencrypted_by_an_earlier_release_still_reads_and_is_then_encrypted()
+    {
+        var partner = await AgencyAsync("Hungarian Police", "HU", Scopes.AlertsRead, Scopes.SubscriptionsManage);
+        _ = await ConsoleClient.SignedInAsync(app, partner.Key);
+        var protector = app.Services.GetRequiredService<SecretProtector>();
+        await using var connection = await app.Database.OpenAsync(Ct);
+        var (name, value) = await connection.QueryFirstAsync<(string, byte[])>(
+            "SELECT name, value FROM server_secrets WHERE name LIKE 'data-protection:%' ORDER BY name");
+        var xml = protector.Unprotect(value);
+        await connection.ExecuteAsync("UPDATE server_secrets SET value = @plain WHERE name = @name",
+            new { name, plain = System.Text.Encoding.UTF8.GetBytes(xml) });
+        var repository = new DatabaseKeyRepository(app.Database, protector, TimeProvider.System);
+
+        var elements = repository.GetAllElements();
+
+        Assert.Contains(elements, e => e.ToString(System.Xml.Linq.SaveOptions.DisableFormatting) == System.Xml.Linq.XElement.Parse(xml).ToString(System.Xml.Linq.SaveOptions.DisableFormatting));
+        var now = await connection.QuerySingleAsync<byte[]>("SELECT value FROM server_secrets WHERE name = @name", new { name });
+        Assert.False(DatabaseKeyRepository.IsPlainXml(now));
+        Assert.Equal(xml, protector.Unprotect(now));
+        Assert.Equal(elements.Count, repository.GetAllElements().Count);
+    }
+
+    [Fact]
+    public async Task The_partner_health_page_shows_an_agency_its_failing_endpoint_and_an_outsider_none_of_it()
+    {
+        var (_, partner, _, subscriptionId, _, _, _) = await DeadLetterAsync();
+        var outsider = await AgencyAsync("Croatian Police", "HR", Scopes.SubscriptionsManage);
+
+        var (status, html) = await (await ConsoleClient.SignedInAsync(app, partner.Key)).GetAsync("/console/partner-health");
+        var (outsiderStatus, outsiderHtml) = await (await ConsoleClient.SignedInAsync(app, outsider.Key)).GetAsync("/console/partner-health");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var row = html[html.IndexOf($"data-subscription=\"{subscriptionId}\"", StringComparison.Ordinal)..];
+        row = row[..row.IndexOf("</tr>", StringComparison.Ordinal)];
+        Assert.Contains("503", row, StringComparison.Ordinal);
+        Assert.Matches("data-window=\"day\">[^<]*<br>[^<]*: 1<br>[^<]*: 1</td>", row);
+        Assert.Equal(HttpStatusCode.OK, outsiderStatus);
+        Assert.DoesNotContain(subscriptionId.ToString(), outsiderHtml, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_published_results_page_suppresses_small_counts_and_downloads_the_same_csv_as_the_api()
+    {
+        var ministry = await AgencyAsync("Ministry of Interior", "RS", Scopes.AlertsWrite, Scopes.StatisticsRead);
+        await ministry.PublishAsync(TestData.SmugglingAlert("green"));
+        var day = app.Clock.GetUtcNow().ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var browser = await ConsoleClient.SignedInAsync(app, ministry.Key);
+
+        var (status, html) = await browser.GetAsync($"/console/published-results?from={day}&to={day}&period=day");
+        var download = await browser.Http.GetAsync($"/console/published-results?handler=Csv&from={day}&to={day}&period=day", Ct);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/statistics?from={day}&to={day}&period=day");
+        request.Headers.Accept.ParseAdd("text/csv");
+        var api = await ministry.Client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains($"data-total=\"{day} migrant_smuggling\">&lt;3</td>", html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal("text/csv", download.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(await api.Content.ReadAsStringAsync(Ct), await download.Content.ReadAsStringAsync(Ct));
+        Assert.Contains($"alerts,{day},migrant_smuggling,,,published_total,<3", await download.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        var (badStatus, bad) = await browser.GetAsync($"/console/published-results?from={day}&to=2000-01-01");
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.Contains("to must not be before from.", bad, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reloading_the_dead_letters_page_after_a_bulk_replay_replays_nothing_again()
+    {
+        var (_, partner, receiver, _, _, deliveryId, setDown) = await DeadLetterAsync();
+        var browser = await ConsoleClient.SignedInAsync(app, partner.Key);
+        setDown(false);
+        var replay = await browser.PostFormAsync("/console/dead-letters", "/console/dead-letters?handler=Replay", new() { ["ids"] = deliveryId.ToString() });
+        Assert.Equal(HttpStatusCode.Redirect, replay.StatusCode);
+        var (_, shown) = await browser.GetAsync(Target(replay));
+        Assert.Contains($"data-replayed=\"{deliveryId}\"", shown, StringComparison.Ordinal);
+        await DeliveryTestSettings.EventuallyAsync(async () => (await app.DeliveryStateAsync(deliveryId)).State == "delivered", "delivered");
+
+        var (reloadStatus, reloaded) = await browser.GetAsync(Target(replay));
+
+        Assert.Equal(HttpStatusCode.OK, reloadStatus);
+        Assert.DoesNotContain("data-replayed", reloaded, StringComparison.Ordinal);
+        Assert.Single(await app.AuditRecordsAsync("action = 'delivery.replay' AND resource_id = @deliveryId", new { deliveryId }));
+        Assert.Equal(2, receiver.Received.Count);
     }
 
     [Fact]
@@ -254,7 +365,8 @@ public abstract class ConsoleTests<TFixture>(TFixture app) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, alertStatus);
         Assert.DoesNotContain("Smuggling", alert, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(WebUtility.HtmlEncode(partner.Name), alert, StringComparison.Ordinal);
-        Assert.Contains("No delivery with that id is visible to you.", await replay.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, replay.StatusCode);
+        Assert.Contains("No delivery with that id is visible to you.", (await browser.GetAsync(Target(replay))).Html, StringComparison.Ordinal);
         Assert.Equal(("dead", 1), await app.DeliveryStateAsync(deliveryId));
     }
 

@@ -202,6 +202,17 @@ public static class FuzzTargets
             ["limit"] = ["1", "200"],
         }),
         new("GET", "api/v1/deliveries/{id}", FuzzCaller.Partner, 1),
+        new("GET", "api/v1/subscriptions/health", FuzzCaller.Partner, 2, QueryParameters: new Dictionary<string, string[]>
+        {
+            ["cursor"] = [],
+            ["limit"] = ["1", "100"],
+        }),
+        new("GET", "api/v1/statistics", FuzzCaller.Originator, 4, QueryParameters: new Dictionary<string, string[]>
+        {
+            ["from"] = ["2026-01-01", "2026-11-30"],
+            ["to"] = ["2026-03-31", "2026-12-06"],
+            ["period"] = ["day", "month"],
+        }),
         new("GET", "api/v1/feed", FuzzCaller.Partner, 3, QueryParameters: new Dictionary<string, string[]>
         {
             ["after"] = ["0", "1"],

@@ -91,7 +91,7 @@ public sealed class FuzzWorld
     public static async Task<FuzzWorld> CreateAsync(ApiFixture app, int closedPort, CancellationToken cancellationToken)
     {
         var world = new FuzzWorld(app) { PartnerUrl = $"http://127.0.0.1:{closedPort}/webhooks/intelsharing" };
-        var originator = await app.CreateAgencyAsync("Border Police Directorate", "RS", AgencyKind.BorderGuard, Scopes.AlertsWrite, Scopes.AlertsRead);
+        var originator = await app.CreateAgencyAsync("Border Police Directorate", "RS", AgencyKind.BorderGuard, Scopes.AlertsWrite, Scopes.AlertsRead, Scopes.StatisticsRead);
         var partner = await app.CreateAgencyAsync("Hungarian National Police", "HU", AgencyKind.Police, Scopes.AlertsRead, Scopes.SubscriptionsManage);
         var operations = await app.CreateOperatorAsync();
         var readOnly = await app.CreateAgencyAsync("Europol EC3", "NL", AgencyKind.EuAgency, Scopes.AlertsRead);

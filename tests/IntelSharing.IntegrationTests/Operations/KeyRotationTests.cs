@@ -45,6 +45,7 @@ public abstract class KeyRotationTests<TFixture>(TFixture app) : IAsyncLifetime
         var partner = await app.CreateAgencyAsync("Hungarian Police", "HU", AgencyKind.Police, Scopes.AlertsRead, Scopes.SubscriptionsManage);
         var receiver = await _partners.ReceiverAsync();
         var (_, secret) = await _partners.SubscribeAsync(partner, receiver.Url);
+        _ = await Console.ConsoleClient.SignedInAsync(app, partner.Key); // the console's key ring, under the old key
 
         var refused = await ReencryptAsync(previousKey: null);
         var first = await ReencryptAsync(OldKey);
@@ -56,12 +57,17 @@ public abstract class KeyRotationTests<TFixture>(TFixture app) : IAsyncLifetime
         Assert.Matches(@"Re-encrypted [1-9]\d* secret\(s\) of [1-9]\d* subscription\(s\)", first.Stdout);
         Assert.True(again.ExitCode == 0, again.Output);
         Assert.Contains("Re-encrypted 0 secret(s) of 0 subscription(s)", again.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"; [1-9]\d* console session key\(s\) moved", first.Stdout);
+        Assert.Contains("; 0 console session key(s) moved", again.Stdout, StringComparison.Ordinal);
 
         // A replica started with the new key alone (the rotation finished) sends, and the partner's old secret verifies.
         await using var rotated = app.WithWebHostBuilder(builder => builder
             .UseSetting("Secrets:EncryptionKey", NewKey)
             .UseSetting("Delivery:Enabled", "true"));
         _ = rotated.Services;
+        // …and reads the console's key ring with it: sessions survive the rotation.
+        Assert.NotEmpty(rotated.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>>()
+            .Value.XmlRepository!.GetAllElements());
         var submitted = await originator.Client.PostAsync("/api/v1/alerts", Samples.Json(Samples.SmugglingAlert()), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
         await receiver.WaitForAsync(1);

@@ -93,6 +93,8 @@ public abstract partial class AuthorizationMatrixTests(ApiFixture app)
         new("POST", "/api/v1/subscriptions/{id}/resume", Scopes.SubscriptionsManage, HttpStatusCode.NotFound, w => $"/api/v1/subscriptions/{w.Group}/resume"),
         new("DELETE", "/api/v1/subscriptions/{id}", Scopes.SubscriptionsManage, HttpStatusCode.NotFound, w => $"/api/v1/subscriptions/{w.Group}"),
         new("POST", "/api/v1/subscriptions/{id}/rotate-secret", Scopes.SubscriptionsManage, HttpStatusCode.NotFound, w => $"/api/v1/subscriptions/{w.Group}/rotate-secret"),
+        new("GET", "/api/v1/subscriptions/health", Scopes.DeliveriesManage, HttpStatusCode.OK, _ => "/api/v1/subscriptions/health", AlsoGrantedBy: [Scopes.SubscriptionsManage]),
+        new("GET", "/api/v1/statistics", Scopes.StatisticsRead, HttpStatusCode.OK, _ => "/api/v1/statistics?from=2026-11-01&to=2026-11-30&period=day"),
         new("POST", "/api/v1/subscriptions/{id}/ping", Scopes.SubscriptionsManage, HttpStatusCode.NotFound, w => $"/api/v1/subscriptions/{w.Group}/ping"),
 
         // The delivery ledger: operators (deliveries:manage) or the subscribing agency (subscriptions:manage).

@@ -42,13 +42,16 @@ public sealed class BoundaryTests
         // The console (docs/decisions/0031) shows what the API serves by sending the API's own Mediator messages, so that
         // the same validators, scope checks and sharing policy decide; each entry is a use case it shows.
         [$"{Features}.Deliveries.ListDeliveries"] = "the console's dead letters, home page and alert ledger are this query",
-        [$"{Features}.Deliveries.DeliveryPolicies"] = "console pages require the same ledger policy as the delivery endpoints",
+        [$"{Features}.Deliveries.DeliveryPolicies"] = "console pages and partner health require the same ledger policy as the delivery endpoints",
         [$"{Features}.Deliveries.GetDelivery"] = "the console's delivery page is this query",
         [$"{Features}.Deliveries.ReplayDeliveries"] = "the console's replay buttons send this command",
         [$"{Features}.Subscriptions.ListSubscriptions"] = "the console's home page lists subscriptions with this query",
         [$"{Features}.Alerts.ListAlertVersions"] = "the console's alert page shows versions with this query",
         [$"{Features}.Alerts.ListAlertFeedback"] = "the console's alert page lists feedback with this query",
         [$"{Features}.Audit.VerifyAuditChain"] = "the console's audit page runs this verification",
+        [$"{Features}.Subscriptions.ListPartnerHealth"] = "the console's partner-health page is this query",
+        [$"{Features}.Statistics.ReadStatistics"] = "the console's published-results page is this query",
+        [$"{Features}.Statistics.StatisticsCsv"] = "the console's published-results page downloads the same CSV as the API",
     };
 
     [Fact]

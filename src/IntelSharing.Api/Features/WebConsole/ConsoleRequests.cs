@@ -30,6 +30,10 @@ public sealed class ConsoleRequests(IServiceScopeFactory scopes, IHttpContextAcc
         return result.Value!;
     }
 
+    /// <summary>For the handlers that answer a plain value to a query a form filled in, so that validation can refuse it.</summary>
+    public Task<Result<T>> AskPlainAsync<T>(IQuery<T> query, Audited audited, CancellationToken cancellationToken) =>
+        SendAsync<T>(async (mediator, ct) => await mediator.Send(query, ct), audited, cancellationToken);
+
     private async Task<Result<T>> SendAsync<T>(Func<IMediator, CancellationToken, ValueTask<Result<T>>> send, Audited audited, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();

@@ -1,3 +1,4 @@
+using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -32,7 +33,8 @@ public static class ConsoleSetup
         // that every replica can read what another issued.
         services.AddDataProtection().SetApplicationName("IntelSharing");
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider => new ConfigureOptions<KeyManagementOptions>(options =>
-            options.XmlRepository = new DatabaseKeyRepository(provider.GetRequiredService<Database>(), provider.GetRequiredService<TimeProvider>())));
+            options.XmlRepository = new DatabaseKeyRepository(
+                provider.GetRequiredService<Database>(), provider.GetRequiredService<SecretProtector>(), provider.GetRequiredService<TimeProvider>())));
 
         services.AddAntiforgery(options =>
         {
@@ -41,6 +43,15 @@ public static class ConsoleSetup
             options.Cookie.SameSite = SameSiteMode.Strict;
             options.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest;
             options.FormFieldName = "__csrf";
+        });
+        // TempData carries a form's outcome across its redirect (post/redirect/get); its cookie is held like the others.
+        services.Configure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(options =>
+        {
+            options.Cookie.Name = "intelsharing-console-outcome";
+            options.Cookie.Path = PathBase;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest;
+            options.Cookie.IsEssential = true;
         });
         services.AddRazorPages(options =>
         {

@@ -38,6 +38,8 @@ public static class AuditActions
     public const string SubscriptionDelete = "subscription.delete";
     public const string SubscriptionRotateSecret = "subscription.secret.rotate";
     public const string SubscriptionPing = "subscription.ping";
+    public const string SubscriptionHealth = "subscription.health";
+    public const string StatisticsRead = "statistics.read";
 
     public const string DeliveryList = "delivery.list";
     public const string DeliveryRead = "delivery.read";
@@ -97,4 +99,5 @@ public static class AuditResources
     public const string Delivery = "delivery";
     public const string AuditTrail = "audit_trail";
     public const string Feed = "feed";
+    public const string Statistics = "statistics";
 }

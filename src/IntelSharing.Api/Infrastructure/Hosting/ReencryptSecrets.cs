@@ -11,7 +11,8 @@ namespace IntelSharing.Api.Infrastructure.Hosting;
 /// <c>Secrets__EncryptionKey</c> and the old one in <c>Secrets__PreviousEncryptionKey</c> (as every replica runs during
 /// the rotation), it re-encrypts each subscription's signing secrets (current, previous and older ones still in their
 /// overlap) under the new key. Secrets already under the new key are left alone, so it can be run again after an
-/// interruption; each subscription is one transaction. Afterwards the previous key can be removed.
+/// interruption; each subscription is one transaction. The console's session key ring is moved the same way. Afterwards
+/// the previous key can be removed.
 /// </summary>
 public static class ReencryptSecrets
 {
@@ -83,6 +84,19 @@ public static class ReencryptSecrets
             await transaction.CommitAsync(cancellationToken);
         }
 
+        // The console's data-protection key ring (server_secrets) is under the same key: moved here too, so that no
+        // replica has to load it before the previous key is removed.
+        int consoleKeys;
+        try
+        {
+            consoleKeys = new DatabaseKeyRepository(database, protector, TimeProvider.System).MoveToCurrentKey();
+        }
+        catch (CryptographicException)
+        {
+            await error.WriteLineAsync("The console's session key ring holds a key that neither key decrypts. Keep Secrets__PreviousEncryptionKey and check the keys.");
+            return 1;
+        }
+
         if (undecryptable.Count > 0)
         {
             await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
@@ -91,7 +105,7 @@ public static class ReencryptSecrets
         }
 
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"Re-encrypted {secrets} secret(s) of {subscriptions} subscription(s) under the new key; {ids.Count - subscriptions} subscription(s) needed nothing. Secrets__PreviousEncryptionKey can now be removed."));
+            $"Re-encrypted {secrets} secret(s) of {subscriptions} subscription(s) under the new key; {ids.Count - subscriptions} subscription(s) needed nothing; {consoleKeys} console session key(s) moved. Secrets__PreviousEncryptionKey can now be removed."));
         return 0;
     }
 

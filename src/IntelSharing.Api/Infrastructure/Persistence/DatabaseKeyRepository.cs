@@ -1,6 +1,7 @@
 using System.Text;
 using System.Xml.Linq;
 using Dapper;
+using IntelSharing.Api.Infrastructure.Delivery;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 
 namespace IntelSharing.Api.Infrastructure.Persistence;
@@ -9,21 +10,65 @@ namespace IntelSharing.Api.Infrastructure.Persistence;
 /// Keeps ASP.NET Core's data-protection key ring (which protects the console's session cookie and antiforgery tokens)
 /// in <c>server_secrets</c>, beside the other per-deployment keys: every replica reads the same ring, so a session
 /// opened on one is honoured by the next, and a restart does not sign everyone out (docs/decisions/0031).
+/// Each key's XML is stored encrypted by <see cref="SecretProtector"/> (AES-256-GCM under <c>Secrets__EncryptionKey</c>,
+/// like partner signing secrets): the ring holds the master keys of the session cookies, so a database read alone must
+/// not be enough to forge a session (ADR 0033). Rows written before that, as plain XML, are still read, and are
+/// re-encrypted in place the first time they are; rows under the previous key of a rotation are moved to the new one.
 /// The interface is synchronous; the framework calls it when it loads or rotates the ring (at start, then about
 /// once a day), never per request.
 /// </summary>
-public sealed class DatabaseKeyRepository(Database database, TimeProvider time) : IXmlRepository
+public sealed class DatabaseKeyRepository(Database database, SecretProtector protector, TimeProvider time) : IXmlRepository
 {
-    private const string NamePrefix = "data-protection:";
+    public const string NamePrefix = "data-protection:";
 
-    public IReadOnlyCollection<XElement> GetAllElements()
+    private sealed record Row(string Name, byte[] Value);
+
+    public IReadOnlyCollection<XElement> GetAllElements() => Load(out _);
+
+    /// <summary>
+    /// For <c>reencrypt-secrets</c>: moves every key of the ring under the current key (and encrypts plain ones), so that
+    /// the previous key can be removed even if no replica loaded the ring meanwhile. Returns how many rows it rewrote;
+    /// throws <see cref="System.Security.Cryptography.CryptographicException"/> when a row opens with neither key.
+    /// </summary>
+    public int MoveToCurrentKey()
     {
+        Load(out var moved);
+        return moved;
+    }
+
+    private List<XElement> Load(out int moved)
+    {
+        moved = 0;
         using var connection = database.OpenAsync(CancellationToken.None).GetAwaiter().GetResult();
-        return connection.Query<byte[]>(
-                "SELECT value FROM server_secrets WHERE name LIKE @pattern ORDER BY created_at, name",
+        var rows = connection.Query<Row>(
+                "SELECT name AS Name, value AS Value FROM server_secrets WHERE name LIKE @pattern ORDER BY created_at, name",
                 new { pattern = NamePrefix + "%" })
-            .Select(value => XElement.Parse(Encoding.UTF8.GetString(value)))
             .ToList();
+        var elements = new List<XElement>(rows.Count);
+        foreach (var row in rows)
+        {
+            string xml;
+            if (IsPlainXml(row.Value))
+            {
+                xml = Encoding.UTF8.GetString(row.Value);
+                Reencrypt(connection, row, xml);
+                moved++;
+            }
+            else if (protector.UnprotectIfUnderPreviousKey(row.Value) is { } underPrevious)
+            {
+                xml = underPrevious;
+                Reencrypt(connection, row, xml);
+                moved++;
+            }
+            else
+            {
+                xml = protector.Unprotect(row.Value);
+            }
+
+            elements.Add(XElement.Parse(xml));
+        }
+
+        return elements;
     }
 
     public void StoreElement(XElement element, string friendlyName)
@@ -34,8 +79,20 @@ public sealed class DatabaseKeyRepository(Database database, TimeProvider time) 
             new
             {
                 name = NamePrefix + friendlyName,
-                value = Encoding.UTF8.GetBytes(element.ToString(SaveOptions.DisableFormatting)),
+                value = protector.Protect(element.ToString(SaveOptions.DisableFormatting)),
                 now = time.GetUtcNow(),
             });
     }
+
+    /// <summary>
+    /// A row as the first console release wrote it: the XML itself. Encrypted rows start with the protector's version
+    /// byte (1), never with '&lt;' or a byte-order mark.
+    /// </summary>
+    public static bool IsPlainXml(byte[] value) => value.Length > 0 && (value[0] == (byte)'<' || value[0] == 0xEF);
+
+    /// <summary>Only when the row still holds what was read: two replicas starting together write it once, the same key either way.</summary>
+    private void Reencrypt(System.Data.Common.DbConnection connection, Row row, string xml) =>
+        connection.Execute(
+            "UPDATE server_secrets SET value = @value WHERE name = @name AND value = @old",
+            new { name = row.Name, value = protector.Protect(xml), old = row.Value });
 }

@@ -58,6 +58,9 @@ public abstract class SqlDialect
     /// <summary>Replaces the type tokens used in migration scripts.</summary>
     public abstract string TranslateMigration(string sql);
 
+    /// <summary>The UTC day (<c>yyyy-mm-dd</c>) or month (<c>yyyy-mm</c>) of a timestamp column, as text, to group by.</summary>
+    public abstract string UtcPeriod(string column, bool monthly);
+
     /// <summary>Whether an exception means a unique constraint was violated.</summary>
     public abstract bool IsUniqueViolation(DbException exception);
 
@@ -138,6 +141,9 @@ public sealed class PostgresDialect : SqlDialect
 
     public override string OtherCarriersOf(string outer, string carrier, string limit) =>
         $"JOIN LATERAL (SELECT * FROM alert_indicators c WHERE c.value_key = {outer}.value_key LIMIT {limit}) {carrier} ON {carrier}.alert_id <> {outer}.alert_id";
+
+    public override string UtcPeriod(string column, bool monthly) =>
+        $"to_char({column} AT TIME ZONE 'UTC', '{(monthly ? "YYYY-MM" : "YYYY-MM-DD")}')";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "uuid", StringComparison.Ordinal)
@@ -240,6 +246,9 @@ public sealed class SqliteDialect : SqlDialect
 
     public override string OtherCarriersOf(string outer, string carrier, string limit) =>
         $"JOIN alert_indicators {carrier} ON {carrier}.value_key = {outer}.value_key AND {carrier}.alert_id <> {outer}.alert_id";
+
+    // Timestamps are stored as UTC text, yyyy-MM-ddTHH:mm:ss.ffffffZ: the period is a prefix.
+    public override string UtcPeriod(string column, bool monthly) => $"substr({column}, 1, {(monthly ? 7 : 10)})";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "TEXT", StringComparison.Ordinal)

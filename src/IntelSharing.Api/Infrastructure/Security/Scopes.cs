@@ -13,8 +13,14 @@ public static class Scopes
     /// <summary>Scraping /metrics only: the key a Prometheus holds, which must not be able to manage agencies.</summary>
     public const string MetricsRead = "metrics:read";
 
+    /// <summary>
+    /// The published results only (GET /api/v1/statistics): counts without content, for a ministry's reporting tool.
+    /// Separate from alerts:read so that such a key, if it leaks, reveals no alert.
+    /// </summary>
+    public const string StatisticsRead = "statistics:read";
+
     public static readonly IReadOnlyList<string> All =
-        [AlertsWrite, AlertsRead, SubscriptionsManage, DeliveriesManage, AgenciesAdmin, AuditRead, MetricsRead];
+        [AlertsWrite, AlertsRead, SubscriptionsManage, DeliveriesManage, AgenciesAdmin, AuditRead, MetricsRead, StatisticsRead];
 
     public static bool IsKnown(string scope) => All.Contains(scope, StringComparer.Ordinal);
 }

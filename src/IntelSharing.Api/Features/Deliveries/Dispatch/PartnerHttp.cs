@@ -98,6 +98,10 @@ public sealed class PartnerBreakers(TimeProvider time)
 
     public void Closed(string authority) => _openUntil.TryRemove(authority, out _);
 
+    /// <summary>Until when this process's breaker for <paramref name="authority"/> stays open; null when it is closed.</summary>
+    public DateTimeOffset? OpenUntil(string authority) =>
+        _openUntil.TryGetValue(authority, out var until) && until > time.GetUtcNow() ? until : null;
+
     public IReadOnlyList<string> OpenAuthorities()
     {
         var now = time.GetUtcNow();

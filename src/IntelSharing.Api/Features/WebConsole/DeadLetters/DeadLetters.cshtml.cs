@@ -1,6 +1,7 @@
 using IntelSharing.Api.Features.Deliveries;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Audit;
+using System.Text.Json;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -28,7 +29,15 @@ public sealed class DeadLettersModel(ConsoleRequests requests) : PageModel
 
     public sealed record ReplayOutcome(Guid Id, string? Refusal);
 
-    public Task OnGetAsync(string? cursor, CancellationToken cancellationToken) => LoadAsync(cursor, cancellationToken);
+    /// <summary>The outcomes of the last replay post, handed to the GET that follows it; read once, then gone.</summary>
+    [TempData]
+    public string? ReplayOutcomes { get; set; }
+
+    public Task OnGetAsync(string? cursor, CancellationToken cancellationToken)
+    {
+        Replayed = ReplayOutcomes is { } carried ? JsonSerializer.Deserialize<List<ReplayOutcome>>(carried) ?? [] : [];
+        return LoadAsync(cursor, cancellationToken);
+    }
 
     public async Task<IActionResult> OnPostReplayAsync([FromForm] List<Guid>? ids, CancellationToken cancellationToken)
     {
@@ -40,9 +49,10 @@ public sealed class DeadLettersModel(ConsoleRequests requests) : PageModel
             outcomes.Add(new ReplayOutcome(id, result.Failure?.Detail));
         }
 
-        Replayed = outcomes;
-        await LoadAsync(null, cancellationToken);
-        return Page();
+        // Post/redirect/get, as on the delivery page: reloading the list must not post the replays again. The outcomes
+        // ride along in TempData (a data-protected cookie, read once) to the GET that shows them.
+        ReplayOutcomes = JsonSerializer.Serialize(outcomes);
+        return LocalRedirect($"{ConsoleSetup.PathBase}/dead-letters");
     }
 
     private async Task LoadAsync(string? cursor, CancellationToken cancellationToken)

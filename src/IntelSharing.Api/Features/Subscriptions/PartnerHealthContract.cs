@@ -1,0 +1,54 @@
+namespace IntelSharing.Api.Features.Subscriptions;
+
+/// <param name="Delivered">Attempts the partner answered with a 2xx.</param>
+/// <param name="Failed">Attempts that failed: an error status, a timeout or a refused connection.</param>
+/// <param name="Dead">Deliveries whose last attempt fell in the window and that then gave up.</param>
+public sealed record DeliveryCounts(long Delivered, long Failed, long Dead);
+
+/// <param name="At">When the failed attempt started.</param>
+/// <param name="StatusCode">The partner's status, when it answered.</param>
+/// <param name="Error">What went wrong, as the delivery ledger records it.</param>
+public sealed record LastError(DateTimeOffset At, int? StatusCode, string Error);
+
+public sealed record PartnerHealth
+{
+    public required Guid SubscriptionId { get; init; }
+
+    public required Guid AgencyId { get; init; }
+
+    public required string AgencyName { get; init; }
+
+    /// <summary>
+    /// scheme://host[:port] of the subscription's URL. The path and query are left out: they may carry a partner's own
+    /// token, and operators see every agency's endpoints here.
+    /// </summary>
+    public required string Endpoint { get; init; }
+
+    /// <summary>active, paused or disabled.</summary>
+    public required string Status { get; init; }
+
+    public required DeliveryCounts LastHour { get; init; }
+
+    public required DeliveryCounts LastDay { get; init; }
+
+    /// <summary>Median attempt duration in milliseconds; null without attempts in the last day.</summary>
+    public int? LatencyP50Ms { get; init; }
+
+    public int? LatencyP99Ms { get; init; }
+
+    /// <summary>How many attempts the percentiles were taken over.</summary>
+    public required int LatencySampleSize { get; init; }
+
+    /// <summary>closed or open, as the instance that answered sees the endpoint's breaker (each instance keeps its own).</summary>
+    public required string Circuit { get; init; }
+
+    public DateTimeOffset? CircuitOpenUntil { get; init; }
+
+    /// <summary>The latest failed attempt of the last day, if any.</summary>
+    public LastError? LastError { get; init; }
+
+    /// <summary>When the earliest waiting retry of this subscription is due.</summary>
+    public DateTimeOffset? NextRetryAt { get; init; }
+}
+
+public sealed record PartnerHealthPage(IReadOnlyList<PartnerHealth> Items, string? NextCursor);

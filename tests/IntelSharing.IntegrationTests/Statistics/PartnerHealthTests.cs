@@ -1,0 +1,128 @@
+using System.Net;
+using System.Text.Json;
+using IntelSharing.Api.Domain;
+using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.IntegrationTests.Console;
+using IntelSharing.IntegrationTests.Infrastructure;
+
+namespace IntelSharing.IntegrationTests.Statistics;
+
+/// <summary>
+/// GET /api/v1/subscriptions/health: what each partner endpoint's attempts did in the last hour and day, its latency,
+/// last error and next retry, with the delivery ledger's rules for whose subscriptions are shown. Every alert here is
+/// amber+strict to one partner, so that no other test's alerts reach these subscriptions.
+/// </summary>
+public abstract class PartnerHealthTests<TFixture>(TFixture app) : IAsyncLifetime
+    where TFixture : ApiFixture, IFakeClockFixture
+{
+    private readonly PartnerRig _partners = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public ValueTask InitializeAsync()
+    {
+        // Past the previous test's day, so its attempts are out of this one's windows.
+        app.Advance(TimeSpan.FromDays(2));
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => _partners.DisposeAsync();
+
+    private Task<TestAgency> AgencyAsync(string name, string country, params string[] scopes) =>
+        app.CreateAgencyAsync(name, country, AgencyKind.Police, scopes);
+
+    private static async Task<JsonElement> HealthAsync(TestAgency caller)
+    {
+        var response = await caller.Client.GetAsync("/api/v1/subscriptions/health", Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.ReadJsonAsync()).GetProperty("items");
+    }
+
+    private static JsonElement? Find(JsonElement items, Guid subscriptionId) =>
+        items.EnumerateArray().Where(i => i.GetProperty("subscriptionId").GetGuid() == subscriptionId).Select(i => (JsonElement?)i).SingleOrDefault();
+
+    [Fact]
+    public async Task A_partner_sees_its_endpoints_deliveries_failures_deaths_latency_and_last_error_and_an_outsider_sees_none_of_it()
+    {
+        var serbia = await AgencyAsync("Border Police Directorate", "RS", Scopes.AlertsWrite);
+        var hungary = await AgencyAsync("Hungarian Police", "HU", Scopes.AlertsRead, Scopes.SubscriptionsManage);
+        var croatia = await AgencyAsync("Croatian Police", "HR", Scopes.AlertsRead, Scopes.SubscriptionsManage);
+        var operations = await AgencyAsync("Operations", "RS", Scopes.DeliveriesManage);
+        var down = false;
+        var receiver = await _partners.ReceiverAsync(_ => down
+            ? new PartnerReceiver.Response(HttpStatusCode.ServiceUnavailable, Body: "maintenance")
+            : new PartnerReceiver.Response(HttpStatusCode.NoContent));
+        var (subscriptionId, _) = await _partners.SubscribeAsync(hungary, receiver.Url);
+
+        for (var i = 0; i < 2; i++)
+        {
+            await serbia.PublishAsync(TestData.SmugglingAlert("amber+strict", agencies: [hungary.Id]));
+        }
+
+        await receiver.WaitForAsync(2);
+        down = true;
+        await serbia.PublishAsync(TestData.SmugglingAlert("amber+strict", agencies: [hungary.Id]));
+        await receiver.WaitForAsync(3);
+        JsonElement health = default;
+        await DeliveryTestSettings.EventuallyAsync(async () =>
+        {
+            health = Find(await HealthAsync(hungary), subscriptionId) ?? default;
+            return health.ValueKind == JsonValueKind.Object && health.GetProperty("lastDay").GetProperty("dead").GetInt64() == 1
+                && health.GetProperty("lastDay").GetProperty("delivered").GetInt64() == 2;
+        }, "two deliveries recorded and the third dead");
+
+        foreach (var window in new[] { "lastHour", "lastDay" })
+        {
+            Assert.Equal(2, health.GetProperty(window).GetProperty("delivered").GetInt64());
+            Assert.Equal(1, health.GetProperty(window).GetProperty("failed").GetInt64());
+            Assert.Equal(1, health.GetProperty(window).GetProperty("dead").GetInt64());
+        }
+
+        Assert.Equal(3, health.GetProperty("latencySampleSize").GetInt32());
+        Assert.True(health.GetProperty("latencyP50Ms").GetInt32() >= 0);
+        Assert.True(health.GetProperty("latencyP99Ms").GetInt32() >= health.GetProperty("latencyP50Ms").GetInt32());
+        Assert.Equal(503, health.GetProperty("lastError").GetProperty("statusCode").GetInt32());
+        Assert.Equal("closed", health.GetProperty("circuit").GetString());
+        Assert.Equal(new Uri(receiver.Url).GetLeftPart(UriPartial.Authority), health.GetProperty("endpoint").GetString());
+        Assert.False(health.TryGetProperty("nextRetryAt", out _)); // nothing waits: the dead delivery gave up
+        Assert.Null(Find(await HealthAsync(croatia), subscriptionId));
+        Assert.NotNull(Find(await HealthAsync(operations), subscriptionId));
+    }
+
+    [Fact]
+    public async Task Attempts_older_than_a_day_drop_out_of_both_windows()
+    {
+        var serbia = await AgencyAsync("Border Police Directorate", "RS", Scopes.AlertsWrite);
+        var hungary = await AgencyAsync("Hungarian Police", "HU", Scopes.AlertsRead, Scopes.SubscriptionsManage);
+        var (receiver, subscriptionId) = await _partners.SubscribedReceiverAsync(hungary);
+        await serbia.PublishAsync(TestData.SmugglingAlert("amber+strict", agencies: [hungary.Id]));
+        await receiver.WaitForAsync(1);
+        await DeliveryTestSettings.EventuallyAsync(async () =>
+            Find(await HealthAsync(hungary), subscriptionId)?.GetProperty("lastHour").GetProperty("delivered").GetInt64() == 1, "the delivery recorded");
+
+        app.Advance(TimeSpan.FromHours(2));
+        var afterTwoHours = Find(await HealthAsync(hungary), subscriptionId)!.Value;
+        app.Advance(TimeSpan.FromDays(1));
+        var afterADay = Find(await HealthAsync(hungary), subscriptionId)!.Value;
+
+        Assert.Equal(0, afterTwoHours.GetProperty("lastHour").GetProperty("delivered").GetInt64());
+        Assert.Equal(1, afterTwoHours.GetProperty("lastDay").GetProperty("delivered").GetInt64());
+        Assert.Equal(0, afterADay.GetProperty("lastDay").GetProperty("delivered").GetInt64());
+        Assert.False(afterADay.TryGetProperty("latencyP50Ms", out _));
+    }
+
+    [Fact]
+    public async Task A_limit_out_of_bounds_is_a_400_naming_the_field()
+    {
+        var hungary = await AgencyAsync("Hungarian Police", "HU", Scopes.SubscriptionsManage);
+
+        var response = await hungary.Client.GetAsync("/api/v1/subscriptions/health?limit=1000", Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await response.ReadJsonAsync()).GetProperty("errors").TryGetProperty("limit", out _));
+    }
+}
+
+public sealed class PartnerHealthTestsOnSqlite(ConsoleSqliteFixture app) : PartnerHealthTests<ConsoleSqliteFixture>(app), IClassFixture<ConsoleSqliteFixture>;
+
+public sealed class PartnerHealthTestsOnPostgres(ConsolePostgresFixture app) : PartnerHealthTests<ConsolePostgresFixture>(app), IClassFixture<ConsolePostgresFixture>;
