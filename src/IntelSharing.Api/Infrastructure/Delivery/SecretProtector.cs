@@ -52,13 +52,32 @@ public sealed class SecretProtector
         }
 
         var file = Path.GetFullPath(options.Value.DevelopmentKeyFile);
-        if (!File.Exists(file))
+        if (!File.Exists(file) && CreateDevelopmentKey(file))
         {
-            File.WriteAllText(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
             logger.LogWarning("Secrets__EncryptionKey is not set; generated a development key in {File}. Production requires the setting.", file);
         }
 
         _key = Parse(File.ReadAllText(file).Trim());
+    }
+
+    /// <summary>
+    /// Writes a new key beside the file and moves it into place, which fails if the file appeared meanwhile: two processes
+    /// starting together (tests, replicas on one laptop) then share the first key, and neither reads a half-written file.
+    /// </summary>
+    private static bool CreateDevelopmentKey(string file)
+    {
+        var written = $"{file}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        File.WriteAllText(written, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        try
+        {
+            File.Move(written, file, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(file))
+        {
+            File.Delete(written);
+            return false;
+        }
     }
 
     public static byte[] Parse(string base64)
