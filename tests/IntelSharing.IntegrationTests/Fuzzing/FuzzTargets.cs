@@ -53,6 +53,7 @@ public sealed record FuzzTarget(
         var path = ("/" + Route)
             .Replace("{agencyId}", agency.ToString(), StringComparison.Ordinal)
             .Replace("{keyId}", Pick(random, world.SpareKeyIds).ToString(), StringComparison.Ordinal)
+            .Replace("{feedbackId}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
             .Replace("{id}", id.ToString(), StringComparison.Ordinal);
         return (path, id);
     }
@@ -182,6 +183,7 @@ public static class FuzzTargets
         new("GET", "api/v1/alerts/{id}/versions", FuzzCaller.Partner, 1, QueryParameters: Paging),
         new("GET", "api/v1/alerts/{id}/stix", FuzzCaller.Partner, 1),
         new("GET", "api/v1/alerts/{id}/feedback", FuzzCaller.Originator, 1, QueryParameters: Paging),
+        new("GET", "api/v1/alerts/{id}/feedback/{feedbackId}", FuzzCaller.Originator, 1),
         new("GET", "api/v1/alerts/{id}/deliveries", FuzzCaller.Originator, 3, QueryParameters: new Dictionary<string, string[]>
         {
             ["state"] = ["pending", "dead", "delivered"],

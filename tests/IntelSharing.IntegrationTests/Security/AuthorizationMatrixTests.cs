@@ -75,6 +75,8 @@ public abstract partial class AuthorizationMatrixTests(ApiFixture app)
         new("POST", "/api/v1/alerts/{id}/feedback", Scopes.AlertsRead, HttpStatusCode.Created, w => $"/api/v1/alerts/{w.VisibleAlert}/feedback",
             () => new JsonObject { ["kind"] = "hit", ["note"] = "Same domain seen in our sinkhole." }),
         new("GET", "/api/v1/alerts/{id}/feedback", Scopes.AlertsRead, HttpStatusCode.OK, w => $"/api/v1/alerts/{w.VisibleAlert}/feedback"),
+        // No feedback exists in this world: a 404 shows the scope let the request through to the look-up.
+        new("GET", "/api/v1/alerts/{id}/feedback/{feedbackId}", Scopes.AlertsRead, HttpStatusCode.NotFound, w => $"/api/v1/alerts/{w.VisibleAlert}/feedback/{Guid.NewGuid()}"),
         new("GET", "/api/v1/alerts/{id}/correlations", Scopes.AlertsRead, HttpStatusCode.OK, w => $"/api/v1/alerts/{w.OwnAlert}/correlations"),
         new("GET", "/api/v1/alerts/{id}/correlations/hidden", Scopes.AlertsRead, HttpStatusCode.OK, w => $"/api/v1/alerts/{w.OwnAlert}/correlations/hidden"),
         new("GET", "/api/v1/feed", Scopes.AlertsRead, HttpStatusCode.OK, _ => "/api/v1/feed?after=0"),
