@@ -1937,31 +1937,46 @@ export interface components {
              * @description The agency it belongs to.
              */
             agencyId: string;
+            /** @description The name of the agency the subscription belongs to. */
             agencyName: string;
             /**
              * @description scheme://host[:port] of the subscription's URL. The path and query are left out: they may carry a partner's own
              *     token, and operators see every agency's endpoints here.
              */
             endpoint: string;
-            /** @description active, paused or disabled. */
-            status: string;
+            /**
+             * @description active, paused or disabled.
+             * @enum {string}
+             */
+            status: "active" | "paused" | "disabled";
+            /** @description Attempts of the last hour by outcome: delivered, failed (to be retried) and dead (given up). */
             lastHour: components["schemas"]["DeliveryCounts"];
+            /** @description Attempts of the last 24 hours by outcome, counted as for `lastHour`. */
             lastDay: components["schemas"]["DeliveryCounts"];
             /**
              * Format: int32
              * @description Median attempt duration in milliseconds; null without attempts in the last day.
              */
             latencyP50Ms?: number | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description 99th-percentile attempt duration in milliseconds, over the same attempts as the median; null without attempts.
+             */
             latencyP99Ms?: number | null;
             /**
              * Format: int32
              * @description How many attempts the percentiles were taken over.
              */
             latencySampleSize: number;
-            /** @description closed or open, as the instance that answered sees the endpoint's breaker (each instance keeps its own). */
-            circuit: string;
-            /** Format: date-time */
+            /**
+             * @description closed or open, as the instance that answered sees the endpoint's breaker (each instance keeps its own).
+             * @enum {string}
+             */
+            circuit: "closed" | "open";
+            /**
+             * Format: date-time
+             * @description When an open breaker lets the next attempt through; null when the circuit is closed.
+             */
             circuitOpenUntil?: string | null;
             /** @description The latest failed attempt of the last day, if any. */
             lastError?: components["schemas"]["LastError"] | null;
@@ -8170,6 +8185,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "subscriptionId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "agencyId": "01a1fa58-491e-7ca1-9f35-744d4250ed11",
+                     *           "agencyName": "Hungarian Police — National Bureau of Investigation",
+                     *           "endpoint": "https://webhooks.police.hu:8443",
+                     *           "status": "active",
+                     *           "lastHour": {
+                     *             "delivered": 1,
+                     *             "failed": 1,
+                     *             "dead": 1
+                     *           },
+                     *           "lastDay": {
+                     *             "delivered": 1,
+                     *             "failed": 1,
+                     *             "dead": 1
+                     *           },
+                     *           "latencyP50Ms": 1,
+                     *           "latencyP99Ms": 1,
+                     *           "latencySampleSize": 1,
+                     *           "circuit": "closed",
+                     *           "circuitOpenUntil": "2026-11-20T19:04:12.318204+00:00",
+                     *           "lastError": {
+                     *             "at": "2026-11-20T19:04:12.318204+00:00",
+                     *             "statusCode": 200,
+                     *             "error": "The partner answered 503 Service Unavailable."
+                     *           },
+                     *           "nextRetryAt": "2026-11-20T19:04:12.318204+00:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PartnerHealthPage"];
                 };
             };

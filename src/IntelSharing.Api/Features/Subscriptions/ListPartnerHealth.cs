@@ -206,7 +206,7 @@ public static class ListPartnerHealth
                     LatencyP50Ms = Percentile(latencies, 0.50),
                     LatencyP99Ms = Percentile(latencies, 0.99),
                     LatencySampleSize = latencies.Count,
-                    Circuit = openUntil is null ? "closed" : "open",
+                    Circuit = openUntil is null ? CircuitStates.Closed : CircuitStates.Open,
                     CircuitOpenUntil = openUntil,
                     LastError = errors.TryGetValue(s.Id, out var e)
                         ? new LastError(e.StartedAt, e.StatusCode, e.Error ?? $"HTTP {e.StatusCode}")

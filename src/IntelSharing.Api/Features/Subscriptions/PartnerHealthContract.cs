@@ -1,3 +1,5 @@
+using IntelSharing.Api.Infrastructure.OpenApi;
+
 namespace IntelSharing.Api.Features.Subscriptions;
 
 /// <param name="Delivered">Attempts the partner answered with a 2xx.</param>
@@ -16,6 +18,7 @@ public sealed record PartnerHealth
 
     public required Guid AgencyId { get; init; }
 
+    /// <summary>The name of the agency the subscription belongs to.</summary>
     public required string AgencyName { get; init; }
 
     /// <summary>
@@ -25,23 +28,29 @@ public sealed record PartnerHealth
     public required string Endpoint { get; init; }
 
     /// <summary>active, paused or disabled.</summary>
+    [ClosedSet(typeof(SubscriptionStatuses))]
     public required string Status { get; init; }
 
+    /// <summary>Attempts of the last hour by outcome: delivered, failed (to be retried) and dead (given up).</summary>
     public required DeliveryCounts LastHour { get; init; }
 
+    /// <summary>Attempts of the last 24 hours by outcome, counted as for <c>lastHour</c>.</summary>
     public required DeliveryCounts LastDay { get; init; }
 
     /// <summary>Median attempt duration in milliseconds; null without attempts in the last day.</summary>
     public int? LatencyP50Ms { get; init; }
 
+    /// <summary>99th-percentile attempt duration in milliseconds, over the same attempts as the median; null without attempts.</summary>
     public int? LatencyP99Ms { get; init; }
 
     /// <summary>How many attempts the percentiles were taken over.</summary>
     public required int LatencySampleSize { get; init; }
 
     /// <summary>closed or open, as the instance that answered sees the endpoint's breaker (each instance keeps its own).</summary>
+    [ClosedSet(typeof(CircuitStates))]
     public required string Circuit { get; init; }
 
+    /// <summary>When an open breaker lets the next attempt through; null when the circuit is closed.</summary>
     public DateTimeOffset? CircuitOpenUntil { get; init; }
 
     /// <summary>The latest failed attempt of the last day, if any.</summary>
@@ -49,6 +58,14 @@ public sealed record PartnerHealth
 
     /// <summary>When the earliest waiting retry of this subscription is due.</summary>
     public DateTimeOffset? NextRetryAt { get; init; }
+}
+
+/// <summary>The states <see cref="PartnerHealth.Circuit"/> takes.</summary>
+public static class CircuitStates
+{
+    public const string Closed = "closed";
+
+    public const string Open = "open";
 }
 
 public sealed record PartnerHealthPage(IReadOnlyList<PartnerHealth> Items, string? NextCursor);

@@ -32,6 +32,16 @@ public sealed class ExamplesOperationFilter : IOperationFilter
                 Response(operation, "409", Problem, ("idempotencyKeyReused", "The same Idempotency-Key with a different body", ContractExamples.IdempotencyKeyReusedProblem()));
                 break;
 
+            case "ReadStatistics":
+                // Long form, one count per row; a count under the minimum cell count is written "<5" (docs/statistics.md).
+                Response(operation, "200", "text/csv", ("published", "A month by category and country: HU under 5, HR suppressed with it so the total cannot give HU away",
+                    JsonValue.Create(
+                        "section,period,category,country,agency,measure,value\r\n" +
+                        "alerts,2026-10,migrant_smuggling,RS,,published,42\r\n" +
+                        "alerts,2026-10,migrant_smuggling,HU,,published,<5\r\n" +
+                        "alerts,2026-10,migrant_smuggling,HR,,published,<5\r\n" +
+                        "alerts,2026-10,migrant_smuggling,,,published_total,51\r\n")));
+                break;
             case "GetAlert":
                 Response(operation, "200", Json,
                     ("migrantSmuggling", "An amber alert from the Border Police", ContractExamples.SmugglingAlertView()),

@@ -152,6 +152,9 @@ public static class PropertyGlossary
     public static readonly IReadOnlyDictionary<string, string> StringExamples = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["name"] = "Ministry of Interior of the Republic of Serbia — Border Police Directorate",
+        ["PartnerHealth.agencyName"] = "Hungarian Police — National Bureau of Investigation",
+        ["PartnerHealth.endpoint"] = "https://webhooks.police.hu:8443",
+        ["LastError.error"] = "The partner answered 503 Service Unavailable.",
         ["ApiKeyView.name"] = "Border Police case system",
         ["ApiKeyInput.name"] = "Border Police case system",
         ["CrossingPoint.name"] = "Horgoš–Röszke",
