@@ -31,7 +31,7 @@ public sealed partial class OpenApiCompletenessTests(SqliteApiFixture app) : ICl
     {
         var document = JsonNode.Parse(await app.ClientWithKey(null).GetStringAsync(OpenApiFile.ServedPath, Ct))!;
 
-        var gaps = ServerGaps(document).Concat(OperationGaps(document)).Concat(SchemaGaps(document)).ToList();
+        var gaps = ServerGaps(document).Concat(TagGaps(document)).Concat(OperationGaps(document)).Concat(SchemaGaps(document)).ToList();
 
         Assert.True(gaps.Count == 0, $"{gaps.Count} gaps in the OpenAPI document:\n" + string.Join("\n", gaps));
     }
@@ -87,6 +87,11 @@ public sealed partial class OpenApiCompletenessTests(SqliteApiFixture app) : ICl
             yield return "servers: no absolute server URL (a relative \"/\" names no host for a generated client)";
         }
     }
+
+    private static IEnumerable<string> TagGaps(JsonNode document) =>
+        (document["tags"]?.AsArray() ?? [])
+            .Where(tag => string.IsNullOrWhiteSpace(tag!["description"]?.GetValue<string>()))
+            .Select(tag => $"tag {tag!["name"]}: no description");
 
     /// <summary>The server URL with its variables at their defaults, as Swagger UI first shows it.</summary>
     private static string ServerUrl(JsonNode server) =>

@@ -20,7 +20,8 @@ public sealed class ContractDocumentFilter : IDocumentFilter
         ["Deliveries"] = "Webhook deliveries to your endpoints: their state and replay.",
         ["Indicators"] = "Has anyone reported this phone, IBAN, plate, domain or wallet? Search by normalised indicator value, under the sharing rules.",
         ["Sharing groups"] = "Named sets of agencies that an alert's audience may name; operators manage them, every partner can list them.",
-        ["Subscriptions"] = "Endpoints that receive alert webhooks (Standard Webhooks signatures), with filters.",
+        ["Statistics"] = "Published results (statistics:read): counts by period, category, country and partner, with small counts suppressed; JSON or CSV.",
+        ["Subscriptions"] = "Endpoints that receive alert webhooks (Standard Webhooks signatures), with filters, and their partner health.",
     };
 
     public void Apply(OpenApiDocument swaggerDoc, DocumentFilterContext context)
