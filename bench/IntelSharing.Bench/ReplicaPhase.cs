@@ -375,7 +375,8 @@ public sealed class ReplicaPhase(SuiteOptions options, Postgres postgres)
     private async Task RevokeAsync(Task restart, HostProcess[] replicas, string operatorKey, Member agency, (Guid Id, string Key) probe, ReplicaResult result)
     {
         await restart;
-        var clients = replicas.Select(r => new HttpClient { BaseAddress = r.BaseAddress, Timeout = TimeSpan.FromSeconds(5) }).ToArray();
+        // A replica just restarted under load may take seconds to answer its first requests; the revocation is timed by the polling, not by this.
+        var clients = replicas.Select(r => new HttpClient { BaseAddress = r.BaseAddress, Timeout = TimeSpan.FromSeconds(60) }).ToArray();
         try
         {
             foreach (var (client, index) in clients.Select((c, i) => (c, i)))
