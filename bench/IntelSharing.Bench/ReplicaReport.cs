@@ -133,7 +133,7 @@ public sealed class ReplicaResult
         md.AppendLine();
         var refusals = string.Join(", ", RevocationRefusedAfterMilliseconds.Select(r => $"{r.Key} {F(r.Value)} ms"));
         md.AppendLine(CultureInfo.InvariantCulture,
-            $"Key revoked through replica 0 (`DELETE` answered in {F(RevocationCommitMilliseconds)} ms); first `401` from the others, counted from that answer: {refusals} (bound 1,000 ms; polled every 10 ms).");
+            $"Key revoked through replica 0 (`DELETE` answered in {F(RevocationCommitMilliseconds)} ms); refused by the others for every request sent later than, counted from that answer: {refusals} (bound 1,000 ms; a probe sent every 10 ms, up to four at once, each timed from when it was sent).");
         return md.ToString();
     }
 }
