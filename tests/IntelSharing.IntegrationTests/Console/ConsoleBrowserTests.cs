@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Dapper;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Infrastructure.Security;
@@ -94,7 +95,10 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture app) : IClassFixtu
         await page.GetByLabel("API key").FillAsync(key);
         await ShootAsync(page, shot);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/console");
+        // The URL is what the sign-in decides; waiting for the page's load event as well (WaitForURLAsync's default)
+        // timed out once on a loaded 2-core CI runner with the redirect already done.
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/console$"), new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("main")).ToBeVisibleAsync(new() { Timeout = 30_000 });
         return page;
     }
 
@@ -158,7 +162,7 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture app) : IClassFixtu
         await ShootAsync(page, "06-audit-verified");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await page.WaitForURLAsync("**/console/sign-in");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/console/sign-in$"), new() { Timeout = 30_000 });
         await page.GotoAsync($"/console/deliveries/{deliveryId}");
         Assert.Contains("/console/sign-in", page.Url, StringComparison.Ordinal);
         await ShootAsync(page, "07-signed-out");
