@@ -16,6 +16,7 @@
 #                                          # behind nginx, one killed with -9; 20,000 alerts; writes bench/results/replicas.md
 #                                          # and .json; --quick: 3,000 alerts, replicas-quick.*. Needs nginx (apt-get install nginx).
 #
+# INTELSHARING_BENCH_PGBENCH runs another pgbench than the cluster's (e.g. a wrapper that breaks it, to see a run abort).
 # Needs the .NET SDK and PostgreSQL's server binaries with pgbench and pg_stat_statements
 # (Debian/Ubuntu: apt-get install postgresql postgresql-contrib). As root, the cluster runs as 'postgres' via runuser.
 set -euo pipefail
@@ -91,4 +92,4 @@ commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench && ech
 timeout "$limit" dotnet bench/IntelSharing.Bench/bin/Release/net10.0/IntelSharing.Bench.dll run "${quick[@]}" "${only[@]}" \
   --admin-connection "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Pooling=false" \
   --api src/IntelSharing.Api/bin/Release/net10.0/IntelSharing.Api.dll \
-  --pgbench "$bin/pgbench" --sql bench/sql --out bench/results --commit "$commit"
+  --pgbench "${INTELSHARING_BENCH_PGBENCH:-$bin/pgbench}" --sql bench/sql --out bench/results --commit "$commit"

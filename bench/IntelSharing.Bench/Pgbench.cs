@@ -73,7 +73,7 @@ public sealed partial class Pgbench(string executable, Postgres postgres)
         var text = await output;
         if (process.ExitCode != 0 || Tps().Match(text) is not { Success: true } tps)
         {
-            throw new InvalidOperationException($"pgbench {Path.GetFileName(script)} exited with {process.ExitCode}: {text}\n{await error}");
+            throw new PgbenchAbortedException(Path.GetFileName(script), clients, process.ExitCode, text, await error);
         }
 
         return new PgbenchResult(
@@ -95,4 +95,33 @@ public sealed partial class Pgbench(string executable, Postgres postgres)
 
     [GeneratedRegex(@"number of failed transactions: (\d+)")]
     private static partial Regex Failed();
+}
+
+/// <summary>
+/// A pgbench run that did not complete (pgbench exits 1 when it cannot start, 2 when clients aborted): the message says
+/// which script, and why in pgbench's own words — its first error lines, each distinct one once — on one line, so the
+/// report can print it under the phase that failed.
+/// </summary>
+public sealed partial class PgbenchAbortedException(string script, int clients, int exitCode, string output, string error)
+    : Exception(Describe(script, clients, exitCode, output, error))
+{
+    private const int MaxReasons = 3;
+
+    private static string Describe(string script, int clients, int exitCode, string output, string error)
+    {
+        // "client 3 script 0 aborted in command 1 query 0: ERROR: …" differs only in the client number: say it once.
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => ClientNumber().Replace(line, "client N"))
+            .ToList();
+        var reasons = lines.Where(line => !line.Contains("Run was aborted", StringComparison.Ordinal)).Distinct().ToList();
+        var aborted = lines.Count(line => line.Contains("aborted in command", StringComparison.Ordinal));
+        var said = reasons.Count == 0
+            ? output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "no output"
+            : string.Join(" | ", reasons.Take(MaxReasons)) + (reasons.Count > MaxReasons ? $" | … {reasons.Count - MaxReasons} more" : string.Empty);
+        var how = exitCode == 2 ? $"aborted ({aborted} of {clients} clients)" : $"exited with {exitCode}";
+        return $"pgbench {script}, {clients} clients, {how}: {said}";
+    }
+
+    [GeneratedRegex(@"client \d+")]
+    private static partial Regex ClientNumber();
 }

@@ -58,7 +58,7 @@ public static partial class Suite
                 // themselves autocommit, and COMMIT is sent only for an explicit transaction), bar the odd sealing round.
                 var groups = statements.Where(s => s.Query.Trim().Equals("COMMIT", StringComparison.OrdinalIgnoreCase)).Sum(s => s.Calls);
                 var groupSize = groups > 0 ? audited / (double)groups : 1;
-                results.Read = new ReadResult(Row(run, per), null!, null!) { Statements = Rows(statements, per.Units), AuditGroupSize = groupSize };
+                results.Read = new ReadResult(Row(run, per)) { Statements = Rows(statements, per.Units), AuditGroupSize = groupSize };
                 Log($"reads c=16 over {ids.Length:N0} alerts: {run.PerSecond:F0}/s, p99 {run.Latency.P99:F1} ms; API {per.ClientCpuMs:F2} ms CPU/read, PG {per.PostgresCpuMs:F2}, " +
                     $"{per.RoundTrips:F2} round trips, {per.Statements:F2} statements, {per.Commits:F2} commits, {per.WalSyncs:F3} WAL flushes; {groupSize:F1} audit records per commit group");
             }

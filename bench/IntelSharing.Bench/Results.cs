@@ -97,7 +97,11 @@ public sealed record IssuerRow(string Issuer, double Statements, double Executio
 /// <summary>Per alert, one statement's calls, execution ms, rows and WAL bytes, with its mean execution and issuer.</summary>
 public sealed record StatementCostRow(string Issuer, double Calls, double MeanMs, double ExecutionMs, double Rows, double WalBytes, string Query);
 
-public sealed record ReadResult(ClosedLoopRow Api, PgbenchResult WithoutAudit, PgbenchResult WithAudit)
+/// <summary>
+/// The reads phase. The pgbench parts stay null until their runs complete: a pgbench that aborts leaves them so, and the
+/// report prints what the API's run measured and names the abort under the phase that failed.
+/// </summary>
+public sealed record ReadResult(ClosedLoopRow Api, PgbenchResult? WithoutAudit = null, PgbenchResult? WithAudit = null)
 {
     /// <summary>Each statement's share per read in the API's run (pg_stat_statements).</summary>
     public List<StatementRow> Statements { get; init; } = [];
@@ -142,6 +146,12 @@ public sealed record EndToEndResult(
     /// cancelled): whether what was not received by then was still queued or had failed.
     /// </summary>
     public IReadOnlyDictionary<string, long> DeliveriesByState { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Undelivered deliveries right after the warm-up (the phase starts on a fresh, empty database).</summary>
+    public long? BacklogAfterWarmup { get; init; }
+
+    /// <summary>Undelivered deliveries when the measured window started: the queue the first measured alert met.</summary>
+    public long? BacklogAtMeasuredStart { get; init; }
 
     /// <summary>Kept up: accepted the scheduled rate (within 3 %), no submit failed, and every measured alert reached every partner.</summary>
     public bool Sustained => AchievedRate >= 0.97 * TargetRate && SubmitFailed == 0 && Delivered == ExpectedDeliveries;

@@ -162,7 +162,8 @@ public static partial class Suite
             }
             catch (Exception ex)
             {
-                results.Errors.Add($"{name}: {ex.GetType().Name}: {ex.Message}");
+                // One line: the report lists failures as bullets (pgbench's reasons are gathered into one line already).
+                results.Errors.Add($"{name}: {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
                 Log($"!! {name} failed: {ex}");
             }
         }
@@ -393,6 +394,20 @@ public static partial class Suite
             await _pgbench.RunAsync(IngestDatabase, productScript, 16, options.Warmup, variables);
             foreach (var connections in options.Connections)
             {
+                try
+                {
+                    await LimitsAtAsync(connections);
+                }
+                catch (PgbenchAbortedException aborted)
+                {
+                    // The other connection counts still run: one aborted pgbench costs its own row, not the phase's results.
+                    results.Errors.Add($"L_db and E_sql at {connections} connections: {aborted.Message}");
+                    Log($"!! L_db and E_sql at {connections} connections: {aborted.Message}");
+                }
+            }
+
+            async Task LimitsAtAsync(int connections)
+            {
                 var limit = await PgbenchMeasuredAsync(limits, limitScript, connections, limitVariables, Pgbench.Protocol.Prepared);
                 results.LimitDb.Add(limit);
                 Log($"L_db c={connections}: {limit.Tps:F0} alerts/s (pgbench, minimal write, prepared), latency {limit.LatencyAverageMs:F2} ms; " +
@@ -586,6 +601,10 @@ public static partial class Suite
             await PhaseAsync($"end to end at {half}/s", () => EndToEndAtAsync(half));
         }
 
+        /// <summary>Deliveries in the end-to-end database not yet delivered, cancelled or dead: the outbox's backlog.</summary>
+        private Task<long> BacklogAsync() =>
+            postgres.ScalarAsync<long>(EndToEndDatabase, "SELECT count(*) FROM deliveries WHERE state IN ('pending', 'in_flight', 'failed')");
+
         private async Task EndToEndAtAsync(double rate)
         {
             await using var receivers = new ReceiverSet(3);
@@ -599,19 +618,32 @@ public static partial class Suite
                     await community.SubscribeAsync(await community.PartnerAsync(i), receivers[i].Url, "Benchmark: all alerts");
                 }
 
-                var firstMeasured = (long)(rate * options.Warmup.TotalSeconds);
-                var created = new ConcurrentDictionary<Guid, long>();
+                // Each rate starts on its own fresh database: nothing queued by an earlier phase can be ahead of it.
+                var atStart = await BacklogAsync();
+                if (atStart != 0)
+                {
+                    throw new InvalidOperationException($"The outbox of the fresh database holds {atStart} undelivered deliveries before the run.");
+                }
+
+                // The warm-up (JIT, pools, partners earning their concurrency) at the same rate, then its own deliveries are
+                // let out (bounded): the measured alerts queue behind nothing but each other.
                 using var generator = new LoadGenerator(api.BaseAddress, OpenLoopAndEndToEndConnections);
+                await generator.OpenLoopAsync(n => Submit(n, border, cert), HttpStatusCode.Created, rate, TimeSpan.Zero, options.Warmup, drainLimit: options.EndToEndWait);
+                var warmedUp = await BacklogAsync();
+                var drainedBy = DateTime.UtcNow + options.EndToEndWait;
+                var backlog = warmedUp;
+                while (backlog > 0 && DateTime.UtcNow < drainedBy)
+                {
+                    await Task.Delay(250);
+                    backlog = await BacklogAsync();
+                }
+
+                Log($"end to end at {rate}/s: backlog at start {atStart}, after the warm-up {warmedUp}, when the measured window starts {backlog}");
+                var created = new ConcurrentDictionary<Guid, long>();
                 var (run, per, _) = await MeasuredAsync(EndToEndDatabase, api.Id, async () =>
                 {
-                    var r = await generator.OpenLoopAsync(n => Submit(n, border, cert), HttpStatusCode.Created, rate, options.Warmup, options.EndToEndWindow,
-                        (n, response) =>
-                        {
-                            if (n >= firstMeasured)
-                            {
-                                created[CreatedId(response)] = Stopwatch.GetTimestamp();
-                            }
-                        },
+                    var r = await generator.OpenLoopAsync(n => Submit(n, border, cert), HttpStatusCode.Created, rate, TimeSpan.Zero, options.EndToEndWindow,
+                        (_, response) => created[CreatedId(response)] = Stopwatch.GetTimestamp(),
                         options.EndToEndWait);
 
                     // Let the outbox empty (bounded): undelivered ones are reported, not ignored.
@@ -638,7 +670,12 @@ public static partial class Suite
                 var states = (await postgres.RowsAsync(EndToEndDatabase, "SELECT state, COUNT(*) FROM deliveries GROUP BY state ORDER BY state"))
                     .ToDictionary(row => row[0], row => long.Parse(row[1], CultureInfo.InvariantCulture));
                 var result = new EndToEndResult(rate, run.PerSecond, run.Seconds, 3, created.Count, created.Count * 3L, latencies.Count,
-                    Latencies.From(latencies), run.Latency, run.Failed, run.Failures, per) { DeliveriesByState = states };
+                    Latencies.From(latencies), run.Latency, run.Failed, run.Failures, per)
+                {
+                    DeliveriesByState = states,
+                    BacklogAfterWarmup = warmedUp,
+                    BacklogAtMeasuredStart = backlog,
+                };
                 results.EndToEnd.Add(result);
                 Log($"end to end at {rate}/s: achieved {run.PerSecond:F0}/s, {latencies.Count} of {created.Count * 3} delivered, " +
                     $"p50 {result.Latency.P50:F1} ms, p99 {result.Latency.P99:F1} ms; submit p99 {run.Latency.P99:F1} ms, {run.Failed} not acknowledged {string.Join(", ", run.Failures.Select(f => $"{f.Key}: {f.Value}"))}; " +

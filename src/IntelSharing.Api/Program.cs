@@ -14,6 +14,7 @@ using IntelSharing.Api.Infrastructure.Configuration;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Hosting;
+using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Observability;
 using IntelSharing.Api.Infrastructure.OpenApi;
@@ -224,9 +225,13 @@ app.UseMiddleware<AuthFailureThrottleMiddleware>();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseRefusalOfQueryParametersWhereNoneAreTaken();
 
-app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting();
-app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous().DisableRateLimiting();
+// Probes and scrapers send no query string; one that does is misconfigured and is told which parameter (400), as the API does.
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting()
+    .WithMetadata(TakesNoQueryParameters.Instance);
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous().DisableRateLimiting()
+    .WithMetadata(TakesNoQueryParameters.Instance);
 app.MapApi();
 app.MapRazorPages();
 
@@ -237,7 +242,7 @@ var metricsExport = app.Services.GetRequiredService<MetricsExport>();
 app.Services.GetRequiredService<DeliveryMetrics>();
 var backlog = app.Services.GetRequiredService<DeliveryBacklog>();
 metricsExport.Registry.AddBeforeCollectCallback(backlog.RefreshAsync);
-app.MapMetrics("/metrics", metricsExport.Registry).RequireAuthorization(Scopes.MetricsRead);
+app.MapMetrics("/metrics", metricsExport.Registry).RequireAuthorization(Scopes.MetricsRead).WithMetadata(TakesNoQueryParameters.Instance);
 
 await app.RunAsync();
 return 0;

@@ -168,6 +168,28 @@ public abstract partial class AuditTrailTests(ApiFixture app)
     }
 
     [Fact]
+    public async Task A_request_refused_for_an_unknown_query_parameter_is_recorded_with_the_parameter_named()
+    {
+        var auditor = await AuditorAsync();
+        var reader = await app.CreateAgencyAsync("Frontex Situation Centre", "PL");
+        var alertId = Guid.CreateVersion7();
+
+        var listing = await reader.Client.GetAsync("/api/v1/alerts?catgory=cyber_incident&limit=5", Ct);
+        var reading = await reader.Client.GetAsync($"/api/v1/alerts/{alertId}?format=stix", Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, listing.StatusCode);
+        Assert.Equal(["catgory"], (await listing.ReadJsonAsync()).GetProperty("errors").EnumerateObject().Select(e => e.Name));
+        Assert.Equal(HttpStatusCode.BadRequest, reading.StatusCode);
+        var listed = Assert.Single(await ReadTrailAsync(auditor, $"agency={reader.Id}&action={AuditActions.AlertList}"));
+        Assert.Equal(400, listed.GetProperty("outcome").GetInt32());
+        Assert.Equal(["catgory"], listed.GetProperty("detail").GetProperty("fields").EnumerateArray().Select(f => f.GetString()));
+        var read = Assert.Single(await ReadTrailAsync(auditor, $"agency={reader.Id}&action={AuditActions.AlertRead}"));
+        Assert.Equal(400, read.GetProperty("outcome").GetInt32());
+        Assert.Equal(alertId, read.GetProperty("resourceId").GetGuid());
+        Assert.Equal(["format"], read.GetProperty("detail").GetProperty("fields").EnumerateArray().Select(f => f.GetString()));
+    }
+
+    [Fact]
     public async Task Failed_authentications_are_recorded_with_the_presented_key_prefix_and_address_and_a_revoked_key_names_its_agency()
     {
         var operations = await app.CreateOperatorAsync();

@@ -47,6 +47,27 @@ public abstract class ObservabilityTests<TFixture>(TFixture app) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Health_and_metrics_refuse_a_query_parameter_with_a_400_naming_it_and_answer_without_one()
+    {
+        var monitoring = await app.CreateAgencyAsync("Operations monitoring", "RS", AgencyKind.Operator, Scopes.MetricsRead);
+        using var anonymous = app.ClientWithKey(null);
+
+        foreach (var (client, path) in new[] { (anonymous, "/health/live"), (anonymous, "/health/ready"), (monitoring.Client, "/metrics") })
+        {
+            var refused = await client.GetAsync($"{path}?verbose=1", Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            var errors = (await refused.ReadJsonAsync()).GetProperty("errors");
+            Assert.Equal(["verbose"], errors.EnumerateObject().Select(e => e.Name));
+            Assert.Contains("takes no query parameters", errors.GetProperty("verbose")[0].GetString()!, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(path, Ct)).StatusCode);
+        }
+
+        // The key is still asked for first: a caller without one learns nothing about the endpoint's parameters.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/metrics?verbose=1", Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task A_delivery_increments_the_delivered_counter_and_a_queued_delivery_shows_in_the_backlog_gauge_under_the_documented_names()
     {
         var scraper = (await app.CreateAgencyAsync("Operations monitoring", "RS", AgencyKind.Operator, Scopes.MetricsRead)).Client;

@@ -16,7 +16,7 @@ public sealed class AuditedEndpointFilter(string action, string resourceType, st
     {
         var http = context.HttpContext;
         var audit = http.RequestServices.GetRequiredService<AuditTrail>();
-        Guid? routeId = routeIdName is not null && Guid.TryParse(http.Request.RouteValues[routeIdName]?.ToString(), out var id) ? id : null;
+        var routeId = RouteId(http, routeIdName);
 
         if (RequestOrigin.PurposeOf(http.Request) is { Length: > AuditWriter.MaxPurposeLength })
         {
@@ -47,6 +47,25 @@ public sealed class AuditedEndpointFilter(string action, string resourceType, st
         return result;
     }
 
+    /// <summary>
+    /// Records a request to an audited endpoint that was refused before this filter ran: a route group's filters run
+    /// first, and an undeclared query parameter is refused there (<see cref="UnknownQueryParameters"/>). The record is
+    /// the one this filter writes for a validation failure. Nothing is recorded for an endpoint that is not audited.
+    /// </summary>
+    public static async Task RecordRefusalAsync(HttpContext http, int status, object detail)
+    {
+        if (http.GetEndpoint()?.Metadata.GetMetadata<AuditedEndpointMetadata>() is not { } audited)
+        {
+            return;
+        }
+
+        await http.RequestServices.GetRequiredService<AuditTrail>().RecordAsync(
+            new AuditEvent(audited.Action, status) { ResourceType = audited.ResourceType, ResourceId = RouteId(http, audited.RouteIdName), Detail = detail });
+    }
+
+    private static Guid? RouteId(HttpContext http, string? routeIdName) =>
+        routeIdName is not null && Guid.TryParse(http.Request.RouteValues[routeIdName]?.ToString(), out var id) ? id : null;
+
     private AuditEvent Event(int outcome, Guid? resourceId, object? detail) => new(action, outcome)
     {
         ResourceType = resourceType,
@@ -73,12 +92,12 @@ public sealed class AuditedEndpointFilter(string action, string resourceType, st
 }
 
 /// <summary>Marks an endpoint that has the audit filter, so that a test can list the endpoints without one.</summary>
-public sealed record AuditedEndpointMetadata(string Action, string ResourceType);
+public sealed record AuditedEndpointMetadata(string Action, string ResourceType, string? RouteIdName = null);
 
 public static class AuditedEndpoints
 {
     /// <summary>Records every call of the endpoint as <paramref name="action"/> on <paramref name="resourceType"/>, the id taken from the route value <paramref name="routeIdName"/>.</summary>
     public static RouteHandlerBuilder Audited(this RouteHandlerBuilder builder, string action, string resourceType, string? routeIdName = null) =>
         builder.AddEndpointFilter(new AuditedEndpointFilter(action, resourceType, routeIdName))
-            .WithMetadata(new AuditedEndpointMetadata(action, resourceType));
+            .WithMetadata(new AuditedEndpointMetadata(action, resourceType, routeIdName));
 }

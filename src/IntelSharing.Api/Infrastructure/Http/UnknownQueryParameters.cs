@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Reflection;
+using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Problems;
 using Microsoft.AspNetCore.Http.Metadata;
 
@@ -39,11 +40,34 @@ public static class UnknownQueryParameters
             }
 
             var accepted = declared.Explicit.Concat(declared.Implicit.Where(name => !routeValues.ContainsKey(name))).Order(StringComparer.Ordinal).ToList();
-            return context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<UnknownQueryParameterAnswer>() is { } answer
+            var refusal = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<UnknownQueryParameterAnswer>() is { } answer
                 ? answer.Answer(unknown, accepted)
                 : Problem(unknown, accepted).ToProblem();
+            // Every other refusal of an audited endpoint has its record; this one runs before the endpoint's audit filter.
+            await AuditedEndpointFilter.RecordRefusalAsync(context.HttpContext,
+                refusal is IStatusCodeHttpResult { StatusCode: { } status } ? status : StatusCodes.Status400BadRequest,
+                new { problem = ProblemTypes.Validation, fields = unknown.Select(Echo).Distinct().ToList() });
+            return refusal;
         };
     }
+
+    /// <summary>
+    /// The same refusal for endpoints that are not minimal-API handlers and take no query parameter (health checks,
+    /// <c>/metrics</c>): they carry <see cref="TakesNoQueryParameters"/> metadata. A middleware, since endpoint filters
+    /// apply to route handlers only; placed after authorization, so a caller without a key still gets 401 from
+    /// <c>/metrics</c> first.
+    /// </summary>
+    public static IApplicationBuilder UseRefusalOfQueryParametersWhereNoneAreTaken(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Query.Count > 0 && context.GetEndpoint()?.Metadata.GetMetadata<TakesNoQueryParameters>() is not null)
+            {
+                await Problem(context.Request.Query.Keys.Take(MaxReported).ToList(), []).ToProblem().ExecuteAsync(context);
+                return;
+            }
+
+            await next(context);
+        });
 
     /// <summary>The query parameters <paramref name="handler"/> binds: those it names with [FromQuery], and simple values it binds implicitly.</summary>
     public static DeclaredQueryParameters Declared(MethodInfo handler)
@@ -99,3 +123,9 @@ public sealed record DeclaredQueryParameters(FrozenSet<string> Explicit, FrozenS
 /// given the unknown names and the accepted ones.
 /// </summary>
 public sealed record UnknownQueryParameterAnswer(Func<IReadOnlyList<string>, IReadOnlyList<string>, IResult> Answer);
+
+/// <summary>Endpoint metadata: an endpoint that is not a route handler (health, <c>/metrics</c>) and takes no query parameter.</summary>
+public sealed record TakesNoQueryParameters
+{
+    public static readonly TakesNoQueryParameters Instance = new();
+}

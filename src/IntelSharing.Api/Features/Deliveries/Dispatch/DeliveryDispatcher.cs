@@ -13,7 +13,8 @@ namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 /// (<see cref="OutcomeRecorder"/>) only if this instance still holds the claim. A worker (and the partner's share) is
 /// free again as soon as the partner has answered, not when the outcome is committed: holding it through the group
 /// commit's WAL flush capped the drain at workers ÷ (send + flush). Outcomes waiting for their commit are bounded apart
-/// (<see cref="OutcomeRecorder.MaxBatch"/>); until committed the delivery stays claimed, so a crash still means a resend. Deliveries of partners whose breaker is
+/// (<see cref="OutcomeRecorder.MaxBatch"/>); until committed the delivery stays claimed, its lease renewed while this
+/// instance lives (<see cref="LeaseRenewal"/>), so a crash still means a resend and a slow commit does not. Deliveries of partners whose breaker is
 /// open, or that are at their limit in <see cref="WorkerShares"/>, are not claimed, so dead or slow partners never hold
 /// the workers that healthy partners need. On shutdown it stops claiming, lets sends under way finish within
 /// <c>Delivery__ShutdownGraceSeconds</c>, and records each one still open then as an interrupted attempt, due again at once.
@@ -40,6 +41,7 @@ public sealed class DeliveryDispatcher(
     private readonly DeliveryClaims _claims = new(database, signal, time, options.Value);
     private readonly OutcomeRecorder _outcomes = new(database, schedule, metrics, time, logger);
     private readonly StrandedSweep _stranded = new(database, time, logger);
+    private readonly LeaseRenewal _leases = new(database, time, options.Value, logger);
 
     // Cancelled when the shutdown grace is over: sends still open then are cut off. Wall-clock, like the host's own timeout.
     private readonly CancellationTokenSource _cutOff = new();
@@ -56,6 +58,9 @@ public sealed class DeliveryDispatcher(
         }
 
         var recording = Task.Run(_outcomes.RunAsync, CancellationToken.None);
+        // Past the stopping token: sends finishing within the shutdown grace, and their outcomes, keep their leases too.
+        using var stopRenewing = new CancellationTokenSource();
+        var renewing = Task.Run(() => _leases.RunAsync(stopRenewing.Token), CancellationToken.None);
         using var slots = new SemaphoreSlim(_options.Workers, _options.Workers);
         using var unrecorded = new SemaphoreSlim(UnrecordedLimit, UnrecordedLimit);
         var running = new ConcurrentDictionary<Task, byte>();
@@ -74,6 +79,8 @@ public sealed class DeliveryDispatcher(
             await Task.WhenAll(running.Keys);
             _outcomes.Complete();
             await recording;
+            await stopRenewing.CancelAsync();
+            await renewing;
         }
     }
 
@@ -101,10 +108,11 @@ public sealed class DeliveryDispatcher(
                 await backlog.RefreshWhenDueAsync(stoppingToken);
                 await _stranded.RunAsync(stoppingToken);
                 var free = capacity.Free;
+                var claimStarted = Stopwatch.GetTimestamp();
                 var claimed = free == 0
                     ? []
                     : await _claims.ClaimAsync(Math.Min(free, _options.BatchSize), _shares.Current(breakers.OpenAuthorities()), stoppingToken);
-                var overflow = Start(claimed, capacity, running);
+                var overflow = Start(claimed, claimStarted, capacity, running);
                 await _claims.PutBackAsync(overflow);
                 if (claimed.Count == overflow.Count || capacity.Free == 0)
                 {
@@ -137,7 +145,7 @@ public sealed class DeliveryDispatcher(
     }
 
     /// <summary>Starts a send for each claimed delivery that has a worker and its partner's share free; returns the others.</summary>
-    private List<ClaimedDelivery> Start(IReadOnlyList<ClaimedDelivery> claimed, Capacity capacity, ConcurrentDictionary<Task, byte> running)
+    private List<ClaimedDelivery> Start(IReadOnlyList<ClaimedDelivery> claimed, long claimStarted, Capacity capacity, ConcurrentDictionary<Task, byte> running)
     {
         var overflow = new List<ClaimedDelivery>();
         foreach (var work in claimed)
@@ -171,11 +179,13 @@ public sealed class DeliveryDispatcher(
                 capacity.Slots.Release();
                 signal.Notify();
             });
+            _leases.Hold(work, claimStarted);
             var task = Task.Run(() => SendAsync(work, worker), CancellationToken.None);
             running[task] = 0;
             _ = task.ContinueWith(
                 t =>
                 {
+                    _leases.Release(work);
                     worker.Free();
                     capacity.Unrecorded.Release();
                     running.TryRemove(t, out _);
