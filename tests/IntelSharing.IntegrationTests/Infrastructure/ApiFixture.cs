@@ -17,7 +17,8 @@ public sealed record TestAgency(Guid Id, string Name, string Country, string Key
 
 /// <summary>
 /// The real application (Program) on a real database, driven through HTTP. One per test class and
-/// provider; each gets its own database, so classes run in parallel without seeing each other's rows.
+/// provider; each gets its own database, a copy of one migrated once per run (<see cref="MigratedTemplates"/>), so
+/// classes run in parallel without seeing each other's rows.
 /// </summary>
 public abstract class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetime
 {
@@ -175,17 +176,17 @@ public abstract class ApiFixture : WebApplicationFactory<Program>, IAsyncLifetim
     protected virtual Task CleanUpAsync() => Task.CompletedTask;
 }
 
-/// <summary>The application on a SQLite file of its own.</summary>
+/// <summary>The application on a SQLite file of its own, copied from the migrated template.</summary>
 public class SqliteApiFixture : ApiFixture
 {
     private string? _file;
 
     public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
 
-    protected override Task<string?> ProvisionAsync()
+    protected override async Task<string?> ProvisionAsync()
     {
         _file = Path.Combine(Path.GetTempPath(), $"intelsharing-test-{Guid.NewGuid():N}.db");
-        return Task.FromResult<string?>($"Data Source={_file}");
+        return await MigratedTemplates.CopySqliteAsync(_file);
     }
 
     protected override Task CleanUpAsync()
@@ -203,7 +204,7 @@ public class SqliteApiFixture : ApiFixture
     }
 }
 
-/// <summary>The application on a fresh database in the test PostgreSQL server.</summary>
+/// <summary>The application on a fresh database in the test PostgreSQL server, copied from the migrated template.</summary>
 public class PostgresApiFixture : ApiFixture
 {
     public override DatabaseProvider Provider => DatabaseProvider.Postgres;
@@ -217,6 +218,6 @@ public class PostgresApiFixture : ApiFixture
             return null;
         }
 
-        return await cluster.CreateDatabaseAsync(GetType().Name.Replace("Fixture", string.Empty, StringComparison.Ordinal));
+        return await MigratedTemplates.CopyPostgresAsync(cluster, GetType().Name.Replace("Fixture", string.Empty, StringComparison.Ordinal));
     }
 }

@@ -4,8 +4,12 @@ using IntelSharing.IntegrationTests.Infrastructure;
 
 namespace IntelSharing.IntegrationTests.Infrastructure;
 
-/// <summary>Stops the throwaway PostgreSQL cluster when the test assembly is done.</summary>
+/// <summary>Stops the throwaway PostgreSQL cluster and removes the SQLite template when the test assembly is done.</summary>
 public sealed class PostgresClusterLifetime : IAsyncDisposable
 {
-    public async ValueTask DisposeAsync() => await PostgresCluster.StopSharedAsync();
+    public async ValueTask DisposeAsync()
+    {
+        MigratedTemplates.DeleteSqliteTemplate();
+        await PostgresCluster.StopSharedAsync();
+    }
 }

@@ -85,8 +85,11 @@ public sealed class PostgresCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Creates an empty database for one fixture and returns its connection string.</summary>
-    public async Task<string> CreateDatabaseAsync(string purpose)
+    /// <summary>
+    /// Creates a database and returns its connection string: empty, or a copy of <paramref name="template"/> (see
+    /// <see cref="MigratedTemplates"/>).
+    /// </summary>
+    public async Task<string> CreateDatabaseAsync(string purpose, string? template = null)
     {
         var slug = new string(purpose.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(24).ToArray());
         var name = $"it_{slug}_{Guid.NewGuid():N}";
@@ -94,7 +97,7 @@ public sealed class PostgresCluster : IAsyncDisposable
         {
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            command.CommandText = $"CREATE DATABASE \"{name}\"";
+            command.CommandText = template is null ? $"CREATE DATABASE \"{name}\"" : $"CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"";
             await command.ExecuteNonQueryAsync();
         }
 

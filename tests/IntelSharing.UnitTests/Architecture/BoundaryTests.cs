@@ -20,12 +20,22 @@ public sealed class BoundaryTests
     // *Ref: how a body points at another resource (an agency, a sharing group).
     private static readonly string[] SharedSuffixes = ["Contract", "View", "Input", "Ref"];
 
-    // Entry points a feature offers to others although their names do not say so: a type, or a whole namespace written
-    // to serve other features. Each one needs a reason; shrink this list rather than grow it.
+    // Entry points a feature offers to others although their names do not say so: types written to serve other
+    // features, never a whole namespace. Each one needs a reason, and another feature must use it (a test below fails
+    // for an entry nobody uses); shrink this list rather than grow it.
     private static readonly Dictionary<string, string> DocumentedEntryPoints = new()
     {
-        [$"{Features}.Sharing"] = "the sharing policy every read and every push must ask (PRODUCT.md: nothing else decides)",
-        [$"{Features}.Deliveries.Dispatch"] = "the delivery engine: writers hand it outbox rows, pings and secrets go through its signer and sender",
+        [$"{Features}.Sharing.SharingPolicy"] = "the sharing policy every read and every push must ask (PRODUCT.md: nothing else decides)",
+        [$"{Features}.Sharing.AlertAccess"] = "the policy's answer for one caller and one alert, which reads, the outbox and withdrawals act on",
+        [$"{Features}.Sharing.AudienceResolver"] = "an alert's audience is resolved to agencies by the rules the policy then applies",
+        [$"{Features}.Deliveries.Dispatch.Outbox"] = "writers hand the delivery engine its rows in their own transaction (the transactional outbox)",
+        [$"{Features}.Deliveries.Dispatch.DeliverySignal"] = "a writer wakes the dispatcher after it commits",
+        [$"{Features}.Deliveries.Dispatch.DeliveryOptions"] = "subscriptions are held to the delivery settings (caps, secret overlap) the engine runs with",
+        [$"{Features}.Deliveries.Dispatch.WebhookSender"] = "a subscription's test ping goes through the same sender, signing and outbound checks as a delivery",
+        [$"{Features}.Deliveries.Dispatch.AttemptOutcome"] = "the test ping answers with the sender's outcome of its one attempt",
+        [$"{Features}.Deliveries.Dispatch.EventTypes"] = "subscriptions filter on, and the feed reports, the event types the engine sends",
+        [$"{Features}.Deliveries.Dispatch.WebhookSigner"] = "a subscription's signing secret is made by the signer that uses it",
+        [$"{Features}.Deliveries.Dispatch.PartnerBreakers"] = "partner health shows the state of the circuit breakers that guard deliveries",
         [$"{Features}.Alerts.GetAlert"] = "STIX export sends this query so it serves exactly what the JSON read serves",
         [$"{Features}.Alerts.AlertStore"] = "correlation reads an alert's current version the way every alert read does",
         [$"{Features}.Alerts.PersonalData"] = "an indicator search that touches personal data obeys the purpose rule of alert reads",
@@ -42,7 +52,6 @@ public sealed class BoundaryTests
         // The console (docs/decisions/0031) shows what the API serves by sending the API's own Mediator messages, so that
         // the same validators, scope checks and sharing policy decide; each entry is a use case it shows.
         [$"{Features}.Deliveries.ListDeliveries"] = "the console's dead letters, home page and alert ledger are this query",
-        [$"{Features}.Deliveries.DeliveryPolicies"] = "console pages and partner health require the same ledger policy as the delivery endpoints",
         [$"{Features}.Deliveries.GetDelivery"] = "the console's delivery page is this query",
         [$"{Features}.Deliveries.ReplayDeliveries"] = "the console's replay buttons send this command",
         [$"{Features}.Subscriptions.ListSubscriptions"] = "the console's home page lists subscriptions with this query",
@@ -99,6 +108,28 @@ public sealed class BoundaryTests
         Assert.True(result.IsSuccessful, Describe(result));
     }
 
+    // Driver types (connections, parameters, exceptions) are named where the dialect lives; elsewhere code asks SqlDialect.
+    private static readonly Dictionary<string, string> DriverUsersOutsidePersistence = new()
+    {
+        ["IntelSharing.Api.Infrastructure.Observability.Telemetry"] = "traces the drivers' commands with their own instrumentation",
+        ["IntelSharing.Api.Infrastructure.Audit.AuditWriter"] = "a commit group's audit records go to PostgreSQL as one statement over typed arrays; it moves behind SqlDialect with the ingest path",
+    };
+
+    [Fact]
+    public void Only_persistence_names_a_database_driver()
+    {
+        var result = Types.InAssembly(Api)
+            .That().DoNotResideInNamespaceMatching(Within("IntelSharing.Api.Infrastructure.Persistence"))
+            .Should().NotHaveDependencyOnAny("Npgsql", "Microsoft.Data.Sqlite")
+            .GetResult();
+
+        var unlisted = (result.FailingTypes ?? [])
+            .Where(type => !DriverUsersOutsidePersistence.Keys.Any(listed => type.FullName == listed || type.FullName.StartsWith(listed + "/", StringComparison.Ordinal)))
+            .Select(type => $"  {type.FullName}: {type.Explanation}")
+            .ToList();
+        Assert.True(unlisted.Count == 0, "A database driver named outside Infrastructure/Persistence:\n" + string.Join('\n', unlisted));
+    }
+
     public static TheoryData<string> FeatureNames()
     {
         var data = new TheoryData<string>();
@@ -127,11 +158,26 @@ public sealed class BoundaryTests
     }
 
     [Fact]
-    public void Every_documented_entry_point_exists()
+    public void Every_documented_entry_point_is_a_type_of_a_feature()
     {
-        var names = FeatureTypes().Select(type => type.FullName!).Concat(FeatureTypes().Select(type => type.Namespace!)).ToHashSet();
+        var names = FeatureTypes().Select(type => type.FullName!).ToHashSet();
 
         Assert.All(DocumentedEntryPoints.Keys, entry => Assert.Contains(entry, names));
+    }
+
+    // An entry nobody outside its feature uses any more is an allowance waiting to be misused: remove it.
+    [Fact]
+    public void Every_documented_entry_point_is_used_by_another_feature()
+    {
+        var unused = DocumentedEntryPoints.Keys
+            .Where(entry => Types.InAssembly(Api)
+                .That().ResideInNamespaceMatching(Within(Features))
+                .And().DoNotResideInNamespaceMatching(Within($"{Features}.{FeatureOf(entry)}"))
+                .Should().NotHaveDependencyOnAny(entry)
+                .GetResult().IsSuccessful)
+            .ToList();
+
+        Assert.True(unused.Count == 0, "Entry points no other feature uses:\n  " + string.Join("\n  ", unused));
     }
 
     private static bool IsShared(Type type)
@@ -143,8 +189,7 @@ public sealed class BoundaryTests
         }
         return ContractTypes.Value.Contains(outermost.FullName!)
             || SharedSuffixes.Any(suffix => outermost.Name.EndsWith(suffix, StringComparison.Ordinal))
-            || DocumentedEntryPoints.ContainsKey(outermost.FullName!)
-            || DocumentedEntryPoints.ContainsKey(type.Namespace!);
+            || DocumentedEntryPoints.ContainsKey(outermost.FullName!);
     }
 
     // Needs the API's PDB (built beside it) to know which file declares a type.
@@ -164,7 +209,9 @@ public sealed class BoundaryTests
     // "Features.Sharing" must not also select "Features.SharingGroups".
     private static string Within(string ns) => $"^{Regex.Escape(ns)}($|\\.)";
 
-    private static string FeatureOf(Type type) => type.Namespace![(Features.Length + 1)..].Split('.')[0];
+    private static string FeatureOf(Type type) => FeatureOf(type.Namespace!);
+
+    private static string FeatureOf(string name) => name[(Features.Length + 1)..].Split('.')[0];
 
     private static IEnumerable<string> AllFeatures() => FeatureTypes().Select(FeatureOf).Distinct().Order();
 

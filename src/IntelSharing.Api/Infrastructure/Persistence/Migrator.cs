@@ -55,7 +55,7 @@ public sealed partial class Migrator(Database database, TimeProvider time, ILogg
     public static IReadOnlyList<Script> Scripts(DatabaseProvider provider)
     {
         var assembly = typeof(Migrator).Assembly;
-        var providerSuffix = provider == DatabaseProvider.Postgres ? "postgres" : "sqlite";
+        var providerSuffix = SqlDialect.For(provider).MigrationSuffix;
         var scripts = new List<Script>();
         foreach (var resource in assembly.GetManifestResourceNames())
         {

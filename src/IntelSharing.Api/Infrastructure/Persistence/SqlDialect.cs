@@ -58,6 +58,12 @@ public abstract class SqlDialect
     /// <summary>Replaces the type tokens used in migration scripts.</summary>
     public abstract string TranslateMigration(string sql);
 
+    /// <summary>The suffix of a migration script written for this database only (<c>NNNN_name.{suffix}.sql</c>).</summary>
+    public abstract string MigrationSuffix { get; }
+
+    /// <summary>The current time as SQL, in the form this database stores a <c>{timestamp}</c> column.</summary>
+    public abstract string CurrentTimestamp { get; }
+
     /// <summary>The UTC day (<c>yyyy-mm-dd</c>) or month (<c>yyyy-mm</c>) of a timestamp column, as text, to group by.</summary>
     public abstract string UtcPeriod(string column, bool monthly);
 
@@ -144,6 +150,10 @@ public sealed class PostgresDialect : SqlDialect
 
     public override string UtcPeriod(string column, bool monthly) =>
         $"to_char({column} AT TIME ZONE 'UTC', '{(monthly ? "YYYY-MM" : "YYYY-MM-DD")}')";
+
+    public override string MigrationSuffix => "postgres";
+
+    public override string CurrentTimestamp => "now()";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "uuid", StringComparison.Ordinal)
@@ -249,6 +259,10 @@ public sealed class SqliteDialect : SqlDialect
 
     // Timestamps are stored as UTC text, yyyy-MM-ddTHH:mm:ss.ffffffZ: the period is a prefix.
     public override string UtcPeriod(string column, bool monthly) => $"substr({column}, 1, {(monthly ? 7 : 10)})";
+
+    public override string MigrationSuffix => "sqlite";
+
+    public override string CurrentTimestamp => "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "TEXT", StringComparison.Ordinal)
