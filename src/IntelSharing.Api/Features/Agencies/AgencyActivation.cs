@@ -14,7 +14,8 @@ internal static class AgencyActivation
         Database database, TimeProvider time, AuditTrail audit, ApiKeyLookup keys, Guid id, bool active, string action, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE agencies SET is_active = @active, updated_at = @now WHERE id = @id AND is_active <> @active",
             new { id, active, now = time.UtcNowMicros() }, transaction, cancellationToken: cancellationToken));
@@ -31,7 +32,7 @@ internal static class AgencyActivation
             ResourceId = id,
             Detail = new { changed = changed > 0 },
         }, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
 
         // The agency's keys change answer at once here; other instances hear it from the trigger's NOTIFY (migration 0009).
         keys.Invalidate();

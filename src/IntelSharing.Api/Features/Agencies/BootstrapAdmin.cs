@@ -47,7 +47,9 @@ public static class BootstrapAdmin
         var agencyId = await connection.QuerySingleAsync<Guid>(new CommandDefinition(
             "SELECT id FROM agencies WHERE name = @name", new { name }, cancellationToken: cancellationToken));
 
-        await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+
+        var transaction = write.Transaction;
         var issued = await IssueApiKey.IssueAsync(connection, transaction, time, agencyId, $"bootstrap {now:yyyy-MM-dd HH:mm}Z", OperatorScopes, null, cancellationToken);
         await AuditWriter.InsertAsync(connection, transaction, new AuditRecord
         {
@@ -61,7 +63,7 @@ public static class BootstrapAdmin
             Outcome = StatusCodes.Status201Created,
             Detail = System.Text.Json.JsonSerializer.Serialize(new { via = CommandName, scopes = OperatorScopes }, JsonDefaults.Options),
         }, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         await output.WriteLineAsync($"Operator agency: {name} ({agencyId})");
         await output.WriteLineAsync($"Scopes: {string.Join(' ', OperatorScopes)}");
         await output.WriteLineAsync("API key (shown once, store it now):");

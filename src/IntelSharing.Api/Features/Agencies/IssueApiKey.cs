@@ -50,7 +50,8 @@ public static class IssueApiKey
         public async ValueTask<Result<IssuedApiKey>> Handle(Command command, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             var issued = await IssueAsync(connection, transaction, time, command.AgencyId, command.Key.Name!, command.Key.Scopes!, command.Key.ExpiresAt, cancellationToken);
             if (issued is null)
             {
@@ -64,7 +65,7 @@ public static class IssueApiKey
                 ResourceId = issued.Id,
                 Detail = new { command.AgencyId, issued.Prefix, issued.Scopes, issued.ExpiresAt, announcedTo = announced },
             }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             if (announced > 0)
             {
                 signal.Notify();

@@ -39,7 +39,8 @@ public static class RegisterAgency
             var now = time.UtcNowMicros();
             var view = new AgencyView(Guid.CreateVersion7(now), command.Agency.Name!.Trim(), command.Agency.Country!, command.Agency.Kind!.Value, true, now, now);
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             var inserted = await connection.ExecuteAsync(new CommandDefinition(
                 """
                 INSERT INTO agencies (id, name, country, kind, is_active, created_at, updated_at)
@@ -59,7 +60,7 @@ public static class RegisterAgency
                 ResourceId = view.Id,
                 Detail = new { view.Name, view.Country, kind = WireNames.Of(view.Kind) },
             }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             return view;
         }
     }

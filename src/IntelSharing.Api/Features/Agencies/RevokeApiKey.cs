@@ -19,7 +19,8 @@ public static class RevokeApiKey
         public async ValueTask<Result<bool>> Handle(Command command, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             var updated = await connection.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE api_keys SET revoked_at = COALESCE(revoked_at, @now)
@@ -37,7 +38,7 @@ public static class RevokeApiKey
                 ResourceId = command.KeyId,
                 Detail = new { command.AgencyId },
             }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
 
             // Refused from the next request on this instance; other instances hear the trigger's NOTIFY (migration 0009).
             keys.Invalidate();

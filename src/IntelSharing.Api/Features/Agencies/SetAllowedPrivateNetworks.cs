@@ -66,7 +66,8 @@ public static class SetAllowedPrivateNetworks
         {
             var after = AllowedNetworks.From(command.Input.AllowedPrivateNetworks!.Select(IPNetwork.Parse));
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             var before = await GetAllowedPrivateNetworks.LoadAsync(connection, transaction, command.Id, cancellationToken);
             if (before is null)
             {
@@ -83,7 +84,7 @@ public static class SetAllowedPrivateNetworks
                 ResourceId = command.Id,
                 Detail = new { from = GetAllowedPrivateNetworks.View(command.Id, AllowedNetworks.FromColumn(before)).AllowedPrivateNetworks, to = view.AllowedPrivateNetworks },
             }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             return view;
         }
     }

@@ -38,7 +38,8 @@ public static class UpdateAgency
         public async ValueTask<Result<AgencyView>> Handle(Command command, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             var current = await connection.QuerySingleOrDefaultAsync<AgencyRow>(new CommandDefinition(
                 $"SELECT {AgencyRow.Columns} FROM agencies WHERE id = @Id", new { command.Id }, transaction, cancellationToken: cancellationToken));
             if (current is null)
@@ -92,7 +93,7 @@ public static class UpdateAgency
                 ResourceId = after.Id,
                 Detail = new { changes },
             }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             if (changes.ContainsKey("name"))
             {
                 // Authentication hands the agency's name to every request (originator names); other instances hear the

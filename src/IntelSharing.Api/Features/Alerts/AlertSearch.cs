@@ -113,9 +113,11 @@ public static class AlertSearch
                 batch.Add($"INSERT INTO alert_search (alert_id, title, body) VALUES ({batch.Parameter(name + "id", view.Id)}, {batch.Parameter(name + "title", title)}, {batch.Parameter(name + "body", body)}) ON CONFLICT (alert_id) DO NOTHING");
             }
 
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+
+            var transaction = write.Transaction;
             await batch.ExecuteAsync(connection, transaction, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             after = page[^1].Id;
         }
     }

@@ -24,11 +24,11 @@ public static class AlertStore
     /// record inside the same transaction, the commit, a wake-up for the feed sequencer, and one for the dispatcher when deliveries were queued.
     /// </summary>
     public static async Task<CommittedVersion> CommitVersionAsync(
-        DbConnection connection, DbTransaction transaction, AuditTrail audit, DeliverySignal signal, FeedSignals feed,
+        DbConnection connection, WriteTransaction write, AuditTrail audit, DeliverySignal signal, FeedSignals feed,
         AuditEvent record, Guid alertId, int version, string document, int queued, CancellationToken cancellationToken)
     {
-        await audit.RecordAsync(connection, transaction, record with { ResourceType = AuditResources.Alert, ResourceId = alertId }, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await audit.RecordAsync(connection, write.Transaction, record with { ResourceType = AuditResources.Alert, ResourceId = alertId }, cancellationToken);
+        await write.CommitAsync(cancellationToken);
         feed.Written();
         if (queued > 0)
         {

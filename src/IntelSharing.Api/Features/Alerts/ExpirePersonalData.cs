@@ -76,7 +76,8 @@ public sealed class ExpirePersonalData(Database database, Outbox outbox, Deliver
     private async Task<bool> PurgeAsync(Due alert, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         var current = await AlertStore.LoadAsync(connection, transaction, alert.Id, alert.OriginatorId, cancellationToken);
         if (current is null || current.Status != "active" || !await AlertStore.ClaimVersionAsync(connection, transaction, alert.Id, current.Version, cancellationToken))
         {
@@ -129,7 +130,7 @@ public sealed class ExpirePersonalData(Database database, Outbox outbox, Deliver
             ResourceId = alert.Id,
             Detail = new { version = current.Version + 1, purgedVersions = current.Version },
         }, time, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         feed.Written();
         if (queued > 0)
         {

@@ -44,7 +44,8 @@ public static class RevokeAlert
         public async ValueTask<Result<CommittedVersion>> Handle(Command command, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             var current = await AlertStore.LoadAsync(connection, transaction, command.Id, command.Caller.AgencyId, cancellationToken);
             if (current is null || !current.VisibleTo(command.Caller.AgencyId))
             {
@@ -81,7 +82,7 @@ public static class RevokeAlert
             await AlertStore.WriteTombstoneAsync(connection, transaction, database.Dialect, command.Id, tombstone.Version, AlertStatus.Revoked, document, now, cancellationToken);
             var queued = await outbox.EnqueueAsync(connection, transaction, EventTypes.AlertRevoked, command.Id, tombstone.Version, document, recipients, now, cancellationToken);
             return await AlertStore.CommitVersionAsync(
-                connection, transaction, audit, signal, feed, new AuditEvent(AuditActions.AlertRevoke, StatusCodes.Status200OK) { Detail = new { version = tombstone.Version } },
+                connection, write, audit, signal, feed, new AuditEvent(AuditActions.AlertRevoke, StatusCodes.Status200OK) { Detail = new { version = tombstone.Version } },
                 command.Id, tombstone.Version, document, queued, cancellationToken);
         }
     }

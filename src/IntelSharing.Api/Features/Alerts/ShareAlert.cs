@@ -53,7 +53,9 @@ public static class ShareAlert
                 }
             }
 
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+
+            var transaction = write.Transaction;
             var current = await AlertStore.LoadAsync(connection, transaction, command.Id, command.Caller.AgencyId, cancellationToken);
             if (current is null || !current.VisibleTo(command.Caller.AgencyId))
             {
@@ -95,7 +97,7 @@ public static class ShareAlert
             await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, widened, document, isNew: false, cancellationToken);
             var queued = await outbox.EnqueueVersionAsync(connection, transaction, widened, document, now, cancellationToken);
             return await AlertStore.CommitVersionAsync(
-                connection, transaction, audit, signal, feed, new AuditEvent(AuditActions.AlertShare, StatusCodes.Status200OK) { Detail = new { version = widened.Version, added = audience.Skip(view.Audience.Count).Select(a => a.Id) } },
+                connection, write, audit, signal, feed, new AuditEvent(AuditActions.AlertShare, StatusCodes.Status200OK) { Detail = new { version = widened.Version, added = audience.Skip(view.Audience.Count).Select(a => a.Id) } },
                 command.Id, widened.Version, document, queued, cancellationToken);
         }
     }

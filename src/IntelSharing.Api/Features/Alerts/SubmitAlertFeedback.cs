@@ -40,7 +40,8 @@ public static class SubmitAlertFeedback
         public async ValueTask<Result<FeedbackView>> Handle(Command command, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             var current = await AlertStore.LoadAsync(connection, transaction, command.AlertId, command.Caller.AgencyId, cancellationToken);
             if (current is null || !current.VisibleTo(command.Caller.AgencyId))
             {
@@ -90,7 +91,7 @@ public static class SubmitAlertFeedback
                 ResourceId = command.AlertId,
                 Detail = new { feedbackId = view.Id, kind = WireNames.Of(view.Kind) },
             }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             feed.Written();
             if (queued > 0)
             {

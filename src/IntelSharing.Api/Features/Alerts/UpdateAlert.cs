@@ -48,7 +48,9 @@ public static class UpdateAlert
                 return unresolved;
             }
 
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+
+            var transaction = write.Transaction;
             var current = await AlertStore.LoadAsync(connection, transaction, command.Id, command.Caller.AgencyId, cancellationToken);
             if (current is null || !current.VisibleTo(command.Caller.AgencyId))
             {
@@ -89,7 +91,7 @@ public static class UpdateAlert
             await AlertStore.InsertVersionAsync(connection, transaction, database.Dialect, view, document, isNew: false, cancellationToken);
             var queued = await outbox.EnqueueVersionAsync(connection, transaction, view, document, now, cancellationToken);
             return await AlertStore.CommitVersionAsync(
-                connection, transaction, audit, signal, feed, new AuditEvent(AuditActions.AlertUpdate, StatusCodes.Status200OK) { Detail = new { version = view.Version } },
+                connection, write, audit, signal, feed, new AuditEvent(AuditActions.AlertUpdate, StatusCodes.Status200OK) { Detail = new { version = view.Version } },
                 command.Id, view.Version, document, queued, cancellationToken);
         }
     }

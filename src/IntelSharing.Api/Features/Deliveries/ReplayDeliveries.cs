@@ -118,7 +118,8 @@ public static class ReplayDeliveries
             }
 
             var now = time.UtcNowMicros();
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             var replayed = await connection.ExecuteAsync(new CommandDefinition(
                 $"""
                 UPDATE deliveries SET state = @pending, next_attempt_at = @now, claim_token = NULL, lease_until = NULL, updated_at = @now
@@ -136,7 +137,7 @@ public static class ReplayDeliveries
                 ResourceId = command.Id,
                 Detail = new { from = current.State },
             }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             signal.Notify();
             var row = await connection.QuerySingleAsync<DeliveryRow>(new CommandDefinition(
                 DeliveryRow.Select + " WHERE d.id = @id", new { id = command.Id }, cancellationToken: cancellationToken));

@@ -52,7 +52,8 @@ public sealed class FeedSequencer(Database database, FeedSignals signals, IOptio
     private async Task<int> PositionBatchAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         await database.Dialect.LockForTransactionAsync(connection, transaction, SequencerLockKey, cancellationToken);
 
         // Read committed: this statement starts after the lock is held, so it sees every earlier round's positions and
@@ -73,7 +74,7 @@ public sealed class FeedSequencer(Database database, FeedSignals signals, IOptio
                 $"SELECT pg_notify('{FeedListener.Channel}', '{FeedListener.PositionedNotice}')", transaction: transaction, cancellationToken: cancellationToken));
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         return positioned;
     }
 }

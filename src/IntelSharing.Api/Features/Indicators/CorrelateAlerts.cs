@@ -182,7 +182,8 @@ public sealed class CorrelateAlerts(
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         await database.Dialect.LockForTransactionAsync(connection, transaction, LockKey, cancellationToken);
 
         // Claimed under the lock: a version published meanwhile re-queues its alert (a new row, or the upsert waits for
@@ -196,7 +197,7 @@ public sealed class CorrelateAlerts(
             new { batch = options.Value.VersionsPerRun }, transaction, cancellationToken: cancellationToken))).AsList();
         if (claimed.Count == 0)
         {
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             return 0;
         }
 
@@ -217,7 +218,7 @@ public sealed class CorrelateAlerts(
             queued = matches.Count == 0 ? 0 : await TellAsync(connection, transaction, subjects, matches, cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         if (queued > 0)
         {
             signal.Notify();

@@ -19,7 +19,8 @@ public static class AddSharingGroupMember
         {
             var now = time.UtcNowMicros();
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             if (!await SharingGroupStore.ExistsAsync(connection, transaction, command.GroupId, cancellationToken))
             {
                 return Failure.NotFound("sharing group");
@@ -46,7 +47,7 @@ public static class AddSharingGroupMember
                 ResourceId = command.GroupId,
                 Detail = new { command.AgencyId, changed = added > 0 },
             }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             return true;
         }
     }

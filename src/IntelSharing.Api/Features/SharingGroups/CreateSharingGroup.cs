@@ -33,7 +33,8 @@ public static class CreateSharingGroup
             var now = time.UtcNowMicros();
             var id = Guid.CreateVersion7(now);
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             if (await SharingGroupStore.CheckAgenciesAsync(connection, transaction, input.Members!, cancellationToken) is { } unknown)
             {
                 return unknown;
@@ -59,7 +60,7 @@ public static class CreateSharingGroup
                 Detail = new { name = input.Name.Trim(), visibility = WireNames.Of(input.Visibility ?? SharingGroupVisibility.Public), members = input.Members },
             }, cancellationToken);
             var view = (await SharingGroupStore.LoadAsync(connection, transaction, id, cancellationToken))[0];
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             return view;
         }
     }

@@ -17,7 +17,8 @@ public static class DeleteSharingGroup
         public async ValueTask<Result<bool>> Handle(Command command, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             var name = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
                 "SELECT name FROM sharing_groups WHERE id = @Id", command, transaction, cancellationToken: cancellationToken));
             if (name is null)
@@ -37,7 +38,7 @@ public static class DeleteSharingGroup
                 ResourceId = command.Id,
                 Detail = new { name },
             }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             return true;
         }
     }

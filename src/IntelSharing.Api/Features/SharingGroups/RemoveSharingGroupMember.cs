@@ -18,7 +18,8 @@ public static class RemoveSharingGroupMember
         public async ValueTask<Result<bool>> Handle(Command command, CancellationToken cancellationToken)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             if (!await SharingGroupStore.ExistsAsync(connection, transaction, command.GroupId, cancellationToken))
             {
                 return Failure.NotFound("sharing group");
@@ -38,7 +39,7 @@ public static class RemoveSharingGroupMember
                 ResourceId = command.GroupId,
                 Detail = new { command.AgencyId },
             }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             return true;
         }
     }

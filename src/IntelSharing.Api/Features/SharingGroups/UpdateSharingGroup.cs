@@ -35,7 +35,8 @@ public static class UpdateSharingGroup
             var input = command.Group;
             var now = time.UtcNowMicros();
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             var before = (await SharingGroupStore.LoadAsync(connection, transaction, command.Id, cancellationToken)).SingleOrDefault();
             if (before is null)
             {
@@ -80,7 +81,7 @@ public static class UpdateSharingGroup
                 Detail = new { name = input.Name.Trim(), visibility = WireNames.Of(input.Visibility ?? before.Visibility), added, removed },
             }, cancellationToken);
             var view = (await SharingGroupStore.LoadAsync(connection, transaction, command.Id, cancellationToken))[0];
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             return view;
         }
     }

@@ -119,9 +119,11 @@ public static class StixObjectIndex
                     batch.Append(new SqlBatch().Add("DELETE FROM stix_index_backlog WHERE alert_id = @Id", new { alert.Id }));
                 }
 
-                await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+                await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+
+                var transaction = write.Transaction;
                 await batch.ExecuteAsync(connection, transaction, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
+                await write.CommitAsync(cancellationToken);
             }
         }
 

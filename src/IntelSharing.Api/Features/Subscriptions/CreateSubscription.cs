@@ -37,7 +37,8 @@ public static class CreateSubscription
             parameters.AddDynamicParams(new { id, agencyId = command.Caller.AgencyId, secret = protector.Protect(secret), now });
 
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             if (await SubscriptionInputValidator.CheckDestinationAsync(
                     outbound, connection, transaction, command.Caller.AgencyId, command.Subscription.Url!, cancellationToken) is { } refused)
             {
@@ -73,7 +74,7 @@ public static class CreateSubscription
                 ResourceType = AuditResources.Subscription,
                 ResourceId = id,
             }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             var row = await SubscriptionRow.FindOwnAsync(connection, id, command.Caller.AgencyId, cancellationToken);
             return new SubscriptionWithSecret(row!.ToView(now), secret);
         }

@@ -39,7 +39,8 @@ public static class RotateSubscriptionSecret
             var now = time.UtcNowMicros();
             var secret = WebhookSigner.GenerateSecret();
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             var current = await connection.QuerySingleOrDefaultAsync<SecretsRow>(new CommandDefinition(
                 """
                 SELECT secret AS Secret, previous_secret AS PreviousSecret, previous_secret_expires_at AS PreviousSecretExpiresAt, older_secrets AS OlderSecrets
@@ -88,7 +89,7 @@ public static class RotateSubscriptionSecret
                 ResourceType = AuditResources.Subscription,
                 ResourceId = command.Id,
             }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
 
             var row = await SubscriptionRow.FindOwnAsync(connection, command.Id, command.Caller.AgencyId, cancellationToken);
             return new SubscriptionWithSecret(row!.ToView(now), secret);

@@ -23,7 +23,8 @@ internal static class SubscriptionStatusChange
         Func<DbTransaction, Task>? alsoWrite,
         CancellationToken cancellationToken)
     {
-        await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         var updated = await connection.ExecuteAsync(new CommandDefinition(
             """
             UPDATE subscriptions SET status = @status, status_reason = @reason, updated_at = @now
@@ -41,7 +42,7 @@ internal static class SubscriptionStatusChange
         }
 
         await audit.RecordAsync(connection, transaction, new AuditEvent(change.AuditAction, change.Outcome) { ResourceType = AuditResources.Subscription, ResourceId = id }, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         return true;
     }
 }

@@ -30,7 +30,8 @@ public static class UpdateSubscription
             var parameters = new DynamicParameters(SubscriptionInputValidator.ToColumns(command.Subscription));
             parameters.AddDynamicParams(new { id = command.Id, agencyId = command.Caller.AgencyId, now });
             await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             if (await SubscriptionInputValidator.CheckDestinationAsync(
                     outbound, connection, transaction, command.Caller.AgencyId, command.Subscription.Url!, cancellationToken) is { } refused)
             {
@@ -54,7 +55,7 @@ public static class UpdateSubscription
                 ResourceType = AuditResources.Subscription,
                 ResourceId = command.Id,
             }, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
 
             return (await SubscriptionRow.FindOwnAsync(connection, command.Id, command.Caller.AgencyId, cancellationToken))!.ToView(now);
         }

@@ -61,7 +61,8 @@ public sealed class AuditSealer(Database database, TimeProvider time, IOptions<A
     private async Task<(int Taken, int Sealed)> SealBatchAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         await database.Dialect.LockForTransactionAsync(connection, transaction, ChainLockKey, cancellationToken);
 
         var pending = (await connection.QueryAsync<AuditRecord>(new CommandDefinition(
@@ -98,7 +99,7 @@ public sealed class AuditSealer(Database database, TimeProvider time, IOptions<A
 
         if (linked.Count == 0)
         {
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             return (pending.Count, 0);
         }
 
@@ -132,7 +133,7 @@ public sealed class AuditSealer(Database database, TimeProvider time, IOptions<A
             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, sealed_at = excluded.sealed_at
             """,
             new { seq, hash, now = time.UtcNowMicros() }, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         return (pending.Count, linked.Count);
     }
 

@@ -47,7 +47,8 @@ public static class ReencryptSecrets
         var undecryptable = new List<Guid>();
         foreach (var id in ids)
         {
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             // Locked for the read-modify-write, so a rotation of this subscription's secret meanwhile is not overwritten.
             var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(
                 $"""
@@ -81,7 +82,7 @@ public static class ReencryptSecrets
                 secrets += moved;
             }
 
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
         }
 
         // The console's data-protection key ring (server_secrets) is under the same key: moved here too, so that no

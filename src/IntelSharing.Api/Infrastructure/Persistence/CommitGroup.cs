@@ -209,14 +209,15 @@ public sealed class CommitGroup<TItem, TResult, TWriter> : IAsyncDisposable
     {
         // No request's token: the transaction is every item's, and one client going away must not roll back the others.
         await using var connection = await _database.OpenAsync(CancellationToken.None);
-        await using var transaction = await Database.BeginWriteAsync(connection, CancellationToken.None);
+        await using var write = await Database.BeginWriteAsync(connection, CancellationToken.None);
+        var transaction = write.Transaction;
         var results = await _writer.WriteAsync(connection, transaction, items, CancellationToken.None);
         if (results.Count != items.Count)
         {
             throw new InvalidOperationException($"{TWriter.Name} answered {results.Count} results for {items.Count} items.");
         }
 
-        await transaction.CommitAsync(CancellationToken.None);
+        await write.CommitAsync(CancellationToken.None);
         return results;
     }
 

@@ -116,7 +116,7 @@ public sealed class Database : IAsyncDisposable
     /// Starts a write transaction as the connection's dialect does it (on SQLite BEGIN IMMEDIATE, so two writers
     /// queue on the write lock instead of both reading and then failing to upgrade).
     /// </summary>
-    public static Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+    public static Task<WriteTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
         SqlDialect.Of(connection).BeginWriteAsync(connection, cancellationToken);
 
     private static bool ExplicitlySet(string connectionString, string keyword) =>

@@ -37,14 +37,15 @@ public sealed partial class Migrator(Database database, TimeProvider time, ILogg
         var count = 0;
         foreach (var script in Scripts(database.Dialect.Provider).Where(s => !applied.Contains(s.Version)))
         {
-            await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+            await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+            var transaction = write.Transaction;
             await connection.ExecuteAsync(new CommandDefinition(
                 database.Dialect.TranslateMigration(script.Sql), transaction: transaction, cancellationToken: cancellationToken));
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@Version, @Name, @AppliedAt)",
                 new { script.Version, script.Name, AppliedAt = time.GetUtcNow() },
                 transaction, cancellationToken: cancellationToken));
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             logger.LogInformation("Applied migration {Version} {Name}", script.Version, script.Name);
             count++;
         }

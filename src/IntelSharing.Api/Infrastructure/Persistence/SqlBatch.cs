@@ -6,8 +6,12 @@ using Dapper;
 namespace IntelSharing.Api.Infrastructure.Persistence;
 
 /// <summary>
-/// The writes of one transaction, sent as one command: Npgsql sends the statements of a multi-statement command
-/// in one round trip (and together with the BEGIN it still owes), SQLite runs them one after the other in process.
+/// The writes of one transaction. On PostgreSQL they go as one command: Npgsql sends the statements of a
+/// multi-statement command in one round trip (and together with the BEGIN it still owes). On SQLite, which has no
+/// round trips to save, <see cref="ExecuteAsync"/> runs each statement with only its own parameters: one
+/// Microsoft.Data.Sqlite command binds every parameter of the command to every statement in it (up to four name
+/// look-ups each), so a commit group's batch of S statements and P parameters cost S × P look-ups — quadratic in the
+/// group's size, most of SQLite's CPU per alert before this (issue 9).
 /// Each slice adds its statements with their parameters; a parameter name is shared between statements only
 /// when it carries the same value, so two slices cannot silently bind each other's values.
 /// </summary>
@@ -16,6 +20,7 @@ public sealed partial class SqlBatch
     private readonly StringBuilder _sql = new();
     private readonly DynamicParameters _parameters = new();
     private readonly Dictionary<string, object?> _values = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<Statement> _statements = [];
 
     private int _names;
 
@@ -23,6 +28,10 @@ public sealed partial class SqlBatch
 
     /// <summary>The statements as they will be sent, and the values bound to their parameters (for tests).</summary>
     internal (string Sql, IReadOnlyDictionary<string, object?> Values) Contents => (_sql.ToString(), _values);
+
+    /// <summary>Each statement with the parameters it is bound when run on its own (for tests).</summary>
+    internal IReadOnlyList<(string Sql, IReadOnlyList<string> Names)> Statements =>
+        _statements.ConvertAll(s => (s.Sql, (IReadOnlyList<string>)s.Names));
 
     /// <summary>A name not used before in this batch (<c>stem0</c>, <c>stem1</c>, …), to prefix the parameters of one repeated part.</summary>
     public string NextName(string stem) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{stem}{_names++}");
@@ -53,9 +62,14 @@ public sealed partial class SqlBatch
             }
         }
 
-        _sql.Append(sql.AsSpan().TrimEnd().TrimEnd(';')).Append(";\n");
+        var statement = sql.AsSpan().TrimEnd().TrimEnd(';').ToString();
+        _sql.Append(statement).Append(";\n");
+        _statements.Add(new Statement(statement, NamesIn(statement)));
         return this;
     }
+
+    private string[] NamesIn(string statement) =>
+        ParameterReference().Matches(statement).Select(m => m.Groups[1].Value).Where(_values.ContainsKey).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
 
     /// <summary>
     /// Adds every statement of <paramref name="other"/>, built on its own (one alert of a commit group), with its
@@ -66,14 +80,19 @@ public sealed partial class SqlBatch
     public SqlBatch Append(SqlBatch other)
     {
         var prefix = NextName("g") + "_";
-        var sql = ParameterReference().Replace(other._sql.ToString(), match =>
-            other._values.ContainsKey(match.Groups[1].Value) ? "@" + prefix + match.Groups[1].Value : match.Value);
         foreach (var (name, value) in other._values)
         {
             Parameter(prefix + name, value);
         }
 
-        _sql.Append(sql);
+        foreach (var statement in other._statements)
+        {
+            var sql = ParameterReference().Replace(statement.Sql, match =>
+                other._values.ContainsKey(match.Groups[1].Value) ? "@" + prefix + match.Groups[1].Value : match.Value);
+            _sql.Append(sql).Append(";\n");
+            _statements.Add(new Statement(sql, Array.ConvertAll(statement.Names, name => prefix + name)));
+        }
+
         return this;
     }
 
@@ -107,9 +126,26 @@ public sealed partial class SqlBatch
 
     public async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        if (!IsEmpty)
+        if (IsEmpty)
+        {
+            return;
+        }
+
+        if (SqlDialect.Of(connection).SendsBatchesAsOneCommand)
         {
             await connection.ExecuteAsync(new CommandDefinition(_sql.ToString(), _parameters, transaction, cancellationToken: cancellationToken));
+            return;
+        }
+
+        foreach (var statement in _statements)
+        {
+            var parameters = new DynamicParameters();
+            foreach (var name in statement.Names)
+            {
+                parameters.Add(name, _values[name]);
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(statement.Sql, parameters, transaction, cancellationToken: cancellationToken));
         }
     }
 
@@ -119,4 +155,6 @@ public sealed partial class SqlBatch
 
     [GeneratedRegex("@([A-Za-z_][A-Za-z0-9_]*)")]
     private static partial Regex ParameterReference();
+
+    private sealed record Statement(string Sql, string[] Names);
 }

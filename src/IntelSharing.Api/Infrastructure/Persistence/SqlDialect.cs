@@ -90,7 +90,7 @@ public abstract class SqlDialect
     public abstract bool IsStatementTimeout(Exception exception);
 
     /// <summary>Starts a write transaction on a connection of this dialect.</summary>
-    public abstract Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
+    public abstract Task<WriteTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
 
     /// <summary>
     /// A statement that lets the current transaction commit without waiting for its WAL flush, or null where the dialect
@@ -98,6 +98,12 @@ public abstract class SqlDialect
     /// then simply not taken, and the delivery is sent again as after any crash); any later durable commit flushes it too.
     /// </summary>
     public virtual string? CommitWithoutWaitingForFlush => null;
+
+    /// <summary>
+    /// Whether a <see cref="SqlBatch"/> goes to the database as one multi-statement command (one round trip), or
+    /// statement by statement with each statement's own parameters (an embedded database has no round trip to save).
+    /// </summary>
+    public abstract bool SendsBatchesAsOneCommand { get; }
 
     /// <summary>Whether this dialect's driver says, by this exception alone, that the database cannot be reached or is busy.</summary>
     public abstract bool IsUnavailable(Exception exception);
@@ -167,10 +173,12 @@ public sealed class PostgresDialect : SqlDialect
     public override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
-    public override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+    public override async Task<WriteTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        new(await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken));
 
     public override string CommitWithoutWaitingForFlush => "SET LOCAL synchronous_commit = off";
+
+    public override bool SendsBatchesAsOneCommand => true;
 
     public override bool IsUnavailable(Exception exception) => exception is NpgsqlException { IsTransient: true };
 
@@ -276,11 +284,26 @@ public sealed class SqliteDialect : SqlDialect
     public override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
 
-    // BEGIN IMMEDIATE: two writers queue on the write lock instead of both reading and then failing to upgrade.
-    public override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(IsolationLevel.Serializable, deferred: false));
+    // BEGIN IMMEDIATE: two writers queue on the write lock instead of both reading and then failing to upgrade; this
+    // process's writers queue first, without blocking a thread, on the write gate.
+    public override async Task<WriteTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var sqlite = (SqliteConnection)connection;
+        var turn = await SqliteWriteGate.TakeTurnAsync(sqlite, cancellationToken);
+        try
+        {
+            return new WriteTransaction(sqlite.BeginTransaction(IsolationLevel.Serializable, deferred: false), turn);
+        }
+        catch
+        {
+            turn.Dispose();
+            throw;
+        }
+    }
 
     public override bool IsUnavailable(Exception exception) => exception is SqliteException { SqliteErrorCode: 5 or 6 }; // SQLITE_BUSY, SQLITE_LOCKED
+
+    public override bool SendsBatchesAsOneCommand => false;
 
     // One writer at a time: no transaction is aborted for what ran beside it.
     public override bool IsConflictWithOtherTransactions(Exception exception) => false;

@@ -57,11 +57,12 @@ public sealed class ApiKeyUsage(Database database, TimeProvider time, ILogger<Ap
             try
             {
                 await using var connection = await database.OpenAsync(cancellationToken);
-                await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+                await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+                var transaction = write.Transaction;
                 await connection.ExecuteAsync(new CommandDefinition(
                     "UPDATE api_keys SET last_used_at = @UsedAt WHERE id = @KeyId AND (last_used_at IS NULL OR last_used_at < @UsedAt)",
                     batch.Select(b => new { b.KeyId, b.UsedAt }), transaction, cancellationToken: cancellationToken));
-                await transaction.CommitAsync(cancellationToken);
+                await write.CommitAsync(cancellationToken);
             }
             catch (Exception ex)
             {

@@ -51,6 +51,31 @@ public sealed class SqlBatchTests
         Assert.Contains("'@not_a_parameter'", statements[2], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Run_statement_by_statement_each_statement_is_bound_only_the_parameters_it_names()
+    {
+        var group = new SqlBatch();
+        group.AddRows(2, "INSERT INTO alerts (id, title)", i => $"({group.Parameter($"id{i}", Guid.CreateVersion7())}, {group.Parameter($"title{i}", $"t{i}")})");
+        foreach (var text in new[] { "a", "b" })
+        {
+            var part = new SqlBatch();
+            part.Add("INSERT INTO audit_records (detail, note) VALUES (@detail, '@not_a_parameter')", new { detail = text });
+            part.Add("UPDATE counters SET n = n + 1 WHERE name = @detail");
+            group.Append(part);
+        }
+
+        var statements = group.Statements;
+
+        Assert.Equal(5, statements.Count);
+        Assert.Equal(["id0", "title0", "id1", "title1"], statements[0].Names);
+        Assert.Single(statements[1].Names); // the second part's parameter is not bound to the first part's statements
+        Assert.NotEqual(statements[1].Names[0], statements[3].Names[0]);
+        Assert.Equal(statements[1].Names, statements[2].Names);
+        Assert.Equal("a", group.Contents.Values[statements[1].Names[0]]);
+        Assert.Equal("b", group.Contents.Values[statements[3].Names[0]]);
+        Assert.All(statements, s => Assert.All(s.Names, name => Assert.Contains("@" + name, s.Sql, StringComparison.Ordinal)));
+    }
+
     [Theory]
     [InlineData(0, new int[0])]
     [InlineData(1, new[] { 1 })]

@@ -36,7 +36,8 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
         var exclusion = Exclusion(parameters, excluded);
 
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         // One ordered index range per state (ix_deliveries_due is (state, next_attempt_at)), each stopping after @max rows,
         // then the earliest @max of those. A single scan with "(pending or failed and due) or (lease expired)" cannot use
         // the index's order: it read and sorted the whole backlog on every claim, so a claim cost O(backlog) — about
@@ -72,7 +73,7 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
             parameters, transaction, cancellationToken: cancellationToken))).Select(c => c.Id).ToArray();
         if (claimed.Length == 0)
         {
-            await transaction.CommitAsync(cancellationToken);
+            await write.CommitAsync(cancellationToken);
             return [];
         }
 
@@ -111,7 +112,7 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
             await connection.ExecuteAsync(new CommandDefinition(noFlushWait, transaction: transaction, cancellationToken: cancellationToken));
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        await write.CommitAsync(cancellationToken);
         if (refused.Count > 0)
         {
             // Claim again at once rather than after the poll interval: refused rows took the places of sendable ones.

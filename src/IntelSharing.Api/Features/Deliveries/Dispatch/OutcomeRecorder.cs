@@ -86,7 +86,8 @@ public sealed class OutcomeRecorder(Database database, RetrySchedule schedule, D
         var now = time.UtcNowMicros();
         var rows = batch.Select(p => Decide(p, now)).ToList();
         await using var connection = await database.OpenAsync(CancellationToken.None);
-        await using var transaction = await Database.BeginWriteAsync(connection, CancellationToken.None);
+        await using var write = await Database.BeginWriteAsync(connection, CancellationToken.None);
+        var transaction = write.Transaction;
         var held = (await UpdateDeliveriesAsync(connection, transaction, rows, now)).ToHashSet();
         var recorded = rows.Where(r => held.Contains(r.Pending.Work.Id)).ToList();
         if (recorded.Count > 0)
@@ -105,7 +106,7 @@ public sealed class OutcomeRecorder(Database database, RetrySchedule schedule, D
             await writes.ExecuteAsync(connection, transaction, CancellationToken.None);
         }
 
-        await transaction.CommitAsync(CancellationToken.None);
+        await write.CommitAsync(CancellationToken.None);
         foreach (var row in rows)
         {
             var ours = held.Contains(row.Pending.Work.Id);

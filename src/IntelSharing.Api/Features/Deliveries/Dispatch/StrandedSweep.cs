@@ -41,7 +41,9 @@ public sealed class StrandedSweep(Database database, TimeProvider time, ILogger 
             return;
         }
 
-        await using var transaction = await Database.BeginWriteAsync(connection, cancellationToken);
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+
+        var transaction = write.Transaction;
         var stranded = (await connection.QueryAsync<StrandedRow>(new CommandDefinition(
             """
             UPDATE deliveries SET state = @cancelled, last_error = @reason, updated_at = @now, claim_token = NULL, lease_until = NULL
@@ -70,7 +72,7 @@ public sealed class StrandedSweep(Database database, TimeProvider time, ILogger 
             }, time, CancellationToken.None);
         }
 
-        await transaction.CommitAsync(CancellationToken.None);
+        await write.CommitAsync(CancellationToken.None);
         if (stranded.Count > 0)
         {
             logger.LogInformation("Cancelled {Count} deliveries queued for subscriptions that had ended.", stranded.Count);
