@@ -61,6 +61,9 @@ public abstract class SqlDialect
     /// <summary>The UTC day (<c>yyyy-mm-dd</c>) or month (<c>yyyy-mm</c>) of a timestamp column, as text, to group by.</summary>
     public abstract string UtcPeriod(string column, bool monthly);
 
+    /// <summary>The UTC hour (<c>yyyy-mm-ddThh</c>) of a timestamp column, as text, to group by.</summary>
+    public abstract string UtcHour(string column);
+
     /// <summary>Whether an exception means a unique constraint was violated.</summary>
     public abstract bool IsUniqueViolation(DbException exception);
 
@@ -144,6 +147,8 @@ public sealed class PostgresDialect : SqlDialect
 
     public override string UtcPeriod(string column, bool monthly) =>
         $"to_char({column} AT TIME ZONE 'UTC', '{(monthly ? "YYYY-MM" : "YYYY-MM-DD")}')";
+
+    public override string UtcHour(string column) => $"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "uuid", StringComparison.Ordinal)
@@ -249,6 +254,8 @@ public sealed class SqliteDialect : SqlDialect
 
     // Timestamps are stored as UTC text, yyyy-MM-ddTHH:mm:ss.ffffffZ: the period is a prefix.
     public override string UtcPeriod(string column, bool monthly) => $"substr({column}, 1, {(monthly ? 7 : 10)})";
+
+    public override string UtcHour(string column) => $"substr({column}, 1, 13)";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "TEXT", StringComparison.Ordinal)
