@@ -345,6 +345,25 @@ public abstract class ConsoleTests<TFixture>(TFixture app) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_agency_name_cannot_end_a_charts_data_block_and_run_as_script()
+    {
+        const string Hostile = "Police </script><script>alert(1)</script>";
+        var ministry = await AgencyAsync("Ministry of Interior", "RS", Scopes.AlertsWrite, Scopes.StatisticsRead);
+        var partner = await AgencyAsync(Hostile, "HU", Scopes.AlertsRead, Scopes.SubscriptionsManage);
+        var receiver = await _partners.ReceiverAsync(_ => new PartnerReceiver.Response(HttpStatusCode.NoContent));
+        await _partners.SubscribeAsync(partner, receiver.Url);
+        await ministry.PublishAsync(TestData.SmugglingAlert("green"));
+        var day = app.Clock.GetUtcNow().ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+        var (status, html) = await (await ConsoleClient.SignedInAsync(app, ministry.Key)).GetAsync($"/console/published-results?from={day}&to={day}&period=day");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.DoesNotContain("<script>alert(1)", html, StringComparison.Ordinal);
+        var names = PlotIn(html, "data-flow=\"partners\"").GetProperty("names").EnumerateArray().Select(n => n.GetString() ?? string.Empty);
+        Assert.Contains(names, name => name.StartsWith(Hostile, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Reloading_the_dead_letters_page_after_a_bulk_replay_replays_nothing_again()
     {
         var (_, partner, receiver, _, _, deliveryId, setDown) = await DeadLetterAsync();
