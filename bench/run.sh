@@ -9,7 +9,7 @@
 #
 #   bench/run.sh           # full run, about 10 minutes; writes bench/results/latest.md and latest.json
 #   bench/run.sh --quick   # smoke test, 3–4 minutes on a busy 2-core machine; writes bench/results/quick.md and quick.json
-#   bench/run.sh --quick --only drain   # one phase (ingest, reads, search, sqlite, drain, e2e, indicators or taxii) while working on it; without
+#   bench/run.sh --quick --only drain   # one phase (ingest, reads, search, sqlite, drain, e2e, indicators, taxii or console) while working on it; without
 #                                       # --quick a single phase writes bench/results/partial.md and partial.json
 #   bench/run.sh --quick --only e2e --e2e-rate 100   # end to end at another rate than the target's 1,000/s
 #   bench/run.sh --only replicas           # not a benchmark but a fault run (docs/robustness.md): three API replicas
@@ -32,7 +32,7 @@ while [[ $# -gt 0 ]]; do
     --quick) quick=(--quick); limit="${INTELSHARING_BENCH_TIMEOUT:-600}" ;;
     --only) only+=(--only "$2"); shift ;;
     --e2e-rate) only+=(--e2e-rate "$2"); shift ;;
-    *) echo "Unknown argument: $1 (use --quick, --only ingest|reads|search|sqlite|drain|e2e|indicators|taxii|replicas, --e2e-rate <alerts/s>)" >&2; exit 2 ;;
+    *) echo "Unknown argument: $1 (use --quick, --only ingest|reads|search|sqlite|drain|e2e|indicators|taxii|console|replicas, --e2e-rate <alerts/s>)" >&2; exit 2 ;;
   esac
   shift
 done

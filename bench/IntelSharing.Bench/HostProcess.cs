@@ -86,6 +86,30 @@ public sealed class HostProcess : IAsyncDisposable
         return new HostProcess(Process.Start(start)!, port.Value);
     }
 
+    /// <summary>
+    /// A new database and the API on it with the dispatcher and correlation off, ready, with an operator key: how the
+    /// phases that measure reads over a store they fill themselves (TAXII, console) begin.
+    /// </summary>
+    public static async Task<(HostProcess Api, string OperatorKey)> StartForReadsAsync(SuiteOptions options, Postgres postgres, string database)
+    {
+        await postgres.CreateDatabaseAsync(database);
+        var settings = ApiSettings(postgres.ApiConnectionString(database), dispatcher: false);
+        settings["Correlation__Enabled"] = "false";
+        var key = await BootstrapAdminAsync(options.ApiDll, settings);
+        var api = Start(options.ApiDll, [], settings);
+        try
+        {
+            await api.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        }
+        catch
+        {
+            await api.DisposeAsync();
+            throw;
+        }
+
+        return (api, key);
+    }
+
     /// <summary>Runs <c>bootstrap-admin</c> with the API's settings and returns the operator key it printed.</summary>
     public static async Task<string> BootstrapAdminAsync(string dll, IReadOnlyDictionary<string, string> environment)
     {

@@ -54,6 +54,11 @@ public static class Report
             TaxiiSection(md, taxii, r.Read?.Limit);
         }
 
+        if (r.Console is { } console)
+        {
+            ConsoleSection(md, console);
+        }
+
         md.AppendLine("## Closed loop: limits and ingest side by side").AppendLine();
         md.AppendLine("| connections | L_http req/s | L_db alerts/s | L_ingest | ingest alerts/s | E_ingest | E_http | E_db | pgbench of the product's SQL | E_sql | ingest p50 / p99 ms | failed |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -344,6 +349,20 @@ public static class Report
         }
 
         md.AppendLine().AppendLine();
+    }
+
+    private static void ConsoleSection(StringBuilder md, ConsoleResults console)
+    {
+        md.AppendLine("## Console pages").AppendLine();
+        md.AppendLine(Inv($"Issue 14: every console page under {console.TargetMs:F0} ms with 100,000 alerts and 1,000,000 deliveries stored. Stored here: {console.StoredAlerts:N0} alerts, {console.StoredDeliveries:N0} deliveries, {console.AttemptsInTheLastDay:N0} attempts in the last day. One signed-in session (deliveries:manage, statistics:read, audit:read) asks each page in turn; the time is the request's at the client on loopback; met when p99 is under the target. The costliest statement is pg_stat_statements' largest total time while the page was asked.")).AppendLine();
+        md.AppendLine("| page | requests | p50 / p99 ms | target | costliest statement, mean ms | statement |");
+        md.AppendLine("|---|---|---|---|---|---|");
+        foreach (var row in console.Pages)
+        {
+            md.AppendLine(Inv($"| {row.Page} | {row.Requests} | {row.Latency.P50:F1} / {row.Latency.P99:F1} | {(row.Met ? "met" : "**missed**")} | {row.TopStatementMeanMs:F1} | `{Truncate(row.TopStatement, 140)}` |"));
+        }
+
+        md.AppendLine();
     }
 
     /// <summary>The plan line that says how the table is read (the first line is only the LIMIT).</summary>

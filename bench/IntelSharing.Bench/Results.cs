@@ -23,6 +23,9 @@ public sealed class SuiteResults
     /// <summary>TAXII pages of 100 objects and object by id by stored alerts (TaxiiPhase).</summary>
     public TaxiiResults? Taxii { get; set; }
 
+    /// <summary>Each console page's time at 100,000 alerts and 1,000,000 deliveries (ConsolePhase).</summary>
+    public ConsoleResults? Console { get; set; }
+
     public List<ClosedLoopRow> Http { get; set; } = [];
 
     /// <summary>L_db: pgbench of the minimal durable write per alert (limit-ingest.sql), at each connection count.</summary>

@@ -83,6 +83,11 @@ public static partial class Suite
             await bench.PhaseAsync("TAXII pages and object by id", () => new TaxiiPhase(options, postgres, results).RunAsync());
         }
 
+        if (options.Runs("console"))
+        {
+            await bench.PhaseAsync("console pages at volume", () => new ConsolePhase(options, postgres, results).RunAsync());
+        }
+
         results.Machine["load average at the end"] = Machine.LoadAverage();
         results.DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds);
         // A smoke test or a single phase must not overwrite the committed results of the last full run.

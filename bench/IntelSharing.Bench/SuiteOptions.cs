@@ -19,7 +19,7 @@ public sealed record SuiteOptions
 
     public string Commit { get; init; } = "unknown";
 
-    /// <summary>While working on one figure: run only this phase (ingest, reads, search, sqlite, drain, e2e, indicators, taxii or replicas). The full run leaves it unset.</summary>
+    /// <summary>While working on one figure: run only this phase (ingest, reads, search, sqlite, drain, e2e, indicators, taxii, console or replicas). The full run leaves it unset.</summary>
     public string? Only { get; init; }
 
     public bool Runs(string phase) => Only is null || Only == phase;

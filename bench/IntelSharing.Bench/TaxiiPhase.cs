@@ -36,14 +36,9 @@ public sealed class TaxiiPhase(SuiteOptions options, Postgres postgres, SuiteRes
     public async Task RunAsync()
     {
         results.Taxii = new TaxiiResults();
-        await postgres.CreateDatabaseAsync(Database);
-        var settings = HostProcess.ApiSettings(postgres.ApiConnectionString(Database), dispatcher: false);
-        settings["Correlation__Enabled"] = "false";
-        var key = await HostProcess.BootstrapAdminAsync(options.ApiDll, settings);
-        var api = HostProcess.Start(options.ApiDll, [], settings);
+        var (api, key) = await HostProcess.StartForReadsAsync(options, postgres, Database);
         await using (api)
         {
-            await api.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
             var community = new Community(api.BaseAddress, key);
             var cert = await community.CertAsync();
             var reader = await community.PartnerAsync(0);

@@ -223,6 +223,7 @@ app.UseSwagger();
 app.UseSwaggerUI(options => options.DocumentTitle = "IntelSharing API");
 app.UseMiddleware<AuthFailureThrottleMiddleware>();
 app.UseAuthentication();
+app.UseConsoleSessionBeforeRateLimits();
 app.UseRateLimiter();
 app.UseAuthorization();
 app.UseRefusalOfQueryParametersWhereNoneAreTaken();

@@ -811,7 +811,7 @@ export interface paths {
         };
         /**
          * How each partner endpoint is doing
-         * @description Per subscription, oldest first in keyset pages: attempts that delivered or failed and deliveries that died in the last hour and day, p50/p99 latency over the latest 1000 attempts of the last day, this instance's circuit breaker for the endpoint, the last failed attempt of the last day, and when the next retry is due. An agency (subscriptions:manage) sees its own subscriptions; operators (deliveries:manage) see every one.
+         * @description Per subscription, oldest first in keyset pages: attempts that delivered or failed and deliveries that died in the last hour and day, p50/p99 latency over the latest 1000 attempts of the last day, this instance's circuit breaker for the endpoint, the last failed attempt of the last day, when the next retry is due, and the same counts with mean and maximum latency for each of the last 24 UTC clock hours. An agency (subscriptions:manage) sees its own subscriptions; operators (deliveries:manage) see every one.
          *
          *     Requires an API key with one of the scopes `deliveries:manage` or `subscriptions:manage`.
          */
@@ -1771,6 +1771,38 @@ export interface components {
          * @enum {string}
          */
         HandlingCode: "H0" | "H1" | "H2" | "H3";
+        HealthHour: {
+            /**
+             * Format: date-time
+             * @description The start of the UTC clock hour.
+             */
+            hour: string;
+            /**
+             * Format: int64
+             * @description Attempts started in the hour that the partner answered with a 2xx.
+             */
+            delivered: number;
+            /**
+             * Format: int64
+             * @description Attempts started in the hour that failed.
+             */
+            failed: number;
+            /**
+             * Format: int64
+             * @description Deliveries whose last attempt started in the hour and that then gave up.
+             */
+            dead: number;
+            /**
+             * Format: int64
+             * @description Mean attempt duration in the hour, in milliseconds; null without attempts.
+             */
+            latencyMeanMs?: number | null;
+            /**
+             * Format: int32
+             * @description The slowest attempt of the hour, in milliseconds; null without attempts.
+             */
+            latencyMaxMs?: number | null;
+        };
         /**
          * @description An agency holding an active alert that shares indicators with your alert but that may not see your alert. Its
          *     alert is not named: you decide whether to share yours with it (POST /api/v1/alerts/{id}/share).
@@ -1985,6 +2017,11 @@ export interface components {
              * @description When the earliest waiting retry of this subscription is due.
              */
             nextRetryAt?: string | null;
+            /**
+             * @description The last 24 UTC clock hours, oldest first, up to and including the current one: every hour is listed, an hour
+             *     without attempts with zero counts and null latency. What the console plots.
+             */
+            hours: components["schemas"]["HealthHour"][];
         };
         PartnerHealthPage: {
             /** @description This page's items, in the order the operation describes. */
@@ -8214,7 +8251,17 @@ export interface operations {
                      *             "statusCode": 200,
                      *             "error": "The partner answered 503 Service Unavailable."
                      *           },
-                     *           "nextRetryAt": "2026-11-20T19:04:12.318204+00:00"
+                     *           "nextRetryAt": "2026-11-20T19:04:12.318204+00:00",
+                     *           "hours": [
+                     *             {
+                     *               "hour": "2026-11-20T19:04:12.318204+00:00",
+                     *               "delivered": 1,
+                     *               "failed": 1,
+                     *               "dead": 1,
+                     *               "latencyMeanMs": 1,
+                     *               "latencyMaxMs": 1
+                     *             }
+                     *           ]
                      *         }
                      *       ],
                      *       "nextCursor": "AQGh-lhJHnyhnzV0Qk3tEQAAAZNLcN0A"

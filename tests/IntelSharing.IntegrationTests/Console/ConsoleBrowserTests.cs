@@ -170,7 +170,7 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture app) : IClassFixtu
     }
 
     [Fact]
-    public async Task An_agency_sees_its_failing_partner_in_partner_health_and_downloads_its_published_results_as_csv()
+    public async Task An_agency_sees_its_failing_partner_in_partner_health_plotted_and_downloads_its_published_results_as_csv()
     {
         var browser = Browser();
         var ministry = await app.CreateAgencyAsync("Ministry of Interior", "RS", AgencyKind.Ministry,
@@ -193,6 +193,8 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture app) : IClassFixtu
                 violations.Add($"{message.Text} ({message.Location})");
             }
         };
+        // A script that throws (uPlot refused by the CSP, or plots.js failing) is a page error, not a console message.
+        page.PageError += (_, error) => violations.Add(error);
         await page.GetByRole(AriaRole.Link, new() { Name = "Partner health" }).ClickAsync();
         var row = page.Locator($"tr[data-subscription='{subscriptionId}']");
         await Assertions.Expect(row).ToBeVisibleAsync();
@@ -201,11 +203,16 @@ public sealed class ConsoleBrowserTests(ConsoleBrowserFixture app) : IClassFixtu
             await page.ReloadAsync();
             return (await row.InnerTextAsync()).Contains("503", StringComparison.Ordinal);
         }, "the failed attempt to show");
+        var hours = page.Locator($"figure[data-hours='{subscriptionId}']");
+        await Assertions.Expect(hours.Locator(".plot canvas")).ToBeVisibleAsync();
+        await Assertions.Expect(hours.Locator("details")).Not.ToHaveAttributeAsync("open", "");
         await ShootAsync(page, "21-partner-health");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Published results" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Alerts published" })).ToBeVisibleAsync();
         Assert.Contains("<3", await page.InnerTextAsync("main"), StringComparison.Ordinal);
+        await Assertions.Expect(page.Locator("figure[data-flow='categories'] .plot canvas")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("figure[data-flow='partners'] .plot canvas")).ToBeVisibleAsync();
         await ShootAsync(page, "22-published-results");
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Download CSV" }).ClickAsync());
         var csv = await File.ReadAllTextAsync((await download.PathAsync())!, Ct);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using IntelSharing.Api.Domain;
@@ -281,6 +282,17 @@ public abstract class ConsoleTests<TFixture>(TFixture app) : IAsyncLifetime
         Assert.Equal(elements.Count, repository.GetAllElements().Count);
     }
 
+    /// <summary>The JSON data block of the chart in the figure marked <paramref name="figure"/>.</summary>
+    private static JsonElement PlotIn(string html, string figure)
+    {
+        var at = html.IndexOf(figure, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"no figure {figure}");
+        var start = html.IndexOf("<script type=\"application/json\">", at, StringComparison.Ordinal) + "<script type=\"application/json\">".Length;
+        return JsonDocument.Parse(html[start..html.IndexOf("</script>", start, StringComparison.Ordinal)]).RootElement;
+    }
+
+    private static DateTimeOffset HourOf(DateTimeOffset at) => new(at.Year, at.Month, at.Day, at.Hour, 0, 0, TimeSpan.Zero);
+
     [Fact]
     public async Task The_partner_health_page_shows_an_agency_its_failing_endpoint_and_an_outsider_none_of_it()
     {
@@ -295,6 +307,10 @@ public abstract class ConsoleTests<TFixture>(TFixture app) : IAsyncLifetime
         row = row[..row.IndexOf("</tr>", StringComparison.Ordinal)];
         Assert.Contains("503", row, StringComparison.Ordinal);
         Assert.Matches("data-window=\"day\">[^<]*<br>[^<]*: 1<br>[^<]*: 1</td>", row);
+        // The hour's numbers as a table (what a page without script shows) and as the chart's data block.
+        Assert.Matches($"<tr data-hour=\"{Format.Hour(HourOf(app.Clock.GetUtcNow()))}\">\\s*<th[^>]*>[^<]*</th>\\s*<td>0</td>\\s*<td>1</td>\\s*<td>1</td>", html);
+        var plot = PlotIn(html, $"data-hours=\"{subscriptionId}\"");
+        Assert.Equal([0d, 0d, 0d, 1d, 0d, 1d], plot.GetProperty("series").EnumerateArray().Take(3).SelectMany(s => s.GetProperty("values").EnumerateArray().TakeLast(2)).Select(v => v.GetDouble()));
         Assert.Equal(HttpStatusCode.OK, outsiderStatus);
         Assert.DoesNotContain(subscriptionId.ToString(), outsiderHtml, StringComparison.Ordinal);
     }
@@ -315,6 +331,10 @@ public abstract class ConsoleTests<TFixture>(TFixture app) : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Contains($"data-total=\"{day} migrant_smuggling\">&lt;3</td>", html, StringComparison.Ordinal);
+        // The chart withholds what the table withholds: the suppressed count is a gap, not a number.
+        var categories = PlotIn(html, "data-flow=\"categories\"").GetProperty("series").EnumerateArray().Single();
+        Assert.Equal("migrant_smuggling", categories.GetProperty("label").GetString());
+        Assert.Equal(JsonValueKind.Null, categories.GetProperty("values").EnumerateArray().Single().ValueKind);
         Assert.Equal(HttpStatusCode.OK, download.StatusCode);
         Assert.Equal("text/csv", download.Content.Headers.ContentType?.MediaType);
         Assert.Equal(await api.Content.ReadAsStringAsync(Ct), await download.Content.ReadAsStringAsync(Ct));
@@ -322,6 +342,25 @@ public abstract class ConsoleTests<TFixture>(TFixture app) : IAsyncLifetime
         var (badStatus, bad) = await browser.GetAsync($"/console/published-results?from={day}&to=2000-01-01");
         Assert.Equal(HttpStatusCode.BadRequest, badStatus);
         Assert.Contains("to must not be before from.", bad, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_agency_name_cannot_end_a_charts_data_block_and_run_as_script()
+    {
+        const string Hostile = "Police </script><script>alert(1)</script>";
+        var ministry = await AgencyAsync("Ministry of Interior", "RS", Scopes.AlertsWrite, Scopes.StatisticsRead);
+        var partner = await AgencyAsync(Hostile, "HU", Scopes.AlertsRead, Scopes.SubscriptionsManage);
+        var receiver = await _partners.ReceiverAsync(_ => new PartnerReceiver.Response(HttpStatusCode.NoContent));
+        await _partners.SubscribeAsync(partner, receiver.Url);
+        await ministry.PublishAsync(TestData.SmugglingAlert("green"));
+        var day = app.Clock.GetUtcNow().ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+        var (status, html) = await (await ConsoleClient.SignedInAsync(app, ministry.Key)).GetAsync($"/console/published-results?from={day}&to={day}&period=day");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.DoesNotContain("<script>alert(1)", html, StringComparison.Ordinal);
+        var names = PlotIn(html, "data-flow=\"partners\"").GetProperty("names").EnumerateArray().Select(n => n.GetString() ?? string.Empty);
+        Assert.Contains(names, name => name.StartsWith(Hostile, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,7 +1,9 @@
 using System.Net;
 using Dapper;
+using IntelSharing.Api.Domain;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.IntegrationTests.Console;
 using IntelSharing.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -48,6 +50,23 @@ public abstract class AbuseLimitTests(ApiFixture app)
         Assert.Equal(HttpStatusCode.OK, (await other.Client.GetAsync("/api/v1/agencies", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await busy.Client.GetAsync("/health/live", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await busy.Client.GetAsync("/health/ready", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_console_session_is_counted_against_its_agencys_limit_and_gets_429_like_the_agencys_keys()
+    {
+        var busy = await app.CreateAgencyAsync("Serbian Ministry of Interior", "RS", AgencyKind.Police, Scopes.AlertsRead, Scopes.SubscriptionsManage);
+        var other = await app.CreateAgencyAsync("Europol", "NL");
+        var console = await ConsoleClient.SignedInAsync(app, busy.Key);
+        for (var i = 0; i < LoweredLimits.PerAgencyPermits; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await console.GetAsync(i % 2 == 0 ? "/console" : "/console/partner-health")).Status);
+        }
+
+        await AssertRateLimitedAsync(await console.Http.GetAsync("/console/partner-health", Ct), LoweredLimits.PerAgencyWindowSeconds);
+        // One window per agency: the session used up what the agency's API keys may do too.
+        await AssertRateLimitedAsync(await busy.Client.GetAsync("/api/v1/alerts", Ct), LoweredLimits.PerAgencyWindowSeconds);
+        Assert.Equal(HttpStatusCode.OK, (await (await ConsoleClient.SignedInAsync(app, other.Key)).GetAsync("/console")).Status);
     }
 
     [Fact]

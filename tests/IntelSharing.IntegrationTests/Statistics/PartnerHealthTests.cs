@@ -112,6 +112,52 @@ public abstract class PartnerHealthTests<TFixture>(TFixture app) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task The_last_24_hours_list_every_clock_hour_with_the_attempts_and_latency_of_the_hour_they_started_in()
+    {
+        var serbia = await AgencyAsync("Border Police Directorate", "RS", Scopes.AlertsWrite);
+        var hungary = await AgencyAsync("Hungarian Police", "HU", Scopes.AlertsRead, Scopes.SubscriptionsManage);
+        var down = false;
+        var receiver = await _partners.ReceiverAsync(_ => new PartnerReceiver.Response(down ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.NoContent));
+        var (subscriptionId, _) = await _partners.SubscribeAsync(hungary, receiver.Url);
+        var deliveredHour = HourOf(app.Clock.GetUtcNow());
+        await serbia.PublishAsync(TestData.SmugglingAlert("amber+strict", agencies: [hungary.Id]));
+        await receiver.WaitForAsync(1);
+        await DeliveryTestSettings.EventuallyAsync(async () =>
+            Find(await HealthAsync(hungary), subscriptionId)?.GetProperty("lastHour").GetProperty("delivered").GetInt64() == 1, "the delivery recorded");
+
+        app.Advance(TimeSpan.FromHours(3));
+        down = true;
+        var failedHour = HourOf(app.Clock.GetUtcNow());
+        await serbia.PublishAsync(TestData.SmugglingAlert("amber+strict", agencies: [hungary.Id]));
+        await receiver.WaitForAsync(2);
+        JsonElement[] hours = [];
+        await DeliveryTestSettings.EventuallyAsync(async () =>
+        {
+            hours = [.. Find(await HealthAsync(hungary), subscriptionId)!.Value.GetProperty("hours").EnumerateArray()];
+            return hours.Sum(h => h.GetProperty("dead").GetInt64()) == 1;
+        }, "the failed delivery recorded as dead");
+
+        Assert.Equal(24, hours.Length);
+        Assert.Equal(failedHour, hours[^1].GetProperty("hour").GetDateTimeOffset());
+        Assert.Equal(failedHour.AddHours(-23), hours[0].GetProperty("hour").GetDateTimeOffset());
+        var delivered = hours.Single(h => h.GetProperty("hour").GetDateTimeOffset() == deliveredHour);
+        var failed = hours[^1];
+        Assert.Equal((1L, 0L, 0L), Counts(delivered));
+        Assert.Equal((0L, 1L, 1L), Counts(failed));
+        Assert.All(new[] { delivered, failed }, h => Assert.True(h.GetProperty("latencyMaxMs").GetInt32() >= h.GetProperty("latencyMeanMs").GetInt64()));
+        Assert.All(hours.Where(h => h.GetProperty("hour").GetDateTimeOffset() != deliveredHour && h.GetProperty("hour").GetDateTimeOffset() != failedHour), h =>
+        {
+            Assert.Equal((0L, 0L, 0L), Counts(h));
+            Assert.False(h.TryGetProperty("latencyMeanMs", out _));
+        });
+    }
+
+    private static DateTimeOffset HourOf(DateTimeOffset at) => new(at.Year, at.Month, at.Day, at.Hour, 0, 0, TimeSpan.Zero);
+
+    private static (long Delivered, long Failed, long Dead) Counts(JsonElement hour) =>
+        (hour.GetProperty("delivered").GetInt64(), hour.GetProperty("failed").GetInt64(), hour.GetProperty("dead").GetInt64());
+
+    [Fact]
     public async Task A_limit_out_of_bounds_is_a_400_naming_the_field()
     {
         var hungary = await AgencyAsync("Hungarian Police", "HU", Scopes.SubscriptionsManage);

@@ -26,6 +26,12 @@ public static class ListPartnerHealth
     /// <summary>Latency percentiles are taken over at most this many of the latest attempts of the last day.</summary>
     public const int LatencySample = 1000;
 
+    /// <summary>Clock hours in <see cref="PartnerHealth.Hours"/>: the current one and the 23 before it.</summary>
+    public const int HoursPlotted = 24;
+
+    /// <summary>How <see cref="SqlDialect.UtcHour"/> writes an hour on both databases.</summary>
+    private const string HourFormat = "yyyy-MM-dd'T'HH";
+
     public sealed record Query(Caller Caller, string? Cursor, string? Limit) : IQuery<Result<PartnerHealthPage>>
     {
         public int Take => Limit is null ? 50 : int.Parse(Limit, CultureInfo.InvariantCulture);
@@ -94,6 +100,23 @@ public static class ListPartnerHealth
         public int? StatusCode { get; init; }
 
         public string? Error { get; init; }
+    }
+
+    private sealed record HourRow
+    {
+        public Guid SubscriptionId { get; init; }
+
+        public string Hour { get; init; } = string.Empty;
+
+        public long Delivered { get; init; }
+
+        public long Failed { get; init; }
+
+        public long Dead { get; init; }
+
+        public long? MeanMs { get; init; }
+
+        public int? MaxMs { get; init; }
     }
 
     private sealed record RetryRow
@@ -182,6 +205,20 @@ public static class ListPartnerHealth
                     {Recent} AND d.subscription_id IN {ids} AND NOT ({Succeeded})) failures
                 WHERE n = 1
                 """, ledger, cancellationToken: cancellationToken))).ToDictionary(r => r.SubscriptionId);
+            var firstHour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(1 - HoursPlotted);
+            ledger.Add("firstHour", firstHour);
+            var hour = database.Dialect.UtcHour("da.started_at");
+            var hours = (await connection.QueryAsync<HourRow>(new CommandDefinition(
+                $"""
+                SELECT d.subscription_id AS SubscriptionId, {hour} AS Hour,
+                       SUM(CASE WHEN {Succeeded} THEN 1 ELSE 0 END) AS Delivered,
+                       SUM(CASE WHEN NOT ({Succeeded}) THEN 1 ELSE 0 END) AS Failed,
+                       SUM(CASE WHEN {Died} THEN 1 ELSE 0 END) AS Dead,
+                       CAST(ROUND(AVG(da.duration_ms)) AS BIGINT) AS MeanMs, MAX(da.duration_ms) AS MaxMs
+                FROM delivery_attempts da JOIN deliveries d ON d.id = da.delivery_id
+                WHERE da.started_at >= @firstHour AND d.subscription_id IN {ids}
+                GROUP BY d.subscription_id, {hour}
+                """, ledger, cancellationToken: cancellationToken))).ToDictionary(r => (r.SubscriptionId, r.Hour));
             var retries = (await connection.QueryAsync<RetryRow>(new CommandDefinition(
                 $"""
                 SELECT d.subscription_id AS SubscriptionId, MIN(d.next_attempt_at) AS NextAttemptAt
@@ -212,6 +249,13 @@ public static class ListPartnerHealth
                         ? new LastError(e.StartedAt, e.StatusCode, e.Error ?? $"HTTP {e.StatusCode}")
                         : null,
                     NextRetryAt = retries.TryGetValue(s.Id, out var r) ? r.NextAttemptAt : null,
+                    Hours = Enumerable.Range(0, HoursPlotted).Select(i =>
+                    {
+                        var start = firstHour.AddHours(i);
+                        return hours.TryGetValue((s.Id, start.ToString(HourFormat, CultureInfo.InvariantCulture)), out var h)
+                            ? new HealthHour(start, h.Delivered, h.Failed, h.Dead, h.MeanMs, h.MaxMs)
+                            : new HealthHour(start, 0, 0, 0, null, null);
+                    }).ToList(),
                 };
             }).ToList();
             return new PartnerHealthPage(items, next);
@@ -231,7 +275,8 @@ public static class ListPartnerHealth
         .WithSummary("How each partner endpoint is doing")
         .WithDescription("Per subscription, oldest first in keyset pages: attempts that delivered or failed and deliveries that died in the last hour " +
             $"and day, p50/p99 latency over the latest {LatencySample} attempts of the last day, this instance's circuit breaker for the endpoint, the " +
-            "last failed attempt of the last day, and when the next retry is due. An agency (subscriptions:manage) sees its own subscriptions; " +
+            "last failed attempt of the last day, when the next retry is due, and the same counts with mean and maximum latency for each of the " +
+            $"last {HoursPlotted} UTC clock hours. An agency (subscriptions:manage) sees its own subscriptions; " +
             "operators (deliveries:manage) see every one.")
         .Produces<PartnerHealthPage>()
         .ProducesValidationProblem()

@@ -12,6 +12,14 @@ public sealed record DeliveryCounts(long Delivered, long Failed, long Dead);
 /// <param name="Error">What went wrong, as the delivery ledger records it.</param>
 public sealed record LastError(DateTimeOffset At, int? StatusCode, string Error);
 
+/// <param name="Hour">The start of the UTC clock hour.</param>
+/// <param name="Delivered">Attempts started in the hour that the partner answered with a 2xx.</param>
+/// <param name="Failed">Attempts started in the hour that failed.</param>
+/// <param name="Dead">Deliveries whose last attempt started in the hour and that then gave up.</param>
+/// <param name="LatencyMeanMs">Mean attempt duration in the hour, in milliseconds; null without attempts.</param>
+/// <param name="LatencyMaxMs">The slowest attempt of the hour, in milliseconds; null without attempts.</param>
+public sealed record HealthHour(DateTimeOffset Hour, long Delivered, long Failed, long Dead, long? LatencyMeanMs, int? LatencyMaxMs);
+
 public sealed record PartnerHealth
 {
     public required Guid SubscriptionId { get; init; }
@@ -58,6 +66,12 @@ public sealed record PartnerHealth
 
     /// <summary>When the earliest waiting retry of this subscription is due.</summary>
     public DateTimeOffset? NextRetryAt { get; init; }
+
+    /// <summary>
+    /// The last 24 UTC clock hours, oldest first, up to and including the current one: every hour is listed, an hour
+    /// without attempts with zero counts and null latency. What the console plots.
+    /// </summary>
+    public required IReadOnlyList<HealthHour> Hours { get; init; }
 }
 
 /// <summary>The states <see cref="PartnerHealth.Circuit"/> takes.</summary>

@@ -51,6 +51,24 @@ public static class ConsoleSession
     public static void AddConsolePolicy(this AuthorizationOptions options) =>
         options.AddPolicy(Policy, new AuthorizationPolicyBuilder(SchemeName).RequireAuthenticatedUser().Build());
 
+    /// <summary>
+    /// Reads the session on console paths before the rate limiter runs. The limiter partitions by the agency on the
+    /// request's user, and the default scheme (bearer keys) never looks at the cookie: without this, a console session
+    /// reached the limiter anonymous and was not limited at all. The handler keeps its result for the request, so the
+    /// page's authorization does not check the key a second time.
+    /// </summary>
+    public static void UseConsoleSessionBeforeRateLimits(this IApplicationBuilder app) =>
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(ConsoleSetup.PathBase), console => console.Use(async (context, next) =>
+        {
+            var session = await context.AuthenticateAsync(SchemeName);
+            if (session.Succeeded)
+            {
+                context.User = session.Principal;
+            }
+
+            await next();
+        }));
+
     /// <summary>What the cookie carries: which key, by id and public prefix. Nothing that would authenticate anywhere else.</summary>
     public static ClaimsPrincipal Ticket(ApiKeyRecord key, string prefix) =>
         new(new ClaimsIdentity([new Claim(KeyIdClaim, key.KeyId.ToString()), new Claim(Caller.KeyPrefixClaim, prefix)], SchemeName));

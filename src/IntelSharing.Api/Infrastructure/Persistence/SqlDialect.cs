@@ -67,6 +67,9 @@ public abstract class SqlDialect
     /// <summary>The UTC day (<c>yyyy-mm-dd</c>) or month (<c>yyyy-mm</c>) of a timestamp column, as text, to group by.</summary>
     public abstract string UtcPeriod(string column, bool monthly);
 
+    /// <summary>The UTC hour (<c>yyyy-mm-ddThh</c>) of a timestamp column, as text, to group by.</summary>
+    public abstract string UtcHour(string column);
+
     /// <summary>Whether an exception means a unique constraint was violated.</summary>
     public abstract bool IsUniqueViolation(DbException exception);
 
@@ -160,6 +163,8 @@ public sealed class PostgresDialect : SqlDialect
     public override string MigrationSuffix => "postgres";
 
     public override string CurrentTimestamp => "now()";
+
+    public override string UtcHour(string column) => $"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "uuid", StringComparison.Ordinal)
@@ -271,6 +276,8 @@ public sealed class SqliteDialect : SqlDialect
     public override string MigrationSuffix => "sqlite";
 
     public override string CurrentTimestamp => "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')";
+
+    public override string UtcHour(string column) => $"substr({column}, 1, 13)";
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "TEXT", StringComparison.Ordinal)
