@@ -77,6 +77,9 @@ public sealed class LeaseRenewal(Database database, TimeProvider time, DeliveryO
         // A claim's token is its own (a new Guid per claim), so a row with one of ours is held by this instance.
         var tokens = SqlLists.In(parameters, "token", due.Select(h => h.Key.Token).Distinct().ToList());
         await using var connection = await database.OpenAsync(cancellationToken);
+        // A write transaction like every other: on SQLite it takes this process's write turn (ADR 39) instead of
+        // blocking a thread in the busy handler while a commit group holds the lock.
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
         var renewed = (await connection.QueryAsync<RenewedRow>(new CommandDefinition(
             $"""
             UPDATE deliveries SET lease_until = @leaseUntil
@@ -86,7 +89,8 @@ public sealed class LeaseRenewal(Database database, TimeProvider time, DeliveryO
                 {database.Dialect.ForUpdateSkipLocked("d")})
             RETURNING id AS Id, claim_token AS Token
             """,
-            parameters, cancellationToken: cancellationToken))).ToList();
+            parameters, write.Transaction, cancellationToken: cancellationToken))).ToList();
+        await write.CommitAsync(cancellationToken);
         foreach (var row in renewed)
         {
             if (_held.TryGetValue((row.Id, row.Token), out var held))
