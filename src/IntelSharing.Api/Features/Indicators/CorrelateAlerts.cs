@@ -251,7 +251,6 @@ public sealed class CorrelateAlerts(
                 JOIN alerts o ON o.id = t.alert_id AND o.status = 'active'
                 JOIN agencies go ON go.id = o.originator_id AND go.is_active
                 WHERE a.id IN {ids}
-                  AND (SELECT COUNT(*) FROM (SELECT 1 FROM alert_indicators c WHERE c.value_key = m.value_key LIMIT @overCorrelating) carriers) < @overCorrelating
             ) ranked
             WHERE n <= @max
             ORDER BY SubjectId, n

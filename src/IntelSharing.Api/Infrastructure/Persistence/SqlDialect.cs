@@ -53,9 +53,11 @@ public abstract class SqlDialect
 
     /// <summary>
     /// A join of the other <c>alert_indicators</c> rows (aliased <paramref name="carrier"/>) that carry the value of the row
-    /// aliased <paramref name="outer"/>, at most <paramref name="limit"/> per value, each found through the value index.
+    /// aliased <paramref name="outer"/>, each found through the value index, and none at all when <paramref name="limit"/>
+    /// or more alerts carry the value (over-correlating; counting stops there).
     /// PostgreSQL plans a many-row join by its statistics, where one value (a bank every campaign pays through) may hold
-    /// most rows, and then scans the whole table; a lateral look-up with a limit stays an index probe per value.
+    /// most rows, and then scans the whole table; a lateral look-up with a limit stays an index probe per value, and
+    /// counts the carriers it fetched instead of probing the index a second time to count them.
     /// SQLite always joins by nested loops through the index, so a plain join is the same thing there.
     /// </summary>
     public abstract string OtherCarriersOf(string outer, string carrier, string limit);
@@ -152,7 +154,11 @@ public sealed class PostgresDialect : SqlDialect
         string.Join(" & ", words.Select(w => "'" + w.Replace("'", "''", StringComparison.Ordinal) + "'"));
 
     public override string OtherCarriersOf(string outer, string carrier, string limit) =>
-        $"JOIN LATERAL (SELECT * FROM alert_indicators c WHERE c.value_key = {outer}.value_key LIMIT {limit}) {carrier} ON {carrier}.alert_id <> {outer}.alert_id";
+        $"""
+        JOIN LATERAL (SELECT fetched.*, COUNT(*) OVER () AS carriers
+                      FROM (SELECT * FROM alert_indicators c WHERE c.value_key = {outer}.value_key LIMIT {limit}) fetched) {carrier}
+          ON {carrier}.alert_id <> {outer}.alert_id AND {carrier}.carriers < {limit}
+        """;
 
     public override string UtcPeriod(string column, bool monthly) =>
         $"to_char({column} AT TIME ZONE 'UTC', '{(monthly ? "YYYY-MM" : "YYYY-MM-DD")}')";
@@ -274,7 +280,10 @@ public sealed class SqliteDialect : SqlDialect
         string.Join(' ', words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
 
     public override string OtherCarriersOf(string outer, string carrier, string limit) =>
-        $"JOIN alert_indicators {carrier} ON {carrier}.value_key = {outer}.value_key AND {carrier}.alert_id <> {outer}.alert_id";
+        $"""
+        JOIN alert_indicators {carrier} ON {carrier}.value_key = {outer}.value_key AND {carrier}.alert_id <> {outer}.alert_id
+          AND (SELECT COUNT(*) FROM (SELECT 1 FROM alert_indicators c WHERE c.value_key = {outer}.value_key LIMIT {limit}) carriers) < {limit}
+        """;
 
     // Timestamps are stored as UTC text, yyyy-MM-ddTHH:mm:ss.ffffffZ: the period is a prefix.
     public override string UtcPeriod(string column, bool monthly) => $"substr({column}, 1, {(monthly ? 7 : 10)})";
