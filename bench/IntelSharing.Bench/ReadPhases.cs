@@ -141,7 +141,6 @@ public static partial class Suite
                 var sql = string.Join('\n', script.Split('\n').Where(l => !l.TrimStart().StartsWith("--", StringComparison.Ordinal)))
                     .Replace(":reader", $"'{reader.Id}'", StringComparison.Ordinal)
                     .Replace(":words", "'presevo'", StringComparison.Ordinal)
-                    .Replace(":title1", "'% presevo %'", StringComparison.Ordinal)
                     .Replace(":take", "21", StringComparison.Ordinal);
                 var plan = string.Join('\n', (await postgres.RowsAsync(SearchDatabase, "EXPLAIN (ANALYZE, BUFFERS) " + sql.TrimEnd().TrimEnd(';'))).Select(r => r[0]));
                 results.SearchCost = new SearchResult(Row(run, per), Stored, execMs, Rows(statements, per.Units), plan);

@@ -23,7 +23,7 @@ public static partial class StatementIssuers
         (new Regex(@"^(BEGIN|COMMIT|ROLLBACK|SELECT pg_advisory_xact_lock)", RegexOptions.IgnoreCase), Shared),
         // Written by the request's own batch, though their tables belong to the workers.
         (new Regex(@"^INSERT INTO correlation_pending|^DELETE FROM deliveries WHERE id IN", RegexOptions.IgnoreCase), Request),
-        (new Regex(@"correlation_pending|correlation_notices|JOIN alert_indicators t ON|SELECT SubjectId|FROM alerts x JOIN agencies g|FROM subscriptions WHERE status IN \(.*\) AND agency_id IN", RegexOptions.IgnoreCase), Correlation),
+        (new Regex(@"correlation_pending|correlation_notices|correlation_told|JOIN alert_indicators t ON|SELECT SubjectId|FROM alerts x JOIN agencies g|FROM subscriptions WHERE status IN \(.*\) AND agency_id IN", RegexOptions.IgnoreCase), Correlation),
         (new Regex(@"feed_changes|pg_notify", RegexOptions.IgnoreCase), Feed),
         (new Regex(@"audit_chain_head|UPDATE audit_records|FROM audit_records WHERE seq", RegexOptions.IgnoreCase), Audit),
         (new Regex(@"UPDATE api_keys", RegexOptions.IgnoreCase), Keys),

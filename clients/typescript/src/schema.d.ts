@@ -213,7 +213,7 @@ export interface paths {
         };
         /**
          * List the alerts you may see
-         * @description Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339), dueForReview=true (your own alerts past reviewAt). limit is 1 to 200 (default 50). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far. A page that includes an alert naming persons needs an X-Purpose header; every listing is audited with the ids it returned. q searches the text of active alerts (title, summary, modus operandi, network names, places, crossing points, conditions, indicator descriptions), at most 200 characters and 8 words: every word must occur; Cyrillic and Latin, capitals and accents do not matter (Београд = Beograd, Šid = Sid, Đorđe = Djordje = Dorde). With q the order is best match first (alerts whose title holds every word, then fewer title words), newest change first among equals; combine it with every filter and follow nextCursor as usual. A search the database cannot rank within the server's time bound (Search__TimeoutMilliseconds, PostgreSQL) is answered 503 with the problem type urn:intelsharing:problem:search-timed-out naming q: add a word or a filter.
+         * @description Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339), dueForReview=true (your own alerts past reviewAt). limit is 1 to 200 (default 50). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far. A page that includes an alert naming persons needs an X-Purpose header; every listing is audited with the ids it returned. q searches the text of active alerts (title, summary, modus operandi, network names, places, crossing points, conditions, indicator descriptions), at most 200 characters and 8 words: every word must occur; Cyrillic and Latin, capitals and accents do not matter (Београд = Beograd, Šid = Sid, Đorđe = Djordje = Dorde). With q the order is newest change first (then by id); combine it with every filter and follow nextCursor as usual. A search the database cannot answer within the server's time bound (Search__TimeoutMilliseconds, PostgreSQL) is answered 503 with the problem type urn:intelsharing:problem:search-timed-out naming q: add a word or a filter.
          *
          *     Requires an API key with the `alerts:read` scope.
          */
@@ -4067,7 +4067,7 @@ export interface operations {
                 limit?: number;
                 dueForReview?: string;
                 /**
-                 * @description Full-text search: active alerts whose text holds every word, best match first. At most 200 characters and 8 words; Cyrillic or Latin, capitals and accents do not matter (Београд = Beograd, Đorđe = Djordje = Dorde); punctuation and search syntax are plain text.
+                 * @description Full-text search: active alerts whose text holds every word, newest change first. At most 200 characters and 8 words; Cyrillic or Latin, capitals and accents do not matter (Београд = Beograd, Đorđe = Djordje = Dorde); punctuation and search syntax are plain text.
                  * @example Horgoš Kurdish
                  */
                 q?: string;

@@ -10,8 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace IntelSharing.IntegrationTests.Alerts;
 
 /// <summary>
-/// GET /api/v1/alerts?q=: full-text search across Cyrillic and Latin, accents and case, ranked, with the filters, the
-/// keyset cursor and the sharing policy of the list. Tests share the class's database, so each one puts a word of its
+/// GET /api/v1/alerts?q=: full-text search across Cyrillic and Latin, accents and case, with the filters, the
+/// keyset cursor and the sharing policy of the list, newest change first. Tests share the class's database, so each one puts a word of its
 /// own (a marker) in its alerts and in its searches, and asserts on its own alerts.
 /// </summary>
 public abstract class AlertSearchTests<TFixture>(TFixture app)
@@ -80,29 +80,88 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
     }
 
     [Fact]
-    public async Task Title_hits_come_before_summary_only_hits_newest_first_and_a_walk_one_at_a_time_keeps_that_order()
+    public async Task A_search_lists_the_newest_change_first_and_a_walk_one_at_a_time_keeps_that_order()
     {
         var agency = await app.CreateAgencyAsync("Border Police Directorate");
         var marker = Marker();
-        var inTitle = new List<Guid>();
-        var inSummary = new List<Guid>();
-        for (var i = 0; i < 3; i++)
+        var published = new List<Guid>();
+        for (var i = 0; i < 6; i++)
         {
-            // Summary-only hits are published last, so a newest-first order alone would put them first.
+            // Title and summary hits alike: the order is the change time alone.
             app.Clock.Advance(TimeSpan.FromMinutes(1));
-            inTitle.Add(await SubmitAsync(agency, Smuggling(marker, title: $"Truck seen leaving Subotica {marker}", summary: "Seen by a patrol.")));
+            published.Add(await SubmitAsync(agency, i % 2 == 0
+                ? Smuggling(marker, title: $"Truck seen leaving Subotica {marker}", summary: "Seen by a patrol.")
+                : Smuggling(marker, title: $"Truck seen on the motorway {marker}", summary: "A patrol saw it leaving Subotica.")));
         }
 
-        for (var i = 0; i < 3; i++)
-        {
-            app.Clock.Advance(TimeSpan.FromMinutes(1));
-            inSummary.Add(await SubmitAsync(agency, Smuggling(marker, title: $"Truck seen on the motorway {marker}", summary: "A patrol saw it leaving Subotica.")));
-        }
+        // An update is a change: the oldest alert becomes the newest.
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        await UpdateAsync(agency, published[0], Smuggling(marker, title: $"Truck seen leaving Subotica again {marker}", summary: "Seen by a patrol."));
 
-        var expected = Enumerable.Reverse(inTitle).Concat(Enumerable.Reverse(inSummary)).ToList();
+        var expected = Enumerable.Reverse(published.Skip(1)).Prepend(published[0]).ToList();
         Assert.Equal(expected, await SearchAsync(agency, $"subotica {marker}"));
         Assert.Equal(expected, await SearchAsync(agency, $"subotica {marker}", limit: 1));
         Assert.Equal(expected, await SearchAsync(agency, $"subotica {marker}", limit: 4));
+    }
+
+    [Fact]
+    public async Task Alerts_changed_in_the_same_instant_are_paged_by_id_without_gaps_or_repeats()
+    {
+        var agency = await app.CreateAgencyAsync("Border Police Directorate");
+        var marker = Marker();
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        var published = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+        {
+            // The clock stands still: five alerts share one change time, so only the id orders them.
+            published.Add(await SubmitAsync(agency, Smuggling(marker)));
+        }
+
+        var whole = await SearchAsync(agency, $"horgos {marker}");
+        Assert.Equal(published.Order(), whole.Order());
+        Assert.Equal(whole, await SearchAsync(agency, $"horgos {marker}", limit: 1));
+        Assert.Equal(whole, await SearchAsync(agency, $"horgos {marker}", limit: 2));
+    }
+
+    [Fact]
+    public async Task An_outsiders_pages_over_many_hidden_matches_hold_only_the_alerts_it_may_see_and_end()
+    {
+        var originator = await app.CreateAgencyAsync("Border Police Directorate");
+        var member = await app.CreateAgencyAsync("Hungarian Police", "HU");
+        var outsider = await app.CreateAgencyAsync("Croatian Border Police", "HR");
+        var marker = Marker();
+        var visible = new List<Guid>();
+        var hidden = new List<Guid>();
+        var published = new List<Guid>();
+        for (var i = 0; i < 24; i++)
+        {
+            // Mostly red alerts for the member only, newest of all, with a green one every eighth: an outsider's walk
+            // passes many matches it may not see before it reaches each one it may.
+            app.Clock.Advance(TimeSpan.FromMinutes(1));
+            var alert = Smuggling(marker, summary: "Informant near Kelebija.");
+            if (i % 8 == 0)
+            {
+                alert["tlp"] = "green";
+                visible.Add(await SubmitAsync(originator, alert));
+                published.Add(visible[^1]);
+            }
+            else
+            {
+                alert["tlp"] = "red";
+                alert["audience"] = new JsonObject { ["agencies"] = new JsonArray(member.Id.ToString()) };
+                hidden.Add(await SubmitAsync(originator, alert));
+                published.Add(hidden[^1]);
+            }
+        }
+
+        var pages = new List<List<Guid>>();
+        var walked = await SearchAsync(outsider, $"kelebija {marker}", limit: 2, onPage: pages.Add);
+
+        Assert.Equal(Enumerable.Reverse(visible), walked);
+        Assert.All(pages, page => Assert.InRange(page.Count, 0, 2));
+        Assert.Equal(2, pages.Count);
+        Assert.Empty(walked.Intersect(hidden));
+        Assert.Equal(Enumerable.Reverse(published), await SearchAsync(member, $"kelebija {marker}", limit: 5));
     }
 
     [Fact]
@@ -392,6 +451,14 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
         return alert;
     }
 
+    private static async Task UpdateAsync(TestAgency agency, Guid id, JsonObject alert)
+    {
+        var current = await agency.Client.GetAsync($"{Alerts}/{id}", Ct);
+        using var update = new HttpRequestMessage(HttpMethod.Put, $"{Alerts}/{id}") { Content = Samples.Json(alert) };
+        update.Headers.TryAddWithoutValidation("If-Match", current.Headers.ETag!.Tag);
+        Assert.Equal(HttpStatusCode.OK, (await agency.Client.SendAsync(update, Ct)).StatusCode);
+    }
+
     private static async Task<Guid> SubmitAsync(TestAgency agency, JsonObject alert)
     {
         var response = await agency.Client.PostAsync(Alerts, Samples.Json(alert), Ct);
@@ -407,7 +474,8 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
     }
 
     /// <summary>Every id the search returns, following nextCursor to the end.</summary>
-    private static async Task<List<Guid>> SearchAsync(TestAgency agency, string q, int limit = 200, string filters = "", Func<int, Task>? afterEachPage = null)
+    private static async Task<List<Guid>> SearchAsync(
+        TestAgency agency, string q, int limit = 200, string filters = "", Func<int, Task>? afterEachPage = null, Action<List<Guid>>? onPage = null)
     {
         var ids = new List<Guid>();
         string? cursor = null;
@@ -420,7 +488,9 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
             var body = await response.ReadJsonAsync();
             var items = body.GetProperty("items").EnumerateArray().ToList();
             Assert.All(items, i => Assert.Equal("active", i.GetProperty("status").GetString()));
-            ids.AddRange(items.Select(i => i.GetProperty("id").GetGuid()));
+            var pageIds = items.Select(i => i.GetProperty("id").GetGuid()).ToList();
+            onPage?.Invoke(pageIds);
+            ids.AddRange(pageIds);
             var next = body.GetProperty("nextCursor");
             cursor = next.ValueKind == JsonValueKind.Null ? null : next.GetString();
             if (afterEachPage is not null)
@@ -441,6 +511,19 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
 }
 
 public sealed class AlertSearchTestsOnSqlite(ClockedSqliteApiFixture app) : AlertSearchTests<ClockedSqliteApiFixture>(app), IClassFixture<ClockedSqliteApiFixture>;
+
+/// <summary>
+/// SQLite chooses between two plans by counting the matches (ADR 35); a test's few alerts take the sorted one, so this
+/// class runs every search test again with the walk newest first chosen from the first match.
+/// </summary>
+public sealed class AlertSearchTestsOnSqliteWalking(AlertSearchTestsOnSqliteWalking.WalkingFixture app)
+    : AlertSearchTests<AlertSearchTestsOnSqliteWalking.WalkingFixture>(app), IClassFixture<AlertSearchTestsOnSqliteWalking.WalkingFixture>
+{
+    public sealed class WalkingFixture : ClockedSqliteApiFixture
+    {
+        protected override IEnumerable<KeyValuePair<string, string>> Settings => [new("Search:SqliteWalkFromMatches", "1")];
+    }
+}
 
 public sealed class AlertSearchTestsOnPostgres(ClockedPostgresApiFixture app) : AlertSearchTests<ClockedPostgresApiFixture>(app), IClassFixture<ClockedPostgresApiFixture>
 {

@@ -72,6 +72,49 @@ public abstract class CorrelationRunTests(ApiFixture app) : IAsyncLifetime
         Assert.Equal(toSerbia.Count, serbiaReceiver.Received.Count(r => r.Type == "alert.correlated"));
         Assert.Equal(toHungary.Count, hungaryReceiver.Received.Count(r => r.Type == "alert.correlated"));
     }
+    [Fact]
+    public async Task A_later_version_is_told_only_the_value_it_newly_shares_and_what_was_told_before_migration_26_is_not_told_again()
+    {
+        var serbia = await app.CreateAgencyAsync("Border Police Directorate", "RS", AgencyKind.BorderGuard, Scopes.AlertsRead, Scopes.AlertsWrite, Scopes.SubscriptionsManage);
+        var hungary = await app.CreateAgencyAsync("Hungarian Police", "HU", AgencyKind.Police, Scopes.AlertsRead, Scopes.AlertsWrite, Scopes.SubscriptionsManage);
+        var (serbiaReceiver, _) = await _partners.SubscribedReceiverAsync(serbia, s => s["eventTypes"] = new JsonArray("alert.correlated"));
+        var phone = $"+38164{Random.Shared.Next(1_000_000, 9_999_999)}";
+        var plate = $"SU{Random.Shared.Next(100, 999)}AB";
+        var told = $"+38165{Random.Shared.Next(1_000_000, 9_999_999)}";
+        JsonObject Carrying(params (string Type, string Value)[] indicators)
+        {
+            var alert = TestData.SmugglingAlert("green");
+            alert["indicators"] = new JsonArray([.. indicators.Select(i => (JsonNode)new JsonObject { ["type"] = i.Type, ["value"] = i.Value, ["description"] = "Seen at Horgoš" })]);
+            return alert;
+        }
+
+        var created = await serbia.Client.PostAsync("/api/v1/alerts", Samples.Json(Carrying(("phone", phone), ("phone", told))), Ct);
+        var ours = (await created.ReadJsonAsync()).GetProperty("id").GetGuid();
+        var theirs = await hungary.PublishAsync(Carrying(("phone", phone), ("phone", told), ("vehicle_plate", plate)));
+
+        // Serbia was told of the second phone by a version of the service that kept one row per value.
+        await using (var db = await app.Database.OpenAsync(Ct))
+        {
+            await Dapper.SqlMapper.ExecuteAsync(db,
+                "INSERT INTO correlation_notices (alert_id, counterpart_alert_id, value_key, kind, notified_at) VALUES (@ours, @theirs, @key, 'alert.correlated', @at)",
+                new { ours, theirs, key = IndicatorIndex.Key(IndicatorType.Phone, told), at = DateTimeOffset.UtcNow });
+        }
+
+        var correlate = app.Services.GetServices<IHostedService>().OfType<CorrelateAlerts>().Single();
+        await correlate.RunOnceAsync(Ct);
+        await DeliveryTestSettings.EventuallyAsync(() => Task.FromResult(serbiaReceiver.Received.Count(r => r.Type == "alert.correlated") == 1), "the first event");
+
+        using var update = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/alerts/{ours}") { Content = Samples.Json(Carrying(("phone", phone), ("phone", told), ("vehicle_plate", plate))) };
+        update.Headers.TryAddWithoutValidation("If-Match", created.Headers.ETag!.Tag);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await serbia.Client.SendAsync(update, Ct)).StatusCode);
+        await correlate.RunOnceAsync(Ct);
+        await DeliveryTestSettings.EventuallyAsync(() => Task.FromResult(serbiaReceiver.Received.Count(r => r.Type == "alert.correlated") == 2), "the second event");
+
+        var values = serbiaReceiver.Received.Where(r => r.Type == "alert.correlated")
+            .Select(r => r.Json.GetProperty("data").GetProperty("indicators").EnumerateArray().Select(i => i.GetProperty("value").GetString()).ToList())
+            .ToList();
+        Assert.Equal([[phone], [plate]], values);
+    }
 }
 
 public sealed class CorrelationRunTestsOnSqlite(DeliverySqliteFixture app) : CorrelationRunTests(app), IClassFixture<DeliverySqliteFixture>;

@@ -153,8 +153,10 @@ public static class AlertStore
             var (title, body) = AlertSearch.DocumentOf(alerts[i].View);
             return $"({Id(i)}, {batch.Parameter(names[i] + "title", title)}, {batch.Parameter(names[i] + "body", body)})";
         });
-        batch.AddRows(alerts.Count, "INSERT INTO correlation_pending (alert_id, version, queued_at)",
-            i => $"({Id(i)}, {batch.Parameter(names[i] + "ver", alerts[i].View.Version)}, {At(i)})");
+        // A first version without indicators has nothing to match: no queue row, and no run that would claim it for nothing.
+        var correlated = Enumerable.Range(0, alerts.Count).Where(i => alerts[i].View.Indicators.Count > 0).ToList();
+        batch.AddRows(correlated.Count, "INSERT INTO correlation_pending (alert_id, version, queued_at)",
+            r => $"({Id(correlated[r])}, {batch.Parameter(names[correlated[r]] + "ver", alerts[correlated[r]].View.Version)}, {At(correlated[r])})");
         StixObjectIndex.AddVersions(batch, alerts.Select(a => a.View).ToList());
     }
 

@@ -27,7 +27,7 @@ namespace IntelSharing.Api.Features.Alerts;
 /// <summary>
 /// GET /api/v1/alerts — the alerts the caller may see, oldest change first, filtered, in keyset pages.
 /// An alert that changes moves to the end, so a client that follows <c>nextCursor</c> sees every change.
-/// With <c>q</c>, only the active alerts whose text holds every word of it, best match first (ADR 21).
+/// With <c>q</c>, only the active alerts whose text holds every word of it, newest change first (ADR 21, ADR 35).
 /// </summary>
 public static partial class ListAlerts
 {
@@ -60,9 +60,6 @@ public static partial class ListAlerts
         public string CursorScope => string.Join('|', Category, Severity, MinSeverity, Country, UpdatedAfter, DueForReview)
             + (Q is null ? string.Empty : "|q=" + string.Join(' ', SearchTerms));
 
-        /// <summary>A search is ordered by rank first, so its cursors carry the rank.</summary>
-        public bool IsSearch => Q is not null;
-
         private static string[] Split(string? value) =>
             value is null ? [] : value.Split(',', StringSplitOptions.TrimEntries);
     }
@@ -74,7 +71,7 @@ public static partial class ListAlerts
 
         public Validator(KeysetCursor cursors)
         {
-            Include(new PageRules<Query>(cursors, q => q.IsSearch));
+            Include(new PageRules<Query>(cursors));
 
             // A comma-separated parameter is one field to the client: name it "country", not "country[0]".
             // Each list's length first; its values are checked only when it is within bounds (ListRules).
@@ -124,8 +121,6 @@ public static partial class ListAlerts
         public string Document { get; init; } = null!;
 
         public bool NamesPersons { get; init; }
-
-        public int SearchRank { get; init; }
     }
 
     public sealed class Handler(Database database, KeysetPaging paging, AuditTrail audit, TimeProvider time, IOptions<SearchOptions> search) : IQueryHandler<Query, Result<string>>
@@ -133,32 +128,62 @@ public static partial class ListAlerts
         /// <summary>Oldest change first: an alert that changes moves to the end, where a client following nextCursor meets it again.</summary>
         private static readonly KeysetOrder ChangeOrder = new(new("a.updated_at", KeysetField.At), new("a.id", KeysetField.Id));
 
-        private static readonly KeysetOrder SearchOrder = new(
-            new("ranked.SearchRank", KeysetField.Rank), new("ranked.UpdatedAt", KeysetField.At, Descending: true), new("ranked.Id", KeysetField.Id, Descending: true));
+        /// <summary>
+        /// A search is newest change first (ADR 35): the first page of a broad word is the newest alerts that hold it, read
+        /// from the top of ix_alerts_updated, not the best of every match ranked.
+        /// </summary>
+        private static readonly KeysetOrder NewestFirst = new(new("a.updated_at", KeysetField.At, Descending: true), new("a.id", KeysetField.Id, Descending: true));
 
         public async ValueTask<Result<string>> Handle(Query query, CancellationToken cancellationToken)
         {
-            var terms = query.SearchTerms;
-            var parameters = new DynamicParameters();
-            // A search ranks every match before it can take a page: the ranking reads only ids, times and the rank (the
-            // documents of the page are joined afterwards), so sorting many matches never drags their documents along.
-            var sql = new StringBuilder(terms.Count > 0
-                ? $"""
-                  SELECT a.id AS Id, a.updated_at AS UpdatedAt{SearchRankSql(terms, parameters)}
-                  FROM alerts a JOIN alert_search s ON s.alert_id = a.id
-                  WHERE {SharingPolicy.VisibleSql("a", "@agencyId")}
-                  """
-                : $"""
-                  SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.document AS Document, {PersonalData.NamesPersonsSql("a")} AS NamesPersons
-                  FROM alerts a
-                  WHERE {SharingPolicy.VisibleSql("a", "@agencyId")}
-                  """);
+            await using var connection = await database.OpenAsync(cancellationToken);
+            List<Row> rows;
+            if (query.SearchTerms.Count > 0)
+            {
+                var found = await SearchAsync(connection, query, cancellationToken);
+                if (found is null)
+                {
+                    return SearchTimedOut(search.Value.TimeoutMilliseconds);
+                }
+
+                rows = found;
+            }
+            else
+            {
+                var parameters = new DynamicParameters();
+                var sql = ListSql(query, parameters, plan: null);
+                paging.Append(sql, parameters, query, ChangeOrder);
+                rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
+            }
+
+            var (page, next) = paging.Cut(rows, query, r => new KeysetCursor.Position(r.UpdatedAt, r.Id));
+            if (query.Purpose is null && page.Exists(r => r.NamesPersons))
+            {
+                return PersonalData.PurposeRequired("This page includes an alert that");
+            }
+
+            audit.Annotate(detail: new { alertIds = page.Select(r => r.Id) });
+            return WritePage(page, next);
+        }
+
+        /// <summary>
+        /// The visible alerts that pass the filters, and with a search only the active ones holding every word, joined as
+        /// the dialect planned it; the WHERE clause is left open for the keyset.
+        /// </summary>
+        private StringBuilder ListSql(Query query, DynamicParameters parameters, TextSearchPlan? plan)
+        {
+            var sql = new StringBuilder(
+                $"""
+                SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.document AS Document, {PersonalData.NamesPersonsSql("a")} AS NamesPersons
+                FROM alerts a{(plan is null ? string.Empty : $" {plan.Join} alert_search s ON s.alert_id = a.id")}
+                WHERE {SharingPolicy.VisibleSql("a", "@agencyId")}
+                """);
             parameters.Add("agencyId", query.Caller.AgencyId);
 
-            if (terms.Count > 0)
+            if (plan is not null)
             {
-                sql.Append($" AND {database.Dialect.ContainsAllWords("s", "@words")}");
-                parameters.Add("words", database.Dialect.AllWordsQuery(terms));
+                sql.Append($" AND {plan.Predicate}");
+                parameters.Add("words", database.Dialect.AllWordsQuery(query.SearchTerms));
             }
 
             if (query.Categories.Count > 0)
@@ -195,57 +220,24 @@ public static partial class ListAlerts
                 parameters.Add("reviewNow", time.GetUtcNow());
             }
 
-            if (terms.Count > 0)
-            {
-                // Best match first, then the newest change: the rank is an expression, so the keyset applies to the
-                // outer query, where it has a name.
-                sql.Insert(0, "SELECT * FROM (").Append(") ranked WHERE 1 = 1");
-                paging.Append(sql, parameters, query, SearchOrder);
-
-                // Ranked on ids alone; only the page's documents are read, after (ADR 26).
-                sql.Insert(0, "SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.document AS Document, " +
-                    $"{PersonalData.NamesPersonsSql("a")} AS NamesPersons, page.SearchRank AS SearchRank FROM (");
-                sql.Append(") page JOIN alerts a ON a.id = page.Id ORDER BY page.SearchRank, page.UpdatedAt DESC, page.Id DESC");
-            }
-            else
-            {
-                paging.Append(sql, parameters, query, ChangeOrder);
-            }
-
-            await using var connection = await database.OpenAsync(cancellationToken);
-            List<Row> rows;
-            if (terms.Count > 0)
-            {
-                var found = await SearchAsync(connection, sql.ToString(), parameters, cancellationToken);
-                if (found is null)
-                {
-                    return SearchTimedOut(search.Value.TimeoutMilliseconds);
-                }
-
-                rows = found;
-            }
-            else
-            {
-                rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
-            }
-
-            var (page, next) = paging.Cut(rows, query, r => new KeysetCursor.Position(r.UpdatedAt, r.Id, terms.Count > 0 ? r.SearchRank : null));
-            if (query.Purpose is null && page.Exists(r => r.NamesPersons))
-            {
-                return PersonalData.PurposeRequired("This page includes an alert that");
-            }
-
-            audit.Annotate(detail: new { alertIds = page.Select(r => r.Id) });
-            return WritePage(page, next);
+            return sql;
         }
 
-        /// <summary>The page of a search, or null when the database stopped it at the search's time bound.</summary>
-        private async Task<List<Row>?> SearchAsync(DbConnection connection, string sql, DynamicParameters parameters, CancellationToken cancellationToken)
+        /// <summary>
+        /// The page of a search, newest change first, or null when the database stopped it at the search's time bound. The
+        /// sharing policy is in the same WHERE clause as the words, so an alert the caller may not see is skipped like a
+        /// row without the words: it is never counted, paged or returned.
+        /// </summary>
+        private async Task<List<Row>?> SearchAsync(DbConnection connection, Query query, CancellationToken cancellationToken)
         {
             await using var bounded = await database.Dialect.BeginTimeBoundReadAsync(connection, search.Value.TimeoutMilliseconds, cancellationToken);
             try
             {
-                return (await connection.QueryAsync<Row>(new CommandDefinition(sql, parameters, bounded, cancellationToken: cancellationToken))).AsList();
+                var plan = await database.Dialect.PlanTextSearchAsync(connection, bounded, database.Dialect.AllWordsQuery(query.SearchTerms), search.Value.SqliteWalkFromMatches, cancellationToken);
+                var parameters = new DynamicParameters();
+                var sql = ListSql(query, parameters, plan);
+                paging.Append(sql, parameters, query, NewestFirst);
+                return (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, bounded, cancellationToken: cancellationToken))).AsList();
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested && database.Dialect.IsStatementTimeout(exception))
             {
@@ -257,32 +249,9 @@ public static partial class ListAlerts
             StatusCodes.Status503ServiceUnavailable,
             ProblemTypes.SearchTimedOut,
             "The search took too long",
-            $"Ranking the alerts that hold these words took longer than this server allows a search ({milliseconds} ms). Add a word or a filter " +
+            $"Finding a page of the alerts that hold these words took longer than this server allows a search ({milliseconds} ms). Add a word or a filter " +
             "(category, severity, country, updatedAfter) so that fewer alerts match, or try again later.",
-            new Dictionary<string, string[]> { ["q"] = ["Matches too many alerts to rank within the server's time bound for a search."] });
-
-        /// <summary>
-        /// The rank of a search hit: how many of the words are missing from the title (0 when the title holds them all), so
-        /// a title hit comes before a summary-only hit. It depends on the alert and the words alone, never on what else is
-        /// stored (unlike BM25), so a cursor's place stays where it was while other alerts come and go.
-        /// </summary>
-        private static string SearchRankSql(IReadOnlyList<string> terms, DynamicParameters parameters)
-        {
-            if (terms.Count == 0)
-            {
-                return string.Empty;
-            }
-
-            var missing = new string[terms.Count];
-            for (var i = 0; i < terms.Count; i++)
-            {
-                // Stored titles are folded words between single spaces; a word is in the title when " word " is.
-                parameters.Add($"titleWord{i}", $"% {terms[i]} %");
-                missing[i] = $"CASE WHEN (' ' || s.title || ' ') LIKE @titleWord{i} THEN 0 ELSE 1 END";
-            }
-
-            return $", ({string.Join(" + ", missing)}) AS SearchRank";
-        }
+            new Dictionary<string, string[]> { ["q"] = ["Could not be searched within the server's time bound for a search."] });
 
         private static string WritePage(List<Row> page, string? nextCursor)
         {
@@ -343,8 +312,8 @@ public static partial class ListAlerts
             "A page that includes an alert naming persons needs an X-Purpose header; every listing is audited with the ids it returned. " +
             $"q searches the text of active alerts (title, summary, modus operandi, network names, places, crossing points, conditions, indicator descriptions), at most {AlertSearch.MaxQueryLength} characters and {AlertSearch.MaxQueryTerms} words: " +
             "every word must occur; Cyrillic and Latin, capitals and accents do not matter (Београд = Beograd, Šid = Sid, Đorđe = Djordje = Dorde). " +
-            "With q the order is best match first (alerts whose title holds every word, then fewer title words), newest change first among equals; combine it with every filter and follow nextCursor as usual. " +
-            "A search the database cannot rank within the server's time bound (Search__TimeoutMilliseconds, PostgreSQL) is answered 503 with the problem type urn:intelsharing:problem:search-timed-out naming q: add a word or a filter.")
+            "With q the order is newest change first (then by id); combine it with every filter and follow nextCursor as usual. " +
+            "A search the database cannot answer within the server's time bound (Search__TimeoutMilliseconds, PostgreSQL) is answered 503 with the problem type urn:intelsharing:problem:search-timed-out naming q: add a word or a filter.")
         .Produces<AlertPage>()
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -371,7 +340,7 @@ public static partial class ListAlerts
             "Only alerts changed after this instant (RFC 3339).",
             new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" }, JsonValue.Create("2026-11-01T00:00:00Z")),
         ["q"] = new(
-            $"Full-text search: active alerts whose text holds every word, best match first. At most {AlertSearch.MaxQueryLength} characters and {AlertSearch.MaxQueryTerms} words; " +
+            $"Full-text search: active alerts whose text holds every word, newest change first. At most {AlertSearch.MaxQueryLength} characters and {AlertSearch.MaxQueryTerms} words; " +
             "Cyrillic or Latin, capitals and accents do not matter (Београд = Beograd, Đorđe = Djordje = Dorde); punctuation and search syntax are plain text.",
             new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = AlertSearch.MaxQueryLength }, JsonValue.Create("Horgoš Kurdish")),
     });

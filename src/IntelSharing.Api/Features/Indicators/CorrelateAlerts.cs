@@ -121,16 +121,28 @@ public sealed class CorrelateAlerts(
         public bool OtherSeesMine { get; init; }
     }
 
+    /// <summary>
+    /// What an agency was told about its alert <see cref="AlertId"/> and <see cref="CounterpartId"/>: the keys of the
+    /// values, 32 bytes each, one per row of <c>correlation_notices</c> (written before migration 26) or all of them in
+    /// the pair's row of <c>correlation_told</c> (<see cref="PerPair"/>).
+    /// </summary>
     private sealed record Notice
     {
         public Guid AlertId { get; init; }
 
         public Guid CounterpartId { get; init; }
 
-        public byte[] ValueKey { get; init; } = [];
+        public byte[] ValueKeys { get; init; } = [];
 
         public string Kind { get; init; } = string.Empty;
+
+        public bool PerPair { get; init; }
+
+        public IEnumerable<byte[]> Keys() => ValueKeys.Chunk(ValueKeyLength);
     }
+
+    /// <summary>The length of an <c>alert_indicators.value_key</c> (SHA-256).</summary>
+    private const int ValueKeyLength = 32;
 
     private sealed record Recipient
     {
@@ -252,7 +264,6 @@ public sealed class CorrelateAlerts(
                 JOIN alerts o ON o.id = t.alert_id AND o.status = 'active'
                 JOIN agencies go ON go.id = o.originator_id AND go.is_active
                 WHERE a.id IN {ids}
-                  AND (SELECT COUNT(*) FROM (SELECT 1 FROM alert_indicators c WHERE c.value_key = m.value_key LIMIT @overCorrelating) carriers) < @overCorrelating
             ) ranked
             WHERE n <= @max
             ORDER BY SubjectId, n
@@ -275,12 +286,18 @@ public sealed class CorrelateAlerts(
             otherParameters, transaction, cancellationToken: cancellationToken))).ToDictionary(o => o.Id);
         var noticeParameters = new DynamicParameters();
         var subjectIds = SqlLists.In(noticeParameters, "subject", Padded(subjects.Keys));
-        var told = (await connection.QueryAsync<Notice>(new CommandDefinition(
+        var notices = (await connection.QueryAsync<Notice>(new CommandDefinition(
             $"""
-            SELECT alert_id AS AlertId, counterpart_alert_id AS CounterpartId, value_key AS ValueKey, kind AS Kind
+            SELECT alert_id AS AlertId, counterpart_alert_id AS CounterpartId, value_key AS ValueKeys, kind AS Kind, FALSE AS PerPair
             FROM correlation_notices WHERE alert_id IN {subjectIds} OR counterpart_alert_id IN {subjectIds}
+            UNION ALL
+            SELECT alert_id, counterpart_alert_id, value_keys, kind, TRUE
+            FROM correlation_told WHERE alert_id IN {subjectIds} OR counterpart_alert_id IN {subjectIds}
             """,
-            noticeParameters, transaction, cancellationToken: cancellationToken))).Select(n => (n.Kind, n.AlertId, n.CounterpartId, Convert.ToHexString(n.ValueKey))).ToHashSet();
+            noticeParameters, transaction, cancellationToken: cancellationToken))).AsList();
+        var told = notices.SelectMany(n => n.Keys().Select(k => (n.Kind, n.AlertId, n.CounterpartId, Convert.ToHexString(k)))).ToHashSet();
+        // A pair's row is rewritten whole when it is told of more values, so what it already holds is kept.
+        var toldPerPair = notices.Where(n => n.PerPair).ToDictionary(n => (n.Kind, n.AlertId, n.CounterpartId), n => n.ValueKeys);
 
         // For each shared value, each originator learns what the policy lets it see; what it may not see goes to the other's owner.
         // One set for the whole run: two subjects that match each other are told once, by whichever comes first.
@@ -341,11 +358,12 @@ public sealed class CorrelateAlerts(
         var now = time.UtcNowMicros();
         var batch = new SqlBatch();
         var queued = 0;
-        var notices = new List<(Guid Mine, Guid Counterpart, byte[] ValueKey, string Kind)>();
+        var pairs = new List<(Guid Mine, Guid Counterpart, byte[] ValueKeys, string Kind)>();
         foreach (var ((kind, mine, counterpart, recipient), shared) in news)
         {
             var values = shared.DistinctBy(m => Convert.ToHexString(m.ValueKey)).ToList();
-            notices.AddRange(values.Select(m => (mine.Id, counterpart.Id, m.ValueKey, kind)));
+            var before = toldPerPair.GetValueOrDefault((kind, mine.Id, counterpart.Id)) ?? [];
+            pairs.Add((mine.Id, counterpart.Id, [.. before, .. values.SelectMany(m => m.ValueKey)], kind));
             var recipients = subscriptions[recipient].Select(s => (s.SubscriptionId, s.AgencyId)).ToList();
             if (recipients.Count == 0)
             {
@@ -362,16 +380,17 @@ public sealed class CorrelateAlerts(
         }
 
         var noticeAt = batch.Parameter("noticeAt", now);
+        // One row per (alert, counterpart, kind), not per value (migration 26): a pair that shares four values is one row.
         batch.AddRows(
-            notices.Count,
-            "INSERT INTO correlation_notices (alert_id, counterpart_alert_id, value_key, kind, notified_at)",
+            pairs.Count,
+            "INSERT INTO correlation_told (alert_id, counterpart_alert_id, kind, value_keys, notified_at)",
             i =>
             {
                 var n = batch.NextName("n");
-                var (mine, counterpart, valueKey, kind) = notices[i];
-                return $"({batch.Parameter($"{n}a", mine)}, {batch.Parameter($"{n}c", counterpart)}, {batch.Parameter($"{n}k", valueKey)}, {batch.Parameter($"{n}t", kind)}, {noticeAt})";
+                var (mine, counterpart, valueKeys, kind) = pairs[i];
+                return $"({batch.Parameter($"{n}a", mine)}, {batch.Parameter($"{n}c", counterpart)}, {batch.Parameter($"{n}t", kind)}, {batch.Parameter($"{n}k", valueKeys)}, {noticeAt})";
             },
-            "ON CONFLICT DO NOTHING");
+            "ON CONFLICT (alert_id, counterpart_alert_id, kind) DO UPDATE SET value_keys = excluded.value_keys, notified_at = excluded.notified_at");
 
         await batch.ExecuteAsync(connection, transaction, cancellationToken);
         logger.LogInformation("{Versions} versions correlated: {Pairs} correlation notices, {Queued} deliveries queued.", subjects.Count, news.Count, queued);

@@ -31,7 +31,8 @@ public static class IndicatorIndex
 
     /// <summary>
     /// Adds the version's indicators to <paramref name="batch"/> as one multi-row upsert (a value the alert already
-    /// carried keeps its <c>seen_at</c>), removes the ones the version dropped, and queues the version for correlation.
+    /// carried keeps its <c>seen_at</c>), removes the ones the version dropped, and queues the version for correlation when it
+    /// carries any.
     /// </summary>
     public static void AddVersion(SqlBatch batch, AlertView view)
     {
@@ -64,10 +65,17 @@ public static class IndicatorIndex
             batch.Add($"DELETE FROM alert_indicators WHERE alert_id = {id} AND version < {version}");
         }
 
-        batch.Add($"""
-            INSERT INTO correlation_pending (alert_id, version, queued_at) VALUES ({id}, {version}, {at})
-            ON CONFLICT (alert_id) DO UPDATE SET version = excluded.version, queued_at = excluded.queued_at
-            """);
+        // A version without indicators matches nothing, so it is not queued. What an earlier version shared is withdrawn
+        // without the worker: views read alert_indicators as it now is, and the send-time decision refuses a correlation
+        // event whose two alerts no longer share a value (ADR 20). A marker an earlier version left queued is harmless:
+        // the worker matches what the alert carries when it runs, which is nothing.
+        if (distinct.Count > 0)
+        {
+            batch.Add($"""
+                INSERT INTO correlation_pending (alert_id, version, queued_at) VALUES ({id}, {version}, {at})
+                ON CONFLICT (alert_id) DO UPDATE SET version = excluded.version, queued_at = excluded.queued_at
+                """);
+        }
     }
 
     /// <summary>Run with a revocation or expiry: the alert leaves search and every correlation at once.</summary>

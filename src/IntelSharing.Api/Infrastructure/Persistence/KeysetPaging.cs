@@ -70,6 +70,14 @@ public sealed class KeysetOrder(params KeysetKey[] keys)
             }
         }
 
+        if (keys.Length > 1)
+        {
+            // The same rows, with the first key's bound stated on its own: the lexicographic OR is no index range for
+            // PostgreSQL, this is, so a page deep in a walk starts at its place in the index instead of at the top.
+            var first = keys[0];
+            condition.Insert(0, $"{first.Column} {(first.Descending ? "<=" : ">=")} @page{first.Field} AND ");
+        }
+
         return condition.ToString();
     }
 }

@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using Dapper;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -35,22 +36,28 @@ public abstract class SqlDialect
     public abstract string ForUpdate { get; }
 
     /// <summary>
-    /// A predicate: the <c>alert_search</c> row aliased <paramref name="search"/> contains every word bound to
-    /// <paramref name="parameter"/>, answered by the database's full-text index (ADR 21).
+    /// How a search newest change first (ADR 35) joins <c>alert_search s</c> to <c>alerts a</c> and keeps the rows that
+    /// hold every word bound to <c>@words</c> (<see cref="AllWordsQuery"/>): either by walking the alerts newest first,
+    /// testing each row's words, until a page is found (a broad search), or from the words' own index, sorting the few
+    /// matches (a narrow one). Which of the two is cheaper depends on how many alerts hold the words; where the database
+    /// cannot tell, <paramref name="walkFromMatches"/> matches or more make a search broad.
     /// </summary>
-    public abstract string ContainsAllWords(string search, string parameter);
+    public abstract ValueTask<TextSearchPlan> PlanTextSearchAsync(
+        DbConnection connection, DbTransaction? transaction, string words, int walkFromMatches, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The value to bind for <see cref="ContainsAllWords"/>: already folded words (letters and digits only), each taken
+    /// The value to bind as <c>@words</c> for <see cref="PlanTextSearchAsync"/>: already folded words (letters and digits only), each taken
     /// literally, never as the engine's query syntax.
     /// </summary>
     public abstract string AllWordsQuery(IReadOnlyList<string> words);
 
     /// <summary>
     /// A join of the other <c>alert_indicators</c> rows (aliased <paramref name="carrier"/>) that carry the value of the row
-    /// aliased <paramref name="outer"/>, at most <paramref name="limit"/> per value, each found through the value index.
+    /// aliased <paramref name="outer"/>, each found through the value index, and none at all when <paramref name="limit"/>
+    /// or more alerts carry the value (over-correlating; counting stops there).
     /// PostgreSQL plans a many-row join by its statistics, where one value (a bank every campaign pays through) may hold
-    /// most rows, and then scans the whole table; a lateral look-up with a limit stays an index probe per value.
+    /// most rows, and then scans the whole table; a lateral look-up with a limit stays an index probe per value, and
+    /// counts the carriers it fetched instead of probing the index a second time to count them.
     /// SQLite always joins by nested loops through the index, so a plain join is the same thing there.
     /// </summary>
     public abstract string OtherCarriersOf(string outer, string carrier, string limit);
@@ -149,13 +156,24 @@ public sealed class PostgresDialect : SqlDialect
 
     // The stored vector holds the folded words verbatim (migration 15), so the query takes them verbatim too: tsquery's
     // input function, each word a quoted operand (any inner quote doubled), ANDed. No parser on either side to disagree.
-    public override string ContainsAllWords(string search, string parameter) => $"{search}.vector @@ CAST({parameter} AS tsquery)";
+    // One statement for both plans: PostgreSQL's statistics of the vector's words (most common elements) tell the planner
+    // how many rows a word matches, and it walks ix_alerts_updated backwards testing "@@" on each row when the words are
+    // common, or reads the GIN index and sorts the matches when they are rare (ADR 35).
+    private static readonly TextSearchPlan IndexedOrWalked = new("JOIN", "s.vector @@ CAST(@words AS tsquery)");
+
+    public override ValueTask<TextSearchPlan> PlanTextSearchAsync(
+        DbConnection connection, DbTransaction? transaction, string words, int walkFromMatches, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(IndexedOrWalked);
 
     public override string AllWordsQuery(IReadOnlyList<string> words) =>
         string.Join(" & ", words.Select(w => "'" + w.Replace("'", "''", StringComparison.Ordinal) + "'"));
 
     public override string OtherCarriersOf(string outer, string carrier, string limit) =>
-        $"JOIN LATERAL (SELECT * FROM alert_indicators c WHERE c.value_key = {outer}.value_key LIMIT {limit}) {carrier} ON {carrier}.alert_id <> {outer}.alert_id";
+        $"""
+        JOIN LATERAL (SELECT fetched.*, COUNT(*) OVER () AS carriers
+                      FROM (SELECT * FROM alert_indicators c WHERE c.value_key = {outer}.value_key LIMIT {limit}) fetched) {carrier}
+          ON {carrier}.alert_id <> {outer}.alert_id AND {carrier}.carriers < {limit}
+        """;
 
     public override string UtcPeriod(string column, bool monthly) =>
         $"to_char({column} AT TIME ZONE 'UTC', '{(monthly ? "YYYY-MM" : "YYYY-MM-DD")}')";
@@ -259,8 +277,25 @@ public sealed class SqliteDialect : SqlDialect
 
     public override string ForUpdate => string.Empty;
 
-    public override string ContainsAllWords(string search, string parameter) =>
-        $"{search}.search_id IN (SELECT rowid FROM alert_search_fts WHERE alert_search_fts MATCH {parameter})";
+    // FTS5 tells SQLite's planner nothing about how many rows a MATCH returns, so the choice is made here, from a count
+    // of the matches that stops at walkFromMatches (Search__SqliteWalkFromMatches; it reads the words' doclists, no table
+    // rows). A broad search walks ix_alerts_updated newest first (CROSS JOIN keeps alerts the outer loop) and asks FTS5
+    // about one rowid per row; a narrow one takes the matching rowids from FTS5 once and sorts those rows. At 100,000
+    // alerts (EXPLAIN QUERY PLAN and CPU times in docs/benchmarks.md) the walk finds a page of a word in half of them in
+    // milliseconds where the sort spent 0.1 s, and the sort finds a word in 20 of them where a walk reads every alert.
+    private static readonly TextSearchPlan Walked = new(
+        "CROSS JOIN", "EXISTS (SELECT 1 FROM alert_search_fts f WHERE f.rowid = s.search_id AND alert_search_fts MATCH @words)");
+
+    private static readonly TextSearchPlan Indexed = new("JOIN", "s.search_id IN (SELECT rowid FROM alert_search_fts WHERE alert_search_fts MATCH @words)");
+
+    public override async ValueTask<TextSearchPlan> PlanTextSearchAsync(
+        DbConnection connection, DbTransaction? transaction, string words, int walkFromMatches, CancellationToken cancellationToken)
+    {
+        var matches = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT count(*) FROM (SELECT 1 FROM alert_search_fts WHERE alert_search_fts MATCH @words LIMIT @walkFromMatches)",
+            new { words, walkFromMatches }, transaction, cancellationToken: cancellationToken));
+        return matches >= walkFromMatches ? Walked : Indexed;
+    }
 
     // Each word as an FTS5 string (double quotes, any inner quote doubled), so NEAR, AND, *, ^, : and - are plain text;
     // strings side by side are ANDed.
@@ -268,7 +303,10 @@ public sealed class SqliteDialect : SqlDialect
         string.Join(' ', words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
 
     public override string OtherCarriersOf(string outer, string carrier, string limit) =>
-        $"JOIN alert_indicators {carrier} ON {carrier}.value_key = {outer}.value_key AND {carrier}.alert_id <> {outer}.alert_id";
+        $"""
+        JOIN alert_indicators {carrier} ON {carrier}.value_key = {outer}.value_key AND {carrier}.alert_id <> {outer}.alert_id
+          AND (SELECT COUNT(*) FROM (SELECT 1 FROM alert_indicators c WHERE c.value_key = {outer}.value_key LIMIT {limit}) carriers) < {limit}
+        """;
 
     // Timestamps are stored as UTC text, yyyy-MM-ddTHH:mm:ss.ffffffZ: the period is a prefix.
     public override string UtcPeriod(string column, bool monthly) => $"substr({column}, 1, {(monthly ? 7 : 10)})";
@@ -337,3 +375,9 @@ public sealed class SqliteDialect : SqlDialect
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
+
+/// <summary>
+/// How a search reaches its rows: <paramref name="Join"/> joins <c>alert_search s</c> to <c>alerts a</c> (<c>JOIN</c>, or
+/// SQLite's <c>CROSS JOIN</c> to keep alerts the outer loop), and <paramref name="Predicate"/> keeps those holding every word.
+/// </summary>
+public sealed record TextSearchPlan(string Join, string Predicate);
