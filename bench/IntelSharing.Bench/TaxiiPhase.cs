@@ -5,8 +5,18 @@ using System.Text.Json;
 
 namespace IntelSharing.Bench;
 
-/// <summary>One TAXII request kind at one stored size: requests per second, latency and PostgreSQL's plan for its query.</summary>
-public sealed record TaxiiRow(long StoredAlerts, string Request, int Connections, double PerSecond, Latencies Latency, long Failed, bool PlanUsesIndex, string Plan);
+/// <summary>
+/// One TAXII request kind at one stored size: requests per second, latency, PostgreSQL's plan for its query, and the
+/// load-independent cost of one request: the API's and PostgreSQL's CPU milliseconds and the statements it ran.
+/// </summary>
+public sealed record TaxiiRow(long StoredAlerts, string Request, int Connections, double PerSecond, Latencies Latency, long Failed, bool PlanUsesIndex, string Plan)
+{
+    public double ApiCpuMs { get; init; } = double.NaN;
+
+    public double PostgresCpuMs { get; init; } = double.NaN;
+
+    public double Statements { get; init; } = double.NaN;
+}
 
 public sealed class TaxiiResults
 {
@@ -99,6 +109,9 @@ public sealed class TaxiiPhase(SuiteOptions options, Postgres postgres, SuiteRes
     {
         var plan = string.Join('\n', (await postgres.RowsAsync(Database, explain)).Select(r => r[0]));
         using var generator = new LoadGenerator(api.BaseAddress, Connections);
+        var postmaster = await postgres.PostmasterPidAsync();
+        await postgres.ResetStatementsAsync(Database);
+        var before = await postgres.CountersAsync(Database, api.Id, postmaster);
         var run = await generator.ClosedLoopAsync(_ =>
         {
             var message = new HttpRequestMessage(HttpMethod.Get, path());
@@ -106,9 +119,20 @@ public sealed class TaxiiPhase(SuiteOptions options, Postgres postgres, SuiteRes
             message.Headers.Accept.ParseAdd("application/taxii+json;version=2.1");
             return message;
         }, HttpStatusCode.OK, options.Warmup, options.Window);
+
+        // The counters bracket the warm-up too, so they are divided by every request completed, not only the window's.
+        var after = await postgres.CountersAsync(Database, api.Id, postmaster);
+        var statements = await postgres.StatementsAvailableAsync() ? (await postgres.StatementsAsync(Database)).Sum(s => s.Calls) : -1;
+        var per = after.Per(before, run.Completed, statements);
         var usesIndex = plan.Contains(index, StringComparison.Ordinal) && !plan.Contains("Seq Scan", StringComparison.Ordinal);
-        results.Taxii!.Rows.Add(new TaxiiRow(size, name, Connections, run.PerSecond, run.Latency, run.Failed, usesIndex, plan));
-        Log($"TAXII {name} at {size:N0} alerts: {run.PerSecond:F0}/s, p50 {run.Latency.P50:F2} ms, p99 {run.Latency.P99:F2} ms, failed {run.Failed}; plan: {plan.Split('\n')[0]}");
+        results.Taxii!.Rows.Add(new TaxiiRow(size, name, Connections, run.PerSecond, run.Latency, run.Failed, usesIndex, plan)
+        {
+            ApiCpuMs = per.ClientCpuMs,
+            PostgresCpuMs = per.PostgresCpuMs,
+            Statements = per.Statements,
+        });
+        Log($"TAXII {name} at {size:N0} alerts: {run.PerSecond:F0}/s, p50 {run.Latency.P50:F2} ms, p99 {run.Latency.P99:F2} ms, failed {run.Failed}; " +
+            $"API {per.ClientCpuMs:F2} ms CPU/request, PG {per.PostgresCpuMs:F2}, {per.Statements:F2} statements; plan: {plan.Split('\n')[0]}");
     }
 
     /// <summary>Publishes the cyber alerts that object-by-id asks for, and returns the ids of their own objects.</summary>
