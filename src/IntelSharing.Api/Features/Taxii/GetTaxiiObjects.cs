@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Data.Common;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Dapper;
@@ -395,7 +396,8 @@ public static class GetTaxiiObjects
                     {
                         if (view == View.Objects)
                         {
-                            entry.Object.Json.WriteTo(writer);
+                            // The object's bytes as parsed (valid JSON that this API wrote): copied, not re-tokenised.
+                            writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(entry.Object.Json), skipInputValidation: true);
                             continue;
                         }
 
