@@ -325,7 +325,7 @@ public static class Report
     private static void TaxiiSection(StringBuilder md, TaxiiResults taxii, PgbenchResult? lRead)
     {
         md.AppendLine("## TAXII").AppendLine();
-        md.AppendLine(Inv($"A page of 100 objects (`objects/?limit=100&added_after=` a random time among the stored alerts) and one object by id (a random object of 20 published alerts) through the TAXII server, as a partner that may see every alert; {taxii.IndexedObjectsPerAlert:F1} object-index rows per alert. The plan is PostgreSQL's for the shape of the query, after ANALYZE.")).AppendLine();
+        md.AppendLine(Inv($"A page of 100 objects (`objects/?limit=100&added_after=` a random time among the stored alerts) and one object by id (a random object of 20 published alerts) through the TAXII server, as a partner that may see every alert; {taxii.IndexedObjectsPerAlert:F1} object-index rows per alert; its stored STIX objects {taxii.RenderedBytesPerAlert:N0} bytes of JSON, {taxii.StoredRenderingBytesPerAlert:N0} as PostgreSQL stores them. The plan is PostgreSQL's for the shape of the query, after ANALYZE.")).AppendLine();
         md.AppendLine("| stored alerts | request | connections | requests/s | p50 / p99 ms | failed | of L_read | API CPU ms per request | PostgreSQL CPU ms per request | statements per request | plan uses the index |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var row in taxii.Rows)

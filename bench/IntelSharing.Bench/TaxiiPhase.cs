@@ -24,6 +24,11 @@ public sealed class TaxiiResults
 
     /// <summary>Objects in one alert's export that the object index records (all but those every alert carries).</summary>
     public double IndexedObjectsPerAlert { get; set; }
+
+    /// <summary>A published alert's stored STIX objects (stix_renderings, ADR 36): bytes of JSON, and as PostgreSQL stores them (compressed).</summary>
+    public double RenderedBytesPerAlert { get; set; }
+
+    public double StoredRenderingBytesPerAlert { get; set; }
 }
 
 /// <summary>
@@ -61,6 +66,10 @@ public sealed class TaxiiPhase(SuiteOptions options, Postgres postgres, SuiteRes
             var objectIds = await PublishAsync(client, cert);
             var indexed = objectIds.Count / (double)Published;
             results.Taxii.IndexedObjectsPerAlert = indexed;
+            var rendering = (await postgres.RowsAsync(Database, "SELECT avg(octet_length(objects))::float8, avg(pg_column_size(objects))::float8 FROM stix_renderings"))[0];
+            results.Taxii.RenderedBytesPerAlert = double.Parse(rendering[0], CultureInfo.InvariantCulture);
+            results.Taxii.StoredRenderingBytesPerAlert = double.Parse(rendering[1], CultureInfo.InvariantCulture);
+            Log($"TAXII: a published alert's stored STIX objects: {results.Taxii.RenderedBytesPerAlert:F0} bytes of JSON, {results.Taxii.StoredRenderingBytesPerAlert:F0} bytes as stored");
             var collection = await CyberCollectionAsync(client, reader);
 
             // Copies are dated one second apart before the newest published alert, so that pages deep in the collection are theirs.
