@@ -22,15 +22,15 @@ public static class StixObjectIndex
     /// id serves them to anyone who may read the collection without reading an alert, and they are not recorded in
     /// the index (ADR 36). Their date added is their <c>created</c>: they were in every collection from the start.
     /// </summary>
-    private static readonly RenderedAlert UniversalObjects = RenderedAlert.Parse(StixRendering.Serialize(
+    private static readonly StixRendering.RenderedAlert UniversalObjects = StixRendering.RenderedAlert.Parse(StixRendering.Serialize(
         [.. Enum.GetValues<Tlp>().Select(StixDefinitions.Marking), StixDefinitions.SystemIdentity(), StixDefinitions.HandlingExtension(), StixDefinitions.IdentifierExtension()]),
         withPersons: false);
 
-    private static readonly Dictionary<string, (RenderedObject Object, DateTimeOffset DateAdded)> UniversalById = UniversalObjects.Objects.ToDictionary(
+    private static readonly Dictionary<string, (StixRendering.RenderedObject Object, DateTimeOffset DateAdded)> UniversalById = UniversalObjects.Objects.ToDictionary(
         o => o.Id, o => (o, DateTimeOffset.Parse(o.Json.GetProperty("created").GetString()!, System.Globalization.CultureInfo.InvariantCulture)), StringComparer.Ordinal);
 
     /// <summary>The object that belongs to no alert with this id, and its date added; null for any other id.</summary>
-    public static (RenderedObject Object, DateTimeOffset DateAdded)? Universal(string stixId) =>
+    public static (StixRendering.RenderedObject Object, DateTimeOffset DateAdded)? Universal(string stixId) =>
         UniversalById.TryGetValue(stixId, out var universal) ? universal : null;
 
     /// <summary>The UUID of a STIX id (<c>type--uuid</c>), or null when it is not one.</summary>

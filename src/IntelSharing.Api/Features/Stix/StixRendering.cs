@@ -162,44 +162,44 @@ public static class StixRendering
             }
         }
     }
-}
 
-/// <summary>One object of a <see cref="RenderedAlert"/>: its JSON as stored and the properties TAXII filters and lists by.</summary>
-public sealed record RenderedObject(JsonElement Json, string Id, string Type, string? SpecVersion, string? Version);
+    /// <summary>One object of a <see cref="RenderedAlert"/>: its JSON as stored and the properties TAXII filters and lists by.</summary>
+    public sealed record RenderedObject(JsonElement Json, string Id, string Type, string? SpecVersion, string? Version);
 
-/// <summary>The parsed objects of one alert; the elements live as long as this (dispose it after writing the response).</summary>
-public sealed class RenderedAlert : IDisposable
-{
-    private readonly JsonDocument document;
-
-    private RenderedAlert(JsonDocument document, List<RenderedObject> objects)
+    /// <summary>The parsed objects of one alert; the elements live as long as this (dispose it after writing the response).</summary>
+    public sealed class RenderedAlert : IDisposable
     {
-        this.document = document;
-        Objects = objects;
-    }
+        private readonly JsonDocument document;
 
-    public IReadOnlyList<RenderedObject> Objects { get; }
-
-    public static RenderedAlert Parse(string json, bool withPersons)
-    {
-        var document = JsonDocument.Parse(json);
-        var objects = new List<RenderedObject>(document.RootElement.GetArrayLength());
-        foreach (var stix in document.RootElement.EnumerateArray())
+        private RenderedAlert(JsonDocument document, List<RenderedObject> objects)
         {
-            var type = stix.GetProperty("type").GetString()!;
-            if (!withPersons && type == "identity" && stix.TryGetProperty("identity_class", out var kind) && kind.ValueEquals("individual"))
-            {
-                continue;
-            }
-
-            objects.Add(new RenderedObject(stix, stix.GetProperty("id").GetString()!, type, Text(stix, "spec_version"), Text(stix, "modified") ?? Text(stix, "created")));
+            this.document = document;
+            Objects = objects;
         }
 
-        return new RenderedAlert(document, objects);
+        public IReadOnlyList<RenderedObject> Objects { get; }
+
+        public static RenderedAlert Parse(string json, bool withPersons)
+        {
+            var document = JsonDocument.Parse(json);
+            var objects = new List<RenderedObject>(document.RootElement.GetArrayLength());
+            foreach (var stix in document.RootElement.EnumerateArray())
+            {
+                var type = stix.GetProperty("type").GetString()!;
+                if (!withPersons && type == "identity" && stix.TryGetProperty("identity_class", out var kind) && kind.ValueEquals("individual"))
+                {
+                    continue;
+                }
+
+                objects.Add(new RenderedObject(stix, stix.GetProperty("id").GetString()!, type, Text(stix, "spec_version"), Text(stix, "modified") ?? Text(stix, "created")));
+            }
+
+            return new RenderedAlert(document, objects);
+        }
+
+        private static string? Text(JsonElement stix, string name) =>
+            stix.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        public void Dispose() => document.Dispose();
     }
-
-    private static string? Text(JsonElement stix, string name) =>
-        stix.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    public void Dispose() => document.Dispose();
 }

@@ -69,14 +69,14 @@ public static class GetTaxiiObjects
     }
 
     /// <summary>One object of a page, with where it was found (for the next page's position).</summary>
-    private sealed record Entry(RenderedObject Object, DateTimeOffset DateAdded, Guid AlertId, int Index);
+    private sealed record Entry(StixRendering.RenderedObject Object, DateTimeOffset DateAdded, Guid AlertId, int Index);
 
     /// <summary>The alerts a request opened, disposed with it: the objects of its page are elements of their documents.</summary>
     private sealed class OpenedAlerts : IDisposable
     {
-        private readonly List<RenderedAlert> alerts = [];
+        private readonly List<StixRendering.RenderedAlert> alerts = [];
 
-        public async Task<RenderedAlert> OpenAsync(DbConnection connection, Row row, bool withPersons, CancellationToken cancellationToken)
+        public async Task<StixRendering.RenderedAlert> OpenAsync(DbConnection connection, Row row, bool withPersons, CancellationToken cancellationToken)
         {
             var alert = await StixRendering.OpenAsync(connection, row.Id, row.Version, row.Tlp, row.Rendered, row.Document, withPersons, cancellationToken);
             alerts.Add(alert);
@@ -355,7 +355,7 @@ public static class GetTaxiiObjects
             return (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
         }
 
-        private static bool Matches(RenderedObject stix, List<string> types, List<string> specVersions, List<string> versions)
+        private static bool Matches(StixRendering.RenderedObject stix, List<string> types, List<string> specVersions, List<string> versions)
         {
             if (types.Count > 0 && !types.Contains(stix.Type))
             {
