@@ -5,8 +5,18 @@ using System.Text.Json;
 
 namespace IntelSharing.Bench;
 
-/// <summary>One TAXII request kind at one stored size: requests per second, latency and PostgreSQL's plan for its query.</summary>
-public sealed record TaxiiRow(long StoredAlerts, string Request, int Connections, double PerSecond, Latencies Latency, long Failed, bool PlanUsesIndex, string Plan);
+/// <summary>
+/// One TAXII request kind at one stored size: requests per second, latency, PostgreSQL's plan for its query, and the
+/// load-independent cost of one request: the API's and PostgreSQL's CPU milliseconds and the statements it ran.
+/// </summary>
+public sealed record TaxiiRow(long StoredAlerts, string Request, int Connections, double PerSecond, Latencies Latency, long Failed, bool PlanUsesIndex, string Plan)
+{
+    public double ApiCpuMs { get; init; } = double.NaN;
+
+    public double PostgresCpuMs { get; init; } = double.NaN;
+
+    public double Statements { get; init; } = double.NaN;
+}
 
 public sealed class TaxiiResults
 {
@@ -14,6 +24,11 @@ public sealed class TaxiiResults
 
     /// <summary>Objects in one alert's export that the object index records (all but those every alert carries).</summary>
     public double IndexedObjectsPerAlert { get; set; }
+
+    /// <summary>A published alert's stored STIX objects (stix_renderings, ADR 36): bytes of JSON, and as PostgreSQL stores them (compressed).</summary>
+    public double RenderedBytesPerAlert { get; set; }
+
+    public double StoredRenderingBytesPerAlert { get; set; }
 }
 
 /// <summary>
@@ -36,9 +51,14 @@ public sealed class TaxiiPhase(SuiteOptions options, Postgres postgres, SuiteRes
     public async Task RunAsync()
     {
         results.Taxii = new TaxiiResults();
-        var (api, key) = await HostProcess.StartForReadsAsync(options, postgres, Database);
-        await using (api)
+        await postgres.CreateDatabaseAsync(Database);
+        var settings = HostProcess.ApiSettings(postgres.ApiConnectionString(Database), dispatcher: false);
+        settings["Correlation__Enabled"] = "false";
+        var key = await HostProcess.BootstrapAdminAsync(options.ApiDll, settings);
+        var api = HostProcess.Start(options.ApiDll, [], settings);
+        try
         {
+            await api.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
             var community = new Community(api.BaseAddress, key);
             var cert = await community.CertAsync();
             var reader = await community.PartnerAsync(0);
@@ -46,6 +66,10 @@ public sealed class TaxiiPhase(SuiteOptions options, Postgres postgres, SuiteRes
             var objectIds = await PublishAsync(client, cert);
             var indexed = objectIds.Count / (double)Published;
             results.Taxii.IndexedObjectsPerAlert = indexed;
+            var rendering = (await postgres.RowsAsync(Database, "SELECT avg(octet_length(objects))::float8, avg(pg_column_size(objects))::float8 FROM stix_renderings"))[0];
+            results.Taxii.RenderedBytesPerAlert = double.Parse(rendering[0], CultureInfo.InvariantCulture);
+            results.Taxii.StoredRenderingBytesPerAlert = double.Parse(rendering[1], CultureInfo.InvariantCulture);
+            Log($"TAXII: a published alert's stored STIX objects: {results.Taxii.RenderedBytesPerAlert:F0} bytes of JSON, {results.Taxii.StoredRenderingBytesPerAlert:F0} bytes as stored");
             var collection = await CyberCollectionAsync(client, reader);
 
             // Copies are dated one second apart before the newest published alert, so that pages deep in the collection are theirs.
@@ -72,6 +96,14 @@ public sealed class TaxiiPhase(SuiteOptions options, Postgres postgres, SuiteRes
                     """));
                 stored = size;
 
+                // The copies were made in SQL without their stored STIX objects (ADR 36): the API renders what has none
+                // in the background after it starts, so it is restarted, and measured once it has rendered them all.
+                await api.DisposeAsync();
+                api = HostProcess.Start(options.ApiDll, [], settings);
+                await api.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+                await WaitUntilRenderedAsync(size);
+                await postgres.ExecuteAsync(Database, "ANALYZE stix_renderings");
+
                 var random = new Random((int)size);
                 string Timestamp(long secondsBefore) => newest.AddSeconds(-secondsBefore).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
                 await MeasureAsync(api, reader, size, "page of 100 objects",
@@ -88,22 +120,64 @@ public sealed class TaxiiPhase(SuiteOptions options, Postgres postgres, SuiteRes
                     "stix_object_alerts_pkey");
             }
         }
+        finally
+        {
+            await api.DisposeAsync();
+        }
+    }
+
+    private async Task WaitUntilRenderedAsync(long size)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        const string Unrendered = """
+            SELECT count(*) FROM alerts a LEFT JOIN stix_renderings r ON r.alert_id = a.id AND r.version = a.version
+            WHERE r.alert_id IS NULL AND a.status = 'active'
+            """;
+        while (await postgres.ScalarAsync<long>(Database, Unrendered) is var left and > 0)
+        {
+            if (clock.Elapsed > TimeSpan.FromMinutes(20))
+            {
+                throw new TimeoutException($"The API had not rendered the STIX objects of {left:N0} of {size:N0} alerts after 20 minutes.");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+
+        Log($"TAXII: the API rendered the STIX objects of the copies up to {size:N0} alerts in {clock.Elapsed.TotalSeconds:F0} s");
     }
 
     private async Task MeasureAsync(HostProcess api, Member reader, long size, string name, Func<string> path, string explain, string index)
     {
         var plan = string.Join('\n', (await postgres.RowsAsync(Database, explain)).Select(r => r[0]));
         using var generator = new LoadGenerator(api.BaseAddress, Connections);
-        var run = await generator.ClosedLoopAsync(_ =>
+        HttpRequestMessage Request(long _)
         {
             var message = new HttpRequestMessage(HttpMethod.Get, path());
             message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", reader.Key);
             message.Headers.Accept.ParseAdd("application/taxii+json;version=2.1");
             return message;
-        }, HttpStatusCode.OK, options.Warmup, options.Window);
+        }
+
+        // The API was just restarted (see RunAsync): a warm-up outside the counters, so CPU per request is not JIT's.
+        await generator.ClosedLoopAsync(Request, HttpStatusCode.OK, TimeSpan.Zero, options.Warmup);
+        var postmaster = await postgres.PostmasterPidAsync();
+        await postgres.ResetStatementsAsync(Database);
+        var before = await postgres.CountersAsync(Database, api.Id, postmaster);
+        var run = await generator.ClosedLoopAsync(Request, HttpStatusCode.OK, options.Warmup, options.Window);
+
+        // The counters bracket the warm-up too, so they are divided by every request completed, not only the window's.
+        var after = await postgres.CountersAsync(Database, api.Id, postmaster);
+        var statements = await postgres.StatementsAvailableAsync() ? (await postgres.StatementsAsync(Database)).Sum(s => s.Calls) : -1;
+        var per = after.Per(before, run.Completed, statements);
         var usesIndex = plan.Contains(index, StringComparison.Ordinal) && !plan.Contains("Seq Scan", StringComparison.Ordinal);
-        results.Taxii!.Rows.Add(new TaxiiRow(size, name, Connections, run.PerSecond, run.Latency, run.Failed, usesIndex, plan));
-        Log($"TAXII {name} at {size:N0} alerts: {run.PerSecond:F0}/s, p50 {run.Latency.P50:F2} ms, p99 {run.Latency.P99:F2} ms, failed {run.Failed}; plan: {plan.Split('\n')[0]}");
+        results.Taxii!.Rows.Add(new TaxiiRow(size, name, Connections, run.PerSecond, run.Latency, run.Failed, usesIndex, plan)
+        {
+            ApiCpuMs = per.ClientCpuMs,
+            PostgresCpuMs = per.PostgresCpuMs,
+            Statements = per.Statements,
+        });
+        Log($"TAXII {name} at {size:N0} alerts: {run.PerSecond:F0}/s, p50 {run.Latency.P50:F2} ms, p99 {run.Latency.P99:F2} ms, failed {run.Failed}; " +
+            $"API {per.ClientCpuMs:F2} ms CPU/request, PG {per.PostgresCpuMs:F2}, {per.Statements:F2} statements; plan: {plan.Split('\n')[0]}");
     }
 
     /// <summary>Publishes the cyber alerts that object-by-id asks for, and returns the ids of their own objects.</summary>

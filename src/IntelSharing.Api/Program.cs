@@ -64,6 +64,8 @@ builder.Services.AddHostedService<DatabaseStartup>();
 builder.Services.AddHostedService<AlertSearch.Backfill>();
 // After the migrations: records the STIX objects of alerts stored before TAXII's object index (migration 21, ADR 28).
 builder.Services.AddHostedService<StixObjectIndex.Backfill>();
+// In the background after start: renders the STIX objects of alerts that have none under the current mapping (ADR 36).
+builder.Services.AddHostedService<StixRendering.Backfill>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<KeysetCursor>();
 builder.Services.AddSingleton<KeysetPaging>();

@@ -59,9 +59,7 @@ public abstract class TaxiiServerTests(ApiFixture app)
         // The class's database holds other tests' alerts: walk only what was added from here on.
         var since = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMilliseconds(-1).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
         var green = await cert.PublishAsync(Samples.CyberAlert());
-        var red = Samples.CyberAlert();
-        red["tlp"] = "red";
-        red["audience"] = new System.Text.Json.Nodes.JsonObject { ["agencies"] = new System.Text.Json.Nodes.JsonArray(named.Id.ToString()) };
+        var red = RedFor(Samples.CyberAlert(), named);
         var hidden = await cert.PublishAsync(red);
         var collection = await CollectionOfAsync(cert.Client, "cyber_incident");
 
@@ -85,9 +83,7 @@ public abstract class TaxiiServerTests(ApiFixture app)
         var cert = await app.CreateAgencyAsync("National CERT");
         var partner = await app.CreateAgencyAsync("Europol EC3", "NL");
         var outsider = await app.CreateAgencyAsync("Turkish National Police", "TR");
-        var red = Samples.CyberAlert();
-        red["tlp"] = "red";
-        red["audience"] = new System.Text.Json.Nodes.JsonObject { ["agencies"] = new System.Text.Json.Nodes.JsonArray(partner.Id.ToString()) };
+        var red = RedFor(Samples.CyberAlert(), partner);
         var alert = await cert.PublishAsync(red);
         var collection = await CollectionOfAsync(cert.Client, "cyber_incident");
 
@@ -152,12 +148,10 @@ public abstract class TaxiiServerTests(ApiFixture app)
         var cert = await app.CreateAgencyAsync("National CERT");
         var partner = await app.CreateAgencyAsync("Europol EC3", "NL");
         var outsider = await app.CreateAgencyAsync("Turkish National Police", "TR");
-        var red = Samples.CyberAlert();
-        red["tlp"] = "red";
-        red["audience"] = new System.Text.Json.Nodes.JsonObject { ["agencies"] = new System.Text.Json.Nodes.JsonArray(partner.Id.ToString()) };
+        var red = RedFor(Samples.CyberAlert(), partner);
         var alert = await cert.PublishAsync(red);
         var collection = await CollectionOfAsync(cert.Client, "cyber_incident");
-        var bundle = JsonDocument.Parse(await (await partner.Client.GetAsync($"/api/v1/alerts/{alert}/stix", Ct)).Content.ReadAsStringAsync(Ct)).RootElement;
+        var bundle = await BundleAsync(partner.Client, alert);
         var indicator = IdOf(bundle.GetProperty("objects").EnumerateArray().Single(o => o.TryGetProperty("pattern", out var p) && p.GetString() == "[ipv4-addr:value = '185.220.101.4']"));
         var originator = IdOf(bundle.GetProperty("objects").EnumerateArray().Single(o => o.TryGetProperty("identity_class", out var c) && c.GetString() == "organization"));
         var plan = await PlanWithManyOtherAlertsAsync(alert, Guid.Parse(indicator[(indicator.IndexOf("--", StringComparison.Ordinal) + 2)..]));
@@ -205,13 +199,92 @@ public abstract class TaxiiServerTests(ApiFixture app)
               ANALYZE;
               """;
         await connection.ExecuteAsync(new CommandDefinition(sql, new { template, filler = filler.Id }, cancellationToken: Ct));
-        var lookup = Api.Features.Taxii.GetTaxiiObjects.Handler.CarriersSql(byKey: true, addedAfter: false);
-        var parameters = new { key, category = "cyber_incident", agencyId = filler.Id };
+        var lookup = Api.Features.Taxii.GetTaxiiObjects.Handler.CarriersSql(addedAfter: false);
+        var parameters = new { key, category = "cyber_incident", agencyId = filler.Id, offset = 0, take = 2 };
         return postgres
             ? string.Join('\n', await connection.QueryAsync<string>(new CommandDefinition("EXPLAIN " + lookup, parameters, cancellationToken: Ct)))
             : string.Join('\n', (await connection.QueryAsync(new CommandDefinition("EXPLAIN QUERY PLAN " + lookup, parameters, cancellationToken: Ct)))
                 .Select(r => (string)((IDictionary<string, object>)r)["detail"]));
     }
+
+    [Fact]
+    public async Task An_outsider_who_may_see_no_alert_gets_the_tlp_definitions_and_intelsharings_own_objects_by_id()
+    {
+        var border = await app.CreateAgencyAsync("Serbian Border Police", "RS");
+        var named = await app.CreateAgencyAsync("Frontex", "PL");
+        var outsider = await app.CreateAgencyAsync("Turkish National Police", "TR");
+        var red = RedFor(Samples.SmugglingAlert(), named);
+        var alert = await border.PublishAsync(red);
+        var collection = await CollectionOfAsync(outsider.Client, "migrant_smuggling");
+        var bundle = await BundleAsync(named.Client, alert);
+        var inBundle = bundle.GetProperty("objects").EnumerateArray()
+            .Where(o => o.GetProperty("type").GetString() is "marking-definition" or "extension-definition" || IdOf(o) == SystemIdentity)
+            .ToDictionary(IdOf, o => o.GetRawText());
+        var originator = IdOf(bundle.GetProperty("objects").EnumerateArray().Single(o => o.TryGetProperty("identity_class", out var c) && c.GetString() == "organization"));
+        string[] universal = [.. TlpMarkings, SystemIdentity, .. inBundle.Keys.Where(id => id.StartsWith("extension-definition--", StringComparison.Ordinal))];
+
+        var outsidersCollection = await GetJsonAsync(outsider.Client, $"{collection}objects/");
+        var byId = new Dictionary<string, JsonElement>();
+        foreach (var id in universal)
+        {
+            byId[id] = Assert.Single((await GetJsonAsync(outsider.Client, $"{collection}objects/{id}/")).GetProperty("objects").EnumerateArray());
+        }
+
+        var matched = await GetJsonAsync(outsider.Client, $"{collection}objects/?match[id]={string.Join(',', universal)}");
+        var originatorForOutsider = await outsider.Client.GetAsync($"{collection}objects/{originator}/", Ct);
+
+        Assert.Empty(outsidersCollection.GetProperty("objects").EnumerateArray());
+        Assert.Equal(8, universal.Length);
+        Assert.All(byId, o => Assert.Equal(o.Key, IdOf(o.Value)));
+        // The definitions the red alert's own bundle carries (TLP:RED, TLP:CLEAR, IntelSharing's identity and extensions) are those served.
+        Assert.All(inBundle, o => Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(o.Value), System.Text.Json.Nodes.JsonNode.Parse(byId[o.Key].GetRawText())), o.Key));
+        Assert.Equal(universal.Order(), matched.GetProperty("objects").EnumerateArray().Select(IdOf).Order());
+        Assert.Equal(HttpStatusCode.NotFound, originatorForOutsider.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_stored_rendering_of_another_version_is_never_served_and_a_missing_one_is_rendered_from_the_document_and_restored_at_start()
+    {
+        var cert = await app.CreateAgencyAsync("National CERT");
+        var alert = await cert.PublishAsync(Samples.CyberAlert());
+        var collection = await CollectionOfAsync(cert.Client, "cyber_incident");
+        var bundle = await BundleAsync(cert.Client, alert);
+        var report = bundle.GetProperty("objects").EnumerateArray().Single(o => o.GetProperty("type").GetString() == "report");
+        var path = $"{collection}objects/{IdOf(report)}/";
+        await using var connection = await app.Database.OpenAsync(Ct);
+        const string Stored = "SELECT version AS Version, mapping AS Mapping FROM stix_renderings WHERE alert_id = @alert";
+
+        var written = await connection.QuerySingleAsync<(int Version, int Mapping)>(new CommandDefinition(Stored, new { alert }, cancellationToken: Ct));
+        var fromStore = Assert.Single((await GetJsonAsync(cert.Client, path)).GetProperty("objects").EnumerateArray()).GetRawText();
+        var stale = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["type"] = "report", ["id"] = IdOf(report), ["name"] = "stale" }).ToJsonString();
+        await connection.ExecuteAsync(new CommandDefinition("UPDATE stix_renderings SET version = 0, objects = @stale WHERE alert_id = @alert", new { alert, stale }, cancellationToken: Ct));
+        var besideStale = Assert.Single((await GetJsonAsync(cert.Client, path)).GetProperty("objects").EnumerateArray()).GetRawText();
+        await connection.ExecuteAsync(new CommandDefinition("DELETE FROM stix_renderings WHERE alert_id = @alert", new { alert }, cancellationToken: Ct));
+        var withoutRow = Assert.Single((await GetJsonAsync(cert.Client, path)).GetProperty("objects").EnumerateArray()).GetRawText();
+        var backfill = new Api.Features.Stix.StixRendering.Backfill(app.Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<Api.Features.Stix.StixRendering.Backfill>.Instance);
+        await backfill.StartAsync(Ct);
+        await backfill.ExecuteTask!;
+        var restored = await connection.QuerySingleAsync<(int Version, int Mapping)>(new CommandDefinition(Stored, new { alert }, cancellationToken: Ct));
+
+        Assert.Equal((1, Api.Features.Stix.StixRendering.Mapping), written);
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(report.GetRawText()), System.Text.Json.Nodes.JsonNode.Parse(fromStore)));
+        Assert.Equal(fromStore, besideStale);
+        Assert.Equal(fromStore, withoutRow);
+        Assert.Equal(written, restored);
+        Assert.Equal(fromStore, Assert.Single((await GetJsonAsync(cert.Client, path)).GetProperty("objects").EnumerateArray()).GetRawText());
+    }
+
+    private static readonly string SystemIdentity = Api.Features.Stix.StixDefinitions.SystemIdentityId;
+
+    /// <summary>FIRST's TLP 2.0 marking definitions (../shared/reference/tlp-2.0): clear, green, amber, amber+strict, red.</summary>
+    private static readonly string[] TlpMarkings =
+    [
+        "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+        "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+        "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+        "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+        "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+    ];
 
     private const string SqliteUuid =
         "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(2)) || '-' || hex(randomblob(6)))";
@@ -242,6 +315,17 @@ public abstract class TaxiiServerTests(ApiFixture app)
 
     private static string IdOf(JsonElement stix) => stix.GetProperty("id").GetString()!;
 
+    /// <summary>The alert made TLP:RED for <paramref name="named"/> alone.</summary>
+    private static System.Text.Json.Nodes.JsonObject RedFor(System.Text.Json.Nodes.JsonObject alert, TestAgency named)
+    {
+        alert["tlp"] = "red";
+        alert["audience"] = new System.Text.Json.Nodes.JsonObject { ["agencies"] = new System.Text.Json.Nodes.JsonArray(named.Id.ToString()) };
+        return alert;
+    }
+
+    private static async Task<JsonElement> BundleAsync(HttpClient client, Guid alert) =>
+        JsonDocument.Parse(await (await client.GetAsync($"/api/v1/alerts/{alert}/stix", Ct)).Content.ReadAsStringAsync(Ct)).RootElement.Clone();
+
     private static async Task<Walk> WalkAsync(HttpClient client, string collection, string query)
     {
         var objects = new List<JsonElement>();
@@ -263,7 +347,7 @@ public abstract class TaxiiServerTests(ApiFixture app)
 
     private static async Task<List<string>> StixIdsAsync(HttpClient client, Guid alert)
     {
-        var bundle = JsonDocument.Parse(await (await client.GetAsync($"/api/v1/alerts/{alert}/stix", Ct)).Content.ReadAsStringAsync(Ct)).RootElement;
+        var bundle = await BundleAsync(client, alert);
         return [.. bundle.GetProperty("objects").EnumerateArray().Select(o => o.GetProperty("id").GetString()!)];
     }
 

@@ -46,6 +46,7 @@ public sealed class BoundaryTests
         [$"{Features}.Stix.ExportAlertStix"] = "GET /alerts/{id} answers Accept: application/stix+json with the STIX export",
         [$"{Features}.Stix.StixDefinitions"] = "TAXII serves STIX objects and must name the same marking definitions",
         [$"{Features}.Stix.StixIds"] = "TAXII must hand out the same deterministic STIX ids as the export",
+        [$"{Features}.Stix.StixRendering"] = "a version stores its STIX objects, rendered, in its own transaction; TAXII serves them as stored (ADR 36)",
         [$"{Features}.SharingGroups.SharingGroupStore"] = "the audience resolver expands a named sharing group into its members",
         [$"{Features}.Agencies.GetAllowedPrivateNetworks"] = "a subscription endpoint is checked against its agency's allowed private networks",
 

@@ -16,14 +16,22 @@ namespace IntelSharing.Api.Features.Stix;
 /// </summary>
 public static class StixObjectIndex
 {
-    /// <summary>Objects every alert carries: not recorded, since any alert the caller may see in the collection has them.</summary>
-    public static readonly IReadOnlySet<string> CarriedByEveryAlert = new HashSet<string>(StringComparer.Ordinal)
-    {
-        StixDefinitions.MarkingId(Tlp.Clear),
-        StixDefinitions.SystemIdentityId,
-        StixDefinitions.HandlingExtensionId,
-        StixDefinitions.IdentifierExtensionId,
-    };
+    /// <summary>
+    /// Objects that belong to no alert: the five TLP 2.0 marking definitions (FIRST's, public), IntelSharing's identity
+    /// and its two extension definitions. They are the same whoever asks and say nothing about any alert, so object by
+    /// id serves them to anyone who may read the collection without reading an alert, and they are not recorded in
+    /// the index (ADR 36). Their date added is their <c>created</c>: they were in every collection from the start.
+    /// </summary>
+    private static readonly StixRendering.RenderedAlert UniversalObjects = StixRendering.RenderedAlert.Parse(StixRendering.Serialize(
+        [.. Enum.GetValues<Tlp>().Select(StixDefinitions.Marking), StixDefinitions.SystemIdentity(), StixDefinitions.HandlingExtension(), StixDefinitions.IdentifierExtension()]),
+        withPersons: false);
+
+    private static readonly Dictionary<string, (StixRendering.RenderedObject Object, DateTimeOffset DateAdded)> UniversalById = UniversalObjects.Objects.ToDictionary(
+        o => o.Id, o => (o, DateTimeOffset.Parse(o.Json.GetProperty("created").GetString()!, System.Globalization.CultureInfo.InvariantCulture)), StringComparer.Ordinal);
+
+    /// <summary>The object that belongs to no alert with this id, and its date added; null for any other id.</summary>
+    public static (StixRendering.RenderedObject Object, DateTimeOffset DateAdded)? Universal(string stixId) =>
+        UniversalById.TryGetValue(stixId, out var universal) ? universal : null;
 
     /// <summary>The UUID of a STIX id (<c>type--uuid</c>), or null when it is not one.</summary>
     public static Guid? KeyOf(string stixId)
@@ -32,19 +40,26 @@ public static class StixObjectIndex
         return separator > 0 && Guid.TryParseExact(stixId.AsSpan(separator + 2), "D", out var key) ? key : null;
     }
 
-    /// <summary>Adds the version's object keys to <paramref name="batch"/>: the objects its export builds, persons included.</summary>
+    /// <summary>
+    /// Adds the version's object keys to <paramref name="batch"/> (the objects its export builds, persons included), and
+    /// the objects themselves as the version's <see cref="StixRendering"/>.
+    /// </summary>
     public static void AddVersion(SqlBatch batch, AlertView view) => AddVersions(batch, [view]);
 
     /// <summary>
-    /// The object keys of many versions as one multi-row statement: a commit group of submissions writes every table
-    /// once per group (ADR 25), this one included.
+    /// The object keys and renderings of many versions as one multi-row statement each: a commit group of submissions
+    /// writes every table once per group (ADR 25), these included. The objects are built once for both.
     /// </summary>
-    public static void AddVersions(SqlBatch batch, IReadOnlyList<AlertView> views) =>
-        AddKeys(batch, views.SelectMany(v => KeysOf(AlertStixObjects.FromAlert(v, revokedAt: null, includePersons: true)).Select(k => (k, v.Id))).ToList());
+    public static void AddVersions(SqlBatch batch, IReadOnlyList<AlertView> views)
+    {
+        var built = views.Select(v => (View: v, Objects: AlertStixObjects.FromAlert(v, revokedAt: null, includePersons: true))).ToList();
+        AddKeys(batch, built.SelectMany(b => KeysOf(b.Objects).Select(k => (k, b.View.Id))).ToList());
+        StixRendering.Add(batch, built.Select(b => (b.View.Id, b.View.Version, StixRendering.Serialize(b.Objects))).ToList());
+    }
 
     private static IEnumerable<Guid> KeysOf(IEnumerable<JsonObject> objects) => objects
         .Select(o => (string)o["id"]!)
-        .Where(id => !CarriedByEveryAlert.Contains(id))
+        .Where(id => !UniversalById.ContainsKey(id))
         .Select(id => KeyOf(id)!.Value)
         .Distinct();
 

@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Data.Common;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using Dapper;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Features.Stix;
@@ -31,6 +33,9 @@ public static class GetTaxiiObjects
     /// <summary>At most this many alerts are read for one page, however sparse the filters make them.</summary>
     private const int MaxAlertsPerPage = 2000;
 
+    /// <summary>The most alerts one query of a page reads.</summary>
+    private const int MaxAlertsPerBatch = 500;
+
     public enum View
     {
         Objects,
@@ -57,11 +62,35 @@ public static class GetTaxiiObjects
 
         public int Version { get; init; }
 
-        public string Document { get; init; } = null!;
+        /// <summary>The version's stored STIX objects (<see cref="StixRendering"/>), or null when they must be rendered from <see cref="Document"/>.</summary>
+        public string? Rendered { get; init; }
+
+        public string? Document { get; init; }
     }
 
     /// <summary>One object of a page, with where it was found (for the next page's position).</summary>
-    private sealed record Entry(JsonObject Object, DateTimeOffset DateAdded, Guid AlertId, int Index);
+    private sealed record Entry(StixRendering.RenderedObject Object, DateTimeOffset DateAdded, Guid AlertId, int Index);
+
+    /// <summary>The alerts a request opened, disposed with it: the objects of its page are elements of their documents.</summary>
+    private sealed class OpenedAlerts : IDisposable
+    {
+        private readonly List<StixRendering.RenderedAlert> alerts = [];
+
+        public async Task<StixRendering.RenderedAlert> OpenAsync(DbConnection connection, Row row, bool withPersons, CancellationToken cancellationToken)
+        {
+            var alert = await StixRendering.OpenAsync(connection, row.Id, row.Version, row.Tlp, row.Rendered, row.Document, withPersons, cancellationToken);
+            alerts.Add(alert);
+            return alert;
+        }
+
+        public void Dispose()
+        {
+            foreach (var alert in alerts)
+            {
+                alert.Dispose();
+            }
+        }
+    }
 
     public sealed class Handler(Database database, KeysetCursor cursors, AuditTrail audit) : IQueryHandler<Query, IResult>
     {
@@ -96,11 +125,12 @@ public static class GetTaxiiObjects
             }
 
             await using var connection = await database.OpenAsync(cancellationToken);
+            using var opened = new OpenedAlerts();
             var (page, more, next) = ids.Count > 0
-                ? await ByIdAsync(connection, query, ids, types, specVersions, versions, addedAfter, from, limit, cancellationToken)
-                : await WalkAsync(connection, query, types, specVersions, versions, addedAfter, from, skip, limit, cancellationToken);
+                ? await ByIdAsync(connection, query, opened, ids, types, specVersions, versions, addedAfter, from, limit, cancellationToken)
+                : await WalkAsync(connection, query, opened, types, specVersions, versions, addedAfter, from, skip, limit, cancellationToken);
 
-            audit.Annotate(detail: new { collection = query.Collection.Id, view = query.View.ToString().ToLowerInvariant(), objects = page.Count, alertIds = page.Select(e => e.AlertId).Distinct() });
+            audit.Annotate(detail: new { collection = query.Collection.Id, view = query.View.ToString().ToLowerInvariant(), objects = page.Count, alertIds = page.Select(e => e.AlertId).Where(a => a != Guid.Empty).Distinct() });
             if (query.ObjectId is not null && page.Count == 0)
             {
                 return TaxiiProtocol.Error(StatusCodes.Status404NotFound, "Object not found", "There is no such object in this collection, or you may not read it.");
@@ -123,29 +153,34 @@ public static class GetTaxiiObjects
         /// served once per page, in the version of the first alert that carried it there.
         /// </summary>
         private static async Task<(List<Entry> Page, bool More, (KeysetCursor.Position Position, int Served)? Next)> WalkAsync(
-            DbConnection connection, Query query, List<string> types, List<string> specVersions, List<string> versions,
+            DbConnection connection, Query query, OpenedAlerts opened, List<string> types, List<string> specVersions, List<string> versions,
             DateTimeOffset? addedAfter, KeysetCursor.Position? from, int skip, int limit, CancellationToken cancellationToken)
         {
             var page = new List<Entry>();
             var onPage = new HashSet<string>(StringComparer.Ordinal);
             var everyVersion = versions.Contains("all");
             var scanned = 0;
+
+            // Each alert read brings its stored objects (kilobytes), so a query asks for about as many alerts as the page
+            // needs — an alert has a dozen objects or more — and doubles while a sparse filter leaves the page short.
+            var batch = (limit / 10) + 2;
             while (page.Count <= limit && scanned < MaxAlertsPerPage)
             {
-                var wanted = Math.Min(limit + 1, MaxAlertsPerPage - scanned);
+                var wanted = Math.Min(batch, MaxAlertsPerPage - scanned);
+                batch = Math.Min(batch * 2, MaxAlertsPerBatch);
                 var resumed = from;
                 var rows = await ReadAlertsAsync(connection, query, addedAfter, from, wanted, cancellationToken);
                 var fresh = rows.Count(r => resumed is not { } p || r.Id != p.Id || r.UpdatedAt != p.At);
                 scanned += fresh;
                 foreach (var row in rows)
                 {
-                    var objects = await StixObjectIndex.ObjectsOfAsync(connection, row.Id, row.Version, row.Tlp, row.Document, query.Purpose is not null, cancellationToken);
+                    var objects = (await opened.OpenAsync(connection, row, query.Purpose is not null, cancellationToken)).Objects;
                     var start = from is { } f && f.Id == row.Id && f.At == row.UpdatedAt ? skip : 0;
                     for (var index = start; index < objects.Count; index++)
                     {
                         var stix = objects[index];
-                        if (Matches(stix, types, [], specVersions, versions)
-                            && onPage.Add(everyVersion ? $"{(string)stix["id"]!} {VersionOf(stix)}" : (string)stix["id"]!))
+                        if (Matches(stix, types, specVersions, versions)
+                            && onPage.Add(everyVersion ? $"{stix.Id} {stix.Version}" : stix.Id))
                         {
                             page.Add(new Entry(stix, row.UpdatedAt, row.Id, index));
                         }
@@ -177,13 +212,15 @@ public static class GetTaxiiObjects
         }
 
         /// <summary>
-        /// Object by id and match[id]: each id is looked up through <see cref="StixObjectIndex"/> (or, for an object
-        /// every alert carries, in the newest visible alert), in the newest alert of the collection the caller may see
-        /// that carries it — that alert's version is the object's latest. At most 50 ids, so at most 50 objects, ordered
-        /// by (date added, id); <c>next</c> is the last one served.
+        /// Object by id and match[id]. An object that belongs to no alert (the TLP marking definitions, IntelSharing's
+        /// identity and extension definitions) is answered from <see cref="StixObjectIndex.Universal"/> without reading
+        /// an alert: it is the same for every caller who may read the collection (ADR 36). Any other id is looked up
+        /// through <see cref="StixObjectIndex"/>, in the newest alert of the collection the caller may see that carries
+        /// it — that alert's version is the object's latest. At most 50 ids, so at most 50 objects, ordered by
+        /// (date added, id); <c>next</c> is the last one served.
         /// </summary>
         private static async Task<(List<Entry> Page, bool More, (KeysetCursor.Position Position, int Served)? Next)> ByIdAsync(
-            DbConnection connection, Query query, List<string> ids, List<string> types, List<string> specVersions, List<string> versions,
+            DbConnection connection, Query query, OpenedAlerts opened, List<string> ids, List<string> types, List<string> specVersions, List<string> versions,
             DateTimeOffset? addedAfter, KeysetCursor.Position? from, int limit, CancellationToken cancellationToken)
         {
             var found = new List<(Entry Entry, Guid Key)>();
@@ -194,23 +231,20 @@ public static class GetTaxiiObjects
                     continue;
                 }
 
-                var everyAlert = StixObjectIndex.CarriedByEveryAlert.Contains(id);
-                foreach (var row in await ReadCarriersAsync(connection, query, everyAlert ? null : key, addedAfter, cancellationToken))
+                if (StixObjectIndex.Universal(id) is { } universal)
                 {
-                    var objects = await StixObjectIndex.ObjectsOfAsync(connection, row.Id, row.Version, row.Tlp, row.Document, query.Purpose is not null, cancellationToken);
-                    var index = objects.FindIndex(o => (string?)o["id"] == id);
-                    if (index < 0)
+                    if ((addedAfter is null || universal.DateAdded > addedAfter) && Matches(universal.Object, types, specVersions, versions))
                     {
-                        // A row left by an earlier version that no longer carries the object, or a person without a purpose.
-                        continue;
+                        found.Add((new Entry(universal.Object, universal.DateAdded, Guid.Empty, 0), key));
                     }
 
-                    if (Matches(objects[index], types, [id], specVersions, versions))
-                    {
-                        found.Add((new Entry(objects[index], row.UpdatedAt, row.Id, index), key));
-                    }
+                    continue;
+                }
 
-                    break;
+                if (await FindCarriedAsync(connection, query, opened, id, key, addedAfter, cancellationToken) is { } entry
+                    && Matches(entry.Object, types, specVersions, versions))
+                {
+                    found.Add((entry, key));
                 }
             }
 
@@ -229,28 +263,64 @@ public static class GetTaxiiObjects
             return ([.. ordered.Take(limit).Select(f => f.Entry)], true, (new KeysetCursor.Position(last.Entry.DateAdded, last.Key), 0));
         }
 
+        /// <summary>
+        /// The object from the newest visible alert of the collection that carries it. The two newest carriers are read
+        /// with their objects first (one is the rule: most ids belong to one alert, and the originator's identity is in
+        /// every alert of its agency); only when both turn out stale (index rows are never deleted) are more read.
+        /// </summary>
+        private static async Task<Entry?> FindCarriedAsync(
+            DbConnection connection, Query query, OpenedAlerts opened, string id, Guid key, DateTimeOffset? addedAfter, CancellationToken cancellationToken)
+        {
+            const int FirstLook = 2;
+            foreach (var (offset, take) in new[] { (0, FirstLook), (FirstLook, MaxCarriersChecked - FirstLook) })
+            {
+                var rows = await ReadCarriersAsync(connection, query, key, addedAfter, offset, take, cancellationToken);
+                foreach (var row in rows)
+                {
+                    var objects = (await opened.OpenAsync(connection, row, query.Purpose is not null, cancellationToken)).Objects;
+                    for (var index = 0; index < objects.Count; index++)
+                    {
+                        if (objects[index].Id == id)
+                        {
+                            return new Entry(objects[index], row.UpdatedAt, row.Id, index);
+                        }
+                    }
+
+                    // Not there: a row left by an earlier version that no longer carries the object, or a person without a purpose.
+                }
+
+                if (rows.Count < take)
+                {
+                    break;
+                }
+            }
+
+            return null;
+        }
+
         /// <summary>How many alerts carrying one object id are checked, newest first, before the object counts as absent.</summary>
         private const int MaxCarriersChecked = 20;
 
         /// <summary>
-        /// The collection's alerts the caller may see that carry the object whose UUID is <c>@key</c>, newest first;
-        /// every visible alert of the collection without <paramref name="byKey"/>. Public for the plan test (EXPLAIN).
+        /// The collection's alerts the caller may see that carry the object whose UUID is <c>@key</c>, newest first, with
+        /// their stored objects (or documents). Public for the plan test (EXPLAIN).
         /// </summary>
-        public static string CarriersSql(bool byKey, bool addedAfter) =>
+        public static string CarriersSql(bool addedAfter) =>
             $"""
-            SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.tlp AS Tlp, a.version AS Version, a.document AS Document
-            FROM {(byKey ? "stix_object_alerts s JOIN alerts a ON a.id = s.alert_id" : "alerts a")}
-            WHERE {(byKey ? "s.object_key = @key AND " : "")}a.category = @category AND {SharingPolicy.VisibleSql("a", "@agencyId")}
+            SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.tlp AS Tlp, a.version AS Version, {StixRendering.Columns}
+            FROM stix_object_alerts s JOIN alerts a ON a.id = s.alert_id
+            {StixRendering.Join}
+            WHERE s.object_key = @key AND a.category = @category AND {SharingPolicy.VisibleSql("a", "@agencyId")}
             {(addedAfter ? "AND a.updated_at > @addedAfter" : "")}
             ORDER BY a.updated_at DESC, a.id DESC
-            LIMIT {MaxCarriersChecked}
+            LIMIT @take OFFSET @offset
             """;
 
         private static async Task<List<Row>> ReadCarriersAsync(
-            DbConnection connection, Query query, Guid? key, DateTimeOffset? addedAfter, CancellationToken cancellationToken) =>
+            DbConnection connection, Query query, Guid key, DateTimeOffset? addedAfter, int offset, int take, CancellationToken cancellationToken) =>
             (await connection.QueryAsync<Row>(new CommandDefinition(
-                CarriersSql(key is not null, addedAfter is not null),
-                new { key, category = WireNames.Of(query.Collection.Category), agencyId = query.Caller.AgencyId, addedAfter },
+                CarriersSql(addedAfter is not null),
+                new { key, category = WireNames.Of(query.Collection.Category), agencyId = query.Caller.AgencyId, addedAfter, offset, take },
                 cancellationToken: cancellationToken))).AsList();
 
         private static async Task<List<Row>> ReadAlertsAsync(
@@ -258,8 +328,9 @@ public static class GetTaxiiObjects
         {
             var sql = new StringBuilder(
                 $"""
-                SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.tlp AS Tlp, a.version AS Version, a.document AS Document
+                SELECT a.id AS Id, a.updated_at AS UpdatedAt, a.tlp AS Tlp, a.version AS Version, {StixRendering.Columns}
                 FROM alerts a
+                {StixRendering.Join}
                 WHERE a.category = @category AND {SharingPolicy.VisibleSql("a", "@agencyId")}
                 """);
             var parameters = new DynamicParameters();
@@ -284,61 +355,72 @@ public static class GetTaxiiObjects
             return (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
         }
 
-        private static bool Matches(JsonObject stix, List<string> types, List<string> ids, List<string> specVersions, List<string> versions)
+        private static bool Matches(StixRendering.RenderedObject stix, List<string> types, List<string> specVersions, List<string> versions)
         {
-            if (types.Count > 0 && !types.Contains((string)stix["type"]!))
+            if (types.Count > 0 && !types.Contains(stix.Type))
             {
                 return false;
             }
 
-            if (ids.Count > 0 && !ids.Contains((string)stix["id"]!))
-            {
-                return false;
-            }
-
-            if (specVersions.Count > 0 && !specVersions.Contains((string?)stix["spec_version"] ?? "2.0"))
+            if (specVersions.Count > 0 && !specVersions.Contains(stix.SpecVersion ?? "2.0"))
             {
                 return false;
             }
 
             // One version per object is served: first, last and all all name it; a timestamp must be its version.
-            return versions.Count == 0 || versions.Any(v => v is "first" or "last" or "all" || (Rfc3339.TryParse(v, out var at) && VersionOf(stix) is { } mine && Rfc3339.TryParse(mine, out var version) && at == version));
+            return versions.Count == 0 || versions.Any(v => v is "first" or "last" or "all" || (Rfc3339.TryParse(v, out var at) && stix.Version is { } mine && Rfc3339.TryParse(mine, out var version) && at == version));
         }
 
-        private static string? VersionOf(JsonObject stix) => (string?)stix["modified"] ?? (string?)stix["created"];
-
-        private static JsonObject Envelope(View view, List<Entry> page, bool more, string? next)
+        /// <summary>
+        /// The envelope (§3.7), manifest (§3.6.2) or versions (§3.6.3) resource, written as UTF-8 with each object's stored
+        /// JSON copied as it is: no tree of the page is built.
+        /// </summary>
+        private static string Envelope(View view, List<Entry> page, bool more, string? next)
         {
-            JsonObject body;
-            if (view == View.Manifest)
+            var buffer = new ArrayBufferWriter<byte>(view == View.Objects ? 2048 + (page.Count * 1024) : 256 + (page.Count * 160));
+            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = StixDefinitions.Json.Encoder }))
             {
-                body = new JsonObject
+                writer.WriteStartObject();
+                if (view == View.Versions)
                 {
-                    ["objects"] = new JsonArray([.. page.Select(e => (JsonNode)new JsonObject
+                    writer.WriteStartArray("versions");
+                    foreach (var entry in page)
                     {
-                        ["id"] = (string)e.Object["id"]!,
-                        ["date_added"] = StixDefinitions.Timestamp(e.DateAdded),
-                        ["version"] = VersionOf(e.Object) ?? StixDefinitions.Timestamp(e.DateAdded),
-                        ["media_type"] = ExportAlertStix.StixMediaType,
-                    })]),
-                };
-            }
-            else if (view == View.Versions)
-            {
-                body = new JsonObject { ["versions"] = new JsonArray([.. page.Select(e => (JsonNode)(VersionOf(e.Object) ?? StixDefinitions.Timestamp(e.DateAdded)))]) };
-            }
-            else
-            {
-                body = new JsonObject { ["objects"] = new JsonArray([.. page.Select(e => (JsonNode)e.Object.DeepClone())]) };
+                        writer.WriteStringValue(entry.Object.Version ?? StixDefinitions.Timestamp(entry.DateAdded));
+                    }
+                }
+                else
+                {
+                    writer.WriteStartArray("objects");
+                    foreach (var entry in page)
+                    {
+                        if (view == View.Objects)
+                        {
+                            // The object's bytes as parsed (valid JSON that this API wrote): copied, not re-tokenised.
+                            writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(entry.Object.Json), skipInputValidation: true);
+                            continue;
+                        }
+
+                        writer.WriteStartObject();
+                        writer.WriteString("id", entry.Object.Id);
+                        writer.WriteString("date_added", StixDefinitions.Timestamp(entry.DateAdded));
+                        writer.WriteString("version", entry.Object.Version ?? StixDefinitions.Timestamp(entry.DateAdded));
+                        writer.WriteString("media_type", ExportAlertStix.StixMediaType);
+                        writer.WriteEndObject();
+                    }
+                }
+
+                writer.WriteEndArray();
+                writer.WriteBoolean("more", more);
+                if (next is not null)
+                {
+                    writer.WriteString("next", next);
+                }
+
+                writer.WriteEndObject();
             }
 
-            body["more"] = more;
-            if (next is not null)
-            {
-                body["next"] = next;
-            }
-
-            return body;
+            return Encoding.UTF8.GetString(buffer.WrittenSpan);
         }
 
         private static string? Invalid(Query query)

@@ -46,7 +46,11 @@ public static class TaxiiProtocol
     }
 
     public static IResult Ok(JsonNode body, IReadOnlyDictionary<string, string>? headers = null) =>
-        new JsonDocumentResult(body.ToJsonString(StixDefinitions.Json)) { ContentType = MediaType, Headers = headers };
+        Ok(body.ToJsonString(StixDefinitions.Json), headers);
+
+    /// <summary>A resource already written as JSON.</summary>
+    public static IResult Ok(string json, IReadOnlyDictionary<string, string>? headers = null) =>
+        new JsonDocumentResult(json) { ContentType = MediaType, Headers = headers };
 
     /// <summary>The TAXII error message resource (§3.6.1).</summary>
     public static IResult Error(int status, string title, string description) =>
