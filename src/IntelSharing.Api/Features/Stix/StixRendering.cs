@@ -136,10 +136,10 @@ public static class StixRendering
 
                     var batch = new SqlBatch();
                     Add(batch, rows);
-                    await using (var transaction = await Database.BeginWriteAsync(connection, stoppingToken))
+                    await using (var write = await Database.BeginWriteAsync(connection, stoppingToken))
                     {
-                        await batch.ExecuteAsync(connection, transaction, stoppingToken);
-                        await transaction.CommitAsync(stoppingToken);
+                        await batch.ExecuteAsync(connection, write.Transaction, stoppingToken);
+                        await write.CommitAsync(stoppingToken);
                     }
 
                     rendered += page.Count;
