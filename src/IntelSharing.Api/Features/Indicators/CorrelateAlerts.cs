@@ -259,9 +259,9 @@ public sealed class CorrelateAlerts(
                        {SharingPolicy.VisibleSql("a", "o.originator_id")} AS OtherSeesMine,
                        ROW_NUMBER() OVER (PARTITION BY a.id ORDER BY t.seen_at, o.id) AS n
                 FROM alerts a
-                JOIN alert_indicators m ON m.alert_id = a.id
+                {database.Dialect.JoinInWrittenOrder} alert_indicators m ON m.alert_id = a.id
                 {database.Dialect.OtherCarriersOf("m", "t", "@overCorrelating")}
-                JOIN alerts o ON o.id = t.alert_id AND o.status = 'active'
+                {database.Dialect.JoinInWrittenOrder} alerts o ON o.id = t.alert_id AND o.status = 'active'
                 JOIN agencies go ON go.id = o.originator_id AND go.is_active
                 WHERE a.id IN {ids}
             ) ranked

@@ -62,6 +62,13 @@ public abstract class SqlDialect
     /// </summary>
     public abstract string OtherCarriersOf(string outer, string carrier, string limit);
 
+    /// <summary>
+    /// An inner join that keeps the written order of the tables: <c>JOIN</c> where the planner chooses well, SQLite's
+    /// <c>CROSS JOIN</c> where it does not (its planner otherwise started the correlation match from every active
+    /// alert instead of the few being matched: 554 ms instead of 19 ms per run at 4,900 alerts, growing with the store).
+    /// </summary>
+    public abstract string JoinInWrittenOrder { get; }
+
     /// <summary>Replaces the type tokens used in migration scripts.</summary>
     public abstract string TranslateMigration(string sql);
 
@@ -167,6 +174,8 @@ public sealed class PostgresDialect : SqlDialect
 
     public override string AllWordsQuery(IReadOnlyList<string> words) =>
         string.Join(" & ", words.Select(w => "'" + w.Replace("'", "''", StringComparison.Ordinal) + "'"));
+
+    public override string JoinInWrittenOrder => "JOIN";
 
     public override string OtherCarriersOf(string outer, string carrier, string limit) =>
         $"""
@@ -302,9 +311,11 @@ public sealed class SqliteDialect : SqlDialect
     public override string AllWordsQuery(IReadOnlyList<string> words) =>
         string.Join(' ', words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
 
+    public override string JoinInWrittenOrder => "CROSS JOIN";
+
     public override string OtherCarriersOf(string outer, string carrier, string limit) =>
         $"""
-        JOIN alert_indicators {carrier} ON {carrier}.value_key = {outer}.value_key AND {carrier}.alert_id <> {outer}.alert_id
+        {JoinInWrittenOrder} alert_indicators {carrier} ON {carrier}.value_key = {outer}.value_key AND {carrier}.alert_id <> {outer}.alert_id
           AND (SELECT COUNT(*) FROM (SELECT 1 FROM alert_indicators c WHERE c.value_key = {outer}.value_key LIMIT {limit}) carriers) < {limit}
         """;
 
