@@ -7,7 +7,7 @@
 # Release build; a throwaway PostgreSQL cluster with production durability (fsync, synchronous_commit on);
 # everything on 127.0.0.1; bounded by `timeout`.
 #
-#   bench/run.sh           # full run, about 10 minutes; writes bench/results/latest.md and latest.json
+#   bench/run.sh           # full run, about 25 minutes on 2 cores (bounded at 45); writes bench/results/latest.md and latest.json
 #   bench/run.sh --quick   # smoke test, 3–4 minutes on a busy 2-core machine; writes bench/results/quick.md and quick.json
 #   bench/run.sh --quick --only drain   # one phase (ingest, reads, search, sqlite, drain, e2e, indicators, taxii or console) while working on it; without
 #                                       # --quick a single phase writes bench/results/partial.md and partial.json
@@ -26,7 +26,7 @@ cd "$root"
 
 quick=()
 only=()
-limit="${INTELSHARING_BENCH_TIMEOUT:-1200}"
+limit="${INTELSHARING_BENCH_TIMEOUT:-2700}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=(--quick); limit="${INTELSHARING_BENCH_TIMEOUT:-600}" ;;
