@@ -11,7 +11,7 @@ namespace IntelSharing.Api.Infrastructure.Persistence;
 /// round trips to save, <see cref="ExecuteAsync"/> runs each statement with only its own parameters: one
 /// Microsoft.Data.Sqlite command binds every parameter of the command to every statement in it (up to four name
 /// look-ups each), so a commit group's batch of S statements and P parameters cost S × P look-ups — quadratic in the
-/// group's size, most of SQLite's CPU per alert before this (issue 9).
+/// group's size, the largest CPU frame outside SQLite itself in the profile of issue 9 (ADR 39).
 /// Each slice adds its statements with their parameters; a parameter name is shared between statements only
 /// when it carries the same value, so two slices cannot silently bind each other's values.
 /// </summary>
