@@ -153,6 +153,9 @@ public sealed record EndToEndResult(
     /// <summary>Undelivered deliveries right after the warm-up (the phase starts on a fresh, empty database).</summary>
     public long? BacklogAfterWarmup { get; init; }
 
+    /// <summary>Alerts the fresh process took back to back before its warm-up at the rate (the JIT's warm-up).</summary>
+    public int JitWarmupAlerts { get; init; }
+
     /// <summary>Undelivered deliveries when the measured window started: the queue the first measured alert met.</summary>
     public long? BacklogAtMeasuredStart { get; init; }
 

@@ -630,9 +630,13 @@ public static partial class Suite
                     throw new InvalidOperationException($"The outbox of the fresh database holds {atStart} undelivered deliveries before the run.");
                 }
 
-                // The warm-up (JIT, pools, partners earning their concurrency) at the same rate, then its own deliveries are
-                // let out (bounded): the measured alerts queue behind nothing but each other.
+                // The warm-up: alerts back to back until the JIT has compiled the intake and send paths at their final
+                // tier, then the same rate for the pools and for the partners to earn their concurrency; then its own
+                // deliveries are let out (bounded): the measured alerts queue behind nothing but each other.
                 using var generator = new LoadGenerator(api.BaseAddress, OpenLoopAndEndToEndConnections);
+                var jitWarmup = Stopwatch.GetTimestamp();
+                await generator.CountAsync(n => Submit(n, border, cert), HttpStatusCode.Created, options.EndToEndJitWarmupAlerts);
+                Log($"end to end at {rate}/s: {options.EndToEndJitWarmupAlerts:N0} alerts back to back in {Stopwatch.GetElapsedTime(jitWarmup).TotalSeconds:F1} s");
                 await generator.OpenLoopAsync(n => Submit(n, border, cert), HttpStatusCode.Created, rate, TimeSpan.Zero, options.Warmup, drainLimit: options.EndToEndWait);
                 var warmedUp = await BacklogAsync();
                 var drainedBy = DateTime.UtcNow + options.EndToEndWait;
@@ -679,6 +683,7 @@ public static partial class Suite
                 {
                     DeliveriesByState = states,
                     BacklogAfterWarmup = warmedUp,
+                    JitWarmupAlerts = options.EndToEndJitWarmupAlerts,
                     BacklogAtMeasuredStart = backlog,
                 };
                 results.EndToEnd.Add(result);
