@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace IntelSharing.IntegrationTests.Infrastructure;
 
@@ -33,10 +28,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public static async Task<OtlpReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LoopbackListener.Create();
         var receiver = new OtlpReceiver(app);
         app.MapPost("/v1/{signal}", async (HttpContext context) =>
         {
@@ -45,8 +37,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
             receiver._received.Enqueue(new OtlpExport(context.Request.Path, context.Request.ContentType, body.ToArray()));
             return Results.Bytes([], "application/x-protobuf");
         });
-        await app.StartAsync();
-        receiver.Endpoint = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        receiver.Endpoint = await LoopbackListener.StartAsync(app);
         return receiver;
     }
 
