@@ -4,12 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace IntelSharing.IntegrationTests.Infrastructure;
 
@@ -64,14 +59,10 @@ public sealed class PartnerReceiver : IAsyncDisposable
 
     public static async Task<PartnerReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LoopbackListener.Create();
         var receiver = new PartnerReceiver(app);
         app.MapPost("/{**path}", (Delegate)receiver.HandleAsync);
-        await app.StartAsync();
-        receiver.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/webhooks/intelsharing";
+        receiver.Url = await LoopbackListener.StartAsync(app) + "/webhooks/intelsharing";
         return receiver;
     }
 

@@ -10,13 +10,40 @@ namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 /// schedule). It is the gauges' only writer, and each read and its write happen under one lock: with two writers a read
 /// begun before a delivery was recorded could land after a newer one and show the delivery as still queued.
 /// </summary>
-public sealed class DeliveryBacklog(Database database, DeliveryMetrics metrics, TimeProvider time, ILogger<DeliveryBacklog> logger) : IDisposable
+public sealed class DeliveryBacklog : IDisposable
 {
     /// <summary>How often the dispatcher refreshes the gauges between scrapes.</summary>
     public static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(15);
 
+    private readonly Reader _read;
+    private readonly DeliveryMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<DeliveryBacklog> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private DateTimeOffset _refreshedAt = DateTimeOffset.MinValue;
+
+    /// <summary>One read of the backlog, as it is at <c>now</c>.</summary>
+    internal delegate Task<IReadOnlyList<DeliveryMetrics.Backlog>> Reader(DateTimeOffset now, CancellationToken cancellationToken);
+
+    public DeliveryBacklog(Database database, DeliveryMetrics metrics, TimeProvider time, ILogger<DeliveryBacklog> logger)
+        : this(
+            async (now, cancellationToken) =>
+            {
+                await using var connection = await database.OpenAsync(cancellationToken);
+                return await ReadAsync(connection, now, cancellationToken);
+            },
+            metrics, time, logger)
+    {
+    }
+
+    /// <summary>With the read given, so that a test can hold one read back while another runs (the race the lock prevents).</summary>
+    internal DeliveryBacklog(Reader read, DeliveryMetrics metrics, TimeProvider time, ILogger<DeliveryBacklog> logger)
+    {
+        _read = read;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+    }
 
     private sealed record BacklogRow
     {
@@ -36,14 +63,13 @@ public sealed class DeliveryBacklog(Database database, DeliveryMetrics metrics, 
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var now = time.GetUtcNow();
-            await using var connection = await database.OpenAsync(cancellationToken);
-            metrics.UpdateBacklog(await ReadAsync(connection, now, cancellationToken));
+            var now = _time.GetUtcNow();
+            _metrics.UpdateBacklog(await _read(now, cancellationToken));
             _refreshedAt = now;
         }
         catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("The delivery backlog could not be read; the gauges keep their last values. {Reason}", ex.Message);
+            _logger.LogWarning("The delivery backlog could not be read; the gauges keep their last values. {Reason}", ex.Message);
         }
         finally
         {
@@ -53,7 +79,7 @@ public sealed class DeliveryBacklog(Database database, DeliveryMetrics metrics, 
 
     /// <summary>The dispatcher's refresh: only when the last one (by either caller) is <see cref="RefreshEvery"/> old.</summary>
     public Task RefreshWhenDueAsync(CancellationToken cancellationToken) =>
-        time.GetUtcNow() - _refreshedAt < RefreshEvery ? Task.CompletedTask : RefreshAsync(cancellationToken);
+        _time.GetUtcNow() - _refreshedAt < RefreshEvery ? Task.CompletedTask : RefreshAsync(cancellationToken);
 
     public void Dispose() => _gate.Dispose();
 
