@@ -761,7 +761,7 @@ export interface paths {
         };
         /**
          * Published results: counts without content, small counts suppressed
-         * @description Alerts first published per day or month (from..to, UTC, inclusive; at most 92 days by day or 36 months by month) by category and country, deliveries delivered/failed per receiving agency and feedback (hit, actioned) per agency. A count from 1 to minimumCellCount − 1, or one a total would give away, is null ("<n" in CSV). An agency counts the alerts it may see and the deliveries and feedback of its own alerts; agencies:admin counts everything. Accept: text/csv for CSV.
+         * @description Alerts first published per day or month (from..to, UTC, inclusive; at most 92 days by day or 36 months by month; by month, from and to are widened to whole months, as the response's from and to say) by category and country, deliveries delivered/failed per receiving agency and feedback (hit, actioned) per agency. A count from 1 to minimumCellCount − 1, or one a total would give away, is null ("<n" in CSV). An agency counts the alerts it may see and the deliveries and feedback of its own alerts; agencies:admin counts everything. Accept: text/csv for CSV.
          *
          *     Requires an API key with the `statistics:read` scope.
          */

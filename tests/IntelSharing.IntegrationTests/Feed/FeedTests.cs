@@ -330,6 +330,31 @@ public abstract class FeedTests<TFixture>(TFixture app) where TFixture : ApiFixt
     }
 
     [Fact]
+    public async Task An_open_event_stream_ends_when_its_key_is_revoked_and_serves_nothing_published_after()
+    {
+        var originator = await AgencyAsync("Border Police Directorate");
+        var reader = await AgencyAsync("Hungarian Police", "HU");
+        var operations = await app.CreateAgencyAsync("Operations", "RS", AgencyKind.Operator, Scopes.AgenciesAdmin);
+        var (_, head) = await ReadAllAsync(reader);
+        await using var stream = await FeedStream.OpenAsync(reader.Client, $"/api/v1/feed?after={head}", lastEventId: null, Ct);
+        await originator.PublishAsync(Green());
+        Assert.Single(await stream.ReadEventsAsync(1, Ct));
+
+        Guid keyId;
+        await using (var connection = await app.Database.OpenAsync(Ct))
+        {
+            keyId = await connection.QuerySingleAsync<Guid>("SELECT id FROM api_keys WHERE agency_id = @Id", new { reader.Id });
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await operations.Client.DeleteAsync($"/api/v1/agencies/{reader.Id}/keys/{keyId}", Ct)).StatusCode);
+        var after = await originator.PublishAsync(Green());
+        await PositionAsync();
+
+        var ended = await Record.ExceptionAsync(() => stream.ReadEventsAsync(1, Ct));
+        Assert.True(ended is InvalidOperationException, $"the stream went on serving a revoked key: {ended?.GetType().Name ?? "an event"} (alert {after})");
+    }
+
+    [Fact]
     public async Task An_agency_holding_its_limit_of_event_streams_is_answered_429_until_one_closes()
     {
         var reader = await AgencyAsync("National CERT");

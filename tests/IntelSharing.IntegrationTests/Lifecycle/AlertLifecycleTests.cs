@@ -288,6 +288,7 @@ public abstract class AlertLifecycleTests<TFixture>(TFixture app) : IAsyncLifeti
                      "SELECT document FROM alerts WHERE id = @id",
                      "SELECT document FROM alert_versions WHERE alert_id = @id",
                      "SELECT payload FROM events WHERE alert_id = @id",
+                     "SELECT objects FROM stix_renderings WHERE alert_id = @id",
                  })
         {
             var texts = await connection.QueryAsync<string>(sql, new { id });

@@ -185,6 +185,44 @@ public abstract class StatisticsTests<TFixture>(TFixture app) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_monthly_ranges_a_day_apart_count_the_same_whole_month_so_their_difference_reveals_no_suppressed_day()
+    {
+        if (app.Clock.GetUtcNow().AddDays(1).Month != app.Clock.GetUtcNow().Month)
+        {
+            app.Advance(TimeSpan.FromDays(1));
+            _day = app.Clock.GetUtcNow().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        }
+
+        var ministry = await AgencyAsync("Ministry of Interior", "RS", Scopes.AlertsWrite, Scopes.StatisticsRead);
+        for (var i = 0; i < 3; i++)
+        {
+            await ministry.PublishAsync(Alert("green", ["RS"]));
+        }
+
+        app.Advance(TimeSpan.FromDays(1));
+        var nextDay = app.Clock.GetUtcNow().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        await ministry.PublishAsync(Alert("green", ["RS"])); // 1 on the next day: suppressed when that day is asked for
+        var month = nextDay[..7];
+
+        async Task<(long? Count, string From, string To)> MonthAsync(string from, string to)
+        {
+            var response = await ministry.Client.GetAsync($"/api/v1/statistics?from={from}&to={to}&period=month", Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var report = await response.ReadJsonAsync();
+            var cell = report.GetProperty("alerts").EnumerateArray()
+                .Single(c => c.GetProperty("period").GetString() == month && c.GetProperty("category").GetString() == "migrant_smuggling"
+                    && c.GetProperty("country").GetString() == "RS").GetProperty("count");
+            return (cell.ValueKind == JsonValueKind.Null ? null : cell.GetInt64(), report.GetProperty("from").GetString()!, report.GetProperty("to").GetString()!);
+        }
+
+        var upToTheDay = await MonthAsync(_day, _day);
+        var upToTheNextDay = await MonthAsync(_day, nextDay);
+
+        Assert.Equal(upToTheDay, upToTheNextDay);
+        Assert.Equal(month + "-01", upToTheDay.From);
+    }
+
+    [Fact]
     public async Task A_range_too_wide_a_bad_date_or_an_unknown_period_is_a_400_naming_the_field()
     {
         var ministry = await AgencyAsync("Ministry of Interior", "RS", Scopes.StatisticsRead);

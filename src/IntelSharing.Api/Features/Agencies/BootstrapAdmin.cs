@@ -36,6 +36,10 @@ public static class BootstrapAdmin
         await using var connection = await database.OpenAsync(cancellationToken);
 
         var now = time.UtcNowMicros();
+        // The agency, its key and the audit record in one write transaction: together or not at all, and on SQLite in
+        // this process's write turn (ADR 44).
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+        var transaction = write.Transaction;
         await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO agencies (id, name, country, kind, is_active, created_at, updated_at)
@@ -43,13 +47,10 @@ public static class BootstrapAdmin
             ON CONFLICT (name) DO NOTHING
             """,
             new { id = Guid.CreateVersion7(now), name, country, kind = WireNames.Of(AgencyKind.Operator), active = true, now },
-            cancellationToken: cancellationToken));
+            transaction, cancellationToken: cancellationToken));
         var agencyId = await connection.QuerySingleAsync<Guid>(new CommandDefinition(
-            "SELECT id FROM agencies WHERE name = @name", new { name }, cancellationToken: cancellationToken));
+            "SELECT id FROM agencies WHERE name = @name", new { name }, transaction, cancellationToken: cancellationToken));
 
-        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
-
-        var transaction = write.Transaction;
         var issued = await IssueApiKey.IssueAsync(connection, transaction, time, agencyId, $"bootstrap {now:yyyy-MM-dd HH:mm}Z", OperatorScopes, null, cancellationToken);
         await AuditWriter.InsertAsync(connection, transaction, new AuditRecord
         {

@@ -91,14 +91,22 @@ public static class IssueApiKey
         }
     }
 
-    /// <summary>Shared with the bootstrap command: creates the key row and returns the key, or null when the agency does not exist.</summary>
-    public static Task<IssuedApiKey?> IssueAsync(
-        System.Data.Common.DbConnection connection, TimeProvider time, Guid agencyId, string name, IReadOnlyList<string> scopes, DateTimeOffset? expiresAt, CancellationToken cancellationToken) =>
-        IssueAsync(connection, null, time, agencyId, name, scopes, expiresAt, cancellationToken);
+    /// <summary>
+    /// Creates the key row in a write transaction of its own and returns the key, or null when the agency does not exist.
+    /// Its own transaction rather than an auto-commit INSERT: on SQLite that takes this process's write turn (ADR 44).
+    /// </summary>
+    public static async Task<IssuedApiKey?> IssueAsync(
+        System.Data.Common.DbConnection connection, TimeProvider time, Guid agencyId, string name, IReadOnlyList<string> scopes, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
+    {
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+        var issued = await IssueAsync(connection, write.Transaction, time, agencyId, name, scopes, expiresAt, cancellationToken);
+        await write.CommitAsync(cancellationToken);
+        return issued;
+    }
 
     /// <summary>As above, inside the caller's transaction (so that the key and its audit record commit together).</summary>
     public static async Task<IssuedApiKey?> IssueAsync(
-        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction, TimeProvider time, Guid agencyId, string name,
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, TimeProvider time, Guid agencyId, string name,
         IReadOnlyList<string> scopes, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
     {
         var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(

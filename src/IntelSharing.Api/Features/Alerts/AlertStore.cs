@@ -229,7 +229,8 @@ public static class AlertStore
 
     /// <summary>
     /// Replaces the current document (revocation, expiry) with a tombstone as a new version; the alert leaves full-text
-    /// search, indicator search and correlation.
+    /// search, indicator search and correlation, and its stored STIX rendering goes: it holds the last version's content,
+    /// persons included, which an expiry must purge (reads render a tombstone from its document).
     /// </summary>
     public static async Task WriteTombstoneAsync(
         DbConnection connection, DbTransaction transaction, SqlDialect dialect, Guid id, int version, AlertStatus status, string document, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -239,6 +240,7 @@ public static class AlertStore
             INSERT INTO alert_versions (alert_id, version, created_at, document) VALUES (@id, @version, @now, {dialect.Json("@document")});
             {AlertSearch.RemoveSql};
             {IndicatorIndex.RemoveSql}
+            DELETE FROM stix_renderings WHERE alert_id = @id;
             """,
             new { id, version, status = WireNames.Of(status), now, document }, transaction, cancellationToken: cancellationToken));
 

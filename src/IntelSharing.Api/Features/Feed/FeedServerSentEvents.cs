@@ -52,6 +52,7 @@ public static class FeedServerSentEvents
         var mediator = services.GetRequiredService<IMediator>();
         var signals = services.GetRequiredService<FeedSignals>();
         var time = services.GetRequiredService<TimeProvider>();
+        var keys = services.GetRequiredService<ApiKeyLookup>();
         // A stream ends when its client leaves or when this instance stops: shutdown must not wait for streams that never end.
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(
             context.RequestAborted, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
@@ -87,6 +88,14 @@ public static class FeedServerSentEvents
                 }
 
                 wake = signals.NextPositions;
+                if (!await KeyStillUsableAsync(keys, caller, time, aborted))
+                {
+                    // Authentication ran once, at the request; a stream lives for hours. Each page asks again, so a key
+                    // revoked or expired (or an agency deactivated) meanwhile is served nothing more.
+                    await response.WriteAsync(": ended: the API key is no longer valid\n\n", aborted);
+                    break;
+                }
+
                 page = await mediator.Send(new ReadFeed.Query(caller, position.ToString(CultureInfo.InvariantCulture), limit), aborted);
             }
         }
@@ -97,6 +106,10 @@ public static class FeedServerSentEvents
 
         return Results.Empty;
     }
+
+    /// <summary>The caller's key as it is now (<see cref="ApiKeyLookup"/>: cached, and emptied at once by a revocation).</summary>
+    private static async Task<bool> KeyStillUsableAsync(ApiKeyLookup keys, Caller caller, TimeProvider time, CancellationToken cancellationToken) =>
+        await keys.FindAsync(caller.KeyPrefix, cancellationToken) is { } key && key.AgencyId == caller.AgencyId && key.IsUsableAt(time.GetUtcNow());
 
     /// <summary>
     /// True when new positions arrived, false when the heartbeat interval passed first. A timer of the

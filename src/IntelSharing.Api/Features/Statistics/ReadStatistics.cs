@@ -35,6 +35,16 @@ public static class ReadStatistics
         public DateOnly FromDate => DateOnly.ParseExact(From!, DateFormat, CultureInfo.InvariantCulture);
 
         public DateOnly ToDate => DateOnly.ParseExact(To!, DateFormat, CultureInfo.InvariantCulture);
+
+        /// <summary>
+        /// The first day counted: by month, the first of <see cref="FromDate"/>'s month. A monthly cell always counts its
+        /// whole month, whatever days the range names; otherwise two ranges a day apart would give, by their difference,
+        /// the count of that one day, which a daily report suppresses when it is small.
+        /// </summary>
+        public DateOnly CountedFrom => Monthly ? new DateOnly(FromDate.Year, FromDate.Month, 1) : FromDate;
+
+        /// <summary>The last day counted: by month, the last of <see cref="ToDate"/>'s month (see <see cref="CountedFrom"/>).</summary>
+        public DateOnly CountedTo => Monthly ? new DateOnly(ToDate.Year, ToDate.Month, 1).AddMonths(1).AddDays(-1) : ToDate;
     }
 
     public sealed class Validator : AbstractValidator<Query>
@@ -103,8 +113,8 @@ public static class ReadStatistics
             var threshold = options.Value.MinimumCellCount;
             var parameters = new
             {
-                from = new DateTimeOffset(query.FromDate.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
-                until = new DateTimeOffset(query.ToDate.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
+                from = new DateTimeOffset(query.CountedFrom.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
+                until = new DateTimeOffset(query.CountedTo.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
                 agencyId = query.Caller.AgencyId,
             };
             await using var connection = await database.OpenAsync(cancellationToken);
@@ -165,8 +175,8 @@ public static class ReadStatistics
 
             return new StatisticsReport
             {
-                From = query.FromDate.ToString(DateFormat, CultureInfo.InvariantCulture),
-                To = query.ToDate.ToString(DateFormat, CultureInfo.InvariantCulture),
+                From = query.CountedFrom.ToString(DateFormat, CultureInfo.InvariantCulture),
+                To = query.CountedTo.ToString(DateFormat, CultureInfo.InvariantCulture),
                 Period = query.Monthly ? "month" : "day",
                 MinimumCellCount = threshold,
                 Coverage = all ? "all" : "visible",
@@ -209,7 +219,8 @@ public static class ReadStatistics
         .Audited(AuditActions.StatisticsRead, AuditResources.Statistics)
         .WithName("ReadStatistics")
         .WithSummary("Published results: counts without content, small counts suppressed")
-        .WithDescription("Alerts first published per day or month (from..to, UTC, inclusive; at most 92 days by day or 36 months by month) by " +
+        .WithDescription("Alerts first published per day or month (from..to, UTC, inclusive; at most 92 days by day or 36 months by month; by month, " +
+            "from and to are widened to whole months, as the response's from and to say) by " +
             "category and country, deliveries delivered/failed per receiving agency and feedback (hit, actioned) per agency. A count from 1 to " +
             "minimumCellCount − 1, or one a total would give away, is null (\"<n\" in CSV). An agency counts the alerts it may see and the " +
             "deliveries and feedback of its own alerts; agencies:admin counts everything. Accept: text/csv for CSV.")

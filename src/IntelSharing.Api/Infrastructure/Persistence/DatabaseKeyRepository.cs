@@ -74,7 +74,7 @@ public sealed class DatabaseKeyRepository(Database database, SecretProtector pro
     public void StoreElement(XElement element, string friendlyName)
     {
         using var connection = database.OpenAsync(CancellationToken.None).GetAwaiter().GetResult();
-        connection.Execute(
+        Write(connection,
             "INSERT INTO server_secrets (name, value, created_at) VALUES (@name, @value, @now) ON CONFLICT (name) DO NOTHING",
             new
             {
@@ -85,6 +85,17 @@ public sealed class DatabaseKeyRepository(Database database, SecretProtector pro
     }
 
     /// <summary>
+    /// One statement in a write transaction of its own rather than auto-commit: on SQLite that takes this process's
+    /// write turn instead of blocking in SQLite's busy handler beside a held write (ADR 44).
+    /// </summary>
+    private static void Write(System.Data.Common.DbConnection connection, string sql, object parameters)
+    {
+        using var write = Database.BeginWriteAsync(connection, CancellationToken.None).GetAwaiter().GetResult();
+        connection.Execute(sql, parameters, write.Transaction);
+        write.CommitAsync().GetAwaiter().GetResult();
+    }
+
+    /// <summary>
     /// A row as the first console release wrote it: the XML itself. Encrypted rows start with the protector's version
     /// byte (1), never with '&lt;' or a byte-order mark.
     /// </summary>
@@ -92,7 +103,7 @@ public sealed class DatabaseKeyRepository(Database database, SecretProtector pro
 
     /// <summary>Only when the row still holds what was read: two replicas starting together write it once, the same key either way.</summary>
     private void Reencrypt(System.Data.Common.DbConnection connection, Row row, string xml) =>
-        connection.Execute(
+        Write(connection,
             "UPDATE server_secrets SET value = @value WHERE name = @name AND value = @old",
             new { name = row.Name, value = protector.Protect(xml), old = row.Value });
 }

@@ -28,8 +28,13 @@ public sealed partial class Migrator(Database database, TimeProvider time, ILogg
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var migrationLock = await database.Dialect.AcquireMigrationLockAsync(connection, cancellationToken);
 
-        await connection.ExecuteAsync(new CommandDefinition(
-            database.Dialect.TranslateMigration(SchemaMigrationsTable), cancellationToken: cancellationToken));
+        // In a write transaction like every write: on SQLite, this process's write turn (ADR 44).
+        await using (var create = await Database.BeginWriteAsync(connection, cancellationToken))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                database.Dialect.TranslateMigration(SchemaMigrationsTable), transaction: create.Transaction, cancellationToken: cancellationToken));
+            await create.CommitAsync(cancellationToken);
+        }
 
         var applied = (await connection.QueryAsync<int>(new CommandDefinition(
             "SELECT version FROM schema_migrations", cancellationToken: cancellationToken))).ToHashSet();

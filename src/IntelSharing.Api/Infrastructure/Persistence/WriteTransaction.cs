@@ -9,7 +9,7 @@ namespace IntelSharing.Api.Infrastructure.Persistence;
 /// transaction commits or ends, not when the connection closes — code that commits and then writes again through
 /// another connection (an audit record, a commit group) would otherwise wait on itself.
 /// </summary>
-public sealed class WriteTransaction : IAsyncDisposable
+public sealed class WriteTransaction : IAsyncDisposable, IDisposable
 {
     private readonly DbTransaction _transaction;
     private IDisposable? _turn;
@@ -35,6 +35,19 @@ public sealed class WriteTransaction : IAsyncDisposable
         try
         {
             await _transaction.DisposeAsync();
+        }
+        finally
+        {
+            GiveBackTurn();
+        }
+    }
+
+    /// <summary>For the few synchronous callers (ASP.NET Core's key ring: <see cref="DatabaseKeyRepository"/>).</summary>
+    public void Dispose()
+    {
+        try
+        {
+            _transaction.Dispose();
         }
         finally
         {
