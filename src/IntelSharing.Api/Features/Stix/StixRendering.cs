@@ -134,11 +134,24 @@ public static class StixRendering
                         rows.Add((alert.Id, alert.Version, Serialize(objects)));
                     }
 
-                    var batch = new SqlBatch();
-                    Add(batch, rows);
                     await using (var write = await Database.BeginWriteAsync(connection, stoppingToken))
                     {
-                        await batch.ExecuteAsync(connection, write.Transaction, stoppingToken);
+                        // Rendered outside the transaction: an alert revoked or expired since (its tombstone deleted the
+                        // rendering with its persons) must not get the old version's row back. The rows are locked, so
+                        // a tombstone waits for this commit and then deletes what it wrote.
+                        var parameters = new DynamicParameters();
+                        var ids = SqlLists.In(parameters, "id", page.Select(a => a.Id).ToList());
+                        var current = (await connection.QueryAsync<(Guid Id, int Version)>(new CommandDefinition(
+                            $"SELECT id, version FROM alerts WHERE id IN {ids} AND status = 'active' {database.Dialect.ForUpdate}",
+                            parameters, write.Transaction, cancellationToken: stoppingToken))).ToHashSet();
+                        var stillCurrent = rows.Where(r => current.Contains((r.Item1, r.Item2))).ToList();
+                        if (stillCurrent.Count > 0)
+                        {
+                            var batch = new SqlBatch();
+                            Add(batch, stillCurrent);
+                            await batch.ExecuteAsync(connection, write.Transaction, stoppingToken);
+                        }
+
                         await write.CommitAsync(stoppingToken);
                     }
 
