@@ -8,7 +8,7 @@ namespace IntelSharing.IntegrationTests.Infrastructure;
 public sealed record OtlpExport(string Path, string? ContentType, byte[] Body);
 
 /// <summary>A span as OTLP carries it, read from the protobuf body; ids in lower-case hex, as in <c>traceparent</c>.</summary>
-public sealed record OtlpSpan(string TraceId, string SpanId, string ParentSpanId, string Name);
+public sealed record OtlpSpan(string TraceId, string SpanId, string ParentSpanId, string Name, IReadOnlyDictionary<string, string> Attributes);
 
 /// <summary>
 /// A real OTLP/HTTP collector endpoint on loopback: accepts <c>POST /v1/traces</c> and <c>POST /v1/metrics</c> (protobuf),
@@ -63,7 +63,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
 public static class OtlpProtobuf
 {
     // ExportTraceServiceRequest.resource_spans = 1 → ResourceSpans.scope_spans = 2 → ScopeSpans.spans = 2
-    // Span: trace_id = 1, span_id = 2, parent_span_id = 4, name = 5.
+    // Span: trace_id = 1, span_id = 2, parent_span_id = 4, name = 5, attributes = 9 (KeyValue: key = 1, value = 2;
+    // AnyValue.string_value = 1: only string attributes are kept).
     public static IEnumerable<OtlpSpan> Spans(byte[] request) =>
         from resource in Fields(request, 1)
         from scope in Fields(resource, 2)
@@ -72,7 +73,14 @@ public static class OtlpProtobuf
             Convert.ToHexStringLower(Fields(span, 1).FirstOrDefault() ?? []),
             Convert.ToHexStringLower(Fields(span, 2).FirstOrDefault() ?? []),
             Convert.ToHexStringLower(Fields(span, 4).FirstOrDefault() ?? []),
-            System.Text.Encoding.UTF8.GetString(Fields(span, 5).FirstOrDefault() ?? []));
+            Text(Fields(span, 5).FirstOrDefault()),
+            Fields(span, 9)
+                .Select(attribute => (Key: Text(Fields(attribute, 1).FirstOrDefault()), Value: Fields(attribute, 2).FirstOrDefault()))
+                .Where(attribute => attribute.Value is not null && Fields(attribute.Value, 1).Count > 0)
+                .GroupBy(attribute => attribute.Key)
+                .ToDictionary(byKey => byKey.Key, byKey => Text(Fields(byKey.First().Value!, 1)[0])));
+
+    private static string Text(byte[]? bytes) => System.Text.Encoding.UTF8.GetString(bytes ?? []);
 
     // ExportMetricsServiceRequest.resource_metrics = 1 → ResourceMetrics.scope_metrics = 2 → ScopeMetrics.metrics = 2; Metric.name = 1.
     public static IEnumerable<string> MetricNames(byte[] request) =>

@@ -19,6 +19,9 @@ public abstract class OtlpExportTests
     /// <summary>The database the process runs on: its provider and connection string, or null to skip (the reason given).</summary>
     protected abstract Task<DatabaseOptions?> DatabaseAsync();
 
+    /// <summary>Whether the database's driver is traced (Npgsql is; Microsoft.Data.Sqlite has no instrumentation).</summary>
+    protected virtual bool DatabaseCallsAreTraced => false;
+
     [Fact]
     public async Task With_the_otlp_variables_set_a_submission_and_its_delivery_are_exported_as_one_trace_and_the_delivery_counter_as_a_metric()
     {
@@ -80,6 +83,14 @@ public abstract class OtlpExportTests
         Assert.Contains(trace, s => s.Name.StartsWith("POST", StringComparison.Ordinal) && s.ParentSpanId == "b7ad6b7169203331");
         var deliver = trace.Single(s => s.Name == DeliveryTracing.AttemptActivityName);
         Assert.Contains(trace, s => s.SpanId == deliver.ParentSpanId);
+        if (DatabaseCallsAreTraced)
+        {
+            // The request's own database calls are spans of the same trace, children of the request, naming the database.
+            var request = trace.First(s => s.Name.StartsWith("POST", StringComparison.Ordinal));
+            Assert.Contains(trace, s => s.ParentSpanId == request.SpanId
+                && (s.Attributes.GetValueOrDefault("db.system.name") ?? s.Attributes.GetValueOrDefault("db.system")) == "postgresql");
+        }
+
         // The resource names the service as OTEL_SERVICE_NAME says.
         Assert.Contains(collector.Received, e => e.Path == "/v1/traces" && e.Body.AsSpan().IndexOf("intelsharing-api-under-test"u8) >= 0);
 
@@ -109,6 +120,8 @@ public sealed class OtlpExportTestsOnSqlite : OtlpExportTests, IDisposable
 
 public sealed class OtlpExportTestsOnPostgres : OtlpExportTests
 {
+    protected override bool DatabaseCallsAreTraced => true;
+
     protected override async Task<DatabaseOptions?> DatabaseAsync()
     {
         var cluster = await PostgresCluster.Shared;

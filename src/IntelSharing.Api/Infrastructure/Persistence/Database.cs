@@ -18,6 +18,9 @@ public sealed class Database : IAsyncDisposable
 
     public Database(IOptions<DatabaseOptions> options)
     {
+        // Every Database binds ids and times alike, in the service and in any other process that writes the same store
+        // (a test, a command): without the handlers SQLite stored an upper-case id text the service never matches.
+        DapperTypeHandlers.Register();
         var value = options.Value;
         Dialect = SqlDialect.For(value.Provider);
         if (value.Provider == DatabaseProvider.Postgres)
