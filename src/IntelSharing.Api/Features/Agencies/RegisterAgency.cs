@@ -69,16 +69,11 @@ public static class RegisterAgency
         .MapPost("/", async ([FromBody] AgencyInput agency, IMediator mediator, CancellationToken cancellationToken) =>
         {
             var result = await mediator.Send(new Command(agency), cancellationToken);
-            return result.Match(view => TypedResults.Created($"/api/v1/agencies/{view.Id}", view));
+            return result.Match(view => TypedResults.Created($"/api/v1/agencies/{view.Id}", view)).OrProblem<Problem409>();
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.AgencyRegister, AuditResources.Agency)
         .WithName("RegisterAgency")
         .WithSummary("Register a partner agency")
-        .WithDescription("An operator registers a partner agency (name, ISO 3166-1 country, kind). It is active at once; issue it a key with POST /api/v1/agencies/{agencyId}/keys.")
-        .Produces<AgencyView>(StatusCodes.Status201Created)
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status409Conflict);
+        .WithDescription("An operator registers a partner agency (name, ISO 3166-1 country, kind). It is active at once; issue it a key with POST /api/v1/agencies/{agencyId}/keys.");
 }

@@ -104,19 +104,14 @@ public static class ListAlertVersions
         .MapGet("/{id:guid}/versions", async (
             Guid id, [FromQuery] string? cursor, [FromQuery] string? limit, [FromHeader(Name = RequestOrigin.PurposeHeader)] string? purpose, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new Query(Caller.From(context.User), id, RequestOrigin.CleanPurpose(purpose), cursor, limit), context.RequestAborted))
-                .Match(page => new JsonDocumentResult(page)))
+                .Match(page => new JsonDocumentResult<AlertVersions>(page)).OrProblem<Problem404>())
         .RequireAuthorization(Scopes.AlertsWrite)
         .Audited(AuditActions.AlertVersions, AuditResources.Alert, "id")
         .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListAlertVersions")
         .WithSummary("Every version of your alert")
         .WithDescription("Originator only, oldest first. When any version names persons, send the purpose of this consultation in an X-Purpose header (400 without it); every read is audited. " +
-            $"In keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.")
-        .Produces<AlertVersions>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+            $"In keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.");
 
     /// <summary>The versions of an alert, oldest first (revocation and expiry appear as tombstone versions); <c>nextCursor</c> is null on the last page.</summary>
     public sealed record AlertVersions(IReadOnlyList<AlertView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);

@@ -300,7 +300,7 @@ public static partial class ListAlerts
             var result = await mediator.Send(
                 new Query(Caller.From(context.User), category, severity, minSeverity, country, updatedAfter, cursor, limit, RequestOrigin.CleanPurpose(purpose), dueForReview, q),
                 context.RequestAborted);
-            return result.Match(page => new JsonDocumentResult(page));
+            return result.Match(page => new JsonDocumentResult<AlertPage>(page)).OrProblem();
         })
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertList, AuditResources.Alert)
@@ -313,12 +313,7 @@ public static partial class ListAlerts
             $"q searches the text of active alerts (title, summary, modus operandi, network names, places, crossing points, conditions, indicator descriptions), at most {AlertSearch.MaxQueryLength} characters and {AlertSearch.MaxQueryTerms} words: " +
             "every word must occur; Cyrillic and Latin, capitals and accents do not matter (Београд = Beograd, Šid = Sid, Đorđe = Djordje = Dorde). " +
             "With q the order is newest change first (then by id); combine it with every filter and follow nextCursor as usual. " +
-            "A search the database cannot answer within the server's time bound (Search__TimeoutMilliseconds, PostgreSQL) is answered 503 with the problem type urn:intelsharing:problem:search-timed-out naming q: add a word or a filter.")
-        .Produces<AlertPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            "A search the database cannot answer within the server's time bound (Search__TimeoutMilliseconds, PostgreSQL) is answered 503 with the problem type urn:intelsharing:problem:search-timed-out naming q: add a word or a filter.");
 
     // The parameters bind as text so that the validator can name every mistake; the document says what they accept.
     private static readonly QueryParameterDocs ParameterDocs = new(new Dictionary<string, QueryParameterDoc>

@@ -204,12 +204,12 @@ public static partial class SubmitAlert
             IMediator mediator) =>
         {
             var result = await mediator.Send(new Command(Caller.From(context.User), alert, idempotencyKey), context.RequestAborted);
-            return result.Match(published => new JsonDocumentResult(published.Document, StatusCodes.Status201Created)
+            return result.Match(published => new CreatedJsonDocumentResult<AlertView>(published.Document)
             {
                 Location = $"/api/v1/alerts/{published.Id}",
                 ETag = ETags.ForVersion(published.Version),
                 Headers = published.Replayed ? new Dictionary<string, string> { ["Idempotent-Replayed"] = "true" } : null,
-            });
+            }).OrProblem<Problem409>();
         })
         .RequireAuthorization(Scopes.AlertsWrite)
         .Audited(AuditActions.AlertSubmit, AuditResources.Alert)
@@ -217,12 +217,5 @@ public static partial class SubmitAlert
         .WithSummary("Publish an alert")
         .WithDescription("Validates, stores and shares a migrant-smuggling or cyber-incident alert. The originator is the agency of the API key. " +
             "Send an Idempotency-Key to make retries safe: the same key with the same body returns the original 201; with a different body, 409.")
-        .Accepts<AlertInput>("application/json")
-        .Produces<AlertView>(StatusCodes.Status201Created)
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status409Conflict)
-        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        .Accepts<AlertInput>("application/json");
 }

@@ -92,7 +92,7 @@ public static class CreateSubscription
         .MapPost("/", async ([FromBody] SubscriptionInput subscription, HttpContext context, IMediator mediator) =>
         {
             var result = await mediator.Send(new Command(Caller.From(context.User), subscription), context.RequestAborted);
-            return result.Match(created => TypedResults.Created($"/api/v1/subscriptions/{created.Subscription.Id}", created));
+            return result.Match(created => TypedResults.Created($"/api/v1/subscriptions/{created.Subscription.Id}", created)).OrProblem<Problem409>();
         })
         .RequireAuthorization(Scopes.SubscriptionsManage)
         .Audited(AuditActions.SubscriptionCreate, AuditResources.Subscription)
@@ -102,10 +102,5 @@ public static class CreateSubscription
             "as a Standard Webhooks request signed with the returned whsec_ secret. The secret is shown only in this response. " +
             "An agency may have at most Delivery__MaxSubscriptionsPerAgency subscriptions (10 unless the operators changed it; " +
             "paused and disabled ones count, deleted ones do not); one more is refused with 409 " +
-            "urn:intelsharing:problem:subscription-limit-reached, whose `limit` member gives the limit.")
-        .Produces<SubscriptionWithSecret>(StatusCodes.Status201Created)
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status409Conflict);
+            "urn:intelsharing:problem:subscription-limit-reached, whose `limit` member gives the limit.");
 }
