@@ -95,13 +95,7 @@ public static partial class SubmitAlert
                 return await Replay(connection, caller.AgencyId, command.IdempotencyKey!, requestHash, cancellationToken);
             }
 
-            audit.Committed();
-            feed.Written();
-            if (stored.Queued > 0)
-            {
-                signal.Notify();
-            }
-
+            AlertStore.Published(audit, feed, signal, stored.Queued);
             return new CommittedVersion(id, 1, document, Replayed: false);
         }
 
