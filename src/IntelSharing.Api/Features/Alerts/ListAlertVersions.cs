@@ -1,11 +1,10 @@
-using System.Buffers;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Http;
+using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -73,30 +72,7 @@ public static class ListAlertVersions
             paging.Append(sql, parameters, query, OldestFirst);
             var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
             var (page, next) = paging.Cut(rows, query, r => new KeysetCursor.Position(DateTimeOffset.UnixEpoch, query.Id, r.Version));
-            var buffer = new ArrayBufferWriter<byte>();
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                writer.WriteStartObject();
-                writer.WriteStartArray("items");
-                foreach (var row in page)
-                {
-                    writer.WriteRawValue(row.Document, skipInputValidation: true);
-                }
-
-                writer.WriteEndArray();
-                if (next is null)
-                {
-                    writer.WriteNull("nextCursor");
-                }
-                else
-                {
-                    writer.WriteString("nextCursor", next);
-                }
-
-                writer.WriteEndObject();
-            }
-
-            return Encoding.UTF8.GetString(buffer.WrittenSpan);
+            return JsonPage.OfDocuments(page.Select(row => row.Document), next);
         }
     }
 

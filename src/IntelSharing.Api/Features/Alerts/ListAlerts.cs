@@ -1,8 +1,6 @@
-using System.Buffers;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using FluentValidation;
@@ -253,33 +251,7 @@ public static partial class ListAlerts
             "(category, severity, country, updatedAfter) so that fewer alerts match, or try again later.",
             new Dictionary<string, string[]> { ["q"] = ["Could not be searched within the server's time bound for a search."] });
 
-        private static string WritePage(List<Row> page, string? nextCursor)
-        {
-            var buffer = new ArrayBufferWriter<byte>();
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                writer.WriteStartObject();
-                writer.WriteStartArray("items");
-                foreach (var row in page)
-                {
-                    writer.WriteRawValue(row.Document, skipInputValidation: true);
-                }
-
-                writer.WriteEndArray();
-                if (nextCursor is null)
-                {
-                    writer.WriteNull("nextCursor");
-                }
-                else
-                {
-                    writer.WriteString("nextCursor", nextCursor);
-                }
-
-                writer.WriteEndObject();
-            }
-
-            return Encoding.UTF8.GetString(buffer.WrittenSpan);
-        }
+        private static string WritePage(List<Row> page, string? nextCursor) => JsonPage.OfDocuments(page.Select(row => row.Document), nextCursor);
     }
 
     public static RouteHandlerBuilder MapListAlerts(this RouteGroupBuilder group) => group

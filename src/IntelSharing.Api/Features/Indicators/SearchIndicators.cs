@@ -162,47 +162,25 @@ public static class SearchIndicators
             return WritePage(page, terms.ToHashSet(), next);
         }
 
-        private static string WritePage(List<Row> page, HashSet<(IndicatorType Type, string Value)> searched, string? nextCursor)
-        {
-            var buffer = new ArrayBufferWriter<byte>();
-            using (var writer = new Utf8JsonWriter(buffer))
+        private static string WritePage(List<Row> page, HashSet<(IndicatorType Type, string Value)> searched, string? nextCursor) =>
+            JsonPage.Write(page, nextCursor, (writer, row) =>
             {
                 writer.WriteStartObject();
-                writer.WriteStartArray("items");
-                foreach (var row in page)
+                writer.WritePropertyName("alert");
+                writer.WriteRawValue(row.Document, skipInputValidation: true);
+                writer.WriteStartArray("matched");
+                var alert = JsonSerializer.Deserialize<AlertView>(row.Document, JsonDefaults.Options)!;
+                foreach (var indicator in alert.Indicators.Where(i => searched.Contains((i.Type, i.Value))).DistinctBy(i => (i.Type, i.Value)))
                 {
                     writer.WriteStartObject();
-                    writer.WritePropertyName("alert");
-                    writer.WriteRawValue(row.Document, skipInputValidation: true);
-                    writer.WriteStartArray("matched");
-                    var alert = JsonSerializer.Deserialize<AlertView>(row.Document, JsonDefaults.Options)!;
-                    foreach (var indicator in alert.Indicators.Where(i => searched.Contains((i.Type, i.Value))).DistinctBy(i => (i.Type, i.Value)))
-                    {
-                        writer.WriteStartObject();
-                        writer.WriteString("type", WireNames.Of(indicator.Type));
-                        writer.WriteString("value", indicator.Value);
-                        writer.WriteEndObject();
-                    }
-
-                    writer.WriteEndArray();
+                    writer.WriteString("type", WireNames.Of(indicator.Type));
+                    writer.WriteString("value", indicator.Value);
                     writer.WriteEndObject();
                 }
 
                 writer.WriteEndArray();
-                if (nextCursor is null)
-                {
-                    writer.WriteNull("nextCursor");
-                }
-                else
-                {
-                    writer.WriteString("nextCursor", nextCursor);
-                }
-
                 writer.WriteEndObject();
-            }
-
-            return Encoding.UTF8.GetString(buffer.WrittenSpan);
-        }
+            });
     }
 
     private static string GetField(int index, string name) => name;
