@@ -3,6 +3,7 @@ using FluentValidation;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -74,6 +75,7 @@ public static class RegisterAgency
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.AgencyRegister, AuditResources.Agency)
         .WithName("RegisterAgency")
+        .WithMetadata(new ProblemResponseDescription(StatusCodes.Status409Conflict, $"An agency with that name is already registered ({ProblemTypes.Conflict})."))
         .WithSummary("Register a partner agency")
         .WithDescription("An operator registers a partner agency (name, ISO 3166-1 country, kind). It is active at once; issue it a key with POST /api/v1/agencies/{agencyId}/keys.");
 }

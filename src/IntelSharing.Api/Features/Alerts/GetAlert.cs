@@ -5,6 +5,7 @@ using IntelSharing.Api.Features.Stix;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -121,6 +122,7 @@ public static class GetAlert
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertRead, AuditResources.Alert, "id")
         .WithName("GetAlert")
+        .WithMetadata(new ProblemResponseDescription(StatusCodes.Status404NotFound, $"No such alert, or one you may not see: the two are answered alike ({ProblemTypes.NotFound})."))
         .WithSummary("Read an alert")
         .WithDescription("Returns the current version of the alert with its ETag. An alert the caller may not see is answered 404, exactly like one that does not exist. " +
             "An alert that names persons is only returned with an X-Purpose header stating why it is consulted; every read is audited. " +

@@ -11,6 +11,7 @@ using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Observability;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -208,6 +209,7 @@ public static partial class SubmitAlert
         .RequireAuthorization(Scopes.AlertsWrite)
         .Audited(AuditActions.AlertSubmit, AuditResources.Alert)
         .WithName("SubmitAlert")
+        .WithMetadata(new ProblemResponseDescription(StatusCodes.Status409Conflict, $"The Idempotency-Key was already used with a different body ({ProblemTypes.IdempotencyKeyReused})."))
         .WithSummary("Publish an alert")
         .WithDescription("Validates, stores and shares a migrant-smuggling or cyber-incident alert. The originator is the agency of the API key. " +
             "Send an Idempotency-Key to make retries safe: the same key with the same body returns the original 201; with a different body, 409.")

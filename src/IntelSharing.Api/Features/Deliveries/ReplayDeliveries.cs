@@ -219,6 +219,7 @@ public static class ReplayDeliveries
         .RequireAuthorization(DeliveryPolicies.Ledger)
         .Audited(AuditActions.DeliveryReplay, AuditResources.Delivery, "id")
         .WithName("ReplayDelivery")
+        .WithMetadata(new ProblemResponseDescription(StatusCodes.Status409Conflict, $"The sharing rules refuse to send this delivery now: `detail` says why (agency deactivated, no longer in the audience, alert revoked or expired, version superseded) ({ProblemTypes.ReplayRefused}); or it is already queued, or its subscription ended ({ProblemTypes.Conflict})."))
         .WithSummary("Send a delivery again")
         .WithDescription("Queues a dead, failed, cancelled or delivered delivery for an immediate attempt. The webhook-id stays the same. " +
             "What is sent is decided by the sharing rules when it is sent, against the alert as it is then: alert content is never sent to an agency " +

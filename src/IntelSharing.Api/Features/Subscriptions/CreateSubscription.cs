@@ -3,6 +3,7 @@ using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -97,6 +98,7 @@ public static class CreateSubscription
         .RequireAuthorization(Scopes.SubscriptionsManage)
         .Audited(AuditActions.SubscriptionCreate, AuditResources.Subscription)
         .WithName("CreateSubscription")
+        .WithMetadata(new ProblemResponseDescription(StatusCodes.Status409Conflict, $"Your agency already has as many subscriptions as one agency may have (Delivery__MaxSubscriptionsPerAgency, 10 by default); `limit` gives it and nothing was stored ({ProblemTypes.SubscriptionLimitReached})."))
         .WithSummary("Subscribe an endpoint to alerts")
         .WithDescription("Registers an HTTPS endpoint with a filter. Every alert your agency is entitled to and that matches the filter is delivered " +
             "as a Standard Webhooks request signed with the returned whsec_ secret. The secret is shown only in this response. " +
