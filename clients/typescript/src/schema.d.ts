@@ -3079,6 +3079,15 @@ export interface operations {
                     "application/json": components["schemas"]["AgencyView"];
                 };
             };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
                 headers: {
@@ -3298,6 +3307,15 @@ export interface operations {
                     "application/json": components["schemas"]["AllowedPrivateNetworksView"];
                 };
             };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
                 headers: {
@@ -3509,6 +3527,15 @@ export interface operations {
                     "application/json": components["schemas"]["AgencyView"];
                 };
             };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
                 headers: {
@@ -3604,6 +3631,15 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["AgencyView"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
@@ -3975,6 +4011,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
@@ -5620,6 +5665,15 @@ export interface operations {
                     "application/json": components["schemas"]["FeedbackView"];
                 };
             };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
                 headers: {
@@ -6388,6 +6442,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryDetail"];
                 };
             };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
                 headers: {
@@ -6482,6 +6545,15 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["DeliveryView"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
@@ -7446,6 +7518,15 @@ export interface operations {
                     "application/json": components["schemas"]["SharingGroupView"];
                 };
             };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
                 headers: {
@@ -7657,6 +7738,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
                 headers: {
@@ -7733,6 +7823,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
                 headers: {
@@ -7808,6 +7907,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
@@ -8371,6 +8479,15 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionView"];
                 };
             };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
                 headers: {
@@ -8595,6 +8712,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
                 headers: {
@@ -8696,6 +8822,15 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionView"];
                 };
             };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
                 headers: {
@@ -8795,6 +8930,15 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["SubscriptionView"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
@@ -8901,6 +9045,15 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionWithSecret"];
                 };
             };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */
             401: {
                 headers: {
@@ -8994,6 +9147,15 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["PingResult"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each offending parameter (urn:intelsharing:problem:validation). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                 };
             };
             /** @description No API key, or one that is malformed, unknown, revoked or expired (urn:intelsharing:problem:unauthenticated). */

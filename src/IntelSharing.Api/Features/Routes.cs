@@ -10,21 +10,23 @@ using IntelSharing.Api.Features.Statistics;
 using IntelSharing.Api.Features.Stix;
 using IntelSharing.Api.Features.Taxii;
 using IntelSharing.Api.Infrastructure.Http;
+using IntelSharing.Api.Infrastructure.OpenApi;
 
 namespace IntelSharing.Api.Features;
 
 /// <summary>
-/// Every endpoint of the API, listed by hand: one route group per resource, one line per use case. Each group
+/// Every endpoint of the API, listed by hand: one route group per resource, one line per use case. Every endpoint
 /// declares 429: every authenticated request counts towards its agency's rate limit (docs/sharing.md).
 /// </summary>
 public static class Routes
 {
     public static void MapApi(this IEndpointRouteBuilder endpoints)
     {
-        // Every route below refuses the query parameters its handler does not declare (400 naming them).
-        var app = endpoints.MapGroup(string.Empty).AddEndpointFilterFactory(UnknownQueryParameters.Refuse);
+        // Every route below refuses the query parameters its handler does not declare (400 naming them), and declares the
+        // problem responses that filters and middleware write for every endpoint (400, 401, 403, 429).
+        var app = endpoints.MapGroup(string.Empty).AddEndpointFilterFactory(UnknownQueryParameters.Refuse).DeclareCommonResponses();
 
-        var alerts = app.MapGroup("/api/v1/alerts").WithTags("Alerts").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        var alerts = app.MapGroup("/api/v1/alerts").WithTags("Alerts");
         alerts.MapSubmitAlert();
         alerts.MapListAlerts();
         alerts.MapGetAlert();
@@ -40,14 +42,14 @@ public static class Routes
         alerts.MapListCorrelations();
         alerts.MapListHiddenCorrelations();
 
-        var indicators = app.MapGroup("/api/v1/indicators").WithTags("Indicators").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        var indicators = app.MapGroup("/api/v1/indicators").WithTags("Indicators");
         indicators.MapLookUpIndicator();
         indicators.MapSearchIndicators();
 
-        var feed = app.MapGroup("/api/v1/feed").WithTags("Feed").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        var feed = app.MapGroup("/api/v1/feed").WithTags("Feed");
         feed.MapReadFeed();
 
-        var agencies = app.MapGroup("/api/v1/agencies").WithTags("Agencies").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        var agencies = app.MapGroup("/api/v1/agencies").WithTags("Agencies");
         agencies.MapRegisterAgency();
         agencies.MapListAgencies();
         agencies.MapGetAgency();
@@ -61,7 +63,7 @@ public static class Routes
         agencies.MapListOwnApiKeys();
         agencies.MapRevokeApiKey();
 
-        var subscriptions = app.MapGroup("/api/v1/subscriptions").WithTags("Subscriptions").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        var subscriptions = app.MapGroup("/api/v1/subscriptions").WithTags("Subscriptions");
         subscriptions.MapCreateSubscription();
         subscriptions.MapListSubscriptions();
         subscriptions.MapListPartnerHealth();
@@ -73,12 +75,12 @@ public static class Routes
         subscriptions.MapRotateSubscriptionSecret();
         subscriptions.MapPingSubscription();
 
-        var deliveries = app.MapGroup("/api/v1/deliveries").WithTags("Deliveries").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        var deliveries = app.MapGroup("/api/v1/deliveries").WithTags("Deliveries");
         deliveries.MapListDeliveries();
         deliveries.MapGetDelivery();
         deliveries.MapReplayDelivery();
         deliveries.MapBulkReplay();
-        var sharingGroups = app.MapGroup("/api/v1/sharing-groups").WithTags("Sharing groups").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        var sharingGroups = app.MapGroup("/api/v1/sharing-groups").WithTags("Sharing groups");
         sharingGroups.MapCreateSharingGroup();
         sharingGroups.MapListSharingGroups();
         sharingGroups.MapGetSharingGroup();
@@ -93,10 +95,10 @@ public static class Routes
         taxii.MapTaxiiDiscovery();
         taxii.MapGetTaxiiObjects();
 
-        var statistics = app.MapGroup("/api/v1/statistics").WithTags("Statistics").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        var statistics = app.MapGroup("/api/v1/statistics").WithTags("Statistics");
         statistics.MapReadStatistics();
 
-        var audit = app.MapGroup("/api/v1/audit").WithTags("Audit").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        var audit = app.MapGroup("/api/v1/audit").WithTags("Audit");
         audit.MapListAuditRecords();
         audit.MapVerifyAuditChain();
     }

@@ -113,7 +113,6 @@ public sealed class BoundaryTests
     private static readonly Dictionary<string, string> DriverUsersOutsidePersistence = new()
     {
         ["IntelSharing.Api.Infrastructure.Observability.Telemetry"] = "traces the drivers' commands with their own instrumentation",
-        ["IntelSharing.Api.Infrastructure.Audit.AuditWriter"] = "a commit group's audit records go to PostgreSQL as one statement over typed arrays; it moves behind SqlDialect with the ingest path",
     };
 
     [Fact]

@@ -32,16 +32,11 @@ public static class DeactivateAgency
         .MapPost("/{id:guid}/deactivate", async (Guid id, HttpContext context, IMediator mediator) =>
         {
             var result = await mediator.Send(new Command(Caller.From(context.User), id), context.RequestAborted);
-            return result.Match(TypedResults.Ok);
+            return result.Match(TypedResults.Ok).OrProblem<Problem404, Problem409>();
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.AgencyDeactivate, AuditResources.Agency, "id")
         .WithName("DeactivateAgency")
         .WithSummary("Deactivate an agency")
-        .WithDescription("Its API keys stop working at once and it receives nothing new, including alerts whose audience names a sharing group it belongs to. Idempotent.")
-        .Produces<AgencyView>()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound)
-        .ProducesProblem(StatusCodes.Status409Conflict);
+        .WithDescription("Its API keys stop working at once and it receives nothing new, including alerts whose audience names a sharing group it belongs to. Idempotent.");
 }

@@ -37,14 +37,10 @@ public static class GetAllowedPrivateNetworks
 
     public static RouteHandlerBuilder MapGetAllowedPrivateNetworks(this RouteGroupBuilder group) => group
         .MapGet("/{id:guid}/allowed-private-networks", async (Guid id, IMediator mediator, CancellationToken cancellationToken) =>
-            (await mediator.Send(new Query(id), cancellationToken)).Match(TypedResults.Ok))
+            (await mediator.Send(new Query(id), cancellationToken)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.AgencyNetworksRead, AuditResources.Agency, "id")
         .WithName("GetAllowedPrivateNetworks")
         .WithSummary("Read the internal networks an agency's webhooks may reach")
-        .WithDescription("The internal CIDR ranges this agency's webhooks may reach although they are private (docs/webhooks.md). Operators only: it describes networks behind the partners' perimeters.")
-        .Produces<AllowedPrivateNetworksView>()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .WithDescription("The internal CIDR ranges this agency's webhooks may reach although they are private (docs/webhooks.md). Operators only: it describes networks behind the partners' perimeters.");
 }

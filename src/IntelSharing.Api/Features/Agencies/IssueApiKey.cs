@@ -134,7 +134,7 @@ public static class IssueApiKey
         .MapPost("/{agencyId:guid}/keys", async (Guid agencyId, [FromBody] ApiKeyInput key, HttpContext context, IMediator mediator, CancellationToken cancellationToken) =>
         {
             var result = await mediator.Send(new Command(Caller.From(context.User), agencyId, key, RequestOrigin.PurposeOf(context.Request)), cancellationToken);
-            return result.Match(issued => TypedResults.Created($"/api/v1/agencies/{agencyId}/keys/{issued.Id}", issued));
+            return result.Match(issued => TypedResults.Created($"/api/v1/agencies/{agencyId}/keys/{issued.Id}", issued)).OrProblem<Problem404>();
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.KeyIssue, AuditResources.ApiKey)
@@ -142,10 +142,5 @@ public static class IssueApiKey
         .WithSummary("Issue an API key to an agency")
         .WithDescription("The response carries the key once; only its hash is stored. Hand it to the agency over a secure channel. " +
             "A key issued to another agency than the operator's own is announced to that agency: an api_key.issued webhook (prefix, name, scopes, " +
-            "who issued it and the X-Purpose given) to each of its active subscriptions, and the key appears in its GET /api/v1/agencies/me/keys.")
-        .Produces<IssuedApiKey>(StatusCodes.Status201Created)
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+            "who issued it and the X-Purpose given) to each of its active subscriptions, and the key appears in its GET /api/v1/agencies/me/keys.");
 }

@@ -61,20 +61,14 @@ public static class ListAgencies
         .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListAgencies")
         .WithSummary("List partner agencies")
-        .WithDescription($"The partner directory: every registered agency with its country and kind. Every agency may read it, since naming an alert's audience needs the ids of the agencies in it. Oldest registration first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor; null means you have them all.")
-        .Produces<AgencyPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized);
+        .WithDescription($"The partner directory: every registered agency with its country and kind. Every agency may read it, since naming an alert's audience needs the ids of the agencies in it. Oldest registration first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor; null means you have them all.");
 
     public static RouteHandlerBuilder MapGetAgency(this RouteGroupBuilder group) => group
         .MapGet("/{id:guid}", async (Guid id, IMediator mediator, CancellationToken cancellationToken) =>
-            (await mediator.Send(new GetOne(id), cancellationToken)).Match(TypedResults.Ok))
+            (await mediator.Send(new GetOne(id), cancellationToken)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization()
         .Audited(AuditActions.AgencyRead, AuditResources.Agency, "id")
         .WithName("GetAgency")
         .WithSummary("Read a partner agency")
-        .WithDescription("One entry of the partner directory: name, country, kind and whether it is active. Every agency may read it.")
-        .Produces<AgencyView>()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .WithDescription("One entry of the partner directory: name, country, kind and whether it is active. Every agency may read it.");
 }

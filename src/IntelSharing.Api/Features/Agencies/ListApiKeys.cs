@@ -76,16 +76,11 @@ public static class ListApiKeys
 
     public static RouteHandlerBuilder MapListApiKeys(this RouteGroupBuilder group) => group
         .MapGet("/{agencyId:guid}/keys", async (Guid agencyId, [FromQuery] string? cursor, [FromQuery] string? limit, IMediator mediator, CancellationToken cancellationToken) =>
-            (await mediator.Send(new Query(agencyId, cursor, limit), cancellationToken)).Match(TypedResults.Ok))
+            (await mediator.Send(new Query(agencyId, cursor, limit), cancellationToken)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.KeyList, AuditResources.Agency, "agencyId")
         .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListApiKeys")
         .WithSummary("List an agency's API keys")
-        .WithDescription($"An agency's keys with their prefixes, scopes, expiry, last use and revocation; never the secret part, which is shown once at issue. Oldest first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.")
-        .Produces<ApiKeyPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .WithDescription($"An agency's keys with their prefixes, scopes, expiry, last use and revocation; never the secret part, which is shown once at issue. Oldest first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.");
 }

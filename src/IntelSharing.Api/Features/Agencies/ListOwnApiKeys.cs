@@ -15,15 +15,12 @@ public static class ListOwnApiKeys
 {
     public static RouteHandlerBuilder MapListOwnApiKeys(this RouteGroupBuilder group) => group
         .MapGet("/me/keys", async ([FromQuery] string? cursor, [FromQuery] string? limit, HttpContext context, IMediator mediator, CancellationToken cancellationToken) =>
-            (await mediator.Send(new ListApiKeys.Query(Caller.From(context.User).AgencyId, cursor, limit), cancellationToken)).Match(TypedResults.Ok))
+            (await mediator.Send(new ListApiKeys.Query(Caller.From(context.User).AgencyId, cursor, limit), cancellationToken)).Match(TypedResults.Ok).OrProblem())
         .RequireAuthorization()
         .Audited(AuditActions.KeyList, AuditResources.Agency)
         .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListOwnApiKeys")
         .WithSummary("List your agency's API keys")
         .WithDescription("Every key of the calling agency, whoever issued it: prefix, name, scopes, expiry, revocation and last use; never secrets. Any key may call it. " +
-            $"Oldest first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.")
-        .Produces<ApiKeyPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized);
+            $"Oldest first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.");
 }

@@ -3,6 +3,7 @@ using FluentValidation;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -69,16 +70,12 @@ public static class RegisterAgency
         .MapPost("/", async ([FromBody] AgencyInput agency, IMediator mediator, CancellationToken cancellationToken) =>
         {
             var result = await mediator.Send(new Command(agency), cancellationToken);
-            return result.Match(view => TypedResults.Created($"/api/v1/agencies/{view.Id}", view));
+            return result.Match(view => TypedResults.Created($"/api/v1/agencies/{view.Id}", view)).OrProblem<Problem409>();
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.AgencyRegister, AuditResources.Agency)
         .WithName("RegisterAgency")
+        .WithMetadata(new ProblemResponseDescription(StatusCodes.Status409Conflict, $"An agency with that name is already registered ({ProblemTypes.Conflict})."))
         .WithSummary("Register a partner agency")
-        .WithDescription("An operator registers a partner agency (name, ISO 3166-1 country, kind). It is active at once; issue it a key with POST /api/v1/agencies/{agencyId}/keys.")
-        .Produces<AgencyView>(StatusCodes.Status201Created)
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status409Conflict);
+        .WithDescription("An operator registers a partner agency (name, ISO 3166-1 country, kind). It is active at once; issue it a key with POST /api/v1/agencies/{agencyId}/keys.");
 }

@@ -50,15 +50,11 @@ public static class RevokeApiKey
         .MapDelete("/{agencyId:guid}/keys/{keyId:guid}", async (Guid agencyId, Guid keyId, IMediator mediator, CancellationToken cancellationToken) =>
         {
             var result = await mediator.Send(new Command(agencyId, keyId), cancellationToken);
-            return result.Match(_ => TypedResults.NoContent());
+            return result.Match(_ => TypedResults.NoContent()).OrProblem<Problem404>();
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.KeyRevoke, AuditResources.ApiKey, "keyId")
         .WithName("RevokeApiKey")
         .WithSummary("Revoke an API key")
-        .WithDescription("An operator revokes a key; it stops working at once: the next request with it answers 401.")
-        .Produces(StatusCodes.Status204NoContent)
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .WithDescription("An operator revokes a key; it stops working at once: the next request with it answers 401.");
 }

@@ -91,16 +91,11 @@ public static class SetAllowedPrivateNetworks
 
     public static RouteHandlerBuilder MapSetAllowedPrivateNetworks(this RouteGroupBuilder group) => group
         .MapPut("/{id:guid}/allowed-private-networks", async (Guid id, [FromBody] AllowedPrivateNetworksInput input, IMediator mediator, CancellationToken cancellationToken) =>
-            (await mediator.Send(new Command(id, input), cancellationToken)).Match(TypedResults.Ok))
+            (await mediator.Send(new Command(id, input), cancellationToken)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.AgencyNetworksSet, AuditResources.Agency, "id")
         .WithName("SetAllowedPrivateNetworks")
         .WithSummary("Let one agency's webhooks reach internal networks")
         .WithDescription("Replaces the list. Each entry is a CIDR range inside a loopback, private, link-local or reserved range; " +
-            "only this agency's subscriptions, deliveries and pings may reach it. [] removes every allowance. Audited with the list before and after.")
-        .Produces<AllowedPrivateNetworksView>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+            "only this agency's subscriptions, deliveries and pings may reach it. [] removes every allowance. Audited with the list before and after.");
 }

@@ -109,18 +109,12 @@ public static class UpdateAgency
         .MapPatch("/{id:guid}", async (Guid id, [FromBody] AgencyPatch patch, IMediator mediator, CancellationToken cancellationToken) =>
         {
             var result = await mediator.Send(new Command(id, patch), cancellationToken);
-            return result.Match(TypedResults.Ok);
+            return result.Match(TypedResults.Ok).OrProblem<Problem404, Problem409>();
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.AgencyUpdate, AuditResources.Agency, "id")
         .WithName("UpdateAgency")
         .WithSummary("Change an agency's name, country or kind")
         .WithDescription("Only the fields sent change. Alerts already published keep the originator and audience names they were published with.")
-        .Accepts<AgencyPatch>("application/json", "application/merge-patch+json")
-        .Produces<AgencyView>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound)
-        .ProducesProblem(StatusCodes.Status409Conflict);
+        .Accepts<AgencyPatch>("application/json", "application/merge-patch+json");
 }

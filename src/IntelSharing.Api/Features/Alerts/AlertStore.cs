@@ -20,22 +20,34 @@ namespace IntelSharing.Api.Features.Alerts;
 public static class AlertStore
 {
     /// <summary>
-    /// The end of every write that publishes a new version of an existing alert (update, share, revoke): its audit
-    /// record inside the same transaction, the commit, a wake-up for the feed sequencer, and one for the dispatcher when deliveries were queued.
+    /// The end of a write that publishes a new version of an existing alert (update, share, revoke): its audit record
+    /// inside the same transaction, written as a submission group writes its records (<see cref="AuditWriter.AddAll"/>),
+    /// the commit, then <see cref="Published"/>.
     /// </summary>
     public static async Task<CommittedVersion> CommitVersionAsync(
         DbConnection connection, WriteTransaction write, AuditTrail audit, DeliverySignal signal, FeedSignals feed,
         AuditEvent record, Guid alertId, int version, string document, int queued, CancellationToken cancellationToken)
     {
-        await audit.RecordAsync(connection, write.Transaction, record with { ResourceType = AuditResources.Alert, ResourceId = alertId }, cancellationToken);
+        var records = new SqlBatch();
+        AuditWriter.AddAll(records, [audit.Build(record with { ResourceType = AuditResources.Alert, ResourceId = alertId })]);
+        await records.ExecuteAsync(connection, write.Transaction, cancellationToken);
         await write.CommitAsync(cancellationToken);
+        Published(audit, feed, signal, queued);
+        return new CommittedVersion(alertId, version, document, Replayed: false);
+    }
+
+    /// <summary>
+    /// What follows the commit of any published version, submitted (in its commit group) or not: the request has its
+    /// audit record, the feed sequencer is woken, and the dispatcher when deliveries were queued.
+    /// </summary>
+    public static void Published(AuditTrail audit, FeedSignals feed, DeliverySignal signal, int queued)
+    {
+        audit.Committed();
         feed.Written();
         if (queued > 0)
         {
             signal.Notify();
         }
-
-        return new CommittedVersion(alertId, version, document, Replayed: false);
     }
 
     public static async Task InsertVersionAsync(

@@ -78,14 +78,10 @@ public static class GetFeedback
 
     public static RouteHandlerBuilder MapGetFeedback(this RouteGroupBuilder group) => group
         .MapGet("/{id:guid}/feedback/{feedbackId:guid}", async (Guid id, Guid feedbackId, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Query(Caller.From(context.User), id, feedbackId), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new Query(Caller.From(context.User), id, feedbackId), context.RequestAborted)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertFeedbackRead, AuditResources.Alert, "id")
         .WithName("GetFeedback")
         .WithSummary("One answer to an alert")
-        .WithDescription("The feedback that POST …/feedback created (its Location). The originator reads every answer; a recipient its own; anyone else gets 404.")
-        .Produces<FeedbackView>()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .WithDescription("The feedback that POST …/feedback created (its Location). The originator reads every answer; a recipient its own; anyone else gets 404.");
 }

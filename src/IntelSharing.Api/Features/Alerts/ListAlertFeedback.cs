@@ -95,17 +95,12 @@ public static class ListAlertFeedback
 
     public static RouteHandlerBuilder MapListFeedback(this RouteGroupBuilder group) => group
         .MapGet("/{id:guid}/feedback", async (Guid id, [FromQuery] string? cursor, [FromQuery] string? limit, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Query(Caller.From(context.User), id, cursor, limit), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new Query(Caller.From(context.User), id, cursor, limit), context.RequestAborted)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertFeedbackList, AuditResources.Alert, "id")
         .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListFeedback")
         .WithSummary("Feedback on an alert")
         .WithDescription("The originator sees every answer; a recipient sees its own. " +
-            $"Oldest first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.")
-        .Produces<FeedbackPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+            $"Oldest first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.");
 }

@@ -1,11 +1,10 @@
-using System.Buffers;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Http;
+using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -73,30 +72,7 @@ public static class ListAlertVersions
             paging.Append(sql, parameters, query, OldestFirst);
             var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))).AsList();
             var (page, next) = paging.Cut(rows, query, r => new KeysetCursor.Position(DateTimeOffset.UnixEpoch, query.Id, r.Version));
-            var buffer = new ArrayBufferWriter<byte>();
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                writer.WriteStartObject();
-                writer.WriteStartArray("items");
-                foreach (var row in page)
-                {
-                    writer.WriteRawValue(row.Document, skipInputValidation: true);
-                }
-
-                writer.WriteEndArray();
-                if (next is null)
-                {
-                    writer.WriteNull("nextCursor");
-                }
-                else
-                {
-                    writer.WriteString("nextCursor", next);
-                }
-
-                writer.WriteEndObject();
-            }
-
-            return Encoding.UTF8.GetString(buffer.WrittenSpan);
+            return JsonPage.OfDocuments(page.Select(row => row.Document), next);
         }
     }
 
@@ -104,19 +80,14 @@ public static class ListAlertVersions
         .MapGet("/{id:guid}/versions", async (
             Guid id, [FromQuery] string? cursor, [FromQuery] string? limit, [FromHeader(Name = RequestOrigin.PurposeHeader)] string? purpose, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new Query(Caller.From(context.User), id, RequestOrigin.CleanPurpose(purpose), cursor, limit), context.RequestAborted))
-                .Match(page => new JsonDocumentResult(page)))
+                .Match(page => new JsonDocumentResult<AlertVersions>(page)).OrProblem<Problem404>())
         .RequireAuthorization(Scopes.AlertsWrite)
         .Audited(AuditActions.AlertVersions, AuditResources.Alert, "id")
         .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListAlertVersions")
         .WithSummary("Every version of your alert")
         .WithDescription("Originator only, oldest first. When any version names persons, send the purpose of this consultation in an X-Purpose header (400 without it); every read is audited. " +
-            $"In keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.")
-        .Produces<AlertVersions>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+            $"In keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.");
 
     /// <summary>The versions of an alert, oldest first (revocation and expiry appear as tombstone versions); <c>nextCursor</c> is null on the last page.</summary>
     public sealed record AlertVersions(IReadOnlyList<AlertView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);

@@ -1,8 +1,6 @@
-using System.Buffers;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using FluentValidation;
@@ -253,33 +251,7 @@ public static partial class ListAlerts
             "(category, severity, country, updatedAfter) so that fewer alerts match, or try again later.",
             new Dictionary<string, string[]> { ["q"] = ["Could not be searched within the server's time bound for a search."] });
 
-        private static string WritePage(List<Row> page, string? nextCursor)
-        {
-            var buffer = new ArrayBufferWriter<byte>();
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                writer.WriteStartObject();
-                writer.WriteStartArray("items");
-                foreach (var row in page)
-                {
-                    writer.WriteRawValue(row.Document, skipInputValidation: true);
-                }
-
-                writer.WriteEndArray();
-                if (nextCursor is null)
-                {
-                    writer.WriteNull("nextCursor");
-                }
-                else
-                {
-                    writer.WriteString("nextCursor", nextCursor);
-                }
-
-                writer.WriteEndObject();
-            }
-
-            return Encoding.UTF8.GetString(buffer.WrittenSpan);
-        }
+        private static string WritePage(List<Row> page, string? nextCursor) => JsonPage.OfDocuments(page.Select(row => row.Document), nextCursor);
     }
 
     public static RouteHandlerBuilder MapListAlerts(this RouteGroupBuilder group) => group
@@ -300,7 +272,7 @@ public static partial class ListAlerts
             var result = await mediator.Send(
                 new Query(Caller.From(context.User), category, severity, minSeverity, country, updatedAfter, cursor, limit, RequestOrigin.CleanPurpose(purpose), dueForReview, q),
                 context.RequestAborted);
-            return result.Match(page => new JsonDocumentResult(page));
+            return result.Match(page => new JsonDocumentResult<AlertPage>(page)).OrProblem();
         })
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertList, AuditResources.Alert)
@@ -313,12 +285,7 @@ public static partial class ListAlerts
             $"q searches the text of active alerts (title, summary, modus operandi, network names, places, crossing points, conditions, indicator descriptions), at most {AlertSearch.MaxQueryLength} characters and {AlertSearch.MaxQueryTerms} words: " +
             "every word must occur; Cyrillic and Latin, capitals and accents do not matter (Београд = Beograd, Šid = Sid, Đorđe = Djordje = Dorde). " +
             "With q the order is newest change first (then by id); combine it with every filter and follow nextCursor as usual. " +
-            "A search the database cannot answer within the server's time bound (Search__TimeoutMilliseconds, PostgreSQL) is answered 503 with the problem type urn:intelsharing:problem:search-timed-out naming q: add a word or a filter.")
-        .Produces<AlertPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            "A search the database cannot answer within the server's time bound (Search__TimeoutMilliseconds, PostgreSQL) is answered 503 with the problem type urn:intelsharing:problem:search-timed-out naming q: add a word or a filter.");
 
     // The parameters bind as text so that the validator can name every mistake; the document says what they accept.
     private static readonly QueryParameterDocs ParameterDocs = new(new Dictionary<string, QueryParameterDoc>

@@ -91,17 +91,11 @@ public static class RevokeAlert
         .MapPost("/{id:guid}/revoke", async (Guid id, [FromBody] RevokeInput input, HttpContext context, IMediator mediator) =>
         {
             var result = await mediator.Send(new Command(Caller.From(context.User), id, input), context.RequestAborted);
-            return result.Match(revoked => new JsonDocumentResult(revoked.Document) { ETag = ETags.ForVersion(revoked.Version) });
+            return result.Match(revoked => new JsonDocumentResult<AlertTombstone>(revoked.Document) { ETag = ETags.ForVersion(revoked.Version) }).OrProblem<Problem404, Problem409>();
         })
         .RequireAuthorization(Scopes.AlertsWrite)
         .Audited(AuditActions.AlertRevoke, AuditResources.Alert, "id")
         .WithName("RevokeAlert")
         .WithSummary("Recall your alert")
-        .WithDescription("Originator only. The alert is replaced by a tombstone (id, category, originator, dates, reason); every agency that was sent any version receives alert.revoked.")
-        .Produces<AlertTombstone>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound)
-        .ProducesProblem(StatusCodes.Status409Conflict);
+        .WithDescription("Originator only. The alert is replaced by a tombstone (id, category, originator, dates, reason); every agency that was sent any version receives alert.revoked.");
 }

@@ -106,17 +106,11 @@ public static class ShareAlert
         .MapPost("/{id:guid}/share", async (Guid id, [FromBody] ShareInput input, HttpContext context, IMediator mediator) =>
         {
             var result = await mediator.Send(new Command(Caller.From(context.User), id, input), context.RequestAborted);
-            return result.Match(shared => new JsonDocumentResult(shared.Document) { ETag = ETags.ForVersion(shared.Version) });
+            return result.Match(shared => new JsonDocumentResult<AlertView>(shared.Document) { ETag = ETags.ForVersion(shared.Version) }).OrProblem<Problem404, Problem409>();
         })
         .RequireAuthorization(Scopes.AlertsWrite)
         .Audited(AuditActions.AlertShare, AuditResources.Alert, "id")
         .WithName("ShareAlert")
         .WithSummary("Widen your alert's audience")
-        .WithDescription("Originator only; for H2 alerts every other caller gets 403 naming the handling code. Publishes a new version; the added agencies receive alert.published.")
-        .Produces<AlertView>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound)
-        .ProducesProblem(StatusCodes.Status409Conflict);
+        .WithDescription("Originator only; for H2 alerts every other caller gets 403 naming the handling code. Publishes a new version; the added agencies receive alert.published.");
 }

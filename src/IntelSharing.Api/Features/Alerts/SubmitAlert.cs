@@ -11,6 +11,7 @@ using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
 using IntelSharing.Api.Infrastructure.Observability;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -95,13 +96,7 @@ public static partial class SubmitAlert
                 return await Replay(connection, caller.AgencyId, command.IdempotencyKey!, requestHash, cancellationToken);
             }
 
-            audit.Committed();
-            feed.Written();
-            if (stored.Queued > 0)
-            {
-                signal.Notify();
-            }
-
+            AlertStore.Published(audit, feed, signal, stored.Queued);
             return new CommittedVersion(id, 1, document, Replayed: false);
         }
 
@@ -204,25 +199,19 @@ public static partial class SubmitAlert
             IMediator mediator) =>
         {
             var result = await mediator.Send(new Command(Caller.From(context.User), alert, idempotencyKey), context.RequestAborted);
-            return result.Match(published => new JsonDocumentResult(published.Document, StatusCodes.Status201Created)
+            return result.Match(published => new CreatedJsonDocumentResult<AlertView>(published.Document)
             {
                 Location = $"/api/v1/alerts/{published.Id}",
                 ETag = ETags.ForVersion(published.Version),
                 Headers = published.Replayed ? new Dictionary<string, string> { ["Idempotent-Replayed"] = "true" } : null,
-            });
+            }).OrProblem<Problem409>();
         })
         .RequireAuthorization(Scopes.AlertsWrite)
         .Audited(AuditActions.AlertSubmit, AuditResources.Alert)
         .WithName("SubmitAlert")
+        .WithMetadata(new ProblemResponseDescription(StatusCodes.Status409Conflict, $"The Idempotency-Key was already used with a different body ({ProblemTypes.IdempotencyKeyReused})."))
         .WithSummary("Publish an alert")
         .WithDescription("Validates, stores and shares a migrant-smuggling or cyber-incident alert. The originator is the agency of the API key. " +
             "Send an Idempotency-Key to make retries safe: the same key with the same body returns the original 201; with a different body, 409.")
-        .Accepts<AlertInput>("application/json")
-        .Produces<AlertView>(StatusCodes.Status201Created)
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status409Conflict)
-        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        .Accepts<AlertInput>("application/json");
 }

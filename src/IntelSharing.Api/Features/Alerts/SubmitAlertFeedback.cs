@@ -105,17 +105,11 @@ public static class SubmitAlertFeedback
     public static RouteHandlerBuilder MapSubmitFeedback(this RouteGroupBuilder group) => group
         .MapPost("/{id:guid}/feedback", async (Guid id, [FromBody] FeedbackInput input, HttpContext context, IMediator mediator) =>
             (await mediator.Send(new Command(Caller.From(context.User), id, input), context.RequestAborted))
-                .Match(view => TypedResults.Created($"/api/v1/alerts/{id}/feedback/{view.Id}", view)))
+                .Match(view => TypedResults.Created($"/api/v1/alerts/{id}/feedback/{view.Id}", view)).OrProblem<Problem404, Problem409>())
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertFeedback, AuditResources.Alert, "id")
         .WithName("SubmitFeedback")
         .WithSummary("Answer an alert you received")
         .WithDescription("received, hit (we found it too), actioned or false_positive, with an optional note. Delivered to the originator's subscriptions as alert.feedback. " +
-            "A revoked or expired alert takes no feedback (409).")
-        .Produces<FeedbackView>(StatusCodes.Status201Created)
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound)
-        .ProducesProblem(StatusCodes.Status409Conflict);
+            "A revoked or expired alert takes no feedback (409).");
 }

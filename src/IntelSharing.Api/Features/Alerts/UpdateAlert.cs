@@ -100,7 +100,7 @@ public static class UpdateAlert
         .MapPut("/{id:guid}", async (Guid id, [FromBody] AlertInput alert, [FromHeader(Name = "If-Match")] string? ifMatch, HttpContext context, IMediator mediator) =>
         {
             var result = await mediator.Send(new Command(Caller.From(context.User), id, ifMatch, alert), context.RequestAborted);
-            return result.Match(published => new JsonDocumentResult(published.Document) { ETag = ETags.ForVersion(published.Version) });
+            return result.Match(published => new JsonDocumentResult<AlertView>(published.Document) { ETag = ETags.ForVersion(published.Version) }).OrProblem<Problem404, Problem409, Problem412, Problem428>();
         })
         .RequireAuthorization(Scopes.AlertsWrite)
         .Audited(AuditActions.AlertUpdate, AuditResources.Alert, "id")
@@ -109,13 +109,5 @@ public static class UpdateAlert
         .WithDescription("Full replacement, originator only, with the ETag you read in If-Match (428 without it, 412 when it is stale or weak: " +
             "W/\"1\" never matches If-Match, as RFC 9110 says). " +
             "Agencies that received an earlier version get alert.updated; agencies a narrower audience drops get alert.revoked.")
-        .Accepts<AlertInput>("application/json")
-        .Produces<AlertView>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound)
-        .ProducesProblem(StatusCodes.Status409Conflict)
-        .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-        .ProducesProblem(StatusCodes.Status428PreconditionRequired);
+        .Accepts<AlertInput>("application/json");
 }

@@ -200,7 +200,7 @@ public static partial class VerifyAuditChain
             CancellationToken cancellationToken) =>
         {
             var result = await mediator.Send(new Query(anchorSeq, anchorHash, anchorSignature), cancellationToken);
-            return result.Match(TypedResults.Ok);
+            return result.Match(TypedResults.Ok).OrProblem();
         })
         .RequireAuthorization(Scopes.AuditRead)
         .Audited(AuditActions.AuditVerify, AuditResources.AuditTrail)
@@ -209,9 +209,5 @@ public static partial class VerifyAuditChain
         .WithDescription("Recomputes every sealed record's hash from seq 1 to the chain head. Answers ok and the count, or the first broken seq and why. " +
             "When ok, head is the chain head signed by this deployment: keep it, and pass it back later as anchorSeq, anchorHash and anchorSignature " +
             "(its seq, hash and signature) to learn whether it is still a prefix of the chain; records removed from the end since are reported. " +
-            "Records written in the last seconds may not be sealed yet; they are counted as unsealed. Records the sealer refused (dated backwards) are counted as refused and make ok false.")
-        .Produces<AuditVerification>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden);
+            "Records written in the last seconds may not be sealed yet; they are counted as unsealed. Records the sealer refused (dated backwards) are counted as refused and make ok false.");
 }

@@ -56,14 +56,10 @@ public static class GetDelivery
 
     public static RouteHandlerBuilder MapGetDelivery(this RouteGroupBuilder group) => group
         .MapGet("/{id:guid}", async (Guid id, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Query(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new Query(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization(DeliveryPolicies.Ledger)
         .Audited(AuditActions.DeliveryRead, AuditResources.Delivery, "id")
         .WithName("GetDelivery")
         .WithSummary("Inspect a delivery and its attempts")
-        .WithDescription("One delivery with every attempt: when, the partner's status, latency, error and the start of its answer. Operators see every delivery; an agency the deliveries to its own endpoints.")
-        .Produces<DeliveryDetail>()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .WithDescription("One delivery with every attempt: when, the partner's status, latency, error and the start of its answer. Operators see every delivery; an agency the deliveries to its own endpoints.");
 }

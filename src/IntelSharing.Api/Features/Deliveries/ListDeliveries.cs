@@ -89,33 +89,25 @@ public static class ListDeliveries
         .MapGet("/", async (
             [FromQuery] string? state, [FromQuery] string? subscription, [FromQuery] string? cursor, [FromQuery] string? limit,
             HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Query(Caller.From(context.User), state, subscription, null, cursor, limit), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new Query(Caller.From(context.User), state, subscription, null, cursor, limit), context.RequestAborted)).Match(TypedResults.Ok).OrProblem())
         .RequireAuthorization(DeliveryPolicies.Ledger)
         .Audited(AuditActions.DeliveryList, AuditResources.Delivery)
         .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListDeliveries")
         .WithSummary("The delivery ledger")
         .WithDescription("Newest first. Operators (deliveries:manage) see every delivery; an agency (subscriptions:manage) sees the deliveries to its own endpoints. " +
-            "state=dead lists the dead letters. Pass nextCursor back as cursor, with the same filters.")
-        .Produces<DeliveryPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden);
+            "state=dead lists the dead letters. Pass nextCursor back as cursor, with the same filters.");
 
     public static RouteHandlerBuilder MapListAlertDeliveries(this RouteGroupBuilder group) => group
         .MapGet("/{id:guid}/deliveries", async (
             Guid id, [FromQuery] string? state, [FromQuery] string? cursor, [FromQuery] string? limit, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Query(Caller.From(context.User), state, null, id, cursor, limit), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new Query(Caller.From(context.User), state, null, id, cursor, limit), context.RequestAborted)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization()
         .Audited(AuditActions.AlertDeliveries, AuditResources.Alert, "id")
         .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListAlertDeliveries")
         .WithSummary("Where an alert went")
-        .WithDescription("Every delivery of every version of the alert, with its state. For the originating agency and operators; 404 for anyone else.")
-        .Produces<DeliveryPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .WithDescription("Every delivery of every version of the alert, with its state. For the originating agency and operators; 404 for anyone else.");
 }
 
 /// <summary>Authorization policies of the delivery ledger.</summary>

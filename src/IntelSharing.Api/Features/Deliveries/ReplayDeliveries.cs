@@ -215,34 +215,25 @@ public static class ReplayDeliveries
 
     public static RouteHandlerBuilder MapReplayDelivery(this RouteGroupBuilder group) => group
         .MapPost("/{id:guid}/replay", async (Guid id, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new ReplayOne(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new ReplayOne(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok).OrProblem<Problem404, Problem409>())
         .RequireAuthorization(DeliveryPolicies.Ledger)
         .Audited(AuditActions.DeliveryReplay, AuditResources.Delivery, "id")
         .WithName("ReplayDelivery")
+        .WithMetadata(new ProblemResponseDescription(StatusCodes.Status409Conflict, $"The sharing rules refuse to send this delivery now: `detail` says why (agency deactivated, no longer in the audience, alert revoked or expired, version superseded) ({ProblemTypes.ReplayRefused}); or it is already queued, or its subscription ended ({ProblemTypes.Conflict})."))
         .WithSummary("Send a delivery again")
         .WithDescription("Queues a dead, failed, cancelled or delivered delivery for an immediate attempt. The webhook-id stays the same. " +
             "What is sent is decided by the sharing rules when it is sent, against the alert as it is then: alert content is never sent to an agency " +
             "that may no longer see the alert, for a revoked or expired alert, or for a version that is no longer current. " +
             "Such a replay is refused with 409 (type urn:intelsharing:problem:replay-refused) saying why, and the delivery is left as it was; " +
-            "notices (alert.revoked, alert.expired) and feedback replay normally.")
-        .Produces<DeliveryView>()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound)
-        .ProducesProblem(StatusCodes.Status409Conflict);
+            "notices (alert.revoked, alert.expired) and feedback replay normally.");
 
     public static RouteHandlerBuilder MapBulkReplay(this RouteGroupBuilder group) => group
         .MapPost("/replay", async ([FromBody] BulkReplayInput input, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new ReplayMany(Caller.From(context.User), input), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new ReplayMany(Caller.From(context.User), input), context.RequestAborted)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization(DeliveryPolicies.Ledger)
         .Audited(AuditActions.DeliveryBulkReplay, AuditResources.Subscription)
         .WithName("ReplayDeliveries")
         .WithSummary("Send again every delivery to a subscription in a time range")
         .WithDescription("Replays the deliveries to one subscription created in [from, to) in the given states (default: dead). No cap: large ranges are processed in pages. " +
-            "Deliveries the sharing rules refuse now (see ReplayDelivery) are left as they were and counted in refused.")
-        .Produces<BulkReplayResult>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+            "Deliveries the sharing rules refuse now (see ReplayDelivery) are left as they were and counted in refused.");
 }

@@ -115,10 +115,9 @@ public static class ReadFeed
             $"limit is 1 to {MaxLimit} (default {DefaultLimit}); a page may be short, or empty, and still move nextCursor on. " +
             "With Accept: text/event-stream the same feed is a Server-Sent Events stream: id is the position, Last-Event-ID (or after) resumes, " +
             "comment lines are heartbeats; each agency may hold a few streams at once (429 beyond). Read an alert with GET /api/v1/alerts/{id}.")
-        .Produces<FeedPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden);
+        // Declared by hand: the same lambda also answers with the event stream (an IResult of its own), so its return
+        // type cannot name the page.
+        .Produces<FeedPage>();
 }
 
 /// <summary>One change, as the feed serves it: what happened to which alert, at which position. Read the alert itself with GET /api/v1/alerts/{alertId}.</summary>

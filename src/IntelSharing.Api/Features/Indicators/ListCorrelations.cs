@@ -117,7 +117,7 @@ public static class ListCorrelations
     public static RouteHandlerBuilder MapListCorrelations(this RouteGroupBuilder group) => group
         .MapGet("/{id:guid}/correlations", async (
             Guid id, [FromQuery] string? cursor, [FromQuery] string? limit, [FromHeader(Name = RequestOrigin.PurposeHeader)] string? purpose, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Query(Caller.From(context.User), id, cursor, limit, RequestOrigin.CleanPurpose(purpose)), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new Query(Caller.From(context.User), id, cursor, limit, RequestOrigin.CleanPurpose(purpose)), context.RequestAborted)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertCorrelations, AuditResources.Alert, "id")
         .WithMetadata(QueryParameterDocs.Paging)
@@ -125,10 +125,5 @@ public static class ListCorrelations
         .WithSummary("Other alerts that share an indicator with this one")
         .WithDescription("The other active alerts you may see that carry an indicator of this alert (matched on normalised values), with the shared indicators " +
             "and since when they have been shared. Alerts you may not see are never counted or hinted at; their owners are told instead (see /correlations/hidden). " +
-            $"Keyset pages (limit 1 to {KeysetPaging.MaxLimit}, default {KeysetPaging.DefaultLimit}); 404 when you may not see the alert; X-Purpose when it names persons.")
-        .Produces<CorrelationPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+            $"Keyset pages (limit 1 to {KeysetPaging.MaxLimit}, default {KeysetPaging.DefaultLimit}); 404 when you may not see the alert; X-Purpose when it names persons.");
 }

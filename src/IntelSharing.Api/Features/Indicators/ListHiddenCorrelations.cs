@@ -100,7 +100,7 @@ public static class ListHiddenCorrelations
     public static RouteHandlerBuilder MapListHiddenCorrelations(this RouteGroupBuilder group) => group
         .MapGet("/{id:guid}/correlations/hidden", async (
             Guid id, [FromQuery] string? cursor, [FromQuery] string? limit, [FromHeader(Name = RequestOrigin.PurposeHeader)] string? purpose, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Query(Caller.From(context.User), id, cursor, limit, RequestOrigin.CleanPurpose(purpose)), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new Query(Caller.From(context.User), id, cursor, limit, RequestOrigin.CleanPurpose(purpose)), context.RequestAborted)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertCorrelationsHidden, AuditResources.Alert, "id")
         .WithMetadata(QueryParameterDocs.Paging)
@@ -108,10 +108,5 @@ public static class ListHiddenCorrelations
         .WithSummary("Agencies that hold a matching indicator but may not see your alert")
         .WithDescription("Originator only (403 for other agencies that may see the alert, 404 for those that may not). Each item is an agency with an active alert " +
             "carrying an indicator of yours, the shared indicators and since when; its alert is not named and it was told nothing. " +
-            "Share your alert with it (POST /api/v1/alerts/{id}/share) if you decide it should know (hit/no-hit, docs/sharing.md).")
-        .Produces<HiddenCorrelationPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+            "Share your alert with it (POST /api/v1/alerts/{id}/share) if you decide it should know (hit/no-hit, docs/sharing.md).");
 }

@@ -17,6 +17,7 @@ using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.Api.Infrastructure.Validation;
 using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace IntelSharing.Api.Features.Indicators;
@@ -161,47 +162,25 @@ public static class SearchIndicators
             return WritePage(page, terms.ToHashSet(), next);
         }
 
-        private static string WritePage(List<Row> page, HashSet<(IndicatorType Type, string Value)> searched, string? nextCursor)
-        {
-            var buffer = new ArrayBufferWriter<byte>();
-            using (var writer = new Utf8JsonWriter(buffer))
+        private static string WritePage(List<Row> page, HashSet<(IndicatorType Type, string Value)> searched, string? nextCursor) =>
+            JsonPage.Write(page, nextCursor, (writer, row) =>
             {
                 writer.WriteStartObject();
-                writer.WriteStartArray("items");
-                foreach (var row in page)
+                writer.WritePropertyName("alert");
+                writer.WriteRawValue(row.Document, skipInputValidation: true);
+                writer.WriteStartArray("matched");
+                var alert = JsonSerializer.Deserialize<AlertView>(row.Document, JsonDefaults.Options)!;
+                foreach (var indicator in alert.Indicators.Where(i => searched.Contains((i.Type, i.Value))).DistinctBy(i => (i.Type, i.Value)))
                 {
                     writer.WriteStartObject();
-                    writer.WritePropertyName("alert");
-                    writer.WriteRawValue(row.Document, skipInputValidation: true);
-                    writer.WriteStartArray("matched");
-                    var alert = JsonSerializer.Deserialize<AlertView>(row.Document, JsonDefaults.Options)!;
-                    foreach (var indicator in alert.Indicators.Where(i => searched.Contains((i.Type, i.Value))).DistinctBy(i => (i.Type, i.Value)))
-                    {
-                        writer.WriteStartObject();
-                        writer.WriteString("type", WireNames.Of(indicator.Type));
-                        writer.WriteString("value", indicator.Value);
-                        writer.WriteEndObject();
-                    }
-
-                    writer.WriteEndArray();
+                    writer.WriteString("type", WireNames.Of(indicator.Type));
+                    writer.WriteString("value", indicator.Value);
                     writer.WriteEndObject();
                 }
 
                 writer.WriteEndArray();
-                if (nextCursor is null)
-                {
-                    writer.WriteNull("nextCursor");
-                }
-                else
-                {
-                    writer.WriteString("nextCursor", nextCursor);
-                }
-
                 writer.WriteEndObject();
-            }
-
-            return Encoding.UTF8.GetString(buffer.WrittenSpan);
-        }
+            });
     }
 
     private static string GetField(int index, string name) => name;
@@ -209,7 +188,7 @@ public static class SearchIndicators
     private static string PostField(int index, string name) => string.Create(CultureInfo.InvariantCulture, $"indicators[{index}].{name}");
 
     public static RouteHandlerBuilder MapLookUpIndicator(this RouteGroupBuilder group) => group
-        .MapGet("/", async (
+        .MapGet("/", async Task<Results<JsonDocumentResult<IndicatorMatchPage>, CommonProblem>> (
             [FromQuery] string? type,
             [FromQuery] string? value,
             [FromQuery] string? cursor,
@@ -220,14 +199,14 @@ public static class SearchIndicators
         {
             if (type is null || !WireNames.TryParse<IndicatorType>(type, out var parsed))
             {
-                return (IResult)Failure.Invalid("type", $"type must be one of: {string.Join(", ", WireNames.All<IndicatorType>())}.").ToProblem();
+                return new CommonProblem(Failure.Invalid("type", $"type must be one of: {string.Join(", ", WireNames.All<IndicatorType>())}."));
             }
 
             var term = new IndicatorTerm { Type = parsed, Value = value };
             var result = await mediator.Send(
                 new Query(Caller.From(context.User), [term], cursor, limit, RequestOrigin.CleanPurpose(purpose), GetField),
                 context.RequestAborted);
-            return result.Match(page => new JsonDocumentResult(page));
+            return result.Match(page => new JsonDocumentResult<IndicatorMatchPage>(page)).OrProblem();
         })
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.IndicatorSearch, AuditResources.Alert)
@@ -238,11 +217,7 @@ public static class SearchIndicators
             "(+381 64 123 4567 finds +381641234567; SU 123-AB finds SU123AB). Oldest change first, in keyset pages " +
             $"(limit 1 to {KeysetPaging.MaxLimit}, default {KeysetPaging.DefaultLimit}; pass nextCursor back as cursor). " +
             "Alerts you may not see are never counted, hinted at or told apart from no match. A search for a phone, email, travel_document, " +
-            "iban or vehicle_plate, and a page that includes an alert naming persons, need an X-Purpose header; every search is audited.")
-        .Produces<IndicatorMatchPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden);
+            "iban or vehicle_plate, and a page that includes an alert naming persons, need an X-Purpose header; every search is audited.");
 
     public static RouteHandlerBuilder MapSearchIndicators(this RouteGroupBuilder group) => group
         .MapPost("/search", async ([FromBody] SearchInput input, [FromHeader(Name = RequestOrigin.PurposeHeader)] string? purpose, HttpContext context, IMediator mediator) =>
@@ -250,7 +225,7 @@ public static class SearchIndicators
             var result = await mediator.Send(
                 new Query(Caller.From(context.User), input.Indicators, input.Cursor, input.Limit?.ToString(CultureInfo.InvariantCulture), RequestOrigin.CleanPurpose(purpose), PostField),
                 context.RequestAborted);
-            return result.Match(page => new JsonDocumentResult(page));
+            return result.Match(page => new JsonDocumentResult<IndicatorMatchPage>(page)).OrProblem();
         })
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.IndicatorSearch, AuditResources.Alert)
@@ -258,11 +233,5 @@ public static class SearchIndicators
         .WithSummary("Look up many indicators at once")
         .WithDescription($"As GET /api/v1/indicators for 1 to {MaxIndicators} indicators: an alert carrying any of them is returned once, with the ones it carries in matched. " +
             "The cursor is bound to the set of indicators searched.")
-        .Accepts<SearchInput>("application/json")
-        .Produces<IndicatorMatchPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        .Accepts<SearchInput>("application/json");
 }

@@ -56,15 +56,11 @@ public static class AddSharingGroupMember
         .MapPut("/{id:guid}/members/{agencyId:guid}", async (Guid id, Guid agencyId, IMediator mediator, CancellationToken cancellationToken) =>
         {
             var result = await mediator.Send(new Command(id, agencyId), cancellationToken);
-            return result.Match(_ => TypedResults.NoContent());
+            return result.Match(_ => TypedResults.NoContent()).OrProblem<Problem404>();
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.GroupMemberAdd, AuditResources.SharingGroup, "id")
         .WithName("AddSharingGroupMember")
         .WithSummary("Add an agency to a sharing group")
-        .WithDescription("Idempotent. The agency receives alerts naming the group that are published from now on.")
-        .Produces(StatusCodes.Status204NoContent)
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .WithDescription("Idempotent. The agency receives alerts naming the group that are published from now on.");
 }

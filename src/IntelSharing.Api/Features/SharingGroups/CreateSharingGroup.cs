@@ -69,16 +69,11 @@ public static class CreateSharingGroup
         .MapPost("/", async ([FromBody] SharingGroupInput input, IMediator mediator, CancellationToken cancellationToken) =>
         {
             var result = await mediator.Send(new Command(input), cancellationToken);
-            return result.Match(view => TypedResults.Created($"/api/v1/sharing-groups/{view.Id}", view));
+            return result.Match(view => TypedResults.Created($"/api/v1/sharing-groups/{view.Id}", view)).OrProblem<Problem409>();
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.GroupCreate, AuditResources.SharingGroup)
         .WithName("CreateSharingGroup")
         .WithSummary("Create a sharing group")
-        .WithDescription("An alert's audience may then name the group: its active members at publication receive the alert.")
-        .Produces<SharingGroupView>(StatusCodes.Status201Created)
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status409Conflict);
+        .WithDescription("An alert's audience may then name the group: its active members at publication receive the alert.");
 }

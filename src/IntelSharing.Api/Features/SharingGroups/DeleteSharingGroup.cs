@@ -47,15 +47,11 @@ public static class DeleteSharingGroup
         .MapDelete("/{id:guid}", async (Guid id, IMediator mediator, CancellationToken cancellationToken) =>
         {
             var result = await mediator.Send(new Command(id), cancellationToken);
-            return result.Match(_ => TypedResults.NoContent());
+            return result.Match(_ => TypedResults.NoContent()).OrProblem<Problem404>();
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.GroupDelete, AuditResources.SharingGroup, "id")
         .WithName("DeleteSharingGroup")
         .WithSummary("Delete a sharing group")
-        .WithDescription("An operator removes a group. Alerts already published to it keep the audience they were published with.")
-        .Produces(StatusCodes.Status204NoContent)
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .WithDescription("An operator removes a group. Alerts already published to it keep the audience they were published with.");
 }

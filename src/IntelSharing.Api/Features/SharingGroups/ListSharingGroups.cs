@@ -61,20 +61,14 @@ public static class ListSharingGroups
         .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListSharingGroups")
         .WithSummary("List sharing groups")
-        .WithDescription($"Every public group with its members, and the private groups your agency belongs to; operators (agencies:admin) see every group. Name a group in an alert's audience by its id. Oldest group first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.")
-        .Produces<SharingGroupPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized);
+        .WithDescription($"Every public group with its members, and the private groups your agency belongs to; operators (agencies:admin) see every group. Name a group in an alert's audience by its id. Oldest group first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.");
 
     public static RouteHandlerBuilder MapGetSharingGroup(this RouteGroupBuilder group) => group
         .MapGet("/{id:guid}", async (Guid id, HttpContext context, IMediator mediator, CancellationToken cancellationToken) =>
-            (await mediator.Send(new GetOne(Caller.From(context.User), id), cancellationToken)).Match(TypedResults.Ok))
+            (await mediator.Send(new GetOne(Caller.From(context.User), id), cancellationToken)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization()
         .Audited(AuditActions.GroupRead, AuditResources.SharingGroup, "id")
         .WithName("GetSharingGroup")
         .WithSummary("Read a sharing group")
-        .WithDescription("One group and its members. A private group you are not a member of answers 404, as if it did not exist; operators see every group.")
-        .Produces<SharingGroupView>()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .WithDescription("One group and its members. A private group you are not a member of answers 404, as if it did not exist; operators see every group.");
 }

@@ -48,15 +48,11 @@ public static class RemoveSharingGroupMember
         .MapDelete("/{id:guid}/members/{agencyId:guid}", async (Guid id, Guid agencyId, IMediator mediator, CancellationToken cancellationToken) =>
         {
             var result = await mediator.Send(new Command(id, agencyId), cancellationToken);
-            return result.Match(_ => TypedResults.NoContent());
+            return result.Match(_ => TypedResults.NoContent()).OrProblem<Problem404>();
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.GroupMemberRemove, AuditResources.SharingGroup, "id")
         .WithName("RemoveSharingGroupMember")
         .WithSummary("Remove an agency from a sharing group")
-        .WithDescription("Alerts published before keep it in their audience; alerts published afterwards do not include it through this group.")
-        .Produces(StatusCodes.Status204NoContent)
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .WithDescription("Alerts published before keep it in their audience; alerts published afterwards do not include it through this group.");
 }

@@ -90,17 +90,11 @@ public static class UpdateSharingGroup
         .MapPut("/{id:guid}", async (Guid id, [FromBody] SharingGroupInput input, IMediator mediator, CancellationToken cancellationToken) =>
         {
             var result = await mediator.Send(new Command(id, input), cancellationToken);
-            return result.Match(TypedResults.Ok);
+            return result.Match(TypedResults.Ok).OrProblem<Problem404, Problem409>();
         })
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.GroupUpdate, AuditResources.SharingGroup, "id")
         .WithName("UpdateSharingGroup")
         .WithSummary("Replace a sharing group's name, description and members")
-        .WithDescription("Membership changes apply to alerts published afterwards; versions already published keep their audience.")
-        .Produces<SharingGroupView>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound)
-        .ProducesProblem(StatusCodes.Status409Conflict);
+        .WithDescription("Membership changes apply to alerts published afterwards; versions already published keep their audience.");
 }

@@ -5,8 +5,10 @@ using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
 using Mediator;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 
@@ -29,7 +31,7 @@ public static class ExportAlertStix
             && a.Quality is not 0
             && (a.Parameters.FirstOrDefault(p => p.Name.Equals("version", StringComparison.OrdinalIgnoreCase))?.Value.Value is null or "2.1"));
 
-    public static async Task<IResult> ExportAsync(Guid id, string? purpose, HttpContext context, IMediator mediator)
+    public static async Task<Results<JsonDocumentResult, Problem404, CommonProblem>> ExportAsync(Guid id, string? purpose, HttpContext context, IMediator mediator)
     {
         var result = await mediator.Send(
             new GetAlert.Query(Caller.From(context.User), id, RequestOrigin.CleanPurpose(purpose), WithRevokedContent: true), context.RequestAborted);
@@ -37,7 +39,7 @@ public static class ExportAlertStix
         {
             var bundle = AlertStixObjects.Bundle(id, found.Version, ObjectsOf(found));
             return new JsonDocumentResult(bundle.ToJsonString(StixDefinitions.Json)) { ContentType = StixMediaType };
-        });
+        }).OrProblem<Problem404>();
     }
 
     /// <summary>The STIX objects of the version the read returned (the caller passed the persons rule if it names any).</summary>
@@ -74,11 +76,8 @@ public static class ExportAlertStix
             "with that Accept header. Same rules as the JSON read: 404 for an alert you may not see, X-Purpose for one naming persons, audited as alert.read. " +
             "Ids are stable (UUIDv5 from the alert id), so a re-export updates a partner's copy; a revoked alert exports its objects with revoked: true. " +
             "Mapping and extensions: docs/stix-taxii.md.")
-        .Produces<StixBundle>(StatusCodes.Status200OK, StixMediaType)
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        // Declared by hand (ADR 42): the bundle is written as stored JSON in STIX's own media type.
+        .Produces<StixBundle>(StatusCodes.Status200OK, StixMediaType);
 }
 
 /// <summary>A STIX 2.1 bundle (OASIS STIX 2.1 §8): the alert's objects, each validating against its type's OASIS schema.</summary>

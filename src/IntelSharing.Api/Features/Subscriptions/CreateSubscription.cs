@@ -3,6 +3,7 @@ using FluentValidation;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Delivery;
+using IntelSharing.Api.Infrastructure.OpenApi;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
 using IntelSharing.Api.Infrastructure.Security;
@@ -92,20 +93,16 @@ public static class CreateSubscription
         .MapPost("/", async ([FromBody] SubscriptionInput subscription, HttpContext context, IMediator mediator) =>
         {
             var result = await mediator.Send(new Command(Caller.From(context.User), subscription), context.RequestAborted);
-            return result.Match(created => TypedResults.Created($"/api/v1/subscriptions/{created.Subscription.Id}", created));
+            return result.Match(created => TypedResults.Created($"/api/v1/subscriptions/{created.Subscription.Id}", created)).OrProblem<Problem409>();
         })
         .RequireAuthorization(Scopes.SubscriptionsManage)
         .Audited(AuditActions.SubscriptionCreate, AuditResources.Subscription)
         .WithName("CreateSubscription")
+        .WithMetadata(new ProblemResponseDescription(StatusCodes.Status409Conflict, $"Your agency already has as many subscriptions as one agency may have (Delivery__MaxSubscriptionsPerAgency, 10 by default); `limit` gives it and nothing was stored ({ProblemTypes.SubscriptionLimitReached})."))
         .WithSummary("Subscribe an endpoint to alerts")
         .WithDescription("Registers an HTTPS endpoint with a filter. Every alert your agency is entitled to and that matches the filter is delivered " +
             "as a Standard Webhooks request signed with the returned whsec_ secret. The secret is shown only in this response. " +
             "An agency may have at most Delivery__MaxSubscriptionsPerAgency subscriptions (10 unless the operators changed it; " +
             "paused and disabled ones count, deleted ones do not); one more is refused with 409 " +
-            "urn:intelsharing:problem:subscription-limit-reached, whose `limit` member gives the limit.")
-        .Produces<SubscriptionWithSecret>(StatusCodes.Status201Created)
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status409Conflict);
+            "urn:intelsharing:problem:subscription-limit-reached, whose `limit` member gives the limit.");
 }

@@ -48,14 +48,10 @@ public static class DeleteSubscription
 
     public static RouteHandlerBuilder MapDeleteSubscription(this RouteGroupBuilder group) => group
         .MapDelete("/{id:guid}", async (Guid id, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Command(Caller.From(context.User), id), context.RequestAborted)).Match(_ => TypedResults.NoContent()))
+            (await mediator.Send(new Command(Caller.From(context.User), id), context.RequestAborted)).Match(_ => TypedResults.NoContent()).OrProblem<Problem404>())
         .RequireAuthorization(Scopes.SubscriptionsManage)
         .Audited(AuditActions.SubscriptionDelete, AuditResources.Subscription, "id")
         .WithName("DeleteSubscription")
         .WithSummary("Delete a subscription")
-        .WithDescription("Queued deliveries to it are cancelled and stay visible in the ledger as cancelled.")
-        .Produces(StatusCodes.Status204NoContent)
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .WithDescription("Queued deliveries to it are cancelled and stay visible in the ledger as cancelled.");
 }

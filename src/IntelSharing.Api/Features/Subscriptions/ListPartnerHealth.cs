@@ -268,7 +268,7 @@ public static class ListPartnerHealth
 
     public static RouteHandlerBuilder MapListPartnerHealth(this RouteGroupBuilder group) => group
         .MapGet("/health", async ([FromQuery] string? cursor, [FromQuery] string? limit, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Query(Caller.From(context.User), cursor, limit), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new Query(Caller.From(context.User), cursor, limit), context.RequestAborted)).Match(TypedResults.Ok).OrProblem())
         .RequireAuthorization(DeliveryPolicies.Ledger)
         .Audited(AuditActions.SubscriptionHealth, AuditResources.Subscription)
         .WithName("ListPartnerHealth")
@@ -277,9 +277,5 @@ public static class ListPartnerHealth
             $"and day, p50/p99 latency over the latest {LatencySample} attempts of the last day, this instance's circuit breaker for the endpoint, the " +
             "last failed attempt of the last day, when the next retry is due, and the same counts with mean and maximum latency for each of the " +
             $"last {HoursPlotted} UTC clock hours. An agency (subscriptions:manage) sees its own subscriptions; " +
-            "operators (deliveries:manage) see every one.")
-        .Produces<PartnerHealthPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden);
+            "operators (deliveries:manage) see every one.");
 }

@@ -59,22 +59,14 @@ public static class ListSubscriptions
         .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListSubscriptions")
         .WithSummary("List your subscriptions")
-        .WithDescription($"Your agency's subscriptions with their filters and status (active, paused, or disabled after a 410 Gone). Signing secrets are never shown here. Oldest first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.")
-        .Produces<SubscriptionPage>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden);
+        .WithDescription($"Your agency's subscriptions with their filters and status (active, paused, or disabled after a 410 Gone). Signing secrets are never shown here. Oldest first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.");
 
     public static RouteHandlerBuilder MapGetSubscription(this RouteGroupBuilder group) => group
         .MapGet("/{id:guid}", async (Guid id, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new GetOne(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new GetOne(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization(Scopes.SubscriptionsManage)
         .Audited(AuditActions.SubscriptionRead, AuditResources.Subscription, "id")
         .WithName("GetSubscription")
         .WithSummary("Read one of your subscriptions")
-        .WithDescription("One of your agency's subscriptions. Another agency's subscription answers 404. The signing secret is never shown here; rotate it to get a new one.")
-        .Produces<SubscriptionView>()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .WithDescription("One of your agency's subscriptions. Another agency's subscription answers 404. The signing secret is never shown here; rotate it to get a new one.");
 }

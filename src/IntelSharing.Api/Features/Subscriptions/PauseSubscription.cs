@@ -35,15 +35,11 @@ public static class PauseSubscription
 
     public static RouteHandlerBuilder MapPauseSubscription(this RouteGroupBuilder group) => group
         .MapPost("/{id:guid}/pause", async (Guid id, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Command(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new Command(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization(Scopes.SubscriptionsManage)
         .Audited(AuditActions.SubscriptionPause, AuditResources.Subscription, "id")
         .WithName("PauseSubscription")
         .WithSummary("Pause a subscription")
         .WithDescription("Nothing is sent while paused. Deliveries still queue (alerts, updates, and notices of revocation, expiry or a narrowed audience) " +
-            "and show as pending in the ledger; they are sent on resume, each decided by the sharing rules at that moment.")
-        .Produces<SubscriptionView>()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+            "and show as pending in the ledger; they are sent on resume, each decided by the sharing rules at that moment.");
 }

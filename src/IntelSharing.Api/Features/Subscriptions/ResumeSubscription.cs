@@ -36,15 +36,11 @@ public static class ResumeSubscription
 
     public static RouteHandlerBuilder MapResumeSubscription(this RouteGroupBuilder group) => group
         .MapPost("/{id:guid}/resume", async (Guid id, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Command(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new Command(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization(Scopes.SubscriptionsManage)
         .Audited(AuditActions.SubscriptionResume, AuditResources.Subscription, "id")
         .WithName("ResumeSubscription")
         .WithSummary("Resume a paused or disabled subscription")
         .WithDescription("What queued while it was paused is sent at once, each delivery decided by the sharing rules as they are then: alert content the " +
-            "agency may no longer see, or of a revoked, expired or superseded version, is cancelled with the reason instead of sent.")
-        .Produces<SubscriptionView>()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+            "agency may no longer see, or of a revoked, expired or superseded version, is cancelled with the reason instead of sent.");
 }

@@ -98,17 +98,12 @@ public static class RotateSubscriptionSecret
 
     public static RouteHandlerBuilder MapRotateSubscriptionSecret(this RouteGroupBuilder group) => group
         .MapPost("/{id:guid}/rotate-secret", async (Guid id, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Command(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new Command(Caller.From(context.User), id), context.RequestAborted)).Match(TypedResults.Ok).OrProblem<Problem404, Problem409>())
         .RequireAuthorization(Scopes.SubscriptionsManage)
         .Audited(AuditActions.SubscriptionRotateSecret, AuditResources.Subscription, "id")
         .WithName("RotateSubscriptionSecret")
         .WithSummary("Rotate a subscription's signing secret")
         .WithDescription("Returns the new whsec_ secret once. Every rotated-out secret keeps signing for the overlap its own rotation started " +
             "(requests carry one signature per secret); previousSecretValidUntil is when the last of them stops. " +
-            "409 when four rotated-out secrets are still inside their overlap.")
-        .Produces<SubscriptionWithSecret>()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound)
-        .ProducesProblem(StatusCodes.Status409Conflict);
+            "409 when four rotated-out secrets are still inside their overlap.");
 }

@@ -63,15 +63,10 @@ public static class UpdateSubscription
 
     public static RouteHandlerBuilder MapUpdateSubscription(this RouteGroupBuilder group) => group
         .MapPut("/{id:guid}", async (Guid id, [FromBody] SubscriptionInput subscription, HttpContext context, IMediator mediator) =>
-            (await mediator.Send(new Command(Caller.From(context.User), id, subscription), context.RequestAborted)).Match(TypedResults.Ok))
+            (await mediator.Send(new Command(Caller.From(context.User), id, subscription), context.RequestAborted)).Match(TypedResults.Ok).OrProblem<Problem404>())
         .RequireAuthorization(Scopes.SubscriptionsManage)
         .Audited(AuditActions.SubscriptionUpdate, AuditResources.Subscription, "id")
         .WithName("UpdateSubscription")
         .WithSummary("Change a subscription's endpoint or filter")
-        .WithDescription("Replaces the endpoint URL and the filter (categories, minimum severity, countries, event types) as a whole; the signing secret stays. The URL is checked like at creation.")
-        .Produces<SubscriptionView>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .WithDescription("Replaces the endpoint URL and the filter (categories, minimum severity, countries, event types) as a whole; the signing secret stays. The URL is checked like at creation.");
 }

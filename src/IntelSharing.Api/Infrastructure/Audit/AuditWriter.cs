@@ -2,8 +2,6 @@ using System.Data.Common;
 using Dapper;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Time;
-using Npgsql;
-using NpgsqlTypes;
 
 namespace IntelSharing.Api.Infrastructure.Audit;
 
@@ -39,55 +37,28 @@ public static class AuditWriter
                 $"{batch.Parameter(p + "ip", r.ClientIp)}, {batch.Parameter(p + "detail", r.Detail)})";
         });
 
-    private const string Columns = "id, recorded_at, agency_id, key_prefix, action, resource_type, resource_id, outcome, purpose, client_ip, detail, seq, hash";
-
     /// <summary>
     /// Inserts many records (a commit group's), with <see cref="AuditRecord.Seq"/> and <see cref="AuditRecord.Hash"/> as
-    /// they are (null: the sealer links them), in one round trip: on PostgreSQL one statement over arrays, whatever their number (one plan, prepared once); on
-    /// SQLite a few multi-row statements in one batch.
+    /// they are (null: the sealer links them), in one round trip (<see cref="SqlDialect.InsertRowsAsync"/>).
     /// </summary>
-    public static async Task InsertManyAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
-    {
-        if (connection is NpgsqlConnection postgres)
-        {
-            await using var command = new NpgsqlCommand(
-                $"""
-                INSERT INTO audit_records ({Columns})
-                SELECT * FROM unnest(@ids, @ats, @agencies, @keys, @actions, @types, @resources, @outcomes, @purposes, @ips, @details, @seqs, @hashes)
-                """,
-                postgres, (NpgsqlTransaction)transaction);
-            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", records.Select(r => r.Id).ToArray()));
-            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("ats", records.Select(r => r.RecordedAt.ToUniversalTime()).ToArray()));
-            command.Parameters.Add(new NpgsqlParameter<Guid?[]>("agencies", records.Select(r => r.AgencyId).ToArray()));
-            command.Parameters.Add(Texts("keys", records.Select(r => r.KeyPrefix)));
-            command.Parameters.Add(Texts("actions", records.Select(r => r.Action)));
-            command.Parameters.Add(Texts("types", records.Select(r => r.ResourceType)));
-            command.Parameters.Add(new NpgsqlParameter<Guid?[]>("resources", records.Select(r => r.ResourceId).ToArray()));
-            command.Parameters.Add(new NpgsqlParameter<int[]>("outcomes", records.Select(r => r.Outcome).ToArray()));
-            command.Parameters.Add(Texts("purposes", records.Select(r => r.Purpose)));
-            command.Parameters.Add(Texts("ips", records.Select(r => r.ClientIp)));
-            command.Parameters.Add(Texts("details", records.Select(r => r.Detail)));
-            command.Parameters.Add(new NpgsqlParameter<long?[]>("seqs", records.Select(r => r.Seq).ToArray()));
-            command.Parameters.Add(new NpgsqlParameter<byte[]?[]>("hashes", records.Select(r => r.Hash).ToArray()) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return;
-        }
-
-        var batch = new SqlBatch();
-        batch.AddRows(records.Count, $"INSERT INTO audit_records ({Columns})", i =>
-        {
-            var r = records[i];
-            var p = batch.NextName("a");
-            return $"({batch.Parameter(p + "id", r.Id)}, {batch.Parameter(p + "at", r.RecordedAt)}, {batch.Parameter(p + "agency", r.AgencyId)}, " +
-                $"{batch.Parameter(p + "key", r.KeyPrefix)}, {batch.Parameter(p + "action", r.Action)}, {batch.Parameter(p + "type", r.ResourceType)}, " +
-                $"{batch.Parameter(p + "resource", r.ResourceId)}, {batch.Parameter(p + "outcome", r.Outcome)}, {batch.Parameter(p + "purpose", r.Purpose)}, " +
-                $"{batch.Parameter(p + "ip", r.ClientIp)}, {batch.Parameter(p + "detail", r.Detail)}, {batch.Parameter(p + "seq", r.Seq)}, {batch.Parameter(p + "hash", r.Hash)})";
-        });
-        await batch.ExecuteAsync(connection, transaction, cancellationToken);
-    }
-
-    private static NpgsqlParameter<string?[]> Texts(string name, IEnumerable<string?> values) =>
-        new NpgsqlParameter<string?[]>(name, values.ToArray()) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
+    public static Task InsertManyAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken) =>
+        SqlDialect.Of(connection).InsertRowsAsync(connection, transaction, "audit_records",
+        [
+            InsertColumn.Of("id", records.Select(r => r.Id)),
+            InsertColumn.Of("recorded_at", records.Select(r => r.RecordedAt.ToUniversalTime())),
+            InsertColumn.Of("agency_id", records.Select(r => r.AgencyId)),
+            InsertColumn.Of("key_prefix", records.Select(r => r.KeyPrefix)),
+            InsertColumn.Of("action", records.Select(r => r.Action)),
+            InsertColumn.Of("resource_type", records.Select(r => r.ResourceType)),
+            InsertColumn.Of("resource_id", records.Select(r => r.ResourceId)),
+            InsertColumn.Of("outcome", records.Select(r => r.Outcome)),
+            InsertColumn.Of("purpose", records.Select(r => r.Purpose)),
+            InsertColumn.Of("client_ip", records.Select(r => r.ClientIp)),
+            InsertColumn.Of("detail", records.Select(r => r.Detail)),
+            InsertColumn.Of("seq", records.Select(r => r.Seq)),
+            InsertColumn.Of("hash", records.Select(r => r.Hash)),
+        ],
+        cancellationToken);
 
     private static object Parameters(AuditRecord record) => new
     {

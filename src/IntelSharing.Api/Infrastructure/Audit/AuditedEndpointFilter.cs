@@ -39,9 +39,10 @@ public sealed class AuditedEndpointFilter(string action, string resourceType, st
 
         if (!audit.HasRecorded)
         {
-            var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
-            var resourceId = audit.AnnotatedResourceId ?? routeId ?? CreatedId(result);
-            await audit.RecordAsync(Event(status, resourceId, audit.AnnotatedDetail ?? ProblemSummary(result)));
+            var answered = Unwrapped(result);
+            var status = answered is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
+            var resourceId = audit.AnnotatedResourceId ?? routeId ?? CreatedId(answered);
+            await audit.RecordAsync(Event(status, resourceId, audit.AnnotatedDetail ?? ProblemSummary(answered)));
         }
 
         return result;
@@ -72,6 +73,17 @@ public sealed class AuditedEndpointFilter(string action, string resourceType, st
         ResourceId = resourceId,
         Detail = detail,
     };
+
+    /// <summary>The result an endpoint's <c>Results&lt;…&gt;</c> union (or a problem result) holds, down to the one that is written.</summary>
+    private static object? Unwrapped(object? result)
+    {
+        while (result is INestedHttpResult nested)
+        {
+            result = nested.Result;
+        }
+
+        return result;
+    }
 
     private static object? ProblemSummary(object? result)
     {

@@ -1,4 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
 using System.Text;
+using Microsoft.AspNetCore.Http.Metadata;
 
 namespace IntelSharing.Api.Infrastructure.Http;
 
@@ -6,7 +9,7 @@ namespace IntelSharing.Api.Infrastructure.Http;
 /// Writes a JSON document that is already serialised (an alert as stored), with its status and headers,
 /// so that reads return the exact bytes that were published and delivered, without a second serialisation.
 /// </summary>
-public sealed class JsonDocumentResult(string json, int statusCode = StatusCodes.Status200OK) : IResult, IStatusCodeHttpResult
+public class JsonDocumentResult(string json, int statusCode = StatusCodes.Status200OK) : IResult, IStatusCodeHttpResult
 {
     public int? StatusCode => statusCode;
 
@@ -48,4 +51,23 @@ public sealed class JsonDocumentResult(string json, int statusCode = StatusCodes
         Encoding.UTF8.GetBytes(json, response.BodyWriter);
         await response.BodyWriter.FlushAsync(httpContext.RequestAborted);
     }
+}
+
+/// <summary>
+/// A 200 whose stored document is a <typeparamref name="T"/>: the endpoint's return type declares that response, with
+/// <typeparamref name="T"/> as its schema, although the bytes are written as stored.
+/// </summary>
+public sealed class JsonDocumentResult<T>(string json) : JsonDocumentResult(json), IEndpointMetadataProvider
+{
+    [SuppressMessage("Design", "CA1000:Do not declare static members on generic types", Justification = "IEndpointMetadataProvider is a static abstract member, as on ASP.NET Core's own Ok<T>.")]
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(T), ["application/json"]));
+}
+
+/// <summary>A 201 whose stored document is a <typeparamref name="T"/>, declared like <see cref="JsonDocumentResult{T}"/>.</summary>
+public sealed class CreatedJsonDocumentResult<T>(string json) : JsonDocumentResult(json, StatusCodes.Status201Created), IEndpointMetadataProvider
+{
+    [SuppressMessage("Design", "CA1000:Do not declare static members on generic types", Justification = "IEndpointMetadataProvider is a static abstract member, as on ASP.NET Core's own Ok<T>.")]
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status201Created, typeof(T), ["application/json"]));
 }

@@ -48,6 +48,9 @@ public sealed partial class DefaultProblemExamplesOperationFilter : IOperationFi
             Validation(ProblemTypes.Validation, "The request is invalid", instance, "cursor", "The cursor is not one this API issued.")),
         "400" when operation.Parameters?.FirstOrDefault(p => p.In is ParameterLocation.Query or ParameterLocation.Header) is { Name: { } name } => ("badParameter", $"An invalid {name}",
             Validation(ProblemTypes.Validation, "The request is invalid", instance, name, $"{name} is not valid: see the parameter's description for what it accepts.")),
+        // Every route refuses a query parameter it does not take, so an operation without parameters answers 400 too.
+        "400" => ("unknownParameter", "A query parameter this operation does not take",
+            Validation(ProblemTypes.Validation, "The request is invalid", instance, "expand", "expand is not a parameter of this endpoint; it takes no query parameters.")),
         "401" => ("noKey", "No API key, or one that no longer works",
             Problem(ProblemTypes.Unauthenticated, "Authentication required", 401, "The API key is revoked, expired, or belongs to a deactivated agency.", instance)),
         "403" => ("missingScope", "A key without the scope this operation requires",

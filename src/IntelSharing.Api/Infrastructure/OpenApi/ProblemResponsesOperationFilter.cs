@@ -37,7 +37,10 @@ public sealed class ProblemResponsesOperationFilter : IOperationFilter
                 continue;
             }
 
-            response.Description = Describe(operation.OperationId, status, hasBody: operation.RequestBody is not null) ?? response.Description;
+            response.Description = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<ProblemResponseDescription>()
+                    .FirstOrDefault(described => described.Status.ToString(System.Globalization.CultureInfo.InvariantCulture) == status)?.Description
+                ?? Describe(status, hasBody: operation.RequestBody is not null)
+                ?? response.Description;
             if (status == "401")
             {
                 AddHeader(response, "WWW-Authenticate", "Bearer realm=\"IntelSharing\"", "The authentication scheme to use.");
@@ -66,22 +69,17 @@ public sealed class ProblemResponsesOperationFilter : IOperationFilter
         };
     }
 
-    private static string? Describe(string? operationId, string status, bool hasBody) => (operationId, status) switch
+    private static string? Describe(string status, bool hasBody) => status switch
     {
-        (_, "400") when hasBody => $"The request is invalid; `errors` names each offending field ({ProblemTypes.Validation}, or {ProblemTypes.MalformedRequest} when the body is not JSON of the expected shape).",
-        (_, "400") => $"The request is invalid; `errors` names each offending parameter ({ProblemTypes.Validation}).",
-        (_, "401") => $"No API key, or one that is malformed, unknown, revoked or expired ({ProblemTypes.Unauthenticated}).",
-        (_, "403") => $"The API key lacks the scope this operation requires ({ProblemTypes.Forbidden}).",
-        ("GetAlert", "404") => $"No such alert, or one you may not see: the two are answered alike ({ProblemTypes.NotFound}).",
-        (_, "404") => $"No such resource ({ProblemTypes.NotFound}).",
-        ("SubmitAlert", "409") => $"The Idempotency-Key was already used with a different body ({ProblemTypes.IdempotencyKeyReused}).",
-        ("CreateSubscription", "409") => $"Your agency already has as many subscriptions as one agency may have (Delivery__MaxSubscriptionsPerAgency, 10 by default); `limit` gives it and nothing was stored ({ProblemTypes.SubscriptionLimitReached}).",
-        ("RegisterAgency", "409") => $"An agency with that name is already registered ({ProblemTypes.Conflict}).",
-        ("ReplayDelivery", "409") => $"The sharing rules refuse to send this delivery now: `detail` says why (agency deactivated, no longer in the audience, alert revoked or expired, version superseded) ({ProblemTypes.ReplayRefused}); or it is already queued, or its subscription ended ({ProblemTypes.Conflict}).",
-        (_, "409") => $"The request conflicts with the current state ({ProblemTypes.Conflict}).",
-        (_, "413") => $"The body is larger than the server accepts; `detail` gives the limit ({ProblemTypes.PayloadTooLarge}).",
-        (_, "415") => $"The body was not sent as application/json ({ProblemTypes.UnsupportedMediaType}).",
-        (_, "503") => $"The database cannot be reached and nothing was changed; retry after the Retry-After delay ({ProblemTypes.ServiceUnavailable}).",
+        "400" when hasBody => $"The request is invalid; `errors` names each offending field ({ProblemTypes.Validation}, or {ProblemTypes.MalformedRequest} when the body is not JSON of the expected shape).",
+        "400" => $"The request is invalid; `errors` names each offending parameter ({ProblemTypes.Validation}).",
+        "401" => $"No API key, or one that is malformed, unknown, revoked or expired ({ProblemTypes.Unauthenticated}).",
+        "403" => $"The API key lacks the scope this operation requires ({ProblemTypes.Forbidden}).",
+        "404" => $"No such resource ({ProblemTypes.NotFound}).",
+        "409" => $"The request conflicts with the current state ({ProblemTypes.Conflict}).",
+        "413" => $"The body is larger than the server accepts; `detail` gives the limit ({ProblemTypes.PayloadTooLarge}).",
+        "415" => $"The body was not sent as application/json ({ProblemTypes.UnsupportedMediaType}).",
+        "503" => $"The database cannot be reached and nothing was changed; retry after the Retry-After delay ({ProblemTypes.ServiceUnavailable}).",
         _ => null,
     };
 

@@ -1,13 +1,13 @@
 using System.Data;
 using System.Globalization;
 using Dapper;
-using Microsoft.Data.Sqlite;
 
 namespace IntelSharing.Api.Infrastructure.Persistence;
 
 /// <summary>
-/// PostgreSQL has native uuid and timestamptz; SQLite stores both as TEXT. These handlers write TEXT for
-/// SQLite parameters (fixed-width, so that string order is time order) and accept either form when reading.
+/// PostgreSQL has native uuid and timestamptz; SQLite stores both as TEXT. These handlers bind each as the
+/// parameter's dialect stores it (<see cref="SqlDialect.BindGuid"/>, <see cref="SqlDialect.BindTimestamp"/>) and accept
+/// either form when reading.
 /// </summary>
 public static class DapperTypeHandlers
 {
@@ -36,19 +36,7 @@ public static class DapperTypeHandlers
 
     private sealed class GuidHandler : SqlMapper.TypeHandler<Guid>
     {
-        public override void SetValue(IDbDataParameter parameter, Guid value)
-        {
-            if (parameter is SqliteParameter)
-            {
-                parameter.DbType = DbType.String;
-                parameter.Value = value.ToString("D");
-            }
-            else
-            {
-                parameter.DbType = DbType.Guid;
-                parameter.Value = value;
-            }
-        }
+        public override void SetValue(IDbDataParameter parameter, Guid value) => SqlDialect.Of(parameter).BindGuid(parameter, value);
 
         public override Guid Parse(object value) => value switch
         {
@@ -61,19 +49,7 @@ public static class DapperTypeHandlers
 
     private sealed class DateTimeOffsetHandler : SqlMapper.TypeHandler<DateTimeOffset>
     {
-        public override void SetValue(IDbDataParameter parameter, DateTimeOffset value)
-        {
-            if (parameter is SqliteParameter)
-            {
-                parameter.DbType = DbType.String;
-                parameter.Value = ToSqliteText(value);
-            }
-            else
-            {
-                parameter.DbType = DbType.DateTimeOffset;
-                parameter.Value = value.ToUniversalTime();
-            }
-        }
+        public override void SetValue(IDbDataParameter parameter, DateTimeOffset value) => SqlDialect.Of(parameter).BindTimestamp(parameter, value);
 
         public override DateTimeOffset Parse(object value) => value switch
         {

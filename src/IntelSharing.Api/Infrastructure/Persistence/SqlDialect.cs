@@ -131,7 +131,29 @@ public abstract class SqlDialect
     /// <summary>Whether <paramref name="connection"/> belongs to this dialect's driver.</summary>
     public abstract bool Owns(DbConnection connection);
 
+    /// <summary>Whether <paramref name="parameter"/> was made by this dialect's driver.</summary>
+    public abstract bool Owns(IDbDataParameter parameter);
+
+    /// <summary>Binds a uuid: native on PostgreSQL, canonical text (<c>D</c> format) on SQLite.</summary>
+    public abstract void BindGuid(IDbDataParameter parameter, Guid value);
+
+    /// <summary>Binds a <c>{timestamp}</c>: native timestamptz in UTC on PostgreSQL, fixed-width UTC text on SQLite (text order is time order).</summary>
+    public abstract void BindTimestamp(IDbDataParameter parameter, DateTimeOffset value);
+
+    /// <summary>
+    /// Inserts rows given column by column (every column holds one value per row) inside <paramref name="transaction"/>,
+    /// in one round trip: on PostgreSQL one statement over arrays whatever the number of rows (one plan, prepared once),
+    /// on SQLite a few multi-row statements.
+    /// </summary>
+    public abstract Task InsertRowsAsync(DbConnection connection, DbTransaction transaction, string table, IReadOnlyList<InsertColumn> columns, CancellationToken cancellationToken);
+
     public static IReadOnlyList<SqlDialect> All => [PostgresDialect.Instance, SqliteDialect.Instance];
+
+    // Called for every uuid and timestamp Dapper binds: two type tests, no list.
+    public static SqlDialect Of(IDbDataParameter parameter) =>
+        SqliteDialect.Instance.Owns(parameter) ? SqliteDialect.Instance
+        : PostgresDialect.Instance.Owns(parameter) ? PostgresDialect.Instance
+        : throw new NotSupportedException($"No SQL dialect for {parameter.GetType().Name}.");
 
     public static SqlDialect Of(DbConnection connection) =>
         All.FirstOrDefault(dialect => dialect.Owns(connection))
@@ -218,6 +240,37 @@ public sealed class PostgresDialect : SqlDialect
         exception is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure };
 
     public override bool Owns(DbConnection connection) => connection is NpgsqlConnection;
+
+    public override bool Owns(IDbDataParameter parameter) => parameter is NpgsqlParameter;
+
+    public override void BindGuid(IDbDataParameter parameter, Guid value)
+    {
+        parameter.DbType = DbType.Guid;
+        parameter.Value = value;
+    }
+
+    public override void BindTimestamp(IDbDataParameter parameter, DateTimeOffset value)
+    {
+        parameter.DbType = DbType.DateTimeOffset;
+        parameter.Value = value.ToUniversalTime();
+    }
+
+    public override async Task InsertRowsAsync(
+        DbConnection connection, DbTransaction transaction, string table, IReadOnlyList<InsertColumn> columns, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"""
+            INSERT INTO {table} ({string.Join(", ", columns.Select(column => column.Name))})
+            SELECT * FROM unnest({string.Join(", ", columns.Select(column => "@" + column.Name))})
+            """;
+        foreach (var column in columns)
+        {
+            command.Parameters.Add(column.ArrayParameter());
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     public override async Task<IAsyncDisposable> AcquireMigrationLockAsync(DbConnection connection, CancellationToken cancellationToken)
     {
@@ -365,6 +418,32 @@ public sealed class SqliteDialect : SqlDialect
     public override bool IsConflictWithOtherTransactions(Exception exception) => false;
 
     public override bool Owns(DbConnection connection) => connection is SqliteConnection;
+
+    public override bool Owns(IDbDataParameter parameter) => parameter is SqliteParameter;
+
+    public override void BindGuid(IDbDataParameter parameter, Guid value)
+    {
+        parameter.DbType = DbType.String;
+        parameter.Value = value.ToString("D");
+    }
+
+    public override void BindTimestamp(IDbDataParameter parameter, DateTimeOffset value)
+    {
+        parameter.DbType = DbType.String;
+        parameter.Value = DapperTypeHandlers.ToSqliteText(value);
+    }
+
+    public override async Task InsertRowsAsync(
+        DbConnection connection, DbTransaction transaction, string table, IReadOnlyList<InsertColumn> columns, CancellationToken cancellationToken)
+    {
+        var batch = new SqlBatch();
+        batch.AddRows(columns[0].Count, $"INSERT INTO {table} ({string.Join(", ", columns.Select(column => column.Name))})", row =>
+        {
+            var prefix = batch.NextName("r");
+            return "(" + string.Join(", ", columns.Select(column => batch.Parameter(prefix + column.Name, column.ValueAt(row)))) + ")";
+        });
+        await batch.ExecuteAsync(connection, transaction, cancellationToken);
+    }
 
     // SQLite has one writer at a time; migrations run inside BEGIN IMMEDIATE transactions, which is the lock.
     public override Task<IAsyncDisposable> AcquireMigrationLockAsync(DbConnection connection, CancellationToken cancellationToken) =>

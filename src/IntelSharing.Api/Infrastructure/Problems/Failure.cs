@@ -55,5 +55,70 @@ public readonly record struct Result<T>
 
     public static implicit operator Result<T>(Failure failure) => new(default, failure);
 
-    public IResult Match(Func<T, IResult> onSuccess) => Failure is null ? onSuccess(Value!) : Failure.ToProblem();
+    /// <summary>
+    /// The success answer, or the failure; <c>.OrProblem&lt;Problem404, …&gt;()</c> then names the problem statuses the
+    /// endpoint answers, so that its return type declares every response it gives.
+    /// </summary>
+    public Answer<TSuccess> Match<TSuccess>(Func<T, TSuccess> onSuccess) where TSuccess : IResult =>
+        Failure is null ? new Answer<TSuccess>(onSuccess(Value!), null) : new Answer<TSuccess>(default, Failure);
+}
+
+/// <summary>A success result or a failure, not yet given the problem types that write the failure.</summary>
+public readonly struct Answer<TSuccess> where TSuccess : IResult
+{
+    private readonly TSuccess? success;
+    private readonly Failure? failure;
+
+    internal Answer(TSuccess? success, Failure? failure)
+    {
+        this.success = success;
+        this.failure = failure;
+    }
+
+    /// <summary>For an endpoint whose handler fails only with the statuses every endpoint declares (400, 403, 429).</summary>
+    public Results<TSuccess, CommonProblem> OrProblem() =>
+        failure is null ? success! : new CommonProblem(failure);
+
+    public Results<TSuccess, TProblem1, CommonProblem> OrProblem<TProblem1>()
+        where TProblem1 : ProblemResult, IFixedStatusProblem<TProblem1>
+    {
+        if (failure is null)
+        {
+            return success!;
+        }
+
+        return failure.Status == TProblem1.Status ? TProblem1.From(failure) : new CommonProblem(failure);
+    }
+
+    public Results<TSuccess, TProblem1, TProblem2, CommonProblem> OrProblem<TProblem1, TProblem2>()
+        where TProblem1 : ProblemResult, IFixedStatusProblem<TProblem1>
+        where TProblem2 : ProblemResult, IFixedStatusProblem<TProblem2>
+    {
+        if (failure is null)
+        {
+            return success!;
+        }
+
+        return failure.Status == TProblem1.Status ? TProblem1.From(failure)
+            : failure.Status == TProblem2.Status ? TProblem2.From(failure)
+            : new CommonProblem(failure);
+    }
+
+    public Results<TSuccess, TProblem1, TProblem2, TProblem3, TProblem4, CommonProblem> OrProblem<TProblem1, TProblem2, TProblem3, TProblem4>()
+        where TProblem1 : ProblemResult, IFixedStatusProblem<TProblem1>
+        where TProblem2 : ProblemResult, IFixedStatusProblem<TProblem2>
+        where TProblem3 : ProblemResult, IFixedStatusProblem<TProblem3>
+        where TProblem4 : ProblemResult, IFixedStatusProblem<TProblem4>
+    {
+        if (failure is null)
+        {
+            return success!;
+        }
+
+        return failure.Status == TProblem1.Status ? TProblem1.From(failure)
+            : failure.Status == TProblem2.Status ? TProblem2.From(failure)
+            : failure.Status == TProblem3.Status ? TProblem3.From(failure)
+            : failure.Status == TProblem4.Status ? TProblem4.From(failure)
+            : new CommonProblem(failure);
+    }
 }
