@@ -199,12 +199,15 @@ public static class ListPartnerHealth
             var attempts = (await connection.QueryAsync<AttemptRow>(new CommandDefinition(latest, ledger, cancellationToken: cancellationToken))).ToList();
             var durations = attempts.Where(a => a.Failure == 0).ToLookup(a => a.SubscriptionId, a => a.DurationMs);
             var errors = attempts.Where(a => a.Failure == 1).ToDictionary(a => a.SubscriptionId);
-            var retries = (await connection.QueryAsync<RetryRow>(new CommandDefinition(
+            // The earliest waiting retry per subscription: the first entry of its range in the index of waiting retries
+            // (migration 0029), not every failed delivery of the page's subscriptions.
+            var earliest = string.Join("\nUNION ALL\n", page.Select((_, i) =>
                 $"""
-                SELECT d.subscription_id AS SubscriptionId, MIN(d.next_attempt_at) AS NextAttemptAt
-                FROM deliveries d WHERE d.state = '{DeliveryStates.Failed}' AND d.subscription_id IN {ids}
-                GROUP BY d.subscription_id
-                """, ledger, cancellationToken: cancellationToken))).ToDictionary(r => r.SubscriptionId);
+                SELECT * FROM (SELECT d.subscription_id AS SubscriptionId, d.next_attempt_at AS NextAttemptAt FROM deliveries d
+                    WHERE d.subscription_id = @subscription{i} AND d.state = '{DeliveryStates.Failed}' ORDER BY d.next_attempt_at LIMIT 1) retry{i}
+                """));
+            var retries = (await connection.QueryAsync<RetryRow>(new CommandDefinition(earliest, ledger, cancellationToken: cancellationToken)))
+                .ToDictionary(r => r.SubscriptionId);
 
             var items = page.Select(s =>
             {

@@ -9,6 +9,9 @@ ALTER TABLE delivery_attempts ALTER COLUMN subscription_id SET NOT NULL;
 CREATE INDEX ix_delivery_attempts_subscription ON delivery_attempts (subscription_id, started_at);
 -- Only partner health read attempts by start time alone; the index above serves it, one fewer index to write per attempt.
 DROP INDEX ix_delivery_attempts_started;
+-- Partner health's next retry per subscription: the first entry of its range here. Partial, so only deliveries waiting
+-- for a retry are in it; a delivery's other states do not touch it.
+CREATE INDEX ix_deliveries_waiting_retry ON deliveries (subscription_id, next_attempt_at) WHERE state = 'failed';
 
 -- Published results (Features/Statistics, ADR 40): closed UTC days rolled up once by StatisticsRollup, so a report sums a
 -- row per day and group instead of aggregating every alert, delivery and feedback of its range; the days not rolled
