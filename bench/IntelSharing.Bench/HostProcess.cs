@@ -90,11 +90,17 @@ public sealed class HostProcess : IAsyncDisposable
     /// A new database and the API on it with the dispatcher and correlation off, ready, with an operator key: how the
     /// phases that measure reads over a store they fill themselves (TAXII, console) begin.
     /// </summary>
-    public static async Task<(HostProcess Api, string OperatorKey)> StartForReadsAsync(SuiteOptions options, Postgres postgres, string database)
+    public static async Task<(HostProcess Api, string OperatorKey)> StartForReadsAsync(
+        SuiteOptions options, Postgres postgres, string database, IReadOnlyDictionary<string, string>? extraSettings = null)
     {
         await postgres.CreateDatabaseAsync(database);
         var settings = ApiSettings(postgres.ApiConnectionString(database), dispatcher: false);
         settings["Correlation__Enabled"] = "false";
+        foreach (var (name, value) in extraSettings ?? new Dictionary<string, string>())
+        {
+            settings[name] = value;
+        }
+
         var key = await BootstrapAdminAsync(options.ApiDll, settings);
         var api = Start(options.ApiDll, [], settings);
         try

@@ -105,6 +105,8 @@ builder.Services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Sec
 builder.Services.AddSingleton<IValidateOptions<SearchOptions>, SearchOptionsValidator>();
 builder.Services.AddOptions<StatisticsOptions>().BindConfiguration(StatisticsOptions.Section).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<StatisticsOptions>, StatisticsOptionsValidator>();
+builder.Services.AddSingleton<StatisticsRollup>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<StatisticsRollup>());
 builder.Services.AddOptions<FeedOptions>().BindConfiguration(FeedOptions.Section).ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<FeedOptions>, FeedOptionsValidator>();
 builder.Services.AddSingleton<FeedSignals>();

@@ -9,7 +9,8 @@ namespace IntelSharing.IntegrationTests.Console;
 /// <summary>
 /// The console's settings for tests: loopback partners, one delivery attempt before a delivery is dead (so a dead
 /// letter is one failed attempt away, not a day of retries), a 30-minute session, and a minimum cell count of 3 in
-/// published results, so that suppression shows with a handful of alerts (the statistics tests share these fixtures).
+/// published results, so that suppression shows with a handful of alerts (the statistics tests share these fixtures),
+/// and no roll-up of published results but the one a test asks for.
 /// </summary>
 public static class ConsoleTestSettings
 {
@@ -24,6 +25,9 @@ public static class ConsoleTestSettings
         new("Delivery:Jitter", "0"),
         new("Console:SessionMinutes", $"{SessionMinutes}"),
         new("Statistics:MinimumCellCount", $"{MinimumCellCount}"),
+
+        // The roll-up runs once at start, on an empty database; tests roll up when they mean to (StatisticsRollupTests).
+        new("Statistics:RollupIntervalSeconds", "3600"),
     ];
 }
 

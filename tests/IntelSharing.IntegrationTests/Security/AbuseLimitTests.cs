@@ -53,7 +53,7 @@ public abstract class AbuseLimitTests(ApiFixture app)
     }
 
     [Fact]
-    public async Task A_console_session_is_counted_against_its_agencys_limit_and_gets_429_like_the_agencys_keys()
+    public async Task A_console_session_over_its_agencys_limit_gets_a_429_page_in_its_language_while_the_agencys_keys_get_the_json_problem()
     {
         var busy = await app.CreateAgencyAsync("Serbian Ministry of Interior", "RS", AgencyKind.Police, Scopes.AlertsRead, Scopes.SubscriptionsManage);
         var other = await app.CreateAgencyAsync("Europol", "NL");
@@ -63,10 +63,36 @@ public abstract class AbuseLimitTests(ApiFixture app)
             Assert.Equal(HttpStatusCode.OK, (await console.GetAsync(i % 2 == 0 ? "/console" : "/console/partner-health")).Status);
         }
 
-        await AssertRateLimitedAsync(await console.Http.GetAsync("/console/partner-health", Ct), LoweredLimits.PerAgencyWindowSeconds);
-        // One window per agency: the session used up what the agency's API keys may do too.
+        var page = await console.Http.GetAsync("/console/partner-health?cursor=x", Ct);
+        using var serbian = new HttpRequestMessage(HttpMethod.Get, "/console");
+        serbian.Headers.AcceptLanguage.ParseAdd("sr");
+        var serbianPage = await console.Http.SendAsync(serbian, Ct);
+        // One window per agency: the session used up what the agency's API keys may do too, and they get the API's answer.
         await AssertRateLimitedAsync(await busy.Client.GetAsync("/api/v1/alerts", Ct), LoweredLimits.PerAgencyWindowSeconds);
+
+        var html = await AssertRateLimitedPageAsync(page, LoweredLimits.PerAgencyWindowSeconds);
+        Assert.Contains("<html lang=\"en\">", html, StringComparison.Ordinal);
+        Assert.Contains("<title>Too many requests · IntelSharing</title>", html, StringComparison.Ordinal);
+        Assert.Matches("<p role=\"alert\">[^<]*Wait [0-9]+ seconds", html);
+        Assert.Contains("<a href=\"/console/partner-health?cursor=x\">Try again</a>", html, StringComparison.Ordinal);
+        Assert.Contains("href=\"/console/assets/console.css\"", html, StringComparison.Ordinal);
+        var serbianHtml = WebUtility.HtmlDecode(await AssertRateLimitedPageAsync(serbianPage, LoweredLimits.PerAgencyWindowSeconds));
+        Assert.Contains("<html lang=\"sr\">", serbianHtml, StringComparison.Ordinal);
+        Assert.Contains("<h1>Previše zahteva</h1>", serbianHtml, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await (await ConsoleClient.SignedInAsync(app, other.Key)).GetAsync("/console")).Status);
+    }
+
+    /// <summary>A console page's 429: HTML under the console's CSP, with Retry-After, never the API's JSON problem.</summary>
+    private static async Task<string> AssertRateLimitedPageAsync(HttpResponseMessage response, int maxRetryAfterSeconds)
+    {
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        var retryAfter = response.Headers.RetryAfter?.Delta?.TotalSeconds;
+        Assert.True(retryAfter is > 0 && retryAfter <= maxRetryAfterSeconds, $"Retry-After was {retryAfter}");
+        Assert.StartsWith("default-src 'self'", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        var html = await response.Content.ReadAsStringAsync(Ct);
+        Assert.Contains(((int)retryAfter!).ToString(System.Globalization.CultureInfo.InvariantCulture), html, StringComparison.Ordinal);
+        return html;
     }
 
     [Fact]

@@ -157,6 +157,119 @@ public abstract class PartnerHealthTests<TFixture>(TFixture app) : IAsyncLifetim
     private static (long Delivered, long Failed, long Dead) Counts(JsonElement hour) =>
         (hour.GetProperty("delivered").GetInt64(), hour.GetProperty("failed").GetInt64(), hour.GetProperty("dead").GetInt64());
 
+    /// <summary>
+    /// Migration 29 moved the counting from a join of every attempt to its delivery onto the attempts themselves; this
+    /// holds the new answer to the old statement (kept here as it was) over attempts of two agencies' subscriptions in
+    /// several hours: delivered, failed, died, and the hour's mean and slowest attempt.
+    /// </summary>
+    [Fact]
+    public async Task The_counts_per_hour_and_window_are_those_of_the_old_join_over_two_agencies_subscriptions()
+    {
+        var serbia = await AgencyAsync("Border Police Directorate", "RS", Scopes.AlertsWrite);
+        var hungary = await AgencyAsync("Hungarian Police", "HU", Scopes.AlertsRead, Scopes.SubscriptionsManage);
+        var croatia = await AgencyAsync("Croatian Police", "HR", Scopes.AlertsRead, Scopes.SubscriptionsManage);
+        var operations = await AgencyAsync("Operations", "RS", Scopes.DeliveriesManage);
+        var down = false;
+        var receiver = await _partners.ReceiverAsync(_ => new PartnerReceiver.Response(down ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.NoContent));
+        var (hungarys, _) = await _partners.SubscribeAsync(hungary, receiver.Url);
+        var (croatias, _) = await _partners.SubscribeAsync(croatia, receiver.Url);
+        var sent = 0;
+        foreach (var (hoursLater, failing, toHungary, toCroatia) in new[] { (0, false, 2, 1), (2, true, 1, 2), (1, false, 3, 0), (1, true, 0, 1) })
+        {
+            app.Advance(TimeSpan.FromHours(hoursLater));
+            down = failing;
+            for (var i = 0; i < toHungary; i++)
+            {
+                await serbia.PublishAsync(TestData.SmugglingAlert("amber+strict", agencies: [hungary.Id]));
+            }
+
+            for (var i = 0; i < toCroatia; i++)
+            {
+                await serbia.PublishAsync(TestData.SmugglingAlert("amber+strict", agencies: [croatia.Id]));
+            }
+
+            sent += toHungary + toCroatia;
+            await receiver.WaitForAsync(sent);
+            // Recorded before the clock moves on, so that each attempt starts in the hour it was sent in.
+            await DeliveryTestSettings.EventuallyAsync(async () => await FinishedAsync([hungarys, croatias]) == sent, "the attempts recorded");
+        }
+
+        var items = default(JsonElement);
+        await DeliveryTestSettings.EventuallyAsync(async () =>
+        {
+            items = await HealthAsync(operations);
+            return new[] { hungarys, croatias }.Sum(id => Find(items, id)?.GetProperty("lastDay").EnumerateObject().Sum(p => p.Name == "dead" ? 0 : p.Value.GetInt64()) ?? 0) == sent;
+        }, "every attempt recorded");
+        var old = await OldCountsAsync([hungarys, croatias]);
+
+        foreach (var id in new[] { hungarys, croatias })
+        {
+            var health = Find(items, id)!.Value;
+            var hours = health.GetProperty("hours").EnumerateArray()
+                .Where(h => h.GetProperty("delivered").GetInt64() + h.GetProperty("failed").GetInt64() > 0)
+                .Select(h => (h.GetProperty("hour").GetDateTimeOffset().ToString("yyyy-MM-dd'T'HH", System.Globalization.CultureInfo.InvariantCulture),
+                    Counts(h), h.GetProperty("latencyMeanMs").GetInt64(), h.GetProperty("latencyMaxMs").GetInt32()))
+                .ToList();
+            var expected = old.Where(o => o.SubscriptionId == id).OrderBy(o => o.Hour, StringComparer.Ordinal)
+                .Select(o => (o.Hour, (o.Delivered, o.Failed, o.Dead), o.MeanMs, o.MaxMs)).ToList();
+            Assert.Equal(expected, hours);
+            Assert.Equal((expected.Sum(e => e.Item2.Delivered), expected.Sum(e => e.Item2.Failed), expected.Sum(e => e.Item2.Dead)),
+                (health.GetProperty("lastDay").GetProperty("delivered").GetInt64(), health.GetProperty("lastDay").GetProperty("failed").GetInt64(),
+                 health.GetProperty("lastDay").GetProperty("dead").GetInt64()));
+        }
+
+        Assert.Equal(3, old.Count(o => o.SubscriptionId == hungarys));
+        Assert.Equal(3, old.Count(o => o.SubscriptionId == croatias));
+        Assert.Contains(old, o => o.Dead > 0 && o.SubscriptionId == croatias);
+    }
+
+    private sealed record OldHour
+    {
+        public Guid SubscriptionId { get; init; }
+
+        public string Hour { get; init; } = string.Empty;
+
+        public long Delivered { get; init; }
+
+        public long Failed { get; init; }
+
+        public long Dead { get; init; }
+
+        public long MeanMs { get; init; }
+
+        public int MaxMs { get; init; }
+    }
+
+    private async Task<long> FinishedAsync(IReadOnlyList<Guid> subscriptions)
+    {
+        await using var connection = await app.Database.OpenAsync(Ct);
+        var parameters = new Dapper.DynamicParameters();
+        var ids = IntelSharing.Api.Infrastructure.Persistence.SqlLists.In(parameters, "subscription", subscriptions.ToList());
+        return await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection,
+            $"SELECT COUNT(*) FROM deliveries WHERE subscription_id IN {ids} AND state IN ('delivered', 'dead')", parameters);
+    }
+
+    /// <summary>The hourly statement partner health ran before migration 29, joining each attempt to its delivery.</summary>
+    private async Task<List<OldHour>> OldCountsAsync(IReadOnlyList<Guid> subscriptions)
+    {
+        await using var connection = await app.Database.OpenAsync(Ct);
+        var hour = app.Database.Dialect.UtcHour("da.started_at");
+        const string Succeeded = "da.status_code BETWEEN 200 AND 299 AND da.error IS NULL";
+        var parameters = new Dapper.DynamicParameters(new { dayAgo = app.Clock.GetUtcNow().AddDays(-1) });
+        var ids = IntelSharing.Api.Infrastructure.Persistence.SqlLists.In(parameters, "subscription", subscriptions.ToList());
+        return [.. await Dapper.SqlMapper.QueryAsync<OldHour>(connection,
+            $"""
+            SELECT d.subscription_id AS SubscriptionId, {hour} AS Hour,
+                   SUM(CASE WHEN {Succeeded} THEN 1 ELSE 0 END) AS Delivered,
+                   SUM(CASE WHEN NOT ({Succeeded}) THEN 1 ELSE 0 END) AS Failed,
+                   SUM(CASE WHEN d.state = 'dead' AND da.attempt = d.attempts THEN 1 ELSE 0 END) AS Dead,
+                   CAST(ROUND(AVG(da.duration_ms)) AS BIGINT) AS MeanMs, MAX(da.duration_ms) AS MaxMs
+            FROM delivery_attempts da JOIN deliveries d ON d.id = da.delivery_id
+            WHERE da.started_at >= @dayAgo AND d.subscription_id IN {ids}
+            GROUP BY d.subscription_id, {hour}
+            """, parameters)];
+    }
+
     [Fact]
     public async Task A_limit_out_of_bounds_is_a_400_naming_the_field()
     {

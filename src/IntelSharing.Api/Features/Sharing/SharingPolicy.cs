@@ -49,9 +49,19 @@ public static class SharingPolicy
         $"""
         (EXISTS (SELECT 1 FROM agencies viewer WHERE viewer.id = {agencyParameter} AND viewer.is_active)
          AND ({alert}.originator_id = {agencyParameter}
-          OR {alert}.tlp IN ('clear', 'green')
-          OR ({alert}.tlp = 'amber' AND NOT {alert}.has_audience)
-          OR ({alert}.tlp IN ('amber', 'amber+strict', 'red')
+          OR {VisibleToEveryoneSql(alert)}
+          OR ({alert}.tlp IN {AudienceMarkingsSql}
               AND EXISTS (SELECT 1 FROM alert_audience aa WHERE aa.alert_id = {alert}.id AND aa.agency_id = {agencyParameter}))))
         """;
+
+    /// <summary>
+    /// The alerts every active agency may see, whoever it is (<see cref="VisibleSql"/>'s case that names no agency): the
+    /// published-results roll-up counts these once for everyone, and every other alert under its originator and under
+    /// each agency of its audience (ADR 40).
+    /// </summary>
+    public static string VisibleToEveryoneSql(string alert) =>
+        $"({alert}.tlp IN ('clear', 'green') OR ({alert}.tlp = 'amber' AND NOT {alert}.has_audience))";
+
+    /// <summary>The markings under which an agency named in the audience may see an alert, as a SQL list.</summary>
+    public const string AudienceMarkingsSql = "('amber', 'amber+strict', 'red')";
 }

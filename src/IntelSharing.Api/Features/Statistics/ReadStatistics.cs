@@ -72,6 +72,17 @@ public static class ReadStatistics
             && date.Year is >= 2000 and <= 2099;
     }
 
+    /// <summary>How deliveries and feedback are counted, live and in the roll-up alike.</summary>
+    public const string DeliveredSql = "SUM(CASE WHEN d.state = 'delivered' THEN 1 ELSE 0 END)";
+
+    public const string FailedSql = "SUM(CASE WHEN d.state IN ('failed', 'dead') THEN 1 ELSE 0 END)";
+
+    public const string HitsSql = "SUM(CASE WHEN f.kind = 'hit' THEN 1 ELSE 0 END)";
+
+    public const string ActionedSql = "SUM(CASE WHEN f.kind = 'actioned' THEN 1 ELSE 0 END)";
+
+    public const string FeedbackKindsSql = "f.kind IN ('hit', 'actioned')";
+
     private sealed record Cell
     {
         public string Period { get; init; } = string.Empty;
@@ -105,55 +116,72 @@ public static class ReadStatistics
         public long Second { get; init; }
     }
 
-    public sealed class Handler(Database database, IOptions<StatisticsOptions> options) : IQueryHandler<Query, StatisticsReport>
+    /// <summary>One group of the roll-up's rows over the report's rolled-up days (<see cref="StatisticsRollup"/>).</summary>
+    private sealed record RolledRow
+    {
+        public string Section { get; init; } = string.Empty;
+
+        public string Period { get; init; } = string.Empty;
+
+        public string Category { get; init; } = string.Empty;
+
+        public string Country { get; init; } = string.Empty;
+
+        public Guid? AgencyId { get; init; }
+
+        public string? AgencyName { get; init; }
+
+        public string? AgencyCountry { get; init; }
+
+        public long First { get; init; }
+
+        public long Second { get; init; }
+    }
+
+    /// <summary>
+    /// Counts closed days from the roll-up (<see cref="StatisticsRollup"/>) and the others live — today, a day not rolled
+    /// up yet, a day changed since its roll-up — and adds the two: the same figures as counting every day live (ADR 40).
+    /// </summary>
+    public sealed class Handler(Database database, IOptions<StatisticsOptions> options, TimeProvider time) : IQueryHandler<Query, StatisticsReport>
     {
         public async ValueTask<StatisticsReport> Handle(Query query, CancellationToken cancellationToken)
         {
             var all = query.Caller.Has(Scopes.AgenciesAdmin);
             var threshold = options.Value.MinimumCellCount;
-            var parameters = new
-            {
-                from = new DateTimeOffset(query.CountedFrom.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
-                until = new DateTimeOffset(query.CountedTo.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
-                agencyId = query.Caller.AgencyId,
-            };
             await using var connection = await database.OpenAsync(cancellationToken);
-            var period = database.Dialect.UtcPeriod("a.created_at", query.Monthly);
-            var visible = all ? string.Empty : " AND " + SharingPolicy.VisibleSql("a", "@agencyId");
-            var own = all ? string.Empty : " AND a.originator_id = @agencyId";
+            var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+            var rolled = (await connection.QueryAsync<string>(new CommandDefinition(
+                """
+                SELECT r.day FROM statistics_days r
+                WHERE r.day >= @from AND r.day <= @to AND r.day < @today
+                  AND NOT EXISTS (SELECT 1 FROM statistics_stale_days s WHERE s.day = r.day)
+                """,
+                new { from = Text(query.CountedFrom), to = Text(query.CountedTo), today = Text(today) }, cancellationToken: cancellationToken)))
+                .Select(d => DateOnly.ParseExact(d, DateFormat, CultureInfo.InvariantCulture)).ToHashSet();
+            var (rolledRuns, liveRuns) = Runs(query.CountedFrom, query.CountedTo, rolled.Contains);
 
-            var cells = (await connection.QueryAsync<Cell>(new CommandDefinition(
-                $"""
-                SELECT {period} AS Period, a.category AS Category, COALESCE(c.country, '') AS Country, COUNT(*) AS Count
-                FROM alerts a LEFT JOIN alert_countries c ON c.alert_id = a.id
-                WHERE a.created_at >= @from AND a.created_at < @until{visible}
-                GROUP BY {period}, a.category, COALESCE(c.country, '')
-                """, parameters, cancellationToken: cancellationToken))).ToList();
-            var totals = (await connection.QueryAsync<Total>(new CommandDefinition(
-                $"""
-                SELECT {period} AS Period, a.category AS Category, COUNT(*) AS Count
-                FROM alerts a
-                WHERE a.created_at >= @from AND a.created_at < @until{visible}
-                GROUP BY {period}, a.category
-                """, parameters, cancellationToken: cancellationToken))).ToList();
-            var deliveries = (await connection.QueryAsync<PartnerRow>(new CommandDefinition(
-                $"""
-                SELECT d.agency_id AS AgencyId, g.name AS AgencyName, g.country AS Country,
-                       SUM(CASE WHEN d.state = 'delivered' THEN 1 ELSE 0 END) AS First,
-                       SUM(CASE WHEN d.state IN ('failed', 'dead') THEN 1 ELSE 0 END) AS Second
-                FROM deliveries d JOIN alerts a ON a.id = d.alert_id JOIN agencies g ON g.id = d.agency_id
-                WHERE d.created_at >= @from AND d.created_at < @until{own}
-                GROUP BY d.agency_id, g.name, g.country
-                """, parameters, cancellationToken: cancellationToken))).ToList();
-            var feedback = (await connection.QueryAsync<PartnerRow>(new CommandDefinition(
-                $"""
-                SELECT f.agency_id AS AgencyId, g.name AS AgencyName, g.country AS Country,
-                       SUM(CASE WHEN f.kind = 'hit' THEN 1 ELSE 0 END) AS First,
-                       SUM(CASE WHEN f.kind = 'actioned' THEN 1 ELSE 0 END) AS Second
-                FROM alert_feedback f JOIN alerts a ON a.id = f.alert_id JOIN agencies g ON g.id = f.agency_id
-                WHERE f.created_at >= @from AND f.created_at < @until AND f.kind IN ('hit', 'actioned'){own}
-                GROUP BY f.agency_id, g.name, g.country
-                """, parameters, cancellationToken: cancellationToken))).ToList();
+            var cells = new List<Cell>();
+            var totals = new List<Total>();
+            var deliveries = new List<PartnerRow>();
+            var feedback = new List<PartnerRow>();
+            if (rolledRuns.Count > 0)
+            {
+                var rows = await RolledUpAsync(connection, query, all, rolledRuns, cancellationToken);
+                cells.AddRange(rows.Where(r => r.Section == RollupSections.Alerts).Select(r => new Cell { Period = r.Period, Category = r.Category, Country = r.Country, Count = r.First }));
+                totals.AddRange(rows.Where(r => r.Section == RollupSections.AlertTotals).Select(r => new Total { Period = r.Period, Category = r.Category, Count = r.First }));
+                deliveries.AddRange(Partners(rows, RollupSections.Deliveries));
+                feedback.AddRange(Partners(rows, RollupSections.Feedback));
+            }
+
+            if (liveRuns.Count > 0)
+            {
+                await CountLiveAsync(connection, query, all, liveRuns, cells, totals, deliveries, feedback, cancellationToken);
+            }
+
+            cells = [.. cells.GroupBy(c => (c.Period, c.Category, c.Country)).Select(g => g.First() with { Count = g.Sum(c => c.Count) })];
+            totals = [.. totals.GroupBy(t => (t.Period, t.Category)).Select(g => g.First() with { Count = g.Sum(t => t.Count) })];
+            deliveries = Merge(deliveries);
+            feedback = Merge(feedback);
 
             var alerts = new List<AlertCount>();
             var alertTotals = new List<AlertTotal>();
@@ -189,9 +217,129 @@ public static class ReadStatistics
             };
         }
 
+        /// <summary>
+        /// Every section's rolled-up counts in one pass over the roll-up's rows of those days: the alerts in the scopes the
+        /// caller may count (<see cref="SharingPolicy.VisibleSql"/>'s cases, for an active agency), the deliveries and
+        /// feedback of its own alerts; agencies:admin everything, each alert once (everyone's, and the rest under their
+        /// originators).
+        /// </summary>
+        private static async Task<List<RolledRow>> RolledUpAsync(
+            System.Data.Common.DbConnection connection, Query query, bool all, IReadOnlyList<(DateOnly First, DateOnly Last)> runs, CancellationToken cancellationToken)
+        {
+            var parameters = new DynamicParameters(new { agencyId = query.Caller.AgencyId });
+            var days = string.Join(" OR ", runs.Select((run, i) =>
+            {
+                parameters.Add($"first{i}", Text(run.First));
+                parameters.Add($"last{i}", Text(run.Last));
+                return $"(r.day >= @first{i} AND r.day <= @last{i})";
+            }));
+            const string AlertSections = $"r.section IN ('{RollupSections.Alerts}', '{RollupSections.AlertTotals}')";
+            const string PartnerSections = $"r.section IN ('{RollupSections.Deliveries}', '{RollupSections.Feedback}')";
+            var may = all
+                ? $"({PartnerSections} OR r.scope IN ('{RollupScopes.Everyone}', '{RollupScopes.Originator}'))"
+                : $"""
+                  (({AlertSections} AND EXISTS (SELECT 1 FROM agencies viewer WHERE viewer.id = @agencyId AND viewer.is_active)
+                    AND (r.scope = '{RollupScopes.Everyone}' OR r.scope_agency_id = @agencyId))
+                   OR ({PartnerSections} AND r.scope_agency_id = @agencyId))
+                  """;
+            var period = $"CASE WHEN {AlertSections} THEN {(query.Monthly ? "substr(r.day, 1, 7)" : "r.day")} ELSE '' END";
+            return (await connection.QueryAsync<RolledRow>(new CommandDefinition(
+                $"""
+                SELECT r.section AS Section, {period} AS Period, r.category AS Category, r.country AS Country,
+                       r.agency_id AS AgencyId, g.name AS AgencyName, g.country AS AgencyCountry, SUM(r.first) AS First, SUM(r.second) AS Second
+                FROM statistics_daily r LEFT JOIN agencies g ON g.id = r.agency_id
+                WHERE ({days}) AND {may}
+                GROUP BY r.section, {period}, r.category, r.country, r.agency_id, g.name, g.country
+                """, parameters, cancellationToken: cancellationToken))).ToList();
+        }
+
+        /// <summary>The days not rolled up, counted from the tables as every day was before the roll-up.</summary>
+        private async Task CountLiveAsync(
+            System.Data.Common.DbConnection connection, Query query, bool all, IReadOnlyList<(DateOnly First, DateOnly Last)> runs,
+            List<Cell> cells, List<Total> totals, List<PartnerRow> deliveries, List<PartnerRow> feedback, CancellationToken cancellationToken)
+        {
+            var parameters = new DynamicParameters(new { agencyId = query.Caller.AgencyId });
+            string During(string column) => "(" + string.Join(" OR ", runs.Select((run, i) =>
+            {
+                parameters.Add($"from{i}", Start(run.First));
+                parameters.Add($"until{i}", Start(run.Last.AddDays(1)));
+                return $"({column} >= @from{i} AND {column} < @until{i})";
+            })) + ")";
+            var period = database.Dialect.UtcPeriod("a.created_at", query.Monthly);
+            var visible = all ? string.Empty : " AND " + SharingPolicy.VisibleSql("a", "@agencyId");
+            var own = all ? string.Empty : " AND a.originator_id = @agencyId";
+            var alertDays = During("a.created_at");
+            var deliveryDays = During("d.created_at");
+            var feedbackDays = During("f.created_at");
+
+            cells.AddRange(await connection.QueryAsync<Cell>(new CommandDefinition(
+                $"""
+                SELECT {period} AS Period, a.category AS Category, COALESCE(c.country, '') AS Country, COUNT(*) AS Count
+                FROM alerts a LEFT JOIN alert_countries c ON c.alert_id = a.id
+                WHERE {alertDays}{visible}
+                GROUP BY {period}, a.category, COALESCE(c.country, '')
+                """, parameters, cancellationToken: cancellationToken)));
+            totals.AddRange(await connection.QueryAsync<Total>(new CommandDefinition(
+                $"""
+                SELECT {period} AS Period, a.category AS Category, COUNT(*) AS Count
+                FROM alerts a
+                WHERE {alertDays}{visible}
+                GROUP BY {period}, a.category
+                """, parameters, cancellationToken: cancellationToken)));
+            deliveries.AddRange(await connection.QueryAsync<PartnerRow>(new CommandDefinition(
+                $"""
+                SELECT d.agency_id AS AgencyId, g.name AS AgencyName, g.country AS Country, {DeliveredSql} AS First, {FailedSql} AS Second
+                FROM deliveries d JOIN alerts a ON a.id = d.alert_id JOIN agencies g ON g.id = d.agency_id
+                WHERE {deliveryDays}{own}
+                GROUP BY d.agency_id, g.name, g.country
+                """, parameters, cancellationToken: cancellationToken)));
+            feedback.AddRange(await connection.QueryAsync<PartnerRow>(new CommandDefinition(
+                $"""
+                SELECT f.agency_id AS AgencyId, g.name AS AgencyName, g.country AS Country, {HitsSql} AS First, {ActionedSql} AS Second
+                FROM alert_feedback f JOIN alerts a ON a.id = f.alert_id JOIN agencies g ON g.id = f.agency_id
+                WHERE {feedbackDays} AND {FeedbackKindsSql}{own}
+                GROUP BY f.agency_id, g.name, g.country
+                """, parameters, cancellationToken: cancellationToken)));
+        }
+
+        private static IEnumerable<PartnerRow> Partners(IEnumerable<RolledRow> rows, string section) =>
+            rows.Where(r => r.Section == section && r.AgencyName is not null).Select(r => new PartnerRow
+            {
+                AgencyId = r.AgencyId!.Value, AgencyName = r.AgencyName!, Country = r.AgencyCountry ?? string.Empty, First = r.First, Second = r.Second,
+            });
+
+        private static List<PartnerRow> Merge(List<PartnerRow> rows) =>
+            [.. rows.GroupBy(r => r.AgencyId).Select(g => g.First() with { First = g.Sum(r => r.First), Second = g.Sum(r => r.Second) })];
+
         private static (long?[] Cells, long? Total) Suppress(List<PartnerRow> rows, Func<PartnerRow, long> measure, int threshold) =>
             SmallCountSuppression.Apply(rows.Select(measure).ToList(), rows.Sum(measure), threshold);
     }
+
+    /// <summary>
+    /// The report's days split into runs of consecutive days: those <paramref name="rolledUp"/> and the rest, each run a
+    /// range condition (one run of each in the usual case: the closed days, and today).
+    /// </summary>
+    public static (List<(DateOnly First, DateOnly Last)> RolledUp, List<(DateOnly First, DateOnly Last)> Live) Runs(DateOnly from, DateOnly to, Func<DateOnly, bool> rolledUp)
+    {
+        var rolled = new List<(DateOnly, DateOnly)>();
+        var live = new List<(DateOnly, DateOnly)>();
+        var start = from;
+        for (var day = from; day <= to; day = day.AddDays(1))
+        {
+            var next = day.AddDays(1);
+            if (next > to || rolledUp(next) != rolledUp(day))
+            {
+                (rolledUp(day) ? rolled : live).Add((start, day));
+                start = next;
+            }
+        }
+
+        return (rolled, live);
+    }
+
+    private static string Text(DateOnly day) => day.ToString(DateFormat, CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset Start(DateOnly day) => new(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 
     /// <summary>CSV when the client asks for it by Accept (a reporting tool or spreadsheet), else JSON.</summary>
     public static bool WantsCsv(HttpRequest request)

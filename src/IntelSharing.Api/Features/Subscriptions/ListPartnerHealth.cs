@@ -67,41 +67,7 @@ public static class ListPartnerHealth
         public DateTimeOffset CreatedAt { get; init; }
     }
 
-    private sealed record CountRow
-    {
-        public Guid SubscriptionId { get; init; }
-
-        public long DeliveredHour { get; init; }
-
-        public long FailedHour { get; init; }
-
-        public long DeadHour { get; init; }
-
-        public long DeliveredDay { get; init; }
-
-        public long FailedDay { get; init; }
-
-        public long DeadDay { get; init; }
-    }
-
-    private sealed record DurationRow
-    {
-        public Guid SubscriptionId { get; init; }
-
-        public int DurationMs { get; init; }
-    }
-
-    private sealed record ErrorRow
-    {
-        public Guid SubscriptionId { get; init; }
-
-        public DateTimeOffset StartedAt { get; init; }
-
-        public int? StatusCode { get; init; }
-
-        public string? Error { get; init; }
-    }
-
+    /// <summary>One subscription's attempts in one UTC clock hour of the last day, with the last hour's share of them.</summary>
     private sealed record HourRow
     {
         public Guid SubscriptionId { get; init; }
@@ -114,9 +80,31 @@ public static class ListPartnerHealth
 
         public long Dead { get; init; }
 
+        public long DeliveredLastHour { get; init; }
+
+        public long FailedLastHour { get; init; }
+
+        public long DeadLastHour { get; init; }
+
         public long? MeanMs { get; init; }
 
         public int? MaxMs { get; init; }
+    }
+
+    /// <summary>One of a subscription's latest attempts (the latency sample), or its latest failed one (the last error).</summary>
+    private sealed record AttemptRow
+    {
+        public Guid SubscriptionId { get; init; }
+
+        public int Failure { get; init; }
+
+        public DateTimeOffset StartedAt { get; init; }
+
+        public int DurationMs { get; init; }
+
+        public int? StatusCode { get; init; }
+
+        public string? Error { get; init; }
     }
 
     private sealed record RetryRow
@@ -170,65 +158,60 @@ public static class ListPartnerHealth
             var now = time.GetUtcNow();
             var ledger = new DynamicParameters();
             var ids = SqlLists.In(ledger, "subscription", page.Select(r => r.Id).ToList());
+            var firstHour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(1 - HoursPlotted);
             ledger.Add("hourAgo", now.AddHours(-1));
             ledger.Add("dayAgo", now.AddDays(-1));
             ledger.Add("sample", LatencySample);
-            // The attempts of the last day, found by their start (index 0024), then tied to their subscription.
-            const string Recent = "FROM delivery_attempts da JOIN deliveries d ON d.id = da.delivery_id WHERE da.started_at >= @dayAgo";
+
+            // One pass over the day's attempts, by subscription and clock hour, from one index range per subscription
+            // (migration 0029: each attempt carries its subscription and whether the delivery gave up at it). The day's
+            // counts are the sums of its hours; the hour that holds the day's start is partial and not plotted.
             const string Succeeded = "da.status_code BETWEEN 200 AND 299 AND da.error IS NULL";
-            const string Died = "d.state = 'dead' AND da.attempt = d.attempts";
-            var counts = (await connection.QueryAsync<CountRow>(new CommandDefinition(
-                $"""
-                SELECT d.subscription_id AS SubscriptionId,
-                       SUM(CASE WHEN da.started_at >= @hourAgo AND {Succeeded} THEN 1 ELSE 0 END) AS DeliveredHour,
-                       SUM(CASE WHEN da.started_at >= @hourAgo AND NOT ({Succeeded}) THEN 1 ELSE 0 END) AS FailedHour,
-                       SUM(CASE WHEN da.started_at >= @hourAgo AND {Died} THEN 1 ELSE 0 END) AS DeadHour,
-                       SUM(CASE WHEN {Succeeded} THEN 1 ELSE 0 END) AS DeliveredDay,
-                       SUM(CASE WHEN NOT ({Succeeded}) THEN 1 ELSE 0 END) AS FailedDay,
-                       SUM(CASE WHEN {Died} THEN 1 ELSE 0 END) AS DeadDay
-                {Recent} AND d.subscription_id IN {ids}
-                GROUP BY d.subscription_id
-                """, ledger, cancellationToken: cancellationToken))).ToDictionary(c => c.SubscriptionId);
-            var durations = (await connection.QueryAsync<DurationRow>(new CommandDefinition(
-                $"""
-                SELECT SubscriptionId, DurationMs FROM (
-                    SELECT d.subscription_id AS SubscriptionId, da.duration_ms AS DurationMs,
-                           ROW_NUMBER() OVER (PARTITION BY d.subscription_id ORDER BY da.started_at DESC) AS n
-                    {Recent} AND d.subscription_id IN {ids}) recent
-                WHERE n <= @sample
-                """, ledger, cancellationToken: cancellationToken))).ToLookup(r => r.SubscriptionId, r => r.DurationMs);
-            var errors = (await connection.QueryAsync<ErrorRow>(new CommandDefinition(
-                $"""
-                SELECT SubscriptionId, StartedAt, StatusCode, Error FROM (
-                    SELECT d.subscription_id AS SubscriptionId, da.started_at AS StartedAt, da.status_code AS StatusCode, da.error AS Error,
-                           ROW_NUMBER() OVER (PARTITION BY d.subscription_id ORDER BY da.started_at DESC) AS n
-                    {Recent} AND d.subscription_id IN {ids} AND NOT ({Succeeded})) failures
-                WHERE n = 1
-                """, ledger, cancellationToken: cancellationToken))).ToDictionary(r => r.SubscriptionId);
-            var firstHour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(1 - HoursPlotted);
-            ledger.Add("firstHour", firstHour);
             var hour = database.Dialect.UtcHour("da.started_at");
             var hours = (await connection.QueryAsync<HourRow>(new CommandDefinition(
                 $"""
-                SELECT d.subscription_id AS SubscriptionId, {hour} AS Hour,
+                SELECT da.subscription_id AS SubscriptionId, {hour} AS Hour,
                        SUM(CASE WHEN {Succeeded} THEN 1 ELSE 0 END) AS Delivered,
                        SUM(CASE WHEN NOT ({Succeeded}) THEN 1 ELSE 0 END) AS Failed,
-                       SUM(CASE WHEN {Died} THEN 1 ELSE 0 END) AS Dead,
+                       SUM(CASE WHEN da.gave_up THEN 1 ELSE 0 END) AS Dead,
+                       SUM(CASE WHEN da.started_at >= @hourAgo AND {Succeeded} THEN 1 ELSE 0 END) AS DeliveredLastHour,
+                       SUM(CASE WHEN da.started_at >= @hourAgo AND NOT ({Succeeded}) THEN 1 ELSE 0 END) AS FailedLastHour,
+                       SUM(CASE WHEN da.started_at >= @hourAgo AND da.gave_up THEN 1 ELSE 0 END) AS DeadLastHour,
                        CAST(ROUND(AVG(da.duration_ms)) AS BIGINT) AS MeanMs, MAX(da.duration_ms) AS MaxMs
-                FROM delivery_attempts da JOIN deliveries d ON d.id = da.delivery_id
-                WHERE da.started_at >= @firstHour AND d.subscription_id IN {ids}
-                GROUP BY d.subscription_id, {hour}
-                """, ledger, cancellationToken: cancellationToken))).ToDictionary(r => (r.SubscriptionId, r.Hour));
-            var retries = (await connection.QueryAsync<RetryRow>(new CommandDefinition(
+                FROM delivery_attempts da
+                WHERE da.subscription_id IN {ids} AND da.started_at >= @dayAgo
+                GROUP BY da.subscription_id, {hour}
+                """, ledger, cancellationToken: cancellationToken))).ToLookup(r => r.SubscriptionId);
+
+            // Per subscription, its latest attempts (the latency sample) and its latest failure: a backward walk of its index
+            // range that stops at the sample's size, not a sort of the whole day.
+            var latest = string.Join("\nUNION ALL\n", page.Select((_, i) =>
                 $"""
-                SELECT d.subscription_id AS SubscriptionId, MIN(d.next_attempt_at) AS NextAttemptAt
-                FROM deliveries d WHERE d.state = '{DeliveryStates.Failed}' AND d.subscription_id IN {ids}
-                GROUP BY d.subscription_id
-                """, ledger, cancellationToken: cancellationToken))).ToDictionary(r => r.SubscriptionId);
+                SELECT * FROM (SELECT da.subscription_id AS SubscriptionId, 0 AS Failure, da.started_at AS StartedAt, da.duration_ms AS DurationMs,
+                    da.status_code AS StatusCode, da.error AS Error FROM delivery_attempts da
+                    WHERE da.subscription_id = @subscription{i} AND da.started_at >= @dayAgo ORDER BY da.started_at DESC LIMIT @sample) sample{i}
+                UNION ALL
+                SELECT * FROM (SELECT da.subscription_id AS SubscriptionId, 1 AS Failure, da.started_at AS StartedAt, da.duration_ms AS DurationMs,
+                    da.status_code AS StatusCode, da.error AS Error FROM delivery_attempts da
+                    WHERE da.subscription_id = @subscription{i} AND da.started_at >= @dayAgo AND NOT ({Succeeded})
+                    ORDER BY da.started_at DESC LIMIT 1) failure{i}
+                """));
+            var attempts = (await connection.QueryAsync<AttemptRow>(new CommandDefinition(latest, ledger, cancellationToken: cancellationToken))).ToList();
+            var durations = attempts.Where(a => a.Failure == 0).ToLookup(a => a.SubscriptionId, a => a.DurationMs);
+            var errors = attempts.Where(a => a.Failure == 1).ToDictionary(a => a.SubscriptionId);
+            // The earliest waiting retry per subscription: the first entry of its range in the index of waiting retries
+            // (migration 0029), not every failed delivery of the page's subscriptions.
+            var earliest = string.Join("\nUNION ALL\n", page.Select((_, i) =>
+                $"""
+                SELECT * FROM (SELECT d.subscription_id AS SubscriptionId, d.next_attempt_at AS NextAttemptAt FROM deliveries d
+                    WHERE d.subscription_id = @subscription{i} AND d.state = '{DeliveryStates.Failed}' ORDER BY d.next_attempt_at LIMIT 1) retry{i}
+                """));
+            var retries = (await connection.QueryAsync<RetryRow>(new CommandDefinition(earliest, ledger, cancellationToken: cancellationToken)))
+                .ToDictionary(r => r.SubscriptionId);
 
             var items = page.Select(s =>
             {
-                counts.TryGetValue(s.Id, out var c);
+                var byHour = hours[s.Id].ToDictionary(h => h.Hour, StringComparer.Ordinal);
                 var latencies = durations[s.Id].Order().ToList();
                 var openUntil = breakers.OpenUntil(s.Authority);
                 return new PartnerHealth
@@ -238,8 +221,8 @@ public static class ListPartnerHealth
                     AgencyName = s.AgencyName,
                     Endpoint = s.Authority,
                     Status = s.Status,
-                    LastHour = new DeliveryCounts(c?.DeliveredHour ?? 0, c?.FailedHour ?? 0, c?.DeadHour ?? 0),
-                    LastDay = new DeliveryCounts(c?.DeliveredDay ?? 0, c?.FailedDay ?? 0, c?.DeadDay ?? 0),
+                    LastHour = new DeliveryCounts(byHour.Values.Sum(h => h.DeliveredLastHour), byHour.Values.Sum(h => h.FailedLastHour), byHour.Values.Sum(h => h.DeadLastHour)),
+                    LastDay = new DeliveryCounts(byHour.Values.Sum(h => h.Delivered), byHour.Values.Sum(h => h.Failed), byHour.Values.Sum(h => h.Dead)),
                     LatencyP50Ms = Percentile(latencies, 0.50),
                     LatencyP99Ms = Percentile(latencies, 0.99),
                     LatencySampleSize = latencies.Count,
@@ -252,7 +235,7 @@ public static class ListPartnerHealth
                     Hours = Enumerable.Range(0, HoursPlotted).Select(i =>
                     {
                         var start = firstHour.AddHours(i);
-                        return hours.TryGetValue((s.Id, start.ToString(HourFormat, CultureInfo.InvariantCulture)), out var h)
+                        return byHour.TryGetValue(start.ToString(HourFormat, CultureInfo.InvariantCulture), out var h)
                             ? new HealthHour(start, h.Delivered, h.Failed, h.Dead, h.MeanMs, h.MaxMs)
                             : new HealthHour(start, 0, 0, 0, null, null);
                     }).ToList(),

@@ -1,5 +1,6 @@
 using IntelSharing.Api.Infrastructure.Delivery;
 using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Security;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
@@ -27,6 +28,7 @@ public static class ConsoleSetup
         services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ConsoleOptions>, ConsoleOptionsValidator>();
         services.AddScoped<ConsoleText>();
+        services.AddSingleton<ITooManyRequestsPage, RateLimited.ConsoleTooManyRequestsPage>();
         services.AddScoped<ConsoleRequests>();
 
         // The session cookie and the antiforgery tokens are data-protected; the key ring lives in the database so

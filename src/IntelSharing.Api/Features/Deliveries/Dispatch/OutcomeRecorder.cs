@@ -178,6 +178,10 @@ public sealed class OutcomeRecorder(Database database, RetrySchedule schedule, D
             parameters, transaction, cancellationToken: CancellationToken.None))).Select(r => r.Id);
     }
 
+    /// <summary>
+    /// Each attempt carries its subscription and whether the delivery gave up at it, so that partner health counts the
+    /// day's attempts from one index range per subscription without joining them to their deliveries (ADR 40).
+    /// </summary>
     private static void AddAttempts(SqlBatch writes, IReadOnlyList<Row> rows, DateTimeOffset now)
     {
         var values = string.Join(",\n", rows.Select(row =>
@@ -185,13 +189,14 @@ public sealed class OutcomeRecorder(Database database, RetrySchedule schedule, D
             var outcome = row.Pending.Outcome;
             var name = writes.NextName("attempt");
             return $"({writes.Parameter(name + "Id", row.Pending.Work.Id)}, {writes.Parameter(name + "Number", row.Attempt)}, "
+                + $"{writes.Parameter(name + "Subscription", row.Pending.Work.SubscriptionId)}, {writes.Parameter(name + "GaveUp", row.State == DeliveryStates.Dead)}, "
                 + $"{writes.Parameter(name + "Started", ClockExtensions.Truncate(now - outcome.Duration))}, "
                 + $"{writes.Parameter(name + "Ms", (int)Math.Min(int.MaxValue, outcome.Duration.TotalMilliseconds))}, "
                 + $"CAST({writes.Parameter(name + "Status", outcome.StatusCode)} AS INTEGER), CAST({writes.Parameter(name + "Error", outcome.Error)} AS TEXT), "
                 + $"CAST({writes.Parameter(name + "Excerpt", outcome.ResponseExcerpt)} AS TEXT))";
         }));
         writes.Add($"""
-            INSERT INTO delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt)
+            INSERT INTO delivery_attempts (delivery_id, attempt, subscription_id, gave_up, started_at, duration_ms, status_code, error, response_excerpt)
             VALUES {values}
             """);
     }
