@@ -236,6 +236,52 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
         Assert.Equal(JsonValueKind.Null, onePage.GetProperty("nextCursor").ValueKind);
     }
 
+    [Theory]
+    [InlineData("newest")]
+    [InlineData("relevance")]
+    public async Task A_search_finds_exactly_what_the_policy_allows_for_each_tlp_audience_and_caller(string sort)
+    {
+        var originator = await app.CreateAgencyAsync("Border Police Directorate");
+        var named = await app.CreateAgencyAsync("Hungarian Police", "HU");
+        var outsider = await app.CreateAgencyAsync("Slovenian Police", "SI");
+        var marker = Marker();
+
+        // Written out from PRODUCT.md "Who may see what", not computed by the code under test.
+        var shapes = new (string Tlp, bool Audience, bool NamedSees, bool OutsiderSees)[]
+        {
+            ("clear", false, true, true),
+            ("green", false, true, true),
+            ("amber", false, true, true),
+            ("amber", true, true, false),
+            ("amber+strict", true, true, false),
+            ("red", true, true, false),
+        };
+        var published = new List<(Guid Id, bool NamedSees, bool OutsiderSees)>();
+        foreach (var (tlp, audience, namedSees, outsiderSees) in shapes)
+        {
+            app.Clock.Advance(TimeSpan.FromMinutes(1));
+            var alert = Smuggling(marker, summary: "Informant near Kelebija.");
+            alert["tlp"] = tlp;
+            if (audience)
+            {
+                alert["audience"] = new JsonObject { ["agencies"] = new JsonArray(named.Id.ToString()) };
+            }
+
+            published.Add((await SubmitAsync(originator, alert), namedSees, outsiderSees));
+        }
+
+        var seenBy = new (TestAgency Caller, IEnumerable<Guid> Expected)[]
+        {
+            (originator, published.Select(p => p.Id)),
+            (named, published.Where(p => p.NamedSees).Select(p => p.Id)),
+            (outsider, published.Where(p => p.OutsiderSees).Select(p => p.Id)),
+        };
+        foreach (var (caller, expected) in seenBy)
+        {
+            Assert.Equal(expected.Order(), (await SearchAsync(caller, $"kelebija {marker}", limit: 2, filters: $"&sort={sort}")).Order());
+        }
+    }
+
     [Fact]
     public async Task Hostile_q_is_searched_as_plain_words_and_never_fails_the_request()
     {
