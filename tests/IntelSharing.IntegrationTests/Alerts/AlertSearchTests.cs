@@ -246,18 +246,8 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
         var outsider = await app.CreateAgencyAsync("Slovenian Police", "SI");
         var marker = Marker();
 
-        // Written out from PRODUCT.md "Who may see what", not computed by the code under test.
-        var shapes = new (string Tlp, bool Audience, bool NamedSees, bool OutsiderSees)[]
-        {
-            ("clear", false, true, true),
-            ("green", false, true, true),
-            ("amber", false, true, true),
-            ("amber", true, true, false),
-            ("amber+strict", true, true, false),
-            ("red", true, true, false),
-        };
         var published = new List<(Guid Id, bool NamedSees, bool OutsiderSees)>();
-        foreach (var (tlp, audience, namedSees, outsiderSees) in shapes)
+        foreach (var (tlp, audience, namedSees, outsiderSees) in TestData.PolicyTable)
         {
             app.Clock.Advance(TimeSpan.FromMinutes(1));
             var alert = Smuggling(marker, summary: "Informant near Kelebija.");
