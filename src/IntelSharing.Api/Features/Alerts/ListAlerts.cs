@@ -139,12 +139,14 @@ public static partial class ListAlerts
         public string Body { get; init; } = null!;
     }
 
-    /// <summary>The last alert a walk of one page may read (<c>Search__SqliteMaxAlertsWalked</c>).</summary>
-    private sealed record Edge
+    /// <summary>An alert read by the application's own walk newest first: where it is, and whether it is a match.</summary>
+    private sealed record WalkedAlert
     {
         public Guid Id { get; init; }
 
         public DateTimeOffset UpdatedAt { get; init; }
+
+        public bool Matches { get; init; }
     }
 
     private sealed record Row
@@ -220,55 +222,72 @@ public static partial class ListAlerts
         /// </summary>
         private StringBuilder ListSql(Query query, DynamicParameters parameters, TextSearchPlan? plan, string columns)
         {
-            var sql = new StringBuilder(
+            var sql = VisibleSql(query, parameters, plan, columns);
+            foreach (var condition in Conditions(query, parameters, plan))
+            {
+                sql.Append(" AND ").Append(condition);
+            }
+
+            return sql;
+        }
+
+        /// <summary>The alerts the caller may see (joined to their search text for a search); the WHERE clause is left open.</summary>
+        private static StringBuilder VisibleSql(Query query, DynamicParameters parameters, TextSearchPlan? plan, string columns)
+        {
+            parameters.Add("agencyId", query.Caller.AgencyId);
+            return new StringBuilder(
                 $"""
                 SELECT {columns}
                 FROM alerts a{(plan is null ? string.Empty : $" {plan.Join} alert_search s ON s.alert_id = a.id")}
                 WHERE {SharingPolicy.VisibleSql("a", "@agencyId")}
                 """);
-            parameters.Add("agencyId", query.Caller.AgencyId);
+        }
 
+        /// <summary>What an alert the caller may see must also be to be listed: the words of a search, and the filters.</summary>
+        private List<string> Conditions(Query query, DynamicParameters parameters, TextSearchPlan? plan)
+        {
+            var conditions = new List<string>();
             if (plan is not null)
             {
-                sql.Append($" AND {plan.Predicate}");
+                conditions.Add(plan.Predicate);
                 parameters.Add("words", database.Dialect.AllWordsQuery(query.SearchTerms));
             }
 
             if (query.Categories.Count > 0)
             {
-                sql.Append($" AND a.category IN {SqlLists.In(parameters, "category", query.Categories)}");
+                conditions.Add($"a.category IN {SqlLists.In(parameters, "category", query.Categories)}");
             }
 
             if (query.Severities.Count > 0)
             {
-                sql.Append($" AND a.severity IN {SqlLists.In(parameters, "severity", query.Severities)}");
+                conditions.Add($"a.severity IN {SqlLists.In(parameters, "severity", query.Severities)}");
             }
 
             if (query.MinSeverity is not null && WireNames.TryParse<Severity>(query.MinSeverity, out var minSeverity))
             {
-                sql.Append(" AND a.severity_rank >= @minRank");
+                conditions.Add("a.severity_rank >= @minRank");
                 parameters.Add("minRank", (int)minSeverity);
             }
 
             if (query.CountryCodes.Count > 0)
             {
-                sql.Append($" AND EXISTS (SELECT 1 FROM alert_countries c WHERE c.alert_id = a.id AND c.country IN {SqlLists.In(parameters, "country", query.CountryCodes)})");
+                conditions.Add($"EXISTS (SELECT 1 FROM alert_countries c WHERE c.alert_id = a.id AND c.country IN {SqlLists.In(parameters, "country", query.CountryCodes)})");
             }
 
             if (query.UpdatedAfterValue is { } updatedAfter)
             {
-                sql.Append(" AND a.updated_at > @updatedAfter");
+                conditions.Add("a.updated_at > @updatedAfter");
                 parameters.Add("updatedAfter", updatedAfter);
             }
 
             if (query.DueForReview == "true")
             {
                 // The originator's own active alerts whose personal data is due for review (Directive 2016/680 Art. 5).
-                sql.Append(" AND a.originator_id = @agencyId AND a.status = 'active' AND a.review_at <= @reviewNow");
+                conditions.Add("a.originator_id = @agencyId AND a.status = 'active' AND a.review_at <= @reviewNow");
                 parameters.Add("reviewNow", time.GetUtcNow());
             }
 
-            return sql;
+            return conditions;
         }
 
         /// <summary>
@@ -293,24 +312,28 @@ public static partial class ListAlerts
         }
 
         /// <summary>
-        /// A page newest change first (ADR 35). Where the application walks the alerts itself (SQLite), the walk stops at the
-        /// edge of the alerts it may read for one page; when it stops there short of a page, the page found so far is the
-        /// answer and its cursor continues from the edge.
+        /// A page newest change first (ADR 35). Where the application walks the alerts itself (SQLite), the walk stops after
+        /// the alerts it may read for one page; when it stops there short of a page, the page found so far is the answer and
+        /// its cursor continues from the last alert read.
         /// </summary>
         private async Task<(List<Row> Page, string? Next)> NewestPageAsync(DbConnection connection, DbTransaction? bounded, Query query, TextSearchPlan plan, CancellationToken cancellationToken)
         {
-            var parameters = new DynamicParameters();
-            var sql = ListSql(query, parameters, plan, RowColumns);
-            var edge = plan.Walks ? await WalkEdgeAsync(connection, bounded, query, paging.PositionOf(query), cancellationToken) : null;
-            if (edge is { } reached)
+            if (plan.Walks)
             {
-                sql.Append(" AND ").Append(NotOlderThan(parameters, "edge", reached));
+                var take = KeysetPaging.Take(query);
+                var (matches, edge) = await WalkAsync(connection, bounded, query, plan, paging.PositionOf(query), take + 1, cancellationToken);
+                var chosen = matches.Take(take).ToList();
+                var served = await DocumentsAsync(connection, bounded, query, chosen.Select(m => m.Id).ToList(), cancellationToken);
+                var page = chosen.Where(m => served.ContainsKey(m.Id)).Select(m => served[m.Id]).ToList();
+                var next = matches.Count > take ? new KeysetCursor.Position(chosen[^1].UpdatedAt, chosen[^1].Id) : edge;
+                return (page, next is { } resume ? paging.CursorAfter(resume, query) : null);
             }
 
+            var parameters = new DynamicParameters();
+            var sql = ListSql(query, parameters, plan, RowColumns);
             paging.Append(sql, parameters, query, NewestFirst);
             var rows = (await connection.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, bounded, cancellationToken: cancellationToken))).AsList();
-            var (page, next) = paging.Cut(rows, query, r => new KeysetCursor.Position(r.UpdatedAt, r.Id));
-            return (page, next ?? (edge is { } stopped ? paging.CursorAfter(stopped, query) : null));
+            return paging.Cut(rows, query, r => new KeysetCursor.Position(r.UpdatedAt, r.Id));
         }
 
         /// <summary>
@@ -323,21 +346,27 @@ public static partial class ListAlerts
         private async Task<(List<Row> Page, string? Next)> RankedPageAsync(DbConnection connection, DbTransaction? bounded, Query query, TextSearchPlan plan, CancellationToken cancellationToken)
         {
             var position = paging.PositionOf(query, windowed: true);
-            var parameters = new DynamicParameters();
-            var sql = ListSql(query, parameters, plan, CandidateColumns);
-            if (position?.Window is { } fixedWindow)
+            List<Candidate> candidates;
+            if (position?.Window is null && plan.Walks)
             {
-                sql.Append(" AND ").Append(NotNewerThan(parameters, "top", new(fixedWindow.TopAt, fixedWindow.TopId)))
-                    .Append(" AND ").Append(NotOlderThan(parameters, "bottom", new(fixedWindow.BottomAt, fixedWindow.BottomId)));
+                var (matches, _) = await WalkAsync(connection, bounded, query, plan, from: null, search.Value.RelevanceCandidates, cancellationToken);
+                candidates = await TextsAsync(connection, bounded, matches, cancellationToken);
             }
-            else if (plan.Walks && await WalkEdgeAsync(connection, bounded, query, from: null, cancellationToken) is { } edge)
+            else
             {
-                sql.Append(" AND ").Append(NotOlderThan(parameters, "edge", edge));
+                var parameters = new DynamicParameters();
+                var sql = ListSql(query, parameters, plan, CandidateColumns);
+                if (position?.Window is { } fixedWindow)
+                {
+                    sql.Append(" AND ").Append(NotNewerThan(parameters, "top", new(fixedWindow.TopAt, fixedWindow.TopId)))
+                        .Append(" AND ").Append(NotOlderThan(parameters, "bottom", new(fixedWindow.BottomAt, fixedWindow.BottomId)));
+                }
+
+                sql.Append(" ORDER BY ").Append(NewestFirst.OrderBy).Append(" LIMIT @candidates");
+                parameters.Add("candidates", search.Value.RelevanceCandidates);
+                candidates = (await connection.QueryAsync<Candidate>(new CommandDefinition(sql.ToString(), parameters, bounded, cancellationToken: cancellationToken))).AsList();
             }
 
-            sql.Append(" ORDER BY ").Append(NewestFirst.OrderBy).Append(" LIMIT @candidates");
-            parameters.Add("candidates", search.Value.RelevanceCandidates);
-            var candidates = (await connection.QueryAsync<Candidate>(new CommandDefinition(sql.ToString(), parameters, bounded, cancellationToken: cancellationToken))).AsList();
             if (candidates.Count == 0)
             {
                 return ([], null);
@@ -379,26 +408,59 @@ public static partial class ListAlerts
         }
 
         /// <summary>
-        /// Where one page of a walk newest first must stop (SQLite; <c>Search__SqliteMaxAlertsWalked</c>): the last of the
-        /// next so many alerts the caller may see, counted after <paramref name="from"/>; null when fewer remain. Counted over
-        /// visible alerts only, so the edge (and the cursor that continues from it) is an alert the caller may see, and where
-        /// a page ends never depends on alerts hidden from it. An OFFSET, not paging: it bounds the walk, and is itself
-        /// bounded by the setting.
+        /// The application's own walk newest first (SQLite; ADR 41): the alerts the caller may see after <paramref name="from"/>,
+        /// read one by one, each with whether it holds the words and passes the filters, until <paramref name="wanted"/> of
+        /// them do or <c>Search__SqliteMaxAlertsWalked</c> alerts were read. SQLite has no statement timeout; this bounds what
+        /// one request reads. Counted over the alerts the caller may see only, so where a walk stops never depends on alerts
+        /// hidden from it, and the edge returned (the last alert read, when the bound stopped the walk) is one the caller may
+        /// see — a cursor is authenticated, not encrypted, so its position must name nothing hidden.
         /// </summary>
-        private async Task<KeysetCursor.Position?> WalkEdgeAsync(DbConnection connection, DbTransaction? bounded, Query query, KeysetCursor.Position? from, CancellationToken cancellationToken)
+        private async Task<(List<WalkedAlert> Matches, KeysetCursor.Position? Edge)> WalkAsync(
+            DbConnection connection, DbTransaction? bounded, Query query, TextSearchPlan plan, KeysetCursor.Position? from, int wanted, CancellationToken cancellationToken)
         {
             var parameters = new DynamicParameters();
-            parameters.Add("agencyId", query.Caller.AgencyId);
-            parameters.Add("beforeEdge", search.Value.SqliteMaxAlertsWalked - 1);
-            var after = from is { } position ? " AND " + NewestFirst.After(parameters, position) : string.Empty;
-            var edge = await connection.QueryFirstOrDefaultAsync<Edge>(new CommandDefinition(
-                $"""
-                SELECT a.updated_at AS UpdatedAt, a.id AS Id FROM alerts a
-                WHERE {SharingPolicy.VisibleSql("a", "@agencyId")}{after}
-                ORDER BY {NewestFirst.OrderBy} LIMIT 1 OFFSET @beforeEdge
-                """,
-                parameters, bounded, cancellationToken: cancellationToken));
-            return edge is null ? null : new KeysetCursor.Position(edge.UpdatedAt, edge.Id);
+            var sql = VisibleSql(query, parameters, plan, $"a.id AS Id, a.updated_at AS UpdatedAt, CASE WHEN {string.Join(" AND ", Conditions(query, parameters, plan))} THEN 1 ELSE 0 END AS Matches");
+            if (from is { } position)
+            {
+                sql.Append(" AND ").Append(NewestFirst.After(parameters, position));
+            }
+
+            var limit = search.Value.SqliteMaxAlertsWalked;
+            sql.Append(" ORDER BY ").Append(NewestFirst.OrderBy).Append(" LIMIT @walkLimit");
+            parameters.Add("walkLimit", limit);
+            var matches = new List<WalkedAlert>();
+            var read = 0;
+            WalkedAlert? last = null;
+            await foreach (var row in connection.QueryUnbufferedAsync<WalkedAlert>(sql.ToString(), parameters, bounded).WithCancellation(cancellationToken))
+            {
+                read++;
+                last = row;
+                if (row.Matches)
+                {
+                    matches.Add(row);
+                    if (matches.Count == wanted)
+                    {
+                        return (matches, null);
+                    }
+                }
+            }
+
+            return (matches, read == limit && last is not null ? new KeysetCursor.Position(last.UpdatedAt, last.Id) : null);
+        }
+
+        /// <summary>The folded text of the candidates a walk found, to rank them, in the walk's order.</summary>
+        private static async Task<List<Candidate>> TextsAsync(DbConnection connection, DbTransaction? bounded, List<WalkedAlert> found, CancellationToken cancellationToken)
+        {
+            if (found.Count == 0)
+            {
+                return [];
+            }
+
+            var parameters = new DynamicParameters();
+            var texts = (await connection.QueryAsync<Candidate>(new CommandDefinition(
+                $"SELECT s.alert_id AS Id, s.title AS Title, s.body AS Body FROM alert_search s WHERE s.alert_id IN {SqlLists.In(parameters, "id", found.Select(f => f.Id).ToList())}",
+                parameters, bounded, cancellationToken: cancellationToken))).ToDictionary(c => c.Id);
+            return [.. found.Where(f => texts.ContainsKey(f.Id)).Select(f => texts[f.Id] with { UpdatedAt = f.UpdatedAt })];
         }
 
         /// <summary>The alerts at <paramref name="position"/> or before it in the order newest first (its own row included).</summary>
