@@ -9,7 +9,11 @@ namespace IntelSharing.Bench;
 /// <param name="PostgresExecMsPerSearch">pg_stat_statements: execution time of every statement the searches ran ÷ searches.</param>
 /// <param name="Statements">Each statement's share per search.</param>
 /// <param name="Plan">EXPLAIN (ANALYZE, BUFFERS) of bench/sql/search-alerts.sql for the broadest word.</param>
-public sealed record SearchResult(ClosedLoopRow Api, long StoredAlerts, double PostgresExecMsPerSearch, List<StatementRow> Statements, string Plan);
+/// <param name="Ranked">The same searches with <c>sort=relevance</c> (ADR 41): the newest 200 matches ranked, first page of 20.</param>
+public sealed record SearchResult(ClosedLoopRow Api, long StoredAlerts, double PostgresExecMsPerSearch, List<StatementRow> Statements, string Plan, RankedSearchResult? Ranked = null);
+
+/// <summary>What a ranked search (<c>sort=relevance</c>) costs, measured like <see cref="SearchResult"/>.</summary>
+public sealed record RankedSearchResult(ClosedLoopRow Api, double PostgresExecMsPerSearch, List<StatementRow> Statements);
 
 public static partial class Suite
 {
@@ -136,6 +140,16 @@ public static partial class Suite
                 });
                 var execMs = statements.Sum(s => s.TotalMs) / Math.Max(1, per.Units);
 
+                // Ranked: each search walks the newest 200 matches (Search__RelevanceCandidates) and ranks them; what that costs
+                // against a page newest first is the price of sort=relevance.
+                await generator.ClosedLoopAsync(n => Search(SearchWords[n % SearchWords.Length], reader, ranked: true), HttpStatusCode.OK, TimeSpan.Zero, Warmup);
+                var (rankedRun, rankedPer, rankedStatements) = await MeasuredAsync(SearchDatabase, api.Id, async () =>
+                {
+                    var r = await generator.ClosedLoopAsync(n => Search(SearchWords[n % SearchWords.Length], reader, ranked: true), HttpStatusCode.OK, Warmup, Window);
+                    return (r, r.Completed);
+                });
+                var rankedExecMs = rankedStatements.Sum(s => s.TotalMs) / Math.Max(1, rankedPer.Units);
+
                 // The plan of the broadest word of the list (it matches most alerts), as the API's statement runs it.
                 var script = await File.ReadAllTextAsync(Path.Combine(options.SqlDirectory, "search-alerts.sql"));
                 var sql = string.Join('\n', script.Split('\n').Where(l => !l.TrimStart().StartsWith("--", StringComparison.Ordinal)))
@@ -143,9 +157,12 @@ public static partial class Suite
                     .Replace(":words", "'presevo'", StringComparison.Ordinal)
                     .Replace(":take", "21", StringComparison.Ordinal);
                 var plan = string.Join('\n', (await postgres.RowsAsync(SearchDatabase, "EXPLAIN (ANALYZE, BUFFERS) " + sql.TrimEnd().TrimEnd(';'))).Select(r => r[0]));
-                results.SearchCost = new SearchResult(Row(run, per), Stored, execMs, Rows(statements, per.Units), plan);
+                results.SearchCost = new SearchResult(Row(run, per), Stored, execMs, Rows(statements, per.Units), plan,
+                    new RankedSearchResult(Row(rankedRun, rankedPer), rankedExecMs, Rows(rankedStatements, rankedPer.Units)));
                 Log($"searches c=16 over {Stored:N0} alerts (q=, first page of 20): {run.PerSecond:F0}/s, p99 {run.Latency.P99:F1} ms, failed {run.Failed}; " +
                     $"PG {execMs:F2} ms execution/search, {per.PostgresCpuMs:F2} ms CPU/search; API {per.ClientCpuMs:F2} ms CPU/search, {per.RoundTrips:F1} round trips");
+                Log($"ranked searches (sort=relevance) c=16: {rankedRun.PerSecond:F0}/s, p99 {rankedRun.Latency.P99:F1} ms, failed {rankedRun.Failed}; " +
+                    $"PG {rankedExecMs:F2} ms execution/search, {rankedPer.PostgresCpuMs:F2} ms CPU/search; API {rankedPer.ClientCpuMs:F2} ms CPU/search, {rankedPer.RoundTrips:F1} round trips");
             }
         }
 

@@ -173,6 +173,17 @@ public static class Report
             md.AppendLine().AppendLine("## Full-text search").AppendLine();
             md.AppendLine(Inv($"GET /api/v1/alerts?q=… (first page of 20; words such as Preševo, Шид, Horgos Roszke over {search.StoredAlerts:N0} stored alerts; partner key), 16 connections: {search.Api.PerSecond:N0}/s, p50 {search.Api.Latency.P50:F2}, p99 {search.Api.Latency.P99:F2} ms; " +
                 $"per search: PostgreSQL execution {search.PostgresExecMsPerSearch:F2} ms, PostgreSQL CPU {search.Api.Per.PostgresCpuMs:F2} ms, API CPU {search.Api.Per.ClientCpuMs:F2} ms, {search.Api.Per.RoundTrips:F1} round trips, failed {search.Api.Failed}."));
+            if (search.Ranked is { } ranked)
+            {
+                md.AppendLine().AppendLine(Inv($"Ranked (`sort=relevance`, the newest 200 matches ranked, first page of 20), same words and connections: {ranked.Api.PerSecond:N0}/s, p50 {ranked.Api.Latency.P50:F2}, p99 {ranked.Api.Latency.P99:F2} ms; " +
+                    $"per search: PostgreSQL execution {ranked.PostgresExecMsPerSearch:F2} ms, PostgreSQL CPU {ranked.Api.Per.PostgresCpuMs:F2} ms, API CPU {ranked.Api.Per.ClientCpuMs:F2} ms, {ranked.Api.Per.RoundTrips:F1} round trips, failed {ranked.Api.Failed}."));
+                if (ranked.Statements.Count > 0)
+                {
+                    md.AppendLine();
+                    Statements(md, "ranked search", ranked.Statements);
+                }
+            }
+
             md.AppendLine().AppendLine("`EXPLAIN (ANALYZE, BUFFERS)` of `bench/sql/search-alerts.sql` for `presevo`:").AppendLine().AppendLine("```").AppendLine(search.Plan).AppendLine("```");
             if (search.Statements.Count > 0)
             {

@@ -306,9 +306,9 @@ public static partial class Suite
             await DbLimitAsync(border, partners);
         }
 
-        private static HttpRequestMessage Search(string words, Member reader)
+        private static HttpRequestMessage Search(string words, Member reader, bool ranked = false)
         {
-            var message = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/alerts?limit=20&q={Uri.EscapeDataString(words)}");
+            var message = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/alerts?limit=20&q={Uri.EscapeDataString(words)}{(ranked ? "&sort=relevance" : string.Empty)}");
             message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", reader.Key);
             return message;
         }

@@ -213,7 +213,7 @@ export interface paths {
         };
         /**
          * List the alerts you may see
-         * @description Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339), dueForReview=true (your own alerts past reviewAt). limit is 1 to 200 (default 50). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far. A page that includes an alert naming persons needs an X-Purpose header; every listing is audited with the ids it returned. q searches the text of active alerts (title, summary, modus operandi, network names, places, crossing points, conditions, indicator descriptions), at most 200 characters and 8 words: every word must occur; Cyrillic and Latin, capitals and accents do not matter (Београд = Beograd, Šid = Sid, Đorđe = Djordje = Dorde). With q the order is newest change first (then by id); combine it with every filter and follow nextCursor as usual. A search the database cannot answer within the server's time bound (Search__TimeoutMilliseconds, PostgreSQL) is answered 503 with the problem type urn:intelsharing:problem:search-timed-out naming q: add a word or a filter.
+         * @description Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339), dueForReview=true (your own alerts past reviewAt). limit is 1 to 200 (default 50). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far. A page that includes an alert naming persons needs an X-Purpose header; every listing is audited with the ids it returned. q searches the text of active alerts (title, summary, modus operandi, network names, places, crossing points, conditions, indicator descriptions), at most 200 characters and 8 words: every word must occur; Cyrillic and Latin, capitals and accents do not matter (Београд = Beograd, Šid = Sid, Đorđe = Djordje = Dorde). With q the order is newest change first (then by id); combine it with every filter and follow nextCursor as usual. sort=relevance ranks the newest 200 matches (Search__RelevanceCandidates) instead: alerts whose title holds more of the words first, then those whose text holds them more often, then newest; its cursor pages through that ranked set and ends with it. On SQLite a page reads at most Search__SqliteMaxAlertsWalked alerts you may see; a search that found fewer matches there answers them with a nextCursor that continues the walk (a page may then be empty with a nextCursor). A search the database cannot answer within the server's time bound (Search__TimeoutMilliseconds, PostgreSQL) is answered 503 with the problem type urn:intelsharing:problem:search-timed-out naming q: add a word or a filter.
          *
          *     Requires an API key with the `alerts:read` scope.
          */
@@ -4116,6 +4116,11 @@ export interface operations {
                  * @example Horgoš Kurdish
                  */
                 q?: string;
+                /**
+                 * @description The order of a search (needs q): newest (the default, newest change first) or relevance (the newest matches, up to Search__RelevanceCandidates, ranked: more of the words in the title first, then more occurrences of the words, then newest). A cursor continues only the order it was issued for.
+                 * @example relevance
+                 */
+                sort?: "newest" | "relevance";
             };
             header?: {
                 "X-Purpose"?: string;

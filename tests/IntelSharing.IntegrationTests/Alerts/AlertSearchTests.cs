@@ -6,6 +6,7 @@ using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using static IntelSharing.IntegrationTests.Alerts.AlertSearchRequests;
 
 namespace IntelSharing.IntegrationTests.Alerts;
 
@@ -17,13 +18,7 @@ namespace IntelSharing.IntegrationTests.Alerts;
 public abstract class AlertSearchTests<TFixture>(TFixture app)
     where TFixture : ApiFixture, IClockedFixture
 {
-    private const string Alerts = "/api/v1/alerts";
     private const string Purpose = "Investigation 2026/114 into the Kurdish-route network";
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    /// <summary>A word no other test uses: letters and digits only, so it folds to itself.</summary>
-    private static string Marker() => "op" + Guid.NewGuid().ToString("N")[..12];
 
     [Fact]
     public async Task Beograd_in_Cyrillic_or_Latin_and_in_any_case_finds_the_same_alerts()
@@ -241,6 +236,42 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
         Assert.Equal(JsonValueKind.Null, onePage.GetProperty("nextCursor").ValueKind);
     }
 
+    [Theory]
+    [InlineData("newest")]
+    [InlineData("relevance")]
+    public async Task A_search_finds_exactly_what_the_policy_allows_for_each_tlp_audience_and_caller(string sort)
+    {
+        var originator = await app.CreateAgencyAsync("Border Police Directorate");
+        var named = await app.CreateAgencyAsync("Hungarian Police", "HU");
+        var outsider = await app.CreateAgencyAsync("Slovenian Police", "SI");
+        var marker = Marker();
+
+        var published = new List<(Guid Id, bool NamedSees, bool OutsiderSees)>();
+        foreach (var (tlp, audience, namedSees, outsiderSees) in TestData.PolicyTable)
+        {
+            app.Clock.Advance(TimeSpan.FromMinutes(1));
+            var alert = Smuggling(marker, summary: "Informant near Kelebija.");
+            alert["tlp"] = tlp;
+            if (audience)
+            {
+                alert["audience"] = new JsonObject { ["agencies"] = new JsonArray(named.Id.ToString()) };
+            }
+
+            published.Add((await SubmitAsync(originator, alert), namedSees, outsiderSees));
+        }
+
+        var seenBy = new (TestAgency Caller, IEnumerable<Guid> Expected)[]
+        {
+            (originator, published.Select(p => p.Id)),
+            (named, published.Where(p => p.NamedSees).Select(p => p.Id)),
+            (outsider, published.Where(p => p.OutsiderSees).Select(p => p.Id)),
+        };
+        foreach (var (caller, expected) in seenBy)
+        {
+            Assert.Equal(expected.Order(), (await SearchAsync(caller, $"kelebija {marker}", limit: 2, filters: $"&sort={sort}")).Order());
+        }
+    }
+
     [Fact]
     public async Task Hostile_q_is_searched_as_plain_words_and_never_fails_the_request()
     {
@@ -264,7 +295,7 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
                      "'; DROP TABLE alerts; --", "\\", "%_%", "&|!<->", "\u0000", "🙂", "Х'; SELECT 1; --", "ǅorđe ǆ ǈ",
                  })
         {
-            var response = await agency.Client.GetAsync($"{Alerts}?q={Uri.EscapeDataString(q)}", Ct);
+            var response = await agency.Client.GetAsync($"{AlertsPath}?q={Uri.EscapeDataString(q)}", Ct);
             Assert.True(
                 response.StatusCode is HttpStatusCode.OK || (response.StatusCode is HttpStatusCode.BadRequest && await NamesField(response, "q")),
                 $"q={q} answered {(int)response.StatusCode}");
@@ -292,7 +323,7 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
     {
         var agency = await app.CreateAgencyAsync("Border Police Directorate");
 
-        var response = await agency.Client.GetAsync($"{Alerts}?q={Uri.EscapeDataString(q)}", Ct);
+        var response = await agency.Client.GetAsync($"{AlertsPath}?q={Uri.EscapeDataString(q)}", Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await response.ReadJsonAsync()).GetProperty("errors");
@@ -304,7 +335,7 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
     {
         var agency = await app.CreateAgencyAsync("Border Police Directorate");
 
-        var response = await agency.Client.GetAsync($"{Alerts}?q={new string('a', AlertSearch.MaxQueryLength + 1)}", Ct);
+        var response = await agency.Client.GetAsync($"{AlertsPath}?q={new string('a', AlertSearch.MaxQueryLength + 1)}", Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.True(await NamesField(response, "q"));
@@ -325,7 +356,7 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
         await using (var transaction = await holder.BeginTransactionAsync(Ct))
         {
             await holder.ExecuteAsync("LOCK TABLE alert_search IN ACCESS EXCLUSIVE MODE", transaction: transaction);
-            response = await agency.Client.GetAsync($"{Alerts}?q={Uri.EscapeDataString($"Horgoš {marker}")}", Ct);
+            response = await agency.Client.GetAsync($"{AlertsPath}?q={Uri.EscapeDataString($"Horgoš {marker}")}", Ct);
         }
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
@@ -349,9 +380,9 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
         var first = JsonDocument.Parse(await RawSearchAsync(agency, $"Subotica {marker}", limit: 1)).RootElement;
         var cursor = Uri.EscapeDataString(first.GetProperty("nextCursor").GetString()!);
 
-        var sameWordsOtherScript = await agency.Client.GetAsync($"{Alerts}?limit=1&q={Uri.EscapeDataString($"СУБОТИЦА {marker}")}&cursor={cursor}", Ct);
-        var otherWords = await agency.Client.GetAsync($"{Alerts}?limit=1&q={Uri.EscapeDataString($"Horgos {marker}")}&cursor={cursor}", Ct);
-        var noSearch = await agency.Client.GetAsync($"{Alerts}?limit=1&cursor={cursor}", Ct);
+        var sameWordsOtherScript = await agency.Client.GetAsync($"{AlertsPath}?limit=1&q={Uri.EscapeDataString($"СУБОТИЦА {marker}")}&cursor={cursor}", Ct);
+        var otherWords = await agency.Client.GetAsync($"{AlertsPath}?limit=1&q={Uri.EscapeDataString($"Horgos {marker}")}&cursor={cursor}", Ct);
+        var noSearch = await agency.Client.GetAsync($"{AlertsPath}?limit=1&cursor={cursor}", Ct);
 
         Assert.Equal(HttpStatusCode.OK, sameWordsOtherScript.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, otherWords.StatusCode);
@@ -365,10 +396,10 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
     {
         var agency = await app.CreateAgencyAsync("Border Police Directorate");
         var marker = Marker();
-        var submitted = await agency.Client.PostAsync(Alerts, Samples.Json(Smuggling(marker, summary: "Group waiting near Kelebija.")), Ct);
+        var submitted = await agency.Client.PostAsync(AlertsPath, Samples.Json(Smuggling(marker, summary: "Group waiting near Kelebija.")), Ct);
         var id = (await submitted.ReadJsonAsync()).GetProperty("id").GetGuid();
 
-        using var update = new HttpRequestMessage(HttpMethod.Put, $"{Alerts}/{id}") { Content = Samples.Json(Smuggling(marker, summary: "Group moved on to Bački Breg.")) };
+        using var update = new HttpRequestMessage(HttpMethod.Put, $"{AlertsPath}/{id}") { Content = Samples.Json(Smuggling(marker, summary: "Group moved on to Bački Breg.")) };
         update.Headers.TryAddWithoutValidation("If-Match", submitted.Headers.ETag!.Tag);
         Assert.Equal(HttpStatusCode.OK, (await agency.Client.SendAsync(update, Ct)).StatusCode);
 
@@ -383,11 +414,11 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
         var marker = Marker();
         var id = await SubmitAsync(agency, Smuggling(marker));
 
-        var revoke = await agency.Client.PostAsync($"{Alerts}/{id}/revoke", Samples.Json(new JsonObject { ["reason"] = $"Source withdrew the Subotica report {marker}." }), Ct);
+        var revoke = await agency.Client.PostAsync($"{AlertsPath}/{id}/revoke", Samples.Json(new JsonObject { ["reason"] = $"Source withdrew the Subotica report {marker}." }), Ct);
 
         Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
         Assert.Empty(await SearchAsync(agency, $"Subotica {marker}"));
-        var listed = await (await agency.Client.GetAsync($"{Alerts}?limit=200", Ct)).ReadJsonAsync();
+        var listed = await (await agency.Client.GetAsync($"{AlertsPath}?limit=200", Ct)).ReadJsonAsync();
         Assert.Contains(listed.GetProperty("items").EnumerateArray(), i => i.GetProperty("id").GetGuid() == id && i.GetProperty("status").GetString() == "revoked");
     }
 
@@ -434,80 +465,155 @@ public abstract class AlertSearchTests<TFixture>(TFixture app)
         Assert.Equal([id], await SearchAsync(agency, $"Horgos {marker}"));
     }
 
-    private static JsonObject Smuggling(string marker, string? title = null, string? summary = null)
+    [Fact]
+    public async Task Ranked_by_relevance_the_alert_with_the_words_in_its_title_comes_first_then_the_one_that_repeats_them()
     {
-        var alert = Samples.SmugglingAlert();
-        alert["title"] = title ?? $"Group of about 40 expected at Horgoš–Röszke tonight ({marker})";
-        if (summary is not null)
+        var agency = await app.CreateAgencyAsync("Border Police Directorate");
+        var marker = Marker();
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        var inTitle = await SubmitAsync(agency, Smuggling(marker, title: "Van stopped at Kelebija with 14 people", summary: "Driver arrested."));
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        var repeated = await SubmitAsync(agency, Smuggling(marker, title: "Van stopped on the border", summary: "Kelebija again: the third van at Kelebija this week, all from Kelebija's truck stop."));
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        var once = await SubmitAsync(agency, Smuggling(marker, title: "Van stopped on the motorway", summary: "The group had crossed near Kelebija."));
+
+        Assert.Equal([inTitle, repeated, once], await SearchAsync(agency, $"kelebija {marker}", filters: "&sort=relevance"));
+        Assert.Equal([once, repeated, inTitle], await SearchAsync(agency, $"kelebija {marker}"));
+        Assert.Equal([once, repeated, inTitle], await SearchAsync(agency, $"kelebija {marker}", filters: "&sort=newest"));
+    }
+
+    [Fact]
+    public async Task Paging_through_a_ranked_search_serves_every_match_once_in_the_order_of_one_page()
+    {
+        var agency = await app.CreateAgencyAsync("Border Police Directorate");
+        var marker = Marker();
+        var published = new List<Guid>();
+        for (var i = 0; i < 7; i++)
         {
-            alert["summary"] = summary;
-            // The sample's route and crossing name Preševo, Subotica and Horgoš–Röszke; a test that writes its own text
-            // searches that text only.
-            alert["smuggling"]!["route"] = new JsonArray(new JsonObject { ["place"] = "Gevgelija", ["country"] = "MK" });
-            alert["smuggling"]!["crossingPoints"] = new JsonArray();
-        }
-
-        alert["smuggling"]!["networkNames"] = new JsonArray(marker);
-        return alert;
-    }
-
-    private static async Task UpdateAsync(TestAgency agency, Guid id, JsonObject alert)
-    {
-        var current = await agency.Client.GetAsync($"{Alerts}/{id}", Ct);
-        using var update = new HttpRequestMessage(HttpMethod.Put, $"{Alerts}/{id}") { Content = Samples.Json(alert) };
-        update.Headers.TryAddWithoutValidation("If-Match", current.Headers.ETag!.Tag);
-        Assert.Equal(HttpStatusCode.OK, (await agency.Client.SendAsync(update, Ct)).StatusCode);
-    }
-
-    private static async Task<Guid> SubmitAsync(TestAgency agency, JsonObject alert)
-    {
-        var response = await agency.Client.PostAsync(Alerts, Samples.Json(alert), Ct);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.ReadJsonAsync()).GetProperty("id").GetGuid();
-    }
-
-    private static async Task<string> RawSearchAsync(TestAgency agency, string q, int limit)
-    {
-        var response = await agency.Client.GetAsync($"{Alerts}?limit={limit}&q={Uri.EscapeDataString(q)}", Ct);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return await response.Content.ReadAsStringAsync(Ct);
-    }
-
-    /// <summary>Every id the search returns, following nextCursor to the end.</summary>
-    private static async Task<List<Guid>> SearchAsync(
-        TestAgency agency, string q, int limit = 200, string filters = "", Func<int, Task>? afterEachPage = null, Action<List<Guid>>? onPage = null)
-    {
-        var ids = new List<Guid>();
-        string? cursor = null;
-        for (var page = 0; ; page++)
-        {
-            Assert.True(page < 100, "The walk does not end.");
-            var url = $"{Alerts}?limit={limit}&q={Uri.EscapeDataString(q)}{filters}" + (cursor is null ? string.Empty : $"&cursor={Uri.EscapeDataString(cursor)}");
-            var response = await agency.Client.GetAsync(url, Ct);
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{url} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Ct)}");
-            var body = await response.ReadJsonAsync();
-            var items = body.GetProperty("items").EnumerateArray().ToList();
-            Assert.All(items, i => Assert.Equal("active", i.GetProperty("status").GetString()));
-            var pageIds = items.Select(i => i.GetProperty("id").GetGuid()).ToList();
-            onPage?.Invoke(pageIds);
-            ids.AddRange(pageIds);
-            var next = body.GetProperty("nextCursor");
-            cursor = next.ValueKind == JsonValueKind.Null ? null : next.GetString();
-            if (afterEachPage is not null)
+            // Title and summary hits, and alerts changed in the same instant (the clock moves every other alert).
+            if (i % 2 == 0)
             {
-                await afterEachPage(page);
+                app.Clock.Advance(TimeSpan.FromMinutes(1));
             }
 
-            if (cursor is null)
-            {
-                return ids;
-            }
+            published.Add(await SubmitAsync(agency, i % 3 == 0
+                ? Smuggling(marker, title: $"Truck seen leaving Subotica {marker}", summary: "Seen by a patrol.")
+                : Smuggling(marker, title: $"Truck seen on the motorway {marker}", summary: "A patrol saw it leaving Subotica.")));
         }
+
+        var whole = await SearchAsync(agency, $"subotica {marker}", filters: "&sort=relevance");
+
+        Assert.Equal(published.Order(), whole.Order());
+        Assert.Equal(whole, await SearchAsync(agency, $"subotica {marker}", limit: 1, filters: "&sort=relevance"));
+        Assert.Equal(whole, await SearchAsync(agency, $"subotica {marker}", limit: 2, filters: "&sort=relevance"));
+        Assert.Equal(whole, await SearchAsync(agency, $"subotica {marker}", limit: 3, filters: "&sort=relevance"));
     }
 
-    private static async Task<bool> NamesField(HttpResponseMessage response, string field) =>
-        response.Content.Headers.ContentType?.MediaType == "application/problem+json"
-        && (await response.ReadJsonAsync()).GetProperty("errors").TryGetProperty(field, out _);
+    [Fact]
+    public async Task Alerts_published_during_a_ranked_walk_neither_repeat_nor_hide_the_ranked_ones()
+    {
+        var agency = await app.CreateAgencyAsync("Border Police Directorate");
+        var marker = Marker();
+        for (var i = 0; i < 4; i++)
+        {
+            app.Clock.Advance(TimeSpan.FromMinutes(1));
+            await SubmitAsync(agency, Smuggling(marker, title: i % 2 == 0 ? $"Kelebija {marker}" : $"Border {marker}", summary: "Crossing at Kelebija."));
+        }
+
+        var before = await SearchAsync(agency, $"kelebija {marker}", filters: "&sort=relevance");
+        var walked = await SearchAsync(agency, $"kelebija {marker}", limit: 1, filters: "&sort=relevance", afterEachPage: async _ =>
+        {
+            // Newer alerts ranked first and last: the walk keeps ranking the alerts it started with, so neither is served.
+            app.Clock.Advance(TimeSpan.FromMinutes(1));
+            await SubmitAsync(agency, Smuggling(marker, title: $"Kelebija {marker}", summary: "Crossing at Kelebija."));
+            await SubmitAsync(agency, Smuggling(marker, title: "Van on the border", summary: "Crossing at Kelebija."));
+        });
+
+        Assert.Equal(before, walked);
+    }
+
+    [Fact]
+    public async Task An_outsiders_ranked_search_for_words_only_hidden_alerts_hold_is_the_answer_to_words_nobody_wrote()
+    {
+        var originator = await app.CreateAgencyAsync("Border Police Directorate");
+        var member = await app.CreateAgencyAsync("Hungarian Police", "HU");
+        var outsider = await app.CreateAgencyAsync("Croatian Border Police", "HR");
+        var marker = Marker();
+        var secret = Marker();
+        var visible = await SubmitAsync(originator, Smuggling(marker, summary: "Safe house near Kelebija."));
+        var hidden = new List<Guid>();
+        foreach (var tlp in new[] { "amber", "amber+strict", "red" })
+        {
+            app.Clock.Advance(TimeSpan.FromMinutes(1));
+            var alert = Smuggling(marker, title: $"Informant {secret} near Kelebija", summary: $"Informant {secret} near Kelebija.");
+            alert["tlp"] = tlp;
+            alert["audience"] = new JsonObject { ["agencies"] = new JsonArray(member.Id.ToString()) };
+            hidden.Add(await SubmitAsync(originator, alert));
+        }
+
+        // The hidden alerts hold the words in their titles and would rank first; the outsider's ranking never meets them.
+        Assert.Equal([visible], await SearchAsync(outsider, $"kelebija {marker}", filters: "&sort=relevance"));
+        Assert.Equal([.. Enumerable.Reverse(hidden), visible], await SearchAsync(member, $"kelebija {marker}", filters: "&sort=relevance"));
+        Assert.Equal(
+            await RawSearchAsync(outsider, $"{Marker()} {marker}", limit: 1, filters: "&sort=relevance"),
+            await RawSearchAsync(outsider, $"{secret} {marker}", limit: 1, filters: "&sort=relevance"));
+        var onePage = JsonDocument.Parse(await RawSearchAsync(outsider, $"kelebija {marker}", limit: 1, filters: "&sort=relevance")).RootElement;
+        Assert.Equal(JsonValueKind.Null, onePage.GetProperty("nextCursor").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("oldest")]
+    [InlineData("RELEVANCE")]
+    [InlineData("")]
+    [InlineData("relevance,newest")]
+    public async Task An_unknown_sort_is_a_400_naming_sort_with_the_orders_there_are(string sort)
+    {
+        var agency = await app.CreateAgencyAsync("Border Police Directorate");
+
+        var response = await agency.Client.GetAsync($"{AlertsPath}?q=Subotica&sort={Uri.EscapeDataString(sort)}", Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.ReadJsonAsync()).GetProperty("errors");
+        Assert.Equal("sort must be newest or relevance.", errors.GetProperty("sort")[0].GetString());
+    }
+
+    [Fact]
+    public async Task A_sort_without_q_is_a_400_naming_sort()
+    {
+        var agency = await app.CreateAgencyAsync("Border Police Directorate");
+
+        var response = await agency.Client.GetAsync($"{AlertsPath}?sort=relevance", Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.ReadJsonAsync()).GetProperty("errors");
+        Assert.Equal("sort orders a search: it needs q.", errors.GetProperty("sort")[0].GetString());
+    }
+
+    [Fact]
+    public async Task A_ranked_cursor_only_continues_the_same_ranked_search()
+    {
+        var agency = await app.CreateAgencyAsync("Border Police Directorate");
+        var marker = Marker();
+        await SubmitAsync(agency, Smuggling(marker));
+        await SubmitAsync(agency, Smuggling(marker));
+        var ranked = JsonDocument.Parse(await RawSearchAsync(agency, $"Subotica {marker}", limit: 1, filters: "&sort=relevance")).RootElement;
+        var rankedCursor = Uri.EscapeDataString(ranked.GetProperty("nextCursor").GetString()!);
+        var newest = JsonDocument.Parse(await RawSearchAsync(agency, $"Subotica {marker}", limit: 1)).RootElement;
+        var newestCursor = Uri.EscapeDataString(newest.GetProperty("nextCursor").GetString()!);
+        var q = Uri.EscapeDataString($"Subotica {marker}");
+
+        var sameWordsOtherScript = await agency.Client.GetAsync($"{AlertsPath}?limit=1&sort=relevance&q={Uri.EscapeDataString($"СУБОТИЦА {marker}")}&cursor={rankedCursor}", Ct);
+        var otherWords = await agency.Client.GetAsync($"{AlertsPath}?limit=1&sort=relevance&q={Uri.EscapeDataString($"Horgos {marker}")}&cursor={rankedCursor}", Ct);
+        var newestWithRankedCursor = await agency.Client.GetAsync($"{AlertsPath}?limit=1&q={q}&cursor={rankedCursor}", Ct);
+        var rankedWithNewestCursor = await agency.Client.GetAsync($"{AlertsPath}?limit=1&sort=relevance&q={q}&cursor={newestCursor}", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, sameWordsOtherScript.StatusCode);
+        foreach (var refused in new[] { otherWords, newestWithRankedCursor, rankedWithNewestCursor })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.True(await NamesField(refused, "cursor"));
+        }
+    }
 }
 
 public sealed class AlertSearchTestsOnSqlite(ClockedSqliteApiFixture app) : AlertSearchTests<ClockedSqliteApiFixture>(app), IClassFixture<ClockedSqliteApiFixture>;
@@ -530,4 +636,90 @@ public sealed class AlertSearchTestsOnPostgres(ClockedPostgresApiFixture app) : 
     [Fact]
     public Task A_search_the_database_cannot_finish_within_the_time_bound_is_a_503_naming_q_and_the_next_one_is_answered() =>
         A_search_beyond_the_time_bound_is_a_503_naming_q_and_the_next_one_is_answered();
+}
+
+/// <summary>The requests of the search tests: alerts marked with a word of their own, and searches followed to their end.</summary>
+internal static class AlertSearchRequests
+{
+    public const string AlertsPath = "/api/v1/alerts";
+
+    public static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A word no other test uses: letters and digits only, so it folds to itself.</summary>
+    public static string Marker() => "op" + Guid.NewGuid().ToString("N")[..12];
+
+    public static JsonObject Smuggling(string marker, string? title = null, string? summary = null)
+    {
+        var alert = Samples.SmugglingAlert();
+        alert["title"] = title ?? $"Group of about 40 expected at Horgoš–Röszke tonight ({marker})";
+        if (summary is not null)
+        {
+            alert["summary"] = summary;
+            // The sample's route and crossing name Preševo, Subotica and Horgoš–Röszke; a test that writes its own text
+            // searches that text only.
+            alert["smuggling"]!["route"] = new JsonArray(new JsonObject { ["place"] = "Gevgelija", ["country"] = "MK" });
+            alert["smuggling"]!["crossingPoints"] = new JsonArray();
+        }
+
+        alert["smuggling"]!["networkNames"] = new JsonArray(marker);
+        return alert;
+    }
+
+    public static async Task UpdateAsync(TestAgency agency, Guid id, JsonObject alert)
+    {
+        var current = await agency.Client.GetAsync($"{AlertsPath}/{id}", Ct);
+        using var update = new HttpRequestMessage(HttpMethod.Put, $"{AlertsPath}/{id}") { Content = Samples.Json(alert) };
+        update.Headers.TryAddWithoutValidation("If-Match", current.Headers.ETag!.Tag);
+        Assert.Equal(HttpStatusCode.OK, (await agency.Client.SendAsync(update, Ct)).StatusCode);
+    }
+
+    public static async Task<Guid> SubmitAsync(TestAgency agency, JsonObject alert)
+    {
+        var response = await agency.Client.PostAsync(AlertsPath, Samples.Json(alert), Ct);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.ReadJsonAsync()).GetProperty("id").GetGuid();
+    }
+
+    public static async Task<string> RawSearchAsync(TestAgency agency, string q, int limit, string filters = "")
+    {
+        var response = await agency.Client.GetAsync($"{AlertsPath}?limit={limit}&q={Uri.EscapeDataString(q)}{filters}", Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync(Ct);
+    }
+
+    /// <summary>Every id the search returns, following nextCursor to the end.</summary>
+    public static async Task<List<Guid>> SearchAsync(
+        TestAgency agency, string q, int limit = 200, string filters = "", Func<int, Task>? afterEachPage = null, Action<List<Guid>>? onPage = null)
+    {
+        var ids = new List<Guid>();
+        string? cursor = null;
+        for (var page = 0; ; page++)
+        {
+            Assert.True(page < 100, "The walk does not end.");
+            var url = $"{AlertsPath}?limit={limit}&q={Uri.EscapeDataString(q)}{filters}" + (cursor is null ? string.Empty : $"&cursor={Uri.EscapeDataString(cursor)}");
+            var response = await agency.Client.GetAsync(url, Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{url} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Ct)}");
+            var body = await response.ReadJsonAsync();
+            var items = body.GetProperty("items").EnumerateArray().ToList();
+            Assert.All(items, i => Assert.Equal("active", i.GetProperty("status").GetString()));
+            var pageIds = items.Select(i => i.GetProperty("id").GetGuid()).ToList();
+            onPage?.Invoke(pageIds);
+            ids.AddRange(pageIds);
+            var next = body.GetProperty("nextCursor");
+            cursor = next.ValueKind == JsonValueKind.Null ? null : next.GetString();
+            if (afterEachPage is not null)
+            {
+                await afterEachPage(page);
+            }
+
+            if (cursor is null)
+            {
+                return ids;
+            }
+        }
+    }
+
+    public static async Task<bool> NamesField(HttpResponseMessage response, string field) =>
+        response.Content.Headers.ContentType?.MediaType == "application/problem+json"
+        && (await response.ReadJsonAsync()).GetProperty("errors").TryGetProperty(field, out _);
 }

@@ -154,6 +154,7 @@ public static class FuzzTargets
             ["limit"] = ["1", "50", "200"],
             ["dueForReview"] = ["true", "false"],
             ["q"] = [.. new[] { "Horgoš", "Београд Subotica", "\"NEAR(Šid*\"", "Đorđe -Djordje:*" }.Select(Uri.EscapeDataString)],
+            ["sort"] = ["newest", "relevance"],
         }),
         new("GET", "api/v1/alerts/{id}", FuzzCaller.Partner, 2),
         new("GET", "api/v1/alerts/{id}/correlations", FuzzCaller.Partner, 2, QueryParameters: new Dictionary<string, string[]>

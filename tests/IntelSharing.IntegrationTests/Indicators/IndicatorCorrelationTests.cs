@@ -88,18 +88,8 @@ public abstract class IndicatorCorrelationTests(ApiFixture app)
         var (outsiderInbox, _) = await rig.SubscribedReceiverAsync(outsider);
         var (phone, typed) = NewPhone();
 
-        // Written out from PRODUCT.md "Who may see what", not computed by the code under test.
-        var shapes = new (string Tlp, bool Audience, bool NamedSees, bool OutsiderSees)[]
-        {
-            ("clear", false, true, true),
-            ("green", false, true, true),
-            ("amber", false, true, true),
-            ("amber", true, true, false),
-            ("amber+strict", true, true, false),
-            ("red", true, true, false),
-        };
         var published = new List<(Guid Id, bool NamedSees, bool OutsiderSees)>();
-        foreach (var (tlp, audience, namedSees, outsiderSees) in shapes)
+        foreach (var (tlp, audience, namedSees, outsiderSees) in TestData.PolicyTable)
         {
             published.Add((await originator.PublishAsync(AlertCarrying(tlp, phone, audience ? [named.Id] : null)), namedSees, outsiderSees));
         }

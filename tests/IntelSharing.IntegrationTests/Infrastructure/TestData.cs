@@ -9,6 +9,21 @@ namespace IntelSharing.IntegrationTests.Infrastructure;
 /// <summary>Setup and inspection helpers that go to the database directly: arranging a test and checking what was stored, not the behaviour under test.</summary>
 public static class TestData
 {
+    /// <summary>
+    /// Who may see an alert of each TLP, with or without an audience naming one agency ("named"), for that agency and
+    /// for an outsider: written out from PRODUCT.md "Who may see what", not computed by the code under test. The
+    /// originator sees every row.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Tlp, bool Audience, bool NamedSees, bool OutsiderSees)> PolicyTable =
+    [
+        ("clear", false, true, true),
+        ("green", false, true, true),
+        ("amber", false, true, true),
+        ("amber", true, true, false),
+        ("amber+strict", true, true, false),
+        ("red", true, true, false),
+    ];
+
     /// <summary>Issues another key to an existing agency and returns a client that uses it.</summary>
     public static async Task<HttpClient> ClientWithScopesAsync(this ApiFixture app, Guid agencyId, params string[] scopes)
     {

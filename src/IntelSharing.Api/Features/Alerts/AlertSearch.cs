@@ -59,6 +59,24 @@ public static class AlertSearch
         return (Fold(view.Title), Fold(string.Join('\n', body.Where(t => !string.IsNullOrEmpty(t)))));
     }
 
+    /// <summary>The most occurrences of the words that count towards <see cref="Relevance"/>: past it, more repetition says nothing.</summary>
+    public const int MaxCountedOccurrences = 999;
+
+    /// <summary>
+    /// How well an alert's stored search text (<see cref="DocumentOf"/>, folded) answers the folded words of a search, for
+    /// <c>sort=relevance</c> (ADR 41): first how many of the words its title holds, then how often the words occur in its
+    /// whole text (up to <see cref="MaxCountedOccurrences"/>), as one number, higher first. It depends on this alert alone,
+    /// never on the rest of the store, so a cursor's place in a ranked answer does not drift as other alerts are published,
+    /// and both databases rank alike.
+    /// </summary>
+    public static int Relevance(IReadOnlyList<string> terms, string title, string body)
+    {
+        var titleWords = title.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var inTitle = terms.Count(t => titleWords.Contains(t, StringComparer.Ordinal));
+        var occurrences = titleWords.Concat(body.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Count(w => terms.Contains(w, StringComparer.Ordinal));
+        return (inTitle * (MaxCountedOccurrences + 1)) + Math.Min(occurrences, MaxCountedOccurrences);
+    }
+
     /// <summary>Folded words separated by single spaces.</summary>
     private static string Fold(string text) => string.Join(' ', Words(text));
 

@@ -103,21 +103,35 @@ public sealed class KeysetPaging(KeysetCursor cursors)
     /// </summary>
     public void Append(StringBuilder sql, DynamicParameters parameters, IPagedQuery query, KeysetOrder order)
     {
-        if (query.Cursor is not null)
+        if (PositionOf(query, order.IsRanked) is { } position)
         {
-            var error = cursors.TryDecode(query.Cursor, query.CursorScope, out var position, order.IsRanked);
-            if (error is not null)
-            {
-                // The validator refused this cursor already; reaching here means a list skipped its PageRules.
-                throw new InvalidOperationException($"A cursor reached the handler unchecked: {error}");
-            }
-
             sql.Append(" AND ").Append(order.After(parameters, position));
         }
 
         sql.Append(" ORDER BY ").Append(order.OrderBy).Append(" LIMIT @pageTake");
         parameters.Add("pageTake", Take(query) + 1);
     }
+
+    /// <summary>Where the query's cursor resumes (checked by the validator already), or null for a first page.</summary>
+    public KeysetCursor.Position? PositionOf(IPagedQuery query, bool ranked = false, bool windowed = false)
+    {
+        if (query.Cursor is null)
+        {
+            return null;
+        }
+
+        var error = cursors.TryDecode(query.Cursor, query.CursorScope, out var position, ranked, windowed);
+        if (error is not null)
+        {
+            // The validator refused this cursor already; reaching here means a list skipped its PageRules.
+            throw new InvalidOperationException($"A cursor reached the handler unchecked: {error}");
+        }
+
+        return position;
+    }
+
+    /// <summary>The cursor that resumes <paramref name="query"/> after <paramref name="position"/>, for a list that cuts its own pages.</summary>
+    public string CursorAfter(KeysetCursor.Position position, IPagedQuery query) => cursors.Encode(position, query.CursorScope);
 
     /// <summary>The page out of rows read with <see cref="Append"/>, and the cursor of the next page when there is one.</summary>
     public (List<T> Items, string? NextCursor) Cut<T>(List<T> rows, IPagedQuery query, Func<T, KeysetCursor.Position> positionOf)

@@ -188,7 +188,7 @@ public sealed class PostgresDialect : SqlDialect
     // One statement for both plans: PostgreSQL's statistics of the vector's words (most common elements) tell the planner
     // how many rows a word matches, and it walks ix_alerts_updated backwards testing "@@" on each row when the words are
     // common, or reads the GIN index and sorts the matches when they are rare (ADR 35).
-    private static readonly TextSearchPlan IndexedOrWalked = new("JOIN", "s.vector @@ CAST(@words AS tsquery)");
+    private static readonly TextSearchPlan IndexedOrWalked = new("JOIN", "s.vector @@ CAST(@words AS tsquery)", Walks: false);
 
     public override ValueTask<TextSearchPlan> PlanTextSearchAsync(
         DbConnection connection, DbTransaction? transaction, string words, int walkFromMatches, CancellationToken cancellationToken) =>
@@ -346,9 +346,9 @@ public sealed class SqliteDialect : SqlDialect
     // alerts (EXPLAIN QUERY PLAN and CPU times in docs/benchmarks.md) the walk finds a page of a word in half of them in
     // milliseconds where the sort spent 0.1 s, and the sort finds a word in 20 of them where a walk reads every alert.
     private static readonly TextSearchPlan Walked = new(
-        "CROSS JOIN", "EXISTS (SELECT 1 FROM alert_search_fts f WHERE f.rowid = s.search_id AND alert_search_fts MATCH @words)");
+        "CROSS JOIN", "EXISTS (SELECT 1 FROM alert_search_fts f WHERE f.rowid = s.search_id AND alert_search_fts MATCH @words)", Walks: true);
 
-    private static readonly TextSearchPlan Indexed = new("JOIN", "s.search_id IN (SELECT rowid FROM alert_search_fts WHERE alert_search_fts MATCH @words)");
+    private static readonly TextSearchPlan Indexed = new("JOIN", "s.search_id IN (SELECT rowid FROM alert_search_fts WHERE alert_search_fts MATCH @words)", Walks: false);
 
     public override async ValueTask<TextSearchPlan> PlanTextSearchAsync(
         DbConnection connection, DbTransaction? transaction, string words, int walkFromMatches, CancellationToken cancellationToken)
@@ -469,5 +469,7 @@ public sealed class SqliteDialect : SqlDialect
 /// <summary>
 /// How a search reaches its rows: <paramref name="Join"/> joins <c>alert_search s</c> to <c>alerts a</c> (<c>JOIN</c>, or
 /// SQLite's <c>CROSS JOIN</c> to keep alerts the outer loop), and <paramref name="Predicate"/> keeps those holding every word.
+/// <paramref name="Walks"/>: the application chose a walk of the alerts newest first and bounds it by the alerts it reads,
+/// because the database has no time bound to stop it (SQLite; <c>Search__SqliteMaxAlertsWalked</c>, ADR 41).
 /// </summary>
-public sealed record TextSearchPlan(string Join, string Predicate);
+public sealed record TextSearchPlan(string Join, string Predicate, bool Walks);

@@ -12,10 +12,10 @@ namespace IntelSharing.Api.Infrastructure.Validation;
 public sealed class PageRules<T> : AbstractValidator<T>
     where T : IPagedQuery
 {
-    /// <summary>Longer than any cursor the API issues (a ranked one is 66 characters); a longer one is not worth decoding.</summary>
+    /// <summary>Longer than any cursor the API issues (a search ranked by relevance has the longest, 135 characters); a longer one is not worth decoding.</summary>
     public const int MaxCursorLength = 200;
 
-    public PageRules(KeysetCursor cursors, Func<T, bool>? ranked = null)
+    public PageRules(KeysetCursor cursors, Func<T, bool>? ranked = null, Func<T, bool>? windowed = null)
     {
         RuleFor(q => q.Limit)
             .Must(l => int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= KeysetPaging.MaxLimit)
@@ -26,7 +26,7 @@ public sealed class PageRules<T> : AbstractValidator<T>
             .MaximumLength(MaxCursorLength).WithMessage("The cursor is not one this API issued.")
             .Custom((cursor, context) =>
             {
-                if (cursors.TryDecode(cursor!, context.InstanceToValidate.CursorScope, out _, ranked?.Invoke(context.InstanceToValidate) ?? false) is { } error)
+                if (cursors.TryDecode(cursor!, context.InstanceToValidate.CursorScope, out _, ranked?.Invoke(context.InstanceToValidate) ?? false, windowed?.Invoke(context.InstanceToValidate) ?? false) is { } error)
                 {
                     context.AddFailure("cursor", error);
                 }

@@ -90,4 +90,29 @@ public sealed class AlertSearchFoldTests
         Assert.DoesNotContain("petrovic", body, StringComparison.Ordinal);
         Assert.DoesNotContain("dragan", body, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Relevance_counts_the_words_in_the_title_before_how_often_the_text_holds_them()
+    {
+        string[] terms = ["kelebija", "van"];
+
+        var bothInTitle = AlertSearch.Relevance(terms, "van stopped at kelebija", string.Empty);
+        var oneInTitle = AlertSearch.Relevance(terms, "van stopped", "kelebija kelebija kelebija kelebija van");
+        var repeated = AlertSearch.Relevance(terms, "border report", "kelebija van kelebija van kelebija");
+        var once = AlertSearch.Relevance(terms, "border report", "a van near kelebija");
+
+        Assert.True(bothInTitle > oneInTitle && oneInTitle > repeated && repeated > once, $"{bothInTitle} {oneInTitle} {repeated} {once}");
+        Assert.Equal(2, once);
+        Assert.Equal(0, AlertSearch.Relevance(terms, "vans", "kelebijas"));
+    }
+
+    [Fact]
+    public void Repetition_beyond_the_counted_occurrences_does_not_outrank_a_title_word()
+    {
+        string[] terms = ["kelebija"];
+        var blob = string.Join(' ', Enumerable.Repeat("kelebija", 5_000));
+
+        Assert.Equal(AlertSearch.MaxCountedOccurrences, AlertSearch.Relevance(terms, "report", blob));
+        Assert.True(AlertSearch.Relevance(terms, "kelebija", string.Empty) > AlertSearch.Relevance(terms, "report", blob));
+    }
 }

@@ -48,6 +48,21 @@ public sealed class KeysetCursorTests
     }
 
     [Fact]
+    public void A_windowed_cursor_decodes_to_its_rank_position_and_window_and_continues_nothing_else()
+    {
+        var cursors = WithKey();
+        var windowed = Position with { Rank = 1002, Window = new(Position.At.AddMinutes(5), Guid.CreateVersion7(), Position.At.AddDays(-3), Guid.CreateVersion7()) };
+        var cursor = cursors.Encode(windowed, Filters);
+
+        Assert.Null(cursors.TryDecode(cursor, Filters, out var decoded, windowed: true));
+        Assert.Equal(windowed, decoded);
+        Assert.InRange(cursor.Length, 1, IntelSharing.Api.Infrastructure.Validation.PageRules<IPagedQuery>.MaxCursorLength);
+        Assert.Equal("The cursor is not one this API issued.", cursors.TryDecode(cursor, Filters, out _));
+        Assert.Equal("The cursor is not one this API issued.", cursors.TryDecode(cursor, Filters, out _, ranked: true));
+        Assert.Equal("The cursor is not one this API issued.", cursors.TryDecode(cursors.Encode(Position with { Rank = 3 }, Filters), Filters, out _, windowed: true));
+    }
+
+    [Fact]
     public void A_cursor_is_url_safe_text()
     {
         var cursor = WithKey().Encode(Position, Filters);
