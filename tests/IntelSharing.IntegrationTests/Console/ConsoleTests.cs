@@ -436,6 +436,53 @@ public abstract class ConsoleTests<TFixture>(TFixture app) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_alert_page_shows_the_originator_the_alerts_it_may_see_that_share_an_indicator_and_only_the_agency_of_one_it_may_not()
+    {
+        var owner = await AgencyAsync("Border Police Directorate", "RS", Scopes.AlertsWrite, Scopes.AlertsRead);
+        var partner = await AgencyAsync("Hungarian Police", "HU", Scopes.AlertsWrite, Scopes.AlertsRead);
+        var outsider = await AgencyAsync("Croatian Border Police", "HR", Scopes.AlertsWrite, Scopes.AlertsRead);
+        var digits = Random.Shared.Next(1_000_000, 9_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        JsonObject Carrying(string tlp, IEnumerable<Guid>? audience = null)
+        {
+            var alert = TestData.SmugglingAlert(tlp, agencies: audience);
+            alert["title"] = $"Van with phone {digits} ({tlp})";
+            alert["indicators"] = new JsonArray(new JsonObject { ["type"] = "phone", ["value"] = $"+38164{digits}", ["description"] = "Driver's phone" });
+            return alert;
+        }
+
+        // The owner's alert goes to the partner only; the partner's and the outsider's alerts are green (anyone may see them).
+        var mine = await owner.PublishAsync(Carrying("amber+strict", [partner.Id]));
+        var partners = await partner.PublishAsync(Carrying("green"));
+        var outsiders = await outsider.PublishAsync(Carrying("green"));
+        var correlate = app.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<IntelSharing.Api.Features.Indicators.CorrelateAlerts>().Single();
+        while (await correlate.RunOnceAsync(Ct) > 0)
+        {
+        }
+
+        var browser = await ConsoleClient.SignedInAsync(app, owner.Key);
+        var (status, page) = await browser.GetAsync($"/console/alerts/{mine}");
+
+        // Both other alerts are visible to the owner: listed, linked, with the shared number.
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains($"href=\"/console/alerts/{partners}\"", page, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/console/alerts/{outsiders}\"", page, StringComparison.Ordinal);
+        Assert.Contains(System.Text.Encodings.Web.HtmlEncoder.Default.Encode($"phone +38164{digits}"), page, StringComparison.Ordinal);
+        // The outsider may not see the owner's alert: the owner is told its agency, not asked to reveal anything.
+        var hidden = page[page.IndexOf("id=\"hidden-correlations\"", StringComparison.Ordinal)..];
+        Assert.Contains(WebUtility.HtmlEncode(outsider.Name), hidden, StringComparison.Ordinal);
+        Assert.DoesNotContain(WebUtility.HtmlEncode(partner.Name), hidden, StringComparison.Ordinal);
+
+        // The outsider's own page lists the partner's green alert and nothing of the owner's: not the alert, not a count.
+        var outsiderBrowser = await ConsoleClient.SignedInAsync(app, outsider.Key);
+        var (outsiderStatus, outsiderPage) = await outsiderBrowser.GetAsync($"/console/alerts/{outsiders}");
+        Assert.Equal(HttpStatusCode.OK, outsiderStatus);
+        Assert.Contains($"href=\"/console/alerts/{partners}\"", outsiderPage, StringComparison.Ordinal);
+        Assert.DoesNotContain(mine.ToString(), outsiderPage, StringComparison.Ordinal);
+        Assert.DoesNotContain(System.Text.Encodings.Web.HtmlEncoder.Default.Encode("(amber+strict)"), outsiderPage, StringComparison.Ordinal);
+        Assert.DoesNotContain(WebUtility.HtmlEncode(owner.Name), outsiderPage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verifying_the_audit_chain_from_the_console_shows_an_intact_chain_to_an_auditor_only()
     {
         var auditor = await AgencyAsync("Internal Control Sector", "RS", Scopes.AuditRead);

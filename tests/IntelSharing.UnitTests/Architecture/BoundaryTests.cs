@@ -58,6 +58,8 @@ public sealed class BoundaryTests
         [$"{Features}.Subscriptions.ListSubscriptions"] = "the console's home page lists subscriptions with this query",
         [$"{Features}.Alerts.ListAlertVersions"] = "the console's alert page shows versions with this query",
         [$"{Features}.Alerts.ListAlertFeedback"] = "the console's alert page lists feedback with this query",
+        [$"{Features}.Indicators.ListCorrelations"] = "the console's alert page lists the alerts that share its indicators with this query",
+        [$"{Features}.Indicators.ListHiddenCorrelations"] = "the console's alert page lists the agencies that may not see it with this query",
         [$"{Features}.Audit.VerifyAuditChain"] = "the console's audit page runs this verification",
         [$"{Features}.Subscriptions.ListPartnerHealth"] = "the console's partner-health page is this query",
         [$"{Features}.Statistics.ReadStatistics"] = "the console's published-results page is this query",

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Deliveries;
+using IntelSharing.Api.Features.Indicators;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Security;
@@ -12,7 +13,9 @@ namespace IntelSharing.Api.Features.WebConsole.Alerts;
 
 /// <summary>
 /// An alert's page: the current version and its audience (GET /api/v1/alerts/{id}), its versions (…/versions,
-/// originator only), its delivery ledger (…/deliveries, originator and operators) and feedback (…/feedback). Each
+/// originator only), its delivery ledger (…/deliveries, originator and operators), feedback (…/feedback) and the
+/// alerts of other agencies that share its indicators (…/correlations, and …/correlations/hidden for the agencies that
+/// may not see it, originator only: the hit/no-hit view of docs/sharing.md). Each
 /// section is the API's own query, so the sharing policy decides each: an alert the caller may not see is "not
 /// found", and a section it may not read says so without telling more.
 /// </summary>
@@ -43,6 +46,14 @@ public sealed class AlertModel(ConsoleRequests requests) : PageModel
     public IReadOnlyList<FeedbackView>? Feedback { get; private set; }
 
     public string? FeedbackProblem { get; private set; }
+
+    public IReadOnlyList<Correlation>? Correlations { get; private set; }
+
+    public string? CorrelationsProblem { get; private set; }
+
+    public IReadOnlyList<HiddenCorrelation>? HiddenCorrelations { get; private set; }
+
+    public string? HiddenCorrelationsProblem { get; private set; }
 
     public async Task OnGetAsync(Guid id, [FromQuery] string? purpose, [FromQuery] string? ledgerCursor, CancellationToken cancellationToken)
     {
@@ -85,7 +96,21 @@ public sealed class AlertModel(ConsoleRequests requests) : PageModel
             new Audited(AuditActions.AlertFeedbackList, AuditResources.Alert, id), cancellationToken);
         Feedback = feedback.Value?.Items;
         FeedbackProblem = feedback.Failure?.Detail;
+
+        var correlations = await requests.AskAsync(new ListCorrelations.Query(caller, id, null, $"{KeysetPaging.MaxLimit}", Purpose),
+            new Audited(AuditActions.AlertCorrelations, AuditResources.Alert, id, Purpose), cancellationToken);
+        Correlations = correlations.Value?.Items;
+        CorrelationsProblem = correlations.Failure?.Detail;
+
+        var hidden = await requests.AskAsync(new ListHiddenCorrelations.Query(caller, id, null, $"{KeysetPaging.MaxLimit}", Purpose),
+            new Audited(AuditActions.AlertCorrelationsHidden, AuditResources.Alert, id, Purpose), cancellationToken);
+        HiddenCorrelations = hidden.Value?.Items;
+        HiddenCorrelationsProblem = hidden.Failure?.Detail;
     }
+
+    /// <summary>The indicators two alerts share, as "type value" pairs.</summary>
+    public static string Shared(IReadOnlyList<IndicatorRef> indicators) =>
+        string.Join(", ", indicators.Select(i => $"{IntelSharing.Api.Infrastructure.Json.WireNames.Of(i.Type)} {i.Value}"));
 
     /// <summary>A text property of the current version, or a dash.</summary>
     public static string Text(JsonElement element, params string[] path)
