@@ -11,6 +11,7 @@ using IntelSharing.Api.Infrastructure.Time;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
 using IntelSharing.Api.Infrastructure.Validation;
+using IntelSharing.Api.Infrastructure.OpenApi;
 
 namespace IntelSharing.Api.Features.Agencies;
 
@@ -139,6 +140,11 @@ public static class IssueApiKey
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.KeyIssue, AuditResources.ApiKey)
         .WithName("IssueApiKey")
+        .WithMetadata(
+            DocumentedExample.Request("caseSystem", "A key for the Border Police case system", ContractExamples.ApiKeyInput),
+            DocumentedExample.Response(StatusCodes.Status201Created, "issued", "The key is in this response and nowhere else", ContractExamples.IssuedApiKey),
+            DocumentedHeader.Response(StatusCodes.Status201Created, "Location", "The key's address: /api/v1/agencies/{agencyId}/keys/{keyId}.",
+                $"/api/v1/agencies/{ContractExamples.BorderPoliceId}/keys/{ContractExamples.BorderPoliceKeyId}"))
         .WithSummary("Issue an API key to an agency")
         .WithDescription("The response carries the key once; only its hash is stored. Hand it to the agency over a secure channel. " +
             "A key issued to another agency than the operator's own is announced to that agency: an api_key.issued webhook (prefix, name, scopes, " +

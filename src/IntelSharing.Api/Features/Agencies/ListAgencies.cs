@@ -60,6 +60,7 @@ public static class ListAgencies
         .Audited(AuditActions.AgencyList, AuditResources.Agency)
         .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListAgencies")
+        .WithMetadata(DocumentedExample.Response(StatusCodes.Status200OK, "directory", "Partner agencies, oldest registration first; nextCursor is null on the last page", ContractExamples.AgencyList))
         .WithSummary("List partner agencies")
         .WithDescription($"The partner directory: every registered agency with its country and kind. Every agency may read it, since naming an alert's audience needs the ids of the agencies in it. Oldest registration first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor; null means you have them all.");
 
@@ -69,6 +70,7 @@ public static class ListAgencies
         .RequireAuthorization()
         .Audited(AuditActions.AgencyRead, AuditResources.Agency, "id")
         .WithName("GetAgency")
+        .WithMetadata(DocumentedExample.Response(StatusCodes.Status200OK, "borderPolice", "One partner agency", ContractExamples.BorderPoliceView))
         .WithSummary("Read a partner agency")
         .WithDescription("One entry of the partner directory: name, country, kind and whether it is active. Every agency may read it.");
 }

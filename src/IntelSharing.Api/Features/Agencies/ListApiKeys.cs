@@ -81,6 +81,7 @@ public static class ListApiKeys
         .Audited(AuditActions.KeyList, AuditResources.Agency, "agencyId")
         .WithMetadata(QueryParameterDocs.Paging)
         .WithName("ListApiKeys")
+        .WithMetadata(DocumentedExample.Response(StatusCodes.Status200OK, "keys", "One key in use, one revoked", ContractExamples.ApiKeyList))
         .WithSummary("List an agency's API keys")
         .WithDescription($"An agency's keys with their prefixes, scopes, expiry, last use and revocation; never the secret part, which is shown once at issue. Oldest first, in keyset pages: limit 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}); pass nextCursor back as cursor.");
 }

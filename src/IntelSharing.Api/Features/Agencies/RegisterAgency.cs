@@ -75,6 +75,12 @@ public static class RegisterAgency
         .RequireAuthorization(Scopes.AgenciesAdmin)
         .Audited(AuditActions.AgencyRegister, AuditResources.Agency)
         .WithName("RegisterAgency")
+        .WithMetadata(
+            DocumentedExample.Request("borderPolice", "A national border police", ContractExamples.BorderPoliceInput),
+            DocumentedExample.Request("europol", "An EU agency registers with the country of its seat", ContractExamples.EuropolInput),
+            DocumentedExample.Response(StatusCodes.Status201Created, "borderPolice", "Registered and active", ContractExamples.BorderPoliceView),
+            DocumentedExample.ProblemResponse(StatusCodes.Status409Conflict, "nameTaken", "Agency names are unique", ContractExamples.AgencyNameTakenProblem),
+            DocumentedHeader.Response(StatusCodes.Status201Created, "Location", "The agency's address: /api/v1/agencies/{id}.", $"/api/v1/agencies/{ContractExamples.BorderPoliceId}"))
         .WithMetadata(new ProblemResponseDescription(StatusCodes.Status409Conflict, $"An agency with that name is already registered ({ProblemTypes.Conflict})."))
         .WithSummary("Register a partner agency")
         .WithDescription("An operator registers a partner agency (name, ISO 3166-1 country, kind). It is active at once; issue it a key with POST /api/v1/agencies/{agencyId}/keys.");

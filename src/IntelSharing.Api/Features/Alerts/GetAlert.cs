@@ -122,6 +122,14 @@ public static class GetAlert
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertRead, AuditResources.Alert, "id")
         .WithName("GetAlert")
+        .WithMetadata(
+            DocumentedExample.Response(StatusCodes.Status200OK, "migrantSmuggling", "An amber alert from the Border Police", ContractExamples.SmugglingAlertView),
+            DocumentedExample.Response(StatusCodes.Status200OK, "cyberIncident", "A green alert from the national CERT", ContractExamples.CyberAlertView),
+            DocumentedExample.ProblemResponse(StatusCodes.Status404NotFound, "notVisible", "Absent, or not shared with you: the answer is the same", ContractExamples.AlertNotFoundProblem))
+        .WithMetadata(
+            DocumentedHeader.Request("If-None-Match", "An ETag from an earlier response. When it names the current version the answer is 304 with no body.", "\"1\""),
+            DocumentedHeader.Response(StatusCodes.Status200OK, "ETag", "The current version as a strong entity tag, e.g. \"2\".", "\"1\""),
+            new ResponseDescription(StatusCodes.Status304NotModified, "Not modified: If-None-Match names the current version."))
         .WithMetadata(new ProblemResponseDescription(StatusCodes.Status404NotFound, $"No such alert, or one you may not see: the two are answered alike ({ProblemTypes.NotFound})."))
         .WithSummary("Read an alert")
         .WithDescription("Returns the current version of the alert with its ETag. An alert the caller may not see is answered 404, exactly like one that does not exist. " +

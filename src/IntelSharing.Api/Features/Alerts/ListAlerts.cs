@@ -513,6 +513,10 @@ public static partial class ListAlerts
         .Audited(AuditActions.AlertList, AuditResources.Alert)
         .WithMetadata(QueryParameterDocs.Paging, ParameterDocs)
         .WithName("ListAlerts")
+        .WithMetadata(
+            DocumentedExample.Response(StatusCodes.Status200OK, "firstPage", "Both categories, oldest change first; follow nextCursor for more", ContractExamples.AlertPage),
+            DocumentedExample.Response(StatusCodes.Status200OK, "caughtUp", "Nothing newer: nextCursor is null", ContractExamples.LastAlertPage),
+            DocumentedExample.ProblemResponse(StatusCodes.Status400BadRequest, "badFilters", "Unknown severity and a limit out of range", ContractExamples.ListFilterProblem))
         .WithSummary("List the alerts you may see")
         .WithDescription("Oldest change first. Filters: category, severity (comma-separated values), minSeverity, country (comma-separated ISO codes), updatedAfter (RFC 3339), dueForReview=true (your own alerts past reviewAt). " +
             $"limit is 1 to {KeysetPaging.MaxLimit} (default {KeysetPaging.DefaultLimit}). Pass nextCursor back as cursor, with the same filters, for the next page; null means you have everything so far. " +

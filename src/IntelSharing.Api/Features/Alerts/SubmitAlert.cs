@@ -209,6 +209,25 @@ public static partial class SubmitAlert
         .RequireAuthorization(Scopes.AlertsWrite)
         .Audited(AuditActions.AlertSubmit, AuditResources.Alert)
         .WithName("SubmitAlert")
+        .WithMetadata(
+            DocumentedExample.Request("migrantSmuggling", "A smuggling network on the Western Balkans route", ContractExamples.SmugglingAlertInput),
+            DocumentedExample.Request("cyberIncident", "A phishing campaign against Serbian eGovernment users", ContractExamples.CyberAlertInput),
+            DocumentedExample.Response(StatusCodes.Status201Created, "migrantSmuggling", "Published: indicators normalised, the originator taken from the API key", ContractExamples.SmugglingAlertView),
+            DocumentedExample.Response(StatusCodes.Status201Created, "cyberIncident", "Published: the domain lower-cased, the submitted spelling kept", ContractExamples.CyberAlertView),
+            DocumentedExample.ProblemResponse(StatusCodes.Status400BadRequest, "invalidAlert", "Every offending field is named", ContractExamples.ValidationProblem),
+            DocumentedExample.ProblemResponse(StatusCodes.Status400BadRequest, "malformedBody", "A value that is not one of the allowed ones", ContractExamples.MalformedBodyProblem),
+            DocumentedExample.ProblemResponse(StatusCodes.Status401Unauthorized, "revokedKey", "The key no longer works", ContractExamples.UnauthenticatedProblem),
+            DocumentedExample.ProblemResponse(StatusCodes.Status403Forbidden, "missingScope", "A read-only key", ContractExamples.ForbiddenProblem),
+            DocumentedExample.ProblemResponse(StatusCodes.Status409Conflict, "idempotencyKeyReused", "The same Idempotency-Key with a different body", ContractExamples.IdempotencyKeyReusedProblem))
+        .WithMetadata(
+            DocumentedHeader.Request("Idempotency-Key",
+                "Makes retries safe. The same key with the same body returns the original 201 (with Idempotent-Replayed: true) and creates nothing; " +
+                "the same key with a different body is a 409. Keys are scoped to your agency. 1 to 255 visible ASCII characters; a UUID is a good choice.",
+                "7c0e3b1a-2f4d-4e0b-9a51-3d2e8f6b1c44",
+                new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String, MinLength = 1, MaxLength = 255, Pattern = "^[\\x21-\\x7E]+$" }),
+            DocumentedHeader.Response(StatusCodes.Status201Created, "Location", "The alert's address: /api/v1/alerts/{id}.", $"/api/v1/alerts/{ContractExamples.SmugglingAlertId}"),
+            DocumentedHeader.Response(StatusCodes.Status201Created, "ETag", "The version as a strong entity tag, e.g. \"1\"; send it back as If-None-Match when you read the alert again.", "\"1\""),
+            DocumentedHeader.Response(StatusCodes.Status201Created, "Idempotent-Replayed", "Present (true) when this is the original response replayed for a repeated Idempotency-Key.", "true"))
         .WithMetadata(new ProblemResponseDescription(StatusCodes.Status409Conflict, $"The Idempotency-Key was already used with a different body ({ProblemTypes.IdempotencyKeyReused})."))
         .WithSummary("Publish an alert")
         .WithDescription("Validates, stores and shares a migrant-smuggling or cyber-incident alert. The originator is the agency of the API key. " +

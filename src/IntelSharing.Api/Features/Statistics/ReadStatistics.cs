@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Globalization;
 using System.Text;
 using Dapper;
@@ -11,6 +12,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using IntelSharing.Api.Infrastructure.OpenApi;
 
 namespace IntelSharing.Api.Features.Statistics;
 
@@ -366,6 +368,14 @@ public static class ReadStatistics
         .RequireAuthorization(Scopes.StatisticsRead)
         .Audited(AuditActions.StatisticsRead, AuditResources.Statistics)
         .WithName("ReadStatistics")
+        // Long form, one count per row; a count under the minimum cell count is written "<5" (docs/statistics.md).
+        .WithMetadata(DocumentedExample.Response(StatusCodes.Status200OK, "published", "A month by category and country: HU under 5, HR suppressed with it so the total cannot give HU away",
+            () => JsonValue.Create(
+                "section,period,category,country,agency,measure,value\r\n" +
+                "alerts,2026-10,migrant_smuggling,RS,,published,42\r\n" +
+                "alerts,2026-10,migrant_smuggling,HU,,published,<5\r\n" +
+                "alerts,2026-10,migrant_smuggling,HR,,published,<5\r\n" +
+                "alerts,2026-10,migrant_smuggling,,,published_total,51\r\n"), "text/csv"))
         .WithSummary("Published results: counts without content, small counts suppressed")
         .WithDescription("Alerts first published per day or month (from..to, UTC, inclusive; at most 92 days by day or 36 months by month; by month, " +
             "from and to are widened to whole months, as the response's from and to say) by " +

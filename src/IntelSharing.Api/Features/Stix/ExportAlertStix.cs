@@ -11,6 +11,7 @@ using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
+using IntelSharing.Api.Infrastructure.OpenApi;
 
 namespace IntelSharing.Api.Features.Stix;
 
@@ -71,6 +72,8 @@ public static class ExportAlertStix
         .RequireAuthorization(Scopes.AlertsRead)
         .Audited(AuditActions.AlertRead, AuditResources.Alert, "id")
         .WithName("ExportAlertStix")
+        .WithMetadata(DocumentedExample.Response(StatusCodes.Status200OK, "smugglingReport",
+            "An amber smuggling alert as a STIX 2.1 bundle (shortened to its marking, identity and report)", ContractExamples.StixBundle, "application/stix+json;version=2.1"))
         .WithSummary("Read an alert as a STIX 2.1 bundle")
         .WithDescription("The current version as STIX 2.1 (application/stix+json;version=2.1), for tools that cannot set Accept; the same as GET /api/v1/alerts/{id} " +
             "with that Accept header. Same rules as the JSON read: 404 for an alert you may not see, X-Purpose for one naming persons, audited as alert.read. " +
