@@ -175,6 +175,12 @@ public static partial class ListAlerts
         /// <summary>What a ranked search reads of each candidate: no document, only the folded text it is ranked by.</summary>
         private const string CandidateColumns = "a.id AS Id, a.updated_at AS UpdatedAt, s.title AS Title, s.body AS Body";
 
+        /// <summary>
+        /// Candidates read per statement where the plan asks for pages (<see cref="TextSearchPlan.CandidatesInPages"/>): about a
+        /// page of the list, the LIMIT at which PostgreSQL walks the newest-first index rather than reading every match.
+        /// </summary>
+        private const int CandidatesPerStatement = 25;
+
         /// <summary>Relevance first, then newest change, then id: a total order, so a cursor's place in it is exact.</summary>
         private static readonly Comparison<(Candidate Alert, int Rank)> ByRelevance = (x, y) =>
             y.Rank != x.Rank ? y.Rank.CompareTo(x.Rank)
@@ -352,17 +358,37 @@ public static partial class ListAlerts
             }
             else
             {
-                var parameters = new DynamicParameters();
-                var sql = ListSql(query, parameters, plan, CandidateColumns);
-                if (position?.Window is { } fixedWindow)
+                candidates = [];
+                var wanted = search.Value.RelevanceCandidates;
+                var chunk = plan.CandidatesInPages ? CandidatesPerStatement : wanted;
+                KeysetCursor.Position? below = null;
+                while (candidates.Count < wanted)
                 {
-                    sql.Append(" AND ").Append(NotNewerThan(parameters, "top", new(fixedWindow.TopAt, fixedWindow.TopId)))
-                        .Append(" AND ").Append(NotOlderThan(parameters, "bottom", new(fixedWindow.BottomAt, fixedWindow.BottomId)));
-                }
+                    var parameters = new DynamicParameters();
+                    var sql = ListSql(query, parameters, plan, CandidateColumns);
+                    if (position?.Window is { } fixedWindow)
+                    {
+                        sql.Append(" AND ").Append(NotNewerThan(parameters, "top", new(fixedWindow.TopAt, fixedWindow.TopId)))
+                            .Append(" AND ").Append(NotOlderThan(parameters, "bottom", new(fixedWindow.BottomAt, fixedWindow.BottomId)));
+                    }
 
-                sql.Append(" ORDER BY ").Append(NewestFirst.OrderBy).Append(" LIMIT @candidates");
-                parameters.Add("candidates", search.Value.RelevanceCandidates);
-                candidates = (await connection.QueryAsync<Candidate>(new CommandDefinition(sql.ToString(), parameters, bounded, cancellationToken: cancellationToken))).AsList();
+                    if (below is { } lastRead)
+                    {
+                        sql.Append(" AND ").Append(NewestFirst.After(parameters, lastRead));
+                    }
+
+                    var asked = Math.Min(chunk, wanted - candidates.Count);
+                    sql.Append(" ORDER BY ").Append(NewestFirst.OrderBy).Append(" LIMIT @candidates");
+                    parameters.Add("candidates", asked);
+                    var read = (await connection.QueryAsync<Candidate>(new CommandDefinition(sql.ToString(), parameters, bounded, cancellationToken: cancellationToken))).AsList();
+                    candidates.AddRange(read);
+                    if (read.Count < asked)
+                    {
+                        break;
+                    }
+
+                    below = new KeysetCursor.Position(read[^1].UpdatedAt, read[^1].Id);
+                }
             }
 
             if (candidates.Count == 0)

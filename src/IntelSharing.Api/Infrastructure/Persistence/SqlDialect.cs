@@ -188,7 +188,7 @@ public sealed class PostgresDialect : SqlDialect
     // One statement for both plans: PostgreSQL's statistics of the vector's words (most common elements) tell the planner
     // how many rows a word matches, and it walks ix_alerts_updated backwards testing "@@" on each row when the words are
     // common, or reads the GIN index and sorts the matches when they are rare (ADR 35).
-    private static readonly TextSearchPlan IndexedOrWalked = new("JOIN", "s.vector @@ CAST(@words AS tsquery)", Walks: false);
+    private static readonly TextSearchPlan IndexedOrWalked = new("JOIN", "s.vector @@ CAST(@words AS tsquery)", Walks: false, CandidatesInPages: true);
 
     public override ValueTask<TextSearchPlan> PlanTextSearchAsync(
         DbConnection connection, DbTransaction? transaction, string words, int walkFromMatches, CancellationToken cancellationToken) =>
@@ -471,5 +471,8 @@ public sealed class SqliteDialect : SqlDialect
 /// SQLite's <c>CROSS JOIN</c> to keep alerts the outer loop), and <paramref name="Predicate"/> keeps those holding every word.
 /// <paramref name="Walks"/>: the application chose a walk of the alerts newest first and bounds it by the alerts it reads,
 /// because the database has no time bound to stop it (SQLite; <c>Search__SqliteMaxAlertsWalked</c>, ADR 41).
+/// <paramref name="CandidatesInPages"/>: many matches newest first are read a page-sized LIMIT at a time, because the
+/// planner walks the newest-first index for a small LIMIT but, for a large one over words it thinks rare, reads every
+/// match from the text index and sorts them all (PostgreSQL; ADR 41).
 /// </summary>
-public sealed record TextSearchPlan(string Join, string Predicate, bool Walks);
+public sealed record TextSearchPlan(string Join, string Predicate, bool Walks, bool CandidatesInPages = false);
