@@ -124,7 +124,7 @@ public static class Report
 
         foreach (var e2e in r.EndToEnd)
         {
-            md.AppendLine(Inv($"- {e2e.TargetRate:N0} alerts/s scheduled for {e2e.Seconds:F0} s (on a fresh database and process, after a warm-up of {e2e.JitWarmupAlerts:N0} alerts back to back and then the rate; backlog after it {N(e2e.BacklogAfterWarmup)}, when measuring started {N(e2e.BacklogAtMeasuredStart)}), {e2e.AchievedRate:N0}/s accepted, {e2e.SubmitFailed} submits not acknowledged {Failures(e2e.SubmitFailures)}; {e2e.Alerts:N0} alerts measured, " +
+            md.AppendLine(Inv($"- {e2e.TargetRate:N0} alerts/s scheduled for {e2e.Seconds:F0} s (on a fresh database and process, after a warm-up of {e2e.JitWarmupAlerts:N0} alerts back to back and then the rate; backlog after it {N(e2e.BacklogAfterWarmup)}, when measuring started {N(e2e.BacklogAtMeasuredStart)}, with {N(e2e.BackgroundAtMeasuredStart)} versions waiting for correlation or feed positions), {e2e.AchievedRate:N0}/s accepted, {e2e.SubmitFailed} submits not acknowledged {Failures(e2e.SubmitFailures)}; {e2e.Alerts:N0} alerts measured, " +
                 $"{e2e.Delivered:N0} of {e2e.ExpectedDeliveries:N0} deliveries received (all deliveries when the run stopped waiting: {States(e2e.DeliveriesByState)}). 201 → receipt: p50 {e2e.Latency.P50:F1}, p90 {e2e.Latency.P90:F1}, p99 {e2e.Latency.P99:F1}, " +
                 $"p99.9 {e2e.Latency.P999:F1}, max {e2e.Latency.Max:F1} ms. Submit latency (from intended send): p50 {e2e.SubmitLatency.P50:F1}, p99 {e2e.SubmitLatency.P99:F1} ms. " +
                 $"Per alert with delivery: API CPU {e2e.Per.ClientCpuMs:F2} ms, PostgreSQL CPU {e2e.Per.PostgresCpuMs:F2} ms, {e2e.Per.RoundTrips:F1} round trips."));

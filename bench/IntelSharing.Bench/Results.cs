@@ -156,6 +156,9 @@ public sealed record EndToEndResult(
     /// <summary>Alerts the fresh process took back to back before its warm-up at the rate (the JIT's warm-up).</summary>
     public int JitWarmupAlerts { get; init; }
 
+    /// <summary>Versions still waiting for correlation, and feed changes for their position, when the measured window started.</summary>
+    public long? BackgroundAtMeasuredStart { get; init; }
+
     /// <summary>Undelivered deliveries when the measured window started: the queue the first measured alert met.</summary>
     public long? BacklogAtMeasuredStart { get; init; }
 

@@ -43,6 +43,12 @@ public sealed class DeliveryDispatcher(
     private readonly StrandedSweep _stranded = new(database, time, logger);
     private readonly LeaseRenewal _leases = new(database, time, options.Value, logger);
 
+    // 1 while the last claim may have left due deliveries behind (it took all it asked for, gave some back, or held back
+    // someone at a limit): only then does a freed worker wake the loop. Otherwise the outbox was drained when claimed, and
+    // what became due since comes with its own signal (the commit that queued it) or the poll; waking on every freed worker
+    // claimed about twice per delivery at a trickle, a statement each (the end-to-end run's claim storm).
+    private int _moreMayBeDue = 1;
+
     // Cancelled when the shutdown grace is over: sends still open then are cut off. Wall-clock, like the host's own timeout.
     private readonly CancellationTokenSource _cutOff = new();
 
@@ -109,10 +115,25 @@ public sealed class DeliveryDispatcher(
                 await _stranded.RunAsync(stoppingToken);
                 var free = capacity.Free;
                 var claimStarted = Stopwatch.GetTimestamp();
-                var claimed = free == 0
-                    ? []
-                    : await _claims.ClaimAsync(Math.Min(free, _options.BatchSize), _shares.Current(breakers.OpenAuthorities()), stoppingToken);
+                var asked = Math.Min(free, _options.BatchSize);
+                IReadOnlyList<ClaimedDelivery> claimed = [];
+                if (free == 0)
+                {
+                    Volatile.Write(ref _moreMayBeDue, 1);
+                }
+                else
+                {
+                    var exclusions = _shares.Current(breakers.OpenAuthorities());
+                    claimed = await _claims.ClaimAsync(asked, exclusions, stoppingToken);
+                    Volatile.Write(ref _moreMayBeDue, claimed.Count >= asked || exclusions.HoldBackAny ? 1 : 0);
+                }
+
                 var overflow = Start(claimed, claimStarted, capacity, running);
+                if (overflow.Count > 0)
+                {
+                    Volatile.Write(ref _moreMayBeDue, 1);
+                }
+
                 await _claims.PutBackAsync(overflow);
                 if (claimed.Count == overflow.Count || capacity.Free == 0)
                 {
@@ -177,7 +198,7 @@ public sealed class DeliveryDispatcher(
             {
                 _shares.Release(share);
                 capacity.Slots.Release();
-                signal.Notify();
+                WakeIfMoreMayBeDue();
             });
             _leases.Hold(work, claimStarted);
             var task = Task.Run(() => SendAsync(work, worker), CancellationToken.None);
@@ -189,12 +210,20 @@ public sealed class DeliveryDispatcher(
                     worker.Free();
                     capacity.Unrecorded.Release();
                     running.TryRemove(t, out _);
-                    signal.Notify();
+                    WakeIfMoreMayBeDue();
                 },
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         return overflow;
+    }
+
+    private void WakeIfMoreMayBeDue()
+    {
+        if (Volatile.Read(ref _moreMayBeDue) == 1)
+        {
+            signal.Notify();
+        }
     }
 
     /// <summary>A worker and its partner share, given back once: when the partner has answered, or when the task ends.</summary>

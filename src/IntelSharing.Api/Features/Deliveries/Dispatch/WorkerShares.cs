@@ -42,7 +42,11 @@ public sealed class WorkerShares(int workers, int agencyShare, PartnerConcurrenc
         IReadOnlyList<Guid> Agencies,
         bool ProvenOnly,
         IReadOnlyList<Guid> ProvenOnlyAgencies,
-        IReadOnlyList<string> Proven);
+        IReadOnlyList<string> Proven)
+    {
+        /// <summary>Whether a claim with these exclusions leaves someone's due deliveries unclaimed until a worker frees.</summary>
+        public bool HoldBackAny => Authorities.Count > 0 || Agencies.Count > 0 || ProvenOnly || ProvenOnlyAgencies.Count > 0;
+    }
 
     public Exclusions Current(IEnumerable<string> openBreakers)
     {
