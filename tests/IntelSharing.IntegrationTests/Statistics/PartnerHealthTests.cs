@@ -253,7 +253,7 @@ public abstract class PartnerHealthTests<TFixture>(TFixture app) : IAsyncLifetim
     private async Task<List<OldHour>> OldCountsAsync(IReadOnlyList<Guid> subscriptions)
     {
         await using var connection = await app.Database.OpenAsync(Ct);
-        var hour = app.Database.Dialect.UtcHour("da.started_at");
+        var hour = app.Database.Dialect.UtcHourText(app.Database.Dialect.UtcHourKey("da.started_at"));
         const string Succeeded = "da.status_code BETWEEN 200 AND 299 AND da.error IS NULL";
         var parameters = new Dapper.DynamicParameters(new { dayAgo = app.Clock.GetUtcNow().AddDays(-1) });
         var ids = IntelSharing.Api.Infrastructure.Persistence.SqlLists.In(parameters, "subscription", subscriptions.ToList());

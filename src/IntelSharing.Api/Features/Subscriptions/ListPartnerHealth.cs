@@ -29,7 +29,7 @@ public static class ListPartnerHealth
     /// <summary>Clock hours in <see cref="PartnerHealth.Hours"/>: the current one and the 23 before it.</summary>
     public const int HoursPlotted = 24;
 
-    /// <summary>How <see cref="SqlDialect.UtcHour"/> writes an hour on both databases.</summary>
+    /// <summary>How <see cref="SqlDialect.UtcHourText"/> writes an hour on both databases.</summary>
     private const string HourFormat = "yyyy-MM-dd'T'HH";
 
     public sealed record Query(Caller Caller, string? Cursor, string? Limit) : IQuery<Result<PartnerHealthPage>>
@@ -156,21 +156,40 @@ public static class ListPartnerHealth
             }
 
             var now = time.GetUtcNow();
-            var ledger = new DynamicParameters();
-            var ids = SqlLists.In(ledger, "subscription", page.Select(r => r.Id).ToList());
             var firstHour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(1 - HoursPlotted);
-            ledger.Add("hourAgo", now.AddHours(-1));
-            ledger.Add("dayAgo", now.AddDays(-1));
-            ledger.Add("sample", LatencySample);
+            // The three reads below are independent: each runs on a connection of its own, at the same time, so the page
+            // waits for the slowest of them rather than for their sum. Each has its own parameters (Dapper's are not shared
+            // safely between commands running at once).
+            string ids = string.Empty;
+            DynamicParameters Ledger()
+            {
+                var ledger = new DynamicParameters();
+                ids = SqlLists.In(ledger, "subscription", page.Select(r => r.Id).ToList());
+                ledger.Add("hourAgo", now.AddHours(-1));
+                ledger.Add("dayAgo", now.AddDays(-1));
+                ledger.Add("sample", LatencySample);
+                return ledger;
+            }
+
+            async Task<List<T>> ReadAsync<T>(string sql, DynamicParameters parameters)
+            {
+                await using var own = await database.OpenAsync(cancellationToken);
+                return (await own.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).AsList();
+            }
 
             // One pass over the day's attempts, by subscription and clock hour, from one index range per subscription
             // (migration 0029: each attempt carries its subscription and whether the delivery gave up at it). The day's
-            // counts are the sums of its hours; the hour that holds the day's start is partial and not plotted.
+            // counts are the sums of its hours; the hour that holds the day's start is partial and not plotted. The hour is
+            // grouped by as a cheap key and written as text once per group.
             const string Succeeded = "da.status_code BETWEEN 200 AND 299 AND da.error IS NULL";
-            var hour = database.Dialect.UtcHour("da.started_at");
-            var hours = (await connection.QueryAsync<HourRow>(new CommandDefinition(
+            var hour = database.Dialect.UtcHourKey("da.started_at");
+            var hoursParameters = Ledger();
+            var hoursRead = ReadAsync<HourRow>(
                 $"""
-                SELECT da.subscription_id AS SubscriptionId, {hour} AS Hour,
+                SELECT SubscriptionId, {database.Dialect.UtcHourText("HourKey")} AS Hour, Delivered, Failed, Dead,
+                       DeliveredLastHour, FailedLastHour, DeadLastHour, MeanMs, MaxMs
+                FROM (
+                SELECT da.subscription_id AS SubscriptionId, {hour} AS HourKey,
                        SUM(CASE WHEN {Succeeded} THEN 1 ELSE 0 END) AS Delivered,
                        SUM(CASE WHEN NOT ({Succeeded}) THEN 1 ELSE 0 END) AS Failed,
                        SUM(CASE WHEN da.gave_up THEN 1 ELSE 0 END) AS Dead,
@@ -181,7 +200,8 @@ public static class ListPartnerHealth
                 FROM delivery_attempts da
                 WHERE da.subscription_id IN {ids} AND da.started_at >= @dayAgo
                 GROUP BY da.subscription_id, {hour}
-                """, ledger, cancellationToken: cancellationToken))).ToLookup(r => r.SubscriptionId);
+                ) hours
+                """, hoursParameters);
 
             // Per subscription, its latest attempts (the latency sample) and its latest failure: a backward walk of its index
             // range that stops at the sample's size, not a sort of the whole day.
@@ -196,9 +216,8 @@ public static class ListPartnerHealth
                     WHERE da.subscription_id = @subscription{i} AND da.started_at >= @dayAgo AND NOT ({Succeeded})
                     ORDER BY da.started_at DESC LIMIT 1) failure{i}
                 """));
-            var attempts = (await connection.QueryAsync<AttemptRow>(new CommandDefinition(latest, ledger, cancellationToken: cancellationToken))).ToList();
-            var durations = attempts.Where(a => a.Failure == 0).ToLookup(a => a.SubscriptionId, a => a.DurationMs);
-            var errors = attempts.Where(a => a.Failure == 1).ToDictionary(a => a.SubscriptionId);
+            var attemptsRead = ReadAsync<AttemptRow>(latest, Ledger());
+
             // The earliest waiting retry per subscription: the first entry of its range in the index of waiting retries
             // (migration 0029), not every failed delivery of the page's subscriptions.
             var earliest = string.Join("\nUNION ALL\n", page.Select((_, i) =>
@@ -206,8 +225,14 @@ public static class ListPartnerHealth
                 SELECT * FROM (SELECT d.subscription_id AS SubscriptionId, d.next_attempt_at AS NextAttemptAt FROM deliveries d
                     WHERE d.subscription_id = @subscription{i} AND d.state = '{DeliveryStates.Failed}' ORDER BY d.next_attempt_at LIMIT 1) retry{i}
                 """));
-            var retries = (await connection.QueryAsync<RetryRow>(new CommandDefinition(earliest, ledger, cancellationToken: cancellationToken)))
-                .ToDictionary(r => r.SubscriptionId);
+            var retriesRead = ReadAsync<RetryRow>(earliest, Ledger());
+
+            await Task.WhenAll(hoursRead, attemptsRead, retriesRead);
+            var hours = (await hoursRead).ToLookup(r => r.SubscriptionId);
+            var attempts = await attemptsRead;
+            var durations = attempts.Where(a => a.Failure == 0).ToLookup(a => a.SubscriptionId, a => a.DurationMs);
+            var errors = attempts.Where(a => a.Failure == 1).ToDictionary(a => a.SubscriptionId);
+            var retries = (await retriesRead).ToDictionary(r => r.SubscriptionId);
 
             var items = page.Select(s =>
             {
