@@ -56,6 +56,50 @@ public sealed partial class SettingsTests
         Assert.DoesNotContain("   at ", run.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Production's log levels (the shipped appsettings.json, issue 11 item 5): requests that succeed write nothing, so the
+    /// lines an operator reads are the warnings and the service's own events, not seven lines of framework chatter per
+    /// request. The process is stopped gracefully, so every line it logged is written before "shutting down" is.
+    /// </summary>
+    [Fact]
+    public async Task With_the_shipped_appsettings_requests_that_succeed_write_no_log_lines()
+    {
+        var folder = Directory.CreateTempSubdirectory("intelsharing-quiet-logs-");
+        try
+        {
+            var connectionString = $"Data Source={Path.Combine(folder.FullName, "quiet.db")}";
+            await using var server = ApiProcess.Start(connectionString, new Dictionary<string, string> { ["Database__Provider"] = "Sqlite" });
+            await server.WaitUntilReadyAsync();
+            await using var database = new IntelSharing.Api.Infrastructure.Persistence.Database(Microsoft.Extensions.Options.Options.Create(
+                new IntelSharing.Api.Infrastructure.Persistence.DatabaseOptions { Provider = IntelSharing.Api.Infrastructure.Persistence.DatabaseProvider.Sqlite, ConnectionString = connectionString }));
+            var (_, key) = await ApiProcess.CreateAgencyAsync(database, "Border Police Directorate",
+                [IntelSharing.Api.Infrastructure.Security.Scopes.AlertsWrite, IntelSharing.Api.Infrastructure.Security.Scopes.AlertsRead]);
+            using var client = server.Client(key);
+
+            var submitted = await client.PostAsync("/api/v1/alerts", Samples.Json(Samples.SmugglingAlert()), Ct);
+            Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
+            var location = submitted.Headers.Location!.OriginalString;
+            const int Reads = 30;
+            for (var i = 0; i < Reads; i++)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(i % 2 == 0 ? location : "/api/v1/alerts", Ct)).StatusCode);
+            }
+
+            Assert.Equal(0, await server.TerminateAsync(TimeSpan.FromSeconds(30)));
+            var lines = server.RecentOutput.Split('\n');
+            var started = Array.FindLastIndex(lines, l => l.Contains("Application started", StringComparison.Ordinal));
+            var stopping = Array.FindIndex(lines, l => l.Contains("Application is shutting down", StringComparison.Ordinal));
+            Assert.True(started >= 0 && stopping > started, server.RecentOutput);
+            var logged = lines[(started + 1)..stopping].Where(l => !l.Contains("Microsoft.Hosting.Lifetime", StringComparison.Ordinal)).ToList();
+            Assert.True(logged.Count == 0, $"{Reads + 1} requests that succeeded wrote {logged.Count} lines:\n{string.Join('\n', logged)}");
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            folder.Delete(recursive: true);
+        }
+    }
+
     public static TheoryData<string> LogFormats => ["appsettings.json", "deploy/k8s/configmap.yaml"];
 
     /// <summary>
