@@ -480,6 +480,14 @@ public abstract class ConsoleTests<TFixture>(TFixture app) : IAsyncLifetime
         Assert.DoesNotContain(mine.ToString(), outsiderPage, StringComparison.Ordinal);
         Assert.DoesNotContain(System.Text.Encodings.Web.HtmlEncoder.Default.Encode("(amber+strict)"), outsiderPage, StringComparison.Ordinal);
         Assert.DoesNotContain(WebUtility.HtmlEncode(owner.Name), outsiderPage, StringComparison.Ordinal);
+
+        // Only the originator's page asks which agencies may not see the alert: another agency's view leaves no refused read of it.
+        Assert.NotEmpty(await app.AuditRecordsAsync("action = 'alert.correlations.hidden' AND resource_id = @mine AND agency_id = @id", new { mine, id = owner.Id }));
+        var (partnersStatus, partnersPage) = await browser.GetAsync($"/console/alerts/{partners}");
+        Assert.Equal(HttpStatusCode.OK, partnersStatus);
+        Assert.Contains($"href=\"/console/alerts/{mine}\"", partnersPage, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"hidden-correlations\"", partnersPage, StringComparison.Ordinal);
+        Assert.Empty(await app.AuditRecordsAsync("action = 'alert.correlations.hidden' AND resource_id = @partners", new { partners }));
     }
 
     [Fact]

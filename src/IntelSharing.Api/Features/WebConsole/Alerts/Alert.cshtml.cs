@@ -102,10 +102,15 @@ public sealed class AlertModel(ConsoleRequests requests) : PageModel
         Correlations = correlations.Value?.Items;
         CorrelationsProblem = correlations.Failure?.Detail;
 
-        var hidden = await requests.AskAsync(new ListHiddenCorrelations.Query(caller, id, null, $"{KeysetPaging.MaxLimit}", Purpose),
-            new Audited(AuditActions.AlertCorrelationsHidden, AuditResources.Alert, id, Purpose), cancellationToken);
-        HiddenCorrelations = hidden.Value?.Items;
-        HiddenCorrelationsProblem = hidden.Failure?.Detail;
+        // Only the originator may read which agencies cannot see its alert: asking for anyone else would only put a
+        // refused read in the audit trail on every page view.
+        if (Text(Current.Value, "originator", "id") == caller.AgencyId.ToString())
+        {
+            var hidden = await requests.AskAsync(new ListHiddenCorrelations.Query(caller, id, null, $"{KeysetPaging.MaxLimit}", Purpose),
+                new Audited(AuditActions.AlertCorrelationsHidden, AuditResources.Alert, id, Purpose), cancellationToken);
+            HiddenCorrelations = hidden.Value?.Items;
+            HiddenCorrelationsProblem = hidden.Failure?.Detail;
+        }
     }
 
     /// <summary>The indicators two alerts share, as "type value" pairs.</summary>
