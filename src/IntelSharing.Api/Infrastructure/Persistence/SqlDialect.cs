@@ -36,6 +36,12 @@ public abstract class SqlDialect
     public abstract string ForUpdate { get; }
 
     /// <summary>
+    /// After a table in FROM: read it through <paramref name="index"/> (SQLite's INDEXED BY, an error if it cannot), or
+    /// nothing (PostgreSQL, whose planner has no hints; the statement is shaped so that the index is its only cheap plan).
+    /// </summary>
+    public abstract string IndexedBy(string index);
+
+    /// <summary>
     /// How a search newest change first (ADR 35) joins <c>alert_search s</c> to <c>alerts a</c> and keeps the rows that
     /// hold every word bound to <c>@words</c> (<see cref="AllWordsQuery"/>): either by walking the alerts newest first,
     /// testing each row's words, until a page is found (a broad search), or from the words' own index, sorting the few
@@ -188,6 +194,8 @@ public sealed class PostgresDialect : SqlDialect
     public override string ForUpdateSkipLocked(string tableAlias) => $"FOR UPDATE OF {tableAlias} SKIP LOCKED";
 
     public override string ForUpdate => "FOR UPDATE";
+
+    public override string IndexedBy(string index) => string.Empty;
 
     // The stored vector holds the folded words verbatim (migration 15), so the query takes them verbatim too: tsquery's
     // input function, each word a quoted operand (any inner quote doubled), ANDed. No parser on either side to disagree.
@@ -346,6 +354,10 @@ public sealed class SqliteDialect : SqlDialect
     public override string ForUpdateSkipLocked(string tableAlias) => string.Empty;
 
     public override string ForUpdate => string.Empty;
+
+    // Without sqlite_stat1 SQLite takes an equality on an index's first column for selective: it read the claim through
+    // ix_deliveries_state_created (state = ?) and sorted the whole backlog on every claim.
+    public override string IndexedBy(string index) => $"INDEXED BY {index}";
 
     // FTS5 tells SQLite's planner nothing about how many rows a MATCH returns, so the choice is made here, from a count
     // of the matches that stops at walkFromMatches (Search__SqliteWalkFromMatches; it reads the words' doclists, no table
