@@ -26,11 +26,33 @@ public sealed class Database : IAsyncDisposable
         if (value.Provider == DatabaseProvider.Postgres)
         {
             var builder = new NpgsqlDataSourceBuilder(value.EffectiveConnectionString);
-            // The service keeps no session state on a connection besides the prepared statements below (no SET, no
-            // temporary tables; the one session-level advisory lock, around migrations, is released explicitly), so
-            // the DISCARD ALL that Npgsql sends when a connection goes back to the pool is a round trip per use that
-            // resets nothing — and would throw the prepared statements away.
+            // The service keeps no session state on a connection besides the prepared statements below and the jit
+            // setting (no other SET, no temporary tables; the one session-level advisory lock, around migrations, is
+            // released explicitly), so the DISCARD ALL that Npgsql sends when a connection goes back to the pool is a
+            // round trip per use that resets nothing it needs reset — and would throw both away.
             builder.ConnectionStringBuilder.NoResetOnClose = true;
+            if (!Mentions(builder.ConnectionStringBuilder.Options, "jit"))
+            {
+                // PostgreSQL compiles a statement to machine code when its estimated cost passes jit_above_cost, which
+                // the correlation worker's match over a run of 64 versions does: auto_explain in the end-to-end benchmark
+                // found 89 of its 361 slow runs compiled, 123 ms each against 47 ms for the rest. Statements here run
+                // for milliseconds, where compiling costs more than it saves; off for the service's own sessions, set
+                // once per physical connection (a connection string whose Options set jit keeps its own choice).
+                builder.UsePhysicalConnectionInitializer(
+                    connection =>
+                    {
+                        using var command = connection.CreateCommand();
+                        command.CommandText = JitOff;
+                        command.ExecuteNonQuery();
+                    },
+                    async connection =>
+                    {
+                        await using var command = connection.CreateCommand();
+                        command.CommandText = JitOff;
+                        await command.ExecuteNonQueryAsync();
+                    });
+            }
+
             if (!ExplicitlySet(value.EffectiveConnectionString, "Max Auto Prepare"))
             {
                 // Every request runs the same few dozen statements: once a statement has run a few times on a
@@ -121,6 +143,11 @@ public sealed class Database : IAsyncDisposable
     /// </summary>
     public static Task<WriteTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
         SqlDialect.Of(connection).BeginWriteAsync(connection, cancellationToken);
+
+    private const string JitOff = "SET jit = off";
+
+    private static bool Mentions(string? options, string setting) =>
+        options is not null && options.Contains(setting, StringComparison.OrdinalIgnoreCase);
 
     private static bool ExplicitlySet(string connectionString, string keyword) =>
         new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()

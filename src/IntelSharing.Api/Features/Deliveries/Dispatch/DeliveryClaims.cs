@@ -37,7 +37,7 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
         var transaction = write.Transaction;
-        var claimed = (await connection.QueryAsync<ClaimedId>(new CommandDefinition(sql,
+        var claimed = (await connection.QueryAsync<ClaimedId>(new CommandDefinition(database.Dialect.InIndexOrder(sql),
             parameters, transaction, cancellationToken: cancellationToken))).Select(c => c.Id).ToArray();
         if (claimed.Length == 0)
         {
@@ -110,13 +110,13 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
 
         var exclusion = Exclusion(parameters, excluded);
 
-        // One table, one partial index, its order (ADR 45): ix_deliveries_claimable holds only pending and failed rows by
-        // next_attempt_at, ix_deliveries_leased only in-flight rows by lease_until. Everything else about a row (its
-        // subscription, its agency, the exclusions) is a per-row condition in scalar subqueries, which PostgreSQL never
-        // turns into joins: a join let it drive the claim from the subscriptions table into a bitmap of the whole backlog,
-        // sorted on every claim — 19 ms a claim at 20,000 queued, when a never-analysed subscriptions table (fewer than
-        // 50 rows are never auto-analysed) looked like one active row. The states are literals, not parameters, so the
-        // partial indexes' conditions are provably met in a prepared statement, on both databases.
+        // One table, one partial index, read in its order and stopped at the limit (ADR 45): ix_deliveries_claimable holds
+        // only pending and failed rows by next_attempt_at, ix_deliveries_leased only in-flight rows by lease_until. The
+        // rest of a row's conditions (its subscription, its agency, the exclusions) are per-row scalar subqueries, which
+        // PostgreSQL never turns into joins: a join let it drive the claim from a never-analysed subscriptions table into
+        // a bitmap of the whole backlog, sorted on every claim (19 ms a claim at 20,000 queued). The caller runs it
+        // through SqlDialect.InIndexOrder, which leaves each database no other plan. The states are literals, not
+        // parameters, so a prepared statement can prove the partial indexes' conditions.
         string Due(string name, string index, string condition, string order) =>
             $"""
             {name} AS (
