@@ -31,6 +31,9 @@ public abstract class ClaimPlanTests
     /// <summary>The number of delivery rows the claim read, from the database's own account of the statement.</summary>
     protected abstract Task AssertReadsOnlyWhatItTakesAsync(Database database, string sql, DynamicParameters parameters);
 
+    /// <summary>That a claim reads the subscriptions once per statement, not once per delivery row it walks past.</summary>
+    protected abstract Task AssertSubscriptionsReadOnceAsync(Database database, string sql, DynamicParameters parameters);
+
     [Fact]
     public async Task A_claim_under_a_backlog_reads_only_the_rows_it_takes_and_takes_the_earliest_due()
     {
@@ -56,6 +59,13 @@ public abstract class ClaimPlanTests
         Assert.Equal(
             due.Where(d => d.SubscriptionId != excluded.Id).Take(Take).Select(d => d.Id).Order(),
             (await ClaimedAsync(database, sql, parameters)).Order());
+
+        // Every partner at its limit: nothing is taken. Such a claim walks past the whole backlog (a freed worker or a new
+        // publication wakes it); what it must not do is look each row's subscription up again.
+        var everyone = new WorkerShares.Exclusions(subscriptions.Select(s => s.Authority).ToList(), [], false, [], []);
+        (sql, parameters) = claims.ClaimStatement(Take, everyone, now, Guid.NewGuid(), checkLeases: true);
+        Assert.Empty(await ClaimedAsync(database, sql, parameters));
+        await AssertSubscriptionsReadOnceAsync(database, sql, parameters);
     }
 
     [Fact]
@@ -198,17 +208,46 @@ public sealed class ClaimPlanTestsOnPostgres : ClaimPlanTests
         // that reads the backlog and sorts it look cheaper than the index — what stale statistics did in the end-to-end
         // benchmark, where PostgreSQL chose a bitmap of the partial index and, another time, ix_deliveries_state_created,
         // each reading 9,000 rows to keep 32. The statement must read the index in order whatever the estimates.
-        var wrapped = database.Dialect.InIndexOrder("\u0000").Split("\u0000");
         foreach (var adverse in new[] { "", "SET LOCAL random_page_cost = 400; SET LOCAL seq_page_cost = 0.01;" })
         {
-            await using var connection = await database.OpenAsync(Ct);
-            await using var transaction = await connection.BeginTransactionAsync(Ct);
-            await connection.ExecuteAsync(new CommandDefinition(adverse + wrapped[0], transaction: transaction, cancellationToken: Ct));
-            var json = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
-                "EXPLAIN (ANALYZE, FORMAT JSON) " + sql, parameters, transaction, cancellationToken: Ct));
-            await transaction.RollbackAsync(Ct);
-            AssertPlan(json!);
+            AssertPlan(await ExplainAsync(database, sql, parameters, adverse));
         }
+    }
+
+    protected override async Task AssertSubscriptionsReadOnceAsync(Database database, string sql, DynamicParameters parameters)
+    {
+        var json = await ExplainAsync(database, sql, parameters, "");
+        var read = RowsRead(JsonNode.Parse(json)![0]!["Plan"]!, "subscriptions");
+        Assert.True(read <= 2 * 3, $"The claim read {read} subscription rows for 3 subscriptions. Plan:\n{json}");
+    }
+
+    private static async Task<string> ExplainAsync(Database database, string sql, DynamicParameters parameters, string adverse)
+    {
+        // The dialect's settings before the statement, as InIndexOrder sends them, then the statement EXPLAINed.
+        var settings = database.Dialect.InIndexOrder("\u0000").Split("\u0000")[0];
+        await using var connection = await database.OpenAsync(Ct);
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+        await connection.ExecuteAsync(new CommandDefinition(adverse + settings, transaction: transaction, cancellationToken: Ct));
+        var json = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + sql, parameters, transaction, cancellationToken: Ct));
+        await transaction.RollbackAsync(Ct);
+        return json!;
+    }
+
+    private static double RowsRead(JsonNode node, string relation)
+    {
+        var read = 0.0;
+        if ((string?)node["Relation Name"] == relation)
+        {
+            read += (double)node["Actual Loops"]! * ((double)node["Actual Rows"]! + ((double?)node["Rows Removed by Filter"] ?? 0));
+        }
+
+        foreach (var child in node["Plans"]?.AsArray() ?? [])
+        {
+            read += RowsRead(child!, relation);
+        }
+
+        return read;
     }
 
     private static void AssertPlan(string json)
@@ -276,5 +315,24 @@ public sealed class ClaimPlanTestsOnSqlite : ClaimPlanTests, IDisposable
             Assert.True(body.Count > 0 && body[0].StartsWith($"SEARCH d USING INDEX {index} ", StringComparison.Ordinal), text);
             Assert.DoesNotContain(body, d => d.Contains("TEMP B-TREE", StringComparison.Ordinal));
         }
+    }
+
+    protected override async Task AssertSubscriptionsReadOnceAsync(Database database, string sql, DynamicParameters parameters)
+    {
+        await using var connection = await database.OpenAsync(Ct);
+        var plan = (await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(new CommandDefinition(
+            "EXPLAIN QUERY PLAN " + sql, parameters, cancellationToken: Ct))).Select(r => r.Detail).ToList();
+        // SQLite builds the set of subscriptions once (a "LIST SUBQUERY") and looks each row's up in it; under a
+        // "CORRELATED … SUBQUERY" it would read subscriptions again for every row.
+        var text = string.Join("\n", plan);
+        for (var i = 1; i < plan.Count; i++)
+        {
+            if (plan[i].StartsWith("SEARCH s ", StringComparison.Ordinal) || plan[i].StartsWith("SCAN s", StringComparison.Ordinal))
+            {
+                Assert.False(plan[i - 1].StartsWith("CORRELATED", StringComparison.Ordinal), text);
+            }
+        }
+
+        Assert.Contains(plan, d => d.StartsWith("LIST SUBQUERY", StringComparison.Ordinal));
     }
 }
