@@ -285,7 +285,7 @@ public static class Report
         if (r.EndToEnd.Count > 0)
         {
             var sustain = r.EndToEnd[0];
-            md.AppendLine(Inv($"| end to end with delivery on, 3 partners: {sustain.TargetRate:N0} alerts/s scheduled | {sustain.AchievedRate:N0}/s accepted, {sustain.Delivered:N0} of {sustain.ExpectedDeliveries:N0} deliveries received ({Undone(sustain.DeliveriesByState)}), {sustain.SubmitFailed:N0} submits not acknowledged {Failures(sustain.SubmitFailures)} | ≥ {EndToEndTarget:N0} alerts/s sustained | {Met(sustain.TargetRate >= EndToEndTarget && sustain.Sustained)} |"));
+            md.AppendLine(Inv($"| end to end with delivery on, 3 partners: {sustain.TargetRate:N0} alerts/s scheduled | {sustain.AchievedRate:N0}/s accepted, {sustain.Delivered:N0} of {sustain.ExpectedDeliveries:N0} deliveries received ({Undone(sustain.DeliveriesByState)}), {sustain.SubmitFailed:N0} submits not acknowledged {Failures(sustain.SubmitFailures)}; submit p99 {sustain.SubmitLatency.P99:N0} ms, 201 → receipt p99 {sustain.Latency.P99:N0} ms | ≥ {EndToEndTarget:N0} alerts/s sustained (all answered and delivered; submit p99 ≤ {EndToEndResult.SustainedSubmitP99Ms:N0} ms, receipt p99 ≤ {EndToEndResult.SustainedReceiptP99Ms:N0} ms) | {Met(sustain.TargetRate >= EndToEndTarget && sustain.Sustained)} |"));
         }
 
         foreach (var e2e in r.EndToEnd.Skip(1))
