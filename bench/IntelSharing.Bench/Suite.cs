@@ -489,12 +489,16 @@ public static partial class Suite
                     return (emptied, (long)receivers.Distinct);
                 });
 
-                var arrivals = receivers.All.Select(r => r.ArrivedAt).ToArray();
-                var span = arrivals.Length > 1 ? Stopwatch.GetElapsedTime(arrivals.Min(), arrivals.Max()).TotalSeconds : double.NaN;
+                var arrivals = receivers.All.Select(r => r.ArrivedAt).Order().ToArray();
+                var span = arrivals.Length > 1 ? Stopwatch.GetElapsedTime(arrivals[0], arrivals[^1]).TotalSeconds : double.NaN;
+                var half = arrivals.Length / 2;
+                double? secondHalf = arrivals.Length > 3
+                    ? (arrivals.Length - 1 - half) / Stopwatch.GetElapsedTime(arrivals[half], arrivals[^1]).TotalSeconds
+                    : null;
                 var left = await postgres.ScalarAsync<long>(DrainDatabase, "SELECT count(*) FROM deliveries WHERE state IN ('pending', 'in_flight', 'failed')");
                 results.Drain = new DrainResult(queued, receivers.Distinct, receivers.Requests - receivers.Distinct, span, (arrivals.Length - 1) / span,
-                    outcome.TotalSeconds, left, subscriptions, options.DrainPartners, 32, per) { Statements = Rows(statements, per.Units) };
-                Log($"drain: {receivers.Distinct} of {queued} delivered in {span:F1} s = {(arrivals.Length - 1) / span:F0}/s; {left} left; API {per.ClientCpuMs:F3} ms CPU/delivery");
+                    outcome.TotalSeconds, left, subscriptions, options.DrainPartners, 32, per) { Statements = Rows(statements, per.Units), SecondHalfPerSecond = secondHalf };
+                Log($"drain: {receivers.Distinct} of {queued} delivered in {span:F1} s = {(arrivals.Length - 1) / span:F0}/s (second half {secondHalf:F0}/s); {left} left; API {per.ClientCpuMs:F3} ms CPU/delivery");
             }
 
             await DrainLimitAsync(receivers, queued);
