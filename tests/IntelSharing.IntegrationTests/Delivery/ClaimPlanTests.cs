@@ -100,6 +100,42 @@ public abstract class ClaimPlanTests
         Assert.Equal(Backlog - 2, taken.Count);
     }
 
+    [Fact]
+    public async Task Ended_leases_are_still_taken_over_after_the_clock_is_set_back()
+    {
+        await using var database = await MigratedDatabaseAsync();
+        if (database is null)
+        {
+            return;
+        }
+
+        var (_, due) = await BacklogAsync(database);
+        var clock = new SettableClock(DateTimeOffset.UtcNow);
+        var claims = new DeliveryClaims(database, new DeliverySignal(), clock, new DeliveryOptions());
+        await claims.ClaimAsync(1, NothingExcluded, Ct);
+
+        // The wall clock is stepped back an hour (NTP, an operator); a lease that had ended before that still ends.
+        clock.Now = clock.Now.AddHours(-1);
+        var ended = due[^1].Id;
+        var staleToken = Guid.NewGuid();
+        await using var connection = await database.OpenAsync(Ct);
+        await connection.ExecuteAsync(
+            "UPDATE deliveries SET state = 'in_flight', claim_token = @staleToken, lease_until = @until, next_attempt_at = @due WHERE id = @ended",
+            new { ended, staleToken, until = clock.Now.AddHours(-2), due = clock.Now.AddHours(-3) });
+        await claims.ClaimAsync(1, NothingExcluded, Ct);
+
+        var token = await connection.ExecuteScalarAsync<Guid?>("SELECT claim_token FROM deliveries WHERE id = @ended", new { ended });
+        Assert.NotNull(token);
+        Assert.NotEqual(staleToken, token);
+    }
+
+    private sealed class SettableClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
     /// <summary>Runs the claim's UPDATE and rolls it back, so each call sees the same backlog.</summary>
     private static async Task<List<Guid>> ClaimedAsync(Database database, string sql, DynamicParameters parameters)
     {

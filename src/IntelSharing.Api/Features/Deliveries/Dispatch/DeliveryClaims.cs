@@ -27,7 +27,9 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
         var token = Guid.NewGuid();
         // Expired leases are looked for at most every LeaseCheckEvery of schedule time: they exist only after a process
         // died or stalled, and a lease runs for a minute, so looking on every claim (dozens a second) bought nothing.
-        var checkLeases = now.UtcTicks - Volatile.Read(ref _leasesCheckedAt) >= LeaseCheckEvery(options.Lease).Ticks;
+        // A clock set back (schedule time is wall-clock time) counts as due too, or the check would wait for it to catch up.
+        var sinceChecked = now.UtcTicks - Volatile.Read(ref _leasesCheckedAt);
+        var checkLeases = sinceChecked >= LeaseCheckEvery(options.Lease).Ticks || sinceChecked < 0;
         if (checkLeases)
         {
             Volatile.Write(ref _leasesCheckedAt, now.UtcTicks);
