@@ -214,7 +214,7 @@ public sealed class CorrelateAlerts(
         }
 
         var subjectParameters = new DynamicParameters();
-        var claimedIds = SqlLists.In(subjectParameters, "subject", Padded(claimed));
+        var claimedIds = SqlLists.InPadded(subjectParameters, "subject", claimed);
         // Revoked, expired or of a deactivated agency since it was queued: nothing to tell.
         var subjects = (await connection.QueryAsync<Subject>(new CommandDefinition(
             $"""
@@ -249,7 +249,7 @@ public sealed class CorrelateAlerts(
     private async Task<List<Match>> MatchAsync(DbConnection connection, DbTransaction transaction, Dictionary<Guid, Subject> subjects, CancellationToken cancellationToken)
     {
         var parameters = new DynamicParameters(new { max = options.Value.MaxMatchesPerVersion, overCorrelating = options.Value.MaxAlertsPerValue + 1 });
-        var ids = SqlLists.In(parameters, "subject", Padded(subjects.Keys));
+        var ids = SqlLists.InPadded(parameters, "subject", subjects.Keys);
         var matches = (await connection.QueryAsync<Match>(new CommandDefinition(
             $"""
             SELECT SubjectId, OtherId, ValueKey, Type, Value, MineSeenAt, TheirsSeenAt, MineSeesOther, OtherSeesMine
@@ -280,12 +280,12 @@ public sealed class CorrelateAlerts(
     private async Task<int> TellAsync(DbConnection connection, DbTransaction transaction, Dictionary<Guid, Subject> subjects, List<Match> matches, CancellationToken cancellationToken)
     {
         var otherParameters = new DynamicParameters();
-        var otherIds = SqlLists.In(otherParameters, "other", Padded(matches.Select(m => m.OtherId).Distinct()));
+        var otherIds = SqlLists.InPadded(otherParameters, "other", matches.Select(m => m.OtherId).Distinct());
         var others = (await connection.QueryAsync<Subject>(new CommandDefinition(
             $"SELECT {SubjectColumns} FROM alerts x JOIN agencies g ON g.id = x.originator_id WHERE x.id IN {otherIds}",
             otherParameters, transaction, cancellationToken: cancellationToken))).ToDictionary(o => o.Id);
         var noticeParameters = new DynamicParameters();
-        var subjectIds = SqlLists.In(noticeParameters, "subject", Padded(subjects.Keys));
+        var subjectIds = SqlLists.InPadded(noticeParameters, "subject", subjects.Keys);
         var notices = (await connection.QueryAsync<Notice>(new CommandDefinition(
             $"""
             SELECT alert_id AS AlertId, counterpart_alert_id AS CounterpartId, value_key AS ValueKeys, kind AS Kind, FALSE AS PerPair
@@ -350,7 +350,7 @@ public sealed class CorrelateAlerts(
         }
 
         var subscriptionParameters = new DynamicParameters();
-        var agencies = SqlLists.In(subscriptionParameters, "agency", Padded(news.Keys.Select(k => k.Recipient).Distinct()));
+        var agencies = SqlLists.InPadded(subscriptionParameters, "agency", news.Keys.Select(k => k.Recipient).Distinct());
         var subscriptions = (await connection.QueryAsync<Recipient>(new CommandDefinition(
             $"SELECT id AS SubscriptionId, agency_id AS AgencyId FROM subscriptions WHERE status IN {Outbox.QueuingStatuses} AND agency_id IN {agencies}",
             subscriptionParameters, transaction, cancellationToken: cancellationToken))).ToLookup(s => s.AgencyId);
@@ -395,26 +395,5 @@ public sealed class CorrelateAlerts(
         await batch.ExecuteAsync(connection, transaction, cancellationToken);
         logger.LogInformation("{Versions} versions correlated: {Pairs} correlation notices, {Queued} deliveries queued.", subjects.Count, news.Count, queued);
         return queued;
-    }
-
-    /// <summary>
-    /// The ids repeated up to the next power of two: a run's lists vary in length, and each length would be a statement
-    /// of its own to prepare (Npgsql's automatic preparation keeps a bounded number); a repeated id matches nothing more.
-    /// </summary>
-    private static Guid[] Padded(IEnumerable<Guid> ids)
-    {
-        var list = ids.ToList();
-        if (list.Count == 0)
-        {
-            return [];
-        }
-
-        var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)list.Count);
-        while (list.Count < size)
-        {
-            list.Add(list[^1]);
-        }
-
-        return [.. list];
     }
 }

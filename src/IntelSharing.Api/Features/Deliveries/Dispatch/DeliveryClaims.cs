@@ -66,7 +66,7 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
             JOIN agencies a ON a.id = d.agency_id
             LEFT JOIN alerts al ON al.id = e.alert_id
             LEFT JOIN alert_versions v ON v.alert_id = e.alert_id AND v.version = e.alert_version AND CAST(e.payload AS TEXT) = '{Outbox.PayloadOfVersion}'
-            WHERE d.id IN {SqlLists.In(byId, "c", claimed)} AND d.claim_token = @token
+            WHERE d.id IN {SqlLists.InPadded(byId, "c", claimed)} AND d.claim_token = @token
             """,
             byId, transaction, cancellationToken: cancellationToken))).ToList();
 
@@ -202,23 +202,23 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
         var deliveries = new StringBuilder();
         if (excluded.Authorities.Count > 0)
         {
-            subscriptions.Append($" AND s.authority NOT IN {SqlLists.In(parameters, "x", excluded.Authorities)}");
+            subscriptions.Append($" AND s.authority NOT IN {SqlLists.InPadded(parameters, "x", excluded.Authorities)}");
         }
 
         // Agency lists only when non-empty: an empty list is typed text, which PostgreSQL will not compare with uuid.
         if (excluded.Agencies.Count > 0)
         {
-            deliveries.Append($" AND d.agency_id NOT IN {SqlLists.In(parameters, "xa", excluded.Agencies)}");
+            deliveries.Append($" AND d.agency_id NOT IN {SqlLists.InPadded(parameters, "xa", excluded.Agencies)}");
         }
 
         if (excluded.ProvenOnly)
         {
-            subscriptions.Append($" AND s.authority IN {SqlLists.In(parameters, "p", excluded.Proven)}");
+            subscriptions.Append($" AND s.authority IN {SqlLists.InPadded(parameters, "p", excluded.Proven)}");
         }
         else if (excluded.ProvenOnlyAgencies.Count > 0)
         {
-            deliveries.Append($" AND (d.agency_id NOT IN {SqlLists.In(parameters, "pa", excluded.ProvenOnlyAgencies)}")
-                .Append($" OR d.subscription_id IN (SELECT ps.id FROM subscriptions ps WHERE ps.authority IN {SqlLists.In(parameters, "p", excluded.Proven)}))");
+            deliveries.Append($" AND (d.agency_id NOT IN {SqlLists.InPadded(parameters, "pa", excluded.ProvenOnlyAgencies)}")
+                .Append($" OR d.subscription_id IN (SELECT ps.id FROM subscriptions ps WHERE ps.authority IN {SqlLists.InPadded(parameters, "p", excluded.Proven)}))");
         }
 
         return (subscriptions.ToString(), deliveries.ToString());
