@@ -213,11 +213,12 @@ public sealed class PostgresDialect : SqlDialect
     // threshold: jit is off for it too (the sessions have it off already unless the connection string turned it on),
     // or each claim would spend about 280 ms compiling. And its generic plan is forced: PostgreSQL kept planning it
     // afresh on every call (2,017 plans for 2,013 claims in a drain, 0.43 ms each, more than half its execution time),
-    // though with sorts and bitmaps off the generic plan is the same index scan. SET LOCAL ends with the transaction
-    // anyway; the trailing SETs keep the rest of the claim's transaction planned as usual.
+    // though with sorts and bitmaps off the generic plan is the same index scan. The generic plans stay forced for the
+    // rest of the claim's transaction (primary-key reads of the rows it took, whose first executions on each connection
+    // were planned afresh too); sorts and bitmaps come back on for it. SET LOCAL ends with the transaction.
     public override string InIndexOrder(string statement) =>
         "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan;\n" +
-        $"{statement};\nSET LOCAL enable_sort = on; SET LOCAL enable_bitmapscan = on; SET LOCAL plan_cache_mode = auto";
+        $"{statement};\nSET LOCAL enable_sort = on; SET LOCAL enable_bitmapscan = on";
 
     // The stored vector holds the folded words verbatim (migration 15), so the query takes them verbatim too: tsquery's
     // input function, each word a quoted operand (any inner quote doubled), ANDed. No parser on either side to disagree.
