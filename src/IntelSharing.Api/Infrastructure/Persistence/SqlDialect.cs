@@ -37,14 +37,15 @@ public abstract class SqlDialect
 
     /// <summary>
     /// After a table in FROM: read it through <paramref name="index"/> (SQLite's INDEXED BY, an error if it cannot), or
-    /// nothing (PostgreSQL, whose planner has no hints; the statement is shaped so that the index is its only cheap plan).
+    /// nothing (PostgreSQL, whose planner has no hints; <see cref="InIndexOrder"/> leaves it no other plan instead).
     /// </summary>
     public abstract string IndexedBy(string index);
 
     /// <summary>
     /// Wraps a statement whose rows must come from an index in that index's order (the delivery claim, ADR 45): on
-    /// PostgreSQL, sorts and bitmap scans are off for it and on again after it, in the same round trip, so the ordered
-    /// index scan is its only plan whatever the statistics say; on SQLite the statement names its index instead.
+    /// PostgreSQL, sorts, bitmap scans and JIT are off for it and sorts and bitmaps on again after it, in the same round
+    /// trip, so the ordered index scan is its only plan whatever the statistics say; generic plans stay forced for the
+    /// rest of its transaction. On SQLite the statement names its index instead (<see cref="IndexedBy"/>).
     /// </summary>
     public abstract string InIndexOrder(string statement);
 

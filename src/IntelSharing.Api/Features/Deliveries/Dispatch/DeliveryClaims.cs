@@ -224,7 +224,6 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
         return (subscriptions.ToString(), deliveries.ToString());
     }
 
-
     private sealed record ClaimedId
     {
         public Guid Id { get; init; }

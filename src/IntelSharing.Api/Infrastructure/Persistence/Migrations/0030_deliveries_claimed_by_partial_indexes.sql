@@ -1,7 +1,6 @@
 -- The claim reads only what it may take (ADR 45): deliveries that are due (pending or failed) in the order they fell
 -- due, and leases in the order they end. Each is a partial index holding only those rows, so delivered history adds
--- nothing to either, and the claim's single-table scan has no other index to be planned on. ix_deliveries_due held
--- every state and let a never-analysed subscriptions table steer the claim into reading and sorting the whole backlog.
+-- nothing to either. ix_deliveries_due held every state, and the claim planned on it read and sorted the whole backlog.
 CREATE INDEX ix_deliveries_claimable ON deliveries (next_attempt_at) WHERE state IN ('pending', 'failed');
 CREATE INDEX ix_deliveries_leased ON deliveries (lease_until) WHERE state = 'in_flight';
 DROP INDEX ix_deliveries_due;
