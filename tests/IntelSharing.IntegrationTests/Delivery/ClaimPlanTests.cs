@@ -23,7 +23,8 @@ public abstract class ClaimPlanTests
 
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    protected abstract Task<Database?> MigratedDatabaseAsync();
+    /// <summary>A new database with the migrated schema (PostgreSQL: skips, or fails under INTELSHARING_REQUIRE_POSTGRES, when absent).</summary>
+    protected abstract Task<Database> MigratedDatabaseAsync();
 
     /// <summary>The table statistics of a database whose queue was short when they were last gathered (PostgreSQL).</summary>
     protected virtual Task AnalyseDeliveriesAsync(Database database) => Task.CompletedTask;
@@ -38,10 +39,6 @@ public abstract class ClaimPlanTests
     public async Task A_claim_under_a_backlog_reads_only_the_rows_it_takes_and_takes_the_earliest_due()
     {
         await using var database = await MigratedDatabaseAsync();
-        if (database is null)
-        {
-            return;
-        }
 
         var (subscriptions, due) = await BacklogAsync(database);
         var claims = new DeliveryClaims(database, new DeliverySignal(), TimeProvider.System,
@@ -72,10 +69,6 @@ public abstract class ClaimPlanTests
     public async Task A_lease_that_ended_is_taken_over_when_leases_are_checked_and_a_live_one_never()
     {
         await using var database = await MigratedDatabaseAsync();
-        if (database is null)
-        {
-            return;
-        }
 
         var (_, due) = await BacklogAsync(database);
         var now = DateTimeOffset.UtcNow;
@@ -88,7 +81,7 @@ public abstract class ClaimPlanTests
         }
 
         var claims = new DeliveryClaims(database, new DeliverySignal(), TimeProvider.System, new DeliveryOptions());
-        // The ended lease is due long ago (its next_attempt_at), so it comes first when leases are looked at, and not otherwise.
+        // With room for the whole backlog: the ended lease is taken with it when leases are looked at, and not otherwise.
         var (sql, parameters) = claims.ClaimStatement(Backlog, NothingExcluded, now, Guid.NewGuid(), checkLeases: true);
         var taken = await ClaimedAsync(database, sql, parameters);
         Assert.Contains(ended, taken);
@@ -104,10 +97,6 @@ public abstract class ClaimPlanTests
     public async Task Ended_leases_are_still_taken_over_after_the_clock_is_set_back()
     {
         await using var database = await MigratedDatabaseAsync();
-        if (database is null)
-        {
-            return;
-        }
 
         var (_, due) = await BacklogAsync(database);
         var clock = new SettableClock(DateTimeOffset.UtcNow);
@@ -218,7 +207,7 @@ public abstract class ClaimPlanTests
 
 public sealed class ClaimPlanTestsOnPostgres : ClaimPlanTests
 {
-    protected override async Task<Database?> MigratedDatabaseAsync()
+    protected override async Task<Database> MigratedDatabaseAsync()
     {
         var cluster = await PostgresCluster.Shared;
         if (cluster.AdminConnectionString is null)
@@ -331,7 +320,7 @@ public sealed class ClaimPlanTestsOnSqlite : ClaimPlanTests, IDisposable
         }
     }
 
-    protected override async Task<Database?> MigratedDatabaseAsync()
+    protected override async Task<Database> MigratedDatabaseAsync()
     {
         var connectionString = await MigratedTemplates.CopySqliteAsync(_file);
         return new Database(Options.Create(new DatabaseOptions { Provider = DatabaseProvider.Sqlite, ConnectionString = connectionString }));
