@@ -3,7 +3,6 @@ using Dapper;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.IntegrationTests.Infrastructure;
-using Microsoft.Extensions.Options;
 
 namespace IntelSharing.IntegrationTests.Delivery;
 
@@ -207,18 +206,7 @@ public abstract class ClaimPlanTests
 
 public sealed class ClaimPlanTestsOnPostgres : ClaimPlanTests
 {
-    protected override async Task<Database> MigratedDatabaseAsync()
-    {
-        var cluster = await PostgresCluster.Shared;
-        if (cluster.AdminConnectionString is null)
-        {
-            Assert.True(!PostgresCluster.Required, cluster.UnavailableReason);
-            Assert.Skip(cluster.UnavailableReason!);
-        }
-
-        var connectionString = await MigratedTemplates.CopyPostgresAsync(cluster, "claimplan");
-        return new Database(Options.Create(new DatabaseOptions { Provider = DatabaseProvider.Postgres, ConnectionString = connectionString }));
-    }
+    protected override Task<Database> MigratedDatabaseAsync() => PlanTestDatabases.PostgresAsync("claimplan");
 
     protected override async Task AnalyseDeliveriesAsync(Database database)
     {
@@ -243,7 +231,7 @@ public sealed class ClaimPlanTestsOnPostgres : ClaimPlanTests
     protected override async Task AssertSubscriptionsReadOnceAsync(Database database, string sql, DynamicParameters parameters)
     {
         var json = await ExplainAsync(database, sql, parameters, "");
-        var read = RowsRead(JsonNode.Parse(json)![0]!["Plan"]!, "subscriptions");
+        var read = PlanTestDatabases.RowsRead(JsonNode.Parse(json)![0]!["Plan"]!, ["subscriptions"]);
         Assert.True(read <= 2 * 3, $"The claim read {read} subscription rows for 3 subscriptions. Plan:\n{json}");
     }
 
@@ -260,71 +248,24 @@ public sealed class ClaimPlanTestsOnPostgres : ClaimPlanTests
         return json!;
     }
 
-    private static double RowsRead(JsonNode node, string relation)
-    {
-        var read = 0.0;
-        if ((string?)node["Relation Name"] == relation)
-        {
-            read += (double)node["Actual Loops"]! * ((double)node["Actual Rows"]! + ((double?)node["Rows Removed by Filter"] ?? 0));
-        }
-
-        foreach (var child in node["Plans"]?.AsArray() ?? [])
-        {
-            read += RowsRead(child!, relation);
-        }
-
-        return read;
-    }
-
     private static void AssertPlan(string json)
     {
         var plan = JsonNode.Parse(json!)![0]!["Plan"]!;
 
         Assert.Equal(Take, (int)plan["Actual Rows"]!);
         // Every row a scan of deliveries produced or filtered away inside the claim's CTEs, over all its loops.
-        var read = DeliveryRowsRead(plan, inClaim: false);
+        var read = PlanTestDatabases.RowsRead(plan, ["deliveries"], n => ((string?)n["Subplan Name"])?.StartsWith("CTE ", StringComparison.Ordinal) == true);
         Assert.True(read <= 2 * Take, $"The claim read {read} delivery rows to take {Take} of {Backlog} queued. Plan:\n{json}");
-    }
-
-    private static double DeliveryRowsRead(JsonNode node, bool inClaim)
-    {
-        inClaim |= ((string?)node["Subplan Name"])?.StartsWith("CTE ", StringComparison.Ordinal) == true;
-        var read = 0.0;
-        if (inClaim && (string?)node["Relation Name"] == "deliveries")
-        {
-            var loops = (double)node["Actual Loops"]!;
-            read += loops * ((double)node["Actual Rows"]!
-                             + ((double?)node["Rows Removed by Filter"] ?? 0)
-                             + ((double?)node["Rows Removed by Index Recheck"] ?? 0));
-        }
-
-        foreach (var child in node["Plans"]?.AsArray() ?? [])
-        {
-            read += DeliveryRowsRead(child!, inClaim);
-        }
-
-        return read;
     }
 }
 
 public sealed class ClaimPlanTestsOnSqlite : ClaimPlanTests, IDisposable
 {
-    private readonly string _file = Path.Combine(Path.GetTempPath(), $"intelsharing-claimplan-{Guid.NewGuid():N}.db");
+    private readonly SqlitePlanTestFile _file = new();
 
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_file + suffix);
-        }
-    }
+    public void Dispose() => _file.Dispose();
 
-    protected override async Task<Database> MigratedDatabaseAsync()
-    {
-        var connectionString = await MigratedTemplates.CopySqliteAsync(_file);
-        return new Database(Options.Create(new DatabaseOptions { Provider = DatabaseProvider.Sqlite, ConnectionString = connectionString }));
-    }
+    protected override Task<Database> MigratedDatabaseAsync() => _file.MigratedAsync();
 
     protected override async Task AssertReadsOnlyWhatItTakesAsync(Database database, string sql, DynamicParameters parameters)
     {

@@ -50,6 +50,23 @@ public abstract class SqlDialect
     public abstract string InIndexOrder(string statement);
 
     /// <summary>
+    /// A FROM item: the rows of <paramref name="table"/> whose <paramref name="column"/> is one of <paramref name="keys"/>
+    /// (a non-empty list from <see cref="SqlLists"/>), named <paramref name="name"/>, each key looked up in the column's
+    /// index on its own, so the statement reads what it returns however large the table. On PostgreSQL a lateral
+    /// subquery per distinct key, which the planner may not merge into a join (<c>OFFSET 0</c>); inside
+    /// <see cref="WithoutTableScans"/>, even statistics that say each key matches the whole table leave it only the index.
+    /// On SQLite a plain <c>IN</c>, which it searches through the index key by key.
+    /// </summary>
+    public abstract string RowsByKey(string table, string column, string keys, string name);
+
+    /// <summary>
+    /// Wraps a statement whose every table has an index for what it looks up (<see cref="RowsByKey"/>): on PostgreSQL,
+    /// sequential scans are off for it and on again after it, in the same round trip, so no estimate can make reading a
+    /// whole table look cheaper (the correlation worker's notices, ADR 46). Nothing on SQLite. Inside a transaction.
+    /// </summary>
+    public abstract string WithoutTableScans(string statement);
+
+    /// <summary>
     /// How a search newest change first (ADR 35) joins <c>alert_search s</c> to <c>alerts a</c> and keeps the rows that
     /// hold every word bound to <c>@words</c> (<see cref="AllWordsQuery"/>): either by walking the alerts newest first,
     /// testing each row's words, until a page is found (a broad search), or from the words' own index, sorting the few
@@ -221,6 +238,26 @@ public sealed class PostgresDialect : SqlDialect
         "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan;\n" +
         $"{statement};\nSET LOCAL enable_sort = on; SET LOCAL enable_bitmapscan = on";
 
+    // A lateral subquery that has OFFSET 0 is planned on its own for each outer row (the planner does not pull it up into
+    // a join it could hash), and an equality on the index's first column is the cheapest way to find one key's rows,
+    // unless the statistics say that key is in most of the table; with sequential scans off, even then. The keys are
+    // made distinct: a padded list repeats its last key, and each repeat would return that key's rows again.
+    public override string RowsByKey(string table, string column, string keys, string name)
+    {
+        if (!keys.StartsWith("(@", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"RowsByKey needs a non-empty parameter list, not {keys}.", nameof(keys));
+        }
+
+        return $"""
+            (SELECT DISTINCT key FROM unnest(ARRAY[{keys[1..^1]}]) AS {name}_keys (key)) {name}_key
+            CROSS JOIN LATERAL (SELECT * FROM {table} WHERE {column} = {name}_key.key OFFSET 0) {name}
+            """;
+    }
+
+    public override string WithoutTableScans(string statement) =>
+        $"SET LOCAL enable_seqscan = off;\n{statement};\nSET LOCAL enable_seqscan = on";
+
     // The stored vector holds the folded words verbatim (migration 15), so the query takes them verbatim too: tsquery's
     // input function, each word a quoted operand (any inner quote doubled), ANDed. No parser on either side to disagree.
     // One statement for both plans: PostgreSQL's statistics of the vector's words (most common elements) tell the planner
@@ -384,6 +421,11 @@ public sealed class SqliteDialect : SqlDialect
     public override string IndexedBy(string index) => $"INDEXED BY {index}";
 
     public override string InIndexOrder(string statement) => statement;
+
+    public override string RowsByKey(string table, string column, string keys, string name) =>
+        $"(SELECT * FROM {table} WHERE {column} IN {keys}) {name}";
+
+    public override string WithoutTableScans(string statement) => statement;
 
     // FTS5 tells SQLite's planner nothing about how many rows a MATCH returns, so the choice is made here, from a count
     // of the matches that stops at walkFromMatches (Search__SqliteWalkFromMatches; it reads the words' doclists, no table
