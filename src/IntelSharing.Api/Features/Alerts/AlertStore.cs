@@ -29,7 +29,7 @@ public static class AlertStore
         AuditEvent record, Guid alertId, int version, string document, int queued, CancellationToken cancellationToken)
     {
         var records = new SqlBatch();
-        AuditWriter.AddAll(records, [audit.Build(record with { ResourceType = AuditResources.Alert, ResourceId = alertId })]);
+        AuditWriter.AddAll(SqlDialect.Of(connection), records, [audit.Build(record with { ResourceType = AuditResources.Alert, ResourceId = alertId })]);
         await records.ExecuteAsync(connection, write.Transaction, cancellationToken);
         await write.CommitAsync(cancellationToken);
         Published(audit, feed, signal, queued);

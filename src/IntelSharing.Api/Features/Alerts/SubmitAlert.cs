@@ -185,7 +185,7 @@ public static partial class SubmitAlert
             }
 
             var records = taking.Select(i => items[i].Audit).ToList();
-            AuditWriter.AddAll(writes, records);
+            AuditWriter.AddAll(database.Dialect, writes, records);
             await writes.ExecuteAsync(connection, transaction, cancellationToken);
             return stored;
         }

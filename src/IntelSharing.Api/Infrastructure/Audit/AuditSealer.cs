@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Dapper;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Time;
@@ -105,26 +104,7 @@ public sealed class AuditSealer(Database database, TimeProvider time, IOptions<A
 
         foreach (var chunk in linked.Chunk(RowsPerStatement))
         {
-            var parameters = new DynamicParameters();
-            var seqs = new StringBuilder();
-            var hashes = new StringBuilder();
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                parameters.Add($"s{i}", chunk[i].Seq);
-                parameters.Add($"h{i}", chunk[i].Hash);
-                seqs.Append(CultureInfo.InvariantCulture, $" WHEN @i{i} THEN @s{i}");
-                hashes.Append(CultureInfo.InvariantCulture, $" WHEN @i{i} THEN @h{i}");
-            }
-
-            // One statement per chunk, found by primary key on both databases (an UPDATE … FROM (VALUES …)
-            // made SQLite scan the table once per chunk: sealing fell below a thousand records a second).
-            var ids = SqlLists.In(parameters, "i", chunk.Select(r => r.Id).ToList());
-            await connection.ExecuteAsync(new CommandDefinition(
-                $"""
-                UPDATE audit_records SET seq = CASE id{seqs} END, hash = CASE id{hashes} END
-                WHERE id IN {ids} AND seq IS NULL
-                """,
-                parameters, transaction, cancellationToken: cancellationToken));
+            await LinkStatement(database.Dialect, chunk).ExecuteAsync(connection, transaction, cancellationToken);
         }
 
         await connection.ExecuteAsync(new CommandDefinition(
@@ -135,6 +115,29 @@ public sealed class AuditSealer(Database database, TimeProvider time, IOptions<A
             new { seq, hash, now = time.UtcNowMicros() }, transaction, cancellationToken: cancellationToken));
         await write.CommitAsync(cancellationToken);
         return (pending.Count, linked.Count);
+    }
+
+    /// <summary>
+    /// The UPDATE that writes the links of <paramref name="chunk"/>: one statement of one shape whatever its size
+    /// (<see cref="SqlDialect.Rows"/>), each record found by primary key on both databases. A CASE with a branch per record
+    /// had a shape per batch size, which PostgreSQL planned afresh (the costliest statement of the delivery drain), and
+    /// tested every branch for every row; an <c>UPDATE … FROM (VALUES …)</c> without the WITH made SQLite scan the table
+    /// once per chunk (sealing fell below a thousand records a second).
+    /// </summary>
+    internal static SqlBatch LinkStatement(SqlDialect dialect, IReadOnlyList<AuditRecord> chunk)
+    {
+        var update = new SqlBatch();
+        var links = dialect.Rows(update,
+        [
+            ColumnValues.Of("id", chunk.Select(r => r.Id)),
+            ColumnValues.Of("seq", chunk.Select(r => r.Seq)),
+            ColumnValues.Of("hash", chunk.Select(r => r.Hash)),
+        ]);
+        return update.Add(
+            $"""
+            WITH link (id, seq, hash) AS ({links})
+            UPDATE audit_records SET seq = link.seq, hash = link.hash FROM link WHERE audit_records.id = link.id AND audit_records.seq IS NULL
+            """);
     }
 
     private async Task RefuseAsync(

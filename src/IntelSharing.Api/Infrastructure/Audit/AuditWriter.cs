@@ -23,42 +23,46 @@ public static class AuditWriter
     /// <summary>Adds the record's INSERT to the batch of the transaction whose change it records.</summary>
     public static void AddTo(SqlBatch batch, AuditRecord record) => batch.Add(Insert, Parameters(record));
 
-    /// <summary>Adds the INSERTs of many records (a commit group's) as a few multi-row statements.</summary>
-    public static void AddAll(SqlBatch batch, IReadOnlyList<AuditRecord> records) => batch.AddRows(
-        records.Count,
-        "INSERT INTO audit_records (id, recorded_at, agency_id, key_prefix, action, resource_type, resource_id, outcome, purpose, client_ip, detail)",
-        i =>
-        {
-            var r = records[i];
-            var p = batch.NextName("a");
-            return $"({batch.Parameter(p + "id", r.Id)}, {batch.Parameter(p + "at", r.RecordedAt)}, {batch.Parameter(p + "agency", r.AgencyId)}, " +
-                $"{batch.Parameter(p + "key", r.KeyPrefix)}, {batch.Parameter(p + "action", r.Action)}, {batch.Parameter(p + "type", r.ResourceType)}, " +
-                $"{batch.Parameter(p + "resource", r.ResourceId)}, {batch.Parameter(p + "outcome", r.Outcome)}, {batch.Parameter(p + "purpose", r.Purpose)}, " +
-                $"{batch.Parameter(p + "ip", r.ClientIp)}, {batch.Parameter(p + "detail", r.Detail)})";
-        });
-
     /// <summary>
-    /// Inserts many records (a commit group's), with <see cref="AuditRecord.Seq"/> and <see cref="AuditRecord.Hash"/> as
-    /// they are (null: the sealer links them), in one round trip (<see cref="SqlDialect.InsertRowsAsync"/>).
+    /// Adds the INSERT of many records (a commit group's, a batch of delivery outcomes') as one statement of one shape
+    /// whatever their number (<see cref="SqlDialect.Rows"/>), with <see cref="AuditRecord.Seq"/> and
+    /// <see cref="AuditRecord.Hash"/> as they are (null: the sealer links them). Nothing when there are none (a commit
+    /// group whose every submission replayed an answer).
     /// </summary>
-    public static Task InsertManyAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken) =>
-        SqlDialect.Of(connection).InsertRowsAsync(connection, transaction, "audit_records",
-        [
-            InsertColumn.Of("id", records.Select(r => r.Id)),
-            InsertColumn.Of("recorded_at", records.Select(r => r.RecordedAt.ToUniversalTime())),
-            InsertColumn.Of("agency_id", records.Select(r => r.AgencyId)),
-            InsertColumn.Of("key_prefix", records.Select(r => r.KeyPrefix)),
-            InsertColumn.Of("action", records.Select(r => r.Action)),
-            InsertColumn.Of("resource_type", records.Select(r => r.ResourceType)),
-            InsertColumn.Of("resource_id", records.Select(r => r.ResourceId)),
-            InsertColumn.Of("outcome", records.Select(r => r.Outcome)),
-            InsertColumn.Of("purpose", records.Select(r => r.Purpose)),
-            InsertColumn.Of("client_ip", records.Select(r => r.ClientIp)),
-            InsertColumn.Of("detail", records.Select(r => r.Detail)),
-            InsertColumn.Of("seq", records.Select(r => r.Seq)),
-            InsertColumn.Of("hash", records.Select(r => r.Hash)),
-        ],
-        cancellationToken);
+    public static void AddAll(SqlDialect dialect, SqlBatch batch, IReadOnlyList<AuditRecord> records)
+    {
+        if (records.Count == 0)
+        {
+            return;
+        }
+
+        batch.Add(
+            "INSERT INTO audit_records (id, recorded_at, agency_id, key_prefix, action, resource_type, resource_id, outcome, purpose, client_ip, detail, seq, hash) " +
+            dialect.Rows(batch,
+            [
+                ColumnValues.Of("id", records.Select(r => r.Id)),
+                ColumnValues.Of("recorded_at", records.Select(r => r.RecordedAt)),
+                ColumnValues.Of("agency_id", records.Select(r => r.AgencyId)),
+                ColumnValues.Of("key_prefix", records.Select(r => r.KeyPrefix)),
+                ColumnValues.Of("action", records.Select(r => r.Action)),
+                ColumnValues.Of("resource_type", records.Select(r => r.ResourceType)),
+                ColumnValues.Of("resource_id", records.Select(r => r.ResourceId)),
+                ColumnValues.Of("outcome", records.Select(r => r.Outcome)),
+                ColumnValues.Of("purpose", records.Select(r => r.Purpose)),
+                ColumnValues.Of("client_ip", records.Select(r => r.ClientIp)),
+                ColumnValues.Of("detail", records.Select(r => r.Detail)),
+                ColumnValues.Of("seq", records.Select(r => r.Seq)),
+                ColumnValues.Of("hash", records.Select(r => r.Hash)),
+            ]));
+    }
+
+    /// <summary>Inserts many records inside <paramref name="transaction"/> in one round trip (<see cref="AddAll"/>).</summary>
+    public static Task InsertManyAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    {
+        var batch = new SqlBatch();
+        AddAll(SqlDialect.Of(connection), batch, records);
+        return batch.ExecuteAsync(connection, transaction, cancellationToken);
+    }
 
     private static object Parameters(AuditRecord record) => new
     {

@@ -178,11 +178,14 @@ public abstract class SqlDialect
     public abstract void BindTimestamp(IDbDataParameter parameter, DateTimeOffset value);
 
     /// <summary>
-    /// Inserts rows given column by column (every column holds one value per row) inside <paramref name="transaction"/>,
-    /// in one round trip: on PostgreSQL one statement over arrays whatever the number of rows (one plan, prepared once),
-    /// on SQLite a few multi-row statements.
+    /// Rows given column by column (every column holds one value per row, at least one row), as a row source whose
+    /// parameters are bound in <paramref name="batch"/>: <c>INSERT INTO t (…) {rows}</c>, or <c>WITH name (…) AS ({rows})</c>
+    /// to join or update from. On PostgreSQL one <c>SELECT</c> over one array parameter per column, so the statement has
+    /// one shape whatever the number of rows — prepared once per connection and planned once, where a <c>VALUES</c> list
+    /// is another statement for every length (the delivery drain planned each of its outcome batches afresh,
+    /// docs/benchmarks.md); on SQLite, which prepares every statement anew and cheaply, a <c>VALUES</c> list.
     /// </summary>
-    public abstract Task InsertRowsAsync(DbConnection connection, DbTransaction transaction, string table, IReadOnlyList<InsertColumn> columns, CancellationToken cancellationToken);
+    public abstract string Rows(SqlBatch batch, IReadOnlyList<ColumnValues> columns);
 
     public static IReadOnlyList<SqlDialect> All => [PostgresDialect.Instance, SqliteDialect.Instance];
 
@@ -332,21 +335,15 @@ public sealed class PostgresDialect : SqlDialect
         parameter.Value = value.ToUniversalTime();
     }
 
-    public override async Task InsertRowsAsync(
-        DbConnection connection, DbTransaction transaction, string table, IReadOnlyList<InsertColumn> columns, CancellationToken cancellationToken)
+    public override string Rows(SqlBatch batch, IReadOnlyList<ColumnValues> columns)
     {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"""
-            INSERT INTO {table} ({string.Join(", ", columns.Select(column => column.Name))})
-            SELECT * FROM unnest({string.Join(", ", columns.Select(column => "@" + column.Name))})
-            """;
-        foreach (var column in columns)
+        ArgumentOutOfRangeException.ThrowIfZero(columns[0].Count);
+        var prefix = batch.NextName("rows") + "_";
+        return "SELECT * FROM unnest(" + string.Join(", ", columns.Select(column =>
         {
-            command.Parameters.Add(column.ArrayParameter());
-        }
-
-        await command.ExecuteNonQueryAsync(cancellationToken);
+            var (values, type) = column.AsArray();
+            return $"CAST({batch.Parameter(prefix + column.Name, values)} AS {type}[])";
+        })) + ")";
     }
 
     public override async Task<IAsyncDisposable> AcquireMigrationLockAsync(DbConnection connection, CancellationToken cancellationToken)
@@ -523,16 +520,12 @@ public sealed class SqliteDialect : SqlDialect
         parameter.Value = DapperTypeHandlers.ToSqliteText(value);
     }
 
-    public override async Task InsertRowsAsync(
-        DbConnection connection, DbTransaction transaction, string table, IReadOnlyList<InsertColumn> columns, CancellationToken cancellationToken)
+    public override string Rows(SqlBatch batch, IReadOnlyList<ColumnValues> columns)
     {
-        var batch = new SqlBatch();
-        batch.AddRows(columns[0].Count, $"INSERT INTO {table} ({string.Join(", ", columns.Select(column => column.Name))})", row =>
-        {
-            var prefix = batch.NextName("r");
-            return "(" + string.Join(", ", columns.Select(column => batch.Parameter(prefix + column.Name, column.ValueAt(row)))) + ")";
-        });
-        await batch.ExecuteAsync(connection, transaction, cancellationToken);
+        ArgumentOutOfRangeException.ThrowIfZero(columns[0].Count);
+        var prefix = batch.NextName("rows") + "_";
+        return "VALUES " + string.Join(", ", Enumerable.Range(0, columns[0].Count).Select(row =>
+            "(" + string.Join(", ", columns.Select(column => batch.Parameter($"{prefix}{column.Name}{row}", column.ValueAt(row)))) + ")"));
     }
 
     // SQLite has one writer at a time; migrations run inside BEGIN IMMEDIATE transactions, which is the lock.

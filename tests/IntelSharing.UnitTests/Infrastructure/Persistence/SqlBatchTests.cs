@@ -94,3 +94,46 @@ public sealed class SqlBatchTests
         Assert.Equal(rows, batch.Contents.Values.Count);
     }
 }
+
+public sealed class RowsTests
+{
+    private static ColumnValues[] Columns(int rows) =>
+    [
+        ColumnValues.Of("id", Enumerable.Range(0, rows).Select(_ => Guid.CreateVersion7())),
+        ColumnValues.Of("status", Enumerable.Range(0, rows).Select(i => i % 2 == 0 ? (int?)null : 200)),
+        ColumnValues.Of("at", Enumerable.Range(0, rows).Select(i => new DateTimeOffset(2026, 12, 7, 1, 0, i % 60, TimeSpan.FromHours(2)))),
+    ];
+
+    [Fact]
+    public void On_PostgreSQL_rows_are_one_statement_of_one_shape_whatever_their_number()
+    {
+        var (one, many) = (new SqlBatch(), new SqlBatch());
+        one.Add("INSERT INTO t (id, status, at) " + PostgresDialect.Instance.Rows(one, Columns(1)));
+        many.Add("INSERT INTO t (id, status, at) " + PostgresDialect.Instance.Rows(many, Columns(97)));
+
+        Assert.Equal(one.Contents.Sql, many.Contents.Sql);
+        Assert.Equal(3, many.Contents.Values.Count);
+        // Npgsql writes timestamptz only from UTC values.
+        var at = Assert.IsType<DateTimeOffset[]>(many.Contents.Values.Single(v => v.Key.EndsWith("at", StringComparison.Ordinal)).Value);
+        Assert.All(at, t => Assert.Equal(TimeSpan.Zero, t.Offset));
+        Assert.Equal(new DateTimeOffset(2026, 12, 6, 23, 0, 0, TimeSpan.Zero), at[0]);
+    }
+
+    [Fact]
+    public void On_SQLite_rows_are_a_values_list_with_a_parameter_per_value()
+    {
+        var batch = new SqlBatch();
+        var rows = SqliteDialect.Instance.Rows(batch, Columns(2));
+
+        Assert.StartsWith("VALUES (", rows, StringComparison.Ordinal);
+        Assert.Equal(6, batch.Contents.Values.Count);
+        Assert.Null(batch.Contents.Values.Single(v => v.Key.EndsWith("status0", StringComparison.Ordinal)).Value);
+    }
+
+    [Fact]
+    public void No_rows_is_refused_rather_than_sent_as_a_statement_the_database_rejects()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => PostgresDialect.Instance.Rows(new SqlBatch(), Columns(0)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SqliteDialect.Instance.Rows(new SqlBatch(), Columns(0)));
+    }
+}

@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Threading.Channels;
-using Dapper;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Time;
@@ -88,13 +87,14 @@ public sealed class OutcomeRecorder(Database database, RetrySchedule schedule, D
         await using var connection = await database.OpenAsync(CancellationToken.None);
         await using var write = await Database.BeginWriteAsync(connection, CancellationToken.None);
         var transaction = write.Transaction;
-        var held = (await UpdateDeliveriesAsync(connection, transaction, rows, now)).ToHashSet();
+        var dialect = database.Dialect;
+        var held = (await UpdateDeliveriesAsync(connection, transaction, dialect, rows, now)).ToHashSet();
         var recorded = rows.Where(r => held.Contains(r.Pending.Work.Id)).ToList();
         if (recorded.Count > 0)
         {
             var writes = new SqlBatch();
-            AddAttempts(writes, recorded, now);
-            AuditWriter.AddAll(writes, recorded.Select(row => AuditWriter.Build(AttemptAudit(row), RequestOrigin.System, now)).ToList());
+            AddAttempts(writes, dialect, recorded, now);
+            AuditWriter.AddAll(dialect, writes, recorded.Select(row => AuditWriter.Build(AttemptAudit(row), RequestOrigin.System, now)).ToList());
 
             // Last before the commit: the outbox does not lock subscriptions, so an alert published while this transaction is
             // open can still queue for the endpoint after the cancelling UPDATE has run; keep that window as short as it was.
@@ -147,59 +147,58 @@ public sealed class OutcomeRecorder(Database database, RetrySchedule schedule, D
         return new Row(pending, attempt, next is null ? DeliveryStates.Dead : DeliveryStates.Failed, next ?? now, error);
     }
 
-    /// <summary>One UPDATE for the whole batch, each row only where this instance still holds its claim; returns those ids.</summary>
-    private static async Task<IEnumerable<Guid>> UpdateDeliveriesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<Row> rows, DateTimeOffset now)
+    /// <summary>
+    /// One UPDATE for the whole batch, each row only where this instance still holds its claim; returns those ids. Its rows
+    /// and the attempts' are one statement of one shape whatever the batch's size (<see cref="SqlDialect.Rows"/>).
+    /// </summary>
+    private static async Task<IEnumerable<Guid>> UpdateDeliveriesAsync(
+        DbConnection connection, DbTransaction transaction, SqlDialect dialect, IReadOnlyList<Row> rows, DateTimeOffset now)
     {
-        var parameters = new DynamicParameters(new { now });
-        // The first row's CASTs type the columns for PostgreSQL (a column of NULLs would otherwise be text).
-        var values = string.Join(",\n", rows.Select((row, i) =>
-        {
-            parameters.Add($"id{i}", row.Pending.Work.Id);
-            parameters.Add($"token{i}", row.Pending.Work.Token);
-            parameters.Add($"state{i}", row.State);
-            parameters.Add($"attempt{i}", row.Attempt);
-            parameters.Add($"next{i}", row.NextAttemptAt);
-            parameters.Add($"status{i}", row.Pending.Outcome.StatusCode);
-            parameters.Add($"error{i}", row.Error);
-            parameters.Add($"delivered{i}", row.Pending.Outcome.Succeeded && !row.Pending.Outcome.Interrupted ? 1 : 0);
-            return $"(@id{i}, @token{i}, @state{i}, @attempt{i}, @next{i}, CAST(@status{i} AS INTEGER), CAST(@error{i} AS TEXT), @delivered{i})";
-        }));
-        return (await connection.QueryAsync<HeldRow>(new CommandDefinition(
+        var update = new SqlBatch();
+        var outcomes = dialect.Rows(update,
+        [
+            ColumnValues.Of("delivery_id", rows.Select(row => row.Pending.Work.Id)),
+            ColumnValues.Of("held_token", rows.Select(row => row.Pending.Work.Token)),
+            ColumnValues.Of("new_state", rows.Select(row => row.State)),
+            ColumnValues.Of("attempt_number", rows.Select(row => row.Attempt)),
+            ColumnValues.Of("next_at", rows.Select(row => row.NextAttemptAt)),
+            ColumnValues.Of("status_code", rows.Select(row => row.Pending.Outcome.StatusCode)),
+            ColumnValues.Of("error_text", rows.Select(row => row.Error)),
+            ColumnValues.Of("is_delivered", rows.Select(row => row.Pending.Outcome.Succeeded && !row.Pending.Outcome.Interrupted)),
+        ]);
+        update.Add(
             $"""
-            WITH outcome (delivery_id, held_token, new_state, attempt_number, next_at, status_code, error_text, is_delivered) AS (VALUES
-            {values})
+            WITH outcome (delivery_id, held_token, new_state, attempt_number, next_at, status_code, error_text, is_delivered) AS ({outcomes})
             UPDATE deliveries SET state = outcome.new_state, attempts = outcome.attempt_number, next_attempt_at = outcome.next_at,
-                   claim_token = NULL, lease_until = NULL, last_status = outcome.status_code, last_error = outcome.error_text, updated_at = @now,
-                   delivered_at = CASE WHEN outcome.is_delivered = 1 THEN @now ELSE delivered_at END
+                   claim_token = NULL, lease_until = NULL, last_status = outcome.status_code, last_error = outcome.error_text, updated_at = @outcomeNow,
+                   delivered_at = CASE WHEN outcome.is_delivered THEN @outcomeNow ELSE delivered_at END
             FROM outcome
             WHERE deliveries.id = outcome.delivery_id AND deliveries.claim_token = outcome.held_token
             RETURNING id AS Id
             """,
-            parameters, transaction, cancellationToken: CancellationToken.None))).Select(r => r.Id);
+            new { outcomeNow = now });
+        using var held = await update.QueryMultipleAsync(connection, transaction, CancellationToken.None);
+        return (await held.ReadAsync<HeldRow>()).Select(r => r.Id);
     }
 
     /// <summary>
     /// Each attempt carries its subscription and whether the delivery gave up at it, so that partner health counts the
     /// day's attempts from one index range per subscription without joining them to their deliveries (ADR 40).
     /// </summary>
-    private static void AddAttempts(SqlBatch writes, IReadOnlyList<Row> rows, DateTimeOffset now)
-    {
-        var values = string.Join(",\n", rows.Select(row =>
-        {
-            var outcome = row.Pending.Outcome;
-            var name = writes.NextName("attempt");
-            return $"({writes.Parameter(name + "Id", row.Pending.Work.Id)}, {writes.Parameter(name + "Number", row.Attempt)}, "
-                + $"{writes.Parameter(name + "Subscription", row.Pending.Work.SubscriptionId)}, {writes.Parameter(name + "GaveUp", row.State == DeliveryStates.Dead)}, "
-                + $"{writes.Parameter(name + "Started", ClockExtensions.Truncate(now - outcome.Duration))}, "
-                + $"{writes.Parameter(name + "Ms", (int)Math.Min(int.MaxValue, outcome.Duration.TotalMilliseconds))}, "
-                + $"CAST({writes.Parameter(name + "Status", outcome.StatusCode)} AS INTEGER), CAST({writes.Parameter(name + "Error", outcome.Error)} AS TEXT), "
-                + $"CAST({writes.Parameter(name + "Excerpt", outcome.ResponseExcerpt)} AS TEXT))";
-        }));
-        writes.Add($"""
-            INSERT INTO delivery_attempts (delivery_id, attempt, subscription_id, gave_up, started_at, duration_ms, status_code, error, response_excerpt)
-            VALUES {values}
-            """);
-    }
+    private static void AddAttempts(SqlBatch writes, SqlDialect dialect, IReadOnlyList<Row> rows, DateTimeOffset now) => writes.Add(
+        "INSERT INTO delivery_attempts (delivery_id, attempt, subscription_id, gave_up, started_at, duration_ms, status_code, error, response_excerpt) " +
+        dialect.Rows(writes,
+        [
+            ColumnValues.Of("delivery_id", rows.Select(row => row.Pending.Work.Id)),
+            ColumnValues.Of("attempt", rows.Select(row => row.Attempt)),
+            ColumnValues.Of("subscription_id", rows.Select(row => row.Pending.Work.SubscriptionId)),
+            ColumnValues.Of("gave_up", rows.Select(row => row.State == DeliveryStates.Dead)),
+            ColumnValues.Of("started_at", rows.Select(row => ClockExtensions.Truncate(now - row.Pending.Outcome.Duration))),
+            ColumnValues.Of("duration_ms", rows.Select(row => (int)Math.Min(int.MaxValue, row.Pending.Outcome.Duration.TotalMilliseconds))),
+            ColumnValues.Of("status_code", rows.Select(row => row.Pending.Outcome.StatusCode)),
+            ColumnValues.Of("error", rows.Select(row => row.Pending.Outcome.Error)),
+            ColumnValues.Of("response_excerpt", rows.Select(row => row.Pending.Outcome.ResponseExcerpt)),
+        ]));
 
     /// <summary>410 Gone: the partner retired the endpoint. Disable it and cancel what was waiting for it, visibly.</summary>
     private static void AddDisableSubscription(SqlBatch writes, Guid subscriptionId, DateTimeOffset now)
