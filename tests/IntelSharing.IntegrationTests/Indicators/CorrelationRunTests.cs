@@ -72,6 +72,49 @@ public abstract class CorrelationRunTests(ApiFixture app) : IAsyncLifetime
         Assert.Equal(toSerbia.Count, serbiaReceiver.Received.Count(r => r.Type == "alert.correlated"));
         Assert.Equal(toHungary.Count, hungaryReceiver.Received.Count(r => r.Type == "alert.correlated"));
     }
+
+    [Fact]
+    public async Task Events_and_views_name_the_other_alert_by_its_title_also_when_the_previous_release_wrote_its_row_and_a_revoked_alert_keeps_none()
+    {
+        var serbia = await app.CreateAgencyAsync("Border Police Directorate", "RS", AgencyKind.BorderGuard, Scopes.AlertsRead, Scopes.AlertsWrite, Scopes.SubscriptionsManage);
+        var hungary = await app.CreateAgencyAsync("Hungarian Police", "HU", AgencyKind.Police, Scopes.AlertsRead, Scopes.AlertsWrite, Scopes.SubscriptionsManage);
+        var (serbiaReceiver, _) = await _partners.SubscribedReceiverAsync(serbia, s => s["eventTypes"] = new JsonArray("alert.correlated"));
+        var phone = $"+38164{Random.Shared.Next(1_000_000, 9_999_999)}";
+        JsonObject Titled(string title)
+        {
+            var alert = AlertCarrying(phone);
+            alert["title"] = title;
+            return alert;
+        }
+
+        var older = await hungary.PublishAsync(Titled("Boat launches from Subotica, older report"));
+        var rolledBack = await hungary.PublishAsync(Titled("Boat launches from Subotica, written by the previous release"));
+        await using var db = await app.Database.OpenAsync(Ct);
+        // The previous release, after a rollback, writes no title column: the empty default.
+        await Dapper.SqlMapper.ExecuteAsync(db, "UPDATE alerts SET title = '' WHERE id = @rolledBack", new { rolledBack });
+        var ours = await serbia.PublishAsync(Titled("Van with 14 people stopped at Horgoš"));
+
+        var correlate = app.Services.GetServices<IHostedService>().OfType<CorrelateAlerts>().Single();
+        await correlate.RunOnceAsync(Ct);
+        await DeliveryTestSettings.EventuallyAsync(() => Task.FromResult(serbiaReceiver.Received.Count(r => r.Type == "alert.correlated") == 2), "both events");
+        var named = serbiaReceiver.Received.Where(r => r.Type == "alert.correlated")
+            .Select(r => r.Json.GetProperty("data").GetProperty("matchedAlert"))
+            .ToDictionary(m => m.GetProperty("id").GetGuid(), m => m.GetProperty("title").GetString());
+        Assert.Equal("Boat launches from Subotica, older report", named[older]);
+        Assert.Equal("Boat launches from Subotica, written by the previous release", named[rolledBack]);
+
+        using var view = await serbia.Client.GetAsync($"/api/v1/alerts/{ours}/correlations", Ct);
+        var titles = (await view.ReadJsonAsync()).GetProperty("items").EnumerateArray()
+            .ToDictionary(i => i.GetProperty("matchedAlert").GetProperty("id").GetGuid(), i => i.GetProperty("matchedAlert").GetProperty("title").GetString());
+        Assert.Equal(named, titles);
+
+        // Stored with the version; emptied with the content when the alert is revoked.
+        Assert.Equal("Van with 14 people stopped at Horgoš", await Dapper.SqlMapper.ExecuteScalarAsync<string>(db, "SELECT title FROM alerts WHERE id = @ours", new { ours }));
+        var revoke = await hungary.Client.PostAsync($"/api/v1/alerts/{older}/revoke", Samples.Json(new JsonObject { ["reason"] = "Wrong crossing." }), Ct);
+        Assert.Equal(System.Net.HttpStatusCode.OK, revoke.StatusCode);
+        Assert.Equal(string.Empty, await Dapper.SqlMapper.ExecuteScalarAsync<string>(db, "SELECT title FROM alerts WHERE id = @older", new { older }));
+    }
+
     [Fact]
     public async Task A_later_version_is_told_only_the_value_it_newly_shares_and_what_was_told_before_migration_26_is_not_told_again()
     {
