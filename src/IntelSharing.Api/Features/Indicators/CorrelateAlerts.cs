@@ -120,29 +120,6 @@ public sealed class CorrelateAlerts(
         public bool MineSeesOther { get; init; }
 
         public bool OtherSeesMine { get; init; }
-
-        /// <summary>The other alert as its events name it, read with the match (no second read of every matched alert).</summary>
-        public int OtherVersion { get; init; }
-
-        public string OtherTitle { get; init; } = string.Empty;
-
-        public string OtherCategory { get; init; } = string.Empty;
-
-        public string OtherSeverity { get; init; } = string.Empty;
-
-        public string OtherTlp { get; init; } = string.Empty;
-
-        public Guid OtherOriginatorId { get; init; }
-
-        public string OtherOriginatorName { get; init; } = string.Empty;
-
-        public string OtherOriginatorCountry { get; init; } = string.Empty;
-
-        public Subject Other => new()
-        {
-            Id = OtherId, Version = OtherVersion, Title = OtherTitle, Category = OtherCategory, Severity = OtherSeverity, Tlp = OtherTlp,
-            OriginatorId = OtherOriginatorId, OriginatorName = OtherOriginatorName, OriginatorCountry = OtherOriginatorCountry,
-        };
     }
 
     /// <summary>
@@ -276,14 +253,11 @@ public sealed class CorrelateAlerts(
         var ids = SqlLists.InPadded(parameters, "subject", subjects.Keys);
         var matches = (await connection.QueryAsync<Match>(new CommandDefinition(
             $"""
-            SELECT SubjectId, OtherId, ValueKey, Type, Value, MineSeenAt, TheirsSeenAt, MineSeesOther, OtherSeesMine,
-                   OtherVersion, OtherTitle, OtherCategory, OtherSeverity, OtherTlp, OtherOriginatorId, OtherOriginatorName, OtherOriginatorCountry
+            SELECT SubjectId, OtherId, ValueKey, Type, Value, MineSeenAt, TheirsSeenAt, MineSeesOther, OtherSeesMine
             FROM (
                 SELECT a.id AS SubjectId, o.id AS OtherId, t.value_key AS ValueKey, t.type AS Type, t.value AS Value, m.seen_at AS MineSeenAt, t.seen_at AS TheirsSeenAt,
                        {SharingPolicy.VisibleSql("o", "a.originator_id")} AS MineSeesOther,
                        {SharingPolicy.VisibleSql("a", "o.originator_id")} AS OtherSeesMine,
-                       o.version AS OtherVersion, {AlertStore.TitleOf("o")} AS OtherTitle, o.category AS OtherCategory, o.severity AS OtherSeverity,
-                       o.tlp AS OtherTlp, go.id AS OtherOriginatorId, go.name AS OtherOriginatorName, go.country AS OtherOriginatorCountry,
                        ROW_NUMBER() OVER (PARTITION BY a.id ORDER BY t.seen_at, o.id) AS n
                 FROM alerts a
                 {database.Dialect.JoinInWrittenOrder} alert_indicators m ON m.alert_id = a.id
@@ -332,7 +306,11 @@ public sealed class CorrelateAlerts(
 
     private async Task<int> TellAsync(DbConnection connection, DbTransaction transaction, Dictionary<Guid, Subject> subjects, List<Match> matches, CancellationToken cancellationToken)
     {
-        var others = matches.DistinctBy(m => m.OtherId).ToDictionary(m => m.OtherId, m => m.Other);
+        var otherParameters = new DynamicParameters();
+        var otherIds = SqlLists.InPadded(otherParameters, "other", matches.Select(m => m.OtherId).Distinct());
+        var others = (await connection.QueryAsync<Subject>(new CommandDefinition(
+            $"SELECT {SubjectColumns} FROM alerts x JOIN agencies g ON g.id = x.originator_id WHERE x.id IN {otherIds}",
+            otherParameters, transaction, cancellationToken: cancellationToken))).ToDictionary(o => o.Id);
         var (noticesSql, noticeParameters) = NoticesStatement(database.Dialect, subjects.Keys);
         var notices = (await connection.QueryAsync<Notice>(new CommandDefinition(
             noticesSql, noticeParameters, transaction, cancellationToken: cancellationToken))).AsList();
