@@ -28,8 +28,6 @@ public abstract class ColumnValues(string name)
 
     private sealed class Values<T>(string name, T[] values) : ColumnValues(name)
     {
-        private readonly string _postgresType = PostgresTypeOf(typeof(T));
-
         public override int Count => values.Length;
 
         public override object? ValueAt(int row) => values[row];
@@ -39,6 +37,6 @@ public abstract class ColumnValues(string name)
             DateTimeOffset[] times => Array.ConvertAll(times, t => t.ToUniversalTime()),
             DateTimeOffset?[] times => Array.ConvertAll(times, t => t?.ToUniversalTime()),
             _ => values,
-        }, _postgresType);
+        }, PostgresTypeOf(typeof(T)));
     }
 }
