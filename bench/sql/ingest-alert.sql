@@ -24,10 +24,9 @@ ON CONFLICT (agency_id, idempotency_key) DO NOTHING RETURNING alert_id;
 \endpipeline
 \startpipeline
 INSERT INTO alerts (id, originator_id, category, severity, severity_rank, tlp, handling_code, has_audience,
-                    version, status, created_at, updated_at, review_at, expires_at, document, title)
+                    version, status, created_at, updated_at, review_at, expires_at, document)
 VALUES ((lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text), 18))::uuid,
-        :agency, 'migrant_smuggling', 'high', 2, 'green', 'H0', false, 1, 'active', now(), now(), NULL, NULL, CAST(:doc AS json),
-        'Smuggling network moving people across the Serbian-Hungarian border');
+        :agency, 'migrant_smuggling', 'high', 2, 'green', 'H0', false, 1, 'active', now(), now(), NULL, NULL, CAST(:doc AS json));
 INSERT INTO alert_versions (alert_id, version, created_at, document)
 VALUES ((lpad(to_hex((extract(epoch FROM now()) * 1000000)::bigint), 14, '0') || left(md5(:aid::text), 18))::uuid, 1, now(), CAST(:doc AS json));
 INSERT INTO alert_countries (alert_id, country)

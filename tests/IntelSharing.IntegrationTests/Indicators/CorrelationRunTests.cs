@@ -74,7 +74,7 @@ public abstract class CorrelationRunTests(ApiFixture app) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Events_name_the_other_alert_as_the_correlations_view_does_by_its_title_also_when_the_previous_release_wrote_its_row_and_a_revoked_alert_keeps_none()
+    public async Task Events_name_the_other_alert_as_the_correlations_view_does_by_its_title_whoever_wrote_its_document_and_a_revoked_alert_keeps_none()
     {
         var serbia = await app.CreateAgencyAsync("Border Police Directorate", "RS", AgencyKind.BorderGuard, Scopes.AlertsRead, Scopes.AlertsWrite, Scopes.SubscriptionsManage);
         var hungary = await app.CreateAgencyAsync("Hungarian Police", "HU", AgencyKind.Police, Scopes.AlertsRead, Scopes.AlertsWrite, Scopes.SubscriptionsManage);
@@ -88,10 +88,14 @@ public abstract class CorrelationRunTests(ApiFixture app) : IAsyncLifetime
         }
 
         var older = await hungary.PublishAsync(Titled("Boat launches from Subotica, older report"));
-        var rolledBack = await hungary.PublishAsync(Titled("Boat launches from Subotica, written by the previous release"));
+        var rolledBack = await hungary.PublishAsync(Titled("Boat launches from Subotica, first version"));
         await using var db = await app.Database.OpenAsync(Ct);
-        // The previous release, after a rollback, writes no title column: the empty default.
-        await Dapper.SqlMapper.ExecuteAsync(db, "UPDATE alerts SET title = '' WHERE id = @rolledBack", new { rolledBack });
+        // The previous release, after a rollback, writes the document and knows nothing of the title column: the title
+        // follows the document all the same.
+        var stored = JsonNode.Parse(await Dapper.SqlMapper.ExecuteScalarAsync<string>(db, "SELECT CAST(document AS TEXT) FROM alerts WHERE id = @rolledBack", new { rolledBack }) ?? "{}")!;
+        stored["title"] = "Boat launches from Subotica, written by the previous release";
+        await Dapper.SqlMapper.ExecuteAsync(db, $"UPDATE alerts SET document = {app.Database.Dialect.Json("@document")} WHERE id = @rolledBack",
+            new { rolledBack, document = stored.ToJsonString() });
         var ours = await serbia.PublishAsync(Titled("Van with 14 people stopped at Horgoš"));
 
         var correlate = app.Services.GetServices<IHostedService>().OfType<CorrelateAlerts>().Single();
@@ -111,11 +115,11 @@ public abstract class CorrelationRunTests(ApiFixture app) : IAsyncLifetime
             .ToDictionary(i => i.GetProperty("matchedAlert").GetProperty("id").GetGuid(), i => i.GetProperty("matchedAlert").GetRawText());
         Assert.Equal(named, viewed);
 
-        // Stored with the version; emptied with the content when the alert is revoked.
+        // Kept with the version; gone with the content when the alert is revoked.
         Assert.Equal("Van with 14 people stopped at Horgoš", await Dapper.SqlMapper.ExecuteScalarAsync<string>(db, "SELECT title FROM alerts WHERE id = @ours", new { ours }));
         var revoke = await hungary.Client.PostAsync($"/api/v1/alerts/{older}/revoke", Samples.Json(new JsonObject { ["reason"] = "Wrong crossing." }), Ct);
         Assert.Equal(System.Net.HttpStatusCode.OK, revoke.StatusCode);
-        Assert.Equal(string.Empty, await Dapper.SqlMapper.ExecuteScalarAsync<string>(db, "SELECT title FROM alerts WHERE id = @older", new { older }));
+        Assert.Null(await Dapper.SqlMapper.ExecuteScalarAsync<string?>(db, "SELECT title FROM alerts WHERE id = @older", new { older }));
     }
 
     [Fact]

@@ -81,20 +81,19 @@ public static class AlertStore
             view.ReviewAt,
             view.ExpiresAt,
             Document = document,
-            view.Title,
         };
 
         batch.Add(isNew
             ? $"""
               INSERT INTO alerts (id, originator_id, category, severity, severity_rank, tlp, handling_code, has_audience,
-                                  version, status, created_at, updated_at, review_at, expires_at, document, title)
+                                  version, status, created_at, updated_at, review_at, expires_at, document)
               VALUES (@Id, @OriginatorId, @Category, @Severity, @SeverityRank, @Tlp, @HandlingCode, @HasAudience,
-                      @Version, @Status, @CreatedAt, @UpdatedAt, @ReviewAt, @ExpiresAt, {dialect.Json("@Document")}, @Title)
+                      @Version, @Status, @CreatedAt, @UpdatedAt, @ReviewAt, @ExpiresAt, {dialect.Json("@Document")})
               """
             : $"""
               UPDATE alerts SET category = @Category, severity = @Severity, severity_rank = @SeverityRank, tlp = @Tlp,
                      handling_code = @HandlingCode, has_audience = @HasAudience, version = @Version, status = @Status,
-                     updated_at = @UpdatedAt, review_at = @ReviewAt, expires_at = @ExpiresAt, document = {dialect.Json("@Document")}, title = @Title
+                     updated_at = @UpdatedAt, review_at = @ReviewAt, expires_at = @ExpiresAt, document = {dialect.Json("@Document")}
               WHERE id = @Id;
               DELETE FROM alert_countries WHERE alert_id = @Id;
               DELETE FROM alert_audience WHERE alert_id = @Id
@@ -130,7 +129,7 @@ public static class AlertStore
             alerts.Count,
             """
             INSERT INTO alerts (id, originator_id, category, severity, severity_rank, tlp, handling_code, has_audience,
-                                version, status, created_at, updated_at, review_at, expires_at, document, title)
+                                version, status, created_at, updated_at, review_at, expires_at, document)
             """,
             i =>
             {
@@ -139,7 +138,7 @@ public static class AlertStore
                 return $"({Id(i)}, {P("orig", view.Originator.Id)}, {P("cat", WireNames.Of(view.Category))}, {P("sev", WireNames.Of(view.Severity))}, " +
                     $"{P("rank", (int)view.Severity)}, {P("tlp", WireNames.Of(view.Tlp))}, {P("hc", WireNames.Of(view.Handling.Code!.Value))}, " +
                     $"{P("aud", view.Audience.Count > 0)}, {P("ver", view.Version)}, {P("st", WireNames.Of(view.Status))}, {At(i)}, {At(i)}, " +
-                    $"{P("rev", view.ReviewAt)}, {P("exp", view.ExpiresAt)}, {Document(i)}, {P("heading", view.Title)})";
+                    $"{P("rev", view.ReviewAt)}, {P("exp", view.ExpiresAt)}, {Document(i)})";
             });
         batch.AddRows(alerts.Count, "INSERT INTO alert_versions (alert_id, version, created_at, document)",
             i => $"({Id(i)}, {batch.Parameter(names[i] + "ver", alerts[i].View.Version)}, {At(i)}, {Document(i)})");
@@ -241,12 +240,6 @@ public static class AlertStore
     }
 
     /// <summary>
-    /// The title of the alert aliased <paramref name="alias"/>, from its own column (migration 31), or from its document
-    /// where the column is empty: a row the previous release wrote after a rollback. Revoked and expired alerts have none.
-    /// </summary>
-    public static string TitleOf(string alias) => $"COALESCE(NULLIF({alias}.title, ''), {alias}.document ->> 'title')";
-
-    /// <summary>
     /// Replaces the current document (revocation, expiry) with a tombstone as a new version; the alert leaves full-text
     /// search, indicator search and correlation, and its stored STIX rendering goes: it holds the last version's content,
     /// persons included, which an expiry must purge (reads render a tombstone from its document).
@@ -255,7 +248,7 @@ public static class AlertStore
         DbConnection connection, DbTransaction transaction, SqlDialect dialect, Guid id, int version, AlertStatus status, string document, DateTimeOffset now, CancellationToken cancellationToken) =>
         await connection.ExecuteAsync(new CommandDefinition(
             $"""
-            UPDATE alerts SET version = @version, status = @status, updated_at = @now, document = {dialect.Json("@document")}, title = '' WHERE id = @id;
+            UPDATE alerts SET version = @version, status = @status, updated_at = @now, document = {dialect.Json("@document")} WHERE id = @id;
             INSERT INTO alert_versions (alert_id, version, created_at, document) VALUES (@id, @version, @now, {dialect.Json("@document")});
             {AlertSearch.RemoveSql};
             {IndicatorIndex.RemoveSql}

@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Text.Json;
 using Dapper;
 using IntelSharing.Api.Domain;
-using IntelSharing.Api.Features.Alerts;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Json;
@@ -155,9 +154,9 @@ public sealed class CorrelateAlerts(
     /// <summary>One event to build: what <paramref name="Recipient"/> is told about its alert <paramref name="Mine"/>.</summary>
     private sealed record Told(string Kind, Subject Mine, Subject Counterpart, Guid Recipient);
 
-    private static readonly string SubjectColumns =
-        $"""
-        x.id AS Id, x.version AS Version, {AlertStore.TitleOf("x")} AS Title, x.category AS Category, x.severity AS Severity, x.tlp AS Tlp,
+    private const string SubjectColumns =
+        """
+        x.id AS Id, x.version AS Version, x.title AS Title, x.category AS Category, x.severity AS Severity, x.tlp AS Tlp,
         g.id AS OriginatorId, g.name AS OriginatorName, g.country AS OriginatorCountry
         """;
 

@@ -2,7 +2,6 @@ using System.Text;
 using Dapper;
 using FluentValidation;
 using IntelSharing.Api.Domain;
-using IntelSharing.Api.Features.Alerts;
 using Severity = IntelSharing.Api.Domain.Severity;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
@@ -72,7 +71,7 @@ public static class ListCorrelations
             var parameters = new DynamicParameters(new { id = query.Id, agencyId = query.Caller.AgencyId });
             var sql = new StringBuilder(
                 $"""
-                SELECT o.id AS Id, o.created_at AS CreatedAt, {AlertStore.TitleOf("o")} AS Title, o.category AS Category, o.severity AS Severity, o.tlp AS Tlp,
+                SELECT o.id AS Id, o.created_at AS CreatedAt, o.title AS Title, o.category AS Category, o.severity AS Severity, o.tlp AS Tlp,
                        g.id AS OriginatorId, g.name AS OriginatorName, g.country AS OriginatorCountry
                 FROM alerts o JOIN agencies g ON g.id = o.originator_id
                 WHERE o.id IN (SELECT t.alert_id FROM alert_indicators m JOIN alert_indicators t ON t.value_key = m.value_key
