@@ -56,6 +56,9 @@ public static class TestData
 
     public static string KeyPrefixOf(string key) => key.Substring(4, 10);
 
+    /// <summary>The secret part of <c>isk_&lt;prefix&gt;_&lt;secret&gt;</c>: base64url, so it may itself hold '_'.</summary>
+    public static string KeySecretOf(string key) => key[(4 + 10 + 1)..];
+
     public static async Task<Guid> PublishAsync(this TestAgency agency, JsonObject alert)
     {
         var response = await agency.Client.PostAsync("/api/v1/alerts", Samples.Json(alert), TestContext.Current.CancellationToken);
