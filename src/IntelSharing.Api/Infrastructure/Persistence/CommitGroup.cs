@@ -14,6 +14,12 @@ public interface ICommitGroupWriter<TItem, TResult>
     /// <summary>The group's name: its settings are <c>CommitGroups__{Name}__…</c>, over the shared <c>CommitGroups__…</c>.</summary>
     static abstract string Name { get; }
 
+    /// <summary>
+    /// This kind's default for <see cref="CommitGroupOptions.MaxConcurrent"/>, under what the settings say. A kind whose
+    /// groups are small and quick gathers more per commit, and costs less per item, with one committing at a time.
+    /// </summary>
+    static virtual int DefaultMaxConcurrent => CommitGroupOptions.DefaultMaxConcurrent;
+
     /// <summary>Writes <paramref name="items"/> and returns one result per item, in the same order.</summary>
     Task<IReadOnlyList<TResult>> WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<TItem> items, CancellationToken cancellationToken);
 }
@@ -129,19 +135,21 @@ public sealed class CommitGroup<TItem, TResult, TWriter> : IAsyncDisposable
         // Real time, not TimeProvider: the window bounds how long a request waits for company, it is not a business
         // time, and a test's frozen clock would hold every request forever.
         using var window = new CancellationTokenSource(remaining);
-        try
+        while (group.Count < _options.MaxSize)
         {
-            while (group.Count < _options.MaxSize && await reader.WaitToReadAsync(window.Token))
+            // Most windows close on their timer, so the wait's end is awaited without throwing: an exception thrown and
+            // caught per group cost about 2 % of the API's CPU under read load, on the one loop that gathers every group.
+            var more = reader.WaitToReadAsync(window.Token).AsTask();
+            await ((Task)more).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (!more.IsCompletedSuccessfully || !more.Result)
             {
-                while (group.Count < _options.MaxSize && reader.TryRead(out var next))
-                {
-                    group.Add(next);
-                }
+                return;
             }
-        }
-        catch (OperationCanceledException) when (window.IsCancellationRequested)
-        {
-            // The window closed; the group goes as it is.
+
+            while (group.Count < _options.MaxSize && reader.TryRead(out var next))
+            {
+                group.Add(next);
+            }
         }
     }
 
@@ -274,6 +282,7 @@ public sealed class CommitGroupOptions
     {
         services.AddOptions<CommitGroupOptions>(TWriter.Name).Configure<IConfiguration>((options, configuration) =>
         {
+            options.MaxConcurrent = TWriter.DefaultMaxConcurrent;
             configuration.GetSection(Section).Bind(options);
             configuration.GetSection($"{Section}:{TWriter.Name}").Bind(options);
         }).ValidateOnStart();
@@ -290,8 +299,13 @@ public sealed class CommitGroupOptions
     /// <summary>Items per transaction; a larger group holds its row locks longer and sends a larger batch.</summary>
     public int MaxSize { get; set; } = 64;
 
-    /// <summary>Groups of one kind committing at once per instance (each on its own connection).</summary>
-    public int MaxConcurrent { get; set; } = 2;
+    public const int DefaultMaxConcurrent = 2;
+
+    /// <summary>
+    /// Groups of one kind committing at once per instance (each on its own connection); a kind may default otherwise
+    /// (<see cref="ICommitGroupWriter{TItem, TResult}.DefaultMaxConcurrent"/>).
+    /// </summary>
+    public int MaxConcurrent { get; set; } = DefaultMaxConcurrent;
 }
 
 public sealed class CommitGroupOptionsValidator : IValidateOptions<CommitGroupOptions>
