@@ -64,6 +64,13 @@ public sealed class Community(Uri api, string operatorKey)
         return subscription.GetProperty("subscription").GetProperty("id").GetGuid();
     }
 
+    /// <summary>Pauses (<c>pause</c>) or resumes (<c>resume</c>) one of the partner's subscriptions.</summary>
+    public async Task SetSubscriptionAsync(Member partner, Guid subscription, string change)
+    {
+        using var client = Client(partner.Key);
+        await ReadAsync(await client.PostAsync($"/api/v1/subscriptions/{subscription}/{change}", content: null));
+    }
+
     private HttpClient Client(string key)
     {
         var client = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(30) };

@@ -138,14 +138,20 @@ public sealed record DrainResult(
     int Subscriptions, int Partners, int Workers, PerUnit Per)
 {
     /// <summary>
-    /// The rate over the second half of the receipts. The drain's API is a fresh process: a profile 8–18 s into the
-    /// drain found its tiered-compilation thread at 28 % of its CPU and much of its code still in instrumented tiers, so
-    /// the first half is partly the JIT's; the second half is nearer what a long-running instance does. Null in
-    /// results written before it was measured.
+    /// The rate over the second half of the receipts, which has been faster than the first in every run. Not for the
+    /// fresh process's JIT, as was thought: drained again in a running instance (<see cref="Running"/>) the rate was no
+    /// better (docs/benchmarks.md). Null in results written before it was measured.
     /// </summary>
     public double? SecondHalfPerSecond { get; init; }
 
     public List<StatementRow> Statements { get; init; } = [];
+
+    /// <summary>
+    /// The same backlog drained again by the instance that has just drained this one — every subscription paused while
+    /// as many alerts queued through it, then resumed, as when partners come back after an outage — so its code is
+    /// compiled and its connections open, as L_drain's sender is after its warm-up. Null in results written before.
+    /// </summary>
+    public DrainResult? Running { get; init; }
 }
 
 public sealed record EndToEndResult(

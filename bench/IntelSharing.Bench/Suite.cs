@@ -443,65 +443,104 @@ public static partial class Suite
         {
             await using var receivers = new ReceiverSet(options.DrainPartners);
             var (api, community) = await StartApiAsync(DrainDatabase, dispatcher: false, fresh: true);
-            var subscriptions = options.DrainPartners * options.DrainSubscriptionsPerPartner;
+            var subscriptions = new List<(Member Partner, Guid Id)>();
+            Member border, cert;
             await using (api)
             {
-                var border = await community.BorderPoliceAsync();
-                var cert = await community.CertAsync();
+                border = await community.BorderPoliceAsync();
+                cert = await community.CertAsync();
                 for (var p = 0; p < options.DrainPartners; p++)
                 {
                     var partner = await community.PartnerAsync(p);
                     for (var s = 0; s < options.DrainSubscriptionsPerPartner; s++)
                     {
-                        await community.SubscribeAsync(partner, receivers[p].Url, $"Benchmark: desk {s + 1}");
+                        subscriptions.Add((partner, await community.SubscribeAsync(partner, receivers[p].Url, $"Benchmark: desk {s + 1}")));
                     }
                 }
 
-                Log($"pre-filling the outbox: {options.DrainAlerts} alerts × {subscriptions} subscriptions, dispatcher off");
-                using var generator = new LoadGenerator(api.BaseAddress, 16);
-                var submitted = await generator.CountAsync(n => Submit(n, border, cert), HttpStatusCode.Created, options.DrainAlerts);
-                if (submitted != options.DrainAlerts)
-                {
-                    throw new InvalidOperationException($"Only {submitted} of {options.DrainAlerts} alerts were accepted while pre-filling.");
-                }
+                Log($"pre-filling the outbox: {options.DrainAlerts} alerts × {subscriptions.Count} subscriptions, dispatcher off");
+                await PrefillAsync(api, border, cert);
             }
+
+            var queued = await QueuedAsync();
+            Log($"outbox holds {queued} pending deliveries; starting the API with the dispatcher on");
+            receivers.Clear();
+            var (drainer, drainerCommunity) = await StartApiAsync(DrainDatabase, dispatcher: true, fresh: false);
+            await using (drainer)
+            {
+                var (cold, statements) = await DrainMeasuredAsync(drainer, receivers, queued, Stopwatch.GetTimestamp());
+                results.Drain = cold with { Subscriptions = subscriptions.Count, Partners = options.DrainPartners, Statements = statements };
+                Log($"drain: {cold.Delivered} of {queued} delivered in {cold.FirstToLastSeconds:F1} s = {cold.PerSecond:F0}/s (second half {cold.SecondHalfPerSecond:F0}/s); {cold.LeftInOutbox} left; API {cold.Per.ClientCpuMs:F3} ms CPU/delivery");
+
+                // The same backlog again in the instance that has just drained one (a partner back after an outage, not a
+                // restart): every subscription paused, as many alerts queued through the same API, then every one resumed.
+                foreach (var (partner, id) in subscriptions)
+                {
+                    await drainerCommunity.SetSubscriptionAsync(partner, id, "pause");
+                }
+
+                await PrefillAsync(drainer, border, cert);
+                var queuedAgain = await QueuedAsync();
+                receivers.Clear();
+                var resumed = Stopwatch.GetTimestamp();
+                foreach (var (partner, id) in subscriptions)
+                {
+                    await drainerCommunity.SetSubscriptionAsync(partner, id, "resume");
+                }
+
+                var (warm, _) = await DrainMeasuredAsync(drainer, receivers, queuedAgain, resumed);
+                results.Drain = results.Drain with { Running = warm with { Subscriptions = subscriptions.Count, Partners = options.DrainPartners } };
+                Log($"drain in the running instance: {warm.Delivered} of {queuedAgain} delivered in {warm.FirstToLastSeconds:F1} s = {warm.PerSecond:F0}/s (second half {warm.SecondHalfPerSecond:F0}/s); {warm.LeftInOutbox} left; API {warm.Per.ClientCpuMs:F3} ms CPU/delivery");
+            }
+
+            await DrainLimitAsync(receivers, queued);
+        }
+
+        /// <summary>Queues <see cref="SuiteOptions.DrainAlerts"/> alerts through <paramref name="api"/>, each for every subscription.</summary>
+        private async Task PrefillAsync(HostProcess api, Member border, Member cert)
+        {
+            using var generator = new LoadGenerator(api.BaseAddress, 16);
+            var started = Stopwatch.GetTimestamp();
+            var submitted = await generator.CountAsync(n => Submit(n, border, cert), HttpStatusCode.Created, options.DrainAlerts);
+            if (submitted != options.DrainAlerts)
+            {
+                throw new InvalidOperationException($"Only {submitted} of {options.DrainAlerts} alerts were accepted while pre-filling.");
+            }
+
+            Log($"pre-filled {submitted} alerts in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
 
             // The outbox went from empty to its full size within seconds; autovacuum would analyse it within its naptime
             // (a minute). Without statistics the planner takes the table for empty and plans the claim accordingly.
             await postgres.ExecuteAsync(DrainDatabase, "ANALYZE");
-            var queued = await postgres.ScalarAsync<long>(DrainDatabase, "SELECT count(*) FROM deliveries WHERE state = 'pending'");
-            Log($"outbox holds {queued} pending deliveries; starting the API with the dispatcher on");
-            receivers.Clear();
-            var (drainer, _) = await StartApiAsync(DrainDatabase, dispatcher: true, fresh: false);
-            await using (drainer)
+        }
+
+        private Task<long> QueuedAsync() => postgres.ScalarAsync<long>(DrainDatabase, "SELECT count(*) FROM deliveries WHERE state = 'pending'");
+
+        /// <summary>Waits until the receivers have every queued delivery (or the time limit), measuring from <paramref name="start"/>.</summary>
+        private async Task<(DrainResult Result, List<StatementRow> Statements)> DrainMeasuredAsync(HostProcess drainer, ReceiverSet receivers, long queued, long start)
+        {
+            var (emptied, per, statements) = await MeasuredAsync(DrainDatabase, drainer.Id, async () =>
             {
-                var ready = Stopwatch.GetTimestamp();
-                var (outcome, per, statements) = await MeasuredAsync(DrainDatabase, drainer.Id, async () =>
+                var limit = TimeSpan.FromSeconds(options.Quick ? 90 : 240);
+                var until = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+                while (receivers.Distinct < queued && Stopwatch.GetTimestamp() < until)
                 {
-                    var limit = TimeSpan.FromSeconds(options.Quick ? 90 : 240);
-                    var until = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
-                    while (receivers.Distinct < queued && Stopwatch.GetTimestamp() < until)
-                    {
-                        await Task.Delay(100);
-                    }
+                    await Task.Delay(100);
+                }
 
-                    var emptied = Stopwatch.GetElapsedTime(ready);
-                    return (emptied, (long)receivers.Distinct);
-                });
+                return (Stopwatch.GetElapsedTime(start), (long)receivers.Distinct);
+            });
 
-                var arrivals = receivers.All.Select(r => r.ArrivedAt).Order().ToArray();
-                var span = arrivals.Length > 1 ? Stopwatch.GetElapsedTime(arrivals[0], arrivals[^1]).TotalSeconds : double.NaN;
-                var half = arrivals.Length / 2;
-                double? secondHalf = arrivals.Length > 3
-                    ? (arrivals.Length - 1 - half) / Stopwatch.GetElapsedTime(arrivals[half], arrivals[^1]).TotalSeconds
-                    : null;
-                var left = await postgres.ScalarAsync<long>(DrainDatabase, "SELECT count(*) FROM deliveries WHERE state IN ('pending', 'in_flight', 'failed')");
-                results.Drain = new DrainResult(queued, receivers.Distinct, receivers.Requests - receivers.Distinct, span, (arrivals.Length - 1) / span,
-                    outcome.TotalSeconds, left, subscriptions, options.DrainPartners, 32, per) { Statements = Rows(statements, per.Units), SecondHalfPerSecond = secondHalf };
-                Log($"drain: {receivers.Distinct} of {queued} delivered in {span:F1} s = {(arrivals.Length - 1) / span:F0}/s (second half {secondHalf:F0}/s); {left} left; API {per.ClientCpuMs:F3} ms CPU/delivery");
-            }
-
-            await DrainLimitAsync(receivers, queued);
+            var arrivals = receivers.All.Select(r => r.ArrivedAt).Order().ToArray();
+            var span = arrivals.Length > 1 ? Stopwatch.GetElapsedTime(arrivals[0], arrivals[^1]).TotalSeconds : double.NaN;
+            var half = arrivals.Length / 2;
+            double? secondHalf = arrivals.Length > 3
+                ? (arrivals.Length - 1 - half) / Stopwatch.GetElapsedTime(arrivals[half], arrivals[^1]).TotalSeconds
+                : null;
+            var left = await postgres.ScalarAsync<long>(DrainDatabase, "SELECT count(*) FROM deliveries WHERE state IN ('pending', 'in_flight', 'failed')");
+            var result = new DrainResult(queued, receivers.Distinct, receivers.Requests - receivers.Distinct, span, (arrivals.Length - 1) / span,
+                emptied.TotalSeconds, left, 0, 0, 32, per) { SecondHalfPerSecond = secondHalf };
+            return (result, Rows(statements, per.Units));
         }
 
         /// <summary>L_drain, right after the drain, to the same receivers: as many signed no-op deliveries as the drain had queued.</summary>
