@@ -15,8 +15,8 @@ public sealed class AuditRecordCommits : ICommitGroupWriter<AuditRecord, bool>
 
     /// <summary>
     /// One group at a time: a group is one small INSERT, and while it commits the next one gathers every read that
-    /// arrives. Measured (docs/benchmarks.md): 7.5 records per commit instead of 5.3, and 0.36 instead of 0.43 ms of the
-    /// API's and PostgreSQL's CPU per audited read.
+    /// arrives. Measured (docs/benchmarks.md): 7.5 records per commit instead of 5.2–5.5, and 0.36 instead of 0.41–0.44 ms
+    /// of the API's and PostgreSQL's CPU per audited read.
     /// </summary>
     public static int DefaultMaxConcurrent => 1;
 

@@ -13,8 +13,9 @@ namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 /// client's, Npgsql's and Polly's (6 % of the API's CPU in the delivery drain, where the delivery metrics already count
 /// each attempt and its duration), nor ASP.NET Core's routing, rate-limiting, authentication and authorization meters
 /// (3.5 % of the API's CPU under read load, docs/benchmarks.md): a 404, a 429, a 401 or a 403 is already counted by
-/// its status code on the hosting meter's request duration (<c>microsoft_aspnetcore_hosting_http_server_request_duration…</c>). Each measurement goes through the bridge's labels and
-/// locks. With OTLP export on, the collector gets the HTTP client's as well (<c>Telemetry</c>).
+/// its status code on the hosting meter's request duration (<c>microsoft_aspnetcore_hosting_http_server_request_duration…</c>).
+/// Each measurement goes through the bridge's labels and locks. With OTLP export on, the collector gets the HTTP
+/// client's as well (<c>Telemetry</c>).
 /// </summary>
 public sealed class MetricsExport : IDisposable
 {
