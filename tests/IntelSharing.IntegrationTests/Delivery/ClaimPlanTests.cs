@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
 using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.IntegrationTests.Infrastructure;
@@ -30,6 +31,9 @@ public abstract class ClaimPlanTests
 
     /// <summary>The number of delivery rows the claim read, from the database's own account of the statement.</summary>
     protected abstract Task AssertReadsOnlyWhatItTakesAsync(Database database, string sql, DynamicParameters parameters);
+
+    /// <summary>That a hold pass reads at most its walk of the queue's head, and the rows it holds.</summary>
+    protected abstract Task AssertHoldPassReadsAtMostItsWalkAsync(Database database, (string Sql, DynamicParameters Parameters) statement);
 
     /// <summary>That a claim reads the subscriptions once per statement, not once per delivery row it walks past.</summary>
     protected abstract Task AssertSubscriptionsReadOnceAsync(Database database, string sql, DynamicParameters parameters);
@@ -62,6 +66,99 @@ public abstract class ClaimPlanTests
         (sql, parameters) = claims.ClaimStatement(Take, everyone, now, Guid.NewGuid(), checkLeases: true);
         Assert.Empty(await ClaimedAsync(database, sql, parameters));
         await AssertSubscriptionsReadOnceAsync(database, sql, parameters);
+    }
+
+    [Fact]
+    public async Task A_paused_partners_older_backlog_is_held_out_of_the_claims_way_and_first_in_line_again_on_resume()
+    {
+        await using var database = await MigratedDatabaseAsync();
+        var (_, due) = await BacklogAsync(database);
+        // A fourth partner, paused for its maintenance, whose whole queue fell due before anyone else's.
+        var paused = new Subscription(Guid.NewGuid(), Guid.NewGuid(), "http://127.0.0.1:9004");
+        List<Due> waiting;
+        await using (var connection = await database.OpenAsync(Ct))
+        {
+            await using var transaction = await connection.BeginTransactionAsync(Ct);
+            await InsertPartnerAsync(connection, transaction, paused, "paused", DateTimeOffset.UtcNow.AddHours(-3));
+            waiting = await InsertAsync(connection, transaction, [paused], Backlog, "pending", DateTimeOffset.UtcNow.AddHours(-2));
+            await transaction.CommitAsync(Ct);
+        }
+
+        var holds = new DeliveryHolds(database, TimeProvider.System, NullLogger.Instance);
+        var claims = new DeliveryClaims(database, new DeliverySignal(), TimeProvider.System, new DeliveryOptions { Lease = TimeSpan.FromMinutes(1) });
+        var now = DateTimeOffset.UtcNow;
+
+        // Pass by pass, a walk of the head of the queue each, the paused partner's rows are held and no one else's.
+        await AssertHoldPassReadsAtMostItsWalkAsync(database, holds.HoldStatement(now));
+        var held = 0;
+        for (var pass = await holds.HoldAsync(now, Ct); pass > 0; pass = await holds.HoldAsync(now, Ct))
+        {
+            Assert.True(pass <= DeliveryHolds.Walk);
+            held += pass;
+        }
+
+        Assert.Equal(Backlog, held);
+        Assert.Equal(Backlog, await HeldCountAsync(database, paused.Id));
+        Assert.Equal(Backlog, await HeldCountAsync(database, null));
+
+        // The claim reads only what it takes, as if nobody were paused, and takes the active partners' earliest due.
+        var (sql, parameters) = claims.ClaimStatement(Take, NothingExcluded, now, Guid.NewGuid(), checkLeases: true);
+        await AssertReadsOnlyWhatItTakesAsync(database, sql, parameters);
+        Assert.Equal(due.Take(Take).Select(d => d.Id).Order(), (await ClaimedAsync(database, sql, parameters)).Order());
+
+        // A sweep of the subscriptions changed lately leaves it held: the partner has not come back.
+        Assert.Equal(0, await DeliveryHolds.ReleaseAsync(database, now.AddMinutes(-1), Ct));
+
+        // Resumed: everything it waited for is released in the resume's transaction, and is first in line again.
+        await using (var connection = await database.OpenAsync(Ct))
+        {
+            await using var transaction = await connection.BeginTransactionAsync(Ct);
+            await connection.ExecuteAsync("UPDATE subscriptions SET status = 'active' WHERE id = @Id", paused, transaction);
+            Assert.Equal(Backlog, await DeliveryHolds.ReleaseSubscriptionAsync(connection, transaction, database.Dialect, paused.Id, Ct));
+            await transaction.CommitAsync(Ct);
+        }
+
+        Assert.Equal(0, await HeldCountAsync(database, null));
+        (sql, parameters) = claims.ClaimStatement(Take, NothingExcluded, now, Guid.NewGuid(), checkLeases: true);
+        await AssertReadsOnlyWhatItTakesAsync(database, sql, parameters);
+        Assert.Equal(waiting.Take(Take).Select(d => d.Id).Order(), (await ClaimedAsync(database, sql, parameters)).Order());
+    }
+
+    [Fact]
+    public async Task Rows_held_for_a_subscription_that_is_active_are_released_by_the_sweep_and_claimed()
+    {
+        await using var database = await MigratedDatabaseAsync();
+        var (subscriptions, due) = await BacklogAsync(database);
+        // What a sweep that read the subscription as paused leaves when it commits after the resume, or what the previous
+        // release leaves after a rollback (it resumes without releasing): held rows of an active subscription.
+        var stuck = due.Where(d => d.SubscriptionId == subscriptions[1].Id).Take(10).Select(d => d.Id).ToList();
+        await using (var connection = await database.OpenAsync(Ct))
+        {
+            await connection.ExecuteAsync("UPDATE deliveries SET held = TRUE WHERE id = @id", stuck.Select(id => new { id }));
+        }
+
+        var claims = new DeliveryClaims(database, new DeliverySignal(), TimeProvider.System, new DeliveryOptions());
+        var (sql, parameters) = claims.ClaimStatement(Backlog, NothingExcluded, DateTimeOffset.UtcNow, Guid.NewGuid(), checkLeases: false);
+        Assert.Equal(Backlog - stuck.Count, (await ClaimedAsync(database, sql, parameters)).Count);
+
+        // The subscriptions were created an hour ago: the sweep of lately changed ones misses them; the instance's
+        // first sweep, of every active subscription, does not.
+        Assert.Equal(0, await DeliveryHolds.ReleaseAsync(database, DateTimeOffset.UtcNow.AddMinutes(-1), Ct));
+        await using (var connection = await database.OpenAsync(Ct))
+        {
+            await connection.ExecuteAsync("UPDATE subscriptions SET updated_at = @now WHERE id = @Id", new { subscriptions[1].Id, now = DateTimeOffset.UtcNow });
+        }
+
+        Assert.Equal(stuck.Count, await DeliveryHolds.ReleaseAsync(database, DateTimeOffset.UtcNow.AddMinutes(-1), Ct));
+        (sql, parameters) = claims.ClaimStatement(Backlog, NothingExcluded, DateTimeOffset.UtcNow, Guid.NewGuid(), checkLeases: false);
+        Assert.Equal(Backlog, (await ClaimedAsync(database, sql, parameters)).Count);
+
+        await using (var connection = await database.OpenAsync(Ct))
+        {
+            await connection.ExecuteAsync("UPDATE deliveries SET held = TRUE WHERE id = @id", stuck.Select(id => new { id }));
+        }
+
+        Assert.Equal(stuck.Count, await DeliveryHolds.ReleaseAsync(database, changedSince: null, Ct));
     }
 
     [Fact]
@@ -149,13 +246,7 @@ public abstract class ClaimPlanTests
             await using var transaction = await connection.BeginTransactionAsync(Ct);
             foreach (var s in subscriptions)
             {
-                await connection.ExecuteAsync(
-                    """
-                    INSERT INTO agencies (id, name, country, kind, is_active, created_at, updated_at) VALUES (@AgencyId, @Authority, 'RS', 'police', TRUE, @created, @created);
-                    INSERT INTO subscriptions (id, agency_id, url, authority, description, categories, min_severity_rank, countries, include_own_alerts, status, secret, created_at, updated_at)
-                    VALUES (@Id, @AgencyId, @Authority, @Authority, '', '', 0, '', FALSE, 'active', @secret, @created, @created)
-                    """,
-                    new { s.Id, s.AgencyId, s.Authority, created, secret = new byte[] { 1 } }, transaction);
+                await InsertPartnerAsync(connection, transaction, s, "active", created);
             }
 
             await InsertAsync(connection, transaction, subscriptions, 1_000, "delivered", created.AddHours(-1));
@@ -172,6 +263,23 @@ public abstract class ClaimPlanTests
             return (subscriptions, due);
         }
     }
+
+    private static async Task<int> HeldCountAsync(Database database, Guid? subscriptionId)
+    {
+        await using var connection = await database.OpenAsync(Ct);
+        return await connection.ExecuteScalarAsync<int>(
+            "SELECT count(*) FROM deliveries WHERE held" + (subscriptionId is null ? "" : " AND subscription_id = @subscriptionId"), new { subscriptionId });
+    }
+
+    private static Task<int> InsertPartnerAsync(
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, Subscription s, string status, DateTimeOffset created) =>
+        connection.ExecuteAsync(
+            """
+            INSERT INTO agencies (id, name, country, kind, is_active, created_at, updated_at) VALUES (@AgencyId, @Authority, 'RS', 'police', TRUE, @created, @created);
+            INSERT INTO subscriptions (id, agency_id, url, authority, description, categories, min_severity_rank, countries, include_own_alerts, status, secret, created_at, updated_at)
+            VALUES (@Id, @AgencyId, @Authority, @Authority, '', '', 0, '', FALSE, @status, @secret, @created, @created)
+            """,
+            new { s.Id, s.AgencyId, s.Authority, status, created, secret = new byte[] { 1 } }, transaction);
 
     private static async Task<List<Due>> InsertAsync(
         System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, List<Subscription> subscriptions,
@@ -228,6 +336,19 @@ public sealed class ClaimPlanTestsOnPostgres : ClaimPlanTests
         }
     }
 
+    protected override async Task AssertHoldPassReadsAtMostItsWalkAsync(Database database, (string Sql, DynamicParameters Parameters) statement)
+    {
+        // The walk of the head and primary-key reads of the rows it holds; with the planner's own estimates, and with
+        // heap reads priced a hundred times dearer. Sequential scans are off, as DeliveryHolds runs it.
+        foreach (var adverse in new[] { "", "SET LOCAL random_page_cost = 400; SET LOCAL seq_page_cost = 0.01;" })
+        {
+            var json = await ExplainAsync(database, statement.Sql, statement.Parameters, "SET LOCAL enable_seqscan = off;" + adverse);
+            var read = PlanTestDatabases.RowsRead(JsonNode.Parse(json)![0]!["Plan"]!, ["deliveries"]);
+            // The walk, then each row it holds twice by primary key: to lock it, and to update it.
+            Assert.True(read <= 3 * DeliveryHolds.Walk, $"A hold pass read {read} delivery rows, walking {DeliveryHolds.Walk}. Plan:\n{json}");
+        }
+    }
+
     protected override async Task AssertSubscriptionsReadOnceAsync(Database database, string sql, DynamicParameters parameters)
     {
         var json = await ExplainAsync(database, sql, parameters, "");
@@ -275,13 +396,26 @@ public sealed class ClaimPlanTestsOnSqlite : ClaimPlanTests, IDisposable
         var text = string.Join("\n", plan);
         // Each CTE reads its partial index in the index's order and stops at the limit: no sort of the backlog inside
         // it (only the outer ORDER BY sorts the at most 2 × limit candidates).
-        foreach (var (cte, index) in new[] { ("due", "ix_deliveries_claimable"), ("lease_expired", "ix_deliveries_leased") })
+        foreach (var (cte, index) in new[] { ("due", "ix_deliveries_sendable"), ("lease_expired", "ix_deliveries_leased") })
         {
             var body = plan.SkipWhile(d => d != $"MATERIALIZE {cte}").Skip(1)
                 .TakeWhile(d => !d.StartsWith("MATERIALIZE", StringComparison.Ordinal) && !d.StartsWith("SCAN", StringComparison.Ordinal)).ToList();
             Assert.True(body.Count > 0 && body[0].StartsWith($"SEARCH d USING INDEX {index} ", StringComparison.Ordinal), text);
             Assert.DoesNotContain(body, d => d.Contains("TEMP B-TREE", StringComparison.Ordinal));
         }
+    }
+
+    protected override async Task AssertHoldPassReadsAtMostItsWalkAsync(Database database, (string Sql, DynamicParameters Parameters) statement)
+    {
+        await using var connection = await database.OpenAsync(Ct);
+        var plan = (await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(new CommandDefinition(
+            "EXPLAIN QUERY PLAN " + statement.Sql, statement.Parameters, cancellationToken: Ct))).Select(r => r.Detail).ToList();
+        var text = string.Join("\n", plan);
+        // The head is read from the sendable index in its order, stopping at the walk: no sort of the queue.
+        Assert.Contains(plan, d => d.StartsWith("SEARCH d USING INDEX ix_deliveries_sendable ", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, d => d.Contains("TEMP B-TREE FOR ORDER BY", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, d => d.StartsWith("SCAN d", StringComparison.Ordinal));
+        Assert.True(plan.Count > 0, text);
     }
 
     protected override async Task AssertSubscriptionsReadOnceAsync(Database database, string sql, DynamicParameters parameters)

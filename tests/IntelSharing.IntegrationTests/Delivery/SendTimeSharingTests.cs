@@ -237,6 +237,8 @@ public abstract class SendTimeSharingTests<TFixture>(TFixture app) : IAsyncLifet
         await activeReceiver.WaitForAsync(1);
 
         var pending = await DeliveryIdAsync(originator, alertId, pausedSubscription, "alert.published");
+        // It waits held out of the claims' way (ADR 48), and still shows as pending.
+        await DeliveryTestSettings.EventuallyAsync(() => app.DeliveryHeldAsync(pending), "the paused subscription's delivery to be held");
         Assert.Equal("pending", (await LedgerEntryAsync(originator, alertId, pending)).GetProperty("state").GetString());
         Assert.Empty(pausedReceiver.Received);
 
@@ -245,21 +247,36 @@ public abstract class SendTimeSharingTests<TFixture>(TFixture app) : IAsyncLifet
         Assert.Equal("alert.published", pausedReceiver.Received[0].Type);
         Assert.Equal(alertId, pausedReceiver.Received[0].Json.GetProperty("data").GetProperty("id").GetGuid());
         await WaitForStateAsync(pending, "delivered");
+        Assert.False(await app.DeliveryHeldAsync(pending));
+    }
+
+    [Fact]
+    public async Task A_notice_for_a_deactivated_agency_waits_held_and_is_sent_when_the_agency_is_reactivated()
+    {
+        var (originator, recipient, receiver, subscriptionId, alertId) = await RedAlertDeliveredAsync();
+        var operatorClient = (await app.CreateOperatorAsync()).Client;
+        Assert.Equal(HttpStatusCode.OK, (await operatorClient.PostAsync($"/api/v1/agencies/{recipient.Id}/deactivate", null, Ct)).StatusCode);
+
+        await RevokeAsync(originator, alertId);
+        var notice = await DeliveryIdAsync(originator, alertId, subscriptionId, "alert.revoked");
+        await DeliveryTestSettings.EventuallyAsync(() => app.DeliveryHeldAsync(notice), "the deactivated agency's notice to be held");
+        Assert.Equal(("pending", 0), await app.DeliveryStateAsync(notice));
+        Assert.Single(receiver.Received);
+
+        Assert.Equal(HttpStatusCode.OK, (await operatorClient.PostAsync($"/api/v1/agencies/{recipient.Id}/activate", null, Ct)).StatusCode);
+        Assert.False(await app.DeliveryHeldAsync(notice));
+        await receiver.WaitForAsync(2);
+        Assert.Equal("alert.revoked", receiver.Received[1].Type);
+        await WaitForStateAsync(notice, "delivered");
     }
 
     [Fact]
     public async Task An_alert_revoked_while_a_recipients_subscription_was_paused_reaches_it_as_the_revocation_notice_on_resume()
     {
-        var originator = await AgencyAsync("Border Police Directorate", "RS");
-        var recipient = await AgencyAsync("Hungarian Police");
-        var (receiver, subscriptionId) = await SubscribedReceiverAsync(recipient);
-        var (alertId, _) = await SubmitAsync(originator, RedAlertNamingAPerson(recipient.Id));
-        await receiver.WaitForAsync(1);
-        await WaitForStateAsync(await DeliveryIdAsync(originator, alertId, subscriptionId, "alert.published"), "delivered");
+        var (originator, recipient, receiver, subscriptionId, alertId) = await RedAlertDeliveredAsync();
         await PauseAsync(recipient, subscriptionId);
 
-        var revoke = await originator.Client.PostAsync($"/api/v1/alerts/{alertId}/revoke", Samples.Json(new JsonObject { ["reason"] = "The source withdrew the report." }), Ct);
-        Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        await RevokeAsync(originator, alertId);
         var notice = await DeliveryIdAsync(originator, alertId, subscriptionId, "alert.revoked");
         Assert.Equal(("pending", 0), await app.DeliveryStateAsync(notice));
         await ResumeAsync(recipient, subscriptionId);
@@ -373,6 +390,22 @@ public abstract class SendTimeSharingTests<TFixture>(TFixture app) : IAsyncLifet
         alert["expiresAt"] = app.Clock.GetUtcNow().AddDays(60).ToString("O");
         return alert;
     }
+
+    /// <summary>An originator's red alert naming a person, delivered to a recipient's subscription.</summary>
+    private async Task<(TestAgency Originator, TestAgency Recipient, PartnerReceiver Receiver, Guid SubscriptionId, Guid AlertId)> RedAlertDeliveredAsync()
+    {
+        var originator = await AgencyAsync("Border Police Directorate", "RS");
+        var recipient = await AgencyAsync("Hungarian Police");
+        var (receiver, subscriptionId) = await SubscribedReceiverAsync(recipient);
+        var (alertId, _) = await SubmitAsync(originator, RedAlertNamingAPerson(recipient.Id));
+        await receiver.WaitForAsync(1);
+        await WaitForStateAsync(await DeliveryIdAsync(originator, alertId, subscriptionId, "alert.published"), "delivered");
+        return (originator, recipient, receiver, subscriptionId, alertId);
+    }
+
+    private static async Task RevokeAsync(TestAgency originator, Guid alertId) =>
+        Assert.Equal(HttpStatusCode.OK, (await originator.Client.PostAsync(
+            $"/api/v1/alerts/{alertId}/revoke", Samples.Json(new JsonObject { ["reason"] = "The source withdrew the report." }), Ct)).StatusCode);
 
     private async Task<TestAgency> AgencyAsync(string name, string country = "HU")
     {

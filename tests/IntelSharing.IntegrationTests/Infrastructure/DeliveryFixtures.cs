@@ -36,6 +36,13 @@ public static class DeliveryTestSettings
         return (row.State, row.Attempts);
     }
 
+    /// <summary>Whether a delivery waits held out of the claim's index (ADR 48): internal, not part of the contract.</summary>
+    public static async Task<bool> DeliveryHeldAsync(this ApiFixture app, Guid deliveryId)
+    {
+        await using var connection = await app.Database.OpenAsync(CancellationToken.None);
+        return await connection.ExecuteScalarAsync<bool>("SELECT held FROM deliveries WHERE id = @deliveryId", new { deliveryId });
+    }
+
     /// <summary>Waits, bounded, until the condition holds: the dispatcher runs on its own thread.</summary>
     public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? within = null)
     {

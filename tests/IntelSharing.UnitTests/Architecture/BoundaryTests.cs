@@ -30,6 +30,7 @@ public sealed class BoundaryTests
         [$"{Features}.Sharing.AudienceResolver"] = "an alert's audience is resolved to agencies by the rules the policy then applies",
         [$"{Features}.Deliveries.Dispatch.Outbox"] = "writers hand the delivery engine its rows in their own transaction (the transactional outbox)",
         [$"{Features}.Deliveries.Dispatch.DeliverySignal"] = "a writer wakes the dispatcher after it commits",
+        [$"{Features}.Deliveries.Dispatch.DeliveryHolds"] = "resuming a subscription or reactivating an agency releases, in its own transaction, what waited held for it (ADR 48)",
         [$"{Features}.Deliveries.Dispatch.DeliveryOptions"] = "subscriptions are held to the delivery settings (caps, secret overlap) the engine runs with",
         [$"{Features}.Deliveries.Dispatch.WebhookSender"] = "a subscription's test ping goes through the same sender, signing and outbound checks as a delivery",
         [$"{Features}.Deliveries.Dispatch.AttemptOutcome"] = "the test ping answers with the sender's outcome of its one attempt",

@@ -1,4 +1,5 @@
 using Dapper;
+using IntelSharing.Api.Features.Deliveries.Dispatch;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Problems;
@@ -19,6 +20,12 @@ internal static class AgencyActivation
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE agencies SET is_active = @active, updated_at = @now WHERE id = @id AND is_active <> @active",
             new { id, active, now = time.UtcNowMicros() }, transaction, cancellationToken: cancellationToken));
+        if (active && changed > 0)
+        {
+            // Its notices waited held (ADR 48): back into the claim's index in the same transaction.
+            await DeliveryHolds.ReleaseAgencyAsync(connection, transaction, database.Dialect, id, cancellationToken);
+        }
+
         var row = await connection.QuerySingleOrDefaultAsync<AgencyRow>(new CommandDefinition(
             $"SELECT {AgencyRow.Columns} FROM agencies WHERE id = @id", new { id }, transaction, cancellationToken: cancellationToken));
         if (row is null)

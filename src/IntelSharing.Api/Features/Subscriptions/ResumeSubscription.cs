@@ -24,7 +24,9 @@ public static class ResumeSubscription
             var now = time.UtcNowMicros();
             await using var connection = await database.OpenAsync(cancellationToken);
             var change = ("active", (string?)null, AuditActions.SubscriptionResume, StatusCodes.Status200OK);
-            if (!await SubscriptionStatusChange.ApplyAsync(connection, audit, command.Caller, command.Id, change, now, alsoWrite: null, cancellationToken))
+            // What waited held for it goes back into the claim's index in the same transaction (ADR 48).
+            if (!await SubscriptionStatusChange.ApplyAsync(connection, audit, command.Caller, command.Id, change, now,
+                    transaction => DeliveryHolds.ReleaseSubscriptionAsync(connection, transaction, database.Dialect, command.Id, cancellationToken), cancellationToken))
             {
                 return Failure.NotFound("subscription");
             }

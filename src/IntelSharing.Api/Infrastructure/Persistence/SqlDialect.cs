@@ -60,6 +60,14 @@ public abstract class SqlDialect
     public abstract string RowsByKey(string table, string column, string keys, string name);
 
     /// <summary>
+    /// A condition: <paramref name="column"/> (a key) is one of the values <paramref name="subquery"/> returns, each
+    /// looked up in the column's index. On PostgreSQL the subquery runs once into an array (<c>= ANY(ARRAY(…))</c>), an
+    /// index condition the planner cannot turn into a hash join that reads the whole index, as it did for a plain
+    /// <c>IN</c> when stale estimates made the index look tiny. On SQLite a plain <c>IN</c>.
+    /// </summary>
+    public abstract string KeyIn(string column, string subquery);
+
+    /// <summary>
     /// Wraps a statement whose every table has an index for what it looks up (<see cref="RowsByKey"/>): on PostgreSQL,
     /// sequential scans are off for it and on again after it, in the same round trip, so no estimate can make reading a
     /// whole table look cheaper (the correlation worker's notices, ADR 46). Nothing on SQLite. Inside a transaction.
@@ -261,6 +269,8 @@ public sealed class PostgresDialect : SqlDialect
     public override string WithoutTableScans(string statement) =>
         $"SET LOCAL enable_seqscan = off;\n{statement};\nSET LOCAL enable_seqscan = on";
 
+    public override string KeyIn(string column, string subquery) => $"{column} = ANY(ARRAY({subquery}))";
+
     // The stored vector holds the folded words verbatim (migration 15), so the query takes them verbatim too: tsquery's
     // input function, each word a quoted operand (any inner quote doubled), ANDed. No parser on either side to disagree.
     // One statement for both plans: PostgreSQL's statistics of the vector's words (most common elements) tell the planner
@@ -423,6 +433,8 @@ public sealed class SqliteDialect : SqlDialect
         $"(SELECT * FROM {table} WHERE {column} IN {keys}) {name}";
 
     public override string WithoutTableScans(string statement) => statement;
+
+    public override string KeyIn(string column, string subquery) => $"{column} IN ({subquery})";
 
     // FTS5 tells SQLite's planner nothing about how many rows a MATCH returns, so the choice is made here, from a count
     // of the matches that stops at walkFromMatches (Search__SqliteWalkFromMatches; it reads the words' doclists, no table

@@ -112,8 +112,8 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
 
         var (excludedSubscriptions, excludedDeliveries) = Exclusion(parameters, excluded);
 
-        // One partial index, read in its order and stopped at the limit (ADR 45): ix_deliveries_claimable holds only
-        // pending and failed rows by next_attempt_at, ix_deliveries_leased only in-flight rows by lease_until. The caller
+        // One partial index, read in its order and stopped at the limit (ADR 45): ix_deliveries_sendable holds only
+        // pending and failed rows not held by next_attempt_at, ix_deliveries_leased only in-flight rows by lease_until. The caller
         // runs the statement through SqlDialect.InIndexOrder, which leaves each database no other plan: before, stale
         // estimates had PostgreSQL read the whole backlog and sort it on every claim (19 ms a claim at 20,000 queued).
         // The subscriptions a claim may take from are one set per statement (a hash or a temporary index), not a probe
@@ -125,15 +125,15 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
             {name} AS (
                 SELECT d.id, d.next_attempt_at FROM deliveries d {database.Dialect.IndexedBy(index)}
                 WHERE {condition}
-                  AND d.subscription_id IN (SELECT s.id FROM subscriptions s WHERE s.status = 'active'{excludedSubscriptions}){excludedDeliveries}
-                  AND (EXISTS (SELECT 1 FROM agencies a WHERE a.id = d.agency_id AND a.is_active)
-                       -- A deactivated agency's notices wait for it; its alert content is claimed only to be refused.
-                       OR EXISTS (SELECT 1 FROM events ce WHERE ce.id = d.event_id AND ce.type IN (@published, @updated)))
+                  AND {DeliveryHolds.SendableSql("d", excludedSubscriptions)}{excludedDeliveries}
                 ORDER BY {order}
                 LIMIT @max
                 {database.Dialect.ForUpdateSkipLocked("d")})
             """;
-        var due = Due("due", "ix_deliveries_claimable", $"d.state IN ('{DeliveryStates.Pending}', '{DeliveryStates.Failed}') AND d.next_attempt_at <= @now", "d.next_attempt_at");
+        // Rows no claim may take wait held, outside ix_deliveries_sendable (DeliveryHolds, ADR 48): a paused partner's
+        // queue is the oldest due, and read in due order every claim walked all of it first.
+        var due = Due("due", "ix_deliveries_sendable",
+            $"d.state IN ('{DeliveryStates.Pending}', '{DeliveryStates.Failed}') AND NOT d.held AND d.next_attempt_at <= @now", "d.next_attempt_at");
         var leases = checkLeases
             ? $",\n{Due("lease_expired", "ix_deliveries_leased", $"d.state = '{DeliveryStates.InFlight}' AND d.lease_until < @now", "d.lease_until")}"
             : "";

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dapper;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
@@ -17,20 +16,15 @@ public sealed class StrandedSweep(Database database, TimeProvider time, ILogger 
 {
     // How long after a subscription ended its queue is still swept, and how often.
     private static readonly TimeSpan StrandedWindow = TimeSpan.FromHours(1);
-    private static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(1);
-
-    private long _sweptAt;
+    private readonly Cadence _sweeps = new(TimeSpan.FromSeconds(1));
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        // Paced by the machine's clock, not the TimeProvider: this is housekeeping cadence, not schedule time.
-        var started = Stopwatch.GetTimestamp();
-        if (Stopwatch.GetElapsedTime(_sweptAt, started) < SweepEvery)
+        if (!_sweeps.Due())
         {
             return;
         }
 
-        _sweptAt = started;
         var now = time.UtcNowMicros();
         await using var connection = await database.OpenAsync(cancellationToken);
         var anyEnded = await connection.ExecuteScalarAsync<int?>(new CommandDefinition(

@@ -1,0 +1,164 @@
+using System.Data.Common;
+using Dapper;
+using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Time;
+
+namespace IntelSharing.Api.Features.Deliveries.Dispatch;
+
+/// <summary>
+/// Keeps the deliveries no claim may take out of the claim's index (ADR 48). A paused subscription's queue and a
+/// deactivated agency's notices wait for days and are the oldest rows due; read in due order, every claim walked all of
+/// them before it reached a row it could send. Such rows are marked <c>held</c>, which takes them out of
+/// <c>ix_deliveries_sendable</c>, and unmarked when their subscription and agency are active again.
+/// </summary>
+/// <remarks>
+/// <para>One rule decides both: <see cref="SendableSql"/>, the claim's own filter. Whatever queued a row (a publication,
+/// a retry, a replay, a put-back, the previous release after a rollback), the sweep finds it at the head of the queue,
+/// where the claim would have walked it, so no path has to know about holds.</para>
+/// <para>Held is a hint, never the decision: the claim still checks each row's subscription and agency, so a row not held
+/// that should be is only walked past, and a row held that should not be waits. The latter is the one race: a sweep
+/// that read a subscription as paused commits its holds after the resume released what was held. Resuming and
+/// reactivating release at once, in their own transaction; the sweep also releases the held rows of every subscription
+/// and agency changed within the last hour, each second, and of all of them when the instance starts.</para>
+/// </remarks>
+public sealed class DeliveryHolds(Database database, TimeProvider time, ILogger logger)
+{
+    /// <summary>Rows at the head of the queue a hold pass looks at.</summary>
+    public const int Walk = 1_000;
+
+    // Passes per run while each holds something: up to 20,000 rows a second, interleaved with claims.
+    private const int PassesPerRun = 20;
+    private static readonly TimeSpan ReleaseWindow = TimeSpan.FromHours(1);
+
+    private readonly Cadence _sweeps = new(TimeSpan.FromSeconds(1));
+    private bool _releasedAll;
+
+    /// <summary>
+    /// The claim's condition on delivery row <paramref name="d"/>, apart from a worker's passing limits (which are
+    /// appended to the subscriptions' filter as <paramref name="subscriptionFilter"/>): its subscription is active, and
+    /// its agency is active or the row carries alert content (claimed only to be refused: a deactivated agency's notices
+    /// wait for it). Binds <c>@published</c> and <c>@updated</c> (<see cref="SendableParameters"/>).
+    /// </summary>
+    public static string SendableSql(string d, string subscriptionFilter = "") =>
+        $"""
+        {d}.subscription_id IN (SELECT s.id FROM subscriptions s WHERE s.status = 'active'{subscriptionFilter})
+        AND (EXISTS (SELECT 1 FROM agencies a WHERE a.id = {d}.agency_id AND a.is_active)
+             OR EXISTS (SELECT 1 FROM events ce WHERE ce.id = {d}.event_id AND ce.type IN (@published, @updated)))
+        """;
+
+    /// <summary>The parameters <see cref="SendableSql"/> binds.</summary>
+    public static object SendableParameters => new { published = EventTypes.AlertPublished, updated = EventTypes.AlertUpdated };
+
+    /// <summary>Holds and releases, at most every second; called from the dispatcher's loop before a claim.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        if (!_sweeps.Due())
+        {
+            return;
+        }
+
+        var now = time.UtcNowMicros();
+        var released = await ReleaseAsync(database, _releasedAll ? now - ReleaseWindow : null, cancellationToken);
+        _releasedAll = true;
+        var held = 0;
+        for (var pass = 0; pass < PassesPerRun; pass++)
+        {
+            var heldNow = await HoldAsync(now, cancellationToken);
+            held += heldNow;
+            if (heldNow == 0)
+            {
+                break;
+            }
+        }
+
+        if (held > 0 || released > 0)
+        {
+            logger.LogDebug("Held {Held} deliveries no claim may take and released {Released}.", held, released);
+        }
+    }
+
+    /// <summary>One hold pass: of the first <see cref="Walk"/> due rows not held, holds those no claim may take.</summary>
+    public async Task<int> HoldAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var (sql, parameters) = HoldStatement(now);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+        var held = await connection.ExecuteAsync(new CommandDefinition(
+            database.Dialect.InIndexOrder(database.Dialect.WithoutTableScans(sql)), parameters, write.Transaction, cancellationToken: cancellationToken));
+        await write.CommitAsync(cancellationToken);
+        return held;
+    }
+
+    /// <summary>
+    /// The hold pass's UPDATE: reads <c>ix_deliveries_sendable</c> in due order as the claim does, stops after
+    /// <see cref="Walk"/> rows, and locks only the rows it holds (skipping any a claim has), so it never waits on a claim
+    /// and a claim never waits on it.
+    /// </summary>
+    internal (string Sql, DynamicParameters Parameters) HoldStatement(DateTimeOffset now)
+    {
+        var parameters = new DynamicParameters(SendableParameters);
+        parameters.AddDynamicParams(new { now, walk = Walk });
+        return (
+            $"""
+            WITH head AS (
+                SELECT d.id, d.subscription_id, d.agency_id, d.event_id FROM deliveries d {database.Dialect.IndexedBy("ix_deliveries_sendable")}
+                WHERE d.state IN ('{DeliveryStates.Pending}', '{DeliveryStates.Failed}') AND NOT d.held AND d.next_attempt_at <= @now
+                ORDER BY d.next_attempt_at
+                LIMIT @walk),
+            hold AS (
+                SELECT d.id FROM deliveries d
+                WHERE {database.Dialect.KeyIn("d.id", $"SELECT h.id FROM head h WHERE NOT ({SendableSql("h")})")}
+                {database.Dialect.ForUpdateSkipLocked("d")})
+            -- The state is checked again on the row as locked (a claim may have taken it since the head was read); not
+            -- "NOT held", which would let the planner read the whole of ix_deliveries_sendable for these ids.
+            UPDATE deliveries SET held = TRUE WHERE {database.Dialect.KeyIn("id", "SELECT id FROM hold")} AND state IN ('{DeliveryStates.Pending}', '{DeliveryStates.Failed}')
+            """,
+            parameters);
+    }
+
+    /// <summary>
+    /// Releases the held rows of active subscriptions of active agencies: all of them (<paramref name="changedSince"/>
+    /// null), or of those whose subscription or agency changed since then. Held rows of an active subscription whose
+    /// agency is inactive stay held (its notices wait; its content is decided when the agency is back).
+    /// </summary>
+    public static async Task<int> ReleaseAsync(Database database, DateTimeOffset? changedSince, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+        var released = await connection.ExecuteAsync(new CommandDefinition(
+            ReleaseSql(database.Dialect, changedSince is null ? "" : " AND (s.updated_at >= @since OR a.updated_at >= @since)", sweeping: true),
+            new { since = changedSince }, write.Transaction, cancellationToken: cancellationToken));
+        await write.CommitAsync(cancellationToken);
+        return released;
+    }
+
+    /// <summary>In the transaction that resumes a subscription: releases its held rows (if its agency is active).</summary>
+    public static Task<int> ReleaseSubscriptionAsync(
+        DbConnection connection, DbTransaction transaction, SqlDialect dialect, Guid subscriptionId, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            ReleaseSql(dialect, " AND s.id = @subscriptionId", sweeping: false), new { subscriptionId }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>In the transaction that reactivates an agency: releases the held rows of its active subscriptions.</summary>
+    public static Task<int> ReleaseAgencyAsync(
+        DbConnection connection, DbTransaction transaction, SqlDialect dialect, Guid agencyId, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            ReleaseSql(dialect, " AND s.agency_id = @agencyId", sweeping: false), new { agencyId }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>
+    /// Held rows are found by subscription in <c>ix_deliveries_held</c>, which holds nothing else (never a scan of the
+    /// table). The sweep skips rows another transaction has locked, so it never waits; a resume or reactivation waits
+    /// for a sweep instead, which never waits in turn, so the two cannot deadlock.
+    /// </summary>
+    internal static string ReleaseSql(SqlDialect dialect, string subscriptionFilter, bool sweeping) =>
+        dialect.WithoutTableScans(
+            $"""
+            UPDATE deliveries SET held = FALSE
+            WHERE id IN (
+                SELECT d.id FROM deliveries d {dialect.IndexedBy("ix_deliveries_held")}
+                WHERE d.state IN ('{DeliveryStates.Pending}', '{DeliveryStates.Failed}') AND d.held
+                  AND d.subscription_id IN (
+                      SELECT s.id FROM subscriptions s JOIN agencies a ON a.id = s.agency_id
+                      WHERE s.status = 'active' AND a.is_active{subscriptionFilter})
+                {(sweeping ? dialect.ForUpdateSkipLocked("d") : "")})
+            """);
+}
