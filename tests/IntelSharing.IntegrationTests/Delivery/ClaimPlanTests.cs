@@ -125,6 +125,69 @@ public abstract class ClaimPlanTests
     }
 
     [Fact]
+    public async Task A_down_partners_due_backlog_is_deferred_to_its_trial_out_of_the_claims_way()
+    {
+        await using var database = await MigratedDatabaseAsync();
+        var (_, due) = await BacklogAsync(database);
+        // A fourth partner, down: its breaker is open here, and a day of its deliveries fell due before anyone else's.
+        var down = new Subscription(Guid.NewGuid(), Guid.NewGuid(), "http://127.0.0.1:9005");
+        await using (var connection = await database.OpenAsync(Ct))
+        {
+            await using var transaction = await connection.BeginTransactionAsync(Ct);
+            await InsertPartnerAsync(connection, transaction, down, "active", DateTimeOffset.UtcNow.AddHours(-3));
+            var rows = await InsertAsync(connection, transaction, [down], Backlog, "pending", DateTimeOffset.UtcNow.AddHours(-2));
+            // One of its deliveries went through a minute ago, through another instance.
+            await connection.ExecuteAsync(
+                """
+                INSERT INTO delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, subscription_id)
+                VALUES (@delivery, 1, @at, 12, 204, NULL, @Id)
+                """,
+                new { delivery = rows[0].Id, at = DateTimeOffset.UtcNow.AddMinutes(-1), down.Id }, transaction);
+            await transaction.CommitAsync(Ct);
+        }
+
+        var holds = new DeliveryHolds(database, TimeProvider.System, NullLogger.Instance);
+        var claims = new DeliveryClaims(database, new DeliverySignal(), TimeProvider.System, new DeliveryOptions { Lease = TimeSpan.FromMinutes(1) });
+        var now = DateTimeOffset.UtcNow;
+        var trial = now.AddSeconds(30);
+
+        // This instance's breaker opened two minutes ago, and another instance has delivered to the partner since: the
+        // fault is this instance's own (ADR 34), and nothing is deferred for everyone.
+        Assert.Equal(0, await holds.DeferAsync(down.Authority, new PartnerBreakers.Deferral(now.AddMinutes(-2), trial), now, Ct));
+
+        // Opened a second ago, with nothing delivered since: the partner is down.
+        var breakerOpen = new PartnerBreakers.Deferral(now.AddSeconds(-1), trial);
+
+        await AssertHoldPassReadsAtMostItsWalkAsync(database, holds.DeferStatement(down.Authority, breakerOpen, now));
+        var deferred = 0;
+        for (var pass = await holds.DeferAsync(down.Authority, breakerOpen, now, Ct); pass > 0; pass = await holds.DeferAsync(down.Authority, breakerOpen, now, Ct))
+        {
+            Assert.True(pass <= DeliveryHolds.Walk);
+            deferred += pass;
+        }
+
+        Assert.Equal(Backlog, deferred);
+        await using (var connection = await database.OpenAsync(Ct))
+        {
+            // Only its rows moved, each to the trial, none attempted; nobody else's.
+            Assert.Equal(Backlog, await connection.ExecuteScalarAsync<int>(
+                "SELECT count(*) FROM deliveries WHERE subscription_id = @Id AND next_attempt_at = @trial AND attempts = 0 AND state = 'pending'",
+                new { down.Id, trial = IntelSharing.Api.Infrastructure.Time.ClockExtensions.Truncate(trial) }));
+            Assert.Equal(0, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM deliveries WHERE subscription_id <> @Id AND next_attempt_at > @now", new { down.Id, now }));
+        }
+
+        // While the breaker is open the claim excludes it, and no longer walks its backlog to take the others' earliest.
+        var excluded = new WorkerShares.Exclusions([down.Authority], [], false, [], []);
+        var (sql, parameters) = claims.ClaimStatement(Take, excluded, now, Guid.NewGuid(), checkLeases: true);
+        await AssertReadsOnlyWhatItTakesAsync(database, sql, parameters);
+        Assert.Equal(due.Take(Take).Select(d => d.Id).Order(), (await ClaimedAsync(database, sql, parameters)).Order());
+
+        // At the trial they are due again: a claim with room for everything then takes every row, its too.
+        (sql, parameters) = claims.ClaimStatement(2 * Backlog, NothingExcluded, trial, Guid.NewGuid(), checkLeases: false);
+        Assert.Equal(2 * Backlog, (await ClaimedAsync(database, sql, parameters)).Count);
+    }
+
+    [Fact]
     public async Task Rows_held_for_a_subscription_that_is_active_are_released_by_the_sweep_and_claimed()
     {
         await using var database = await MigratedDatabaseAsync();

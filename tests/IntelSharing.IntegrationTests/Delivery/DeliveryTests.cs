@@ -113,6 +113,45 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_partner_whose_breaker_is_open_has_its_due_deliveries_deferred_to_the_trial_and_receives_them_when_back()
+    {
+        var (originator, receiver, down) = await OriginatorAndDownPartnerAsync();
+
+        // Five deliveries fail in a row: the partner's breaker opens for 30 s.
+        var failed = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+        {
+            var failing = await SubmitAsync(originator, Samples.SmugglingAlert());
+            failed.Add(Assert.Single(await LedgerAsync(originator, failing)).GetProperty("id").GetGuid());
+            await WaitForAttemptsAsync(failed[^1], 1);
+        }
+
+        // A new alert while it is open: not attempted, and not left due in front of every other partner's deliveries,
+        // but due again when the breaker lets a trial through (ADR 48). The ledger says so.
+        var opened = app.Clock.GetUtcNow();
+        var alertId = await SubmitAsync(originator, Samples.SmugglingAlert());
+        var deferred = Assert.Single(await LedgerAsync(originator, alertId)).GetProperty("id").GetGuid();
+        await DeliveryTestSettings.EventuallyAsync(
+            async () => Assert.Single(await LedgerAsync(originator, alertId)).GetProperty("nextAttemptAt").GetDateTimeOffset() >= opened.AddSeconds(25),
+            "the delivery to be deferred to the end of the break");
+        Assert.Equal(("pending", 0), await app.DeliveryStateAsync(deferred));
+        Assert.Equal(5, receiver.Received.Count);
+
+        // Back: once the break is over, the trial goes and everything queued for it arrives. (Deliveries claimed beside
+        // the half-open breaker's one trial are put back a second later: time goes on while we wait.)
+        down.Value = false;
+        app.Advance(TimeSpan.FromSeconds(31));
+        await DeliveryTestSettings.EventuallyAsync(async () =>
+        {
+            app.Advance(TimeSpan.FromSeconds(2));
+            var states = await Task.WhenAll(failed.Append(deferred).Select(app.DeliveryStateAsync));
+            return states.All(s => s.State == "delivered");
+        }, "every delivery queued for the partner to be delivered");
+
+        Assert.Equal(6, receiver.Received.Select(r => r.Id).Distinct().Count());
+    }
+
+    [Fact]
     public async Task A_partner_that_is_down_for_an_hour_receives_the_alert_once_it_is_back_on_the_durable_schedule()
     {
         var (originator, receiver, down) = await OriginatorAndDownPartnerAsync();

@@ -60,6 +60,44 @@ public sealed class PartnerPipelineTests
     }
 
     [Fact]
+    public async Task A_partner_whose_trials_keep_failing_is_deferred_twice_as_long_each_time_until_it_answers()
+    {
+        var time = new FakeTimeProvider();
+        var breakers = new PartnerBreakers(time);
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
+        PartnerHttp.ConfigurePipeline(builder, new DeliveryOptions(), breakers, "https://partner.example");
+        var pipeline = builder.Build();
+        var ct = TestContext.Current.CancellationToken;
+        ValueTask<HttpResponseMessage> Answer(System.Net.HttpStatusCode status) => ValueTask.FromResult(new HttpResponseMessage(status));
+
+        for (var i = 0; i < 5; i++)
+        {
+            await pipeline.ExecuteAsync(_ => Answer(System.Net.HttpStatusCode.ServiceUnavailable), ct);
+        }
+
+        // First opening: deferred for the break, 30 s. Each failed trial opens it again: 60 s, 120 s, … at most 15 min.
+        Assert.Equal(time.GetUtcNow().AddSeconds(30), breakers.Deferrals()["https://partner.example"].Until);
+        foreach (var expected in new[] { 60, 120, 240, 480, 900, 900 })
+        {
+            time.Advance(TimeSpan.FromSeconds(31));
+            Assert.Empty(breakers.Deferrals());
+            await pipeline.ExecuteAsync(_ => Answer(System.Net.HttpStatusCode.ServiceUnavailable), ct);
+            Assert.Equal(time.GetUtcNow().AddSeconds(expected), breakers.Deferrals()["https://partner.example"].Until);
+        }
+
+        // A trial that succeeds closes it; the next outage starts again from the break.
+        time.Advance(TimeSpan.FromSeconds(31));
+        await pipeline.ExecuteAsync(_ => Answer(System.Net.HttpStatusCode.OK), ct);
+        Assert.Empty(breakers.Deferrals());
+        for (var i = 0; i < 5; i++)
+        {
+            await pipeline.ExecuteAsync(_ => Answer(System.Net.HttpStatusCode.ServiceUnavailable), ct);
+        }
+
+        Assert.Equal(time.GetUtcNow().AddSeconds(30), breakers.Deferrals()["https://partner.example"].Until);
+    }
+
+    [Fact]
     public async Task A_partner_that_does_not_answer_within_the_attempt_timeout_fails_the_attempt()
     {
         var time = new FakeTimeProvider();

@@ -114,7 +114,7 @@ public sealed class DeliveryDispatcher(
             {
                 await backlog.RefreshWhenDueAsync(stoppingToken);
                 await _stranded.RunAsync(stoppingToken);
-                await _holds.RunAsync(stoppingToken);
+                await _holds.RunAsync(breakers.Deferrals(), stoppingToken);
                 var free = capacity.Free;
                 var claimStarted = Stopwatch.GetTimestamp();
                 var asked = Math.Min(free, _options.BatchSize);

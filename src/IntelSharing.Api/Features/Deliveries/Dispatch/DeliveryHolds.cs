@@ -6,10 +6,12 @@ using IntelSharing.Api.Infrastructure.Time;
 namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 
 /// <summary>
-/// Keeps the deliveries no claim may take out of the claim's index (ADR 48). A paused subscription's queue and a
+/// Keeps the deliveries no claim may take out of the claim's way (ADR 48). A paused subscription's queue and a
 /// deactivated agency's notices wait for days and are the oldest rows due; read in due order, every claim walked all of
 /// them before it reached a row it could send. Such rows are marked <c>held</c>, which takes them out of
-/// <c>ix_deliveries_sendable</c>, and unmarked when their subscription and agency are active again.
+/// <c>ix_deliveries_sendable</c>, and unmarked when their subscription and agency are active again. A partner whose
+/// breaker is open here is not claimed from either; its due rows are deferred to when it may next be tried
+/// (<see cref="PartnerBreakers.Deferrals"/>), which is also when they would next be sent.
 /// </summary>
 /// <remarks>
 /// <para>One rule decides both: <see cref="SendableSql"/>, the claim's own filter. Whatever queued a row (a publication,
@@ -49,8 +51,11 @@ public sealed class DeliveryHolds(Database database, TimeProvider time, ILogger 
     /// <summary>The parameters <see cref="SendableSql"/> binds.</summary>
     public static object SendableParameters => new { published = EventTypes.AlertPublished, updated = EventTypes.AlertUpdated };
 
-    /// <summary>Holds and releases, at most every second; called from the dispatcher's loop before a claim.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Holds and releases, and defers the due deliveries of the partners in <paramref name="deferrals"/> (breaker open
+    /// here) until the time given for each, at most every second; called from the dispatcher's loop before a claim.
+    /// </summary>
+    public async Task RunAsync(IReadOnlyDictionary<string, PartnerBreakers.Deferral> deferrals, CancellationToken cancellationToken)
     {
         if (!_sweeps.Due())
         {
@@ -71,22 +76,49 @@ public sealed class DeliveryHolds(Database database, TimeProvider time, ILogger 
             }
         }
 
-        if (held > 0 || released > 0)
+        var deferred = 0;
+        foreach (var (authority, deferral) in deferrals)
         {
-            logger.LogDebug("Held {Held} deliveries no claim may take and released {Released}.", held, released);
+            for (var pass = 0; pass < PassesPerRun; pass++)
+            {
+                var deferredNow = await DeferAsync(authority, deferral, now, cancellationToken);
+                deferred += deferredNow;
+                if (deferredNow == 0)
+                {
+                    break;
+                }
+            }
+        }
+
+        if (held > 0 || released > 0 || deferred > 0)
+        {
+            logger.LogDebug("Held {Held} deliveries no claim may take, released {Released}, deferred {Deferred} of partners whose breaker is open.",
+                held, released, deferred);
         }
     }
 
     /// <summary>One hold pass: of the first <see cref="Walk"/> due rows not held, holds those no claim may take.</summary>
-    public async Task<int> HoldAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<int> HoldAsync(DateTimeOffset now, CancellationToken cancellationToken) => PassAsync(HoldStatement(now), cancellationToken);
+
+    /// <summary>
+    /// One deferral pass for a partner whose breaker is open here: of the first <see cref="Walk"/> due rows not held,
+    /// those of its subscriptions are due again at <see cref="PartnerBreakers.Deferral.Until"/>. The claim leaves them
+    /// alone while the breaker is open (<see cref="WorkerShares"/>), but walked past them on every claim: a partner down
+    /// for a day has a day's deliveries due, in front of everyone else's. Nothing is deferred when any instance has
+    /// delivered to the partner since this breaker opened: then the fault is this instance's (its egress, its resolver;
+    /// ADR 34), and the others must go on sending.
+    /// </summary>
+    public Task<int> DeferAsync(string authority, PartnerBreakers.Deferral deferral, DateTimeOffset now, CancellationToken cancellationToken) =>
+        PassAsync(DeferStatement(authority, deferral, now), cancellationToken);
+
+    private async Task<int> PassAsync((string Sql, DynamicParameters Parameters) statement, CancellationToken cancellationToken)
     {
-        var (sql, parameters) = HoldStatement(now);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
-        var held = await connection.ExecuteAsync(new CommandDefinition(
-            database.Dialect.InIndexOrder(database.Dialect.WithoutTableScans(sql)), parameters, write.Transaction, cancellationToken: cancellationToken));
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            database.Dialect.InIndexOrder(database.Dialect.WithoutTableScans(statement.Sql)), statement.Parameters, write.Transaction, cancellationToken: cancellationToken));
         await write.CommitAsync(cancellationToken);
-        return held;
+        return changed;
     }
 
     /// <summary>
@@ -98,23 +130,46 @@ public sealed class DeliveryHolds(Database database, TimeProvider time, ILogger 
     {
         var parameters = new DynamicParameters(SendableParameters);
         parameters.AddDynamicParams(new { now, walk = Walk });
-        return (
-            $"""
-            WITH head AS (
-                SELECT d.id, d.subscription_id, d.agency_id, d.event_id FROM deliveries d {database.Dialect.IndexedBy("ix_deliveries_sendable")}
-                WHERE d.state IN ('{DeliveryStates.Pending}', '{DeliveryStates.Failed}') AND NOT d.held AND d.next_attempt_at <= @now
-                ORDER BY d.next_attempt_at
-                LIMIT @walk),
-            hold AS (
-                SELECT d.id FROM deliveries d
-                WHERE {database.Dialect.KeyIn("d.id", $"SELECT h.id FROM head h WHERE NOT ({SendableSql("h")})")}
-                {database.Dialect.ForUpdateSkipLocked("d")})
-            -- The state is checked again on the row as locked (a claim may have taken it since the head was read); not
-            -- "NOT held", which would let the planner read the whole of ix_deliveries_sendable for these ids.
-            UPDATE deliveries SET held = TRUE WHERE {database.Dialect.KeyIn("id", "SELECT id FROM hold")} AND state IN ('{DeliveryStates.Pending}', '{DeliveryStates.Failed}')
-            """,
-            parameters);
+        return (OfTheHead($"NOT ({SendableSql("h")})", "held = TRUE"), parameters);
     }
+
+    /// <summary>The deferral pass's UPDATE: as <see cref="HoldStatement"/>, for one partner's rows, moving them to <c>@until</c>.</summary>
+    internal (string Sql, DynamicParameters Parameters) DeferStatement(string authority, PartnerBreakers.Deferral deferral, DateTimeOffset now)
+    {
+        var parameters = new DynamicParameters(new { now, walk = Walk, authority, since = deferral.Since, until = ClockExtensions.Truncate(deferral.Until) });
+        const string Partner = "SELECT s.id FROM subscriptions s WHERE s.authority = @authority";
+        return (OfTheHead(
+            $"""
+            h.subscription_id IN ({Partner})
+            AND NOT EXISTS (SELECT 1 FROM delivery_attempts da
+                            WHERE da.subscription_id IN ({Partner}) AND da.started_at >= @since
+                              AND da.status_code BETWEEN 200 AND 299 AND da.error IS NULL)
+            """,
+            "next_attempt_at = @until", " AND next_attempt_at < @until"), parameters);
+    }
+
+    /// <summary>
+    /// An UPDATE of the rows among the first <see cref="Walk"/> due rows not held (<c>h</c>) that meet
+    /// <paramref name="which"/>: the head read in the claim's order, each chosen row locked by primary key (skipping
+    /// rows a claim has) and updated by primary key. <c>SqlDialect.KeyIn</c> keeps both lookups on the primary key: with
+    /// a plain <c>IN</c>, stale estimates had PostgreSQL hash the ids against a full read of the sendable index. The
+    /// state is checked again on the locked row (a claim may have taken it since the head was read); not "NOT held",
+    /// which would let the planner read the whole of ix_deliveries_sendable for these ids.
+    /// </summary>
+    private string OfTheHead(string which, string set, string alsoWhere = "") =>
+        $"""
+        WITH head AS (
+            SELECT d.id, d.subscription_id, d.agency_id, d.event_id FROM deliveries d {database.Dialect.IndexedBy("ix_deliveries_sendable")}
+            WHERE d.state IN ('{DeliveryStates.Pending}', '{DeliveryStates.Failed}') AND NOT d.held AND d.next_attempt_at <= @now
+            ORDER BY d.next_attempt_at
+            LIMIT @walk),
+        chosen AS (
+            SELECT d.id FROM deliveries d
+            WHERE {database.Dialect.KeyIn("d.id", $"SELECT h.id FROM head h WHERE {which}")}
+            {database.Dialect.ForUpdateSkipLocked("d")})
+        UPDATE deliveries SET {set}
+        WHERE {database.Dialect.KeyIn("id", "SELECT id FROM chosen")} AND state IN ('{DeliveryStates.Pending}', '{DeliveryStates.Failed}'){alsoWhere}
+        """;
 
     /// <summary>
     /// Releases the held rows of active subscriptions of active agencies: all of them (<paramref name="changedSince"/>

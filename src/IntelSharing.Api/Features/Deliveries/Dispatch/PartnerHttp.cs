@@ -73,7 +73,7 @@ public static class PartnerHttp
             },
             OnHalfOpened = _ =>
             {
-                breakers.Closed(authority);
+                breakers.HalfOpened(authority);
                 return ValueTask.CompletedTask;
             },
         });
@@ -88,23 +88,64 @@ public static class PartnerHttp
 
 /// <summary>
 /// Which partner authorities have an open breaker in this process, so the dispatcher does not claim their
-/// deliveries until the breaker lets a trial request through.
+/// deliveries until the breaker lets a trial request through, and until when their due deliveries are deferred
+/// (<see cref="DeliveryHolds"/>, ADR 48).
 /// </summary>
 public sealed class PartnerBreakers(TimeProvider time)
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _openUntil = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>The longest a partner's due deliveries are deferred at once, however long it has been down.</summary>
+    public static readonly TimeSpan MaxDeferral = TimeSpan.FromMinutes(15);
 
-    public void Opened(string authority, TimeSpan duration) => _openUntil[authority] = time.GetUtcNow() + duration;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Break> _open = new(StringComparer.OrdinalIgnoreCase);
 
-    public void Closed(string authority) => _openUntil.TryRemove(authority, out _);
+    // Openings since the breaker last closed (a trial that failed opens it again without closing it).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _openings = new(StringComparer.OrdinalIgnoreCase);
+
+    private sealed record Break(DateTimeOffset Since, DateTimeOffset Until, DateTimeOffset DeferUntil);
+
+    /// <summary>A partner whose breaker is open here: since when, and until when its due deliveries are deferred.</summary>
+    public sealed record Deferral(DateTimeOffset Since, DateTimeOffset Until);
+
+    public void Opened(string authority, TimeSpan duration)
+    {
+        var openings = _openings.AddOrUpdate(authority, 1, (_, n) => n + 1);
+        var now = time.GetUtcNow();
+        _open[authority] = new Break(now, now + duration, now + DeferralAfter(duration, openings));
+    }
+
+    /// <summary>The break ended: one trial may go. The partner has not answered yet, so its openings still count.</summary>
+    public void HalfOpened(string authority) => _open.TryRemove(authority, out _);
+
+    public void Closed(string authority)
+    {
+        _open.TryRemove(authority, out _);
+        _openings.TryRemove(authority, out _);
+    }
+
+    /// <summary>
+    /// How long a partner's due deliveries wait once its breaker has opened <paramref name="openings"/> times without
+    /// closing: the break itself the first time, then twice as long each time, at most <see cref="MaxDeferral"/>. A
+    /// partner down for an hour has its backlog moved once in a quarter of an hour, not once a break; one back after a
+    /// short outage waits little. New deliveries are due at once and serve as the trials.
+    /// </summary>
+    public static TimeSpan DeferralAfter(TimeSpan breakDuration, int openings) =>
+        TimeSpan.FromTicks(Math.Min(MaxDeferral.Ticks, Math.Max(breakDuration.Ticks, breakDuration.Ticks * (1L << Math.Clamp(openings - 1, 0, 20)))));
 
     /// <summary>Until when this process's breaker for <paramref name="authority"/> stays open; null when it is closed.</summary>
     public DateTimeOffset? OpenUntil(string authority) =>
-        _openUntil.TryGetValue(authority, out var until) && until > time.GetUtcNow() ? until : null;
+        _open.TryGetValue(authority, out var open) && open.Until > time.GetUtcNow() ? open.Until : null;
 
     public IReadOnlyList<string> OpenAuthorities()
     {
         var now = time.GetUtcNow();
-        return _openUntil.Where(p => p.Value > now).Select(p => p.Key).ToList();
+        return _open.Where(p => p.Value.Until > now).Select(p => p.Key).ToList();
+    }
+
+    /// <summary>Partners whose breaker is open here, each with when it opened and until when its due deliveries are deferred.</summary>
+    public IReadOnlyDictionary<string, Deferral> Deferrals()
+    {
+        var now = time.GetUtcNow();
+        return _open.Where(p => p.Value.Until > now)
+            .ToDictionary(p => p.Key, p => new Deferral(p.Value.Since, p.Value.DeferUntil), StringComparer.OrdinalIgnoreCase);
     }
 }
