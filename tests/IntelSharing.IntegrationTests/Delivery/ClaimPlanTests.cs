@@ -84,7 +84,7 @@ public abstract class ClaimPlanTests
             await transaction.CommitAsync(Ct);
         }
 
-        var holds = new DeliveryHolds(database, TimeProvider.System, NullLogger.Instance);
+        var holds = new DeliveryHolds(database, new PartnerBreakers(TimeProvider.System), TimeProvider.System, NullLogger.Instance);
         var claims = new DeliveryClaims(database, new DeliverySignal(), TimeProvider.System, new DeliveryOptions { Lease = TimeSpan.FromMinutes(1) });
         var now = DateTimeOffset.UtcNow;
 
@@ -146,7 +146,7 @@ public abstract class ClaimPlanTests
             await transaction.CommitAsync(Ct);
         }
 
-        var holds = new DeliveryHolds(database, TimeProvider.System, NullLogger.Instance);
+        var holds = new DeliveryHolds(database, new PartnerBreakers(TimeProvider.System), TimeProvider.System, NullLogger.Instance);
         var claims = new DeliveryClaims(database, new DeliverySignal(), TimeProvider.System, new DeliveryOptions { Lease = TimeSpan.FromMinutes(1) });
         var now = DateTimeOffset.UtcNow;
         var trial = now.AddSeconds(30);

@@ -41,7 +41,7 @@ public sealed class DeliveryDispatcher(
     private readonly DeliveryClaims _claims = new(database, signal, time, options.Value);
     private readonly OutcomeRecorder _outcomes = new(database, schedule, metrics, time, logger);
     private readonly StrandedSweep _stranded = new(database, time, logger);
-    private readonly DeliveryHolds _holds = new(database, time, logger);
+    private readonly DeliveryHolds _holds = new(database, breakers, time, logger);
     private readonly LeaseRenewal _leases = new(database, time, options.Value, logger);
 
     // 1 while the last claim may have left due deliveries behind (it took all it asked for, gave some back, or held back
@@ -114,7 +114,7 @@ public sealed class DeliveryDispatcher(
             {
                 await backlog.RefreshWhenDueAsync(stoppingToken);
                 await _stranded.RunAsync(stoppingToken);
-                await _holds.RunAsync(breakers.Deferrals(), stoppingToken);
+                await _holds.RunAsync(stoppingToken);
                 var free = capacity.Free;
                 var claimStarted = Stopwatch.GetTimestamp();
                 var asked = Math.Min(free, _options.BatchSize);

@@ -23,7 +23,7 @@ namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 /// reactivating release at once, in their own transaction; the sweep also releases the held rows of every subscription
 /// and agency changed within the last hour, each second, and of all of them when the instance starts.</para>
 /// </remarks>
-public sealed class DeliveryHolds(Database database, TimeProvider time, ILogger logger)
+public sealed class DeliveryHolds(Database database, PartnerBreakers breakers, TimeProvider time, ILogger logger)
 {
     /// <summary>Rows at the head of the queue a hold pass looks at.</summary>
     public const int Walk = 1_000;
@@ -52,10 +52,10 @@ public sealed class DeliveryHolds(Database database, TimeProvider time, ILogger 
     public static object SendableParameters => new { published = EventTypes.AlertPublished, updated = EventTypes.AlertUpdated };
 
     /// <summary>
-    /// Holds and releases, and defers the due deliveries of the partners in <paramref name="deferrals"/> (breaker open
-    /// here) until the time given for each, at most every second; called from the dispatcher's loop before a claim.
+    /// Holds and releases, and defers the due deliveries of the partners whose breaker is open here, at most every second;
+    /// called from the dispatcher's loop before a claim.
     /// </summary>
-    public async Task RunAsync(IReadOnlyDictionary<string, PartnerBreakers.Deferral> deferrals, CancellationToken cancellationToken)
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
         if (!_sweeps.Due())
         {
@@ -77,7 +77,7 @@ public sealed class DeliveryHolds(Database database, TimeProvider time, ILogger 
         }
 
         var deferred = 0;
-        foreach (var (authority, deferral) in deferrals)
+        foreach (var (authority, deferral) in breakers.Deferrals())
         {
             for (var pass = 0; pass < PassesPerRun; pass++)
             {
