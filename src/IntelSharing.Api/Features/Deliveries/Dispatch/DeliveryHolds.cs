@@ -136,7 +136,7 @@ public sealed class DeliveryHolds(Database database, PartnerBreakers breakers, T
     /// <summary>The deferral pass's UPDATE: as <see cref="HoldStatement"/>, for one partner's rows, moving them to <c>@until</c>.</summary>
     internal (string Sql, DynamicParameters Parameters) DeferStatement(string authority, PartnerBreakers.Deferral deferral, DateTimeOffset now)
     {
-        var parameters = new DynamicParameters(new { now, walk = Walk, authority, since = deferral.Since, until = ClockExtensions.Truncate(deferral.Until) });
+        var parameters = new DynamicParameters(new { now, walk = Walk, authority, since = ClockExtensions.Truncate(deferral.Since), until = ClockExtensions.Truncate(deferral.Until) });
         const string Partner = "SELECT s.id FROM subscriptions s WHERE s.authority = @authority";
         return (OfTheHead(
             $"""
@@ -201,19 +201,20 @@ public sealed class DeliveryHolds(Database database, PartnerBreakers breakers, T
 
     /// <summary>
     /// Held rows are found by subscription in <c>ix_deliveries_held</c>, which holds nothing else (never a scan of the
-    /// table). The sweep skips rows another transaction has locked, so it never waits; a resume or reactivation waits
+    /// table), and updated by primary key (<c>SqlDialect.KeyIn</c>, as the hold pass). The sweep skips rows another transaction has locked, so it never waits; a resume or reactivation waits
     /// for a sweep instead, which never waits in turn, so the two cannot deadlock.
     /// </summary>
     internal static string ReleaseSql(SqlDialect dialect, string subscriptionFilter, bool sweeping) =>
         dialect.WithoutTableScans(
             $"""
             UPDATE deliveries SET held = FALSE
-            WHERE id IN (
+            WHERE {dialect.KeyIn("id", $"""
                 SELECT d.id FROM deliveries d {dialect.IndexedBy("ix_deliveries_held")}
                 WHERE d.state IN ('{DeliveryStates.Pending}', '{DeliveryStates.Failed}') AND d.held
                   AND d.subscription_id IN (
                       SELECT s.id FROM subscriptions s JOIN agencies a ON a.id = s.agency_id
                       WHERE s.status = 'active' AND a.is_active{subscriptionFilter})
-                {(sweeping ? dialect.ForUpdateSkipLocked("d") : "")})
+                {(sweeping ? dialect.ForUpdateSkipLocked("d") : "")}
+                """)}
             """);
 }
