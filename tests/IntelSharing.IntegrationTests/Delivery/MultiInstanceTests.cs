@@ -2,10 +2,8 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
 using Dapper;
-using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Security;
 using IntelSharing.IntegrationTests.Infrastructure;
-using Microsoft.Extensions.Options;
 
 namespace IntelSharing.IntegrationTests.Delivery;
 
@@ -21,28 +19,16 @@ public sealed class MultiInstanceTests
     [Fact]
     public async Task Killing_one_of_two_instances_under_load_loses_no_delivery_and_duplicates_share_their_webhook_id()
     {
-        var cluster = await PostgresCluster.Shared;
-        if (cluster.AdminConnectionString is null)
-        {
-            Assert.True(!PostgresCluster.Required, cluster.UnavailableReason);
-            Assert.Skip(cluster.UnavailableReason!);
-        }
-
-        var connectionString = await cluster.CreateDatabaseAsync("multiinstance");
         var receivers = new List<PartnerReceiver>();
         for (var i = 0; i < 3; i++)
         {
             receivers.Add(await PartnerReceiver.StartAsync());
         }
 
-        await using var first = ApiProcess.Start(connectionString);
-        await first.WaitUntilReadyAsync();
-        await using var second = ApiProcess.Start(connectionString);
-        await second.WaitUntilReadyAsync();
+        await using var instances = await ApiInstances.StartAsync("multiinstance");
+        var (first, second, database) = (instances.First, instances.Second, instances.Database);
 
         // Setup straight in the database: an originator and three partners with keys.
-        var database = new Database(Options.Create(new DatabaseOptions { Provider = DatabaseProvider.Postgres, ConnectionString = connectionString }));
-        await using var _ = database;
         var (_, originatorKey) = await ApiProcess.CreateAgencyAsync(database, "Border Police Directorate", [Scopes.AlertsWrite, Scopes.AlertsRead]);
         for (var i = 0; i < 3; i++)
         {
