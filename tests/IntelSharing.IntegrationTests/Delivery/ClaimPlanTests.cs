@@ -188,6 +188,39 @@ public abstract class ClaimPlanTests
     }
 
     [Fact]
+    public async Task A_sweep_with_hundreds_of_partners_down_costs_statements_by_the_rows_it_moves_not_by_the_partners_down()
+    {
+        await using var database = await MigratedDatabaseAsync();
+        await BacklogAsync(database);
+        var down = new Subscription(Guid.NewGuid(), Guid.NewGuid(), "http://127.0.0.1:9006");
+        await using (var connection = await database.OpenAsync(Ct))
+        {
+            await using var transaction = await connection.BeginTransactionAsync(Ct);
+            await InsertPartnerAsync(connection, transaction, down, "active", DateTimeOffset.UtcNow.AddHours(-3));
+            await InsertAsync(connection, transaction, [down], Backlog, "pending", DateTimeOffset.UtcNow.AddHours(-2));
+            await transaction.CommitAsync(Ct);
+        }
+
+        // A hostile agency's 500 endpoints are down too, their breakers open here, with nothing of theirs due.
+        var breakers = new PartnerBreakers(TimeProvider.System);
+        for (var i = 0; i < 500; i++)
+        {
+            breakers.Opened($"https://endpoint-{i}.hostile.example", TimeSpan.FromSeconds(30));
+        }
+
+        breakers.Opened(down.Authority, TimeSpan.FromSeconds(30));
+        var sweep = await new DeliveryHolds(database, breakers, TimeProvider.System, NullLogger.Instance).RunAsync(Ct);
+
+        Assert.NotNull(sweep);
+        Assert.Equal(Backlog, sweep.Deferred);
+        Assert.Equal(0, sweep.Held);
+        // The release and one hold pass, then per deferral pass one walk of the head and one UPDATE for the one partner
+        // found there: six passes move a thousand rows each, a seventh finds none of theirs. Not a statement per breaker.
+        var passes = (Backlog / DeliveryHolds.Walk) + 1;
+        Assert.True(sweep.Statements <= 2 + (2 * passes), $"{sweep.Statements} statements for {passes} deferral passes");
+    }
+
+    [Fact]
     public async Task Rows_held_for_a_subscription_that_is_active_are_released_by_the_sweep_and_claimed()
     {
         await using var database = await MigratedDatabaseAsync();
