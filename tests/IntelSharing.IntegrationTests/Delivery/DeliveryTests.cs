@@ -298,6 +298,53 @@ public abstract class DeliveryTests<TFixture>(TFixture app) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_delivery_cancelled_while_it_waited_held_is_sent_when_replayed_one_by_one_or_in_bulk()
+    {
+        var originator = await PartnerAsync("Border Police Directorate", "RS");
+        var partner = await PartnerAsync("Hungarian Police");
+        var receiver = await ReceiverAsync();
+        var (subscriptionId, _) = await SubscribeAsync(partner, receiver.Url);
+        var start = app.Clock.GetUtcNow();
+        var alerts = new[] { await SubmitAsync(originator, Samples.SmugglingAlert()), await SubmitAsync(originator, Samples.SmugglingAlert()) };
+        await receiver.WaitForAsync(2);
+        var ids = new List<Guid>();
+        foreach (var alertId in alerts)
+        {
+            ids.Add(Assert.Single(await LedgerAsync(originator, alertId)).GetProperty("id").GetGuid());
+            await DeliveryTestSettings.EventuallyAsync(async () => (await app.DeliveryStateAsync(ids[^1])).State == "delivered", "delivered");
+        }
+
+        // As a cancellation leaves a delivery that waited held (a paused partner's, cancelled when its alert was narrowed
+        // or its subscription ended): cancelled, still marked held (ADR 48).
+        await using (var connection = await app.Database.OpenAsync(Ct))
+        {
+            await connection.ExecuteAsync("UPDATE deliveries SET state = 'cancelled', held = TRUE WHERE id = @id", ids.Select(id => new { id }));
+            // Long after the subscription and agency last changed: the sweep's release of lately changed ones does not apply.
+            var longAgo = app.Clock.GetUtcNow().AddHours(-2);
+            await connection.ExecuteAsync("UPDATE subscriptions SET updated_at = @longAgo WHERE id = @subscriptionId", new { longAgo, subscriptionId });
+            await connection.ExecuteAsync("UPDATE agencies SET updated_at = @longAgo WHERE id = @Id", new { longAgo, partner.Id });
+        }
+
+        var operatorClient = await AsOperatorAsync();
+        Assert.Equal(HttpStatusCode.OK, (await operatorClient.PostAsync($"/api/v1/deliveries/{ids[0]}/replay", null, Ct)).StatusCode);
+        var bulk = await operatorClient.PostAsync("/api/v1/deliveries/replay", Samples.Json(new JsonObject
+        {
+            ["subscriptionId"] = subscriptionId.ToString(),
+            ["from"] = start.AddMinutes(-1).ToString("O"),
+            ["to"] = app.Clock.GetUtcNow().AddMinutes(1).ToString("O"),
+            ["states"] = new JsonArray("cancelled"),
+        }), Ct);
+        Assert.Equal(1, (await bulk.ReadJsonAsync()).GetProperty("replayed").GetInt32());
+
+        await receiver.WaitForAsync(4);
+        foreach (var id in ids)
+        {
+            await DeliveryTestSettings.EventuallyAsync(async () => (await app.DeliveryStateAsync(id)).State == "delivered", $"replayed delivery {id} to be delivered");
+            Assert.False(await app.DeliveryHeldAsync(id));
+        }
+    }
+
+    [Fact]
     public async Task A_delivery_that_exhausts_the_schedule_is_dead_and_a_replay_delivers_it_with_the_same_webhook_id()
     {
         var originator = await PartnerAsync("Border Police Directorate", "RS");

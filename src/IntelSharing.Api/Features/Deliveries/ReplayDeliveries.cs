@@ -120,9 +120,11 @@ public static class ReplayDeliveries
             var now = time.UtcNowMicros();
             await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
             var transaction = write.Transaction;
+            // held = FALSE: a delivery cancelled while it waited held keeps the flag, and would never be claimed; if it must
+            // still wait (its subscription paused), the hold sweep holds it again (ADR 48).
             var replayed = await connection.ExecuteAsync(new CommandDefinition(
                 $"""
-                UPDATE deliveries SET state = @pending, next_attempt_at = @now, claim_token = NULL, lease_until = NULL, updated_at = @now
+                UPDATE deliveries SET state = @pending, next_attempt_at = @now, claim_token = NULL, lease_until = NULL, held = FALSE, updated_at = @now
                 WHERE id = @id AND state IN {SqlLists.In(parameters, "st", ReplayableStates.ToArray())}
                 """,
                 Merge(parameters, new { pending = DeliveryStates.Pending, now }), transaction, cancellationToken: cancellationToken));
@@ -175,7 +177,7 @@ public static class ReplayDeliveries
                 var inStates = SqlLists.In(parameters, "st", states);
                 page = await connection.ExecuteAsync(new CommandDefinition(
                     $"""
-                    UPDATE deliveries SET state = @pending, next_attempt_at = @now, claim_token = NULL, lease_until = NULL, updated_at = @now
+                    UPDATE deliveries SET state = @pending, next_attempt_at = @now, claim_token = NULL, lease_until = NULL, held = FALSE, updated_at = @now
                     WHERE id IN (SELECT d.id FROM deliveries d{DecisionJoins}
                                  WHERE d.subscription_id = @subscriptionId AND d.created_at >= @from AND d.created_at < @to AND d.state IN {inStates}
                                    AND {Refusal} IS NULL
