@@ -38,6 +38,15 @@ public abstract class ClaimPlanTests
     /// <summary>That a claim reads the subscriptions once per statement, not once per delivery row it walks past.</summary>
     protected abstract Task AssertSubscriptionsReadOnceAsync(Database database, string sql, DynamicParameters parameters);
 
+    /// <summary>
+    /// That a claim made while someone is at a limit reads, of deliveries, at most the first <see cref="PerPartner"/> due
+    /// rows of each of <paramref name="subscriptions"/> subscriptions it may take from and the rows it takes.
+    /// </summary>
+    protected abstract Task AssertReadsPartnerByPartnerAsync(Database database, string sql, DynamicParameters parameters, int subscriptions);
+
+    /// <summary>What one partner may have open at once (DeliveryOptions' default): the most a claim takes of one subscription while someone is at a limit.</summary>
+    protected static readonly int PerPartner = new DeliveryOptions().PerPartnerConcurrency;
+
     [Fact]
     public async Task A_claim_under_a_backlog_reads_only_the_rows_it_takes_and_takes_the_earliest_due()
     {
@@ -52,21 +61,86 @@ public abstract class ClaimPlanTests
         await AssertReadsOnlyWhatItTakesAsync(database, sql, parameters);
         Assert.Equal(due.Take(Take).Select(d => d.Id).Order(), (await ClaimedAsync(database, sql, parameters)).Order());
 
-        // One partner at its limit: nothing of its is taken, the next earliest of the others are.
+        // One partner at its limit: nothing of its is taken; of the others, the earliest due of each, as many as one
+        // partner may have open.
         var excluded = subscriptions[0];
         var withExclusion = new WorkerShares.Exclusions([excluded.Authority], [], false, [], []);
         (sql, parameters) = claims.ClaimStatement(Take, withExclusion, now, Guid.NewGuid(), checkLeases: true);
-        Assert.Equal(
-            due.Where(d => d.SubscriptionId != excluded.Id).Take(Take).Select(d => d.Id).Order(),
-            (await ClaimedAsync(database, sql, parameters)).Order());
+        await AssertReadsPartnerByPartnerAsync(database, sql, parameters, subscriptions.Count - 1);
+        Assert.Equal(FirstOfEach(due.Where(d => d.SubscriptionId != excluded.Id)), (await ClaimedAsync(database, sql, parameters)).Order());
 
-        // Every partner at its limit: nothing is taken. Such a claim walks past the whole backlog (a freed worker or a new
-        // publication wakes it); what it must not do is look each row's subscription up again.
+        // Every partner at its limit: nothing is taken, and nothing of the backlog is read.
         var everyone = new WorkerShares.Exclusions(subscriptions.Select(s => s.Authority).ToList(), [], false, [], []);
         (sql, parameters) = claims.ClaimStatement(Take, everyone, now, Guid.NewGuid(), checkLeases: true);
         Assert.Empty(await ClaimedAsync(database, sql, parameters));
+        await AssertReadsPartnerByPartnerAsync(database, sql, parameters, 0);
         await AssertSubscriptionsReadOnceAsync(database, sql, parameters);
     }
+
+    [Fact]
+    public async Task A_slow_partners_backlog_due_before_everyones_is_not_walked_while_it_is_at_its_limit()
+    {
+        await using var database = await MigratedDatabaseAsync();
+        var (_, due) = await BacklogAsync(database);
+        // A fourth partner that answers, slowly: it is at its limit here, and has fallen a day behind, so its whole queue
+        // fell due before anyone else's. It is sending, so nothing of its is held or deferred.
+        var slow = new Subscription(Guid.NewGuid(), Guid.NewGuid(), "http://127.0.0.1:9006");
+        List<Due> behind;
+        await using (var connection = await database.OpenAsync(Ct))
+        {
+            await using var transaction = await connection.BeginTransactionAsync(Ct);
+            await InsertPartnerAsync(connection, transaction, slow, "active", DateTimeOffset.UtcNow.AddHours(-3));
+            behind = await InsertAsync(connection, transaction, [slow], Backlog, "pending", DateTimeOffset.UtcNow.AddHours(-2));
+            await transaction.CommitAsync(Ct);
+        }
+
+        var holds = new DeliveryHolds(database, new PartnerBreakers(TimeProvider.System), TimeProvider.System, NullLogger.Instance);
+        var claims = new DeliveryClaims(database, new DeliverySignal(), TimeProvider.System, new DeliveryOptions { Lease = TimeSpan.FromMinutes(1) });
+        var now = DateTimeOffset.UtcNow;
+        Assert.Equal(0, await holds.HoldAsync(now, Ct));
+
+        // At its limit: the claim reads the first due rows of each of the three others, not the 6,000 in front of them,
+        // and takes the earliest of each.
+        var atLimit = new WorkerShares.Exclusions([slow.Authority], [], false, [], []);
+        var (sql, parameters) = claims.ClaimStatement(Take, atLimit, now, Guid.NewGuid(), checkLeases: true);
+        await AssertReadsPartnerByPartnerAsync(database, sql, parameters, 3);
+        Assert.Equal(FirstOfEach(due), (await ClaimedAsync(database, sql, parameters)).Order());
+
+        // Its agency at its share, not the partner: the same.
+        var agencyAtShare = new WorkerShares.Exclusions([], [slow.AgencyId], false, [], []);
+        (sql, parameters) = claims.ClaimStatement(Take, agencyAtShare, now, Guid.NewGuid(), checkLeases: true);
+        await AssertReadsPartnerByPartnerAsync(database, sql, parameters, 3);
+        Assert.Equal(FirstOfEach(due), (await ClaimedAsync(database, sql, parameters)).Order());
+
+        // Its agency's unproven half full, its endpoint unproven (a hostile agency's dozens of endpoints that never
+        // answer): the same. Refused on the subscriptions, its rows must not take the places of the others'.
+        var unprovenHalfFull = new WorkerShares.Exclusions([], [], false, [slow.AgencyId], ["http://127.0.0.1:9001", "http://127.0.0.1:9002", "http://127.0.0.1:9003"]);
+        (sql, parameters) = claims.ClaimStatement(Take, unprovenHalfFull, now, Guid.NewGuid(), checkLeases: true);
+        await AssertReadsPartnerByPartnerAsync(database, sql, parameters, 3);
+        Assert.Equal(FirstOfEach(due), (await ClaimedAsync(database, sql, parameters)).Order());
+
+        // The unproven pool full: only proven partners are taken.
+        var provenOnly = new WorkerShares.Exclusions([], [], true, [], ["http://127.0.0.1:9001", "http://127.0.0.1:9002"]);
+        (sql, parameters) = claims.ClaimStatement(Take, provenOnly, now, Guid.NewGuid(), checkLeases: true);
+        await AssertReadsPartnerByPartnerAsync(database, sql, parameters, 2);
+        Assert.Equal(FirstOfEach(due.Where(d => d.SubscriptionId != due[2].SubscriptionId)), (await ClaimedAsync(database, sql, parameters)).Order());
+
+        // Someone else at a limit: its own earliest are taken first, being the earliest due.
+        var otherAtLimit = new WorkerShares.Exclusions(["http://127.0.0.1:9001"], [], false, [], []);
+        (sql, parameters) = claims.ClaimStatement(Take, otherAtLimit, now, Guid.NewGuid(), checkLeases: true);
+        Assert.Equal(FirstOfEach(behind.Concat(due.Where(d => d.SubscriptionId != due[0].SubscriptionId))),
+            (await ClaimedAsync(database, sql, parameters)).Order());
+
+        // With room again, the head of the queue is its backlog, read in due order as before.
+        (sql, parameters) = claims.ClaimStatement(Take, NothingExcluded, now, Guid.NewGuid(), checkLeases: true);
+        await AssertReadsOnlyWhatItTakesAsync(database, sql, parameters);
+        Assert.Equal(behind.Take(Take).Select(d => d.Id).Order(), (await ClaimedAsync(database, sql, parameters)).Order());
+    }
+
+    /// <summary>What a claim takes while someone is at a limit: the first <see cref="PerPartner"/> of each subscription, the earliest <see cref="Take"/> of those.</summary>
+    private static List<Guid> FirstOfEach(IEnumerable<Due> due) =>
+        due.GroupBy(d => d.SubscriptionId).SelectMany(g => g.OrderBy(d => d.NextAttemptAt).Take(PerPartner))
+            .OrderBy(d => d.NextAttemptAt).Take(Take).Select(d => d.Id).Order().ToList();
 
     [Fact]
     public async Task A_paused_partners_older_backlog_is_held_out_of_the_claims_way_and_first_in_line_again_on_resume()
@@ -176,11 +250,16 @@ public abstract class ClaimPlanTests
             Assert.Equal(0, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM deliveries WHERE subscription_id <> @Id AND next_attempt_at > @now", new { down.Id, now }));
         }
 
-        // While the breaker is open the claim excludes it, and no longer walks its backlog to take the others' earliest.
-        var excluded = new WorkerShares.Exclusions([down.Authority], [], false, [], []);
-        var (sql, parameters) = claims.ClaimStatement(Take, excluded, now, Guid.NewGuid(), checkLeases: true);
+        // Deferred, its rows are out of the head of the queue: a claim with room for everyone reads only what it takes.
+        var (sql, parameters) = claims.ClaimStatement(Take, NothingExcluded, now, Guid.NewGuid(), checkLeases: true);
         await AssertReadsOnlyWhatItTakesAsync(database, sql, parameters);
         Assert.Equal(due.Take(Take).Select(d => d.Id).Order(), (await ClaimedAsync(database, sql, parameters)).Order());
+
+        // While the breaker is open the claim excludes it and takes the others' earliest, partner by partner.
+        var excluded = new WorkerShares.Exclusions([down.Authority], [], false, [], []);
+        (sql, parameters) = claims.ClaimStatement(Take, excluded, now, Guid.NewGuid(), checkLeases: true);
+        await AssertReadsPartnerByPartnerAsync(database, sql, parameters, 3);
+        Assert.Equal(FirstOfEach(due), (await ClaimedAsync(database, sql, parameters)).Order());
 
         // At the trial they are due again: a claim with room for everything then takes every row, its too.
         (sql, parameters) = claims.ClaimStatement(2 * Backlog, NothingExcluded, trial, Guid.NewGuid(), checkLeases: false);
@@ -452,6 +531,23 @@ public sealed class ClaimPlanTestsOnPostgres : ClaimPlanTests
         Assert.True(read <= 2 * 3, $"The claim read {read} subscription rows for 3 subscriptions. Plan:\n{json}");
     }
 
+    protected override async Task AssertReadsPartnerByPartnerAsync(Database database, string sql, DynamicParameters parameters, int subscriptions)
+    {
+        // With this database's own estimates (the backlog came after the last ANALYZE), and with heap reads priced a
+        // hundred times dearer: each subscription's first rows from its index, then each candidate by primary key.
+        // Sequential scans are off, as DeliveryClaims runs it.
+        foreach (var adverse in new[] { "", "SET LOCAL random_page_cost = 400; SET LOCAL seq_page_cost = 0.01;" })
+        {
+            var json = await ExplainAsync(database, sql, parameters, "SET LOCAL enable_seqscan = off;" + adverse);
+            var read = PlanTestDatabases.RowsRead(JsonNode.Parse(json)![0]!["Plan"]!, ["deliveries"]);
+            // Each subscription's first rows, then each row taken three times by primary key: to lock it, to find it
+            // for the update, and the update itself.
+            var taken = Math.Min(Take, subscriptions * PerPartner);
+            Assert.True(read <= (subscriptions * PerPartner) + (3 * taken),
+                $"The claim read {read} delivery rows from {subscriptions} subscriptions of at most {PerPartner} each, to take {taken}. Plan:\n{json}");
+        }
+    }
+
     private static async Task<string> ExplainAsync(Database database, string sql, DynamicParameters parameters, string adverse)
     {
         // The dialect's settings before the statement, as InIndexOrder sends them, then the statement EXPLAINed.
@@ -498,6 +594,23 @@ public sealed class ClaimPlanTestsOnSqlite : ClaimPlanTests, IDisposable
                 .TakeWhile(d => !d.StartsWith("MATERIALIZE", StringComparison.Ordinal) && !d.StartsWith("SCAN", StringComparison.Ordinal)).ToList();
             Assert.True(body.Count > 0 && body[0].StartsWith($"SEARCH d USING INDEX {index} ", StringComparison.Ordinal), text);
             Assert.DoesNotContain(body, d => d.Contains("TEMP B-TREE", StringComparison.Ordinal));
+        }
+    }
+
+    protected override async Task AssertReadsPartnerByPartnerAsync(Database database, string sql, DynamicParameters parameters, int subscriptions)
+    {
+        await using var connection = await database.OpenAsync(Ct);
+        var plan = (await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(new CommandDefinition(
+            "EXPLAIN QUERY PLAN " + sql, parameters, cancellationToken: Ct))).Select(r => r.Detail).ToList();
+        var text = string.Join("\n", plan);
+        // Each subscription's first due rows from its stretch of the index, stopped at the limit (a correlated list per
+        // subscription); every other read of deliveries by primary key, or of expired leases from their own index.
+        Assert.Contains("SEARCH p_first USING INDEX ix_deliveries_waiting_by_subscription (subscription_id=? AND next_attempt_at<?)", plan);
+        foreach (var read in plan.Where(d => d.Split(' ') is [("SEARCH" or "SCAN"), ("d" or "p"), ..]))
+        {
+            Assert.True(read.Contains("USING INDEX sqlite_autoindex_deliveries_1 (id=?)", StringComparison.Ordinal)
+                        || read.Contains("USING PRIMARY KEY", StringComparison.Ordinal)
+                        || read.StartsWith("SEARCH d USING INDEX ix_deliveries_leased ", StringComparison.Ordinal), text);
         }
     }
 

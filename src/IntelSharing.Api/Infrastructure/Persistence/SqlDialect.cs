@@ -60,6 +60,28 @@ public abstract class SqlDialect
     public abstract string RowsByKey(string table, string column, string keys, string name);
 
     /// <summary>
+    /// A join after a FROM item: for each of its rows, the first <paramref name="limit"/> rows of <paramref name="table"/>
+    /// (whose primary key is <c>id</c>) in <paramref name="order"/> that satisfy <paramref name="where"/> (given the
+    /// inner alias; it names the outer row's columns), read from <paramref name="index"/> in its order and stopped at
+    /// the limit, named <paramref name="name"/>. Each outer row costs one descent of the index and the rows it
+    /// returns, however many rows of <paramref name="table"/> match in all. On PostgreSQL a lateral subquery kept
+    /// apart from the join (<c>OFFSET 0</c>); on SQLite, which has no lateral join, the primary key looked up in a
+    /// correlated list of the first ids.
+    /// </summary>
+    public abstract string FirstRowsEach(string table, string name, string index, Func<string, string> where, string order, string limit);
+
+    /// <summary>
+    /// A FROM item: the row of <paramref name="table"/> (primary key <c>id</c>) for each id <paramref name="ids"/> (a
+    /// subquery with a column <c>id</c>) returns, named <paramref name="name"/>, each read by its primary key and, on
+    /// PostgreSQL, locked unless another transaction holds it (then left out). Conditions on <paramref name="name"/> are
+    /// checked on the row as locked, so a row another transaction changed since <paramref name="ids"/> read it is judged
+    /// as it is now. On both databases the ids drive the join, one primary-key read each: a condition on the table's
+    /// other columns cannot make a state index look cheaper (stale estimates made both databases read
+    /// ix_deliveries_state_created for a plain <c>id IN (…) AND state IN (…)</c>).
+    /// </summary>
+    public abstract string LockedByKey(string ids, string table, string name);
+
+    /// <summary>
     /// A condition: <paramref name="column"/> (a key) is one of the values <paramref name="subquery"/> returns, each
     /// looked up in the column's index. On PostgreSQL the subquery runs once into an array (<c>= ANY(ARRAY(…))</c>), an
     /// index condition the planner cannot turn into a hash join that reads the whole index, as it did for a plain
@@ -271,6 +293,12 @@ public sealed class PostgresDialect : SqlDialect
 
     public override string KeyIn(string column, string subquery) => $"{column} = ANY(ARRAY({subquery}))";
 
+    public override string LockedByKey(string ids, string table, string name) =>
+        $"({ids}) {name}_key CROSS JOIN LATERAL (SELECT * FROM {table} WHERE id = {name}_key.id FOR UPDATE SKIP LOCKED) {name}";
+
+    public override string FirstRowsEach(string table, string name, string index, Func<string, string> where, string order, string limit) =>
+        $"CROSS JOIN LATERAL (SELECT {name}.* FROM {table} {name} WHERE {where(name)} ORDER BY {name}.{order} LIMIT {limit} OFFSET 0) {name}";
+
     // The stored vector holds the folded words verbatim (migration 15), so the query takes them verbatim too: tsquery's
     // input function, each word a quoted operand (any inner quote doubled), ANDed. No parser on either side to disagree.
     // One statement for both plans: PostgreSQL's statistics of the vector's words (most common elements) tell the planner
@@ -435,6 +463,13 @@ public sealed class SqliteDialect : SqlDialect
     public override string WithoutTableScans(string statement) => statement;
 
     public override string KeyIn(string column, string subquery) => $"{column} IN ({subquery})";
+
+    // CROSS JOIN keeps the ids as the outer loop (SQLite never reorders it), each row then found by its primary key.
+    public override string LockedByKey(string ids, string table, string name) =>
+        $"({ids}) {name}_key CROSS JOIN {table} {name} ON {name}.id = {name}_key.id";
+
+    public override string FirstRowsEach(string table, string name, string index, Func<string, string> where, string order, string limit) =>
+        $"JOIN {table} {name} ON {name}.id IN (SELECT {name}_first.id FROM {table} {name}_first INDEXED BY {index} WHERE {where($"{name}_first")} ORDER BY {name}_first.{order} LIMIT {limit})";
 
     // FTS5 tells SQLite's planner nothing about how many rows a MATCH returns, so the choice is made here, from a count
     // of the matches that stops at walkFromMatches (Search__SqliteWalkFromMatches; it reads the words' doclists, no table

@@ -36,10 +36,13 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
         }
 
         var (sql, parameters) = ClaimStatement(max, excluded, now, token, checkLeases);
+        // Partner by partner (someone at a limit), every read is an index's: sequential scans are off for it, as for
+        // the hold pass; without, heap reads priced dearer had PostgreSQL lock each candidate through a scan of the table.
+        var statement = database.Dialect.InIndexOrder(excluded.HoldBackAny ? database.Dialect.WithoutTableScans(sql) : sql);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
         var transaction = write.Transaction;
-        var claimed = (await connection.QueryAsync<ClaimedId>(new CommandDefinition(database.Dialect.InIndexOrder(sql),
+        var claimed = (await connection.QueryAsync<ClaimedId>(new CommandDefinition(statement,
             parameters, transaction, cancellationToken: cancellationToken))).Select(c => c.Id).ToArray();
         if (claimed.Length == 0)
         {
@@ -110,16 +113,15 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
             updated = EventTypes.AlertUpdated,
         });
 
-        var (excludedSubscriptions, excludedDeliveries) = Exclusion(parameters, excluded);
+        var (excludedSubscriptions, excludedPartners, excludedDeliveries) = Exclusion(parameters, excluded);
 
         // One partial index, read in its order and stopped at the limit (ADR 45): ix_deliveries_sendable holds only
         // pending and failed rows not held by next_attempt_at, ix_deliveries_leased only in-flight rows by lease_until. The caller
         // runs the statement through SqlDialect.InIndexOrder, which leaves each database no other plan: before, stale
         // estimates had PostgreSQL read the whole backlog and sort it on every claim (19 ms a claim at 20,000 queued).
         // The subscriptions a claim may take from are one set per statement (a hash or a temporary index), not a probe
-        // per row read: with every partner at its limit a claim walks past every due row, and a primary-key probe of
-        // subscriptions per row was 97 % of what such a claim read. The states are literals, not parameters, so a
-        // prepared statement can prove the partial indexes' conditions.
+        // per row read. The states are literals, not parameters, so a prepared statement can prove the partial indexes'
+        // conditions.
         string Due(string name, string index, string condition, string order) =>
             $"""
             {name} AS (
@@ -130,10 +132,49 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
                 LIMIT @max
                 {database.Dialect.ForUpdateSkipLocked("d")})
             """;
+        static string Sendable(string d) =>
+            $"{d}.state IN ('{DeliveryStates.Pending}', '{DeliveryStates.Failed}') AND NOT {d}.held AND {d}.next_attempt_at <= @now";
+
         // Rows no claim may take wait held, outside ix_deliveries_sendable (DeliveryHolds, ADR 48): a paused partner's
-        // queue is the oldest due, and read in due order every claim walked all of it first.
-        var due = Due("due", "ix_deliveries_sendable",
-            $"d.state IN ('{DeliveryStates.Pending}', '{DeliveryStates.Failed}') AND NOT d.held AND d.next_attempt_at <= @now", "d.next_attempt_at");
+        // queue is the oldest due, and read in due order every claim walked all of it first. A partner at a limit here
+        // is still sending, so its rows stay; but if it answers slowly it falls behind, and its backlog is then the
+        // oldest due: read in due order, every claim walked all of it (ADR 49). So while anyone is at a limit, the claim
+        // takes the first due rows of each subscription it may take from (at most what one partner may have open,
+        // PerPartnerConcurrency), the earliest of those: it reads at most the subscriptions and that many rows of each,
+        // whatever waits for whom, and nothing at all when everyone who has work is at a limit.
+        string due;
+        if (excluded.HoldBackAny)
+        {
+            // Each subscription's first due rows from ix_deliveries_waiting_by_subscription, in its order, stopped at the
+            // limit. "held IS NOT TRUE", not "NOT held": PostgreSQL cannot prove ix_deliveries_sendable's condition from
+            // it, so with stale estimates it cannot walk that index in due order for each subscription instead.
+            parameters.Add("perPartner", Math.Min(max, options.PerPartnerConcurrency));
+            var firstOfEach = database.Dialect.FirstRowsEach("deliveries", "p", "ix_deliveries_waiting_by_subscription",
+                p => $"{p}.subscription_id = s.id AND {p}.state IN ('{DeliveryStates.Pending}', '{DeliveryStates.Failed}') AND {p}.next_attempt_at <= @now AND {p}.held IS NOT TRUE",
+                "next_attempt_at", "@perPartner");
+            var firstDue =
+                $"""
+                SELECT p.id FROM subscriptions s
+                {firstOfEach}
+                WHERE s.status = 'active'{excludedPartners}
+                ORDER BY p.next_attempt_at
+                LIMIT @max
+                """;
+            // Read without locks: each is locked by primary key (skipped if a claim elsewhere has it) and checked again
+            // as it is now.
+            due =
+                $"""
+                due AS (
+                    SELECT d.id, d.next_attempt_at FROM {database.Dialect.LockedByKey(firstDue, "deliveries", "d")}
+                    WHERE {Sendable("d")}
+                      AND {DeliveryHolds.SendableSql("d", excludedSubscriptions)}{excludedDeliveries})
+                """;
+        }
+        else
+        {
+            due = Due("due", "ix_deliveries_sendable", Sendable("d"), "d.next_attempt_at");
+        }
+
         var leases = checkLeases
             ? $",\n{Due("lease_expired", "ix_deliveries_leased", $"d.state = '{DeliveryStates.InFlight}' AND d.lease_until < @now", "d.lease_until")}"
             : "";
@@ -195,10 +236,14 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
     /// The claim's filter for whoever is at a limit of <see cref="WorkerShares"/>: their rows are not claimed at all, so a
     /// hostile agency's backlog never fills a batch that answering partners' deliveries are queued behind.
     /// </summary>
-    private static (string Subscriptions, string Deliveries) Exclusion(DynamicParameters parameters, WorkerShares.Exclusions excluded)
+    private static (string Subscriptions, string Partners, string Deliveries) Exclusion(DynamicParameters parameters, WorkerShares.Exclusions excluded)
     {
         // On the subscriptions a claim may take from (a set computed once per statement), and on the delivery row itself.
+        // Partners: all of it on the subscriptions, for the claim that reads them partner by partner. There a rule left
+        // to the delivery rows would let the earliest rows of partners it refuses fill every place, and the claim take
+        // nothing (an agency's dozens of unproven endpoints, their rows the oldest, took every place in PartnerStarvationTests).
         var subscriptions = new StringBuilder();
+        var partners = new StringBuilder();
         var deliveries = new StringBuilder();
         if (excluded.Authorities.Count > 0)
         {
@@ -208,7 +253,9 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
         // Agency lists only when non-empty: an empty list is typed text, which PostgreSQL will not compare with uuid.
         if (excluded.Agencies.Count > 0)
         {
-            deliveries.Append($" AND d.agency_id NOT IN {SqlLists.InPadded(parameters, "xa", excluded.Agencies)}");
+            var list = SqlLists.InPadded(parameters, "xa", excluded.Agencies);
+            partners.Append($" AND s.agency_id NOT IN {list}");
+            deliveries.Append($" AND d.agency_id NOT IN {list}");
         }
 
         if (excluded.ProvenOnly)
@@ -217,11 +264,14 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
         }
         else if (excluded.ProvenOnlyAgencies.Count > 0)
         {
-            deliveries.Append($" AND (d.agency_id NOT IN {SqlLists.InPadded(parameters, "pa", excluded.ProvenOnlyAgencies)}")
-                .Append($" OR d.subscription_id IN (SELECT ps.id FROM subscriptions ps WHERE ps.authority IN {SqlLists.InPadded(parameters, "p", excluded.Proven)}))");
+            var agencies = SqlLists.InPadded(parameters, "pa", excluded.ProvenOnlyAgencies);
+            var proven = SqlLists.InPadded(parameters, "p", excluded.Proven);
+            partners.Append($" AND (s.agency_id NOT IN {agencies} OR s.authority IN {proven})");
+            deliveries.Append($" AND (d.agency_id NOT IN {agencies}")
+                .Append($" OR d.subscription_id IN (SELECT ps.id FROM subscriptions ps WHERE ps.authority IN {proven}))");
         }
 
-        return (subscriptions.ToString(), deliveries.ToString());
+        return (subscriptions.ToString(), subscriptions.ToString() + partners, deliveries.ToString());
     }
 
     private sealed record ClaimedId
