@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text;
 using Dapper;
 using IntelSharing.Api.Infrastructure.Persistence;
@@ -12,6 +13,9 @@ namespace IntelSharing.Api.Features.Deliveries.Dispatch;
 /// </summary>
 public sealed class DeliveryClaims(Database database, DeliverySignal signal, TimeProvider time, DeliveryOptions options)
 {
+    /// <summary>The fewest rows of the queue's head a claim reads, while someone is at a limit, before it goes partner by partner.</summary>
+    internal const int MinimumWalk = 256;
+
     private long _leasesCheckedAt = long.MinValue / 2;
 
     /// <summary>How often a claim also takes over expired leases: a quarter of the lease, at most every second.</summary>
@@ -35,15 +39,10 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
             Volatile.Write(ref _leasesCheckedAt, now.UtcTicks);
         }
 
-        var (sql, parameters) = ClaimStatement(max, excluded, now, token, checkLeases);
-        // Partner by partner (someone at a limit), every read is an index's: sequential scans are off for it, as for
-        // the hold pass; without, heap reads priced dearer had PostgreSQL lock each candidate through a scan of the table.
-        var statement = database.Dialect.InIndexOrder(excluded.HoldBackAny ? database.Dialect.WithoutTableScans(sql) : sql);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
         var transaction = write.Transaction;
-        var claimed = (await connection.QueryAsync<ClaimedId>(new CommandDefinition(statement,
-            parameters, transaction, cancellationToken: cancellationToken))).Select(c => c.Id).ToArray();
+        var claimed = await ClaimIdsAsync(connection, transaction, max, excluded, now, token, checkLeases, cancellationToken);
         if (claimed.Length == 0)
         {
             await write.CommitAsync(cancellationToken);
@@ -96,11 +95,42 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
     }
 
     /// <summary>
-    /// The claim's UPDATE: marks up to <paramref name="max"/> due deliveries in flight under <paramref name="token"/> and
-    /// returns their ids; with <paramref name="checkLeases"/> also those whose lease ended. Separate so that its plan can
-    /// be tested against the backlog that made the old one read everything (ADR 45).
+    /// Marks up to <paramref name="max"/> due deliveries in flight under <paramref name="token"/> in the caller's write
+    /// transaction and returns their ids: the head of the queue, and while someone is at a limit and the head's walk
+    /// left the claim short, partner by partner for the rest (ADR 49).
     /// </summary>
-    internal (string Sql, DynamicParameters Parameters) ClaimStatement(int max, WorkerShares.Exclusions excluded, DateTimeOffset now, Guid token, bool checkLeases)
+    internal async Task<Guid[]> ClaimIdsAsync(
+        DbConnection connection, DbTransaction? transaction, int max, WorkerShares.Exclusions excluded, DateTimeOffset now, Guid token, bool checkLeases,
+        CancellationToken cancellationToken)
+    {
+        var claimed = await RunAsync(ClaimStatement(max, excluded, now, token, checkLeases));
+        if (excluded.HoldBackAny && claimed.Length < max)
+        {
+            // The head of the queue, within its walk, had less than a batch for the partners with room: perhaps only
+            // because little is due, perhaps because a partner at its limit has fallen behind and its backlog is the
+            // head. Partner by partner for the rest: bounded by the subscriptions, whoever's backlog it is.
+            claimed = [.. claimed, .. await RunAsync(ClaimStatement(max - claimed.Length, excluded, now, token, checkLeases: false, partnerByPartner: true))];
+        }
+
+        return claimed;
+
+        // While someone is at a limit, every read is an index's: sequential scans are off, as for the hold pass; without,
+        // heap reads priced dearer had PostgreSQL lock each candidate through a scan of the table.
+        async Task<Guid[]> RunAsync((string Sql, DynamicParameters Parameters) statement) =>
+            (await connection.QueryAsync<ClaimedId>(new CommandDefinition(
+                database.Dialect.InIndexOrder(excluded.HoldBackAny ? database.Dialect.WithoutTableScans(statement.Sql) : statement.Sql),
+                statement.Parameters, transaction, cancellationToken: cancellationToken))).Select(c => c.Id).ToArray();
+    }
+
+    /// <summary>
+    /// The claim's UPDATE: marks up to <paramref name="max"/> due deliveries in flight under <paramref name="token"/> and
+    /// returns their ids; with <paramref name="checkLeases"/> also those whose lease ended. From the head of the queue, at
+    /// most a walk of it while someone is at a limit; <paramref name="partnerByPartner"/>, each subscription's first due
+    /// rows instead (ADR 49). Separate so that its plan can be tested against the backlog that made the old one read
+    /// everything (ADR 45).
+    /// </summary>
+    internal (string Sql, DynamicParameters Parameters) ClaimStatement(
+        int max, WorkerShares.Exclusions excluded, DateTimeOffset now, Guid token, bool checkLeases, bool partnerByPartner = false)
     {
         var parameters = new DynamicParameters(new
         {
@@ -108,12 +138,13 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
             token,
             leaseUntil = now + options.Lease,
             max,
+            walk = Math.Max(4 * max, MinimumWalk),
             inFlight = DeliveryStates.InFlight,
             published = EventTypes.AlertPublished,
             updated = EventTypes.AlertUpdated,
         });
 
-        var (excludedSubscriptions, excludedPartners, excludedDeliveries) = Exclusion(parameters, excluded);
+        var (excludedSubscriptions, excludedPartners, excludedDeliveries) = Exclusion(parameters, excluded, "d");
 
         // One partial index, read in its order and stopped at the limit (ADR 45): ix_deliveries_sendable holds only
         // pending and failed rows not held by next_attempt_at, ix_deliveries_leased only in-flight rows by lease_until. The caller
@@ -139,41 +170,68 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
         // queue is the oldest due, and read in due order every claim walked all of it first. A partner at a limit here
         // is still sending, so its rows stay; but if it answers slowly it falls behind, and its backlog is then the
         // oldest due: read in due order, every claim walked all of it (ADR 49). So while anyone is at a limit, the claim
-        // takes the first due rows of each subscription it may take from (at most what one partner may have open,
-        // PerPartnerConcurrency), the earliest of those: it reads at most the subscriptions and that many rows of each,
-        // whatever waits for whom, and nothing at all when everyone who has work is at a limit.
+        // reads at most a walk of the head (four batches, at least 256 rows) and, when that leaves it short, takes the
+        // first due rows of each subscription it may take from (partnerByPartner).
         string due;
-        if (excluded.HoldBackAny)
+        if (partnerByPartner)
         {
             // Each subscription's first due rows from ix_deliveries_waiting_by_subscription, in its order, stopped at the
-            // limit. "held IS NOT TRUE", not "NOT held": PostgreSQL cannot prove ix_deliveries_sendable's condition from
-            // it, so with stale estimates it cannot walk that index in due order for each subscription instead.
+            // limit (at most what one partner may have open). "held IS NOT TRUE", not "NOT held": PostgreSQL cannot
+            // prove ix_deliveries_sendable's condition from it, so with stale estimates it cannot walk that index in due
+            // order for each subscription instead. No more of one partner (authority) or agency than it may have open:
+            // an agency's endpoints on one host are several subscriptions, and what a claim takes beyond that is put
+            // back, a write per row. It reads at most the subscriptions and that many rows of each, whatever waits for
+            // whom, and nothing at all when everyone who has work is at a limit. The rest of the claim's rule (an inactive
+            // agency's notices wait) before the window and the limit, so that rows it refuses take no place.
             parameters.Add("perPartner", Math.Min(max, options.PerPartnerConcurrency));
+            parameters.Add("perAgency", Math.Min(max, options.AgencyShare));
             var firstOfEach = database.Dialect.FirstRowsEach("deliveries", "p", "ix_deliveries_waiting_by_subscription",
                 p => $"{p}.subscription_id = s.id AND {p}.state IN ('{DeliveryStates.Pending}', '{DeliveryStates.Failed}') AND {p}.next_attempt_at <= @now AND {p}.held IS NOT TRUE",
                 "next_attempt_at", "@perPartner");
-            var firstDue =
+            due = Locked(
                 $"""
-                SELECT p.id FROM subscriptions s
-                {firstOfEach}
-                WHERE s.status = 'active'{excludedPartners}
-                ORDER BY p.next_attempt_at
+                SELECT f.id FROM (
+                    SELECT p.id, p.next_attempt_at,
+                           ROW_NUMBER() OVER (PARTITION BY s.authority ORDER BY p.next_attempt_at) AS of_partner,
+                           ROW_NUMBER() OVER (PARTITION BY s.agency_id ORDER BY p.next_attempt_at) AS of_agency
+                    FROM subscriptions s
+                    {firstOfEach}
+                    WHERE s.status = 'active'{excludedPartners}
+                      AND {DeliveryHolds.AgencySendableSql("p")}) f
+                WHERE f.of_partner <= @perPartner AND f.of_agency <= @perAgency
+                ORDER BY f.next_attempt_at
                 LIMIT @max
-                """;
-            // Read without locks: each is locked by primary key (skipped if a claim elsewhere has it) and checked again
-            // as it is now.
-            due =
+                """);
+        }
+        else if (excluded.HoldBackAny)
+        {
+            // The head read in due order and cut at the walk, the rows the claim may take kept.
+            var (_, _, excludedHeadRows) = Exclusion(parameters, excluded, "h");
+            due = Locked(
                 $"""
-                due AS (
-                    SELECT d.id, d.next_attempt_at FROM {database.Dialect.LockedByKey(firstDue, "deliveries", "d")}
-                    WHERE {Sendable("d")}
-                      AND {DeliveryHolds.SendableSql("d", excludedSubscriptions)}{excludedDeliveries})
-                """;
+                SELECT h.id FROM (
+                    SELECT h.id, h.next_attempt_at, h.subscription_id, h.agency_id, h.event_id FROM deliveries h {database.Dialect.IndexedBy("ix_deliveries_sendable")}
+                    WHERE {Sendable("h")}
+                    ORDER BY h.next_attempt_at
+                    LIMIT @walk) h
+                WHERE {DeliveryHolds.SendableSql("h", excludedSubscriptions)}{excludedHeadRows}
+                ORDER BY h.next_attempt_at
+                LIMIT @max
+                """);
         }
         else
         {
             due = Due("due", "ix_deliveries_sendable", Sendable("d"), "d.next_attempt_at");
         }
+
+        // Candidates read without locks: each is locked by primary key (skipped if a claim elsewhere has it) and checked
+        // again as it is now.
+        string Locked(string candidates) =>
+            $"""
+            due AS (
+                SELECT d.id, d.next_attempt_at FROM {database.Dialect.LockedByKey(candidates, "deliveries", "d")}
+                WHERE {Sendable("d")})
+            """;
 
         var leases = checkLeases
             ? $",\n{Due("lease_expired", "ix_deliveries_leased", $"d.state = '{DeliveryStates.InFlight}' AND d.lease_until < @now", "d.lease_until")}"
@@ -236,9 +294,10 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
     /// The claim's filter for whoever is at a limit of <see cref="WorkerShares"/>: their rows are not claimed at all, so a
     /// hostile agency's backlog never fills a batch that answering partners' deliveries are queued behind.
     /// </summary>
-    private static (string Subscriptions, string Partners, string Deliveries) Exclusion(DynamicParameters parameters, WorkerShares.Exclusions excluded)
+    private static (string Subscriptions, string Partners, string Deliveries) Exclusion(DynamicParameters parameters, WorkerShares.Exclusions excluded, string row)
     {
-        // On the subscriptions a claim may take from (a set computed once per statement), and on the delivery row itself.
+        // On the subscriptions a claim may take from (a set computed once per statement), and on the delivery row (alias
+        // row) itself.
         // Partners: all of it on the subscriptions, for the claim that reads them partner by partner. There a rule left
         // to the delivery rows would let the earliest rows of partners it refuses fill every place, and the claim take
         // nothing (an agency's dozens of unproven endpoints, their rows the oldest, took every place in PartnerStarvationTests).
@@ -255,7 +314,7 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
         {
             var list = SqlLists.InPadded(parameters, "xa", excluded.Agencies);
             partners.Append($" AND s.agency_id NOT IN {list}");
-            deliveries.Append($" AND d.agency_id NOT IN {list}");
+            deliveries.Append($" AND {row}.agency_id NOT IN {list}");
         }
 
         if (excluded.ProvenOnly)
@@ -267,8 +326,8 @@ public sealed class DeliveryClaims(Database database, DeliverySignal signal, Tim
             var agencies = SqlLists.InPadded(parameters, "pa", excluded.ProvenOnlyAgencies);
             var proven = SqlLists.InPadded(parameters, "p", excluded.Proven);
             partners.Append($" AND (s.agency_id NOT IN {agencies} OR s.authority IN {proven})");
-            deliveries.Append($" AND (d.agency_id NOT IN {agencies}")
-                .Append($" OR d.subscription_id IN (SELECT ps.id FROM subscriptions ps WHERE ps.authority IN {proven}))");
+            deliveries.Append($" AND ({row}.agency_id NOT IN {agencies}")
+                .Append($" OR {row}.subscription_id IN (SELECT ps.id FROM subscriptions ps WHERE ps.authority IN {proven}))");
         }
 
         return (subscriptions.ToString(), subscriptions.ToString() + partners, deliveries.ToString());

@@ -44,7 +44,16 @@ public sealed class DeliveryHolds(Database database, PartnerBreakers breakers, T
     public static string SendableSql(string d, string subscriptionFilter = "") =>
         $"""
         {d}.subscription_id IN (SELECT s.id FROM subscriptions s WHERE s.status = 'active'{subscriptionFilter})
-        AND (EXISTS (SELECT 1 FROM agencies a WHERE a.id = {d}.agency_id AND a.is_active)
+        AND {AgencySendableSql(d)}
+        """;
+
+    /// <summary>
+    /// The part of <see cref="SendableSql"/> about row <paramref name="d"/>'s agency, for a caller that reads the rows
+    /// of active subscriptions already: its agency is active, or the row carries alert content.
+    /// </summary>
+    public static string AgencySendableSql(string d) =>
+        $"""
+        (EXISTS (SELECT 1 FROM agencies a WHERE a.id = {d}.agency_id AND a.is_active)
              OR EXISTS (SELECT 1 FROM events ce WHERE ce.id = {d}.event_id AND ce.type IN (@published, @updated)))
         """;
 
