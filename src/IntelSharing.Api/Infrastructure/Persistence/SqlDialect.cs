@@ -65,8 +65,9 @@ public abstract class SqlDialect
     /// inner alias; it names the outer row's columns), read from <paramref name="index"/> in its order and stopped at
     /// the limit, named <paramref name="name"/>. Each outer row costs one descent of the index and the rows it
     /// returns, however many rows of <paramref name="table"/> match in all. On PostgreSQL a lateral subquery kept
-    /// apart from the join (<c>OFFSET 0</c>); on SQLite, which has no lateral join, the primary key looked up in a
-    /// correlated list of the first ids.
+    /// apart from the join (<c>OFFSET 0</c>), its index chosen by the planner from <paramref name="where"/> (which must
+    /// leave it no other ordered index); on SQLite, which has no lateral join, the primary key looked up in a
+    /// correlated list of the first ids read <c>INDEXED BY</c> <paramref name="index"/>.
     /// </summary>
     public abstract string FirstRowsEach(string table, string name, string index, Func<string, string> where, string order, string limit);
 
