@@ -114,6 +114,33 @@ public abstract class TaxiiServerTests(ApiFixture app)
     }
 
     [Fact]
+    public async Task Objects_are_served_exactly_as_the_stix_export_writes_them_whatever_their_characters()
+    {
+        // The stored objects are read as their UTF-8 bytes and copied into the page as they are: text outside ASCII,
+        // quotes and backslashes must come out as the export writes them, on both databases.
+        var cert = await app.CreateAgencyAsync("National CERT");
+        var since = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMilliseconds(-1).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
+        var published = Samples.CyberAlert();
+        const string Title = "Фишинг „eUprava\" – Röszke–Horgoš határátkelő, ĐŽ 🛂 \\share\\c$";
+        published["title"] = Title;
+        var alert = await cert.PublishAsync(published);
+        var collection = await CollectionOfAsync(cert.Client, "cyber_incident");
+
+        var exported = (await BundleAsync(cert.Client, alert)).GetProperty("objects").EnumerateArray().ToDictionary(IdOf);
+        var response = await cert.Client.GetAsync($"{collection}objects/?added_after={since}", Ct);
+        var bytes = await response.Content.ReadAsByteArrayAsync(Ct);
+        var page = JsonDocument.Parse(bytes).RootElement.GetProperty("objects").EnumerateArray().Where(o => exported.ContainsKey(IdOf(o))).ToList();
+        var incident = exported.Values.Single(o => o.GetProperty("type").GetString() == "incident");
+        var byId = await GetJsonAsync(cert.Client, $"{collection}objects/{IdOf(incident)}/");
+
+        Assert.Equal(bytes.Length, response.Content.Headers.ContentLength);
+        Assert.Equal(exported.Keys.Order(), page.Select(IdOf).Order());
+        Assert.All(page, o => Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(exported[IdOf(o)].GetRawText()), System.Text.Json.Nodes.JsonNode.Parse(o.GetRawText())), IdOf(o)));
+        Assert.Equal(Title, page.Single(o => IdOf(o) == IdOf(incident)).GetProperty("name").GetString());
+        Assert.Equal(Title, Assert.Single(byId.GetProperty("objects").EnumerateArray()).GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task A_page_carries_each_shared_object_once_however_many_of_its_alerts_carry_it()
     {
         var cert = await app.CreateAgencyAsync("National CERT");
@@ -199,7 +226,7 @@ public abstract class TaxiiServerTests(ApiFixture app)
               ANALYZE;
               """;
         await connection.ExecuteAsync(new CommandDefinition(sql, new { template, filler = filler.Id }, cancellationToken: Ct));
-        var lookup = Api.Features.Taxii.GetTaxiiObjects.Handler.CarriersSql(addedAfter: false);
+        var lookup = Api.Features.Taxii.GetTaxiiObjects.Handler.CarriersSql(Api.Infrastructure.Persistence.SqlDialect.Of(connection), addedAfter: false);
         var parameters = new { key, category = "cyber_incident", agencyId = filler.Id, offset = 0, take = 2 };
         return postgres
             ? string.Join('\n', await connection.QueryAsync<string>(new CommandDefinition("EXPLAIN " + lookup, parameters, cancellationToken: Ct)))

@@ -22,7 +22,7 @@ public static class StixObjectIndex
     /// id serves them to anyone who may read the collection without reading an alert, and they are not recorded in
     /// the index (ADR 36). Their date added is their <c>created</c>: they were in every collection from the start.
     /// </summary>
-    private static readonly StixRendering.RenderedAlert UniversalObjects = StixRendering.RenderedAlert.Parse(StixRendering.Serialize(
+    private static readonly StixRendering.RenderedAlert UniversalObjects = StixRendering.RenderedAlert.Parse(StixRendering.SerializeUtf8(
         [.. Enum.GetValues<Tlp>().Select(StixDefinitions.Marking), StixDefinitions.SystemIdentity(), StixDefinitions.HandlingExtension(), StixDefinitions.IdentifierExtension()]),
         withPersons: false);
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CommunityToolkit.HighPerformance.Buffers;
 using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Stix;
 using IntelSharing.Api.Infrastructure.Http;
@@ -51,6 +52,10 @@ public static class TaxiiProtocol
     /// <summary>A resource already written as JSON.</summary>
     public static IResult Ok(string json, IReadOnlyDictionary<string, string>? headers = null) =>
         new JsonDocumentResult(json) { ContentType = MediaType, Headers = headers };
+
+    /// <summary>A resource written as UTF-8 into a pooled buffer, which the response returns to the pool once sent.</summary>
+    public static IResult Ok(ArrayPoolBufferWriter<byte> body, IReadOnlyDictionary<string, string>? headers = null) =>
+        new PooledJsonResult(body) { ContentType = MediaType, Headers = headers };
 
     /// <summary>The TAXII error message resource (§3.6.1).</summary>
     public static IResult Error(int status, string title, string description) =>

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text;
+using CommunityToolkit.HighPerformance.Buffers;
 using Microsoft.AspNetCore.Http.Metadata;
 
 namespace IntelSharing.Api.Infrastructure.Http;
@@ -70,4 +71,37 @@ public sealed class CreatedJsonDocumentResult<T>(string json) : JsonDocumentResu
     [SuppressMessage("Design", "CA1000:Do not declare static members on generic types", Justification = "IEndpointMetadataProvider is a static abstract member, as on ASP.NET Core's own Ok<T>.")]
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
         builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status201Created, typeof(T), ["application/json"]));
+}
+
+/// <summary>
+/// A JSON document already written as UTF-8 into a pooled buffer (a TAXII page, about 100 KB), sent as it is; the buffer
+/// goes back to the pool once sent, or is left to the collector if the response is never written.
+/// </summary>
+public sealed class PooledJsonResult(ArrayPoolBufferWriter<byte> body) : IResult, IStatusCodeHttpResult
+{
+    public int? StatusCode => StatusCodes.Status200OK;
+
+    public string ContentType { get; init; } = "application/json; charset=utf-8";
+
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        using (body)
+        {
+            var response = httpContext.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = ContentType;
+            if (Headers is not null)
+            {
+                foreach (var (name, value) in Headers)
+                {
+                    response.Headers[name] = value;
+                }
+            }
+
+            response.ContentLength = body.WrittenCount;
+            await response.BodyWriter.WriteAsync(body.WrittenMemory, httpContext.RequestAborted);
+        }
+    }
 }

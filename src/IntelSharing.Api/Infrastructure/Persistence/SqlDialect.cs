@@ -24,6 +24,12 @@ public abstract class SqlDialect
     public abstract string JsonB(string parameter);
 
     /// <summary>
+    /// A text column's value as its UTF-8 bytes (read as a <c>byte[]</c>): for large JSON that is parsed or copied as
+    /// UTF-8 anyway, so the client neither decodes it into a string nor encodes it back.
+    /// </summary>
+    public abstract string Utf8Bytes(string column);
+
+    /// <summary>
     /// Appended to a claim query: locks the rows of <paramref name="tableAlias"/> only, skipping rows other workers
     /// hold (PostgreSQL), or nothing (SQLite has one writer at a time, so the claiming UPDATE is already exclusive).
     /// </summary>
@@ -248,6 +254,9 @@ public sealed class PostgresDialect : SqlDialect
 
     public override string Json(string parameter) => $"CAST({parameter} AS json)";
 
+    // Not CAST(… AS bytea), which would read the text as bytea's escape format (JSON's backslashes included).
+    public override string Utf8Bytes(string column) => $"convert_to({column}, 'UTF8')";
+
     public override string JsonB(string parameter) => $"CAST({parameter} AS jsonb)";
 
     public override string ForUpdateSkipLocked(string tableAlias) => $"FOR UPDATE OF {tableAlias} SKIP LOCKED";
@@ -445,6 +454,8 @@ public sealed class SqliteDialect : SqlDialect
     public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
 
     public override string Json(string parameter) => parameter;
+
+    public override string Utf8Bytes(string column) => $"CAST({column} AS BLOB)";
 
     public override string JsonB(string parameter) => parameter;
 
