@@ -36,6 +36,9 @@ public static class GetTaxiiObjects
     /// <summary>The most alerts one query of a page reads.</summary>
     private const int MaxAlertsPerBatch = 500;
 
+    /// <summary>Objects an alert of each category has added to a page without filters here, on average (see WalkAsync).</summary>
+    private static readonly double[] ObjectsPerAlert = [.. Enum.GetValues<Domain.AlertCategory>().Select(_ => 10.0)];
+
     public enum View
     {
         Objects,
@@ -160,10 +163,17 @@ public static class GetTaxiiObjects
             var onPage = new HashSet<string>(StringComparer.Ordinal);
             var everyVersion = versions.Contains("all");
             var scanned = 0;
+            var alertsOpened = 0;
 
-            // Each alert read brings its stored objects (kilobytes), so a query asks for about as many alerts as the page
-            // needs — an alert has a dozen objects or more — and doubles while a sparse filter leaves the page short.
-            var batch = (limit / 10) + 2;
+            // Each alert read brings its stored objects (some 20 KB for a cyber alert), so a query asks for about as many
+            // alerts as the page needs, and doubles while a sparse filter leaves the page short. How many that is comes, for
+            // a page without filters, from how many objects the collection's alerts have added to pages here; a filter
+            // keeps the fixed guess of a dozen objects an alert. The page is the same either way: only what is read for it differs.
+            var unfiltered = types.Count == 0 && specVersions.Count == 0 && versions.Count == 0;
+            var collection = (int)query.Collection.Category;
+            var batch = unfiltered
+                ? (int)Math.Ceiling((limit + 1) / Volatile.Read(ref ObjectsPerAlert[collection])) + 1
+                : (limit / 10) + 2;
             while (page.Count <= limit && scanned < MaxAlertsPerPage)
             {
                 var wanted = Math.Min(batch, MaxAlertsPerPage - scanned);
@@ -175,6 +185,7 @@ public static class GetTaxiiObjects
                 foreach (var row in rows)
                 {
                     var objects = (await opened.OpenAsync(connection, row, query.Purpose is not null, cancellationToken)).Objects;
+                    alertsOpened++;
                     var start = from is { } f && f.Id == row.Id && f.At == row.UpdatedAt ? skip : 0;
                     for (var index = start; index < objects.Count; index++)
                     {
@@ -198,6 +209,13 @@ public static class GetTaxiiObjects
                 {
                     break;
                 }
+            }
+
+            if (unfiltered && alertsOpened >= 2)
+            {
+                // A moving average; instances and racing requests each keep their own guess, and a lost update costs nothing.
+                var seen = Math.Clamp(page.Count / (double)alertsOpened, 1, 100);
+                Volatile.Write(ref ObjectsPerAlert[collection], (0.9 * Volatile.Read(ref ObjectsPerAlert[collection])) + (0.1 * seen));
             }
 
             if (page.Count > limit)
