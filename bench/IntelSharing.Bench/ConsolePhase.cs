@@ -240,6 +240,15 @@ public sealed partial class ConsolePhase(SuiteOptions options, Postgres postgres
             SELECT s.id, 1, d.subscription_id, s.state = 'dead', s.at, 20 + (random() * 200)::int, CASE WHEN s.state = 'delivered' THEN 204 ELSE 503 END,
                    CASE WHEN s.state = 'delivered' THEN NULL ELSE 'HTTP 503' END
             FROM seed_deliveries s JOIN deliveries d ON d.id = s.id;
+            -- What the outcome recorder would have added as it recorded these attempts (ADR 50), counted afresh from all of them.
+            DELETE FROM attempt_hours;
+            INSERT INTO attempt_hours (subscription_id, hour, delivered, failed, dead, duration_ms_sum, duration_ms_max)
+            SELECT subscription_id, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24'),
+                   SUM(CASE WHEN status_code BETWEEN 200 AND 299 AND error IS NULL THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN status_code BETWEEN 200 AND 299 AND error IS NULL THEN 0 ELSE 1 END),
+                   SUM(CASE WHEN gave_up THEN 1 ELSE 0 END), SUM(duration_ms), MAX(duration_ms)
+            FROM delivery_attempts
+            GROUP BY subscription_id, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24');
             ANALYZE;
             """);
     }

@@ -111,6 +111,42 @@ public abstract class PartnerHealthTests<TFixture>(TFixture app) : IAsyncLifetim
         Assert.False(afterADay.TryGetProperty("latencyP50Ms", out _));
     }
 
+    /// <summary>
+    /// The plotted hours are whole clock hours (ADR 50: from attempt_hours); the day and the last hour are not. The part of
+    /// the day before the first plotted hour, and a last hour that spans two clock hours, are counted from the attempts.
+    /// </summary>
+    [Fact]
+    public async Task The_day_counts_the_part_of_its_first_hour_no_plotted_hour_shows_and_the_last_hour_spans_two_clock_hours()
+    {
+        var serbia = await AgencyAsync("Border Police Directorate", "RS", Scopes.AlertsWrite);
+        var hungary = await AgencyAsync("Hungarian Police", "HU", Scopes.AlertsRead, Scopes.SubscriptionsManage);
+        var (receiver, subscriptionId) = await _partners.SubscribedReceiverAsync(hungary);
+        var now = app.Clock.GetUtcNow();
+        var toTwentyToTheHour = TimeSpan.FromMinutes((100 - now.Minute) % 60) - TimeSpan.FromSeconds(now.Second);
+        app.Advance(toTwentyToTheHour > TimeSpan.Zero ? toTwentyToTheHour : toTwentyToTheHour + TimeSpan.FromHours(1));
+        Assert.Equal(40, app.Clock.GetUtcNow().Minute);
+        await serbia.PublishAsync(TestData.SmugglingAlert("amber+strict", agencies: [hungary.Id]));
+        await receiver.WaitForAsync(1);
+        await DeliveryTestSettings.EventuallyAsync(async () => await FinishedAsync([subscriptionId]) == 1, "the first attempt recorded");
+
+        // 23 h 30 min later (at :10): the first attempt is in the last day, in the hour before the first plotted one.
+        app.Advance(TimeSpan.FromMinutes((23 * 60) + 30));
+        await serbia.PublishAsync(TestData.SmugglingAlert("amber+strict", agencies: [hungary.Id]));
+        await receiver.WaitForAsync(2);
+        await DeliveryTestSettings.EventuallyAsync(async () => await FinishedAsync([subscriptionId]) == 2, "the second attempt recorded");
+        var both = Find(await HealthAsync(hungary), subscriptionId)!.Value;
+
+        // 55 minutes later (at :05 of the next hour): the second attempt is in the last 60 minutes, in the previous clock
+        // hour; the first has left the day.
+        app.Advance(TimeSpan.FromMinutes(55));
+        var later = Find(await HealthAsync(hungary), subscriptionId)!.Value;
+
+        static long Delivered(JsonElement health, string window) => health.GetProperty(window).GetProperty("delivered").GetInt64();
+        static long Plotted(JsonElement health) => health.GetProperty("hours").EnumerateArray().Sum(h => h.GetProperty("delivered").GetInt64());
+        Assert.Equal((2L, 1L, 1L), (Delivered(both, "lastDay"), Delivered(both, "lastHour"), Plotted(both)));
+        Assert.Equal((1L, 1L, 1L), (Delivered(later, "lastDay"), Delivered(later, "lastHour"), Plotted(later)));
+    }
+
     [Fact]
     public async Task The_last_24_hours_list_every_clock_hour_with_the_attempts_and_latency_of_the_hour_they_started_in()
     {
@@ -253,7 +289,9 @@ public abstract class PartnerHealthTests<TFixture>(TFixture app) : IAsyncLifetim
     private async Task<List<OldHour>> OldCountsAsync(IReadOnlyList<Guid> subscriptions)
     {
         await using var connection = await app.Database.OpenAsync(Ct);
-        var hour = app.Database.Dialect.UtcHourText(app.Database.Dialect.UtcHourKey("da.started_at"));
+        var hour = app.Database.Dialect.Provider == IntelSharing.Api.Infrastructure.Persistence.DatabaseProvider.Postgres
+            ? "to_char(da.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')"
+            : "substr(da.started_at, 1, 13)";
         const string Succeeded = "da.status_code BETWEEN 200 AND 299 AND da.error IS NULL";
         var parameters = new Dapper.DynamicParameters(new { dayAgo = app.Clock.GetUtcNow().AddDays(-1) });
         var ids = IntelSharing.Api.Infrastructure.Persistence.SqlLists.In(parameters, "subscription", subscriptions.ToList());

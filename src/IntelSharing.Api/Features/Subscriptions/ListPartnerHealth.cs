@@ -29,9 +29,6 @@ public static class ListPartnerHealth
     /// <summary>Clock hours in <see cref="PartnerHealth.Hours"/>: the current one and the 23 before it.</summary>
     public const int HoursPlotted = 24;
 
-    /// <summary>How <see cref="SqlDialect.UtcHourText"/> writes an hour on both databases.</summary>
-    private const string HourFormat = "yyyy-MM-dd'T'HH";
-
     public sealed record Query(Caller Caller, string? Cursor, string? Limit) : IQuery<Result<PartnerHealthPage>>
     {
         public int Take => Limit is null ? 50 : int.Parse(Limit, CultureInfo.InvariantCulture);
@@ -67,7 +64,7 @@ public static class ListPartnerHealth
         public DateTimeOffset CreatedAt { get; init; }
     }
 
-    /// <summary>One subscription's attempts in one UTC clock hour of the last day, with the last hour's share of them.</summary>
+    /// <summary>One subscription's attempts in one UTC clock hour (<c>attempt_hours</c>).</summary>
     private sealed record HourRow
     {
         public Guid SubscriptionId { get; init; }
@@ -80,15 +77,30 @@ public static class ListPartnerHealth
 
         public long Dead { get; init; }
 
+        public long DurationMsSum { get; init; }
+
+        public int? MaxMs { get; init; }
+
+        /// <summary>The hour's mean latency, rounded half away from zero as the database's ROUND(AVG(…)) did.</summary>
+        public long? MeanMs => Delivered + Failed == 0 ? null : (long)Math.Round((decimal)DurationMsSum / (Delivered + Failed), MidpointRounding.AwayFromZero);
+    }
+
+    /// <summary>One subscription's attempts in the last 60 minutes and in the part of the day before the first plotted hour.</summary>
+    private sealed record WindowRow
+    {
+        public Guid SubscriptionId { get; init; }
+
         public long DeliveredLastHour { get; init; }
 
         public long FailedLastHour { get; init; }
 
         public long DeadLastHour { get; init; }
 
-        public long? MeanMs { get; init; }
+        public long DeliveredBefore { get; init; }
 
-        public int? MaxMs { get; init; }
+        public long FailedBefore { get; init; }
+
+        public long DeadBefore { get; init; }
     }
 
     /// <summary>One of a subscription's latest attempts (the latency sample), or its latest failed one (the last error).</summary>
@@ -177,31 +189,41 @@ public static class ListPartnerHealth
                 return (await own.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).AsList();
             }
 
-            // One pass over the day's attempts, by subscription and clock hour, from one index range per subscription
-            // (migration 0029: each attempt carries its subscription and whether the delivery gave up at it). The day's
-            // counts are the sums of its hours; the hour that holds the day's start is partial and not plotted. The hour is
-            // grouped by as a cheap key and written as text once per group.
+            // The 24 clock hours from attempt_hours, which the outcome recorder adds each attempt to as it records it (migration
+            // 34, ADR 50): 24 rows a subscription, where aggregating the day's attempts read every one of them. The two
+            // windows that are not whole clock hours — the last 60 minutes, and the part of the day before the first plotted
+            // hour — are counted from the attempts themselves, at most an hour's each, one index range per subscription.
             const string Succeeded = "da.status_code BETWEEN 200 AND 299 AND da.error IS NULL";
-            var hour = database.Dialect.UtcHourKey("da.started_at");
             var hoursParameters = Ledger();
+            hoursParameters.Add("firstHour", AttemptHours.HourOf(firstHour));
             var hoursRead = ReadAsync<HourRow>(
                 $"""
-                SELECT SubscriptionId, {database.Dialect.UtcHourText("HourKey")} AS Hour, Delivered, Failed, Dead,
-                       DeliveredLastHour, FailedLastHour, DeadLastHour, MeanMs, MaxMs
-                FROM (
-                SELECT da.subscription_id AS SubscriptionId, {hour} AS HourKey,
-                       SUM(CASE WHEN {Succeeded} THEN 1 ELSE 0 END) AS Delivered,
-                       SUM(CASE WHEN NOT ({Succeeded}) THEN 1 ELSE 0 END) AS Failed,
-                       SUM(CASE WHEN da.gave_up THEN 1 ELSE 0 END) AS Dead,
-                       SUM(CASE WHEN da.started_at >= @hourAgo AND {Succeeded} THEN 1 ELSE 0 END) AS DeliveredLastHour,
-                       SUM(CASE WHEN da.started_at >= @hourAgo AND NOT ({Succeeded}) THEN 1 ELSE 0 END) AS FailedLastHour,
-                       SUM(CASE WHEN da.started_at >= @hourAgo AND da.gave_up THEN 1 ELSE 0 END) AS DeadLastHour,
-                       CAST(ROUND(AVG(da.duration_ms)) AS BIGINT) AS MeanMs, MAX(da.duration_ms) AS MaxMs
-                FROM delivery_attempts da
-                WHERE da.subscription_id IN {ids} AND da.started_at >= @dayAgo
-                GROUP BY da.subscription_id, {hour}
-                ) hours
+                SELECT h.subscription_id AS SubscriptionId, h.hour AS Hour, h.delivered AS Delivered, h.failed AS Failed, h.dead AS Dead,
+                       h.duration_ms_sum AS DurationMsSum, h.duration_ms_max AS MaxMs
+                FROM attempt_hours h
+                WHERE h.subscription_id IN {ids} AND h.hour >= @firstHour
                 """, hoursParameters);
+            var windowsParameters = Ledger();
+            windowsParameters.Add("firstHourStart", firstHour);
+            var windowsRead = ReadAsync<WindowRow>(
+                $"""
+                SELECT w.SubscriptionId,
+                       SUM(CASE WHEN w.LastHour = 1 AND w.Delivered = 1 THEN 1 ELSE 0 END) AS DeliveredLastHour,
+                       SUM(CASE WHEN w.LastHour = 1 AND w.Delivered = 0 THEN 1 ELSE 0 END) AS FailedLastHour,
+                       SUM(CASE WHEN w.LastHour = 1 AND w.Dead = 1 THEN 1 ELSE 0 END) AS DeadLastHour,
+                       SUM(CASE WHEN w.LastHour = 0 AND w.Delivered = 1 THEN 1 ELSE 0 END) AS DeliveredBefore,
+                       SUM(CASE WHEN w.LastHour = 0 AND w.Delivered = 0 THEN 1 ELSE 0 END) AS FailedBefore,
+                       SUM(CASE WHEN w.LastHour = 0 AND w.Dead = 1 THEN 1 ELSE 0 END) AS DeadBefore
+                FROM (
+                    SELECT da.subscription_id AS SubscriptionId, 1 AS LastHour, CASE WHEN {Succeeded} THEN 1 ELSE 0 END AS Delivered,
+                           CASE WHEN da.gave_up THEN 1 ELSE 0 END AS Dead
+                    FROM delivery_attempts da WHERE da.subscription_id IN {ids} AND da.started_at >= @hourAgo
+                    UNION ALL
+                    SELECT da.subscription_id, 0, CASE WHEN {Succeeded} THEN 1 ELSE 0 END, CASE WHEN da.gave_up THEN 1 ELSE 0 END
+                    FROM delivery_attempts da WHERE da.subscription_id IN {ids} AND da.started_at >= @dayAgo AND da.started_at < @firstHourStart
+                ) w
+                GROUP BY w.SubscriptionId
+                """, windowsParameters);
 
             // Per subscription, its latest attempts (the latency sample) and its latest failure: a backward walk of its index
             // range that stops at the sample's size, not a sort of the whole day.
@@ -227,8 +249,9 @@ public static class ListPartnerHealth
                 """));
             var retriesRead = ReadAsync<RetryRow>(earliest, Ledger());
 
-            await Task.WhenAll(hoursRead, attemptsRead, retriesRead);
+            await Task.WhenAll(hoursRead, windowsRead, attemptsRead, retriesRead);
             var hours = (await hoursRead).ToLookup(r => r.SubscriptionId);
+            var windows = (await windowsRead).ToDictionary(w => w.SubscriptionId);
             var attempts = await attemptsRead;
             var durations = attempts.Where(a => a.Failure == 0).ToLookup(a => a.SubscriptionId, a => a.DurationMs);
             var errors = attempts.Where(a => a.Failure == 1).ToDictionary(a => a.SubscriptionId);
@@ -237,6 +260,7 @@ public static class ListPartnerHealth
             var items = page.Select(s =>
             {
                 var byHour = hours[s.Id].ToDictionary(h => h.Hour, StringComparer.Ordinal);
+                var window = windows.TryGetValue(s.Id, out var w) ? w : new WindowRow { SubscriptionId = s.Id };
                 var latencies = durations[s.Id].Order().ToList();
                 var openUntil = breakers.OpenUntil(s.Authority);
                 return new PartnerHealth
@@ -246,8 +270,10 @@ public static class ListPartnerHealth
                     AgencyName = s.AgencyName,
                     Endpoint = s.Authority,
                     Status = s.Status,
-                    LastHour = new DeliveryCounts(byHour.Values.Sum(h => h.DeliveredLastHour), byHour.Values.Sum(h => h.FailedLastHour), byHour.Values.Sum(h => h.DeadLastHour)),
-                    LastDay = new DeliveryCounts(byHour.Values.Sum(h => h.Delivered), byHour.Values.Sum(h => h.Failed), byHour.Values.Sum(h => h.Dead)),
+                    LastHour = new DeliveryCounts(window.DeliveredLastHour, window.FailedLastHour, window.DeadLastHour),
+                    LastDay = new DeliveryCounts(
+                        window.DeliveredBefore + byHour.Values.Sum(h => h.Delivered), window.FailedBefore + byHour.Values.Sum(h => h.Failed),
+                        window.DeadBefore + byHour.Values.Sum(h => h.Dead)),
                     LatencyP50Ms = Percentile(latencies, 0.50),
                     LatencyP99Ms = Percentile(latencies, 0.99),
                     LatencySampleSize = latencies.Count,
@@ -260,7 +286,7 @@ public static class ListPartnerHealth
                     Hours = Enumerable.Range(0, HoursPlotted).Select(i =>
                     {
                         var start = firstHour.AddHours(i);
-                        return byHour.TryGetValue(start.ToString(HourFormat, CultureInfo.InvariantCulture), out var h)
+                        return byHour.TryGetValue(AttemptHours.HourOf(start), out var h)
                             ? new HealthHour(start, h.Delivered, h.Failed, h.Dead, h.MeanMs, h.MaxMs)
                             : new HealthHour(start, 0, 0, 0, null, null);
                     }).ToList(),

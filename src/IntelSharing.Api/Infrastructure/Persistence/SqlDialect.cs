@@ -149,15 +149,6 @@ public abstract class SqlDialect
     /// <summary>The UTC day (<c>yyyy-mm-dd</c>) or month (<c>yyyy-mm</c>) of a timestamp column, as text, to group by.</summary>
     public abstract string UtcPeriod(string column, bool monthly);
 
-    /// <summary>
-    /// The UTC hour of a timestamp column as a key to group by, cheap to compute per row (PostgreSQL: formatting every row
-    /// with <c>to_char</c> was most of the partner-health page's aggregation); <see cref="UtcHourText"/> writes a key.
-    /// </summary>
-    public abstract string UtcHourKey(string column);
-
-    /// <summary>An <see cref="UtcHourKey"/> as text, <c>yyyy-mm-ddThh</c>: applied to the groups, not to the rows.</summary>
-    public abstract string UtcHourText(string key);
-
     /// <summary>Whether an exception means a unique constraint was violated.</summary>
     public abstract bool IsUniqueViolation(DbException exception);
 
@@ -339,10 +330,6 @@ public sealed class PostgresDialect : SqlDialect
 
     public override string CurrentTimestamp => "now()";
 
-    public override string UtcHourKey(string column) => $"date_trunc('hour', {column} AT TIME ZONE 'UTC')";
-
-    public override string UtcHourText(string key) => $"to_char({key}, 'YYYY-MM-DD\"T\"HH24')";
-
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "uuid", StringComparison.Ordinal)
         .Replace("{timestamp}", "timestamptz", StringComparison.Ordinal)
@@ -522,10 +509,6 @@ public sealed class SqliteDialect : SqlDialect
     public override string MigrationSuffix => "sqlite";
 
     public override string CurrentTimestamp => "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')";
-
-    public override string UtcHourKey(string column) => $"substr({column}, 1, 13)";
-
-    public override string UtcHourText(string key) => key;
 
     public override string TranslateMigration(string sql) => sql
         .Replace("{uuid}", "TEXT", StringComparison.Ordinal)
