@@ -205,6 +205,10 @@ public static class ListPartnerHealth
                 """, hoursParameters);
             var windowsParameters = Ledger();
             windowsParameters.Add("firstHourStart", firstHour);
+            // An upper bound that excludes nothing real (an attempt started a day from now): with an open range, PostgreSQL's
+            // generic plan for the prepared statement guessed a third of the table and scanned all of it (187 ms against 1 ms
+            // over a million attempts); a closed range it reads through the index.
+            windowsParameters.Add("later", now.AddDays(1));
             var windowsRead = ReadAsync<WindowRow>(
                 $"""
                 SELECT w.SubscriptionId,
@@ -217,7 +221,7 @@ public static class ListPartnerHealth
                 FROM (
                     SELECT da.subscription_id AS SubscriptionId, 1 AS LastHour, CASE WHEN {Succeeded} THEN 1 ELSE 0 END AS Delivered,
                            CASE WHEN da.gave_up THEN 1 ELSE 0 END AS Dead
-                    FROM delivery_attempts da WHERE da.subscription_id IN {ids} AND da.started_at >= @hourAgo
+                    FROM delivery_attempts da WHERE da.subscription_id IN {ids} AND da.started_at >= @hourAgo AND da.started_at < @later
                     UNION ALL
                     SELECT da.subscription_id, 0, CASE WHEN {Succeeded} THEN 1 ELSE 0 END, CASE WHEN da.gave_up THEN 1 ELSE 0 END
                     FROM delivery_attempts da WHERE da.subscription_id IN {ids} AND da.started_at >= @dayAgo AND da.started_at < @firstHourStart
