@@ -25,10 +25,12 @@ public static class StixRendering
     public const int Mapping = 1;
 
     /// <summary>The objects as one JSON array, as stored.</summary>
-    public static string Serialize(IEnumerable<JsonObject> objects) => Encoding.UTF8.GetString(SerializeUtf8(objects));
+    public static string Serialize(IEnumerable<JsonObject> objects) => Encoding.UTF8.GetString(Write(objects).WrittenSpan);
 
     /// <summary>The objects as one JSON array in UTF-8, as read back (<see cref="Columns"/>).</summary>
-    public static byte[] SerializeUtf8(IEnumerable<JsonObject> objects)
+    public static byte[] SerializeUtf8(IEnumerable<JsonObject> objects) => Write(objects).WrittenSpan.ToArray();
+
+    private static ArrayBufferWriter<byte> Write(IEnumerable<JsonObject> objects)
     {
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = StixDefinitions.Json.Encoder }))
@@ -42,7 +44,7 @@ public static class StixRendering
             writer.WriteEndArray();
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return buffer;
     }
 
     /// <summary>

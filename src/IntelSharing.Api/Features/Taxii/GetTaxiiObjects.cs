@@ -169,11 +169,14 @@ public static class GetTaxiiObjects
             // alerts as the page needs, and doubles while a sparse filter leaves the page short. How many that is comes, for
             // a page without filters, from how many objects the collection's alerts have added to pages here; a filter
             // keeps the fixed guess of a dozen objects an alert. The page is the same either way: only what is read for it differs.
+            // However a caller's pages move the average (an agency publishing tiny alerts and paging through them), a first
+            // query reads at most twice the fixed guess; a page short of objects goes on doubling as before.
             var unfiltered = types.Count == 0 && specVersions.Count == 0 && versions.Count == 0;
             var collection = (int)query.Collection.Category;
+            var fixedGuess = (limit / 10) + 2;
             var batch = unfiltered
-                ? (int)Math.Ceiling((limit + 1) / Volatile.Read(ref ObjectsPerAlert[collection])) + 1
-                : (limit / 10) + 2;
+                ? Math.Min((int)Math.Ceiling((limit + 1) / Volatile.Read(ref ObjectsPerAlert[collection])) + 1, 2 * fixedGuess)
+                : fixedGuess;
             while (page.Count <= limit && scanned < MaxAlertsPerPage)
             {
                 var wanted = Math.Min(batch, MaxAlertsPerPage - scanned);
