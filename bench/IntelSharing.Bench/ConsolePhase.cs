@@ -20,6 +20,8 @@ public sealed class ConsoleResults
     /// <summary>Closed days the published-results roll-up covered before the pages were asked, and how long it took after the seed.</summary>
     public int RolledUpDays { get; set; }
 
+    public int RolledUpHours { get; set; }
+
     public double RollupSeconds { get; set; }
 
     public double TargetMs { get; set; } = ConsolePhase.TargetMs;
@@ -75,9 +77,9 @@ public sealed partial class ConsolePhase(SuiteOptions options, Postgres postgres
                 "SELECT count(*) FROM delivery_attempts WHERE started_at >= now() - interval '1 day'"))[0][0], System.Globalization.CultureInfo.InvariantCulture);
             Log($"Seeded {console.StoredAlerts:N0} alerts, {console.StoredDeliveries:N0} deliveries ({console.AttemptsInTheLastDay:N0} attempts in the last day) in {clock.Elapsed.TotalSeconds:F0} s");
             clock.Restart();
-            console.RolledUpDays = await WaitForRollupAsync();
+            (console.RolledUpDays, console.RolledUpHours) = await WaitForRollupAsync();
             console.RollupSeconds = clock.Elapsed.TotalSeconds;
-            Log($"Published results: {console.RolledUpDays} closed days rolled up in {console.RollupSeconds:F1} s");
+            Log($"Published results: {console.RolledUpDays} closed days and {console.RolledUpHours} of today's closed hours rolled up in {console.RollupSeconds:F1} s");
             var deadDelivery = (await postgres.RowsAsync(Database, "SELECT id FROM deliveries WHERE state = 'dead' ORDER BY created_at DESC LIMIT 1"))[0][0];
 
             using var session = await SignInAsync(api.BaseAddress, ministry.Key);
@@ -98,26 +100,35 @@ public sealed partial class ConsolePhase(SuiteOptions options, Postgres postgres
         }
     }
 
-    /// <summary>Until every closed day of the seed is rolled up and none is stale (bounded): the state a report normally finds.</summary>
-    private async Task<int> WaitForRollupAsync()
+    /// <summary>
+    /// Until every closed day of the seed and every closed hour of today are rolled up and none is stale (bounded): the
+    /// state a report normally finds (ADR 40, ADR 51).
+    /// </summary>
+    private async Task<(int Days, int Hours)> WaitForRollupAsync()
     {
-        const string Covered = "SELECT count(*) FROM statistics_days r WHERE r.day < to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD') " +
-            "AND NOT EXISTS (SELECT 1 FROM statistics_stale_days s WHERE s.day = r.day)";
+        const string Today = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
+        const string Covered = $"SELECT count(*) FROM statistics_days r WHERE r.day < {Today} " +
+            "AND NOT EXISTS (SELECT 1 FROM statistics_stale_hours s WHERE substr(s.hour, 1, 10) = r.day)";
+        const string CoveredHours = $"SELECT count(*) FROM statistics_hours r WHERE substr(r.hour, 1, 10) = {Today} " +
+            "AND r.hour < to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24') AND NOT EXISTS (SELECT 1 FROM statistics_stale_hours s WHERE s.hour = r.hour)";
         const string Closed = "SELECT count(DISTINCT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')) FROM alerts " +
             "WHERE created_at < date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'";
+        const string ClosedHours = "SELECT extract(hour FROM now() AT TIME ZONE 'UTC')::int";
         var closed = int.Parse((await postgres.RowsAsync(Database, Closed))[0][0], System.Globalization.CultureInfo.InvariantCulture);
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             var covered = int.Parse((await postgres.RowsAsync(Database, Covered))[0][0], System.Globalization.CultureInfo.InvariantCulture);
-            if (covered >= closed)
+            var hours = int.Parse((await postgres.RowsAsync(Database, CoveredHours))[0][0], System.Globalization.CultureInfo.InvariantCulture);
+            var closedHours = int.Parse((await postgres.RowsAsync(Database, ClosedHours))[0][0], System.Globalization.CultureInfo.InvariantCulture);
+            if (covered >= closed && hours >= closedHours)
             {
-                return covered;
+                return (covered, hours);
             }
 
             if (deadline.Elapsed > TimeSpan.FromMinutes(5))
             {
-                throw new InvalidOperationException($"The published-results roll-up covered {covered} of {closed} closed days after 5 minutes.");
+                throw new InvalidOperationException($"The published-results roll-up covered {covered} of {closed} closed days and {hours} of today's {closedHours} closed hours after 5 minutes.");
             }
 
             await Task.Delay(500);

@@ -152,32 +152,53 @@ public static class ReadStatistics
             var threshold = options.Value.MinimumCellCount;
             await using var connection = await database.OpenAsync(cancellationToken);
             var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-            var rolled = (await connection.QueryAsync<string>(new CommandDefinition(
+            var range = new { from = Text(query.CountedFrom), next = Text(query.CountedTo.AddDays(1)), today = Text(today) };
+            // A day or hour is taken from the roll-up when it was rolled up and no hour of it changed since.
+            var rolledDays = (await connection.QueryAsync<string>(new CommandDefinition(
                 """
                 SELECT r.day FROM statistics_days r
-                WHERE r.day >= @from AND r.day <= @to AND r.day < @today
-                  AND NOT EXISTS (SELECT 1 FROM statistics_stale_days s WHERE s.day = r.day)
+                WHERE r.day >= @from AND r.day < @next AND r.day < @today
+                  AND NOT EXISTS (SELECT 1 FROM statistics_stale_hours s WHERE substr(s.hour, 1, 10) = r.day)
                 """,
-                new { from = Text(query.CountedFrom), to = Text(query.CountedTo), today = Text(today) }, cancellationToken: cancellationToken)))
+                range, cancellationToken: cancellationToken)))
                 .Select(d => DateOnly.ParseExact(d, DateFormat, CultureInfo.InvariantCulture)).ToHashSet();
-            var (rolledRuns, liveRuns) = Runs(query.CountedFrom, query.CountedTo, rolled.Contains);
+            var rolledHours = (await connection.QueryAsync<string>(new CommandDefinition(
+                """
+                SELECT r.hour FROM statistics_hours r
+                WHERE r.hour >= @from AND r.hour < @next
+                  AND NOT EXISTS (SELECT 1 FROM statistics_stale_hours s WHERE s.hour = r.hour)
+                """,
+                range, cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
+            var spans = Spans(query.CountedFrom, query.CountedTo, rolledDays.Contains, h => rolledHours.Contains(StatisticsRollup.HourOf(h)));
 
             var cells = new List<Cell>();
             var totals = new List<Total>();
             var deliveries = new List<PartnerRow>();
             var feedback = new List<PartnerRow>();
-            if (rolledRuns.Count > 0)
+            foreach (var (source, table, key, length) in new[]
+                     {
+                         (SpanSource.Days, "statistics_daily", "day", TimeSpan.FromDays(1)),
+                         (SpanSource.Hours, "statistics_hourly", "hour", TimeSpan.FromHours(1)),
+                     })
             {
-                var rows = await RolledUpAsync(connection, query, all, rolledRuns, cancellationToken);
+                var keys = spans.Where(s => s.Source == source)
+                    .Select(s => (First: Key(s.From, source), Last: Key(s.Until - length, source))).ToList();
+                if (keys.Count == 0)
+                {
+                    continue;
+                }
+
+                var rows = await RolledUpAsync(connection, query, all, table, key, keys, cancellationToken);
                 cells.AddRange(rows.Where(r => r.Section == RollupSections.Alerts).Select(r => new Cell { Period = r.Period, Category = r.Category, Country = r.Country, Count = r.First }));
                 totals.AddRange(rows.Where(r => r.Section == RollupSections.AlertTotals).Select(r => new Total { Period = r.Period, Category = r.Category, Count = r.First }));
                 deliveries.AddRange(Partners(rows, RollupSections.Deliveries));
                 feedback.AddRange(Partners(rows, RollupSections.Feedback));
             }
 
-            if (liveRuns.Count > 0)
+            var live = spans.Where(s => s.Source == SpanSource.Live).Select(s => (s.From, s.Until)).ToList();
+            if (live.Count > 0)
             {
-                await CountLiveAsync(connection, query, all, liveRuns, cells, totals, deliveries, feedback, cancellationToken);
+                await CountLiveAsync(connection, query, all, live, cells, totals, deliveries, feedback, cancellationToken);
             }
 
             cells = [.. cells.GroupBy(c => (c.Period, c.Category, c.Country)).Select(g => g.First() with { Count = g.Sum(c => c.Count) })];
@@ -220,20 +241,21 @@ public static class ReadStatistics
         }
 
         /// <summary>
-        /// Every section's rolled-up counts in one pass over the roll-up's rows of those days: the alerts in the scopes the
-        /// caller may count (<see cref="SharingPolicy.VisibleSql"/>'s cases, for an active agency), the deliveries and
-        /// feedback of its own alerts; agencies:admin everything, each alert once (everyone's, and the rest under their
-        /// originators).
+        /// Every section's rolled-up counts in one pass over the roll-up's rows of those days or hours (<paramref name="table"/>
+        /// keyed by <paramref name="key"/>, runs of keys from first to last): the alerts in the scopes the caller may count
+        /// (<see cref="SharingPolicy.VisibleSql"/>'s cases, for an active agency), the deliveries and feedback of its own
+        /// alerts; agencies:admin everything, each alert once (everyone's, and the rest under their originators).
         /// </summary>
         private static async Task<List<RolledRow>> RolledUpAsync(
-            System.Data.Common.DbConnection connection, Query query, bool all, IReadOnlyList<(DateOnly First, DateOnly Last)> runs, CancellationToken cancellationToken)
+            System.Data.Common.DbConnection connection, Query query, bool all, string table, string key,
+            IReadOnlyList<(string First, string Last)> runs, CancellationToken cancellationToken)
         {
             var parameters = new DynamicParameters(new { agencyId = query.Caller.AgencyId });
             var days = string.Join(" OR ", runs.Select((run, i) =>
             {
-                parameters.Add($"first{i}", Text(run.First));
-                parameters.Add($"last{i}", Text(run.Last));
-                return $"(r.day >= @first{i} AND r.day <= @last{i})";
+                parameters.Add($"first{i}", run.First);
+                parameters.Add($"last{i}", run.Last);
+                return $"(r.{key} >= @first{i} AND r.{key} <= @last{i})";
             }));
             const string AlertSections = $"r.section IN ('{RollupSections.Alerts}', '{RollupSections.AlertTotals}')";
             const string PartnerSections = $"r.section IN ('{RollupSections.Deliveries}', '{RollupSections.Feedback}')";
@@ -244,27 +266,27 @@ public static class ReadStatistics
                     AND (r.scope = '{RollupScopes.Everyone}' OR r.scope_agency_id = @agencyId))
                    OR ({PartnerSections} AND r.scope_agency_id = @agencyId))
                   """;
-            var period = $"CASE WHEN {AlertSections} THEN {(query.Monthly ? "substr(r.day, 1, 7)" : "r.day")} ELSE '' END";
+            var period = $"CASE WHEN {AlertSections} THEN substr(r.{key}, 1, {(query.Monthly ? 7 : 10)}) ELSE '' END";
             return (await connection.QueryAsync<RolledRow>(new CommandDefinition(
                 $"""
                 SELECT r.section AS Section, {period} AS Period, r.category AS Category, r.country AS Country,
                        r.agency_id AS AgencyId, g.name AS AgencyName, g.country AS AgencyCountry, SUM(r.first) AS First, SUM(r.second) AS Second
-                FROM statistics_daily r LEFT JOIN agencies g ON g.id = r.agency_id
+                FROM {table} r LEFT JOIN agencies g ON g.id = r.agency_id
                 WHERE ({days}) AND {may}
                 GROUP BY r.section, {period}, r.category, r.country, r.agency_id, g.name, g.country
                 """, parameters, cancellationToken: cancellationToken))).ToList();
         }
 
-        /// <summary>The days not rolled up, counted from the tables as every day was before the roll-up.</summary>
+        /// <summary>The spans not rolled up, [From, Until) each, counted from the tables as every day was before the roll-up.</summary>
         private async Task CountLiveAsync(
-            System.Data.Common.DbConnection connection, Query query, bool all, IReadOnlyList<(DateOnly First, DateOnly Last)> runs,
+            System.Data.Common.DbConnection connection, Query query, bool all, IReadOnlyList<(DateTimeOffset From, DateTimeOffset Until)> runs,
             List<Cell> cells, List<Total> totals, List<PartnerRow> deliveries, List<PartnerRow> feedback, CancellationToken cancellationToken)
         {
             var parameters = new DynamicParameters(new { agencyId = query.Caller.AgencyId });
             string During(string column) => "(" + string.Join(" OR ", runs.Select((run, i) =>
             {
-                parameters.Add($"from{i}", Start(run.First));
-                parameters.Add($"until{i}", Start(run.Last.AddDays(1)));
+                parameters.Add($"from{i}", run.From);
+                parameters.Add($"until{i}", run.Until);
                 return $"({column} >= @from{i} AND {column} < @until{i})";
             })) + ")";
             var period = database.Dialect.UtcPeriod("a.created_at", query.Monthly);
@@ -317,27 +339,61 @@ public static class ReadStatistics
             SmallCountSuppression.Apply(rows.Select(measure).ToList(), rows.Sum(measure), threshold);
     }
 
-    /// <summary>
-    /// The report's days split into runs of consecutive days: those <paramref name="rolledUp"/> and the rest, each run a
-    /// range condition (one run of each in the usual case: the closed days, and today).
-    /// </summary>
-    public static (List<(DateOnly First, DateOnly Last)> RolledUp, List<(DateOnly First, DateOnly Last)> Live) Runs(DateOnly from, DateOnly to, Func<DateOnly, bool> rolledUp)
+    /// <summary>Where a span of a report is counted from.</summary>
+    public enum SpanSource
     {
-        var rolled = new List<(DateOnly, DateOnly)>();
-        var live = new List<(DateOnly, DateOnly)>();
-        var start = from;
-        for (var day = from; day <= to; day = day.AddDays(1))
+        /// <summary>statistics_daily: whole days rolled up and unchanged since.</summary>
+        Days,
+
+        /// <summary>statistics_hourly: hours of a day not rolled up, each rolled up and unchanged since.</summary>
+        Hours,
+
+        /// <summary>The tables themselves.</summary>
+        Live,
+    }
+
+    /// <summary>
+    /// The report's days from <paramref name="from"/> to <paramref name="to"/> split into spans [From, Until) of one
+    /// source each, consecutive units of a source joined: whole days <paramref name="dayRolledUp"/>, and the hours of the
+    /// other days, <paramref name="hourRolledUp"/> or live (in the usual case three spans: the closed days, today's closed
+    /// hours, and the current hour onwards).
+    /// </summary>
+    public static List<(SpanSource Source, DateTimeOffset From, DateTimeOffset Until)> Spans(
+        DateOnly from, DateOnly to, Func<DateOnly, bool> dayRolledUp, Func<DateTimeOffset, bool> hourRolledUp)
+    {
+        var spans = new List<(SpanSource Source, DateTimeOffset From, DateTimeOffset Until)>();
+        void Add(SpanSource source, DateTimeOffset start, DateTimeOffset until)
         {
-            var next = day.AddDays(1);
-            if (next > to || rolledUp(next) != rolledUp(day))
+            if (spans.Count > 0 && spans[^1].Source == source && spans[^1].Until == start)
             {
-                (rolledUp(day) ? rolled : live).Add((start, day));
-                start = next;
+                spans[^1] = spans[^1] with { Until = until };
+            }
+            else
+            {
+                spans.Add((source, start, until));
             }
         }
 
-        return (rolled, live);
+        for (var day = from; day <= to; day = day.AddDays(1))
+        {
+            var start = Start(day);
+            if (dayRolledUp(day))
+            {
+                Add(SpanSource.Days, start, start.AddDays(1));
+                continue;
+            }
+
+            for (var hour = start; hour < start.AddDays(1); hour = hour.AddHours(1))
+            {
+                Add(hourRolledUp(hour) ? SpanSource.Hours : SpanSource.Live, hour, hour.AddHours(1));
+            }
+        }
+
+        return spans;
     }
+
+    private static string Key(DateTimeOffset at, SpanSource source) =>
+        source == SpanSource.Days ? at.UtcDateTime.ToString(DateFormat, CultureInfo.InvariantCulture) : StatisticsRollup.HourOf(at);
 
     private static string Text(DateOnly day) => day.ToString(DateFormat, CultureInfo.InvariantCulture);
 

@@ -7,12 +7,14 @@ using Microsoft.Extensions.Options;
 namespace IntelSharing.Api.Features.Statistics;
 
 /// <summary>
-/// Rolls closed UTC days up into <c>statistics_daily</c> (migration 0029, ADR 40), so that published results sum a few
-/// rows per day instead of aggregating every alert, delivery and feedback of the range. A day is rolled up once it is
-/// over, and again whenever something changed its counts since: the triggers of migration 0029 mark it stale in the
-/// transaction of the change (a delivery finishing after midnight, an alert's new version), and until it is rolled up
-/// again <see cref="ReadStatistics"/> counts it live. Runs in every instance; a day's roll-up takes the day's row in
-/// <c>statistics_days</c> first, so two instances never roll the same day at once.
+/// Rolls closed UTC days up into <c>statistics_daily</c> (migration 0029, ADR 40), and today's closed hours into
+/// <c>statistics_hourly</c> (migration 0035, ADR 51), so that published results sum a few rows per day or hour instead of
+/// aggregating every alert, delivery and feedback of the range. A day or hour is rolled up once it is over, and again
+/// whenever something changed its counts since: the triggers mark its hour stale in the transaction of the change (a
+/// delivery finishing after midnight, an alert's new version), and until it is rolled up again <see cref="ReadStatistics"/>
+/// counts it live. Runs in every instance. A day's roll-up takes the day's row in <c>statistics_days</c> and the rows of
+/// all its hours in <c>statistics_hours</c> first, an hour's roll-up its hour's row: two instances never roll the same
+/// day or hour at once, nor an hour while its day.
 /// </summary>
 public sealed class StatisticsRollup(Database database, IOptions<StatisticsOptions> options, TimeProvider time, ILogger<StatisticsRollup> logger)
     : BackgroundService
@@ -33,41 +35,62 @@ public sealed class StatisticsRollup(Database database, IOptions<StatisticsOptio
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                logger.LogWarning(ex, "Rolling up published results failed; reports count the days concerned live until the next run.");
+                logger.LogWarning(ex, "Rolling up published results failed; reports count the days and hours concerned live until the next run.");
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    /// <summary>Rolls up every closed day not rolled up yet or changed since, newest first; returns how many.</summary>
-    public async Task<int> RollUpAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Rolls up every closed day not rolled up yet or changed since, newest first, then today's closed hours likewise;
+    /// returns how many days and hours.
+    /// </summary>
+    public async Task<(int Days, int Hours)> RollUpAsync(CancellationToken cancellationToken)
     {
-        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var now = time.GetUtcNow();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
         var todayText = today.ToString(DayFormat, CultureInfo.InvariantCulture);
-        List<string> due;
+        var hour = new DateTimeOffset(now.UtcDateTime.Date.AddHours(now.UtcDateTime.Hour), TimeSpan.Zero);
+        List<string> dueDays;
+        List<DateTimeOffset> dueHours;
         await using (var connection = await database.OpenAsync(cancellationToken))
         {
             // Nothing is counted before the first alert: deliveries and feedback are about alerts (index 0029).
             var first = await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
                 $"SELECT {database.Dialect.UtcPeriod("created_at", monthly: false)} FROM alerts ORDER BY created_at LIMIT 1", cancellationToken: cancellationToken));
             var stale = (await connection.QueryAsync<string>(new CommandDefinition(
-                "SELECT day FROM statistics_stale_days WHERE day < @today", new { today = todayText }, cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
+                "SELECT hour FROM statistics_stale_hours", cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
             var rolled = (await connection.QueryAsync<string>(new CommandDefinition(
                 "SELECT day FROM statistics_days WHERE day < @today", new { today = todayText }, cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
+            var rolledHours = (await connection.QueryAsync<string>(new CommandDefinition(
+                "SELECT hour FROM statistics_hours WHERE hour >= @today", new { today = todayText }, cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
+            var staleDays = stale.Select(h => h[..DayFormat.Length]).ToHashSet(StringComparer.Ordinal);
             var start = first is null ? today : DateOnly.ParseExact(first, DayFormat, CultureInfo.InvariantCulture);
-            due = Days(start, today.AddDays(-1)).Reverse()
+            dueDays = Days(start, today.AddDays(-1)).Reverse()
                 .Select(d => d.ToString(DayFormat, CultureInfo.InvariantCulture))
-                .Where(d => stale.Contains(d) || !rolled.Contains(d))
+                .Where(d => staleDays.Contains(d) || !rolled.Contains(d))
                 .Take(DaysPerRun).ToList();
+            var midnight = new DateTimeOffset(today.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            dueHours = first is null ? [] : [.. Enumerable.Range(0, (int)(hour - midnight).TotalHours).Select(h => midnight.AddHours(h))
+                .Where(h => stale.Contains(HourOf(h)) || !rolledHours.Contains(HourOf(h)))];
         }
 
-        foreach (var day in due)
+        foreach (var day in dueDays)
         {
             await RollUpDayAsync(DateOnly.ParseExact(day, DayFormat, CultureInfo.InvariantCulture), cancellationToken);
         }
 
-        return due.Count;
+        var hours = 0;
+        foreach (var due in dueHours)
+        {
+            hours += await RollUpHourAsync(due, cancellationToken) ? 1 : 0;
+        }
+
+        return (dueDays.Count, hours);
     }
+
+    /// <summary>The UTC clock hour of <paramref name="at"/> as the roll-up keys it: <c>yyyy-MM-ddTHH</c>.</summary>
+    public static string HourOf(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH", CultureInfo.InvariantCulture);
 
     private static IEnumerable<DateOnly> Days(DateOnly first, DateOnly last)
     {
@@ -78,19 +101,27 @@ public sealed class StatisticsRollup(Database database, IOptions<StatisticsOptio
     }
 
     /// <summary>
-    /// One day in one transaction: its row in statistics_days first (the lock against another instance), then its stale
-    /// mark is cleared and its counts replaced. A change committed after a count was taken marks the day stale again
-    /// (its trigger's insert either follows the clearing or waits for this transaction), so nothing is lost between.
+    /// One day in one transaction: its row in statistics_days and its hours' rows in statistics_hours first (the locks
+    /// against another instance and against an hour's roll-up), then its stale marks are cleared and its counts replaced;
+    /// its hours' rows, which the day's now cover, go. A change committed after a count was taken marks its hour stale
+    /// again (its trigger's insert either follows the clearing or waits for this transaction), so nothing is lost between.
     /// </summary>
     private async Task RollUpDayAsync(DateOnly day, CancellationToken cancellationToken)
     {
-        var parameters = new
+        var start = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var parameters = new DynamicParameters(new
         {
-            day = day.ToString(DayFormat, CultureInfo.InvariantCulture),
-            start = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
-            end = new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero),
+            key = day.ToString(DayFormat, CultureInfo.InvariantCulture),
+            next = day.AddDays(1).ToString(DayFormat, CultureInfo.InvariantCulture),
+            start,
+            end = start.AddDays(1),
             now = time.GetUtcNow(),
-        };
+        });
+        for (var h = 0; h < 24; h++)
+        {
+            parameters.Add($"hour{h}", HourOf(start.AddHours(h)));
+        }
+
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
         foreach (var sql in DaySql)
@@ -101,14 +132,44 @@ public sealed class StatisticsRollup(Database database, IOptions<StatisticsOptio
         await write.CommitAsync(cancellationToken);
     }
 
-    private const string Insert = "INSERT INTO statistics_daily (day, section, scope, scope_agency_id, category, country, agency_id, first, second)";
+    /// <summary>
+    /// One hour of a day not rolled up, in one transaction: its row in statistics_hours first, then, unless its day was
+    /// rolled up meanwhile (an instance whose clock is behind midnight), its stale mark is cleared and its counts replaced.
+    /// Returns whether it was rolled up.
+    /// </summary>
+    private async Task<bool> RollUpHourAsync(DateTimeOffset hour, CancellationToken cancellationToken)
+    {
+        var parameters = new { key = HourOf(hour), day = hour.UtcDateTime.ToString(DayFormat, CultureInfo.InvariantCulture), start = hour, end = hour.AddHours(1), now = time.GetUtcNow() };
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO statistics_hours (hour, rolled_at) VALUES (@key, @now)
+            ON CONFLICT (hour) DO UPDATE SET rolled_at = excluded.rolled_at
+            """, parameters, write.Transaction, cancellationToken: cancellationToken));
+        if (await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT COUNT(*) FROM statistics_days WHERE day = @day", parameters, write.Transaction, cancellationToken: cancellationToken)) > 0)
+        {
+            return false;
+        }
+
+        foreach (var sql in HourSql)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(sql, parameters, write.Transaction, cancellationToken: cancellationToken));
+        }
+
+        await write.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    private static string Insert(string table, string key) => $"INSERT INTO {table} ({key}, section, scope, scope_agency_id, category, country, agency_id, first, second)";
 
     /// <summary>
     /// Alerts first published on the day, per category (and country, <paramref name="byCountry"/>), in the three scopes of
     /// <see cref="SharingPolicy.VisibleSql"/>: visible to everyone; any other alert under its originator; and the same
     /// alerts under each agency of their audience other than the originator (who counts them already as originator).
     /// </summary>
-    private static IEnumerable<string> AlertSql(string section, bool byCountry)
+    private static IEnumerable<string> AlertSql(string insert, string section, bool byCountry)
     {
         var country = byCountry ? "COALESCE(c.country, '')" : "''";
         var countries = byCountry ? " LEFT JOIN alert_countries c ON c.alert_id = a.id" : string.Empty;
@@ -116,52 +177,78 @@ public sealed class StatisticsRollup(Database database, IOptions<StatisticsOptio
         const string Day = "a.created_at >= @start AND a.created_at < @end";
         var everyone = SharingPolicy.VisibleToEveryoneSql("a");
         yield return $"""
-            {Insert}
-            SELECT @day, '{section}', '{RollupScopes.Everyone}', NULL, a.category, {country}, NULL, COUNT(*), 0
+            {insert}
+            SELECT @key, '{section}', '{RollupScopes.Everyone}', NULL, a.category, {country}, NULL, COUNT(*), 0
             FROM alerts a{countries} WHERE {Day} AND {everyone}
             GROUP BY a.category{byCountryToo}
             """;
         yield return $"""
-            {Insert}
-            SELECT @day, '{section}', '{RollupScopes.Originator}', a.originator_id, a.category, {country}, NULL, COUNT(*), 0
+            {insert}
+            SELECT @key, '{section}', '{RollupScopes.Originator}', a.originator_id, a.category, {country}, NULL, COUNT(*), 0
             FROM alerts a{countries} WHERE {Day} AND NOT {everyone}
             GROUP BY a.originator_id, a.category{byCountryToo}
             """;
         yield return $"""
-            {Insert}
-            SELECT @day, '{section}', '{RollupScopes.Audience}', aa.agency_id, a.category, {country}, NULL, COUNT(*), 0
+            {insert}
+            SELECT @key, '{section}', '{RollupScopes.Audience}', aa.agency_id, a.category, {country}, NULL, COUNT(*), 0
             FROM alerts a JOIN alert_audience aa ON aa.alert_id = a.id{countries}
             WHERE {Day} AND NOT {everyone} AND a.tlp IN {SharingPolicy.AudienceMarkingsSql} AND aa.agency_id <> a.originator_id
             GROUP BY aa.agency_id, a.category{byCountryToo}
             """;
     }
 
+    /// <summary>The counts of [@start, @end) into <paramref name="table"/> under <c>@key</c>: every section of the report.</summary>
+    private static IEnumerable<string> CountSql(string table, string key)
+    {
+        var insert = Insert(table, key);
+        foreach (var sql in AlertSql(insert, RollupSections.Alerts, byCountry: true).Concat(AlertSql(insert, RollupSections.AlertTotals, byCountry: false)))
+        {
+            yield return sql;
+        }
+
+        yield return $"""
+            {insert}
+            SELECT @key, '{RollupSections.Deliveries}', '{RollupScopes.Originator}', a.originator_id, '', '', d.agency_id,
+                   {ReadStatistics.DeliveredSql}, {ReadStatistics.FailedSql}
+            FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+            WHERE d.created_at >= @start AND d.created_at < @end
+            GROUP BY a.originator_id, d.agency_id
+            """;
+        yield return $"""
+            {insert}
+            SELECT @key, '{RollupSections.Feedback}', '{RollupScopes.Originator}', a.originator_id, '', '', f.agency_id,
+                   {ReadStatistics.HitsSql}, {ReadStatistics.ActionedSql}
+            FROM alert_feedback f JOIN alerts a ON a.id = f.alert_id
+            WHERE f.created_at >= @start AND f.created_at < @end AND {ReadStatistics.FeedbackKindsSql}
+            GROUP BY a.originator_id, f.agency_id
+            """;
+    }
+
+    // statistics_stale_days is the previous release's mark (migration 0035 keeps it in step): cleared with the day's.
     private static readonly IReadOnlyList<string> DaySql =
     [
         """
-        INSERT INTO statistics_days (day, rolled_at) VALUES (@day, @now)
+        INSERT INTO statistics_days (day, rolled_at) VALUES (@key, @now)
         ON CONFLICT (day) DO UPDATE SET rolled_at = excluded.rolled_at
         """,
-        "DELETE FROM statistics_stale_days WHERE day = @day",
-        "DELETE FROM statistics_daily WHERE day = @day",
-        .. AlertSql(RollupSections.Alerts, byCountry: true),
-        .. AlertSql(RollupSections.AlertTotals, byCountry: false),
         $"""
-        {Insert}
-        SELECT @day, '{RollupSections.Deliveries}', '{RollupScopes.Originator}', a.originator_id, '', '', d.agency_id,
-               {ReadStatistics.DeliveredSql}, {ReadStatistics.FailedSql}
-        FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-        WHERE d.created_at >= @start AND d.created_at < @end
-        GROUP BY a.originator_id, d.agency_id
+        INSERT INTO statistics_hours (hour, rolled_at)
+        VALUES {string.Join(", ", Enumerable.Range(0, 24).Select(h => $"(@hour{h}, @now)"))}
+        ON CONFLICT (hour) DO UPDATE SET rolled_at = excluded.rolled_at
         """,
-        $"""
-        {Insert}
-        SELECT @day, '{RollupSections.Feedback}', '{RollupScopes.Originator}', a.originator_id, '', '', f.agency_id,
-               {ReadStatistics.HitsSql}, {ReadStatistics.ActionedSql}
-        FROM alert_feedback f JOIN alerts a ON a.id = f.alert_id
-        WHERE f.created_at >= @start AND f.created_at < @end AND {ReadStatistics.FeedbackKindsSql}
-        GROUP BY a.originator_id, f.agency_id
-        """,
+        "DELETE FROM statistics_stale_hours WHERE hour >= @key AND hour < @next",
+        "DELETE FROM statistics_stale_days WHERE day = @key",
+        "DELETE FROM statistics_daily WHERE day = @key",
+        .. CountSql("statistics_daily", "day"),
+        "DELETE FROM statistics_hourly WHERE hour >= @key AND hour < @next",
+        "DELETE FROM statistics_hours WHERE hour >= @key AND hour < @next",
+    ];
+
+    private static readonly IReadOnlyList<string> HourSql =
+    [
+        "DELETE FROM statistics_stale_hours WHERE hour = @key",
+        "DELETE FROM statistics_hourly WHERE hour = @key",
+        .. CountSql("statistics_hourly", "hour"),
     ];
 }
 
