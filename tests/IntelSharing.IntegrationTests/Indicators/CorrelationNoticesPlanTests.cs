@@ -156,16 +156,8 @@ public sealed class CorrelationNoticesPlanTestsOnSqlite : CorrelationNoticesPlan
     protected override async Task AssertReadsOnlyWhatItReturnsAsync(Database database, string sql, DynamicParameters parameters, int returned)
     {
         // With and without the statistics ANALYZE gathers: each of the four branches searches its table's index by key.
-        foreach (var analyse in new[] { "", "ANALYZE main" })
+        foreach (var plan in await SqlitePlanTestFile.PlansWithAndWithoutStatisticsAsync(database, sql, parameters, Ct))
         {
-            await using var connection = await database.OpenAsync(Ct);
-            if (analyse.Length > 0)
-            {
-                await connection.ExecuteAsync(analyse);
-            }
-
-            var plan = (await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(new CommandDefinition(
-                "EXPLAIN QUERY PLAN " + sql, parameters, cancellationToken: Ct))).Select(r => r.Detail).ToList();
             var text = string.Join("\n", plan);
             var reads = plan.Where(d => d.Contains("correlation_", StringComparison.Ordinal) || d.StartsWith("SCAN t", StringComparison.Ordinal) || d.StartsWith("SEARCH t", StringComparison.Ordinal)).ToList();
             Assert.Equal(4, reads.Count(d => d.StartsWith("SEARCH ", StringComparison.Ordinal) && d.Contains(" USING ", StringComparison.Ordinal)));

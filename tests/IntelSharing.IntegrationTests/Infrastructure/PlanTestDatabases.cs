@@ -1,3 +1,4 @@
+using Dapper;
 using System.Text.Json.Nodes;
 using IntelSharing.Api.Infrastructure.Persistence;
 using Microsoft.Extensions.Options;
@@ -58,6 +59,28 @@ public sealed class SqlitePlanTestFile : IDisposable
     {
         var connectionString = await MigratedTemplates.CopySqliteAsync(_file);
         return new Database(Options.Create(new DatabaseOptions { Provider = DatabaseProvider.Sqlite, ConnectionString = connectionString }));
+    }
+
+    /// <summary>
+    /// SQLite's plan for <paramref name="sql"/> (the detail of each <c>EXPLAIN QUERY PLAN</c> row), first without and then
+    /// with the statistics <c>ANALYZE</c> gathers: a plan test asserts the same of both.
+    /// </summary>
+    public static async Task<List<List<string>>> PlansWithAndWithoutStatisticsAsync(Database database, string sql, object parameters, CancellationToken cancellationToken)
+    {
+        var plans = new List<List<string>>();
+        foreach (var analyse in new[] { "", "ANALYZE main" })
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            if (analyse.Length > 0)
+            {
+                await connection.ExecuteAsync(analyse);
+            }
+
+            plans.Add([.. (await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(new CommandDefinition(
+                "EXPLAIN QUERY PLAN " + sql, parameters, cancellationToken: cancellationToken))).Select(r => r.Detail)]);
+        }
+
+        return plans;
     }
 
     public void Dispose()

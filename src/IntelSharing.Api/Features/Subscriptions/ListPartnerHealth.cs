@@ -26,6 +26,22 @@ public static class ListPartnerHealth
     /// <summary>Latency percentiles are taken over at most this many of the latest attempts of the last day.</summary>
     public const int LatencySample = 1000;
 
+    /// <summary>Partner health's rule for an attempt that succeeded, on <c>delivery_attempts da</c>.</summary>
+    internal const string SucceededSql = "da.status_code BETWEEN 200 AND 299 AND da.error IS NULL";
+
+    /// <summary>
+    /// The latest failed attempt of the last day (<c>@dayAgo</c>) of the subscription in <paramref name="subscription"/>: the
+    /// first entry of its range in the partial index of failed attempts (migration 0036), however many attempts succeeded
+    /// since. Its condition is the index's, written the same way, so that both databases see the index applies.
+    /// </summary>
+    internal static string LatestFailureSql(string subscription, string alias) =>
+        $"""
+        SELECT * FROM (SELECT da.subscription_id AS SubscriptionId, 1 AS Failure, da.started_at AS StartedAt, da.duration_ms AS DurationMs,
+            da.status_code AS StatusCode, da.error AS Error FROM delivery_attempts da
+            WHERE da.subscription_id = {subscription} AND da.started_at >= @dayAgo AND NOT ({SucceededSql})
+            ORDER BY da.started_at DESC LIMIT 1) {alias}
+        """;
+
     /// <summary>Clock hours in <see cref="PartnerHealth.Hours"/>: the current one and the 23 before it.</summary>
     public const int HoursPlotted = 24;
 
@@ -209,7 +225,7 @@ public static class ListPartnerHealth
             // 34, ADR 50): 24 rows a subscription, where aggregating the day's attempts read every one of them. The two
             // windows that are not whole clock hours — the last 60 minutes, and the part of the day before the first plotted
             // hour — are counted from the attempts themselves, at most an hour's each, one index range per subscription.
-            const string Succeeded = "da.status_code BETWEEN 200 AND 299 AND da.error IS NULL";
+            const string Succeeded = SucceededSql;
             var hoursParameters = Ledger();
             hoursParameters.Add("firstHour", AttemptHours.HourOf(firstHour));
             var hoursRead = ReadAsync<HourRow>(
@@ -255,10 +271,7 @@ public static class ListPartnerHealth
                     da.status_code AS StatusCode, da.error AS Error FROM delivery_attempts da
                     WHERE da.subscription_id = @subscription{i} AND da.started_at >= @dayAgo ORDER BY da.started_at DESC LIMIT @sample) sample{i}
                 UNION ALL
-                SELECT * FROM (SELECT da.subscription_id AS SubscriptionId, 1 AS Failure, da.started_at AS StartedAt, da.duration_ms AS DurationMs,
-                    da.status_code AS StatusCode, da.error AS Error FROM delivery_attempts da
-                    WHERE da.subscription_id = @subscription{i} AND da.started_at >= @dayAgo AND NOT ({Succeeded})
-                    ORDER BY da.started_at DESC LIMIT 1) failure{i}
+                {LatestFailureSql($"@subscription{i}", $"failure{i}")}
                 """));
             var attemptsRead = ReadAsync<AttemptRow>(latest, Ledger());
 
