@@ -124,12 +124,3 @@ internal sealed record DeliveryRow
     }
 }
 
-/// <summary>
-/// <c>attempt_hours</c> (migration 34, ADR 50): the attempts of each subscription per UTC clock hour, which the outcome
-/// recorder adds to as it records them and partner health reads.
-/// </summary>
-public static class AttemptHours
-{
-    /// <summary>The UTC clock hour of <paramref name="at"/> as the table keys it: <c>yyyy-MM-ddTHH</c>.</summary>
-    public static string HourOf(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH", System.Globalization.CultureInfo.InvariantCulture);
-}

@@ -7,6 +7,7 @@ using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Audit;
 using IntelSharing.Api.Infrastructure.Persistence;
 using IntelSharing.Api.Infrastructure.Security;
+using IntelSharing.Api.Infrastructure.Time;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -151,6 +152,9 @@ public static class ReadStatistics
             var all = query.Caller.Has(Scopes.AgenciesAdmin);
             var threshold = options.Value.MinimumCellCount;
             await using var connection = await database.OpenAsync(cancellationToken);
+            // One snapshot for every statement: a day's roll-up replaces its hours' rows, and a report that found the hours
+            // rolled up must still find their rows.
+            await using var snapshot = await database.Dialect.BeginSnapshotReadAsync(connection, cancellationToken);
             var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
             var range = new { from = Text(query.CountedFrom), next = Text(query.CountedTo.AddDays(1)), today = Text(today) };
             // A day or hour is taken from the roll-up when it was rolled up and no hour of it changed since.
@@ -160,7 +164,7 @@ public static class ReadStatistics
                 WHERE r.day >= @from AND r.day < @next AND r.day < @today
                   AND NOT EXISTS (SELECT 1 FROM statistics_stale_hours s WHERE substr(s.hour, 1, 10) = r.day)
                 """,
-                range, cancellationToken: cancellationToken)))
+                range, snapshot, cancellationToken: cancellationToken)))
                 .Select(d => DateOnly.ParseExact(d, DateFormat, CultureInfo.InvariantCulture)).ToHashSet();
             var rolledHours = (await connection.QueryAsync<string>(new CommandDefinition(
                 """
@@ -168,8 +172,8 @@ public static class ReadStatistics
                 WHERE r.hour >= @from AND r.hour < @next
                   AND NOT EXISTS (SELECT 1 FROM statistics_stale_hours s WHERE s.hour = r.hour)
                 """,
-                range, cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
-            var spans = Spans(query.CountedFrom, query.CountedTo, rolledDays.Contains, h => rolledHours.Contains(StatisticsRollup.HourOf(h)));
+                range, snapshot, cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
+            var spans = Spans(query.CountedFrom, query.CountedTo, rolledDays.Contains, h => rolledHours.Contains(ClockExtensions.UtcHourKey(h)));
 
             var cells = new List<Cell>();
             var totals = new List<Total>();
@@ -188,7 +192,7 @@ public static class ReadStatistics
                     continue;
                 }
 
-                var rows = await RolledUpAsync(connection, query, all, table, key, keys, cancellationToken);
+                var rows = await RolledUpAsync(connection, snapshot, query, all, table, key, keys, cancellationToken);
                 cells.AddRange(rows.Where(r => r.Section == RollupSections.Alerts).Select(r => new Cell { Period = r.Period, Category = r.Category, Country = r.Country, Count = r.First }));
                 totals.AddRange(rows.Where(r => r.Section == RollupSections.AlertTotals).Select(r => new Total { Period = r.Period, Category = r.Category, Count = r.First }));
                 deliveries.AddRange(Partners(rows, RollupSections.Deliveries));
@@ -198,7 +202,7 @@ public static class ReadStatistics
             var live = spans.Where(s => s.Source == SpanSource.Live).Select(s => (s.From, s.Until)).ToList();
             if (live.Count > 0)
             {
-                await CountLiveAsync(connection, query, all, live, cells, totals, deliveries, feedback, cancellationToken);
+                await CountLiveAsync(connection, snapshot, query, all, live, cells, totals, deliveries, feedback, cancellationToken);
             }
 
             cells = [.. cells.GroupBy(c => (c.Period, c.Category, c.Country)).Select(g => g.First() with { Count = g.Sum(c => c.Count) })];
@@ -247,7 +251,7 @@ public static class ReadStatistics
         /// alerts; agencies:admin everything, each alert once (everyone's, and the rest under their originators).
         /// </summary>
         private static async Task<List<RolledRow>> RolledUpAsync(
-            System.Data.Common.DbConnection connection, Query query, bool all, string table, string key,
+            System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction snapshot, Query query, bool all, string table, string key,
             IReadOnlyList<(string First, string Last)> runs, CancellationToken cancellationToken)
         {
             var parameters = new DynamicParameters(new { agencyId = query.Caller.AgencyId });
@@ -274,12 +278,12 @@ public static class ReadStatistics
                 FROM {table} r LEFT JOIN agencies g ON g.id = r.agency_id
                 WHERE ({days}) AND {may}
                 GROUP BY r.section, {period}, r.category, r.country, r.agency_id, g.name, g.country
-                """, parameters, cancellationToken: cancellationToken))).ToList();
+                """, parameters, snapshot, cancellationToken: cancellationToken))).ToList();
         }
 
         /// <summary>The spans not rolled up, [From, Until) each, counted from the tables as every day was before the roll-up.</summary>
         private async Task CountLiveAsync(
-            System.Data.Common.DbConnection connection, Query query, bool all, IReadOnlyList<(DateTimeOffset From, DateTimeOffset Until)> runs,
+            System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction snapshot, Query query, bool all, IReadOnlyList<(DateTimeOffset From, DateTimeOffset Until)> runs,
             List<Cell> cells, List<Total> totals, List<PartnerRow> deliveries, List<PartnerRow> feedback, CancellationToken cancellationToken)
         {
             var parameters = new DynamicParameters(new { agencyId = query.Caller.AgencyId });
@@ -302,28 +306,28 @@ public static class ReadStatistics
                 FROM alerts a LEFT JOIN alert_countries c ON c.alert_id = a.id
                 WHERE {alertDays}{visible}
                 GROUP BY {period}, a.category, COALESCE(c.country, '')
-                """, parameters, cancellationToken: cancellationToken)));
+                """, parameters, snapshot, cancellationToken: cancellationToken)));
             totals.AddRange(await connection.QueryAsync<Total>(new CommandDefinition(
                 $"""
                 SELECT {period} AS Period, a.category AS Category, COUNT(*) AS Count
                 FROM alerts a
                 WHERE {alertDays}{visible}
                 GROUP BY {period}, a.category
-                """, parameters, cancellationToken: cancellationToken)));
+                """, parameters, snapshot, cancellationToken: cancellationToken)));
             deliveries.AddRange(await connection.QueryAsync<PartnerRow>(new CommandDefinition(
                 $"""
                 SELECT d.agency_id AS AgencyId, g.name AS AgencyName, g.country AS Country, {DeliveredSql} AS First, {FailedSql} AS Second
                 FROM deliveries d JOIN alerts a ON a.id = d.alert_id JOIN agencies g ON g.id = d.agency_id
                 WHERE {deliveryDays}{own}
                 GROUP BY d.agency_id, g.name, g.country
-                """, parameters, cancellationToken: cancellationToken)));
+                """, parameters, snapshot, cancellationToken: cancellationToken)));
             feedback.AddRange(await connection.QueryAsync<PartnerRow>(new CommandDefinition(
                 $"""
                 SELECT f.agency_id AS AgencyId, g.name AS AgencyName, g.country AS Country, {HitsSql} AS First, {ActionedSql} AS Second
                 FROM alert_feedback f JOIN alerts a ON a.id = f.alert_id JOIN agencies g ON g.id = f.agency_id
                 WHERE {feedbackDays} AND {FeedbackKindsSql}{own}
                 GROUP BY f.agency_id, g.name, g.country
-                """, parameters, cancellationToken: cancellationToken)));
+                """, parameters, snapshot, cancellationToken: cancellationToken)));
         }
 
         private static IEnumerable<PartnerRow> Partners(IEnumerable<RolledRow> rows, string section) =>
@@ -393,7 +397,7 @@ public static class ReadStatistics
     }
 
     private static string Key(DateTimeOffset at, SpanSource source) =>
-        source == SpanSource.Days ? at.UtcDateTime.ToString(DateFormat, CultureInfo.InvariantCulture) : StatisticsRollup.HourOf(at);
+        source == SpanSource.Days ? at.UtcDateTime.ToString(DateFormat, CultureInfo.InvariantCulture) : ClockExtensions.UtcHourKey(at);
 
     private static string Text(DateOnly day) => day.ToString(DateFormat, CultureInfo.InvariantCulture);
 

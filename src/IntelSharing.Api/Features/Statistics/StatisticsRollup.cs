@@ -2,6 +2,7 @@ using System.Globalization;
 using Dapper;
 using IntelSharing.Api.Features.Sharing;
 using IntelSharing.Api.Infrastructure.Persistence;
+using IntelSharing.Api.Infrastructure.Time;
 using Microsoft.Extensions.Options;
 
 namespace IntelSharing.Api.Features.Statistics;
@@ -72,7 +73,7 @@ public sealed class StatisticsRollup(Database database, IOptions<StatisticsOptio
                 .Take(DaysPerRun).ToList();
             var midnight = new DateTimeOffset(today.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
             dueHours = first is null ? [] : [.. Enumerable.Range(0, (int)(hour - midnight).TotalHours).Select(h => midnight.AddHours(h))
-                .Where(h => stale.Contains(HourOf(h)) || !rolledHours.Contains(HourOf(h)))];
+                .Where(h => stale.Contains(ClockExtensions.UtcHourKey(h)) || !rolledHours.Contains(ClockExtensions.UtcHourKey(h)))];
         }
 
         foreach (var day in dueDays)
@@ -88,9 +89,6 @@ public sealed class StatisticsRollup(Database database, IOptions<StatisticsOptio
 
         return (dueDays.Count, hours);
     }
-
-    /// <summary>The UTC clock hour of <paramref name="at"/> as the roll-up keys it: <c>yyyy-MM-ddTHH</c>.</summary>
-    public static string HourOf(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH", CultureInfo.InvariantCulture);
 
     private static IEnumerable<DateOnly> Days(DateOnly first, DateOnly last)
     {
@@ -119,7 +117,7 @@ public sealed class StatisticsRollup(Database database, IOptions<StatisticsOptio
         });
         for (var h = 0; h < 24; h++)
         {
-            parameters.Add($"hour{h}", HourOf(start.AddHours(h)));
+            parameters.Add($"hour{h}", ClockExtensions.UtcHourKey(start.AddHours(h)));
         }
 
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -139,7 +137,7 @@ public sealed class StatisticsRollup(Database database, IOptions<StatisticsOptio
     /// </summary>
     private async Task<bool> RollUpHourAsync(DateTimeOffset hour, CancellationToken cancellationToken)
     {
-        var parameters = new { key = HourOf(hour), day = hour.UtcDateTime.ToString(DayFormat, CultureInfo.InvariantCulture), start = hour, end = hour.AddHours(1), now = time.GetUtcNow() };
+        var parameters = new { key = ClockExtensions.UtcHourKey(hour), day = hour.UtcDateTime.ToString(DayFormat, CultureInfo.InvariantCulture), start = hour, end = hour.AddHours(1), now = time.GetUtcNow() };
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var write = await Database.BeginWriteAsync(connection, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(

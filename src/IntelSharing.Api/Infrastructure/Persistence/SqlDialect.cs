@@ -182,6 +182,16 @@ public abstract class SqlDialect
     public abstract Task<WriteTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Starts a read-only transaction in which every statement sees the same snapshot: for a read made of several
+    /// statements whose parts a concurrent writer moves between tables (published results: a day's roll-up replaces its
+    /// hours' rows). PostgreSQL: REPEATABLE READ, without parallel workers (an interactive read of a few thousand rows,
+    /// which PostgreSQL would hand to workers whose start costs more than the read: 203 of a view's 222 ms at the console
+    /// benchmark's size, as <see cref="WithoutParallelWorkers"/> found for partner health); SQLite: a deferred
+    /// transaction, whose first read fixes its snapshot in WAL mode and which never takes the write lock.
+    /// </summary>
+    public abstract Task<DbTransaction> BeginSnapshotReadAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>
     /// A statement that lets the current transaction commit without waiting for its WAL flush, or null where the dialect
     /// has none. Only for writes whose loss in a database crash is harmless by design (a delivery's claim: the lease is
     /// then simply not taken, and the delivery is sent again as after any crash); any later durable commit flushes it too.
@@ -354,6 +364,22 @@ public sealed class PostgresDialect : SqlDialect
 
     public override async Task<WriteTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
         new(await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken));
+
+    public override async Task<DbTransaction> BeginSnapshotReadAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "SET LOCAL max_parallel_workers_per_gather = 0", transaction: transaction, cancellationToken: cancellationToken));
+            return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync();
+            throw;
+        }
+    }
 
     public override string CommitWithoutWaitingForFlush => "SET LOCAL synchronous_commit = off";
 
@@ -533,6 +559,9 @@ public sealed class SqliteDialect : SqlDialect
 
     public override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
+
+    public override Task<DbTransaction> BeginSnapshotReadAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(IsolationLevel.Serializable, deferred: true));
 
     // BEGIN IMMEDIATE: two writers queue on the write lock instead of both reading and then failing to upgrade; this
     // process's writers queue first, without blocking a thread, on the write gate.

@@ -13,4 +13,10 @@ public static class ClockExtensions
         var utc = value.ToUniversalTime();
         return new DateTimeOffset(utc.Ticks - (utc.Ticks % 10), TimeSpan.Zero);
     }
+
+    /// <summary>
+    /// The UTC clock hour of <paramref name="at"/> as the tables that count per hour key it, <c>yyyy-MM-ddTHH</c>:
+    /// <c>attempt_hours</c> (ADR 50) and the published results' <c>statistics_hourly</c> (ADR 51).
+    /// </summary>
+    public static string UtcHourKey(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -215,7 +215,7 @@ public sealed class OutcomeRecorder(Database database, RetrySchedule schedule, D
             {
                 var outcome = row.Pending.Outcome;
                 var milliseconds = (int)Math.Min(int.MaxValue, outcome.Duration.TotalMilliseconds);
-                return (row.Pending.Work.SubscriptionId, Hour: AttemptHours.HourOf(ClockExtensions.Truncate(now - outcome.Duration)),
+                return (row.Pending.Work.SubscriptionId, Hour: ClockExtensions.UtcHourKey(ClockExtensions.Truncate(now - outcome.Duration)),
                     Delivered: outcome.StatusCode is >= 200 and <= 299 && outcome.Error is null, Dead: row.State == DeliveryStates.Dead, milliseconds);
             })
             .GroupBy(a => (a.SubscriptionId, a.Hour))
