@@ -203,6 +203,39 @@ public abstract class StatisticsRollupTests<TFixture>(TFixture app) : IAsyncLife
         Assert.Equal(changed, await ReportsAsync(day, callers, to: day));
     }
 
+    [Fact]
+    public async Task A_late_change_marks_its_day_for_the_previous_release_even_where_its_hour_is_marked_already()
+    {
+        await using var partners = new PartnerRig();
+        var community = await CommunityAsync(partners);
+        community.Down = true;
+        await community.Serbia.PublishAsync(Alert("green", ["RS"]));
+        var dead = await DeadDeliveryAsync(community.SubscriptionId);
+        var day = Today;
+        Assert.Contains(await StaleHoursAsync(day), h => h.StartsWith(day, StringComparison.Ordinal)); // the dead delivery's hour
+
+        // Rolled back (ADR 43), the previous release rolls the day up: it clears the day's mark and knows nothing of the
+        // hour marks, which stay. Its dead letter is then replayed and delivered: the day must be marked again.
+        await using (var connection = await app.Database.OpenAsync(Ct))
+        {
+            await connection.ExecuteAsync("DELETE FROM statistics_stale_days WHERE day = @day", new { day });
+        }
+
+        community.Down = false;
+        Assert.Equal(HttpStatusCode.OK, (await community.Hungary.Client.PostAsync($"/api/v1/deliveries/{dead}/replay", null, Ct)).StatusCode);
+        await DeliveryTestSettings.EventuallyAsync(async () => (await app.DeliveryStateAsync(dead)).State == "delivered", "delivered after the replay");
+        await using (var connection = await app.Database.OpenAsync(Ct))
+        {
+            Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM statistics_stale_days WHERE day = @day", new { day }));
+        }
+    }
+
+    private async Task<List<string>> StaleHoursAsync(string day)
+    {
+        await using var connection = await app.Database.OpenAsync(Ct);
+        return [.. await connection.QueryAsync<string>("SELECT hour FROM statistics_stale_hours WHERE substr(hour, 1, 10) = @day", new { day })];
+    }
+
     private static long Delivered(string report) => Partner(report, "deliveries").GetProperty("delivered").GetInt64();
 
     /// <summary>An originator, a partner subscribed to a receiver that answers 503 while <see cref="Community.Down"/>, an outsider, an administrator.</summary>

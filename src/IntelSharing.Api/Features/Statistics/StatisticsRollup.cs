@@ -222,7 +222,7 @@ public sealed class StatisticsRollup(Database database, IOptions<StatisticsOptio
             """;
     }
 
-    // statistics_stale_days is the previous release's mark (migration 0035 keeps it in step): cleared with the day's.
+    // statistics_stale_days is the previous release's mark (every change writes it too, migration 0037): cleared with the day's.
     private static readonly IReadOnlyList<string> DaySql =
     [
         """
