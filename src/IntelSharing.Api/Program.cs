@@ -27,7 +27,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Prometheus;
 
-const long MaxRequestBodyBytes = 1024 * 1024;
+const long MaxRequestBodyBytes = RequestBodyLimit.MaxBytes;
 
 // Help, the migration SQL and refusing an unknown command need no configuration, so they answer before it is read.
 if (CommandLine.RunWithoutHost(args, Console.Out, Console.Error) is { } finished)

@@ -94,6 +94,7 @@ public static class Routes
         var taxii = app.MapGroup("/taxii2").ExcludeFromDescription().WithMetadata(TaxiiProtocol.UnknownParameterAnswer);
         taxii.MapTaxiiDiscovery();
         taxii.MapGetTaxiiObjects();
+        taxii.MapAddTaxiiObjects();
 
         var statistics = app.MapGroup("/api/v1/statistics").WithTags("Statistics");
         statistics.MapReadStatistics();

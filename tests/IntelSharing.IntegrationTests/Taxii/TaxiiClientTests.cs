@@ -12,7 +12,8 @@ namespace IntelSharing.IntegrationTests.Taxii;
 /// <summary>
 /// The OASIS TAXII client (../shared/reference/taxii2-client, run by tests/taxii-client/walk_taxii.py) against the API
 /// as a real process on PostgreSQL: discovery, API root, collections, every filter, as_pages over several pages,
-/// manifest, object by id and versions, for an agency in a red alert's audience and for an outsider. Skips with the
+/// manifest, object by id and versions, for an agency in a red alert's audience and for an outsider; then add objects
+/// and their status (tests/taxii-client/add_taxii.py) with a writing key, and a read-only key refused. Skips with the
 /// reason when the client or its Debian packages are missing, except under CI=true.
 /// </summary>
 public sealed class TaxiiClientTests
@@ -48,18 +49,22 @@ public sealed class TaxiiClientTests
         var redId = (await redResponse.ReadJsonAsync()).GetProperty("id").GetGuid();
         var url = new Uri(api.BaseAddress, "/taxii2/").ToString();
 
-        var named = await RunAsync(client!, url, namedKey, "cyber_incident", "30");
-        var outsider = await RunAsync(client!, url, outsiderKey, "cyber_incident", "10", redId.ToString());
+        var named = await RunAsync("walk_taxii.py", client!, url, namedKey, "cyber_incident", "30");
+        var outsider = await RunAsync("walk_taxii.py", client!, url, outsiderKey, "cyber_incident", "10", redId.ToString());
+        // The write side (ADR 52): add_objects, the status, the new alert's objects read back; a read-only key refused.
+        var added = await RunAsync("add_taxii.py", client!, url, certKey, outsiderKey);
 
         Assert.True(named.ExitCode == 0, named.Output);
         Assert.True(outsider.ExitCode == 0, outsider.Output);
+        Assert.True(added.ExitCode == 0, added.Output);
         Assert.StartsWith("OK:", named.Output.Trim(), StringComparison.Ordinal);
         Assert.StartsWith("OK:", outsider.Output.Trim(), StringComparison.Ordinal);
+        Assert.StartsWith("OK:", added.Output.Trim(), StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string client, string url, string key, params string[] arguments)
+    private static async Task<(int ExitCode, string Output)> RunAsync(string scriptName, string client, string url, string key, params string[] arguments)
     {
-        var script = Path.Combine(StixSchemas.RepositoryRoot, "tests", "taxii-client", "walk_taxii.py");
+        var script = Path.Combine(StixSchemas.RepositoryRoot, "tests", "taxii-client", scriptName);
         var start = new ProcessStartInfo("/usr/bin/python3", [script, client, url, key, .. arguments])
         {
             RedirectStandardOutput = true,

@@ -147,12 +147,27 @@ public sealed partial class AlertInputValidator : AbstractValidator<AlertInput>
         }
 
         // [0-9], not \d: \d also matches other scripts' digits (T١٥٦٦), which no ATT&CK or CVE id contains.
+        internal static bool IsAttackTechnique(string text) => AttackTechnique().IsMatch(text);
+
+        internal static bool IsCve(string text) => Cve().IsMatch(text);
+
         [GeneratedRegex("^T[0-9]{4}(\\.[0-9]{3})?$")]
         private static partial Regex AttackTechnique();
 
         [GeneratedRegex("^CVE-(199[0-9]|2[0-9]{3})-[0-9]{4,7}$")]
         private static partial Regex Cve();
     }
+
+    /// <summary>Whether the text is a MITRE ATT&amp;CK technique id as <c>cyber.attackTechniques</c> takes it.</summary>
+    public static bool IsAttackTechnique(string text) => CyberValidator.IsAttackTechnique(text);
+
+    /// <summary>Whether the text is a CVE id as <c>cyber.cves</c> takes it.</summary>
+    public static bool IsCve(string text) => CyberValidator.IsCve(text);
+
+    private static readonly IndicatorValidator OneIndicator = new();
+
+    /// <summary>One indicator checked by the rules an alert's indicators are checked by (the TAXII import refuses each on its own).</summary>
+    public static FluentValidation.Results.ValidationResult ValidateIndicator(IndicatorInput indicator) => OneIndicator.Validate(indicator);
 
     private sealed class IndicatorValidator : AbstractValidator<IndicatorInput>
     {

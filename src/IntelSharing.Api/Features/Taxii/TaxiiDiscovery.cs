@@ -29,18 +29,18 @@ public static class TaxiiDiscovery
                 {
                     ["title"] = "IntelSharing alerts",
                     ["versions"] = new JsonArray(TaxiiProtocol.MediaType),
-                    ["max_content_length"] = 0,
+                    ["max_content_length"] = Infrastructure.Problems.RequestBodyLimit.MaxBytes,
                 }))
             .RequireAuthorization(Scopes.AlertsRead)
             .Audited(AuditActions.TaxiiRead, AuditResources.Alert)
             .WithName("TaxiiApiRoot")
-            .WithSummary("The TAXII 2.1 API root (read only)");
+            .WithSummary("The TAXII 2.1 API root");
 
         group.MapGet("/api/collections/", (HttpContext context) => !TaxiiProtocol.Accepts(context.Request)
                 ? TaxiiProtocol.NotAcceptable()
                 : TaxiiProtocol.Ok(new JsonObject
                 {
-                    ["collections"] = new JsonArray([.. TaxiiProtocol.Collections.Select(c => (JsonNode)TaxiiProtocol.Describe(c))]),
+                    ["collections"] = new JsonArray([.. TaxiiProtocol.Collections.Select(c => (JsonNode)TaxiiProtocol.Describe(c, Caller.From(context.User)))]),
                 }))
             .RequireAuthorization(Scopes.AlertsRead)
             .Audited(AuditActions.TaxiiRead, AuditResources.Alert)
@@ -49,7 +49,7 @@ public static class TaxiiDiscovery
 
         group.MapGet("/api/collections/{collectionId}/", (string collectionId, HttpContext context) =>
                 !TaxiiProtocol.Accepts(context.Request) ? TaxiiProtocol.NotAcceptable()
-                : TaxiiProtocol.FindCollection(collectionId) is { } collection ? TaxiiProtocol.Ok(TaxiiProtocol.Describe(collection))
+                : TaxiiProtocol.FindCollection(collectionId) is { } collection ? TaxiiProtocol.Ok(TaxiiProtocol.Describe(collection, Caller.From(context.User)))
                 : TaxiiProtocol.CollectionNotFound())
             .RequireAuthorization(Scopes.AlertsRead)
             .Audited(AuditActions.TaxiiRead, AuditResources.Alert)

@@ -4,6 +4,7 @@ using IntelSharing.Api.Domain;
 using IntelSharing.Api.Features.Stix;
 using IntelSharing.Api.Infrastructure.Http;
 using IntelSharing.Api.Infrastructure.Json;
+using IntelSharing.Api.Infrastructure.Security;
 using Microsoft.Net.Http.Headers;
 
 namespace IntelSharing.Api.Features.Taxii;
@@ -49,20 +50,25 @@ public static class TaxiiProtocol
     public static IResult Ok(JsonNode body, IReadOnlyDictionary<string, string>? headers = null) =>
         Ok(body.ToJsonString(StixDefinitions.Json), headers);
 
-    /// <summary>A resource already written as JSON.</summary>
-    public static IResult Ok(string json, IReadOnlyDictionary<string, string>? headers = null) =>
-        new JsonDocumentResult(json) { ContentType = MediaType, Headers = headers };
+    /// <summary>A resource already written as JSON (a status resource is answered 202).</summary>
+    public static IResult Ok(string json, IReadOnlyDictionary<string, string>? headers = null, int statusCode = StatusCodes.Status200OK) =>
+        new JsonDocumentResult(json, statusCode) { ContentType = MediaType, Headers = headers };
 
     /// <summary>A resource written as UTF-8 into a pooled buffer, which the response returns to the pool once sent.</summary>
     public static IResult Ok(ArrayPoolBufferWriter<byte> body, IReadOnlyDictionary<string, string>? headers = null) =>
         new PooledJsonResult(body) { ContentType = MediaType, Headers = headers };
 
-    /// <summary>The TAXII error message resource (§3.6.1).</summary>
-    public static IResult Error(int status, string title, string description) =>
-        new JsonDocumentResult(
-            new JsonObject { ["title"] = title, ["description"] = description, ["http_status"] = status.ToString(System.Globalization.CultureInfo.InvariantCulture) }.ToJsonString(StixDefinitions.Json),
-            status)
-        { ContentType = MediaType };
+    /// <summary>The TAXII error message resource (§3.6.1), with its optional <c>details</c>.</summary>
+    public static IResult Error(int status, string title, string description, JsonObject? details = null)
+    {
+        var error = new JsonObject { ["title"] = title, ["description"] = description, ["http_status"] = status.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (details is not null)
+        {
+            error["details"] = details;
+        }
+
+        return new JsonDocumentResult(error.ToJsonString(StixDefinitions.Json), status) { ContentType = MediaType };
+    }
 
     /// <summary>An unknown query parameter is refused in TAXII's own error format, naming it and the parameters that are accepted.</summary>
     public static readonly UnknownQueryParameterAnswer UnknownParameterAnswer = new((unknown, accepted) => Error(
@@ -78,14 +84,22 @@ public static class TaxiiProtocol
 
     public static CollectionResource? FindCollection(string id) => Collections.FirstOrDefault(c => string.Equals(c.Id, id, StringComparison.OrdinalIgnoreCase));
 
-    public static JsonObject Describe(CollectionResource collection) => new()
+    /// <summary>
+    /// Whether the caller may add objects to the collection: the cyber-incident collection takes indicators from a key
+    /// that may publish alerts (ADR 52); smuggling alerts carry what STIX has no objects for, so they are published
+    /// through the REST API only.
+    /// </summary>
+    public static bool CanWrite(CollectionResource collection, Caller caller) =>
+        collection.Category == AlertCategory.CyberIncident && caller.Has(Scopes.AlertsWrite);
+
+    public static JsonObject Describe(CollectionResource collection, Caller caller) => new()
     {
         ["id"] = collection.Id,
         ["title"] = collection.Title,
         ["description"] = collection.Description,
         ["alias"] = WireNames.Of(collection.Category),
         ["can_read"] = true,
-        ["can_write"] = false,
+        ["can_write"] = CanWrite(collection, caller),
         ["media_types"] = new JsonArray(Stix.ExportAlertStix.StixMediaType),
     };
 }

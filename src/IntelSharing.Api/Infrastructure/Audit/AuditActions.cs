@@ -8,6 +8,9 @@ public static class AuditActions
 
     /// <summary>A TAXII 2.1 request (discovery, collections, objects, manifest): what it returned is in the detail.</summary>
     public const string TaxiiRead = "taxii.read";
+
+    /// <summary>A TAXII 2.1 add-objects request that created nothing: refused, or an envelope posted again. One that created an alert is recorded as alert.submit.</summary>
+    public const string TaxiiWrite = "taxii.write";
     public const string AlertSubmit = "alert.submit";
     public const string AlertUpdate = "alert.update";
     public const string AlertShare = "alert.share";

@@ -7,6 +7,9 @@ namespace IntelSharing.Api.Infrastructure.Problems;
 /// </summary>
 public sealed class RequestBodyLimit(RequestDelegate next, long maxBytes)
 {
+    /// <summary>The limit of every request body (1 MiB): TAXII's API root advertises it as its max_content_length.</summary>
+    public const long MaxBytes = 1024 * 1024;
+
     public Task InvokeAsync(HttpContext context)
     {
         var length = context.Request.ContentLength;
