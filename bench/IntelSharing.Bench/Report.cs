@@ -372,6 +372,20 @@ public static class Report
             }
         }
 
+        if (taxii.Ceilings.Count > 0)
+        {
+            md.AppendLine().AppendLine().AppendLine(Inv($"The same bytes with no work at all — the no-op Kestrel of L_http answering a fixed body of each request's mean size at the largest store (no database, no key, no policy), same generator, {taxii.Ceilings[0].Connections} connections: what this machine does with the least such a response needs. Issue 10 asks each request for 0.3 × L_read{(lRead is { Tps: > 0 } l ? Inv($" = {0.3 * l.Tps:N0}/s") : string.Empty)}.")).AppendLine();
+            md.AppendLine("| request | bytes | requests/s | p50 / p99 ms | failed | of L_read | the TAXII request ÷ this ceiling |");
+            md.AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var ceiling in taxii.Ceilings)
+            {
+                var ofRead = lRead is { Tps: > 0 } limit ? Inv($"{ceiling.PerSecond / limit.Tps:F2}") : "–";
+                var measured = taxii.Rows.Where(r => r.Request == ceiling.Request).MaxBy(r => r.StoredAlerts);
+                var share = measured is not null && ceiling.PerSecond > 0 ? Inv($"{measured.PerSecond / ceiling.PerSecond:F2}") : "–";
+                md.AppendLine(Inv($"| {ceiling.Request} | {ceiling.Bytes:N0} | {ceiling.PerSecond:N0} | {ceiling.Latency.P50:F2} / {ceiling.Latency.P99:F2} | {ceiling.Failed} | {ofRead} | {share} |"));
+            }
+        }
+
         md.AppendLine().AppendLine();
     }
 

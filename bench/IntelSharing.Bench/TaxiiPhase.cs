@@ -21,11 +21,19 @@ public sealed record TaxiiRow(long StoredAlerts, string Request, int Connections
     public double AlertsRead { get; init; } = double.NaN;
 
     public double ReadMs { get; init; } = double.NaN;
+
+    /// <summary>The mean size of a response's body, bytes.</summary>
+    public double ResponseBytes { get; init; } = double.NaN;
 }
+
+/// <summary>The no-op Kestrel answering a fixed body of a TAXII response's size: the machine's ceiling for such a response.</summary>
+public sealed record TaxiiBytesCeiling(string Request, int Bytes, int Connections, double PerSecond, Latencies Latency, long Failed);
 
 public sealed class TaxiiResults
 {
     public List<TaxiiRow> Rows { get; set; } = [];
+
+    public List<TaxiiBytesCeiling> Ceilings { get; set; } = [];
 
     /// <summary>Objects in one alert's export that the object index records (all but those every alert carries).</summary>
     public double IndexedObjectsPerAlert { get; set; }
@@ -134,6 +142,30 @@ public sealed class TaxiiPhase(SuiteOptions options, Postgres postgres, SuiteRes
         {
             await api.DisposeAsync();
         }
+
+        await CeilingsAsync();
+    }
+
+    /// <summary>
+    /// The same bytes with no work: the no-op host (L_http's Kestrel, no database, no key, no policy) answering a fixed
+    /// body of each request's mean response size at the largest store, through the same generator and connections. What
+    /// this machine does with the least a response of that size needs, so that "of L_read" can be read against it.
+    /// </summary>
+    private async Task CeilingsAsync()
+    {
+        var bench = typeof(TaxiiPhase).Assembly.Location;
+        await using var host = HostProcess.Start(bench, ["noop-host"], new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" });
+        await host.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+        foreach (var request in results.Taxii!.Rows.Select(r => r.Request).Distinct().ToList())
+        {
+            var bytes = (int)Math.Round(results.Taxii.Rows.Where(r => r.Request == request).MaxBy(r => r.StoredAlerts)!.ResponseBytes);
+            using var generator = new LoadGenerator(host.BaseAddress, Connections);
+            HttpRequestMessage Request(long _) => new(HttpMethod.Get, $"/bytes/{bytes}");
+            await generator.ClosedLoopAsync(Request, HttpStatusCode.OK, TimeSpan.Zero, options.Warmup);
+            var run = await generator.ClosedLoopAsync(Request, HttpStatusCode.OK, options.Warmup, options.Window);
+            results.Taxii.Ceilings.Add(new TaxiiBytesCeiling(request, bytes, Connections, run.PerSecond, run.Latency, run.Failed));
+            Log($"TAXII ceiling for a {request} ({bytes:N0} bytes from the no-op host): {run.PerSecond:F0}/s, p50 {run.Latency.P50:F2} ms, p99 {run.Latency.P99:F2} ms, failed {run.Failed}");
+        }
     }
 
     private async Task WaitUntilRenderedAsync(long size)
@@ -175,7 +207,9 @@ public sealed class TaxiiPhase(SuiteOptions options, Postgres postgres, SuiteRes
         var postmaster = await postgres.PostmasterPidAsync();
         await postgres.ResetStatementsAsync(Database);
         var before = await postgres.CountersAsync(Database, api.Id, postmaster);
-        var run = await generator.ClosedLoopAsync(Request, HttpStatusCode.OK, options.Warmup, options.Window);
+        long bytes = 0;
+        var run = await generator.ClosedLoopAsync(Request, HttpStatusCode.OK, options.Warmup, options.Window,
+            (_, response) => Interlocked.Add(ref bytes, response.Content.Headers.ContentLength ?? 0));
 
         // The counters bracket the warm-up too, so they are divided by every request completed, not only the window's.
         var after = await postgres.CountersAsync(Database, api.Id, postmaster);
@@ -193,6 +227,7 @@ public sealed class TaxiiPhase(SuiteOptions options, Postgres postgres, SuiteRes
             Statements = per.Statements,
             AlertsRead = reads.Sum(c => c.Rows) / (double)Math.Max(1, run.Completed),
             ReadMs = reads.Sum(c => c.TotalMs) / Math.Max(1, run.Completed),
+            ResponseBytes = Interlocked.Read(ref bytes) / (double)Math.Max(1, run.Completed),
         });
         Log($"TAXII {name} at {size:N0} alerts: {run.PerSecond:F0}/s, p50 {run.Latency.P50:F2} ms, p99 {run.Latency.P99:F2} ms, failed {run.Failed}; " +
             $"API {per.ClientCpuMs:F2} ms CPU/request, PG {per.PostgresCpuMs:F2}, {per.Statements:F2} statements, alerts read {reads.Sum(c => c.Rows) / (double)Math.Max(1, run.Completed):F1} in {reads.Sum(c => c.TotalMs) / Math.Max(1, run.Completed):F3} ms; plan: {plan.Split('\n')[0]}");
