@@ -67,7 +67,7 @@ public static class TaxiiEnvelopeReader
         var techniques = new List<string>();
         var indicatorNames = new List<string>();
         JsonElement? incident = null;
-        (string? Name, string? Description)? context = null;
+        (string? Name, string? Description, Tlp Marking)? context = null;
         Tlp? tlp = null;
         JsonElement? handling = null;
 
@@ -103,8 +103,15 @@ public static class TaxiiEnvelopeReader
                     continue;
                 case "report":
                 case "grouping":
-                    context ??= (Text(stix, "name"), Text(stix, "description"));
-                    Succeed("Read as context: its name and description title the alert when the envelope has no incident.");
+                    // Its words may become the alert's: they are shared no wider than its own marking says.
+                    if (MarkingOf(stix) is not { } reportMarking)
+                    {
+                        Fail("No TLP marking: a report or grouping without one cannot title the alert; object_marking_refs must name a TLP 2.0 (or TLP 1.0) marking definition.");
+                        continue;
+                    }
+
+                    context ??= (Text(stix, "name"), Text(stix, "description"), reportMarking);
+                    Succeed("Read as context: its name and description title the alert when the envelope has no incident (and its marking then counts).");
                     continue;
             }
 
@@ -228,6 +235,11 @@ public static class TaxiiEnvelopeReader
         if (indicators.Count == 0 && incident is null)
         {
             return new Reading(null, successes, failures);
+        }
+
+        if (incident is null && context is { } titling && (titling.Name is not null || titling.Description is not null) && titling.Marking > tlp)
+        {
+            tlp = titling.Marking;
         }
 
         return new Reading(Build(), successes, failures);

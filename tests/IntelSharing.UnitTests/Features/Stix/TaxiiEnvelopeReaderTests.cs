@@ -61,6 +61,23 @@ public sealed class TaxiiEnvelopeReaderTests
     }
 
     [Fact]
+    public void A_report_that_titles_the_alert_shares_its_words_no_wider_than_its_own_marking()
+    {
+        const string Amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+        var titled = Read(Report("Operation Night Harbour", Amber), Indicator("[ipv4-addr:value = '203.0.113.7']", Green));
+        var unmarked = Read(Report("Operation Night Harbour", null), Indicator("[ipv4-addr:value = '203.0.113.7']", Green));
+        var withIncident = Read(
+            Report("Operation Night Harbour", Amber),
+            $$"""{"type": "incident", "spec_version": "2.1", "id": "incident--6ba7b810-9dad-41d1-80b4-00c04fd430c8", "name": "Phishing wave", "object_marking_refs": ["{{Green}}"]}""",
+            Indicator("[ipv4-addr:value = '203.0.113.7']", Green));
+
+        Assert.Equal(("Operation Night Harbour", Tlp.Amber), (titled.Alert!.Title, titled.Alert.Tlp));
+        Assert.Equal(("1 indicator shared over TAXII", Tlp.Green), (unmarked.Alert!.Title, unmarked.Alert.Tlp));
+        Assert.Contains("No TLP marking", Assert.Single(unmarked.Failures).Message, StringComparison.Ordinal);
+        Assert.Equal(("Phishing wave", Tlp.Green), (withIncident.Alert!.Title, withIncident.Alert.Tlp));
+    }
+
+    [Fact]
     public void An_object_with_one_bad_value_is_refused_whole_and_its_reason_names_the_value()
     {
         var reading = Read(
@@ -102,6 +119,16 @@ public sealed class TaxiiEnvelopeReaderTests
 
     private static TaxiiEnvelopeReader.Reading Read(params string[] objects) =>
         TaxiiEnvelopeReader.Read(JsonDocument.Parse($"[{string.Join(',', objects)}]").RootElement, "RS");
+
+    private static string Report(string name, string? marking) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["type"] = "report",
+        ["spec_version"] = "2.1",
+        ["id"] = $"report--{Guid.NewGuid()}",
+        ["name"] = name,
+        ["description"] = "What the operation found.",
+        ["object_marking_refs"] = marking is null ? Array.Empty<string>() : new[] { marking },
+    });
 
     private static string Indicator(string pattern, string? marking) => JsonSerializer.Serialize(new Dictionary<string, object>
     {
