@@ -139,6 +139,23 @@ public abstract class TaxiiAddObjectsTests<TFixture>(TFixture app) : IAsyncLifet
     }
 
     [Fact]
+    public async Task The_same_envelope_posted_eight_times_at_once_makes_one_alert_and_one_status()
+    {
+        var cert = await app.CreateAgencyAsync("National CERT", "RS");
+        var collection = await CollectionAsync(cert.Client, "cyber_incident");
+        var envelope = Envelope(Indicator("[domain-name:value = 'at-once.example']", Green));
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ => await TaxiiJsonAsync(await PostAsync(cert.Client, collection, envelope), HttpStatusCode.Accepted)));
+
+        Assert.Single(answers.Select(a => a.GetProperty("id").GetString()).Distinct());
+        await using var connection = await app.Database.OpenAsync(Ct);
+        Assert.Equal(
+            (1L, 1L),
+            (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM alerts WHERE originator_id = @id", new { id = cert.Id }),
+             await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM taxii_statuses WHERE agency_id = @id", new { id = cert.Id })));
+    }
+
+    [Fact]
     public async Task A_status_is_read_only_by_the_agency_that_posted_it()
     {
         var cert = await app.CreateAgencyAsync("National CERT", "RS");
